@@ -1,0 +1,116 @@
+"""Sentence splitting for French and English, with exact character offsets.
+
+A :class:`Span` is a piece of text with ``start``/``end`` offsets such that
+``text[start:end] == span.text`` in the string that was split (pass ``base`` to
+shift the offsets, e.g. by a chunk's start in its document).
+
+Rules, in order:
+
+1. Every line is split on its own (extracted pages put one paragraph or one
+   command per line). A line that looks like code (a shell prompt, a pipe, an
+   option flag, a path at its start...) is kept whole.
+2. Inside a line, a sentence ends at ``.``, ``!``, ``?`` or ``…`` (with closing
+   quotes/brackets and, when ``markers`` is set, citation markers such as
+   ``[1]`` that follow it), when the next word does not start in lower case.
+3. No split after an abbreviation (``M.``, ``Dr.``, ``e.g.``, ``cf.``, ``p.``...)
+   or a single initial (``J. Dupont``). ``etc.`` ends a sentence only when a
+   capitalised word follows. Numbers and paths never split (no space after their dots).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ABBREVIATIONS = frozenset(
+    """m mm mme mlle dr pr st ste mr mrs ms prof jr sr vs cf ex eg ie e.g i.e p pp
+    fig no n° vol chap ch art al env approx av apr déc janv févr sept oct nov
+    resp ibid op""".split()
+)
+MARKER = r"(?:\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]|【\s*\d+\s*】|\[\^\d+\])"
+_END = re.compile(
+    r"(?P<punct>[.!?…]+[\"'»”’)\]]*)(?P<markers>(?:\s*" + MARKER + r")*)(?=\s|$)"
+)
+_END_NO_MARKERS = re.compile(r"(?P<punct>[.!?…]+[\"'»”’)\]]*)(?P<markers>)(?=\s|$)")
+_CODE_LINE = re.compile(
+    r"^\s*(?:[$#>]\s|sudo\s|apt(?:-get|-cache)?\s|dpkg\s|systemctl\s|[\w.-]+\s+-{1,2}\w)"
+    r"|\s\|\s|&&|\s>{1,2}\s|^\s*/[\w.-]+/|^\s*[\w-]+=\S"
+)
+_WORD_BEFORE = re.compile(r"([\w.°]+)$")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence: its text and its offsets in the split string (plus ``base``)."""
+
+    text: str
+    start: int
+    end: int
+
+
+def looks_like_code(line: str) -> bool:
+    """True when a line reads as a command or a configuration line, not prose."""
+    return bool(_CODE_LINE.search(line))
+
+
+def split_sentences(text: str, base: int = 0, markers: bool = False) -> list[Span]:
+    """Sentences of ``text`` with offsets ``base + start``/``base + end``.
+
+    With ``markers``, citation markers right after a sentence's final
+    punctuation (``"... installed. [2]"``) belong to that sentence.
+    """
+    spans: list[Span] = []
+    position = 0
+    for line in text.split("\n"):
+        spans.extend(_split_line(line, base + position, markers))
+        position += len(line) + 1
+    return spans
+
+
+def _split_line(line: str, base: int, markers: bool) -> list[Span]:
+    if not line.strip():
+        return []
+    if looks_like_code(line):
+        return _trimmed(line, 0, len(line), base)
+    pattern = _END if markers else _END_NO_MARKERS
+    spans: list[Span] = []
+    start = 0
+    for match in pattern.finditer(line):
+        end = match.end()
+        if not _is_boundary(line, match.start(), end, match.group("punct")):
+            continue
+        spans.extend(_trimmed(line, start, end, base))
+        start = end
+    spans.extend(_trimmed(line, start, len(line), base))
+    return spans
+
+
+def _is_boundary(line: str, punct_at: int, end: int, punct: str) -> bool:
+    rest = line[end:].lstrip()
+    if rest and rest[0].islower():
+        return False
+    if not punct.startswith(".") or punct.startswith(".."):
+        return True
+    before = _WORD_BEFORE.search(line[:punct_at])
+    word = before.group(1).lower() if before else ""
+    if word in _ABBREVIATIONS:
+        return False
+    # A single capital initial ("J. Dupont"), but not a one-letter final word like "a".
+    return not (len(word) == 1 and word.isalpha() and line[punct_at - 1].isupper() and rest)
+
+
+def _trimmed(line: str, start: int, end: int, base: int) -> list[Span]:
+    piece = line[start:end]
+    stripped = piece.strip()
+    if not stripped or not any(ch.isalnum() for ch in stripped):
+        return []
+    left = start + (len(piece) - len(piece.lstrip()))
+    return [Span(stripped, base + left, base + left + len(stripped))]
+
+
+_MARKER_RE = re.compile(r"\s*" + MARKER)
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without citation markers (and the spaces before them)."""
+    return _MARKER_RE.sub("", text).strip()

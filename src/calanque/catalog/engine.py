@@ -1,0 +1,87 @@
+"""Opening the catalog database and bringing its schema up to date."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from calanque.errors import CatalogError, StorageFullError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    try:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args={"timeout": 30})
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    except (sa.exc.ArgumentError, ModuleNotFoundError) as exc:
+        raise CatalogError(
+            f"cannot open the catalog at {url.split('@')[-1]!r}: {exc}. "
+            "Set CALANQUE_DATABASE_URL to sqlite:///path or postgresql://user@host/db "
+            "(PostgreSQL needs `pip install 'calanque[postgres]'`)."
+        ) from exc
+    except OSError as exc:
+        raise wrap_os_error(exc, url) from exc
+    return engine
+
+
+def wrap_os_error(exc: OSError, where: str) -> CatalogError:
+    if exc.errno == errno.ENOSPC:
+        return StorageFullError(f"no space left on the device holding {where}: free some space.")
+    return CatalogError(f"cannot write {where}: {exc}")
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every pending migration (idempotent)."""
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # One migrator at a time across workers.
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))
+            current = MigrationContext.configure(connection).get_current_revision()
+            head = ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
+            if current != head:
+                command.upgrade(_alembic_config(connection), "head")
+    except sa.exc.OperationalError as exc:
+        raise CatalogError(
+            f"cannot reach or migrate the catalog: {exc.orig}. Check CALANQUE_DATABASE_URL "
+            "and that the disk is writable."
+        ) from exc
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

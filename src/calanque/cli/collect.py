@@ -1,0 +1,272 @@
+"""Commands of the collect stage: add, sources, remove, crawl, pages, consent."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from calanque.cli.common import STATE, console, exclusive_lock, out, print_json
+from calanque.collect.crawler import CrawlSummary, Crawler
+from calanque.collect.feeds import looks_like_feed
+from calanque.collect.sitemaps import looks_like_sitemap
+from calanque.collect.urls import normalize_url, seed_folder
+from calanque.errors import SourceError
+from calanque.types import Scope, Source
+
+KINDS = ("auto", "site", "sitemap", "feed", "folder")
+
+
+def source_json(source: Source) -> dict[str, Any]:
+    scope = source.scope
+    return {
+        "id": source.id,
+        "kind": source.kind,
+        "url": source.url,
+        "scope": {
+            "mode": scope.mode,
+            "prefix": scope.prefix,
+            "host": scope.host,
+            "include": list(scope.include),
+            "exclude": list(scope.exclude),
+            "max_depth": scope.max_depth,
+            "max_pages": scope.max_pages,
+        },
+        "poll_interval_s": source.poll_interval_s,
+    }
+
+
+def detect_kind(url: str, user_agent: str) -> str:
+    """site, sitemap or feed, from the URL and, when it is ambiguous, the first bytes."""
+    path = urlsplit(url).path.lower()
+    if any(word in path for word in ("sitemap",)) and path.endswith((".xml", ".xml.gz", ".txt")):
+        return "sitemap"
+    if path.endswith((".rss", ".atom")) or path.rstrip("/").endswith(("/feed", "/rss")):
+        return "feed"
+    if not path.endswith((".xml", ".xml.gz", ".gz")):
+        return "site"
+    try:
+        with httpx.Client(headers={"User-Agent": user_agent}, timeout=10, follow_redirects=True) as client:
+            head = client.get(url).content[:65536]
+    except httpx.HTTPError as exc:
+        raise SourceError(f"cannot reach {url} to tell its kind ({exc}); pass --kind.") from exc
+    content_type = ""
+    if looks_like_sitemap(head, content_type, url):
+        return "sitemap"
+    if looks_like_feed(head, content_type):
+        return "feed"
+    return "site"
+
+
+def build_scope(url: str, kind: str, mode: str, prefix: str, include: list[str], exclude: list[str],
+                max_depth: int, max_pages: int) -> Scope:
+    if kind == "folder":
+        return Scope(mode="any", max_depth=max_depth, max_pages=max_pages)
+    if mode not in ("prefix", "host", "any"):
+        raise SourceError(f"--scope must be prefix, host or any, not {mode!r}.")
+    if kind in ("sitemap", "feed") and mode == "prefix" and not prefix:
+        mode = "host"
+    return Scope(
+        mode=mode,  # type: ignore[arg-type]
+        prefix=normalize_url(prefix) if prefix else seed_folder(url),
+        host=urlsplit(url).netloc,
+        include=tuple(include),
+        exclude=tuple(exclude),
+        max_depth=max_depth,
+        max_pages=max_pages,
+    )
+
+
+def add(
+    target: str = typer.Argument(..., help="A site URL, a sitemap URL, a feed URL or a local folder."),
+    kind: str = typer.Option("auto", "--kind", help="auto, site, sitemap, feed or folder."),
+    scope: str = typer.Option("prefix", "--scope", help="prefix (default: the seed's folder), host or any."),
+    prefix: str = typer.Option("", "--prefix", help="URL prefix to stay under (with --scope prefix)."),
+    include: list[str] = typer.Option([], "--include", help="Regex a URL must match (repeatable)."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Regex that excludes a URL (repeatable)."),
+    max_depth: int = typer.Option(10, "--max-depth", min=0, help="Links to follow from the seed."),
+    max_pages: int = typer.Option(10_000, "--max-pages", min=1, help="Most URLs to queue for this source."),
+    poll_interval: int = typer.Option(3600, "--poll-interval", min=60, help="Seconds between feed polls."),
+    as_json: bool = typer.Option(False, "--json", help="Print the source as JSON."),
+) -> None:
+    """Add a source to collect from."""
+    if kind not in KINDS:
+        raise SourceError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}.")
+    settings = STATE.settings
+    if kind == "folder" or (kind == "auto" and "://" not in target):
+        folder = Path(target).expanduser()
+        if not folder.is_dir():
+            raise SourceError(f"{target} is not a folder (and not an http(s) URL): give a folder or a URL.")
+        kind, url = "folder", f"file://{folder.resolve()}"
+    else:
+        url = normalize_url(target)
+        if kind == "auto":
+            kind = detect_kind(url, settings.user_agent)
+    source_scope = build_scope(url, kind, scope, prefix, include, exclude, max_depth, max_pages)
+    source = STATE.catalog.add_source(kind, url, source_scope, poll_interval)  # type: ignore[arg-type]
+    if as_json:
+        print_json(source_json(source))
+    else:
+        out.print(f"added {source.kind} source {source.id}: {source.url} — run `calanque crawl` to collect it")
+
+
+def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the sources."""
+    items = STATE.catalog.list_sources()
+    if as_json:
+        print_json([source_json(s) for s in items])
+        return
+    table = Table("id", "kind", "url", "scope")
+    for s in items:
+        table.add_row(str(s.id), s.kind, s.url, s.scope.mode if s.kind != "folder" else "")
+    out.print(table)
+
+
+def remove(source_id: int = typer.Argument(..., help="The source id (see `calanque sources`).")) -> None:
+    """Remove a source and everything collected from it."""
+    deleted = STATE.catalog.remove_source(source_id)
+    out.print(f"removed source {source_id} and {deleted} documents")
+
+
+class CrawlProgress:
+    def __init__(self, enabled: bool) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]crawl"), BarColumn(), TextColumn("{task.completed} pages"),
+            TextColumn("{task.fields[rate]:.1f} pages/s"), TextColumn("queue {task.fields[queue]}"),
+            TextColumn("errors {task.fields[errors]}"), TimeElapsedColumn(),
+            console=console, disable=not enabled, transient=False,
+        )
+        self.task = self.progress.add_task("crawl", total=None, rate=0.0, queue=0, errors=0)
+        self.started = 0.0
+
+    def __call__(self, summary: CrawlSummary) -> None:
+        import time
+
+        if not self.started:
+            self.started = time.monotonic()
+        done = summary.fetched + summary.unchanged + summary.files
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        self.progress.update(self.task, completed=done, rate=done / elapsed, queue=summary.queued,
+                             errors=sum(summary.errors.values()))
+
+
+def summary_table(summary: CrawlSummary) -> Table:
+    table = Table("outcome", "count", title="crawl summary")
+    data = summary.to_dict()
+    for key in ("fetched", "unchanged", "files", "refused_robots", "refused_reservation", "deleted", "duplicates"):
+        table.add_row(key.replace("_", " "), str(data[key]))
+    for kind, n in data["errors"].items():
+        table.add_row(f"error: {kind}", str(n))
+    table.add_row("pages/s", f"{data['pages_per_s']:.2f}")
+    table.add_row("still queued", str(data["queued"]))
+    return table
+
+
+def crawl(
+    max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Stop after this many pages."),
+    refresh: bool = typer.Option(False, "--refresh", help="Re-check every stored page now."),
+    no_index: bool = typer.Option(False, "--no-index", help="Do not bring the index up to date afterwards."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Fetch what is due; resumable after an interruption."""
+    settings, catalog = STATE.settings, STATE.catalog
+    progress = CrawlProgress(enabled=not as_json and sys.stderr.isatty())
+    workers = settings.crawl.extract_workers or None
+    with exclusive_lock(settings.home / "crawl.lock", "crawl"):
+        if catalog.engine.dialect.name == "sqlite":
+            catalog.frontier.release_all()
+        crawler = Crawler(catalog, settings, progress=progress, extract_workers=workers)
+        with progress.progress:
+            summary = asyncio.run(crawler.run(max_pages=max_pages, refresh=refresh))
+    data = summary.to_dict()
+    if not no_index:
+        data["index"] = _catch_up_index(quiet=as_json)
+    if as_json:
+        print_json(data)
+    else:
+        out.print(summary_table(summary))
+
+
+def _catch_up_index(quiet: bool) -> dict[str, Any] | None:
+    try:
+        from calanque.cli.index import catch_up
+    except ImportError:
+        return None
+    return catch_up(quiet=quiet)
+
+
+def pages(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
+    """List the stored pages."""
+    rows = STATE.catalog.list_pages()
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("title", "language", "url", "fetched")
+    for r in rows:
+        table.add_row(r["title"][:60], r["language"], r["url"], r["fetched_at"])
+    out.print(table)
+
+
+def consent(
+    url: str | None = typer.Argument(None, help="A URL: show its latest ledger entry."),
+    export: str | None = typer.Option(None, "--export", help="Export the whole ledger: csv or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write the export to."),
+    refused: bool = typer.Option(False, "--refused", help="Only refusals (with --export)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The consent ledger: why a page was, or was not, collected."""
+    catalog = STATE.catalog
+    if export:
+        _export_ledger(export, output, refused)
+        return
+    if url is None:
+        raise SourceError("give a URL, or --export csv to export the whole ledger.")
+    entry = catalog.consent_for(normalize_url(url)) or catalog.consent_for(url)
+    if entry is None:
+        if as_json:
+            print_json(None)
+        raise typer.Exit(1 if not as_json else 0)
+    if as_json:
+        print_json(entry)
+    else:
+        verdict = "[green]allowed" if entry["allowed"] else "[red]refused"
+        out.print(f"{verdict}[/] {entry['url']}\n  signal: {entry['signal']}\n  rule: {entry['rule']}\n"
+                  f"  action: {entry['action']}\n  decided at: {entry['decided_at']}")
+
+
+def _export_ledger(fmt: str, output: Path | None, refused: bool) -> None:
+    if fmt not in ("csv", "json"):
+        raise SourceError(f"--export must be csv or json, not {fmt!r}.")
+    rows = STATE.catalog.consent_ledger(refused_only=refused)
+    handle = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    try:
+        if fmt == "json":
+            import json
+
+            json.dump(list(rows), handle, ensure_ascii=False, indent=2)
+            handle.write("\n")
+            return
+        writer = csv.DictWriter(handle, fieldnames=["url", "allowed", "signal", "rule", "action", "decided_at"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+    finally:
+        if output:
+            handle.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(add)
+    app.command()(sources)
+    app.command()(remove)
+    app.command()(crawl)
+    app.command()(pages)
+    app.command()(consent)

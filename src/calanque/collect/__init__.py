@@ -1,0 +1,1 @@
+"""Collect: frontier, fetcher, robots.txt and rights reservations, sitemaps, feeds, files."""

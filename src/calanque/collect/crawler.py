@@ -1,0 +1,488 @@
+"""The crawl loop: lease hosts, decide consent, fetch politely, process, store.
+
+Data flow for one URL (DESIGN.md steps 2-6):
+
+1. robots.txt of the host (cached 24 h in the catalog) decides; Crawl-delay sets the pace.
+2. The host's ``/.well-known/tdmrep.json`` decides.
+3. The fetcher downloads (conditional request); every redirect hop is checked again
+   against the scope and robots.txt.
+4. Response headers (``tdm-reservation``, ``X-Robots-Tag``, ``Content-Usage``) decide.
+5. A worker process extracts the text; ``<meta>`` tags decide.
+6. The document and its chunks are stored in one transaction, near-duplicates merged.
+
+Every decision goes to the consent ledger. A refused page is never stored, and a page
+stored earlier that refuses now is deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import multiprocessing
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from calanque.catalog import Catalog, FrontierItem, NewURL, PageRecord
+from calanque.catalog.frontier import DONE, FAILED, REFUSED
+from calanque.collect.consent import decide_headers
+from calanque.collect.feeds import looks_like_feed, parse_feed
+from calanque.collect.fetcher import Fetcher, FetchResult
+from calanque.collect.pipeline import HTML_TYPES, ProcessedPage, process_body
+from calanque.collect.hostpolicy import HostPolicies
+from calanque.collect.sitemaps import looks_like_sitemap, parse_sitemap
+from calanque.collect.urls import host_key, in_scope, normalize_url
+from calanque.config import Settings
+from calanque.errors import CatalogError, ConsentRefused, ExtractError, FetchError, SourceError
+from calanque.extract.dedup import NearDuplicates
+from calanque.types import ConsentDecision, Source
+
+T = TypeVar("T")
+log = logging.getLogger("calanque.crawl")
+ROBOTS_SIGNALS = ("robots.txt", "content-usage", "content-signal")
+RETRYABLE = ("timeout", "network", "http-429", "http-500", "http-502", "http-503", "http-504")
+_current_source: contextvars.ContextVar[Source] = contextvars.ContextVar("calanque_source")
+
+
+@dataclass
+class CrawlSummary:
+    fetched: int = 0
+    unchanged: int = 0
+    refused_robots: int = 0
+    refused_reservation: int = 0
+    deleted: int = 0
+    duplicates: int = 0
+    files: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+    queued: int = 0
+
+    @property
+    def pages_per_s(self) -> float:
+        done = self.fetched + self.unchanged
+        return done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fetched": self.fetched,
+            "unchanged": self.unchanged,
+            "refused_robots": self.refused_robots,
+            "refused_reservation": self.refused_reservation,
+            "deleted": self.deleted,
+            "duplicates": self.duplicates,
+            "files": self.files,
+            "errors": dict(sorted(self.errors.items())),
+            "error_total": sum(self.errors.values()),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "pages_per_s": round(self.pages_per_s, 2),
+            "queued": self.queued,
+        }
+
+
+ProgressFn = Callable[[CrawlSummary], None]
+
+
+class Crawler:
+    """One crawl worker. Several may share a PostgreSQL catalog (``owner`` tells them apart)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        settings: Settings,
+        *,
+        owner: str | None = None,
+        progress: ProgressFn | None = None,
+        extract_workers: int | None = None,
+        transport: Any = None,
+    ) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.crawl = settings.crawl
+        self.owner = owner or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.summary = CrawlSummary()
+        self._progress = progress
+        self._workers = extract_workers if extract_workers is not None else (os.cpu_count() or 1)
+        self._transport = transport
+        self._host_locks: dict[str, asyncio.Lock] = {}
+        self._next_at: dict[str, float] = {}
+        self._sources: dict[int, Source] = {}
+        self._source_counts: dict[int, int] = {}
+        self._near = NearDuplicates()
+        self._fetch_slots = asyncio.Semaphore(self.crawl.concurrency)
+        self._db: ThreadPoolExecutor | None = None
+        self._pool: Executor | None = None
+        self._stop = False
+
+    # ---- plumbing ------------------------------------------------------------------
+    async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
+        assert self._db is not None
+        return await asyncio.get_running_loop().run_in_executor(self._db, partial(fn, *args))
+
+    def _make_pool(self) -> Executor:
+        if self._workers <= 1:
+            return ThreadPoolExecutor(1)
+        return ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def stop(self) -> None:
+        self._stop = True
+
+    def _report(self) -> None:
+        if self._progress is not None:
+            self._progress(self.summary)
+
+    # ---- the run -------------------------------------------------------------------
+    async def run(self, *, max_pages: int | None = None, refresh: bool = False) -> CrawlSummary:
+        started = time.monotonic()
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="calanque-db")
+        self._pool = self._make_pool()
+        fetcher = Fetcher(
+            user_agent=self.settings.user_agent,
+            connect_timeout=self.crawl.connect_timeout,
+            read_timeout=self.crawl.read_timeout,
+            total_timeout=self.crawl.total_timeout,
+            max_body_bytes=self.crawl.max_body_bytes,
+            max_redirects=self.crawl.max_redirects,
+            check_hop=self._check_hop,
+            transport=self._transport,
+        )
+        self._fetcher = fetcher
+        self._policies = HostPolicies(self.catalog, self.settings, self._in_db, self._fetch_slots,
+                                      self._transport)
+        try:
+            await self._in_db(self._prepare, refresh)
+            await self._ingest_folders()
+            await self._loop(max_pages)
+        finally:
+            self.summary.elapsed_s = time.monotonic() - started
+            self.summary.queued = await self._in_db(self.catalog.frontier.pending)
+            await fetcher.aclose()
+            await self._policies.aclose()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._db.shutdown(wait=True)
+            self._report()
+        return self.summary
+
+    def _prepare(self, refresh: bool) -> None:
+        for doc_id, sig in self.catalog.minhashes():
+            self._near.add(doc_id, sig)
+        now = datetime.now(UTC)
+        for source in self.catalog.list_sources():
+            self._sources[source.id] = source
+            if source.kind == "folder":
+                continue
+            seed = NewURL(source.url, host_key(source.url), source.id, 0)
+            self.catalog.frontier.enqueue([seed])
+            polled = self.catalog.last_polled(source.id)
+            if source.kind == "feed" and (
+                refresh or polled is None or now - polled > timedelta(seconds=source.poll_interval_s)
+            ):
+                self.catalog.frontier.requeue(source.url)
+        before = now if refresh else now - timedelta(seconds=self.crawl.refresh_after)
+        self.catalog.frontier.requeue_stale(before)
+
+    async def _loop(self, max_pages: int | None) -> None:
+        tasks: dict[str, asyncio.Task[None]] = {}
+        while not self._stop:
+            if max_pages is not None and self.summary.fetched + self.summary.unchanged >= max_pages:
+                break
+            free = self.crawl.concurrency - len(tasks)
+            if free > 0:
+                hosts = await self._in_db(
+                    self.catalog.frontier.lease_hosts, self.owner, free + len(tasks), self.crawl.lease_s
+                )
+                for host in hosts:
+                    if host not in tasks and len(tasks) < self.crawl.concurrency:
+                        tasks[host] = asyncio.create_task(self._run_host(host, max_pages))
+            if not tasks:
+                if not await self._wait_for_due():
+                    break
+                continue
+            done, _ = await asyncio.wait(tasks.values(), timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+            for host in [h for h, task in tasks.items() if task in done]:
+                tasks.pop(host).result()
+        self._stop = True
+        if tasks:
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+    async def _wait_for_due(self) -> bool:
+        """Nothing leasable now: wait a little if something becomes due soon."""
+        next_due = await self._in_db(self.catalog.frontier.next_due_at)
+        if next_due is None:
+            return False
+        wait = next_due - time.time()
+        if wait > 60:
+            return False
+        await asyncio.sleep(min(max(wait, 0.2), 5.0))
+        return True
+
+    async def _run_host(self, host: str, max_pages: int | None) -> None:
+        frontier = self.catalog.frontier
+        lanes = asyncio.Semaphore(self.crawl.per_host_connections)
+        try:
+            saved = await self._in_db(frontier.next_fetch_at, host)
+            self._next_at[host] = max(self._next_at.get(host, 0.0), saved)
+            while not self._stop:
+                items = await self._in_db(
+                    frontier.take_urls, host, self.owner, 4 * self.crawl.per_host_connections, self.crawl.lease_s
+                )
+                if not items:
+                    break
+                await asyncio.gather(*(self._one(item, lanes) for item in items))
+                if max_pages is not None and self.summary.fetched + self.summary.unchanged >= max_pages:
+                    self._stop = True
+                await self._in_db(frontier.renew_host, host, self.owner, self.crawl.lease_s)
+        finally:
+            await self._in_db(frontier.release_host, host, self.owner)
+
+    async def _one(self, item: FrontierItem, lanes: asyncio.Semaphore) -> None:
+        async with lanes:
+            if self._stop:
+                return
+            try:
+                await self._process(item)
+            except SourceError as exc:
+                self.summary.errors["bad-url"] += 1
+                await self._in_db(self.catalog.frontier.finish, item.id, FAILED, "bad-url")
+                await self._in_db(self._record_error, item, "bad-url", str(exc))
+            except (CatalogError, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # one page must never stop the crawl
+                log.exception("internal error on %s", item.url)
+                self.summary.errors["internal"] += 1
+                await self._in_db(self.catalog.frontier.finish, item.id, FAILED, "internal")
+                await self._in_db(self._record_error, item, "internal", f"{type(exc).__name__}: {exc}")
+            self._report()
+
+    async def _wait_turn(self, host: str) -> None:
+        """Hold the host's politeness delay; the slot is persisted for other workers."""
+        lock = self._host_locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            wait = self._next_at.get(host, 0.0) - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            delay = self._delay_for(host)
+            self._next_at[host] = time.time() + delay
+            if delay > 0:
+                await self._in_db(self.catalog.frontier.set_next_fetch_at, host, self._next_at[host])
+
+    def _delay_for(self, host: str) -> float:
+        crawl_delay = self._policies.crawl_delay(host)
+        return max(self.crawl.min_delay, min(crawl_delay or 0.0, self.crawl.max_delay))
+
+    async def _check_hop(self, url: str) -> None:
+        source = _current_source.get()
+        hop = normalize_url(url)
+        if source.kind == "site" and not in_scope(hop, source.scope, source.url):
+            raise FetchError(f"redirect to {hop} leaves the source's scope", url=hop, kind="out-of-scope")
+        decision = (await self._policies.robots(host_key(hop))).decide(hop)
+        if not decision.allowed:
+            raise ConsentRefused(f"robots.txt refuses the redirect target {hop}", url=hop,
+                                 signal=decision.signal, rule=decision.rule)
+
+    async def _refuse(self, item: FrontierItem, decision: ConsentDecision) -> None:
+        decision = _stamped(decision)
+        if decision.signal in ROBOTS_SIGNALS:
+            self.summary.refused_robots += 1
+        else:
+            self.summary.refused_reservation += 1
+        deleted = await self._in_db(self.catalog.delete_document_at, decision.url, decision)
+        if decision.url != item.url:
+            await self._in_db(self.catalog.delete_document_at, item.url, decision)
+        if deleted:
+            self.summary.deleted += 1
+        await self._in_db(self.catalog.frontier.finish, item.id, REFUSED, decision.signal)
+
+    # ---- one URL -------------------------------------------------------------------
+    async def _process(self, item: FrontierItem) -> None:
+        source = self._sources.get(item.source_id) or await self._in_db(self.catalog.get_source, item.source_id)
+        self._sources[source.id] = source
+        _current_source.set(source)
+        robots = await self._policies.robots(item.host)
+        decision = robots.decide(item.url)
+        if decision.allowed:
+            decision = (await self._policies.tdmrep(item.host)).decide(item.url) or decision
+        if not decision.allowed:
+            return await self._refuse(item, decision)
+        await self._wait_turn(item.host)
+        try:
+            result = await self._fetch_page(item)
+        except ConsentRefused as exc:
+            refusal = ConsentDecision(exc.url or item.url, False, exc.signal or "robots.txt", exc.rule)
+            return await self._refuse(item, refusal)
+        except FetchError as exc:
+            return await self._fetch_failed(item, exc.kind, str(exc))
+        await self._handle_result(item, source, result, decision)
+
+    async def _fetch_page(self, item: FrontierItem) -> FetchResult:
+        page = await self._in_db(self.catalog.get_page, item.url)
+        async with self._fetch_slots:
+            return await self._fetcher.fetch(
+                item.url,
+                etag=(page.etag or None) if page and page.document_id else None,
+                last_modified=(page.last_modified or None) if page and page.document_id else None,
+            )
+
+    async def _fetch_failed(self, item: FrontierItem, kind: str, message: str) -> None:
+        self.summary.errors[kind] += 1
+        frontier = self.catalog.frontier
+        if kind in RETRYABLE and item.attempts + 1 < self.crawl.max_attempts:
+            due = time.time() + min(60.0, 2.0 ** (item.attempts + 1))
+            await self._in_db(frontier.retry_later, item.id, kind, due)
+        else:
+            await self._in_db(frontier.finish, item.id, FAILED, kind)
+        await self._in_db(self._record_error, item, kind, message)
+
+    def _record_error(self, item: FrontierItem, kind: str, message: str, status: int | None = None) -> None:
+        existing = self.catalog.get_page(item.url)
+        self.catalog.record_page(PageRecord(
+            url=item.url, source_id=item.source_id, status=status,
+            error_kind=kind, error_message=message[:500],
+            document_id=existing.document_id if existing else None,
+            etag=existing.etag if existing else "", last_modified=existing.last_modified if existing else "",
+            content_hash=existing.content_hash if existing else "",
+        ))
+
+    async def _handle_result(self, item: FrontierItem, source: Source, result: FetchResult,
+                             decision: ConsentDecision) -> None:
+        url = normalize_url(result.url)
+        header_decision = decide_headers(url, result.headers)
+        deferred = result.content_type in HTML_TYPES and result.status == 200
+        if header_decision is not None and not header_decision.allowed and not deferred:
+            return await self._refuse(item, header_decision)  # HTML: decided with <meta> below
+        if result.status == 304:
+            self.summary.unchanged += 1
+            await self._in_db(self.catalog.touch_page, item.url)
+            await self._in_db(self.catalog.frontier.finish, item.id, DONE, None)
+            return
+        if result.status >= 400:
+            kind = f"http-{result.status}"
+            self.summary.errors[kind] += 1
+            if result.status in (404, 410):
+                await self._in_db(self.catalog.forget_document, item.url)
+            retry = kind in RETRYABLE and item.attempts + 1 < self.crawl.max_attempts
+            if retry:
+                await self._in_db(self.catalog.frontier.retry_later, item.id, kind,
+                                  time.time() + 2.0 ** (item.attempts + 1))
+            else:
+                await self._in_db(self.catalog.frontier.finish, item.id, FAILED, kind)
+            await self._in_db(self._record_error, item, kind, f"HTTP {result.status}", result.status)
+            return
+        if result.truncated:
+            message = f"body larger than crawl.max_body_bytes={self.crawl.max_body_bytes}: cut off, not stored"
+            return await self._fetch_failed(item, "too-large", message)
+        if await self._discover(item, source, result, url):
+            return
+        await self._extract_and_store(item, source, result, url, decision)
+
+    async def _discover(self, item: FrontierItem, source: Source, result: FetchResult, url: str) -> bool:
+        """Sitemap and feed sources: a sitemap or feed body lists URLs to queue, it is not a page."""
+        if source.kind == "sitemap" and looks_like_sitemap(result.body, result.content_type, url):
+            try:
+                parsed = parse_sitemap(result.body, url)
+            except ExtractError as exc:
+                await self._fetch_failed(item, exc.kind, str(exc))
+                return True
+            urls = [e.url for e in parsed.urls] + list(parsed.sitemaps)
+        elif source.kind == "feed" and looks_like_feed(result.body, result.content_type):
+            try:
+                feed = parse_feed(result.body, url)
+            except ExtractError as exc:
+                await self._fetch_failed(item, exc.kind, str(exc))
+                return True
+            urls = [e.url for e in feed.entries]
+            await self._in_db(self.catalog.source_polled, source.id)
+        else:
+            return False
+        await self._in_db(self._enqueue_links, source, item.depth, urls, True)
+        await self._in_db(self.catalog.frontier.finish, item.id, DONE, None)
+        self.summary.fetched += 1
+        return True
+
+    async def _extract_and_store(self, item: FrontierItem, source: Source, result: FetchResult,
+                                 url: str, decision: ConsentDecision) -> None:
+        want_links = source.kind == "site" and item.depth < source.scope.max_depth
+        loop = asyncio.get_running_loop()
+        assert self._pool is not None
+        processed: ProcessedPage = await loop.run_in_executor(
+            self._pool, process_body, result.body, url, result.content_type, result.charset,
+            want_links, result.headers,
+        )
+        if processed.meta_decision is not None and not processed.meta_decision.allowed:
+            return await self._refuse(item, processed.meta_decision)
+        if processed.document is None:
+            return await self._fetch_failed(item, processed.error_kind or "extract", processed.error_message)
+        page = PageRecord(
+            url=url, source_id=source.id, status=result.status,
+            canonical_url=processed.document.canonical_url, etag=result.headers.get("etag", ""),
+            last_modified=result.headers.get("last-modified", ""), content_type=result.content_type,
+            size=len(result.body),
+        )
+        if processed.links:  # queued before the page is marked done: a crash loses no link
+            await self._in_db(self._enqueue_links, source, item.depth, list(processed.links), False)
+        await self._in_db(self._store, item, page, processed, decision)
+
+    def _store(self, item: FrontierItem, page: PageRecord, processed: ProcessedPage,
+               decision: ConsentDecision) -> None:
+        """Runs in the single DB thread, so the near-duplicate check cannot race."""
+        document = processed.document
+        assert document is not None
+        allowed = ConsentDecision(page.url, True, decision.signal, decision.rule)
+        self.catalog.record_consent(_stamped(allowed), "fetched")
+        if item.url != page.url:
+            self.catalog.record_page(PageRecord(url=item.url, source_id=page.source_id, status=page.status,
+                                                canonical_url=page.url))
+        duplicate_of = self._near.find(processed.minhash) if processed.minhash else None
+        existing = self.catalog.get_page(page.url)
+        own_id = existing.document_id if existing else None
+        if (duplicate_of is not None and duplicate_of != own_id
+                and self.catalog.add_alias(duplicate_of, page, frontier_id=item.id)):
+            self.summary.duplicates += 1
+        else:
+            result = self.catalog.save_document(
+                page, document, processed.chunks, processed.minhash, frontier_id=item.id
+            )
+            if processed.minhash and result.changed:
+                self._near.add(result.document_id, processed.minhash)
+            self.summary.fetched += 1
+
+    def _enqueue_links(self, source: Source, depth: int, links: list[str], from_listing: bool) -> None:
+        limit = source.scope.max_pages
+        count = self._source_counts.get(source.id)
+        if count is None:
+            count = self.catalog.frontier.count_for_source(source.id)
+        new: list[NewURL] = []
+        for link in links:
+            if count + len(new) >= limit:
+                break
+            try:
+                url = normalize_url(link)
+            except SourceError:
+                continue
+            if from_listing or in_scope(url, source.scope, source.url):
+                new.append(NewURL(url, host_key(url), source.id, depth + 1))
+        added = self.catalog.frontier.enqueue(new)
+        self._source_counts[source.id] = count + added
+
+    async def _ingest_folders(self) -> None:
+        from calanque.collect.ingest import ingest_folder
+
+        for source in list(self._sources.values()):
+            if source.kind == "folder" and not self._stop:
+                assert self._pool is not None
+                await ingest_folder(self, source)
+
+
+def _stamped(decision: ConsentDecision) -> ConsentDecision:
+    if decision.decided_at is not None:
+        return decision
+    from dataclasses import replace
+
+    return replace(decision, decided_at=datetime.now(UTC))

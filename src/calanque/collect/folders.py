@@ -1,0 +1,138 @@
+"""Local folders as sources: which files to ingest, and which to leave alone.
+
+``scan_folder`` lists files without reading their contents (the ingester reads
+them later, and only those whose :func:`file_fingerprint` changed). Every path
+is checked to stay inside the added folder: a symlink that leads outside is
+reported, never followed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from calanque.errors import SourceError
+
+SUPPORTED_SUFFIXES = frozenset(
+    {".html", ".htm", ".xhtml", ".md", ".markdown", ".txt", ".pdf", ".docx"}
+)
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: Path  # where it was found (may be a symlink inside the folder)
+    relpath: str  # POSIX path relative to the folder
+    size: int
+    mtime_ns: int
+    url: str  # file:// URI of the resolved path
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: Path
+    reason: str  # "outside-folder" | "unsupported" | "too-large" | "unreadable"
+
+
+def scan_folder(
+    root: Path, *, max_file_bytes: int = 10_000_000
+) -> Iterator[LocalFile | SkippedFile]:
+    """Walk ``root`` depth-first in name order, yielding files to ingest or skip.
+
+    Hidden entries (``.git``, ``.cache``, ``.notes.md``) are passed over silently;
+    symlinked directories are not descended (their target, if inside, is walked
+    anyway); a file reached twice through symlinks is yielded once.
+    """
+    top = _resolved_folder(root)
+    seen: set[str] = set()
+    stack: list[Path] = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            yield SkippedFile(folder, "unreadable")
+            continue
+        subfolders: list[Path] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                subfolders.append(path)
+                continue
+            item = _examine(top, path, max_file_bytes)
+            if isinstance(item, LocalFile):
+                if item.url in seen:
+                    continue
+                seen.add(item.url)
+            if item is not None:
+                yield item
+        stack.extend(reversed(subfolders))
+
+
+def _resolved_folder(root: Path) -> Path:
+    try:
+        top = root.expanduser().resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise SourceError(f"Folder {root} does not exist or cannot be read: {exc}.") from exc
+    if not top.is_dir():
+        raise SourceError(f"{root} is not a folder; give the folder that holds the files.")
+    return top
+
+
+def _examine(top: Path, path: Path, max_file_bytes: int) -> LocalFile | SkippedFile | None:
+    """One directory entry -> a file to ingest, a skip with a reason, or None to pass over."""
+    try:
+        resolved = path.resolve(strict=False)
+    except (OSError, RuntimeError):  # symlink loop
+        return SkippedFile(path, "unreadable")
+    if not resolved.is_relative_to(top):
+        return SkippedFile(path, "outside-folder")
+    try:
+        info = resolved.stat()
+    except OSError:
+        return SkippedFile(path, "unreadable")
+    if stat.S_ISDIR(info.st_mode):
+        return None  # a symlink to a folder inside: walked under its real name
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return SkippedFile(path, "unsupported")
+    if not stat.S_ISREG(info.st_mode):
+        return SkippedFile(path, "unsupported")  # fifo, socket, device: never opened
+    if info.st_size > max_file_bytes:
+        return SkippedFile(path, "too-large")
+    if not os.access(resolved, os.R_OK):
+        return SkippedFile(path, "unreadable")
+    return LocalFile(
+        path=path,
+        relpath=path.relative_to(top).as_posix(),
+        size=info.st_size,
+        mtime_ns=info.st_mtime_ns,
+        url=resolved.as_uri(),
+    )
+
+
+def resolve_inside(root: Path, candidate: str | Path) -> Path:
+    """Resolve ``candidate`` (relative to ``root``, or absolute) and require it inside ``root``.
+
+    Raises :class:`SourceError` when it escapes through ``..``, an absolute path
+    elsewhere or a symlink, so any path coming from outside can be used safely.
+    """
+    try:
+        top = root.expanduser().resolve(strict=False)
+        resolved = (top / Path(candidate)).resolve(strict=False)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise SourceError(f"Path {candidate!r} cannot be resolved: {exc}.") from exc
+    if not resolved.is_relative_to(top):
+        raise SourceError(
+            f"Path {str(candidate)!r} leads outside the folder {top} (to {resolved}); "
+            "only files inside an added folder are read."
+        )
+    return resolved
+
+
+def file_fingerprint(f: LocalFile) -> str:
+    """Cheap change marker: the ingester re-reads a file only when this changes."""
+    return f"{f.size}:{f.mtime_ns}"

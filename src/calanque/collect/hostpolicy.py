@@ -1,0 +1,108 @@
+"""Per-host consent files: robots.txt and ``/.well-known/tdmrep.json``.
+
+Both are cached in memory and in the catalog's ``hosts`` table for
+``crawl.robots_cache_s`` (24 h by default), so every worker sharing the
+catalog reads the same rules without fetching them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from calanque.catalog import Catalog
+from calanque.collect.consent import TdmRepRules, parse_tdmrep
+from calanque.collect.fetcher import Fetcher
+from calanque.collect.robots import RobotsRules, parse_robots
+from calanque.config import Settings
+from calanque.errors import FetchError
+
+ROBOTS_MAX_BYTES = 1_000_000  # parsing reads the first 500 KiB; fetch a little more
+InDb = Callable[..., Awaitable[Any]]
+
+
+class HostPolicies:
+    def __init__(
+        self, catalog: Catalog, settings: Settings, in_db: InDb, slots: asyncio.Semaphore, transport: Any = None
+    ) -> None:
+        self.catalog = catalog
+        self.ttl = settings.crawl.robots_cache_s
+        self._in_db = in_db
+        self._slots = slots
+        self._robots: dict[str, tuple[RobotsRules, float]] = {}
+        self._tdmrep: dict[str, tuple[TdmRepRules, float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        crawl = settings.crawl
+        self._fetcher = Fetcher(
+            user_agent=settings.user_agent,
+            connect_timeout=crawl.connect_timeout,
+            read_timeout=crawl.read_timeout,
+            total_timeout=crawl.total_timeout,
+            max_body_bytes=ROBOTS_MAX_BYTES,
+            max_redirects=crawl.max_redirects,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._fetcher.aclose()
+
+    def crawl_delay(self, host: str) -> float | None:
+        cached = self._robots.get(host)
+        return cached[0].crawl_delay() if cached else None
+
+    async def robots(self, host: str) -> RobotsRules:
+        cached = self._robots.get(host)
+        if cached and time.time() - cached[1] < self.ttl:
+            return cached[0]
+        async with self._locks.setdefault(f"robots {host}", asyncio.Lock()):
+            cached = self._robots.get(host)
+            if cached and time.time() - cached[1] < self.ttl:
+                return cached[0]
+            policy = await self._in_db(self.catalog.frontier.host_policy, host)
+            if self._fresh(policy, "robots"):
+                status = policy.get("robots_status")
+                rules = parse_robots(str(policy["robots_body"]), int(status) if status is not None else None)
+            else:
+                status_code, body = await self._fetch(f"{host}/robots.txt")
+                rules = parse_robots(body, status_code)
+                await self._in_db(self.catalog.frontier.save_robots, host, status_code, body)
+            self._robots[host] = (rules, time.time())
+            return rules
+
+    async def tdmrep(self, host: str) -> TdmRepRules:
+        cached = self._tdmrep.get(host)
+        if cached and time.time() - cached[1] < self.ttl:
+            return cached[0]
+        async with self._locks.setdefault(f"tdmrep {host}", asyncio.Lock()):
+            cached = self._tdmrep.get(host)
+            if cached and time.time() - cached[1] < self.ttl:
+                return cached[0]
+            policy = await self._in_db(self.catalog.frontier.host_policy, host)
+            if self._fresh(policy, "tdmrep"):
+                body = str(policy["tdmrep_body"])
+            else:
+                status, body = await self._fetch(f"{host}/.well-known/tdmrep.json")
+                body = body if status == 200 else ""
+                await self._in_db(self.catalog.frontier.save_tdmrep, host, body)
+            rules = parse_tdmrep(body or None)
+            self._tdmrep[host] = (rules, time.time())
+            return rules
+
+    def _fresh(self, policy: dict[str, Any], which: str) -> bool:
+        fetched_at = policy.get(f"{which}_fetched_at")
+        return (
+            fetched_at is not None
+            and policy.get(f"{which}_body") is not None
+            and time.time() - float(fetched_at) < self.ttl
+        )
+
+    async def _fetch(self, url: str) -> tuple[int | None, str]:
+        """(status, text); status None when the host cannot be reached."""
+        try:
+            async with self._slots:
+                result = await self._fetcher.fetch(url)
+        except FetchError:
+            return None, ""
+        return result.status, result.body.decode("utf-8", errors="replace")

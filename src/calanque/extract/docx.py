@@ -1,0 +1,87 @@
+"""DOCX to text with python-docx: paragraphs, headings by style, tables as rows."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import docx
+from docx.document import Document as DocxDocument
+from docx.opc.exceptions import PackageNotFoundError
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from lxml import etree
+
+from calanque.errors import ExtractError
+from calanque.extract.language import detect_language
+from calanque.extract.text import TextBuilder, normalize_space
+from calanque.types import Document
+
+_HEADING_STYLE = re.compile(r"^(?:heading|titre|überschrift|título|titolo)\s*(\d)$", re.I)
+
+
+def _open(body: bytes, url: str) -> DocxDocument:
+    try:
+        return docx.Document(io.BytesIO(body))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ExtractError(
+            f"{url or 'DOCX'} is not a readable Word document ({exc}): save it again as .docx",
+            url=url,
+            kind="docx",
+        ) from exc
+    except etree.XMLSyntaxError as exc:
+        raise ExtractError(
+            f"{url or 'DOCX'} has broken XML inside ({exc})", url=url, kind="docx"
+        ) from exc
+
+
+def _heading_level(paragraph: Paragraph) -> int:
+    name = paragraph.style.name if paragraph.style is not None else ""
+    if name == "Title":
+        return 1
+    match = _HEADING_STYLE.match(name or "")
+    return int(match.group(1)) if match else 0
+
+
+def _write_table(table: Table, builder: TextBuilder) -> None:
+    for index, row in enumerate(table.rows):
+        cells: list[str] = []
+        for cell in row.cells:
+            text = normalize_space(cell.text)
+            if text and (not cells or cells[-1] != text):  # merged cells repeat
+                cells.append(text)
+        builder.paragraph(" | ".join(cells), tight=index > 0)
+
+
+def _write_body(document: DocxDocument, builder: TextBuilder) -> None:
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            _write_table(item, builder)
+        elif level := _heading_level(item):
+            builder.heading(level, item.text)
+        else:
+            builder.paragraph(item.text)
+
+
+def extract_docx(body: bytes, url: str = "") -> Document:
+    """A :class:`Document` from DOCX bytes; ``ExtractError`` kind ``docx`` or ``empty``."""
+    document = _open(body, url)
+    builder = TextBuilder()
+    try:
+        _write_body(document, builder)
+    except (KeyError, ValueError, AttributeError) as exc:
+        raise ExtractError(f"{url or 'DOCX'} cannot be read ({exc})", url=url, kind="docx") from exc
+    text = builder.text()
+    if not text.strip():
+        raise ExtractError(f"{url or 'DOCX'} has no text", url=url, kind="empty")
+    props = document.core_properties
+    return Document(
+        url=url,
+        text=text,
+        title=normalize_space(props.title or "") or text.split("\n", 1)[0][:200],
+        language=detect_language(builder.prose_sample()),
+        author=normalize_space(props.author or ""),
+        date=props.created.date().isoformat() if props.created else "",
+        headings=tuple(builder.headings),
+    )

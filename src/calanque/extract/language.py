@@ -1,0 +1,90 @@
+"""Language identification with lingua (its models ship inside the wheel).
+
+The detector is built once, lazily, for the languages an operator is likely to
+crawl, in low-accuracy mode (fast, and accurate on paragraphs). Long texts are
+classified on a few windows spread over the text, so a page that opens with an
+English quotation is still seen as French when most of it is French.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+LANGUAGES = (
+    Language.FRENCH,
+    Language.ENGLISH,
+    Language.GERMAN,
+    Language.SPANISH,
+    Language.ITALIAN,
+    Language.DUTCH,
+    Language.PORTUGUESE,
+    Language.CATALAN,
+    Language.POLISH,
+    Language.SWEDISH,
+    Language.DANISH,
+    Language.RUSSIAN,
+    Language.ARABIC,
+    Language.CHINESE,
+    Language.JAPANESE,
+)
+_MAX_BLOCKS = 80
+_MIN_BLOCK_LETTERS = 30
+_MIN_LETTERS = 12
+# English leaks into pages written in other languages (untranslated paragraphs,
+# quotations, commands); the reverse is rare. A text that is mostly English but
+# holds at least this share of one other language is in that language.
+_SECOND_LANGUAGE_SHARE = 0.3
+_detector: LanguageDetector | None = None
+_lock = threading.Lock()
+
+
+def _get_detector() -> LanguageDetector:
+    global _detector
+    with _lock:
+        if _detector is None:
+            _detector = (
+                LanguageDetectorBuilder.from_languages(*LANGUAGES).with_low_accuracy_mode().build()
+            )
+        return _detector
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraphs worth classifying, at most ``_MAX_BLOCKS`` spread over the text."""
+    blocks = [b for b in text.split("\n") if sum(ch.isalpha() for ch in b) >= _MIN_BLOCK_LETTERS]
+    if not blocks:
+        return [text]
+    if len(blocks) > _MAX_BLOCKS:
+        step = len(blocks) / _MAX_BLOCKS
+        blocks = [blocks[int(i * step)] for i in range(_MAX_BLOCKS)]
+    return blocks
+
+
+def language_shares(text: str) -> dict[str, float]:
+    """Share of the text's letters in each language, classified paragraph by paragraph."""
+    detector = _get_detector()
+    votes: Counter[str] = Counter()
+    for block in _blocks(text):
+        language = detector.detect_language_of(block)
+        if language is not None:
+            votes[language.iso_code_639_1.name.lower()] += len(block)
+    total = sum(votes.values())
+    return {code: count / total for code, count in votes.most_common()} if total else {}
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code (``"fr"``, ``"en"``...) of the text's main language, ``""`` if unknown.
+
+    Each paragraph is classified and weighted by its length; see
+    ``_SECOND_LANGUAGE_SHARE`` for how English mixed into another language counts.
+    """
+    if sum(ch.isalpha() for ch in text[:2000]) < _MIN_LETTERS:
+        return ""
+    ranked = list(language_shares(text).items())
+    if not ranked:
+        return ""
+    if ranked[0][0] == "en" and len(ranked) > 1 and ranked[1][1] >= _SECOND_LANGUAGE_SHARE:
+        return ranked[1][0]
+    return ranked[0][0]

@@ -1,0 +1,162 @@
+"""Plain text: decoding bytes, and the builder every extractor uses to lay out text.
+
+Every extractor (HTML, PDF, DOCX, Markdown, plain text) produces a sequence of
+blocks: headings, paragraphs, list items, table rows, verbatim code. The
+:class:`TextBuilder` joins them into one string with a blank line between
+blocks (single newlines between rows of one table) and records where each
+heading's text starts, so the outline survives as ``Document.headings``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+
+import charset_normalizer
+
+from calanque.errors import ExtractError
+from calanque.types import Heading
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Browsers decode these labels as Windows-1252 (WHATWG Encoding Standard).
+_BROWSER_ALIASES = {"latin1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
+_SPACES = re.compile(r"\s+")
+_GUESS_SAMPLE = 256 * 1024
+_MAX_REPLACEMENT_RATIO = 0.05
+_PROSE_SAMPLE = 50_000
+_CHAOS_TIE = 0.01
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of whitespace to one space and strip the ends."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def bom_encoding(body: bytes) -> str | None:
+    """The encoding announced by a byte order mark, if any."""
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return name
+    return None
+
+
+def codec_name(label: str | None) -> str | None:
+    """Python's codec for a charset label, ``None`` when unknown (browser aliases applied)."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'").lower()).name
+    except LookupError:
+        return None
+    return _BROWSER_ALIASES.get(name, name)
+
+
+def guess_encoding(body: bytes) -> str:
+    """Best guess for undeclared bytes: UTF-8 if it decodes, else charset-normalizer's pick."""
+    sample = body[:_GUESS_SAMPLE]
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 4:  # not merely a sequence cut by the sample end
+            return _likeliest_legacy_encoding(sample)
+    return "utf-8"
+
+
+def _likeliest_legacy_encoding(sample: bytes) -> str:
+    """charset-normalizer's pick, but Windows-1252 among equally plausible code pages.
+
+    Windows-1252 is the web's most common legacy encoding (and the WHATWG default
+    for Western locales); charset-normalizer often ties it with Windows-1250.
+    """
+    matches = list(charset_normalizer.from_bytes(sample))
+    if not matches:
+        return "cp1252"
+    best = min(match.chaos for match in matches)
+    for match in matches:
+        if match.chaos <= best + _CHAOS_TIE and "cp1252" in match.could_be_from_charset:
+            return "cp1252"
+    return codec_name(matches[0].encoding) or "cp1252"
+
+
+def decode_bytes(body: bytes, declared: str | None = None) -> str:
+    """Decode text: byte order mark > declared charset > guess; ``ExtractError`` if garbled."""
+    encoding = bom_encoding(body) or codec_name(declared) or guess_encoding(body)
+    text = body.decode(encoding, errors="replace")
+    if text and text.count("\ufffd") / len(text) > _MAX_REPLACEMENT_RATIO:
+        raise ExtractError(
+            f"text does not decode as {encoding}: declare the right charset",
+            kind="encoding",
+        )
+    return text.lstrip("\ufeff")
+
+
+@dataclass
+class TextBuilder:
+    """Accumulates blocks into text with exact heading offsets."""
+
+    parts: list[str] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    length: int = 0
+    prose: list[str] = field(default_factory=list)
+    prose_length: int = 0
+
+    def _note_prose(self, text: str) -> None:
+        if self.prose_length < _PROSE_SAMPLE:
+            self.prose.append(text)
+            self.prose_length += len(text) + 1
+
+    def _append(self, text: str, separator: str) -> int:
+        if self.parts:
+            self.parts.append(separator)
+            self.length += len(separator)
+        start = self.length
+        self.parts.append(text)
+        self.length += len(text)
+        return start
+
+    def paragraph(self, text: str, *, tight: bool = False) -> None:
+        """A block of running text (whitespace collapsed); ``tight`` joins with one newline."""
+        clean = normalize_space(text)
+        if clean:
+            self._append(clean, "\n" if tight else "\n\n")
+            self._note_prose(clean)
+
+    def verbatim(self, text: str) -> None:
+        """A block kept as is (code, command lines), minus blank edges."""
+        clean = text.strip("\n").rstrip()
+        if clean.strip():
+            self._append(clean.expandtabs(8), "\n\n")
+
+    def heading(self, level: int, text: str) -> None:
+        clean = normalize_space(text)
+        if clean:
+            start = self._append(clean, "\n\n")
+            self.headings.append(Heading(level=level, text=clean, start=start))
+            self._note_prose(clean)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def prose_sample(self) -> str:
+        """Running text only (no code), for language identification."""
+        return "\n".join(self.prose) or self.text()[:_PROSE_SAMPLE]
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Blocks of ``text`` separated by blank lines, line breaks inside each kept."""
+    return [block for block in re.split(r"\n[ \t]*\n+", text) if block.strip()]
+
+
+def build_plain_text(text: str) -> TextBuilder:
+    """Lay out plain text: paragraphs at blank lines, lines inside a paragraph kept."""
+    builder = TextBuilder()
+    for block in split_paragraphs(text.replace("\r\n", "\n").replace("\r", "\n")):
+        builder.verbatim(block)
+    return builder

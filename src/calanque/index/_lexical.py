@@ -1,0 +1,224 @@
+"""The tantivy half of the embedded index: schema, documents, queries, stored fields."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from calanque.errors import IndexBackendError
+from calanque.index.analysis import (
+    ENGLISH,
+    FOLDED,
+    FRENCH,
+    QueryAnalyzer,
+    build_analyzers,
+    register_analyzers,
+    strip_elisions,
+)
+from calanque.index.fusion import date_number, host_of, site_domains
+from calanque.types import Hit, IndexedChunk, SearchFilters
+
+# (field, analyzer, boost) searched by a lexical query
+DEFAULT_FIELD_BOOSTS: dict[str, float] = {
+    "text_fr": 1.0,
+    "text_en": 1.0,
+    "text": 0.3,
+    "meta_fr": 0.5,
+    "meta_en": 0.5,
+}
+_FIELD_ANALYZER = {
+    "text_fr": FRENCH,
+    "text_en": ENGLISH,
+    "text": FOLDED,
+    "meta_fr": FRENCH,
+    "meta_en": ENGLISH,
+    "title": FOLDED,
+    "heading": FOLDED,
+}
+_WRITER_HEAP = 64_000_000
+
+
+# ids are i64 fields: tantivy-py builds i64 terms from Python ints, so u64 deletes miss
+def build_schema() -> Any:
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("chunk_id", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("document_id", stored=True)
+    sb.add_integer_field("source_id", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("day", indexed=True, fast=True)
+    for name in ("language", "site", "url", "date"):
+        sb.add_text_field(name, stored=True, tokenizer_name="raw")
+    sb.add_text_field("domains", tokenizer_name="raw")
+    for name in ("text", "title", "heading"):
+        sb.add_text_field(name, stored=True, tokenizer_name=FOLDED)
+    for name in ("text_fr", "text_en", "meta_fr", "meta_en"):
+        sb.add_text_field(name, tokenizer_name=_FIELD_ANALYZER[name])
+    return sb.build()
+
+
+def _language_fields(language: str) -> tuple[str, ...]:
+    """The stemmed fields a chunk goes into: its language's, or both when unknown."""
+    if language.startswith("fr"):
+        return ("fr",)
+    if language.startswith("en"):
+        return ("en",)
+    return ("fr", "en")
+
+
+def chunk_document(chunk: IndexedChunk) -> Any:
+    site = (chunk.site or host_of(chunk.url)).lower()
+    doc = tantivy.Document()
+    doc.add_integer("chunk_id", chunk.chunk_id)
+    doc.add_integer("document_id", chunk.document_id)
+    doc.add_integer("source_id", chunk.source_id)
+    doc.add_integer("day", date_number(chunk.date))
+    for name, value in (("language", chunk.language), ("site", site), ("url", chunk.url)):
+        doc.add_text(name, value)
+    doc.add_text("date", chunk.date)
+    for domain in site_domains(site):
+        doc.add_text("domains", domain)
+    doc.add_text("text", chunk.text)
+    doc.add_text("title", chunk.title)
+    doc.add_text("heading", chunk.heading)
+    body = strip_elisions(chunk.text)
+    meta = strip_elisions(f"{chunk.title}\n{chunk.heading}")
+    for lang in _language_fields(chunk.language):
+        doc.add_text(f"text_{lang}", body)
+        doc.add_text(f"meta_{lang}", meta)
+    return doc
+
+
+class LexicalStore:
+    """A tantivy index in ``folder``; the writer is opened on the first change."""
+
+    def __init__(self, folder: Path, field_boosts: dict[str, float] | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.schema = build_schema()
+        analyzers = build_analyzers()
+        try:
+            self.index = tantivy.Index(self.schema, path=str(folder), reuse=True)
+        except ValueError as exc:
+            raise IndexBackendError(
+                f"cannot open the lexical index in {folder}: {exc}; run `calanque reindex`"
+            ) from exc
+        register_analyzers(self.index, analyzers)
+        self.analyzer = QueryAnalyzer(analyzers)
+        self.field_boosts = dict(field_boosts or DEFAULT_FIELD_BOOSTS)
+        self._writer: Any = None
+        self.dirty = False
+
+    def _writer_or_open(self) -> Any:
+        if self._writer is None:
+            try:
+                self._writer = self.index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+            except ValueError as exc:
+                raise IndexBackendError(
+                    f"the lexical index is locked by another writer ({exc}); "
+                    "wait for the other `calanque index` run to finish"
+                ) from exc
+        return self._writer
+
+    def upsert(self, chunks: Sequence[IndexedChunk]) -> None:
+        writer = self._writer_or_open()
+        for chunk in chunks:
+            writer.delete_documents_by_term("chunk_id", chunk.chunk_id)
+            writer.add_document(chunk_document(chunk))
+        self.dirty = True
+
+    def delete(self, chunk_ids: Sequence[int]) -> None:
+        writer = self._writer_or_open()
+        for chunk_id in chunk_ids:
+            writer.delete_documents_by_term("chunk_id", int(chunk_id))
+        self.dirty = True
+
+    def commit(self) -> None:
+        if self.dirty:
+            self._writer_or_open().commit()
+            self.dirty = False
+        self.index.reload()
+
+    def reload(self) -> None:
+        self.index.reload()
+
+    def count(self) -> int:
+        return int(self.index.searcher().num_docs)
+
+    def text_query(self, query: str) -> Any | None:
+        clauses = []
+        for field, boost in self.field_boosts.items():
+            for term in self.analyzer.terms(query, _FIELD_ANALYZER[field]):
+                term_query = tantivy.Query.term_query(self.schema, field, term)
+                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(term_query, boost)))
+        return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def filter_clauses(self, filters: SearchFilters) -> list[tuple[Any, Any]]:
+        """Boolean clauses (scoring nothing) that keep only chunks passing ``filters``."""
+        must, must_not = tantivy.Occur.Must, tantivy.Occur.MustNot
+        clauses: list[tuple[Any, Any]] = []
+        if filters.sites:
+            clauses.append((must, self._set("domains", [s.lower() for s in filters.sites])))
+        if filters.exclude_sites:
+            clauses.append(
+                (must_not, self._set("domains", [s.lower() for s in filters.exclude_sites]))
+            )
+        if filters.languages:
+            clauses.append((must, self._set("language", list(filters.languages))))
+        if filters.source_ids:
+            clauses.append((must, self._set("source_id", [int(s) for s in filters.source_ids])))
+        if filters.since or filters.until:
+            low = date_number(filters.since) if filters.since else 1
+            high = date_number(filters.until) if filters.until else 99_991_231
+            days = tantivy.Query.range_query(
+                self.schema, "day", tantivy.FieldType.Integer, max(low, 1), high
+            )
+            clauses.append((must, tantivy.Query.const_score_query(days, 0.0)))
+        return clauses
+
+    def _set(self, field: str, values: list[Any]) -> Any:
+        return tantivy.Query.const_score_query(
+            tantivy.Query.term_set_query(self.schema, field, values), 0.0
+        )
+
+    def search(self, query: Any, filters: SearchFilters, limit: int) -> list[tuple[float, Any]]:
+        """(score, stored document) of the best ``limit`` matches of ``query`` ∧ filters."""
+        clauses = [(tantivy.Occur.Must, query), *self.filter_clauses(filters)]
+        searcher = self.index.searcher()
+        result = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=False)
+        return [(float(score), searcher.doc(address)) for score, address in result.hits]
+
+    def fetch(self, chunk_ids: Sequence[int], filters: SearchFilters) -> dict[int, Any]:
+        """Stored documents of ``chunk_ids`` that pass ``filters``, by chunk id."""
+        if not chunk_ids:
+            return {}
+        ids = self._set("chunk_id", [int(c) for c in chunk_ids])
+        found = self.search(ids, filters, len(chunk_ids))
+        return {int(doc.get_first("chunk_id")): doc for _, doc in found}
+
+    def close(self) -> None:
+        if self._writer is not None:
+            if self.dirty:
+                self._writer.rollback()
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+
+def document_hit(doc: Any, score: float) -> Hit:
+    def text(name: str) -> str:
+        value = doc.get_first(name)
+        return "" if value is None else str(value)
+
+    return Hit(
+        chunk_id=int(doc.get_first("chunk_id")),
+        document_id=int(doc.get_first("document_id")),
+        url=text("url"),
+        title=text("title"),
+        heading=text("heading"),
+        text=text("text"),
+        score=score,
+        language=text("language"),
+        date=text("date"),
+        site=text("site"),
+        source_id=int(doc.get_first("source_id") or 0),
+    )

@@ -1,0 +1,69 @@
+"""French and English text analysis for the lexical index (tantivy).
+
+Each chunk is analysed in its own language, and every query in both, so a French
+query word finds "écoles", "école" and "ecole", and "running" finds "run":
+
+* ``calanque_fr``: split on non-alphanumerics, lowercase, Snowball French stemmer,
+  then ASCII folding (stemming first keeps accented suffixes such as "-ée", "-ité"
+  right: "installée" and "installer" both become "install").
+* ``calanque_en``: the same with the Snowball English stemmer.
+* ``calanque_folded``: lowercase and ASCII folding without stemming, for exact word
+  forms in any language (names, commands, unaccented queries).
+
+tantivy has no elision filter, so French elisions (l', d', qu', j', n', s', c', m',
+t') are cut by :func:`strip_elisions` in Python, on documents and queries alike.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import tantivy
+
+FRENCH = "calanque_fr"
+ENGLISH = "calanque_en"
+FOLDED = "calanque_folded"
+_MAX_TOKEN_CHARS = 40
+
+_ELISION = re.compile(r"\b(?:qu|[ldjnsctm])['’](?=\w)", re.IGNORECASE)
+
+
+def strip_elisions(text: str) -> str:
+    """Remove French elided articles/pronouns: ``"l'école d'été"`` → ``"école été"``."""
+    return _ELISION.sub("", text)
+
+
+def _build(*filters: Any) -> Any:
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    for item in (tantivy.Filter.remove_long(_MAX_TOKEN_CHARS), tantivy.Filter.lowercase()):
+        builder = builder.filter(item)
+    for item in filters:
+        builder = builder.filter(item)
+    return builder.build()
+
+
+def build_analyzers() -> dict[str, Any]:
+    """The named tantivy analyzers to register on an index."""
+    return {
+        FRENCH: _build(tantivy.Filter.stemmer("french"), tantivy.Filter.ascii_fold()),
+        ENGLISH: _build(tantivy.Filter.stemmer("english"), tantivy.Filter.ascii_fold()),
+        FOLDED: _build(tantivy.Filter.ascii_fold()),
+    }
+
+
+def register_analyzers(index: Any, analyzers: dict[str, Any]) -> None:
+    for name, analyzer in analyzers.items():
+        index.register_tokenizer(name, analyzer)
+
+
+class QueryAnalyzer:
+    """Turns a query string into the terms of each analysed field."""
+
+    def __init__(self, analyzers: dict[str, Any] | None = None) -> None:
+        self._analyzers = analyzers or build_analyzers()
+
+    def terms(self, text: str, analyzer: str) -> list[str]:
+        """Distinct terms of ``text`` under ``analyzer``, in order of appearance."""
+        tokens = self._analyzers[analyzer].analyze(strip_elisions(text))
+        return list(dict.fromkeys(t for t in tokens if t))

@@ -1,0 +1,209 @@
+"""``EmbeddedIndex``: the default, serverless index (tantivy BM25 + usearch HNSW).
+
+Folder layout::
+
+    <folder>/meta.json           embedder, dim, vector dtype, position of each part
+    <folder>/lexical/            tantivy index (French/English analysis)
+    <folder>/vectors.usearch     usearch HNSW graph, keys = chunk ids
+    <folder>/embeddings.sqlite   embedding cache (see calanque.embed.cache), optional
+
+Crash safety. ``commit(p)`` commits tantivy and records ``lexical_position = p``, then
+saves usearch to a temporary file, renames it over the old one and records
+``dense_position = p``; ``meta.json`` itself is replaced atomically. ``position()`` is the
+older of the two, so after ``kill -9`` at any moment the catalog replays from a point
+both parts have reached; replays are idempotent (upsert replaces, delete of a missing
+id is a no-op).
+
+Filters. Lexical search applies them inside the tantivy query. Dense search asks usearch
+for more neighbours than needed (``k × overfetch``), keeps those whose stored document
+passes the same tantivy filter query, and widens the search (×4 each round) until ``k``
+hits pass or the whole graph was scanned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from calanque.errors import IndexBackendError, IndexMismatchError
+from calanque.index._dense import DenseStore
+from calanque.index._lexical import LexicalStore, document_hit
+from calanque.index.base import IndexInfo
+from calanque.types import Hit, IndexedChunk, SearchFilters
+
+META_FILE = "meta.json"
+VECTORS_FILE = "vectors.usearch"
+FORMAT_VERSION = 1
+
+
+def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class EmbeddedIndex:
+    """Hybrid index in one folder, built for one embedder (``embedder_name``, ``dim``)."""
+
+    backend = "embedded"
+
+    def __init__(
+        self,
+        folder: Path | str,
+        *,
+        embedder_name: str,
+        dim: int,
+        vector_dtype: str = "f16",
+        field_boosts: dict[str, float] | None = None,
+        overfetch: int = 4,
+    ) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.overfetch = max(1, overfetch)
+        self._meta = self._open_meta(embedder_name, dim, vector_dtype)
+        self._lexical = LexicalStore(self.folder / "lexical", field_boosts)
+        vectors_path = self.folder / VECTORS_FILE
+        if not vectors_path.exists():
+            self._meta["dense_position"] = 0
+        self._dense = DenseStore(vectors_path, dim, self._meta["vector_dtype"])
+        self._meta_mtime = self._stat_meta()
+
+    @classmethod
+    def for_embedder(cls, folder: Path | str, embedder: Any, **options: Any) -> EmbeddedIndex:
+        """Open (or create) the index in ``folder`` for ``embedder`` (its name and dim)."""
+        return cls(folder, embedder_name=embedder.name, dim=embedder.dim, **options)
+
+    def _open_meta(self, embedder_name: str, dim: int, vector_dtype: str) -> dict[str, Any]:
+        path = self.folder / META_FILE
+        if not path.exists():
+            meta = {
+                "format": FORMAT_VERSION,
+                "backend": self.backend,
+                "embedder": embedder_name,
+                "dim": dim,
+                "vector_dtype": vector_dtype,
+                "lexical_position": 0,
+                "dense_position": 0,
+            }
+            _write_json_atomically(path, meta)
+            return meta
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexBackendError(
+                f"cannot read {path}: {exc}; run `calanque reindex` to rebuild the index"
+            ) from exc
+        if meta.get("embedder") != embedder_name or meta.get("dim") != dim:
+            raise IndexMismatchError(
+                f"the index in {self.folder} was built by embedder {meta.get('embedder')!r} "
+                f"({meta.get('dim')}-d) but the configured embedder is {embedder_name!r} "
+                f"({dim}-d): run `calanque reindex` to rebuild it with the new embedder"
+            )
+        return dict(meta)
+
+    def _stat_meta(self) -> float:
+        try:
+            return (self.folder / META_FILE).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    # -- writes ---------------------------------------------------------------
+
+    def upsert(self, chunks: Sequence[IndexedChunk], vectors: np.ndarray) -> None:
+        matrix = np.asarray(vectors, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape != (len(chunks), self._dense.dim):
+            raise IndexBackendError(
+                f"upsert got {len(chunks)} chunks and vectors of shape {matrix.shape}; "
+                f"expected ({len(chunks)}, {self._dense.dim})"
+            )
+        last = {chunk.chunk_id: row for row, chunk in enumerate(chunks)}  # last copy wins
+        rows = list(last.values())
+        unique = [chunks[row] for row in rows]
+        if not unique:
+            return
+        self._lexical.upsert(unique)
+        self._dense.upsert([c.chunk_id for c in unique], matrix[rows])
+
+    def delete(self, chunk_ids: Sequence[int]) -> None:
+        ids = [int(c) for c in chunk_ids]
+        if ids:
+            self._lexical.delete(ids)
+            self._dense.delete(ids)
+
+    def commit(self, position: int) -> None:
+        self._lexical.commit()
+        self._meta["lexical_position"] = position
+        _write_json_atomically(self.folder / META_FILE, self._meta)
+        self._dense.save()
+        self._meta["dense_position"] = position
+        _write_json_atomically(self.folder / META_FILE, self._meta)
+        self._meta_mtime = self._stat_meta()
+
+    def position(self) -> int:
+        return int(min(self._meta["lexical_position"], self._meta["dense_position"]))
+
+    # -- reads ----------------------------------------------------------------
+
+    def search_lexical(self, query: str, k: int, filters: SearchFilters) -> list[Hit]:
+        text_query = self._lexical.text_query(query)
+        if text_query is None or k <= 0:
+            return []
+        found = self._lexical.search(text_query, filters, k)
+        return [document_hit(doc, score) for score, doc in found]
+
+    def search_dense(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[Hit]:
+        if k <= 0:
+            return []
+        total = len(self._dense)
+        count = min(total, k * self.overfetch)
+        while True:
+            neighbours = self._dense.search(vector, count)
+            docs = self._lexical.fetch([cid for cid, _ in neighbours], filters)
+            hits = [document_hit(docs[cid], sim) for cid, sim in neighbours if cid in docs]
+            if len(hits) >= k or count >= total:
+                return hits[:k]
+            count = min(total, count * 4)
+
+    def get_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        return self._dense.get(chunk_ids)
+
+    def refresh(self) -> bool:
+        """Pick up a commit made by another process; True when something was reloaded."""
+        mtime = self._stat_meta()
+        if mtime == self._meta_mtime or self._lexical.dirty or self._dense.dirty:
+            return False
+        meta = json.loads((self.folder / META_FILE).read_text(encoding="utf-8"))
+        self._meta.update(
+            lexical_position=meta["lexical_position"], dense_position=meta["dense_position"]
+        )
+        self._lexical.reload()
+        self._dense.reload()
+        self._meta_mtime = mtime
+        return True
+
+    def info(self) -> IndexInfo:
+        return IndexInfo(
+            backend=self.backend,
+            embedder=str(self._meta["embedder"]),
+            dim=int(self._meta["dim"]),
+            count=self._lexical.count(),
+            position=self.position(),
+        )
+
+    def close(self) -> None:
+        """Release the writer; changes not yet committed are discarded."""
+        self._lexical.close()
+
+    def __enter__(self) -> EmbeddedIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

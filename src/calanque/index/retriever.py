@@ -1,0 +1,118 @@
+"""``Retriever``: query → embedding → lexical + dense → fusion → rescoring → hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from calanque.embed.base import Embedder
+from calanque.errors import ConfigError
+from calanque.index.base import Index
+from calanque.index.fusion import collapse_near_duplicates, rrf_fuse
+from calanque.rerank.base import DenseRescorer, Reranker
+from calanque.types import Hit, SearchFilters
+
+Mode = Literal["lexical", "dense", "hybrid", "hybrid+rescore"]
+MODES: tuple[str, ...] = ("lexical", "dense", "hybrid", "hybrid+rescore")
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """The knobs of retrieval; defaults are to be tuned on the evaluation sets.
+
+    ``candidates``: top-k taken from each method before fusion.
+    ``rrf_k``, ``lexical_weight``, ``dense_weight``: weighted RRF, Σ w / (rrf_k + rank).
+    ``rescore_weight``: share of the cosine in the rescored score (rest: fused score).
+    ``collapse_threshold``: cosine above which two chunks count as near-identical.
+    """
+
+    mode: Mode = "hybrid+rescore"
+    candidates: int = 50
+    rrf_k: float = 60.0
+    lexical_weight: float = 1.0
+    dense_weight: float = 1.0
+    rescore_weight: float = 0.7
+    collapse_threshold: float = 0.97
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"unknown retrieval mode {self.mode!r}: use one of {MODES}")
+        if self.candidates < 1 or self.rrf_k < 0:
+            raise ConfigError("retrieval candidates must be ≥ 1 and rrf_k ≥ 0")
+
+
+class Retriever:
+    """Searches an :class:`Index` with queries embedded by ``embedder``."""
+
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        config: RetrievalConfig | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.config = config or RetrievalConfig()
+        self.reranker = reranker or DenseRescorer(index, self.config.rescore_weight)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: Mode | None = None,
+    ) -> list[Hit]:
+        """Top-``k`` hits for ``query`` under ``filters``, by ``mode`` (default: config)."""
+        chosen = mode or self.config.mode
+        filters = filters or SearchFilters()
+        if chosen == "lexical":
+            return self.search_lexical(query, k, filters)
+        if chosen == "dense":
+            return self.search_dense(query, k, filters)
+        if chosen in ("hybrid", "hybrid+rescore"):
+            return self.search_hybrid(query, k, filters, rescore=chosen == "hybrid+rescore")
+        raise ConfigError(f"unknown retrieval mode {chosen!r}: use one of {MODES}")
+
+    def search_lexical(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None
+    ) -> list[Hit]:
+        hits = self.index.search_lexical(query, 2 * k, filters or SearchFilters())
+        return collapse_near_duplicates(hits)[:k]
+
+    def search_dense(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None
+    ) -> list[Hit]:
+        vector = self.embedder.embed_query(query)
+        hits = self.index.search_dense(vector, 2 * k, filters or SearchFilters())
+        return collapse_near_duplicates(hits)[:k]
+
+    def search_hybrid(
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        rescore: bool = True,
+    ) -> list[Hit]:
+        filters = filters or SearchFilters()
+        config = self.config
+        depth = max(config.candidates, k)
+        vector = self.embedder.embed_query(query)
+        lexical = self.index.search_lexical(query, depth, filters)
+        dense = self.index.search_dense(vector, depth, filters)
+        fused = rrf_fuse(
+            [lexical, dense], [config.lexical_weight, config.dense_weight], config.rrf_k
+        )
+        return self._finish(query, vector, fused, k, rescore)
+
+    def _finish(
+        self, query: str, vector: np.ndarray, fused: list[Hit], k: int, rescore: bool
+    ) -> list[Hit]:
+        if not rescore:
+            return collapse_near_duplicates(fused)[:k]
+        ranked = self.reranker.rerank(query, vector, fused)
+        vectors = self.index.get_vectors([hit.chunk_id for hit in ranked[: 3 * k]])
+        collapsed = collapse_near_duplicates(ranked, vectors, self.config.collapse_threshold)
+        return collapsed[:k]

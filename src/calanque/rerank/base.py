@@ -1,0 +1,60 @@
+"""The ``Reranker`` protocol and the default: dense rescoring of fused candidates.
+
+No cross-encoder ships offline today, so the default "reranker" re-reads each fused
+candidate's stored vector and mixes its cosine with the query into the fused score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from calanque.types import Hit
+
+if TYPE_CHECKING:
+    from calanque.index.base import Index
+
+
+@runtime_checkable
+class Reranker(Protocol):
+    def rerank(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
+        """Return ``hits`` reordered (best first) with new scores."""
+        ...
+
+
+def rescore(
+    query_vector: np.ndarray,
+    hits: Sequence[Hit],
+    vectors: dict[int, np.ndarray],
+    weight: float = 0.7,
+) -> list[Hit]:
+    """``score = weight × cosine + (1 − weight) × fused score / best fused score``.
+
+    A hit without a stored vector gets cosine 0. Stable for equal scores.
+    """
+    if not hits:
+        return []
+    best = max(hit.score for hit in hits) or 1.0
+    query = np.asarray(query_vector, dtype=np.float32)
+    scored = []
+    for hit in hits:
+        vector = vectors.get(hit.chunk_id)
+        cosine = float(vector @ query) if vector is not None else 0.0
+        score = weight * cosine + (1.0 - weight) * hit.score / best
+        scored.append(replace(hit, score=score))
+    return sorted(scored, key=lambda hit: -hit.score)
+
+
+class DenseRescorer:
+    """Rescores candidates by the cosine of their stored vectors (see :func:`rescore`)."""
+
+    def __init__(self, index: Index, weight: float = 0.7) -> None:
+        self.index = index
+        self.weight = weight
+
+    def rerank(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
+        vectors = self.index.get_vectors([hit.chunk_id for hit in hits])
+        return rescore(query_vector, hits, vectors, self.weight)

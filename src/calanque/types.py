@@ -1,0 +1,167 @@
+"""The values that flow between Calanque's stages.
+
+Plain dataclasses, no behaviour beyond small derived properties. Every stage
+takes and returns these, so pure logic can be tested without any I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+SourceKind = Literal["site", "sitemap", "feed", "folder"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which URLs a site source may follow.
+
+    ``mode`` is ``prefix`` (URL starts with ``prefix``), ``host`` (same host as
+    the seed) or ``any`` (anything the include/exclude patterns allow).
+    """
+
+    mode: Literal["prefix", "host", "any"] = "prefix"
+    prefix: str = ""
+    host: str = ""
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_depth: int = 10
+    max_pages: int = 10_000
+
+
+@dataclass(frozen=True)
+class Source:
+    id: int
+    kind: SourceKind
+    url: str
+    scope: Scope = field(default_factory=Scope)
+    poll_interval_s: int = 3600
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    """Whether a URL may be used, which signal decided it, and the rule that matched."""
+
+    url: str
+    allowed: bool
+    signal: str  # robots.txt, tdmrep, x-robots-tag, meta, content-usage, content-signal, none
+    rule: str
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    start: int  # character offset of the heading text in Document.text
+
+
+@dataclass(frozen=True)
+class Document:
+    """Clean text of one page or file, with its metadata."""
+
+    url: str
+    text: str
+    title: str = ""
+    language: str = ""
+    canonical_url: str = ""
+    author: str = ""
+    date: str = ""  # ISO date (YYYY-MM-DD) or ""
+    headings: tuple[Heading, ...] = ()
+    id: int | None = None
+    source_id: int | None = None
+    other_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document; ``text == document.text[start:end]``."""
+
+    document_id: int
+    ordinal: int
+    text: str
+    start: int
+    end: int
+    heading_path: tuple[str, ...] = ()
+    language: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class IndexedChunk:
+    """What an index backend needs to store for one chunk."""
+
+    chunk_id: int
+    document_id: int
+    text: str
+    title: str
+    url: str
+    heading: str
+    language: str
+    site: str
+    source_id: int
+    date: str = ""  # YYYY-MM-DD or ""
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    sites: tuple[str, ...] = ()  # allow list of hosts (a host matches its subdomains)
+    exclude_sites: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    since: str = ""  # YYYY-MM-DD inclusive
+    until: str = ""
+    source_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: int
+    document_id: int
+    url: str
+    title: str
+    heading: str
+    text: str
+    score: float
+    language: str = ""
+    date: str = ""
+    site: str = ""
+    source_id: int = 0
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    url: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    fragment_url: str
+    verified: bool
+    chunk_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    url: str
+    title: str
+    snippet: str
+    date: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    answered: bool
+    language: str
+    citations: list[Citation] = field(default_factory=list)
+    search_results: list[SearchResult] = field(default_factory=list)
+    related_questions: list[str] = field(default_factory=list)
+    thread_id: str = ""
+    writer: str = "extractive"
+    model: str = ""
+    ai_generated: bool = True
+    standalone_query: str = ""

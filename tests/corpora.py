@@ -1,0 +1,100 @@
+"""Real test corpora: Debian documentation packages, extracted once and cached.
+
+The ``.deb`` files are fetched with ``apt-get download`` into
+``<root>/debs`` and unpacked with ``dpkg -x`` into ``<root>/<package>/``, where
+``<root>`` is ``$CALANQUE_CORPORA`` or ``~/.cache/calanque-corpora``. Both steps
+are idempotent and guarded by a lock file, so parallel test processes
+(pytest-xdist, several suites) never collide. Nothing here is committed to the
+repository.
+
+    from tests.corpora import handbook_dir
+    pages = sorted(handbook_dir("fr-FR").glob("*.html"))
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+HANDBOOK = "debian-handbook"
+FAQ_PACKAGES = {"en": "debian-faq", "fr": "debian-faq-fr"}
+REFERENCE_PACKAGES = {"en": "debian-reference-en", "fr": "debian-reference-fr"}
+
+
+def cache_root() -> Path:
+    """The folder holding every corpus (``$CALANQUE_CORPORA`` overrides the default)."""
+    env = os.environ.get("CALANQUE_CORPORA")
+    root = Path(env) if env else Path.home() / ".cache" / "calanque-corpora"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    with (root / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _deb_path(debs: Path, package: str) -> Path | None:
+    found = sorted(debs.glob(f"{package}_*.deb"))
+    return found[-1] if found else None
+
+
+def _download(debs: Path, package: str) -> Path:
+    debs.mkdir(parents=True, exist_ok=True)
+    if shutil.which("apt-get") is None:
+        raise RuntimeError(f"{package}.deb is not in {debs} and apt-get is missing: copy it there")
+    subprocess.run(["apt-get", "download", package], cwd=debs, check=True, capture_output=True)
+    deb = _deb_path(debs, package)
+    if deb is None:
+        raise RuntimeError(f"apt-get download {package} did not leave a .deb in {debs}")
+    return deb
+
+
+def corpus_root(package: str) -> Path:
+    """The unpacked tree of a Debian package (downloaded and unpacked on first use)."""
+    root = cache_root()
+    target = root / package
+    done = target / ".extracted"
+    if done.exists():
+        return target
+    with _locked(root):
+        if done.exists():
+            return target
+        debs = root / "debs"
+        deb = _deb_path(debs, package) or _download(debs, package)
+        partial = root / f".{package}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        subprocess.run(["dpkg", "-x", str(deb), str(partial)], check=True, capture_output=True)
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+        done.write_text(deb.name + "\n", encoding="utf-8")
+    return target
+
+
+def handbook_dir(lang: str) -> Path:
+    """HTML folder of the Debian Administrator's Handbook, e.g. ``"fr-FR"`` or ``"en-US"``."""
+    path = corpus_root(HANDBOOK) / "usr/share/doc/debian-handbook/html" / lang
+    if not path.is_dir():
+        raise FileNotFoundError(f"no handbook language {lang!r} under {path.parent}")
+    return path
+
+
+def reference_dir(lang: str) -> Path:
+    """Folder of the Debian Reference for ``"en"`` or ``"fr"`` (files ``*.<lang>.html``)."""
+    return corpus_root(REFERENCE_PACKAGES[lang]) / "usr/share/debian-reference"
+
+
+def faq_dir(lang: str) -> Path:
+    """Folder of the Debian FAQ for ``"en"`` or ``"fr"`` (files ``*.<lang>.html``)."""
+    base = corpus_root(FAQ_PACKAGES[lang]) / "usr/share/doc/debian/FAQ"
+    return base / "fr" if lang == "fr" else base

@@ -1,0 +1,54 @@
+"""Shared pieces for crawl tests: settings on a temporary home, one-call crawls."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from calanque.catalog import Catalog
+from calanque.collect.crawler import CrawlSummary, Crawler
+from calanque.collect.urls import seed_folder
+from calanque.config import Settings, load_settings
+from calanque.types import Scope
+
+
+def make_settings(home: Path, **crawl: Any) -> Settings:
+    values: dict[str, Any] = {"min_delay": 0.0, "total_timeout": 10.0, "read_timeout": 5.0}
+    values.update(crawl)
+    return load_settings({"home": home, "crawl": values}, environ={})
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return Catalog.open(settings.catalog_url)
+
+
+def add_site(catalog: Catalog, url: str, **scope: Any) -> int:
+    values: dict[str, Any] = {"mode": "prefix", "prefix": seed_folder(url)}
+    values.update(scope)
+    return catalog.add_source("site", url, Scope(**values)).id
+
+
+def crawl(catalog: Catalog, settings: Settings, **kwargs: Any) -> CrawlSummary:
+    crawler = Crawler(catalog, settings, extract_workers=1)
+    return asyncio.run(crawler.run(**kwargs))
+
+
+def page(title: str, body: str, head: str = "", lang: str = "en", links: tuple[str, ...] = ()) -> str:
+    anchors = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>{head}'
+        f"</head><body><nav><ul>{anchors}</ul></nav><main><h1>{title}</h1><p>{body}</p></main>"
+        "<footer>Site footer</footer></body></html>"
+    )
+
+
+LOREM_EN = (
+    "The package manager keeps a list of installed software and resolves dependencies "
+    "between packages so that the system stays consistent after every upgrade. "
+)
+LOREM_FR = (
+    "Le gestionnaire de paquets garde la liste des logiciels installés et résout les "
+    "dépendances entre paquets afin que le système reste cohérent après chaque mise à jour. "
+)

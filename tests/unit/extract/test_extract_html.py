@@ -1,0 +1,155 @@
+"""HTML extraction keeps all of the main content and drops navigation."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from calanque.errors import ExtractError
+from calanque.extract import extract
+from calanque.extract.html import extract_html
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head>
+<title>Configuring APT sources</title>
+<meta name="author" content="Jane Doe">
+<meta property="article:published_time" content="2023-04-05T10:00:00Z">
+<link rel="canonical" href="../guide/apt.html?utm_source=feed#top">
+<script>var tracking = "SCRIPTWORD";</script><style>.x{color:red}</style>
+</head><body>
+<header class="site-header"><a href="/">HEADERWORD home</a></header>
+<nav><ul><li><a href="/a">NAVWORD one</a></li><li><a href="/b">NAVWORD two</a></li></ul></nav>
+<div class="breadcrumb"><a href="/">Home</a> &gt; <a href="/docs">CRUMBWORD</a></div>
+<main>
+  <h1>Configuring APT sources</h1>
+  <p>The file <code>/etc/apt/sources.list</code> lists where packages come from.</p>
+  <div class="note"><p class="title"><strong>NOTE</strong> Mirrors</p>
+    <p>Pick a mirror close to you; NOTEWORD matters.</p></div>
+  <aside class="tip"><p>TIPWORD: run <kbd>apt update</kbd> after any change to the list.</p></aside>
+  <h2>Syntax</h2>
+  <pre class="screen"><code>deb http://deb.debian.org/debian bookworm main
+    deb-src   http://deb.debian.org/debian bookworm main</code></pre>
+  <ul><li>first ITEMWORD</li><li>second item</li></ul>
+  <table><tr><th>Field</th><th>Meaning</th></tr>
+    <tr><td>deb</td><td>binary packages</td></tr></table>
+  <h3>Components</h3>
+  <p>main, contrib and non-free<br>are the components.</p>
+</main>
+<aside class="related"><a href="/x">Related one</a> <a href="/y">Related two</a></aside>
+<footer><p>FOOTERWORD Copyright 2024</p></footer>
+<div id="cookie-banner">COOKIEWORD we use cookies</div>
+</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def document():
+    return extract(PAGE.encode(), "http://example.org/docs/apt/index.html", "text/html")
+
+
+def test_navigation_and_boilerplate_are_dropped(document) -> None:
+    for word in ("SCRIPTWORD", "HEADERWORD", "NAVWORD", "CRUMBWORD", "FOOTERWORD", "COOKIEWORD"):
+        assert word not in document.text
+    assert "Related one" not in document.text
+
+
+def test_notes_asides_lists_and_tables_are_kept(document) -> None:
+    assert "The file /etc/apt/sources.list lists where packages come from." in document.text
+    assert "Pick a mirror close to you; NOTEWORD matters." in document.text
+    assert "TIPWORD: run apt update after any change to the list." in document.text
+    assert "first ITEMWORD" in document.text
+    assert "Field | Meaning\ndeb | binary packages" in document.text
+
+
+def test_code_blocks_keep_their_whitespace(document) -> None:
+    code = (
+        "deb http://deb.debian.org/debian bookworm main\n"
+        "    deb-src   http://deb.debian.org/debian bookworm main"
+    )
+    assert code in document.text
+
+
+def test_headings_are_lines_with_exact_offsets(document) -> None:
+    outline = [(h.level, h.text) for h in document.headings]
+    assert outline == [(1, "Configuring APT sources"), (2, "Syntax"), (3, "Components")]
+    for heading in document.headings:
+        assert document.text[heading.start : heading.start + len(heading.text)] == heading.text
+        assert heading.start == 0 or document.text[heading.start - 2 : heading.start] == "\n\n"
+
+
+def test_metadata(document) -> None:
+    assert document.title == "Configuring APT sources"
+    assert document.author == "Jane Doe"
+    assert document.date == "2023-04-05"
+    assert document.language == "en"
+    assert document.canonical_url == "http://example.org/docs/guide/apt.html"
+
+
+def test_without_canonical_the_page_url_is_normalized() -> None:
+    html = "<html><head><title>t</title></head><body><p>Some words here.</p></body></html>"
+    doc = extract_html(html, "HTTP://Example.ORG/a/page.html?utm_medium=x#part")
+    assert doc.canonical_url == "http://example.org/a/page.html"
+
+
+def test_docbook_page_without_main_element() -> None:
+    html = """<html><body><ul class="docnav top"><li><a href="p.html">Prev</a></li></ul>
+    <div class="section"><h2 class="title">6.2. APT</h2>
+    <div class="para">Le paquet <code>apt</code> sert à installer.</div>
+    <div class="sidebar"><p class="title"><strong>ASTUCE</strong> Mise à jour</p>
+    <div class="para">Utilisez <code class="command">apt full-upgrade</code> régulièrement.</div></div>
+    <div class="toc"><dl><dt><a href="a.html">6.2.1. TOCWORD</a></dt></dl></div>
+    </div><ul class="docnav"><li class="next"><a href="n.html">Suivant NEXTWORD</a></li></ul>
+    </body></html>"""
+    doc = extract_html(html, "http://h/x.html")
+    assert doc.text.startswith("6.2. APT\n\nLe paquet apt sert à installer.")
+    assert "Utilisez apt full-upgrade régulièrement." in doc.text
+    assert "ASTUCE Mise à jour" in doc.text
+    for word in ("Prev", "NEXTWORD", "TOCWORD"):
+        assert word not in doc.text
+
+
+def test_a_nav_class_on_a_wrapper_of_the_page_does_not_drop_the_content() -> None:
+    prose = "Ceci est un long paragraphe de contenu. " * 30
+    html = f'<html><body class="menu-open"><div id="nav-wrapper"><p>{prose}</p></div></body></html>'
+    assert "long paragraphe de contenu" in extract_html(html).text
+
+
+def test_layout_tables_are_read_as_blocks() -> None:
+    html = """<html><body><table><tr><td><p>First paragraph in a cell.</p>
+    <p>Second paragraph.</p></td></tr></table></body></html>"""
+    doc = extract_html(html)
+    assert "First paragraph in a cell.\n\nSecond paragraph." in doc.text
+
+
+def test_malformed_html_is_read() -> None:
+    html = b"<html><body><div><p>Unclosed <b>bold <i>and italic<p>Next para</div></span></body>"
+    doc = extract(html, "http://h/m.html", "text/html")
+    assert "Unclosed bold and italic" in doc.text
+    assert "Next para" in doc.text
+
+
+def test_xml_declaration_with_encoding_is_accepted() -> None:
+    body = '<?xml version="1.0" encoding="UTF-8"?><html><body><p>Déjà vu.</p></body></html>'
+    assert "Déjà vu." in extract(body.encode(), "http://h/", "application/xhtml+xml").text
+
+
+@pytest.mark.parametrize(
+    "html", [b"", b"   ", b"<html><head><title>t</title></head><body> </body></html>"]
+)
+def test_a_page_without_text_is_empty(html: bytes) -> None:
+    with pytest.raises(ExtractError) as caught:
+        extract(html, "http://h/e.html", "text/html")
+    assert caught.value.kind == "empty"
+    assert caught.value.url == "http://h/e.html"
+
+
+def test_a_10_mb_page_is_extracted_in_under_two_seconds() -> None:
+    paragraph = "<p>" + "mot " * 50 + "<a href='#'>lien</a> <em>fin</em>.</p>\n"
+    section = "<div class='section'><h2>Section</h2>" + paragraph * 10 + "</div>"
+    html = ("<html><body><main>" + section * 4100 + "</main></body></html>").encode()
+    assert len(html) > 10_000_000
+    started = time.perf_counter()
+    doc = extract(html, "http://h/big.html", "text/html")
+    elapsed = time.perf_counter() - started
+    assert len(doc.headings) == 4100
+    assert elapsed < 2.0, f"took {elapsed:.2f} s"

@@ -1,0 +1,86 @@
+"""PDF text comes out; broken PDFs are a clear ``pdf`` error."""
+
+from __future__ import annotations
+
+import pytest
+
+from calanque.errors import ExtractError
+from calanque.extract import extract
+
+
+def _pdf_string(text: str) -> str:
+    return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+
+def make_pdf(pages: list[list[str]], title: str = "") -> bytes:
+    """A minimal valid PDF: one Helvetica text line per entry, one page per list."""
+    objects: list[bytes] = []
+    page_ids = [4 + 2 * i for i in range(len(pages))]
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    kids = " ".join(f"{n} 0 R" for n in page_ids)
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    for lines in pages:
+        content = "BT /F1 12 Tf 72 720 Td 16 TL " + " ".join(
+            f"{_pdf_string(line)} Tj T*" for line in lines
+        ) + " ET"
+        stream = content.encode("latin-1")
+        page_id = 4 + len(objects) - 3
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    info_id = len(objects) + 1
+    objects.append(f"<< /Title {_pdf_string(title)} >>".encode("latin-1"))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n" % (len(objects) + 1, info_id)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def test_pdf_text_and_title() -> None:
+    body = make_pdf(
+        [["Le paquet apt installe des logiciels.", "Il lit le fichier sources.list."],
+         ["Second page about mirrors and updates."]],
+        title="Guide APT",
+    )
+    doc = extract(body, "http://h/guide.pdf", "application/pdf")
+    assert "Le paquet apt installe des logiciels." in doc.text
+    assert "Il lit le fichier sources.list." in doc.text
+    assert doc.text.index("apt installe") < doc.text.index("Second page")
+    assert doc.title == "Guide APT"
+
+
+def test_pdf_served_as_html_is_sniffed() -> None:
+    body = make_pdf([["Un document servi avec le mauvais type de contenu, mais lisible."]])
+    doc = extract(body, "http://h/x", "text/html")
+    assert "mauvais type de contenu" in doc.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"%PDF-1.4\nthis is not a pdf at all",
+        b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n",
+        make_pdf([["truncated in the middle of the file"]])[:150],
+    ],
+)
+def test_unreadable_pdf_is_a_pdf_error(body: bytes) -> None:
+    with pytest.raises(ExtractError) as caught:
+        extract(body, "http://h/broken.pdf", "application/pdf")
+    assert caught.value.kind == "pdf"
+    assert caught.value.url == "http://h/broken.pdf"
+
+
+def test_pdf_without_text_is_empty() -> None:
+    with pytest.raises(ExtractError) as caught:
+        extract(make_pdf([[]]), "http://h/scan.pdf", "application/pdf")
+    assert caught.value.kind == "empty"

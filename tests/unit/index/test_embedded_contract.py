@@ -1,0 +1,14 @@
+"""The embedded backend (tantivy + usearch) against the shared Index contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from calanque.index.base import Index
+from calanque.index.embedded import EmbeddedIndex
+from tests.contract.index_contract import IndexContract
+
+
+class TestEmbeddedIndex(IndexContract):
+    def open_index(self, folder: Path, embedder_name: str, dim: int) -> Index:
+        return EmbeddedIndex(folder, embedder_name=embedder_name, dim=dim)
