@@ -52,3 +52,15 @@ LOREM_FR = (
     "Le gestionnaire de paquets garde la liste des logiciels installés et résout les "
     "dépendances entre paquets afin que le système reste cohérent après chaque mise à jour. "
 )
+
+
+def distinct_text(seed: str, sentences: int = 12) -> str:
+    """Text no other page shares (near-duplicate detection would merge look-alike pages)."""
+    import random
+
+    rng = random.Random(seed)
+    words = ("archive", "kernel", "mirror", "server", "backup", "network", "package", "volume",
+             "service", "journal", "firewall", "account", "printer", "cluster", "release", "module")
+    return " ".join(
+        " ".join(rng.choice(words) for _ in range(12)).capitalize() + "." for _ in range(sentences)
+    )

@@ -15,10 +15,10 @@ from io import BytesIO
 from calanque.errors import ExtractError
 from calanque.extract.docx import extract_docx
 from calanque.extract.html import decode_html, extract_html
+from calanque.extract.language import detect_language
 from calanque.extract.markdown import extract_markdown
 from calanque.extract.pdf import extract_pdf
 from calanque.extract.text import bom_encoding, build_plain_text, decode_bytes
-from calanque.extract.language import detect_language
 from calanque.types import Document
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml+html"}
@@ -33,7 +33,9 @@ _BINARY_MAGIC = (
     b"7z\xbc\xaf", b"Rar!", b"\x7fELF", b"OggS", b"fLaC", b"\x00\x00\x01\x00",
     b"wOFF", b"wOF2", b"\xd0\xcf\x11\xe0", b"%!PS",
 )  # fmt: skip
-_HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype html|html|head|body)\b", re.I | re.S)
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype html|html|head|body)\b", re.I | re.S
+)
 _SNIFF_BYTES = 4096
 _MAX_CONTROL_RATIO = 0.02
 

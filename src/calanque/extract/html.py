@@ -164,12 +164,11 @@ def find_container(root: etree._Element) -> etree._Element:
     if body is None:
         body = root
     total = _chars(body)
-    mains = [e for e in body.iter("main")] + body.xpath(".//*[@role='main']")
+    mains = list(body.iter("main")) + body.xpath(".//*[@role='main' and not(self::main)]")
     articles = list(body.iter("article"))
     for candidates in (mains, articles):
-        if len(candidates) == 1:
-            if _chars(candidates[0]) >= 0.1 * total:
-                return candidates[0]
+        if len(candidates) == 1 and _chars(candidates[0]) >= 0.1 * total:
+            return candidates[0]
     return body
 
 
@@ -292,7 +291,7 @@ def read_metadata(root: etree._Element, url: str, html: str) -> PageMetadata:
     if len(html) > _METADATA_CHARS:
         root = parse_html(html[:_METADATA_CHARS], url)
     found = trafilatura.extract_metadata(root, default_url=url or None, extensive=False)
-    declared = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "")
+    declared = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
     return PageMetadata(
         title=_title(root) or normalize_space(found.title or ""),
         author=normalize_space(found.author or ""),

@@ -32,6 +32,8 @@ _GUESS_SAMPLE = 256 * 1024
 _MAX_REPLACEMENT_RATIO = 0.05
 _PROSE_SAMPLE = 50_000
 _CHAOS_TIE = 0.01
+# Mac, DOS and EBCDIC code pages: valid guesses for bytes, never seen on web pages.
+_UNLIKELY = re.compile(r"^(?:mac_|cp(?:4\d\d|7\d\d|8[0-6]\d|1125|037|500|1026|1140)$|hz|ptcp)")
 
 
 def normalize_space(text: str) -> str:
@@ -73,9 +75,10 @@ def _likeliest_legacy_encoding(sample: bytes) -> str:
     """charset-normalizer's pick, but Windows-1252 among equally plausible code pages.
 
     Windows-1252 is the web's most common legacy encoding (and the WHATWG default
-    for Western locales); charset-normalizer often ties it with Windows-1250.
+    for Western locales); charset-normalizer often ties it with Windows-1250, and
+    on short samples prefers Mac and DOS code pages that web pages do not use.
     """
-    matches = list(charset_normalizer.from_bytes(sample))
+    matches = [m for m in charset_normalizer.from_bytes(sample) if not _UNLIKELY.match(m.encoding)]
     if not matches:
         return "cp1252"
     best = min(match.chaos for match in matches)
@@ -85,9 +88,19 @@ def _likeliest_legacy_encoding(sample: bytes) -> str:
     return codec_name(matches[0].encoding) or "cp1252"
 
 
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_bytes(body: bytes, declared: str | None = None) -> str:
     """Decode text: byte order mark > declared charset > guess; ``ExtractError`` if garbled."""
     encoding = bom_encoding(body) or codec_name(declared) or guess_encoding(body)
+    if encoding == "utf-8" and not _is_utf8(body):
+        encoding = guess_encoding(body)  # "UTF-8" is many servers' default label, even for Latin-1
     text = body.decode(encoding, errors="replace")
     if text and text.count("\ufffd") / len(text) > _MAX_REPLACEMENT_RATIO:
         raise ExtractError(

@@ -63,7 +63,9 @@ def build(preamble: list[str], outline: list[Section]) -> Built:
                 builder.verbatim(text)
             else:
                 builder.paragraph(text)
-    document = Document(url="http://h/d", text=builder.text(), headings=tuple(builder.headings), language="fr", id=7)
+    document = Document(
+        url="http://h/d", text=builder.text(), headings=tuple(builder.headings), language="fr", id=7
+    )
     return Built(document, paths)
 
 
@@ -79,10 +81,12 @@ def expected_path(built: Built, position: int) -> tuple[str, ...]:
 
 
 def chunks_of(document: Document) -> list[Chunk]:
-    return split(document, target_tokens=TARGET, max_tokens=MAX, min_tokens=MIN, overlap_tokens=OVERLAP)
+    return split(
+        document, target_tokens=TARGET, max_tokens=MAX, min_tokens=MIN, overlap_tokens=OVERLAP
+    )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(documents)
 def test_offsets_map_back_to_the_text_exactly(built: Built) -> None:
     text = built.document.text
@@ -93,7 +97,7 @@ def test_offsets_map_back_to_the_text_exactly(built: Built) -> None:
         assert chunk.end == len(text) or text[chunk.end].isspace()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(documents)
 def test_chunks_cover_the_document_in_order(built: Built) -> None:
     text = built.document.text
@@ -111,7 +115,7 @@ def test_chunks_cover_the_document_in_order(built: Built) -> None:
         assert estimate_tokens(text[after.start : before.end]) <= OVERLAP if overlap > 0 else True
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(documents)
 def test_token_bounds(built: Built) -> None:
     chunks = chunks_of(built.document)
@@ -121,7 +125,7 @@ def test_token_bounds(built: Built) -> None:
         assert estimate_tokens(chunk.text) >= MIN
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(documents)
 def test_heading_paths(built: Built) -> None:
     for chunk in chunks_of(built.document):
@@ -174,7 +178,12 @@ def test_empty_and_tiny_documents() -> None:
     assert split(Document(url="u", text="  \n\n ")) == []
     doc = Document(url="u", text="Deux mots", headings=(Heading(1, "Deux mots", 0),))
     [chunk] = split(doc)
-    assert (chunk.text, chunk.start, chunk.end, chunk.heading_path) == ("Deux mots", 0, 9, ("Deux mots",))
+    assert (chunk.text, chunk.start, chunk.end, chunk.heading_path) == (
+        "Deux mots",
+        0,
+        9,
+        ("Deux mots",),
+    )
     assert chunk.document_id == 0
 
 

@@ -39,7 +39,10 @@ def test_unsupported_types_are_refused(content_type: str) -> None:
 def test_plain_text_keeps_lines_and_paragraphs() -> None:
     body = "Notes de version\n\nLigne un\nLigne deux\n\n\nDernier paragraphe en français, voilà.\n"
     doc = extract(body.encode("utf-8"), "file:///notes.txt", "text/plain")
-    assert doc.text == "Notes de version\n\nLigne un\nLigne deux\n\nDernier paragraphe en français, voilà."
+    assert (
+        doc.text
+        == "Notes de version\n\nLigne un\nLigne deux\n\nDernier paragraphe en français, voilà."
+    )
     assert doc.title == "Notes de version"
 
 
@@ -59,5 +62,9 @@ def test_sniff(body: bytes, content_type: str, expected: str) -> None:
 
 
 def test_html_without_content_type_is_read_as_html() -> None:
-    doc = extract(b"<html><body><nav>Menu</nav><p>Hello world, this is the page.</p></body></html>", "http://h/", "")
+    doc = extract(
+        b"<html><body><nav>Menu</nav><p>Hello world, this is the page.</p></body></html>",
+        "http://h/",
+        "",
+    )
     assert doc.text == "Hello world, this is the page."

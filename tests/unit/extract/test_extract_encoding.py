@@ -53,7 +53,12 @@ def test_utf16_with_bom() -> None:
 
 
 def test_undeclared_cp1252_is_guessed() -> None:
-    body = ("<html><body><p>" + "Le café coûte très cher à Paris, même en été. " * 20 + ACCENTS + "</p></body></html>").encode("cp1252")
+    body = (
+        "<html><body><p>"
+        + "Le café coûte très cher à Paris, même en été. " * 20
+        + ACCENTS
+        + "</p></body></html>"
+    ).encode("cp1252")
     assert ACCENTS in decode_html(body, None)
 
 
@@ -71,8 +76,13 @@ def test_extract_reports_accents_end_to_end() -> None:
     assert doc.language == "fr"
 
 
+def test_latin1_mislabelled_as_utf8_is_still_read() -> None:
+    body = _page('<meta charset="utf-8">').encode("cp1252")
+    assert ACCENTS in decode_html(body, "utf-8")
+
+
 def test_undecodable_bytes_are_an_encoding_error() -> None:
     body = bytes(range(0x80, 0x100)) * 40
     with pytest.raises(ExtractError) as caught:
-        decode_bytes(body, "utf-8")
+        decode_bytes(body, "shift_jis")
     assert caught.value.kind == "encoding"

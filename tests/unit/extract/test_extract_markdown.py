@@ -51,5 +51,7 @@ def test_markdown_outline_and_text() -> None:
 
 
 def test_markdown_title_defaults_to_first_heading() -> None:
-    doc = extract(b"Intro line.\n\n# The Real Title\n\nBody text here.", "file:///a.md", "text/markdown")
+    doc = extract(
+        b"Intro line.\n\n# The Real Title\n\nBody text here.", "file:///a.md", "text/markdown"
+    )
     assert doc.title == "The Real Title"

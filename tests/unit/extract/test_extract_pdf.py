@@ -21,9 +21,11 @@ def make_pdf(pages: list[list[str]], title: str = "") -> bytes:
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     for lines in pages:
-        content = "BT /F1 12 Tf 72 720 Td 16 TL " + " ".join(
-            f"{_pdf_string(line)} Tj T*" for line in lines
-        ) + " ET"
+        content = (
+            "BT /F1 12 Tf 72 720 Td 16 TL "
+            + " ".join(f"{_pdf_string(line)} Tj T*" for line in lines)
+            + " ET"
+        )
         stream = content.encode("latin-1")
         page_id = 4 + len(objects) - 3
         objects.append(
@@ -48,8 +50,10 @@ def make_pdf(pages: list[list[str]], title: str = "") -> bytes:
 
 def test_pdf_text_and_title() -> None:
     body = make_pdf(
-        [["Le paquet apt installe des logiciels.", "Il lit le fichier sources.list."],
-         ["Second page about mirrors and updates."]],
+        [
+            ["Le paquet apt installe des logiciels.", "Il lit le fichier sources.list."],
+            ["Second page about mirrors and updates."],
+        ],
         title="Guide APT",
     )
     doc = extract(body, "http://h/guide.pdf", "application/pdf")

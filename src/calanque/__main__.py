@@ -1,0 +1,3 @@
+from calanque.cli import main
+
+main()

@@ -1,0 +1,288 @@
+"""The extractive writer: an answer made of sentences quoted from the passages.
+
+Every sentence of the top passages is a candidate. Its score adds:
+
+* dense similarity of the question to the sentence (precomputed sentence vectors,
+  see :mod:`calanque.answer.vectors`), as a z-score among the candidates;
+* lexical coverage of the question's key terms by the sentence, and by its
+  passage's title and heading (the context a quote is read in);
+* a bonus when the sentence holds what the question asks for: a command for
+  "comment/how", a path for "où/which file", a number for "combien/how many",
+  a date for "quand/when", a definition for "qu'est-ce que/what is";
+* a small prior for the passage's rank, and a penalty for fragments.
+
+Sentences are picked greedily with redundancy removed (MMR on sentence vectors),
+then put back in reading order (by source, then position) with their ``[n]``. A
+prose sentence ending in ``:`` brings the command line that follows it.
+
+Abstention is decided from evidence (:func:`decide_answered`): how much of the
+question's key terms the chosen sentences and their context cover, and how far
+the best sentence stands out, not from a single similarity threshold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from calanque.answer.citations import CitedSentence
+from calanque.answer.language import Term, coverage, key_terms, stems
+from calanque.answer.passages import Passage
+from calanque.answer.sentences import Span, looks_like_code
+from calanque.answer.vectors import MAX_CHARS, MIN_WORDS, SentenceVectorStore
+from calanque.embed.base import Embedder
+
+# Score weights (units: z-score of the dense similarity).
+W_DENSE = 1.0
+W_LEXICAL = 2.0
+W_CONTEXT = 0.5
+W_INTENT = 1.0
+W_RANK = 0.3
+SHORT_PENALTY = 0.7  # sentences of fewer than SHORT_WORDS words
+SHORT_WORDS = 5
+KEEP_WITHIN = 1.2  # further sentences must score within this of the best one
+DUPLICATE_COSINE = 0.93
+# Abstention (see decide_answered).
+COVERAGE_MIN = 0.6
+COVERAGE_WEAK = 0.4
+MARGIN_MIN = 0.04  # best dense similarity minus the candidates' median
+DENSE_FLOOR = 0.75
+CROSS_LINGUAL_DENSE = 0.85
+
+LEADS = {"fr": "D'après les sources", "en": "According to the sources"}
+OTHER_LANGUAGE = {
+    ("fr", "en"): " (sources en anglais)",
+    ("en", "fr"): " (sources in French)",
+}
+
+_INTENTS: dict[str, re.Pattern[str]] = {
+    "command": re.compile(
+        r"\b(comment|commandes?|install\w*|lancer|ex[ée]cut\w*|configur\w*|activer|d[ée]sactiver|"
+        r"supprimer|mettre [àa] jour|how|commands?|run|enable|disable|remove|upgrade|update)\b",
+        re.I,
+    ),
+    "path": re.compile(
+        r"\b(fichiers?|r[ée]pertoires?|dossiers?|chemin|o[ùu]|emplacement|files?|director(y|ies)|"
+        r"folders?|path|where|located)\b",
+        re.I,
+    ),
+    "number": re.compile(
+        r"\b(combien|nombre|taille|port|how many|how much|number|size|version)\b", re.I
+    ),
+    "date": re.compile(r"\b(quand|date|ann[ée]e|when|year|released?)\b", re.I),
+    "definition": re.compile(
+        r"^\s*(qu['’]est[- ]ce qu|c['’]est quoi|que (signifie|veut dire)|what (is|are|does)|"
+        r"define)",
+        re.I,
+    ),
+}
+_HAS: dict[str, re.Pattern[str]] = {
+    "command": re.compile(
+        r"(^|\s)(sudo|apt(-get|-cache)?|aptitude|dpkg(-\w+)?|systemctl|service|update-\w+|"
+        r"[a-z]+-[a-z]+|reportbug|debconf|modprobe|mount|chmod|chown|ln|cp|mv)\s+[-\w/.]+|`[^`]+`"
+    ),
+    "path": re.compile(r"(^|[\s(«\"'])(~?/[\w.+-]+)+/?"),
+    "number": re.compile(r"\d"),
+    "date": re.compile(
+        r"\b(1[89]\d\d|20\d\d)\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+        r"octobre|novembre|décembre|january|february|march|april|june|july|august|september|"
+        r"october|november|december)\b",
+        re.I,
+    ),
+    "definition": re.compile(r"\b(est|sont|is|are|means|signifie|désigne|refers to)\b", re.I),
+}
+
+
+def question_intents(question: str) -> frozenset[str]:
+    """What the question asks for: command, path, number, date, definition."""
+    return frozenset(name for name, pattern in _INTENTS.items() if pattern.search(question))
+
+
+def sentence_features(text: str) -> frozenset[str]:
+    """What a sentence holds among the things a question can ask for."""
+    found = {name for name, pattern in _HAS.items() if pattern.search(text)}
+    if looks_like_code(text):
+        found.add("command")
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage: Passage
+    span: Span
+    index: int  # position of the span in passage.sentences
+    row: int  # row of its vector
+    dense: float
+    lexical: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    coverage: float  # key terms covered by the chosen sentences and their context
+    best_dense: float
+    margin: float  # best dense similarity minus the median of the candidates
+    cross_lingual: bool  # the chosen sentences are not in the question's language
+    intent_met: bool
+
+
+@dataclass(frozen=True)
+class ExtractiveDraft:
+    lead: str
+    sentences: list[CitedSentence]
+    answered: bool
+    evidence: Evidence
+
+
+def decide_answered(evidence: Evidence) -> bool:
+    """Answer only when the chosen sentences cover the question (see module docstring).
+
+    Key terms covered to COVERAGE_MIN, or to COVERAGE_WEAK with a best sentence
+    standing out by MARGIN_MIN; across languages (where words cannot match) a
+    higher dense similarity stands in for coverage.
+    """
+    if evidence.best_dense < DENSE_FLOOR:
+        return False
+    if evidence.coverage >= COVERAGE_MIN:
+        return True
+    if evidence.coverage >= COVERAGE_WEAK and evidence.margin >= MARGIN_MIN:
+        return evidence.intent_met
+    return evidence.cross_lingual and evidence.best_dense >= CROSS_LINGUAL_DENSE
+
+
+class ExtractiveWriter:
+    """Composes an answer from the passages' own sentences; no generative model."""
+
+    name = "extractive"
+    model = ""
+
+    def __init__(
+        self, embedder: Embedder, store: SentenceVectorStore, max_sentences: int = 4
+    ) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.max_sentences = max(1, min(5, max_sentences))
+
+    def write(
+        self,
+        question: str,
+        language: str,
+        passages: Sequence[Passage],
+        query_vector: np.ndarray | None = None,
+    ) -> ExtractiveDraft:
+        terms = key_terms(question, language)
+        if query_vector is None:
+            query_vector = self.embedder.embed_query(question)
+        candidates, vectors = self._candidates(question, language, terms, passages, query_vector)
+        if not candidates:
+            return ExtractiveDraft("", [], False, Evidence(0.0, 0.0, 0.0, False, False))
+        chosen = _with_companions(self._select(candidates, vectors))
+        chosen.sort(key=lambda c: (c.passage.n, c.span.start))
+        evidence = _evidence(question, language, terms, chosen, candidates)
+        sentences = [CitedSentence(c.span.text, (c.passage.n,), 0, 0) for c in chosen]
+        lead = _lead(language, chosen)
+        return ExtractiveDraft(lead, sentences, decide_answered(evidence), evidence)
+
+    def _candidates(
+        self,
+        question: str,
+        language: str,
+        terms: list[Term],
+        passages: Sequence[Passage],
+        query_vector: np.ndarray,
+    ) -> tuple[list[Candidate], np.ndarray]:
+        spans = [
+            (p, i, s)
+            for p in passages
+            for i, s in enumerate(p.sentences)
+            if len(s.text.split()) >= MIN_WORDS and len(s.text) <= MAX_CHARS
+        ]
+        if not spans:
+            return [], np.zeros((0, self.embedder.dim), dtype=np.float32)
+        vectors = self.store.vectors([s.text for _, _, s in spans], self.embedder)
+        dense = vectors @ np.asarray(query_vector, dtype=np.float32)
+        z = (dense - dense.mean()) / (float(dense.std()) + 0.01)
+        intents = question_intents(question)
+        context = {p.n: coverage(terms, stems(f"{p.title} {p.heading}", language)) for p in passages}
+        out = []
+        for row, (passage, index, span) in enumerate(spans):
+            lexical = coverage(terms, stems(span.text, language))
+            met = len(intents & sentence_features(span.text))
+            score = (
+                W_DENSE * float(z[row])
+                + W_LEXICAL * lexical
+                + W_CONTEXT * context[passage.n]
+                + W_INTENT * min(met, 2)
+                + W_RANK / passage.n
+                - (SHORT_PENALTY if len(span.text.split()) < SHORT_WORDS else 0.0)
+            )
+            out.append(Candidate(passage, span, index, row, float(dense[row]), lexical, score))
+        return out, vectors
+
+    def _select(self, candidates: list[Candidate], vectors: np.ndarray) -> list[Candidate]:
+        order = sorted(candidates, key=lambda c: c.score, reverse=True)
+        best = order[0].score
+        chosen: list[Candidate] = []
+        for cand in order:
+            if len(chosen) >= self.max_sentences or cand.score < best - KEEP_WITHIN:
+                break
+            if any(float(vectors[cand.row] @ vectors[c.row]) >= DUPLICATE_COSINE for c in chosen):
+                continue
+            chosen.append(cand)
+        return chosen
+
+
+def _with_companions(chosen: list[Candidate]) -> list[Candidate]:
+    """Add the command line that follows a chosen sentence ending with ':'."""
+    out = list(chosen)
+    taken = {(c.passage.n, c.index) for c in chosen}
+    for cand in chosen:
+        following = cand.index + 1
+        sentences = cand.passage.sentences
+        if not cand.span.text.rstrip().endswith(":") or following >= len(sentences):
+            continue
+        span = sentences[following]
+        if (cand.passage.n, following) not in taken and looks_like_code(span.text):
+            out.append(
+                Candidate(cand.passage, span, following, cand.row, cand.dense, 0.0, cand.score)
+            )
+            taken.add((cand.passage.n, following))
+    return out
+
+
+def _evidence(
+    question: str,
+    language: str,
+    terms: list[Term],
+    chosen: list[Candidate],
+    candidates: list[Candidate],
+) -> Evidence:
+    text = " ".join(f"{c.span.text} {c.passage.title} {c.passage.heading}" for c in chosen)
+    best = max(c.dense for c in chosen)
+    median = float(np.median([c.dense for c in candidates]))
+    languages = {c.passage.language for c in chosen if c.passage.language}
+    intents = question_intents(question) - {"definition"}
+    met = not intents or any(intents & sentence_features(c.span.text) for c in chosen)
+    return Evidence(
+        coverage=coverage(terms, stems(text, language)),
+        best_dense=best,
+        margin=best - median,
+        cross_lingual=bool(languages) and language not in languages,
+        intent_met=met,
+    )
+
+
+def _lead(language: str, chosen: list[Candidate]) -> str:
+    lead = LEADS.get(language, LEADS["en"])
+    languages = [c.passage.language for c in chosen if c.passage.language]
+    if languages:
+        main = max(set(languages), key=languages.count)
+        if main != language:
+            lead += OTHER_LANGUAGE.get(
+                (language, main),
+                f" (sources en {main})" if language == "fr" else f" (sources in {main})",
+            )
+    return lead + (" :" if language == "fr" else ":")

@@ -1,0 +1,131 @@
+"""The question's language and its key terms (stemmed, stopwords removed).
+
+Language identification models are unreliable on a five-word question, so
+:func:`question_language` first counts French and English function words (and
+French accents); only when that is a tie does it ask the page-level detector.
+
+Key terms are what must be covered for an answer to count as found. A term is
+the Snowball stem (French or English, ASCII-folded, via the index's tantivy
+analyzers) of a word that is not a stopword or a question word; technical tokens
+(``apt-get``, ``/etc/apt/sources.list``, ``8080``) are kept whole and weigh more.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_FR_STOP = frozenset(
+    """a à afin ai aie aient ait alors as au aucun aussi autre aux avec avoir avons ayant c ça ce
+    ceci cela celle celles celui ces cet cette chaque chez ci comme comment d dans de des donc dont
+    du elle elles en encore est et été être eu faire fait faut il ils j je l la le les leur leurs lui
+    m ma mais me même mes moi mon n ne ni nos notre nous on ont ou où par pas peu peut peuvent
+    plus pour pourquoi qu quand que quel quelle quelles quels qui quoi sa sans se ses si sil son
+    sont sous sur t ta te tes toi ton tous tout toute toutes très tu un une vos votre vous y
+    puis-je peut-on dois-je faut-il est-ce existe utiliser utilise
+    quelqu chose façon manière moyen possible voir savoir combien depuis lorsque""".split()
+)
+_EN_STOP = frozenset(
+    """a about after all also am an and any are as at be been being but by can could did do does
+    doing done for from get got had has have having he her here hers him his how i if in into is it
+    its itself just me my no not of on once only or other our out over own same she should so some
+    such than that the their them then there these they this those through to too under until up
+    use used using very was we were what when where which while who whom why will with would you
+    your yours way possible see know many much there's what's""".split()
+)
+_FR_ONLY = _FR_STOP - _EN_STOP
+_EN_ONLY = _EN_STOP - _FR_STOP
+STOPWORDS = _FR_STOP | _EN_STOP
+_TOKEN = re.compile(r"[^\W_](?:[\w.+/~-]*[\w/+~])?")
+_FR_ACCENTS = re.compile(r"[éèêàçùâîôûœ]", re.IGNORECASE)
+_ELISION = re.compile(r"\b(?:qu|[ldjnsctm])['’]", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents: ``"Écoles"`` → ``"ecoles"``."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; elisions cut, technical tokens kept whole."""
+    return [m.group(0).lower() for m in _TOKEN.finditer(_ELISION.sub(" ", text))]
+
+
+def question_language(text: str, default: str = "en") -> str:
+    """``"fr"``, ``"en"`` or another ISO code; short texts by function words first."""
+    tokens = words(text)
+    french = sum(t in _FR_ONLY for t in tokens) + len(_FR_ACCENTS.findall(text))
+    english = sum(t in _EN_ONLY for t in tokens)
+    if french != english and (french >= 1 or english >= 1):
+        return "fr" if french > english else "en"
+    try:
+        from calanque.extract import detect_language
+    except ImportError:  # pragma: no cover - the extract stage is part of the package
+        return default
+    return detect_language(text) or default
+
+
+def is_technical(token: str) -> bool:
+    """A command, path, option, version or number: matched as is, never stemmed."""
+    return any(not ch.isalpha() for ch in token)
+
+
+@lru_cache(maxsize=4)
+def _analyzer(language: str) -> Any:
+    from calanque.index.analysis import ENGLISH, FRENCH, build_analyzers
+
+    return build_analyzers()[FRENCH if language == "fr" else ENGLISH]
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, language: str) -> str:
+    """Snowball stem of one lower-case word, ASCII-folded (``fr`` or else English)."""
+    if is_technical(word):
+        return fold(word)
+    tokens = _analyzer("fr" if language == "fr" else "en").analyze(word)
+    return str(tokens[0]) if tokens else fold(word)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A key term: its stem (what is matched), a surface form, and its weight."""
+
+    stem: str
+    surface: str
+    weight: float
+
+
+def key_terms(text: str, language: str) -> list[Term]:
+    """Distinct content terms of ``text`` in order, stopwords and 1-letter words removed."""
+    out: dict[str, Term] = {}
+    for token in words(text):
+        if token in STOPWORDS or len(token) < 2 or token.isdigit() and len(token) < 2:
+            continue
+        key = stem(token, language)
+        if len(key) < 2 or key in out:
+            continue
+        weight = 2.0 if is_technical(token) else 1.0
+        out[key] = Term(key, token, weight)
+    return list(out.values())
+
+
+def stems(text: str, language: str) -> set[str]:
+    """Every stem of ``text`` (stopwords included: cheap, and harmless for matching)."""
+    found = {stem(token, language) for token in words(text)}
+    # A technical token also matches its parts: "apt-get" covers "apt" and "get".
+    for token in words(text):
+        if is_technical(token):
+            found.update(stem(part, language) for part in re.split(r"[^\w]+", token) if part)
+    return found
+
+
+def coverage(terms: list[Term], present: set[str]) -> float:
+    """Weighted share of ``terms`` whose stem is in ``present`` (1.0 when no terms)."""
+    total = sum(t.weight for t in terms)
+    if total == 0:
+        return 1.0
+    return sum(t.weight for t in terms if t.stem in present) / total

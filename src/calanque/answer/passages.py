@@ -1,0 +1,98 @@
+"""Numbered passages: the retrieved chunks an answer may cite, with document offsets.
+
+Passage ``n`` (1-based) is the ``n``-th entry of the answer's source list, so a
+``[n]`` in the answer points to it. ``start`` is the chunk's offset in its
+document's text: a sentence at offset ``i`` of ``text`` sits at ``start + i`` of
+the document (the catalog guarantees ``document.text[chunk.start:chunk.end] ==
+chunk.text``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from calanque.answer.sentences import Span, split_sentences
+from calanque.types import Chunk, Hit, SearchResult
+
+SNIPPET_CHARS = 240
+
+
+class ChunkSource(Protocol):
+    """What the answerer needs from the catalog."""
+
+    def chunk_texts(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]: ...
+
+
+@dataclass(frozen=True)
+class Passage:
+    n: int
+    url: str
+    title: str
+    text: str  # the chunk text
+    start: int  # offset of ``text`` in the document text
+    heading: str = ""
+    date: str = ""
+    language: str = ""
+    chunk_id: int | None = None
+    document_id: int | None = None
+    score: float = 0.0
+    sentences: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
+def make_passage(n: int, hit: Hit, chunk: Chunk | None = None) -> Passage:
+    """A passage from a hit; ``chunk`` (from the catalog) gives its document offsets."""
+    text = chunk.text if chunk is not None else hit.text
+    start = chunk.start if chunk is not None else 0
+    return Passage(
+        n=n,
+        url=hit.url,
+        title=hit.title,
+        text=text,
+        start=start,
+        heading=hit.heading,
+        date=hit.date,
+        language=hit.language or (chunk.language if chunk else ""),
+        chunk_id=hit.chunk_id,
+        document_id=hit.document_id,
+        score=hit.score,
+        sentences=tuple(split_sentences(text, base=start)),
+    )
+
+
+def build_passages(hits: Sequence[Hit], catalog: ChunkSource | None) -> list[Passage]:
+    """Number the hits whose chunk still exists in the catalog (1, 2, ...).
+
+    A hit whose chunk is gone (a page deleted after an opt-out, an index behind
+    the catalog) is left out: it must not be quoted. Without a catalog the hit's
+    own text is used, with offsets relative to the chunk.
+    """
+    chunks = catalog.chunk_texts([h.chunk_id for h in hits]) if catalog is not None else None
+    passages: list[Passage] = []
+    for hit in hits:
+        chunk = chunks.get(hit.chunk_id) if chunks is not None else None
+        if chunks is not None and chunk is None:
+            continue
+        passages.append(make_passage(len(passages) + 1, hit, chunk))
+    return passages
+
+
+def search_results(passages: Sequence[Passage]) -> list[SearchResult]:
+    """The numbered source list shown with the answer (same order as the passages)."""
+    return [
+        SearchResult(url=p.url, title=p.title, snippet=_snippet(p.text), date=p.date)
+        for p in passages
+    ]
+
+
+def _snippet(text: str) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= SNIPPET_CHARS:
+        return flat
+    cut = flat[:SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return cut + "…"

@@ -1,0 +1,201 @@
+"""Hostile and broken input: each gets a recorded error kind, and the crawl goes on."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.e2e.crawl_helpers import (
+    LOREM_EN,
+    LOREM_FR,
+    add_site,
+    crawl,
+    distinct_text,
+    make_settings,
+    open_catalog,
+    page,
+)
+from tests.sites import Route, serve_site
+
+pytestmark = pytest.mark.e2e
+
+BAD = (
+    "malformed.html",
+    "binary.html",
+    "huge.html",
+    "slow.html",
+    "loop.html",
+    "cp1252.html",
+    "tracked.html?utm_source=x&id=3#frag",
+    "canon.html",
+    "missing.html",
+    "broken.pdf",
+)
+
+
+def bad_site() -> dict[str, Route]:
+    return {
+        "/index.html": Route(body=page("Home", LOREM_EN * 3, links=BAD)),
+        "/malformed.html": Route(body="<html><head><title>Broken</title><body><p>" + distinct_text("malformed")
+                                 + "<div><table><tr><td>cell</p></b></i>&&&<<>>"),
+        "/binary.html": Route(body=os.urandom(40_000), content_type="text/html"),
+        "/huge.html": Route(body=b"<p>" + b"x" * 1_000_000, repeat=50),
+        "/slow.html": Route(body=page("Slow", LOREM_EN * 3), trickle_bps=1),
+        "/loop.html": Route(redirect_to="/loop2.html"),
+        "/loop2.html": Route(redirect_to="/loop.html"),
+        "/cp1252.html": Route(
+            body=page("Accents", "Élève à l'école, cœur, 10 €. " + LOREM_FR * 3, lang="fr")
+            .replace('<meta charset="utf-8">', ""),
+            content_type="text/html; charset=windows-1252",
+        ),
+        "/tracked.html": Route(body=page("Tracked", distinct_text("tracked"))),
+        "/canon.html": Route(body=page("Canon", distinct_text("canon"),
+                                       head='<link rel="canonical" href="../canonical/target.html">')),
+        "/broken.pdf": Route(body=b"%PDF-1.4\nthis is not really a pdf\n%%EOF", content_type="application/pdf"),
+    }
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    home = tmp_path_factory.mktemp("bad")
+    with serve_site(bad_site()) as site:
+        settings = make_settings(home, total_timeout=2.0, max_body_bytes=2_000_000, max_attempts=1)
+        catalog = open_catalog(settings)
+        add_site(catalog, f"{site.url}/index.html")
+        summary = crawl(catalog, settings)
+        yield site, catalog, summary
+        catalog.close()
+
+
+def errors_by_url(site, catalog) -> dict[str, str]:
+    return {e["url"].removeprefix(site.url): e["kind"] for e in catalog.page_errors()}
+
+
+def test_each_bad_page_has_a_clear_error_kind(crawled):
+    site, catalog, summary = crawled
+    errors = errors_by_url(site, catalog)
+    assert errors["/binary.html"] == "binary"
+    assert errors["/huge.html"] == "too-large"
+    assert errors["/slow.html"] == "timeout"
+    assert errors["/loop.html"] == "redirect-loop"
+    assert errors["/missing.html"] == "http-404"
+    assert errors["/broken.pdf"] == "pdf"
+    assert sum(summary.errors.values()) == len(errors)
+
+
+def test_good_pages_survive_the_bad_ones(crawled):
+    site, catalog, _ = crawled
+    titles = {row["url"].removeprefix(site.url): row["title"] for row in catalog.list_pages()}
+    assert titles["/index.html"] == "Home"
+    assert "Broken" in titles["/malformed.html"]
+    assert "/tracked.html?id=3" in titles
+
+
+def test_windows_1252_accents_come_out_right(crawled):
+    site, catalog, _ = crawled
+    row = next(r for r in catalog.list_pages() if r["url"].endswith("/cp1252.html"))
+    text = catalog.get_document(row["document_id"]).text
+    assert "Élève à l'école, cœur, 10 €." in text
+    assert row["language"] == "fr"
+
+
+def test_relative_canonical_is_resolved(crawled):
+    site, catalog, _ = crawled
+    row = next(r for r in catalog.list_pages() if r["url"].endswith("/canon.html"))
+    assert row["canonical_url"] == f"{site.url}/canonical/target.html"
+
+
+def test_tracking_parameters_and_fragments_are_dropped(crawled):
+    site, catalog, _ = crawled
+    urls = [r["url"] for r in catalog.list_pages()]
+    assert not any("utm_" in u or "#" in u for u in urls)
+
+
+def test_huge_robots_txt_and_garbage_robots_do_not_stop_the_crawl(tmp_path):
+    big = "User-agent: *\n" + "".join(f"Disallow: /junk{i}/\n" for i in range(120_000))
+    routes = {
+        "/robots.txt": Route(body=big + "Disallow: /late/\n", content_type="text/plain"),
+        "/index.html": Route(body=page("Home", LOREM_EN * 3)),
+    }
+    with serve_site(routes) as site:
+        settings = make_settings(tmp_path)
+        catalog = open_catalog(settings)
+        add_site(catalog, f"{site.url}/index.html")
+        crawl(catalog, settings)
+        assert [r["title"] for r in catalog.list_pages()] == ["Home"]
+        catalog.close()
+    garbage = {"/robots.txt": Route(body=os.urandom(5000), content_type="text/plain"),
+               "/index.html": Route(body=page("Home", LOREM_EN * 3))}
+    with serve_site(garbage) as site:
+        settings = make_settings(tmp_path / "g")
+        catalog = open_catalog(settings)
+        add_site(catalog, f"{site.url}/index.html")
+        crawl(catalog, settings)
+        assert [r["title"] for r in catalog.list_pages()] == ["Home"]
+        catalog.close()
+
+
+def test_broken_feed_is_recorded_and_the_catalog_kept(tmp_path):
+    routes = {"/feed.xml": Route(body=b"<rss><channel><item><title>x</ti", content_type="application/rss+xml")}
+    with serve_site(routes) as site:
+        settings = make_settings(tmp_path)
+        catalog = open_catalog(settings)
+        from calanque.types import Scope
+
+        catalog.add_source("feed", f"{site.url}/feed.xml", Scope(mode="host"))
+        summary = crawl(catalog, settings)
+        assert summary.errors["feed"] == 1
+        assert catalog.page_errors()[0]["kind"] == "feed"
+        catalog.close()
+
+
+def test_feed_entries_are_collected(tmp_path):
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+        "<item><title>One</title><link>/news/one.html</link></item>"
+        "<item><title>Two</title><link>/news/two.html</link></item></channel></rss>"
+    )
+    routes = {
+        "/feed.xml": Route(body=rss, content_type="application/rss+xml"),
+        "/news/one.html": Route(body=page("One", "First story " + LOREM_EN * 3)),
+        "/news/two.html": Route(body=page("Two", "Second story " + LOREM_FR * 3, lang="fr")),
+    }
+    with serve_site(routes) as site:
+        settings = make_settings(tmp_path)
+        catalog = open_catalog(settings)
+        from calanque.types import Scope
+
+        catalog.add_source("feed", f"{site.url}/feed.xml", Scope(mode="host"))
+        crawl(catalog, settings)
+        titles = sorted(r["title"] for r in catalog.list_pages())
+        assert titles == ["One", "Two"]
+        catalog.close()
+
+
+def test_sitemap_index_with_gzip_child(tmp_path):
+    import gzip
+
+    child = (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<url><loc>/a.html</loc></url><url><loc>/b.html</loc></url></urlset>"
+    )
+    index = (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<sitemap><loc>/sitemap-1.xml.gz</loc></sitemap></sitemapindex>"
+    )
+    routes = {
+        "/sitemap.xml": Route(body=index, content_type="application/xml"),
+        "/sitemap-1.xml.gz": Route(body=gzip.compress(child.encode()), content_type="application/gzip"),
+        "/a.html": Route(body=page("A", "Alpha " + LOREM_EN * 3)),
+        "/b.html": Route(body=page("B", "Beta " + LOREM_FR * 3, lang="fr")),
+    }
+    with serve_site(routes) as site:
+        settings = make_settings(tmp_path)
+        catalog = open_catalog(settings)
+        from calanque.types import Scope
+
+        catalog.add_source("sitemap", f"{site.url}/sitemap.xml", Scope(mode="host"))
+        crawl(catalog, settings)
+        assert sorted(r["title"] for r in catalog.list_pages()) == ["A", "B"]
+        catalog.close()

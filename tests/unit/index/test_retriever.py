@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from calanque.errors import ConfigError
+from calanque.index.embedded import EmbeddedIndex
+from calanque.index.retriever import RetrievalConfig, Retriever
+from calanque.rerank.base import rescore
+from calanque.types import Hit, IndexedChunk, SearchFilters
+from tests.conftest import HashEmbedder
+
+
+def chunk(cid: int, text: str, **fields: object) -> IndexedChunk:
+    base: dict[str, object] = dict(
+        chunk_id=cid, document_id=cid, text=text, title="", url=f"https://a.org/{cid}",
+        heading="", language="en", site="a.org", source_id=1,
+    )  # fmt: skip
+    base.update(fields)
+    return IndexedChunk(**base)  # type: ignore[arg-type]
+
+
+CORPUS = [
+    chunk(1, "apt upgrades every installed package"),
+    chunk(2, "Apt upgrades every installed package!"),  # near-identical to 1
+    chunk(3, "the firewall filters network packets with nftables"),
+    chunk(4, "nftables rules live in /etc/nftables.conf", site="wiki.b.org", language="fr"),
+    chunk(5, "backups with rsync and cron jobs"),
+]
+
+
+@pytest.fixture
+def retriever(tmp_path: Path, hash_embedder: HashEmbedder) -> Iterator[Retriever]:
+    index = EmbeddedIndex.for_embedder(tmp_path, hash_embedder)
+    index.upsert(CORPUS, hash_embedder.embed_passages([c.text for c in CORPUS]))
+    index.commit(1)
+    yield Retriever(index, hash_embedder)
+    index.close()
+
+
+@pytest.mark.parametrize("mode", ["lexical", "dense", "hybrid", "hybrid+rescore"])
+def test_every_mode_finds_the_answer_and_collapses_duplicates(
+    retriever: Retriever, mode: str
+) -> None:
+    hits = retriever.search("apt upgrades installed package", k=3, mode=mode)  # type: ignore[arg-type]
+    ids = [h.chunk_id for h in hits]
+    assert ids[0] in (1, 2)
+    assert not {1, 2} <= set(ids)
+    assert len(ids) == len(set(ids))
+
+
+def test_filters_reach_both_methods(retriever: Retriever) -> None:
+    filters = SearchFilters(sites=("b.org",))
+    hits = retriever.search("nftables firewall", k=5, filters=filters)
+    assert [h.chunk_id for h in hits] == [4]
+
+
+def test_hybrid_scores_are_sorted(retriever: Retriever) -> None:
+    hits = retriever.search("nftables firewall packets", k=5)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert hits[0].chunk_id == 3
+
+
+def test_custom_reranker_is_used(tmp_path: Path, hash_embedder: HashEmbedder) -> None:
+    class Reverse:
+        def rerank(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
+            return [replace(h, score=float(i)) for i, h in enumerate(reversed(hits))]
+
+    index = EmbeddedIndex.for_embedder(tmp_path, hash_embedder)
+    index.upsert(CORPUS, hash_embedder.embed_passages([c.text for c in CORPUS]))
+    plain = Retriever(index, hash_embedder, RetrievalConfig(mode="hybrid"))
+    custom = Retriever(index, hash_embedder, reranker=Reverse())
+    expected = list(reversed(plain.search("nftables", k=10)))
+    got = custom.search("nftables", k=10)
+    assert [h.chunk_id for h in got] == [h.chunk_id for h in expected]
+    index.close()
+
+
+def test_rescore_mixes_cosine_and_fused_score() -> None:
+    hits = [
+        Hit(1, 1, "u", "", "", "a", score=0.03),
+        Hit(2, 2, "u", "", "", "b", score=0.015),
+    ]
+    q = np.array([1.0, 0.0], np.float32)
+    vectors = {1: np.array([0.0, 1.0], np.float32), 2: q}
+    ranked = rescore(q, hits, vectors, weight=0.7)
+    assert [h.chunk_id for h in ranked] == [2, 1]
+    assert ranked[0].score == pytest.approx(0.7 + 0.3 * 0.5)
+    assert ranked[1].score == pytest.approx(0.3)
+    assert [h.chunk_id for h in rescore(q, hits, vectors, weight=0.0)] == [1, 2]
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigError, match="mode"):
+        RetrievalConfig(mode="magic")  # type: ignore[arg-type]
