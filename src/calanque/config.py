@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
@@ -222,7 +221,14 @@ def _env_values(environ: typing.Mapping[str, str]) -> dict[str, Any]:
                 f"unknown environment variable {name}. Settings are CALANQUE_<KEY> or "
                 f"CALANQUE_<SECTION>_<KEY> with a section among {', '.join(_SECTIONS)}."
             )
-        values.setdefault(section, {})[key[len(section) + 1 :]] = raw
+        sub = key[len(section) + 1 :]
+        known = {f.name for f in fields(_SECTION_CLASSES[section])}
+        if sub not in known:
+            raise ConfigError(
+                f"unknown environment variable {name}: [{section}] has no setting {sub!r}. "
+                f"Known: {', '.join(sorted(known))}."
+            )
+        values.setdefault(section, {})[sub] = raw
     return values
 
 
@@ -302,5 +308,3 @@ def settings_summary(settings: Settings) -> dict[str, Any]:
     data["secrets"] = {name: bool(os.environ.get(name)) for name in SECRET_ENV}
     return data
 
-
-_ = types  # keep the import for annotations evaluated at runtime

@@ -1,0 +1,87 @@
+"""Settings precedence: defaults < calanque.toml < CALANQUE_* environment < CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calanque.config import load_settings, settings_summary
+from calanque.errors import ConfigError
+
+
+def write_toml(home: Path, text: str) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "calanque.toml").write_text(text)
+
+
+def test_defaults(tmp_path):
+    settings = load_settings({"home": tmp_path}, environ={})
+    assert settings.crawl.min_delay == 1.0
+    assert settings.catalog_url == f"sqlite:///{tmp_path / 'catalog.db'}"
+    assert settings.user_agent.startswith("CalanqueBot/")
+
+
+def test_precedence_file_then_env_then_flags(tmp_path):
+    write_toml(tmp_path, "[crawl]\nmin_delay = 2.5\nconcurrency = 3\n[server]\nport = 9000\n")
+    env = {"CALANQUE_HOME": str(tmp_path), "CALANQUE_CRAWL_CONCURRENCY": "5"}
+    settings = load_settings({"server": {"port": 9100}}, environ=env)
+    assert settings.crawl.min_delay == 2.5  # file over default
+    assert settings.crawl.concurrency == 5  # env over file
+    assert settings.server.port == 9100  # flag over file
+
+
+def test_calanque_home_moves_the_data_folder(tmp_path):
+    settings = load_settings(environ={"CALANQUE_HOME": str(tmp_path / "data")})
+    assert settings.home == tmp_path / "data"
+    assert str(tmp_path / "data") in settings.catalog_url
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[crawl]\nspeed = 3\n", "unknown setting 'crawl.speed'"),
+        ("bogus = 1\n", "unknown setting 'bogus'"),
+        ("[crawl]\nconcurrency = 'many'\n", "crawl.concurrency"),
+        ("[crawl]\nconcurrency = 0\n", "crawl.concurrency must be at least 1"),
+        ("[answer]\nwriter = 'gpt'\n", "answer.writer"),
+        ("[crawl\n", "not valid TOML"),
+    ],
+)
+def test_bad_file_values_are_named(tmp_path, toml, message):
+    write_toml(tmp_path, toml)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        load_settings({"home": tmp_path}, environ={})
+
+
+def test_unknown_environment_variable_is_rejected(tmp_path):
+    with pytest.raises(ConfigError, match="CALANQUE_CRAWL_SPEED"):
+        load_settings({"home": tmp_path}, environ={"CALANQUE_CRAWL_SPEED": "3"})
+
+
+def test_bad_boolean_in_environment(tmp_path):
+    with pytest.raises(ConfigError, match="server.query_log"):
+        load_settings({"home": tmp_path}, environ={"CALANQUE_SERVER_QUERY_LOG": "maybe"})
+
+
+def test_secrets_come_from_the_environment_and_are_never_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALANQUE_LLM_API_KEY", "sk-very-secret")
+    settings = load_settings({"home": tmp_path})
+    assert settings.llm_api_key == "sk-very-secret"
+    assert "sk-very-secret" not in repr(settings)
+    assert "sk-very-secret" not in str(settings_summary(settings))
+    write_toml(tmp_path, "llm_api_key = 'x'\n")
+    with pytest.raises(ConfigError, match="unknown setting 'llm_api_key'"):
+        load_settings({"home": tmp_path}, environ={})
+
+
+def test_settings_are_frozen(tmp_path):
+    settings = load_settings({"home": tmp_path}, environ={})
+    with pytest.raises(AttributeError):
+        settings.crawl.min_delay = 0  # type: ignore[misc]
+
+
+def test_database_password_is_redacted(tmp_path):
+    settings = load_settings({"home": tmp_path, "database_url": "postgresql://u:pw@db/x"}, environ={})
+    assert "pw" not in repr(settings)
+    assert "pw" not in settings_summary(settings)["database_url"]
