@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import HashEmbedder
 
 from calanque.errors import IndexMismatchError
 from calanque.index.base import Index
 from calanque.types import IndexedChunk, SearchFilters
-from tests.conftest import HashEmbedder
 
 OpenIndex = Callable[..., Index]
 NONE = SearchFilters()
@@ -217,9 +217,7 @@ class IndexContract:
         assert [h.chunk_id for h in dense].count(5) == 1
         assert index.info().count == 4
 
-    def test_other_embedder_is_a_mismatch_error(
-        self, filled: Index, make_index: OpenIndex
-    ) -> None:
+    def test_other_embedder_is_a_mismatch_error(self, filled: Index, make_index: OpenIndex) -> None:
         filled.close()
         with pytest.raises(IndexMismatchError, match="calanque reindex"):
             make_index(embedder_name="other/model")

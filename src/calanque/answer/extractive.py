@@ -206,7 +206,9 @@ class ExtractiveWriter:
         dense = vectors @ np.asarray(query_vector, dtype=np.float32)
         z = (dense - dense.mean()) / (float(dense.std()) + 0.01)
         intents = question_intents(question)
-        context = {p.n: coverage(terms, stems(f"{p.title} {p.heading}", language)) for p in passages}
+        context = {
+            p.n: coverage(terms, stems(f"{p.title} {p.heading}", language)) for p in passages
+        }
         out = []
         for row, (passage, index, span) in enumerate(spans):
             lexical = coverage(terms, stems(span.text, language))

@@ -18,7 +18,9 @@ from calanque.answer.passages import Passage
 from calanque.llm.base import LLM, complete
 
 MAX_HEADING_CHARS = 80
-_NUMBERING = re.compile(r"^\s*(?:[\dIVXivx]+[.)]?)+(?:\s+|$)|^\s*(?:chapter|chapitre)\s+\d+\W*", re.I)
+_NUMBERING = re.compile(
+    r"^\s*(?:[\dIVXivx]+[.)]?)+(?:\s+|$)|^\s*(?:chapter|chapitre)\s+\d+\W*", re.I
+)
 
 
 def _clean(heading: str) -> str:

@@ -23,14 +23,55 @@ import re
 from dataclasses import dataclass
 
 _ABBREVIATIONS = frozenset(
-    """m mm mme mlle dr pr st ste mr mrs ms prof jr sr vs cf ex eg ie e.g i.e p pp
-    fig no n° vol chap ch art al env approx av apr déc janv févr sept oct nov
-    resp ibid op""".split()
+    [
+        "m",
+        "mm",
+        "mme",
+        "mlle",
+        "dr",
+        "pr",
+        "st",
+        "ste",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "jr",
+        "sr",
+        "vs",
+        "cf",
+        "ex",
+        "eg",
+        "ie",
+        "e.g",
+        "i.e",
+        "p",
+        "pp",
+        "fig",
+        "no",
+        "n°",
+        "vol",
+        "chap",
+        "ch",
+        "art",
+        "al",
+        "env",
+        "approx",
+        "av",
+        "apr",
+        "déc",
+        "janv",
+        "févr",
+        "sept",
+        "oct",
+        "nov",
+        "resp",
+        "ibid",
+        "op",
+    ]
 )
 MARKER = r"(?:\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]|【\s*\d+\s*】|\[\^\d+\])"
-_END = re.compile(
-    r"(?P<punct>[.!?…]+[\"'»”’)\]]*)(?P<markers>(?:\s*" + MARKER + r")*)(?=\s|$)"
-)
+_END = re.compile(r"(?P<punct>[.!?…]+[\"'»”’)\]]*)(?P<markers>(?:\s*" + MARKER + r")*)(?=\s|$)")
 _END_NO_MARKERS = re.compile(r"(?P<punct>[.!?…]+[\"'»”’)\]]*)(?P<markers>)(?=\s|$)")
 _CODE_LINE = re.compile(
     r"^\s*(?:[$#>]\s|sudo\s|apt(?:-get|-cache)?\s|dpkg\s|systemctl\s|[\w.-]+\s+-{1,2}\w)"

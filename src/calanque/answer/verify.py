@@ -131,9 +131,7 @@ class CitationVerifier:
     ) -> Verification:
         by_n = {p.n: p for p in passages}
         vectors = self._sentence_vectors(sentences, by_n)
-        out = [
-            self._verify_one(s, by_n, vectors.get(i), language) for i, s in enumerate(sentences)
-        ]
+        out = [self._verify_one(s, by_n, vectors.get(i), language) for i, s in enumerate(sentences)]
         return Verification(out, self.unsupported, language)
 
     def _sentence_vectors(

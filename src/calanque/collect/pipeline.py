@@ -13,7 +13,7 @@ from calanque.chunk import split
 from calanque.collect.consent import decide_page
 from calanque.collect.links import extract_links
 from calanque.errors import ExtractError
-from calanque.extract import decode_html, extract
+from calanque.extract import decode_html, detect_language, extract
 from calanque.extract.dedup import signature
 from calanque.types import Chunk, ConsentDecision, Document
 
@@ -70,7 +70,12 @@ def _finish(
             document=None, error_kind="empty", error_message="no text found in the page"
         )
     document = replace(document, url=document.url)
-    chunks = tuple(split(document))
+    # Pages mix languages (a third of the French handbook is untranslated English): each
+    # chunk carries its own language, which decides its lexical analysis.
+    chunks = tuple(
+        replace(chunk, language=detect_language(chunk.text) or document.language)
+        for chunk in split(document)
+    )
     return ProcessedPage(
         document=document,
         chunks=chunks,

@@ -63,9 +63,10 @@ class OpenAICompatibleLLM:
                 stream=True,
             )
             for chunk in response:
-                if not chunk.choices:
+                choices = getattr(chunk, "choices", None)
+                if not choices:
                     continue
-                delta = chunk.choices[0].delta.content
+                delta = choices[0].delta.content
                 if delta:
                     yield delta
         except openai.AuthenticationError as exc:

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from tests.conftest import HashEmbedder
 
 from calanque.embed.cache import CachedEmbedder, content_key
-from tests.conftest import HashEmbedder
 
 
 def test_never_embeds_a_text_twice(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ TEXTS = [
     [
         ("Comment configurer le pare-feu ?", 1),  # French question, English answer
         ("How do I back up my files every day?", 2),  # English question, French answer
-        ("Comment imprimer une page ?", 3),
+        ("interface web pour les imprimantes", 3),
     ],
 )
 def test_cross_lingual_search(

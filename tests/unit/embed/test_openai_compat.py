@@ -20,14 +20,22 @@ def make_client(dim: int, requests: list[dict[str, object]], status: int = 200) 
         if status != 200:
             return httpx.Response(status, json={"error": {"message": "bad key"}})
         data = [
-            {"object": "embedding", "index": i, "embedding": [float(len(t)), 1.0] + [0.0] * (dim - 2)}
+            {
+                "object": "embedding",
+                "index": i,
+                "embedding": [float(len(t)), 1.0] + [0.0] * (dim - 2),
+            }
             for i, t in enumerate(body["input"])
         ][::-1]  # out of order on purpose
         usage = {"prompt_tokens": 1, "total_tokens": 1}
-        return httpx.Response(200, json={"object": "list", "data": data, "model": "m", "usage": usage})
+        return httpx.Response(
+            200, json={"object": "list", "data": data, "model": "m", "usage": usage}
+        )
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    return openai.OpenAI(base_url="http://127.0.0.1:9/v1", api_key="k", http_client=http, max_retries=0)
+    return openai.OpenAI(
+        base_url="http://127.0.0.1:9/v1", api_key="k", http_client=http, max_retries=0
+    )
 
 
 def test_batches_prefixes_orders_and_normalises() -> None:

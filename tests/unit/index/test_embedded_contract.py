@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.contract.index_contract import IndexContract
+
 from calanque.index.base import Index
 from calanque.index.embedded import EmbeddedIndex
-from tests.contract.index_contract import IndexContract
 
 
 class TestEmbeddedIndex(IndexContract):

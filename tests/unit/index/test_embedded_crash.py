@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.unit.index.crash_writer import apply_batch, expected_state, open_index, vector
 
 from calanque.index._dense import DenseStore
 from calanque.types import SearchFilters
-from tests.unit.index.crash_writer import apply_batch, expected_state, open_index, vector
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 LAST = 80

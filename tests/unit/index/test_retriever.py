@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import HashEmbedder
 
 from calanque.errors import ConfigError
 from calanque.index.embedded import EmbeddedIndex
 from calanque.index.retriever import RetrievalConfig, Retriever
 from calanque.rerank.base import rescore
 from calanque.types import Hit, IndexedChunk, SearchFilters
-from tests.conftest import HashEmbedder
 
 
 def chunk(cid: int, text: str, **fields: object) -> IndexedChunk:

@@ -1,0 +1,227 @@
+"""``AnswerEngine``: question → standalone query → passages → writer → verified answer.
+
+Step 9 of DESIGN.md. :meth:`AnswerEngine.stream` yields, in order:
+
+1. ``sources``: the numbered source list (``[n]`` in the answer is its ``n``-th entry);
+2. ``delta``: answer text as it is written. The generative writers' deltas are the
+   model's raw, *unverified* text; the extractive writer verifies before it speaks;
+3. ``final``: the verified :class:`~calanque.types.Answer`, whose ``answer`` text
+   replaces the deltas (unsupported sentences removed or flagged).
+
+Threads are stored by the caller; the engine only reads ``history`` as
+``(question, answer)`` pairs, oldest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+from calanque.answer.citations import parse_citations
+from calanque.answer.extractive import ExtractiveWriter
+from calanque.answer.language import fold, question_language
+from calanque.answer.passages import ChunkSource, Passage, build_passages, search_results
+from calanque.answer.prompt import ABSTAIN, build_messages
+from calanque.answer.related import related_questions
+from calanque.answer.rewrite import rewrite_extractive, rewrite_with_llm
+from calanque.answer.vectors import SentenceVectorStore
+from calanque.answer.verify import CitationVerifier, Verification
+from calanque.config import AnswerSettings
+from calanque.embed.base import Embedder
+from calanque.errors import ConfigError
+from calanque.llm.base import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, LLM
+from calanque.types import Answer, Hit, SearchFilters, SearchResult
+
+EventKind = Literal["sources", "delta", "final"]
+
+
+class Searcher(Protocol):
+    def search(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None
+    ) -> list[Hit]: ...
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    kind: EventKind
+    text: str = ""
+    sources: list[SearchResult] = field(default_factory=list)
+    answer: Answer | None = None
+
+
+class GenerativeWriter:
+    """Writes with a chat model (:class:`~calanque.llm.base.LLM`) from the numbered prompt."""
+
+    def __init__(
+        self,
+        llm: LLM,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float = DEFAULT_TEMPERATURE,
+    ) -> None:
+        self.llm = llm
+        self.name = llm.name
+        self.model = llm.model
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+
+    def stream(
+        self, question: str, language: str, passages: Sequence[Passage], max_sentences: int
+    ) -> Iterator[str]:
+        messages = build_messages(question, passages, language, max_sentences)
+        return self.llm.stream(messages, max_tokens=self.max_tokens, temperature=self.temperature)
+
+
+AnswerWriter = ExtractiveWriter | GenerativeWriter
+
+
+def make_writer(
+    settings: AnswerSettings, embedder: Embedder, store: SentenceVectorStore, api_key: str = ""
+) -> AnswerWriter:
+    """The writer named by ``settings.writer`` (extractive | openai | local)."""
+    if settings.writer == "extractive":
+        return ExtractiveWriter(embedder, store, settings.max_sentences)
+    if settings.writer == "openai":
+        from calanque.llm.openai_compat import OpenAICompatibleLLM
+
+        llm: LLM = OpenAICompatibleLLM(settings.llm_base_url, settings.llm_model, api_key)
+        return GenerativeWriter(llm)
+    if settings.writer == "local":
+        from calanque.llm.llamacpp import LlamaCppLLM
+
+        return GenerativeWriter(LlamaCppLLM(settings.local_model_path))
+    raise ConfigError(f"unknown answer writer {settings.writer!r}: use extractive, openai or local")
+
+
+def abstention_text(language: str) -> str:
+    return ABSTAIN.get(language, ABSTAIN["en"])
+
+
+class AnswerEngine:
+    """Answers questions from retrieved passages with verified citations."""
+
+    def __init__(
+        self,
+        retriever: Searcher,
+        catalog: ChunkSource | None,
+        embedder: Embedder,
+        settings: AnswerSettings | None = None,
+        writer: AnswerWriter | None = None,
+        *,
+        store: SentenceVectorStore | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.catalog = catalog
+        self.embedder = embedder
+        self.settings = settings or AnswerSettings()
+        self.store = store or SentenceVectorStore()
+        self.writer = writer or ExtractiveWriter(embedder, self.store, self.settings.max_sentences)
+        self.verifier = CitationVerifier(embedder, self.store, self.settings.unsupported)
+
+    def answer(
+        self,
+        question: str,
+        *,
+        history: Sequence[tuple[str, str]] = (),
+        filters: SearchFilters | None = None,
+        thread_id: str = "",
+    ) -> Answer:
+        """The final, verified answer (the last event of :meth:`stream`)."""
+        final: Answer | None = None
+        for event in self.stream(question, history=history, filters=filters, thread_id=thread_id):
+            if event.kind == "final":
+                final = event.answer
+        assert final is not None  # stream always ends with a final event
+        return final
+
+    def stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[tuple[str, str]] = (),
+        filters: SearchFilters | None = None,
+        thread_id: str = "",
+    ) -> Iterator[AnswerEvent]:
+        language = question_language(question)
+        query = self._standalone(question, history, language)
+        hits = self.retriever.search(query, k=self.settings.passages, filters=filters)
+        passages = build_passages(hits, self.catalog)
+        base = Answer(
+            question=question,
+            answer="",
+            answered=False,
+            language=language,
+            search_results=search_results(passages),
+            thread_id=thread_id,
+            writer=self.writer.name,
+            model=self.writer.model,
+            standalone_query=query,
+        )
+        yield AnswerEvent("sources", sources=base.search_results)
+        if isinstance(self.writer, ExtractiveWriter):
+            yield from self._extractive(self.writer, base, passages)
+        else:
+            yield from self._generative(self.writer, base, passages)
+
+    def _standalone(self, question: str, history: Sequence[tuple[str, str]], language: str) -> str:
+        if isinstance(self.writer, GenerativeWriter) and history:
+            return rewrite_with_llm(self.writer.llm, question, history, language)
+        return rewrite_extractive(question, history, language)
+
+    def _extractive(
+        self, writer: ExtractiveWriter, base: Answer, passages: list[Passage]
+    ) -> Iterator[AnswerEvent]:
+        query, language = base.standalone_query, base.language
+        draft = writer.write(query, language, passages, self.embedder.embed_query(query))
+        verification = self.verifier.verify(draft.sentences, passages, language)
+        if draft.answered and verification.citations:
+            text = f"{draft.lead} {verification.text}"
+            yield AnswerEvent("delta", text=text)
+            yield self._final(base, text, verification, passages)
+        else:
+            yield from self._abstain(base, passages)
+
+    def _generative(
+        self, writer: GenerativeWriter, base: Answer, passages: list[Passage]
+    ) -> Iterator[AnswerEvent]:
+        if not passages:
+            yield from self._abstain(base, passages)
+            return
+        pieces: list[str] = []
+        for delta in writer.stream(
+            base.standalone_query, base.language, passages, self.settings.max_sentences
+        ):
+            pieces.append(delta)
+            yield AnswerEvent("delta", text=delta)
+        raw = "".join(pieces)
+        verification = self.verifier.verify(parse_citations(raw), passages, base.language)
+        if _abstains(raw) or not verification.citations:
+            yield from self._abstain(base, passages, streamed=True)
+            return
+        yield self._final(base, verification.text, verification, passages)
+
+    def _final(
+        self, base: Answer, text: str, verification: Verification, passages: list[Passage]
+    ) -> AnswerEvent:
+        answer = replace(
+            base,
+            answer=text,
+            answered=True,
+            citations=verification.citations,
+            related_questions=related_questions(base.standalone_query, passages, base.language),
+        )
+        return AnswerEvent("final", answer=answer)
+
+    def _abstain(
+        self, base: Answer, passages: list[Passage], streamed: bool = False
+    ) -> Iterator[AnswerEvent]:
+        text = abstention_text(base.language)
+        if not streamed:
+            yield AnswerEvent("delta", text=text)
+        related = related_questions(base.standalone_query, passages, base.language)
+        yield AnswerEvent("final", answer=replace(base, answer=text, related_questions=related))
+
+
+def _abstains(raw: str) -> bool:
+    folded = fold(raw)
+    return any(fold(message).rstrip(".") in folded for message in ABSTAIN.values())

@@ -1,0 +1,119 @@
+"""The collect commands' --json output is a contract (docs/cli.md): test it through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.crawl_helpers import distinct_text, page
+from tests.sites import Route, serve_site
+
+pytestmark = pytest.mark.e2e
+
+
+def run(home, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
+    env.update({"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0"})
+    result = subprocess.run([sys.executable, "-m", "calanque", *args], env=env, capture_output=True,
+                            text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def crawled_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("cli")
+    routes = {
+        "/robots.txt": Route(body="User-agent: *\nDisallow: /docs/private\n", content_type="text/plain"),
+        "/docs/index.html": Route(body=page("Accueil", distinct_text("fr") + " Le système et les paquets.",
+                                            lang="fr", links=("guide.html", "private.html"))),
+        "/docs/guide.html": Route(body=page("Guide", distinct_text("en") + " The system and the packages.")),
+    }
+    with serve_site(routes) as site:
+        added = json.loads(run(home, "add", f"{site.url}/docs/index.html", "--json").stdout)
+        summary = json.loads(run(home, "crawl", "--json", "--no-index").stdout)
+        yield home, site.url, added, summary
+
+
+def test_add_json(crawled_home):
+    _, url, added, _ = crawled_home
+    assert added["kind"] == "site" and added["url"] == f"{url}/docs/index.html"
+    assert added["scope"]["mode"] == "prefix" and added["scope"]["prefix"] == f"{url}/docs/"
+
+
+def test_crawl_summary_json(crawled_home):
+    *_, summary = crawled_home
+    assert summary["fetched"] == 2
+    assert summary["refused_robots"] == 1
+    assert summary["errors"] == {} and summary["error_total"] == 0
+    assert {"unchanged", "refused_reservation", "pages_per_s", "elapsed_s", "queued"} <= set(summary)
+
+
+def test_pages_json(crawled_home):
+    home, url, *_ = crawled_home
+    pages = json.loads(run(home, "pages", "--json").stdout)
+    by_url = {p["url"]: p for p in pages}
+    assert set(by_url) == {f"{url}/docs/index.html", f"{url}/docs/guide.html"}
+    assert by_url[f"{url}/docs/index.html"]["title"] == "Accueil"
+    assert by_url[f"{url}/docs/guide.html"]["language"] == "en"
+    assert all(p["fetched_at"] for p in pages)
+
+
+def test_consent_json_for_a_refused_url(crawled_home):
+    home, url, *_ = crawled_home
+    entry = json.loads(run(home, "consent", f"{url}/docs/private.html", "--json").stdout)
+    assert entry["allowed"] is False
+    assert entry["signal"] == "robots.txt"
+    assert "Disallow: /docs/private" in entry["rule"]
+    assert entry["decided_at"]
+
+
+def test_consent_export_csv(crawled_home):
+    home, url, *_ = crawled_home
+    rows = list(csv.DictReader(io.StringIO(run(home, "consent", "--export", "csv").stdout)))
+    assert {r["url"] for r in rows} >= {f"{url}/docs/private.html", f"{url}/docs/guide.html"}
+    assert {r["allowed"] for r in rows} == {"True", "False"}
+
+
+def test_second_crawl_fetches_nothing_new(crawled_home):
+    home, *_ = crawled_home
+    summary = json.loads(run(home, "crawl", "--json", "--no-index").stdout)
+    assert summary["fetched"] == 0 and summary["error_total"] == 0
+
+
+def test_bad_input_gives_a_clear_error_and_exit_code(tmp_path):
+    result = run(tmp_path, "add", str(tmp_path / "nope"), check=False)
+    assert result.returncode == 4
+    assert "not a folder" in result.stderr
+    (tmp_path / "calanque.toml").write_text("[crawl]\nconcurrency = -1\n")
+    result = run(tmp_path, "sources", check=False)
+    assert result.returncode == 3 and "crawl.concurrency" in result.stderr
+
+
+def test_folder_source_ingests_changed_files_only(tmp_path):
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "a.md").write_text("# Titre\n\n" + distinct_text("a"))
+    (docs / "sub" / "b.txt").write_text(distinct_text("b"))
+    (docs / "bad.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (docs / "escape.md").symlink_to("/etc/hostname")
+    home = tmp_path / "home"
+    run(home, "add", str(docs))
+    first = json.loads(run(home, "crawl", "--json", "--no-index").stdout)
+    assert first["files"] == 2
+    assert first["errors"] == {"file-outside-folder": 1, "pdf": 1}
+    second = json.loads(run(home, "crawl", "--json", "--no-index").stdout)
+    assert second["files"] == 0
+    (docs / "a.md").write_text("# Titre\n\n" + distinct_text("a2"))
+    (docs / "sub" / "b.txt").unlink()
+    third = json.loads(run(home, "crawl", "--json", "--no-index").stdout)
+    assert third["files"] == 1 and third["deleted"] == 1
+    pages = json.loads(run(home, "pages", "--json").stdout)
+    assert [p["title"] for p in pages] == ["Titre"]

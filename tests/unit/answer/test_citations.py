@@ -1,0 +1,66 @@
+from urllib.parse import unquote
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from calanque.answer.citations import marker_numbers, parse_citations, text_fragment_url
+
+
+def test_marker_styles() -> None:
+    text = "Un [1]. Deux [1, 2]. Trois. [3][4] Quatre 【5】. Cinq [2-4].\n[6]"
+    parsed = parse_citations(text)
+    assert [p.text for p in parsed] == ["Un.", "Deux.", "Trois.", "Quatre.", "Cinq."]
+    assert [p.citations for p in parsed] == [(1,), (1, 2), (3, 4), (5,), (2, 3, 4, 6)]
+
+
+def test_sentence_without_marker_cites_nothing() -> None:
+    assert parse_citations("HACKED")[0].citations == ()
+    assert marker_numbers("[1-3, 7]") == [1, 2, 3, 7]
+
+
+sentence = st.from_regex(r"[A-Z][a-z]{1,8}( [a-z]{1,8}){0,5}", fullmatch=True)
+style = st.sampled_from(["{s} {m}.", "{s}. {m}", "{s}{m}."])
+marker = st.sampled_from(["single", "comma", "adjacent", "lenticular"])
+
+
+def render(numbers: list[int], kind: str) -> str:
+    if not numbers:
+        return ""
+    if kind == "comma":
+        return "[" + ", ".join(map(str, numbers)) + "]"
+    if kind == "adjacent":
+        return "".join(f"[{n}]" for n in numbers)
+    if kind == "lenticular":
+        return "".join(f"【{n}】" for n in numbers)
+    return f"[{numbers[0]}]" if len(numbers) == 1 else "".join(f"[{n}]" for n in numbers)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            sentence, st.lists(st.integers(1, 30), min_size=1, max_size=3, unique=True), style, marker
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_parse_recovers_what_was_written(items: list[tuple[str, list[int], str, str]]) -> None:
+    text = " ".join(fmt.format(s=s, m=render(ns, kind)) for s, ns, fmt, kind in items)
+    parsed = parse_citations(text)
+    assert [p.citations for p in parsed] == [tuple(ns) for _, ns, _, _ in items]
+    assert [p.text.rstrip(".") for p in parsed] == [s for s, _, _, _ in items]
+
+
+def test_fragment_url_encodes_the_special_characters() -> None:
+    url = text_fragment_url("https://d.example/p.html", "apt-get install a, b & c")
+    assert url == "https://d.example/p.html#:~:text=apt%2Dget%20install%20a%2C%20b%20%26%20c"
+
+
+def test_long_quotes_use_start_and_end() -> None:
+    quote = "La liste des dépôts se trouve dans le fichier /etc/apt/sources.list et chaque ligne décrit un dépôt."
+    url = text_fragment_url("https://d.example/p.html#apt", quote)
+    base, directive = url.split(":~:text=")
+    assert base == "https://d.example/p.html#apt"
+    start, end = directive.split(",")
+    assert unquote(start) == "La liste des dépôts se"
+    assert unquote(end) == "chaque ligne décrit un dépôt."

@@ -1,0 +1,64 @@
+from calanque.answer.extractive import ExtractiveWriter, question_intents
+from calanque.answer.passages import build_passages
+from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
+
+from .conftest import Corpus, WordEmbedder
+
+
+def writer(embedder: WordEmbedder) -> ExtractiveWriter:
+    return ExtractiveWriter(embedder, SentenceVectorStore(), max_sentences=3)
+
+
+def test_question_intents() -> None:
+    assert question_intents("Comment installer un paquet ?") >= {"command"}
+    assert "path" in question_intents("Which file lists the repositories?")
+    assert "number" in question_intents("Combien de paquets contient Debian 12 ?")
+    assert "date" in question_intents("When was Debian 12 released?")
+
+
+def test_picks_the_sentence_with_the_asked_command(corpus: Corpus, embedder: WordEmbedder) -> None:
+    question = "Comment installer un paquet ?"
+    passages = build_passages(corpus.search(question, k=6), corpus)
+    draft = writer(embedder).write(question, "fr", passages)
+    texts = [s.text for s in draft.sentences]
+    assert "apt-get install nom-du-paquet" in texts
+    assert draft.answered
+    assert draft.lead == "D'après les sources :"
+    # reading order: by passage number, then position in it
+    assert [s.citations[0] for s in draft.sentences] == sorted(s.citations[0] for s in draft.sentences)
+
+
+def test_abstains_when_key_terms_are_missing(corpus: Corpus, embedder: WordEmbedder) -> None:
+    question = "Comment compiler le noyau Linux avec clang ?"
+    passages = build_passages(corpus.search("paquet installer", k=6), corpus)
+    draft = writer(embedder).write(question, "fr", passages)
+    assert not draft.answered
+    assert draft.evidence.coverage < 0.6
+
+
+def test_says_when_quotes_are_in_the_other_language(corpus: Corpus, embedder: WordEmbedder) -> None:
+    question = "Quel est le port du serveur SSH ?"
+    passages = build_passages([corpus.hit(201), corpus.hit(202)], corpus)
+    draft = writer(embedder).write(question, "fr", passages)
+    assert draft.lead == "D'après les sources (sources en anglais) :"
+    assert draft.sentences[0].text == "The OpenSSH server listens on port 22 by default."
+
+
+def test_precomputed_vectors_are_not_embedded_again(corpus: Corpus, embedder: WordEmbedder) -> None:
+    store = SentenceVectorStore()
+    added = precompute_sentence_vectors(corpus.chunks.values(), embedder, store)
+    assert added > 0
+    assert precompute_sentence_vectors(corpus.chunks.values(), embedder, store) == 0
+    before = embedder.passages_embedded
+    passages = build_passages(corpus.search("installer paquet", k=6), corpus)
+    ExtractiveWriter(embedder, store).write("Comment installer un paquet ?", "fr", passages)
+    assert embedder.passages_embedded == before
+
+
+def test_store_persists_on_disk(tmp_path, corpus: Corpus, embedder: WordEmbedder) -> None:  # type: ignore[no-untyped-def]
+    store = SentenceVectorStore.in_folder(tmp_path)
+    precompute_sentence_vectors([c.text for c in corpus.chunks.values()], embedder, store)
+    store.close()
+    again = SentenceVectorStore.in_folder(tmp_path)
+    assert again.known(["APT est le gestionnaire de paquets de Debian."], embedder.name) == 1
+    again.close()

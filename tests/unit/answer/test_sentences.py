@@ -1,0 +1,68 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from calanque.answer.sentences import looks_like_code, split_sentences, strip_markers
+
+
+def texts(text: str) -> list[str]:
+    return [s.text for s in split_sentences(text)]
+
+
+def test_offsets_point_into_the_text_with_a_base() -> None:
+    text = "  Première phrase. Deuxième phrase !\nTroisième ?"
+    spans = split_sentences(text, base=100)
+    assert [s.text for s in spans] == ["Première phrase.", "Deuxième phrase !", "Troisième ?"]
+    for span in spans:
+        assert text[span.start - 100 : span.end - 100] == span.text
+
+
+def test_abbreviations_initials_and_numbers_do_not_split() -> None:
+    assert texts("M. Dupont a écrit la p. 12 de la version 3.2. Il a fini.") == [
+        "M. Dupont a écrit la p. 12 de la version 3.2.",
+        "Il a fini.",
+    ]
+    assert texts("Use a tool, e.g. Apt or J. Smith's dpkg. Then reboot.") == [
+        "Use a tool, e.g. Apt or J. Smith's dpkg.",
+        "Then reboot.",
+    ]
+
+
+def test_etc_ends_a_sentence_only_before_a_capital() -> None:
+    assert texts("Les fichiers, dossiers, etc. sont copiés. Ensuite, etc. Fin.") == [
+        "Les fichiers, dossiers, etc. sont copiés.",
+        "Ensuite, etc.",
+        "Fin.",
+    ]
+
+
+def test_paths_and_command_lines_stay_whole() -> None:
+    text = "Éditez /etc/apt/sources.list. Puis :\n$ sudo apt-get install x. Y\napt-get install nom-du-paquet"
+    assert texts(text) == [
+        "Éditez /etc/apt/sources.list.",
+        "Puis :",
+        "$ sudo apt-get install x. Y",
+        "apt-get install nom-du-paquet",
+    ]
+    assert looks_like_code("dpkg -i paquet.deb")
+    assert not looks_like_code("Le paquet est installé.")
+
+
+def test_markers_stay_with_their_sentence() -> None:
+    spans = split_sentences("Il est installé. [1][2] Ensuite on redémarre [3].", markers=True)
+    assert [s.text for s in spans] == ["Il est installé. [1][2]", "Ensuite on redémarre [3]."]
+    assert strip_markers(spans[0].text) == "Il est installé."
+
+
+words = st.text(alphabet="abcdeéXYZ019 ./-", min_size=1, max_size=12)
+
+
+@given(st.lists(st.tuples(words, st.sampled_from([". ", "! ", "? ", "\n", " ", ".\n"])), max_size=12))
+def test_every_span_is_an_exact_slice(parts: list[tuple[str, str]]) -> None:
+    text = "".join(a + b for a, b in parts)
+    spans = split_sentences(text, base=7)
+    previous_end = 0
+    for span in spans:
+        assert text[span.start - 7 : span.end - 7] == span.text
+        assert span.text == span.text.strip() and span.text
+        assert span.start - 7 >= previous_end
+        previous_end = span.end - 7

@@ -1,0 +1,71 @@
+import pytest
+
+from calanque.answer.citations import parse_citations
+from calanque.answer.passages import build_passages
+from calanque.answer.vectors import SentenceVectorStore
+from calanque.answer.verify import CitationVerifier
+
+from .conftest import Corpus, WordEmbedder
+
+
+@pytest.fixture
+def verifier(embedder: WordEmbedder) -> CitationVerifier:
+    return CitationVerifier(embedder, SentenceVectorStore())
+
+
+def passages(corpus: Corpus):  # type: ignore[no-untyped-def]
+    return build_passages([corpus.hit(104), corpus.hit(105)], corpus)
+
+
+def test_keeps_a_supported_citation_with_exact_document_offsets(
+    corpus: Corpus, verifier: CitationVerifier
+) -> None:
+    text = "Les dépôts sont listés dans le fichier /etc/apt/sources.list [1]."
+    result = verifier.verify(parse_citations(text), passages(corpus), "fr")
+    [sentence] = result.sentences
+    assert sentence.supported
+    [citation] = result.citations
+    document = corpus.documents[1]
+    assert citation.quote == "La liste des dépôts se trouve dans le fichier /etc/apt/sources.list."
+    assert document.text[citation.start : citation.end] == citation.quote
+    assert citation.verified and citation.n == 1
+    assert citation.fragment_url.startswith("https://doc.example/apt.html#:~:text=La%20liste")
+
+
+def test_drops_a_citation_to_a_missing_passage(
+    corpus: Corpus, verifier: CitationVerifier
+) -> None:
+    text = "La liste des dépôts se trouve dans le fichier /etc/apt/sources.list. [7]"
+    result = verifier.verify(parse_citations(text), passages(corpus), "fr")
+    assert not result.sentences[0].supported
+    assert "[7] points to no passage" in result.sentences[0].reasons
+    assert result.text == "" and result.citations == []
+
+
+def test_drops_a_citation_whose_number_is_not_in_the_passage(
+    corpus: Corpus, verifier: CitationVerifier
+) -> None:
+    text = "Debian 12 est sortie en juin 2024 et contient 64 419 paquets [2]. Debian 12 est sortie en juin 2023 [2]."
+    result = verifier.verify(parse_citations(text), passages(corpus), "fr")
+    wrong, right = result.sentences
+    assert not wrong.supported and "2024" in wrong.reasons[0]
+    assert right.supported
+    assert result.text == "Debian 12 est sortie en juin 2023. [2]"
+
+
+def test_flag_mode_keeps_unsupported_sentences_visibly(
+    corpus: Corpus, embedder: WordEmbedder
+) -> None:
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), unsupported="flag")
+    text = "Le noyau Linux est écrit en Rust [1]. La liste des dépôts se trouve dans le fichier /etc/apt/sources.list [1]."
+    result = verifier.verify(parse_citations(text), passages(corpus), "fr")
+    assert result.text == (
+        "Le noyau Linux est écrit en Rust. [non vérifié] "
+        "La liste des dépôts se trouve dans le fichier /etc/apt/sources.list. [1]"
+    )
+    assert len(result.citations) == 1
+
+
+def test_uncited_sentences_are_not_kept(corpus: Corpus, verifier: CitationVerifier) -> None:
+    result = verifier.verify(parse_citations("HACKED"), passages(corpus), "fr")
+    assert result.text == "" and not result.sentences[0].supported
