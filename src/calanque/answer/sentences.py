@@ -118,7 +118,8 @@ def _split_line(line: str, base: int, markers: bool) -> list[Span]:
     start = 0
     for match in pattern.finditer(line):
         end = match.end()
-        if not _is_boundary(line, match.start(), end, match.group("punct")):
+        cited = bool(match.group("markers"))
+        if not cited and not _is_boundary(line, match.start(), end, match.group("punct")):
             continue
         spans.extend(_trimmed(line, start, end, base))
         start = end
