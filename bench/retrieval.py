@@ -153,7 +153,9 @@ def default_embedder(folder: Path | None = None) -> CachedEmbedder:
 
 
 def _indexed_chunks(eval_set: EvalSet) -> tuple[list[IndexedChunk], list[str], list[str]]:
-    chunks, keys, groups = [], [], []
+    chunks: list[IndexedChunk] = []
+    keys: list[str] = []
+    groups: list[str] = []
     for doc_number, doc in enumerate(eval_set.docs):
         document = doc.document
         source_id = eval_set.groups.index(doc.group) + 1 if doc.group else 0
@@ -255,7 +257,7 @@ class _Candidates:
 def fusion_grid() -> list[FusionSetting]:
     return [
         FusionSetting(rrf_k, lexical_weight, 1.0, rescore_weight)
-        for rrf_k in (5.0, 20.0, 60.0)
+        for rrf_k in (2.0, 5.0, 10.0, 20.0, 60.0)
         for lexical_weight in (0.3, 0.5, 0.75, 1.0, 1.5)
         for rescore_weight in (None, 0.3, 0.5, 0.7, 0.9)
     ]
@@ -269,7 +271,7 @@ def _candidates(indexed: IndexedSet, depth: int) -> list[_Candidates]:
         lexical = indexed.index.search_lexical(query.text, depth, filters)
         dense = indexed.index.search_dense(vector, depth, filters)
         ids = {h.chunk_id for h in lexical} | {h.chunk_id for h in dense}
-        out.append(_Candidates(query, vector, lexical, dense, indexed.index.get_vectors(ids)))
+        out.append(_Candidates(query, vector, lexical, dense, indexed.index.get_vectors(sorted(ids))))
     return out
 
 

@@ -79,7 +79,9 @@ class SQLitePipeline:
     def open_spider(self) -> None:
         self.db = sqlite3.connect(self.db_path)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, title TEXT, text TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, title TEXT, text TEXT)"
+        )
 
     def process_item(self, item: dict[str, str]) -> dict[str, str]:
         html = item["html"]

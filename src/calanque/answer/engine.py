@@ -26,7 +26,7 @@ from calanque.answer.prompt import ABSTAIN, build_messages
 from calanque.answer.related import related_questions
 from calanque.answer.rewrite import rewrite_extractive, rewrite_with_llm
 from calanque.answer.vectors import SentenceVectorStore
-from calanque.answer.verify import CitationVerifier, Verification
+from calanque.answer.verify import CitationVerifier, SupportPolicy, Verification
 from calanque.config import AnswerSettings
 from calanque.embed.base import Embedder
 from calanque.errors import ConfigError
@@ -109,6 +109,7 @@ class AnswerEngine:
         writer: AnswerWriter | None = None,
         *,
         store: SentenceVectorStore | None = None,
+        support: SupportPolicy | None = None,
     ) -> None:
         self.retriever = retriever
         self.catalog = catalog
@@ -116,7 +117,7 @@ class AnswerEngine:
         self.settings = settings or AnswerSettings()
         self.store = store or SentenceVectorStore()
         self.writer = writer or ExtractiveWriter(embedder, self.store, self.settings.max_sentences)
-        self.verifier = CitationVerifier(embedder, self.store, self.settings.unsupported)
+        self.verifier = CitationVerifier(embedder, self.store, self.settings.unsupported, support)
 
     def answer(
         self,

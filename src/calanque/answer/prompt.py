@@ -46,7 +46,7 @@ def format_sources(passages: Sequence[Passage]) -> str:
     """The delimited data block of numbered passages."""
     blocks = []
     for p in passages:
-        heading = f" > {p.heading}" if p.heading else ""
+        heading = f" > {p.heading}" if p.heading and p.heading != p.title else ""
         attributes = (
             f'n="{p.n}" title="{_attribute(p.title + heading)}" url="{_attribute(p.url)}"'
             f' date="{_attribute(p.date)}"'

@@ -23,6 +23,9 @@ _NUMBERING = re.compile(
 )
 
 
+_ARTICLES = frozenset(["le", "la", "les", "un", "une", "des", "du", "the", "a", "an"])
+
+
 def _clean(heading: str) -> str:
     last = heading.split(" > ")[-1]
     return _NUMBERING.sub("", last).strip().strip(".:;").strip()
@@ -33,6 +36,8 @@ def _template(heading: str, language: str, same_language: bool) -> str:
         return heading
     first = heading.split()[0].lower()
     lower = heading[0].lower() + heading[1:]
+    if first in _ARTICLES:
+        heading = lower
     if language == "fr":
         if not same_language:
             return f"Que disent les sources sur « {heading} » ?"
@@ -54,20 +59,20 @@ def related_questions(
     asked = stems(question, language)
     seen: set[str] = set()
     out: list[str] = []
-    for p in passages:
-        for raw in (p.heading, p.title):
-            heading = _clean(raw)
-            key = fold(heading)
-            if not heading or len(heading) > MAX_HEADING_CHARS or key in seen:
-                continue
-            seen.add(key)
-            terms = key_terms(heading, language)
-            if not terms or all(t.stem in asked for t in terms):
-                continue
-            same = not p.language or p.language == language
-            out.append(_template(heading, language, same))
-            if len(out) == k:
-                return out
+    ordered = [(p, p.heading) for p in passages] + [(p, p.title) for p in passages]
+    for p, raw in ordered:
+        heading = _clean(raw)
+        key = fold(heading)
+        if not heading or len(heading) > MAX_HEADING_CHARS or key in seen:
+            continue
+        seen.add(key)
+        terms = key_terms(heading, language)
+        if not terms or all(t.stem in asked for t in terms):
+            continue
+        same = not p.language or p.language == language
+        out.append(_template(heading, language, same))
+        if len(out) == k:
+            return out
     return out
 
 

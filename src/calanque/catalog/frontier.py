@@ -54,13 +54,17 @@ class Frontier:
         self._pg = engine.dialect.name == "postgresql"
 
     def _insert_ignore(self, table: sa.Table, rows: list[dict], key: str) -> sa.Insert:
+        """INSERT ... ON CONFLICT DO NOTHING whose ``rowcount`` is the rows really inserted
+        (SQLAlchemy reports -1 for an INSERT on psycopg unless asked to keep the count)."""
         if self._pg:
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            return pg_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+            stmt = pg_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
+            stmt = sqlite_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
+        return stmt.execution_options(preserve_rowcount=True)
 
     def enqueue(self, urls: list[NewURL]) -> int:
         """Add URLs not seen before; returns how many were new."""
@@ -68,11 +72,16 @@ class Frontier:
             return 0
         now = datetime.now(UTC)
         added = 0
+        # All host rows first, then the URLs, each in key order: two workers inserting
+        # overlapping links on PostgreSQL then wait on each other's unique-index entries in one
+        # order, never in a cycle (a deadlock, measured with shuffled link lists).
+        unique = sorted({u.url: u for u in urls}.values(), key=lambda u: u.url)
+        host_names = sorted({u.host for u in unique})
         with self.engine.begin() as conn:
-            for batch_start in range(0, len(urls), 500):
-                batch = urls[batch_start : batch_start + 500]
-                host_rows = [{"host": h, "next_fetch_at": 0.0} for h in {u.host for u in batch}]
+            for start in range(0, len(host_names), 500):
+                host_rows = [{"host": h, "next_fetch_at": 0.0} for h in host_names[start : start + 500]]
                 conn.execute(self._insert_ignore(hosts, host_rows, "host"))
+            for start in range(0, len(unique), 500):
                 rows = [
                     {
                         "url": u.url,
@@ -84,7 +93,7 @@ class Frontier:
                         "attempts": 0,
                         "discovered_at": now,
                     }
-                    for u in {u.url: u for u in batch}.values()
+                    for u in unique[start : start + 500]
                 ]
                 added += conn.execute(self._insert_ignore(frontier, rows, "url")).rowcount or 0
         return added
@@ -108,8 +117,25 @@ class Frontier:
             )
             conn.execute(hosts.update().values(lease_owner=None, lease_until=None))
 
+    def release_owner(self, owner: str) -> int:
+        """A worker stops cleanly: hand back its URL and host leases now instead of at expiry.
+
+        Returns the URLs put back in the queue."""
+        with self.engine.begin() as conn:
+            urls = conn.execute(
+                frontier.update()
+                .where(frontier.c.state == LEASED, frontier.c.lease_owner == owner)
+                .values(state=QUEUED, lease_owner=None, lease_until=None)
+            ).rowcount
+            conn.execute(
+                hosts.update().where(hosts.c.lease_owner == owner).values(lease_owner=None, lease_until=None)
+            )
+        return int(urls or 0)
+
     def lease_hosts(self, owner: str, limit: int, lease_s: float) -> list[str]:
         """Lease up to ``limit`` hosts that have due URLs and are not leased by someone else."""
+        if self._pg:
+            return self._lease_hosts_skip_locked(owner, limit, lease_s)
         now = time.time()
         due = (
             sa.select(frontier.c.host)
@@ -147,15 +173,65 @@ class Frontier:
                     break
         return leased
 
-    def renew_host(self, host: str, owner: str, lease_s: float) -> bool:
+    def _lease_hosts_skip_locked(self, owner: str, limit: int, lease_s: float) -> list[str]:
+        """PostgreSQL: lock free host rows with ``SKIP LOCKED``, so concurrent workers never wait
+        on (or deadlock over) the same rows; the hosts whose politeness slot opens first go first."""
+        now = time.time()
+        has_due = (
+            sa.select(frontier.c.id)
+            .where(frontier.c.host == hosts.c.host, frontier.c.due_at <= now)
+            .where(
+                sa.or_(
+                    frontier.c.state == QUEUED,
+                    sa.and_(frontier.c.state == LEASED, frontier.c.lease_until < now),
+                )
+            )
+            .exists()
+        )
+        pick = (
+            sa.select(hosts.c.host)
+            .where(
+                sa.or_(
+                    hosts.c.lease_owner.is_(None),
+                    hosts.c.lease_until < now,
+                    hosts.c.lease_owner == owner,
+                ),
+                has_due,
+            )
+            .order_by(hosts.c.next_fetch_at, hosts.c.host)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         with self.engine.begin() as conn:
-            return bool(
+            leased = list(conn.execute(pick).scalars())
+            if leased:
                 conn.execute(
                     hosts.update()
-                    .where(hosts.c.host == host, hosts.c.lease_owner == owner)
-                    .values(lease_until=time.time() + lease_s)
-                ).rowcount
-            )
+                    .where(hosts.c.host.in_(leased))
+                    .values(lease_owner=owner, lease_until=now + lease_s)
+                )
+        return leased
+
+    def renew_host(self, host: str, owner: str, lease_s: float) -> bool:
+        """Extend this worker's lease on ``host`` and on the URLs it took there.
+
+        False when the lease was lost (it expired and another worker took the host over):
+        the caller must then stop fetching from that host."""
+        until = time.time() + lease_s
+        with self.engine.begin() as conn:
+            kept = conn.execute(
+                hosts.update()
+                .where(hosts.c.host == host, hosts.c.lease_owner == owner)
+                .values(lease_until=until)
+            ).rowcount
+            if kept:
+                conn.execute(
+                    frontier.update()
+                    .where(frontier.c.host == host, frontier.c.lease_owner == owner)
+                    .where(frontier.c.state == LEASED)
+                    .values(lease_until=until)
+                )
+        return bool(kept)
 
     def release_host(self, host: str, owner: str) -> None:
         with self.engine.begin() as conn:
@@ -166,7 +242,9 @@ class Frontier:
             )
 
     def take_urls(self, host: str, owner: str, limit: int, lease_s: float) -> list[FrontierItem]:
-        """Lease due URLs of a host this worker holds (expired URL leases are taken over)."""
+        """Lease due URLs of a host this worker holds (expired URL leases are taken over).
+
+        Nothing when the worker no longer holds the host's lease."""
         now = time.time()
         pick = (
             sa.select(frontier.c.id)
@@ -182,7 +260,14 @@ class Frontier:
         )
         if self._pg:
             pick = pick.with_for_update(skip_locked=True)
+        holds = sa.select(hosts.c.host).where(
+            hosts.c.host == host, hosts.c.lease_owner == owner, hosts.c.lease_until >= now
+        )
+        if self._pg:  # no takeover between this check and the URL update
+            holds = holds.with_for_update(read=True)
         with self.engine.begin() as conn:
+            if conn.execute(holds).first() is None:
+                return []  # the host lease expired and may be someone else's now
             ids = list(conn.execute(pick).scalars())
             if not ids:
                 return []

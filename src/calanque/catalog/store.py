@@ -83,8 +83,12 @@ class Catalog:
     """The source of truth. Open with :meth:`open`; it migrates on first use."""
 
     def __init__(self, engine: Engine) -> None:
+        from calanque.catalog.conversations import ApiKeys, Threads
+
         self.engine = engine
         self.frontier = Frontier(engine)
+        self.threads = Threads(engine)
+        self.api_keys = ApiKeys(engine)
 
     @classmethod
     def open(cls, url: str) -> Catalog:

@@ -6,7 +6,7 @@ import asyncio
 import csv
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -15,7 +15,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from calanque.cli.common import STATE, console, exclusive_lock, out, print_json
-from calanque.collect.crawler import CrawlSummary, Crawler
 from calanque.collect.feeds import looks_like_feed
 from calanque.collect.sitemaps import looks_like_sitemap
 from calanque.collect.urls import normalize_url, seed_folder
@@ -136,6 +135,10 @@ def remove(source_id: int = typer.Argument(..., help="The source id (see `calanq
     out.print(f"removed source {source_id} and {deleted} documents")
 
 
+if TYPE_CHECKING:
+    from calanque.collect.crawler import CrawlSummary
+
+
 class CrawlProgress:
     def __init__(self, enabled: bool) -> None:
         self.progress = Progress(
@@ -177,9 +180,11 @@ def crawl(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Fetch what is due; resumable after an interruption."""
+    from calanque.collect.crawler import Crawler
+
     settings, catalog = STATE.settings, STATE.catalog
     progress = CrawlProgress(enabled=not as_json and sys.stderr.isatty())
-    workers = settings.crawl.extract_workers or None
+    workers = settings.crawl.extract_workers or None  # None: the crawler picks
     with exclusive_lock(settings.home / "crawl.lock", "crawl"):
         if catalog.engine.dialect.name == "sqlite":
             catalog.frontier.release_all()

@@ -109,7 +109,10 @@ class Crawler:
         self.owner = owner or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.summary = CrawlSummary()
         self._progress = progress
-        self._workers = extract_workers if extract_workers is not None else (os.cpu_count() or 1)
+        # The event loop needs a core of its own: on 2 cores one extraction thread beats a
+        # pool of 2 processes fighting it (bench/crawl.py).
+        cores = os.cpu_count() or 1
+        self._workers = extract_workers if extract_workers is not None else max(1, cores - 1)
         self._transport = transport
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._next_at: dict[str, float] = {}

@@ -7,17 +7,43 @@ event loop keeps fetching).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from calanque.chunk import split
 from calanque.collect.consent import decide_page
 from calanque.collect.links import extract_links
 from calanque.errors import ExtractError
-from calanque.extract import decode_html, detect_language, extract
+from calanque.extract import decode_html, extract
 from calanque.extract.dedup import signature
 from calanque.types import Chunk, ConsentDecision, Document
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_FR = frozenset(
+    "le la les des du de un une et est sont pour dans qui que sur avec pas par au aux ce cette "
+    "il elle vous nous on ou mais plus leur être fait peut".split()
+)
+_EN = frozenset(
+    "the of and is are to in that for with this be by it as on or not can you from which "
+    "have has was an if will its their".split()
+)
+
+
+def chunk_language(text: str, document_language: str) -> str:
+    """French or English for a chunk of a French/English document, by function words.
+
+    A full language identifier costs ~3 ms a chunk; this costs ~0.05 ms and only has to
+    tell the two languages whose analysers differ apart. Other documents keep their language.
+    """
+    if document_language not in ("fr", "en"):
+        return document_language
+    words = [w.lower() for w in _WORD.findall(text)]
+    fr = sum(w in _FR for w in words)
+    en = sum(w in _EN for w in words)
+    if fr + en < 8:
+        return document_language
+    return "fr" if fr > en else "en"
 
 
 @dataclass(frozen=True)
@@ -73,7 +99,7 @@ def _finish(
     # Pages mix languages (a third of the French handbook is untranslated English): each
     # chunk carries its own language, which decides its lexical analysis.
     chunks = tuple(
-        replace(chunk, language=detect_language(chunk.text) or document.language)
+        replace(chunk, language=chunk_language(chunk.text, document.language))
         for chunk in split(document)
     )
     return ProcessedPage(

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import re
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 NUM_PERM = 128
 SHINGLE_WORDS = 3
@@ -33,6 +37,8 @@ def shingles(text: str) -> set[bytes]:
 
 
 def _minhash(signature: bytes) -> MinHash:
+    from datasketch import MinHash  # imported late: datasketch pulls in scipy (0.3 s)
+
     if len(signature) != NUM_PERM * 8:
         raise ValueError(f"a signature is {NUM_PERM * 8} bytes, got {len(signature)}")
     values = np.frombuffer(signature, dtype="<u8").astype(np.uint64)
@@ -41,6 +47,8 @@ def _minhash(signature: bytes) -> MinHash:
 
 def signature(text: str) -> bytes:
     """The MinHash signature of ``text`` as 1024 bytes."""
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME)
     minhash.update_batch(list(shingles(text)))
     return minhash.hashvalues.astype("<u8").tobytes()
@@ -56,7 +64,9 @@ class NearDuplicates:
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
         self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        from datasketch import MinHashLSH
+
+        self._lsh: Any = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._signatures: dict[int, bytes] = {}
 
     def __len__(self) -> int:

@@ -13,11 +13,9 @@ from collections.abc import Callable
 from io import BytesIO
 
 from calanque.errors import ExtractError
-from calanque.extract.docx import extract_docx
 from calanque.extract.html import decode_html, extract_html
 from calanque.extract.language import detect_language
 from calanque.extract.markdown import extract_markdown
-from calanque.extract.pdf import extract_pdf
 from calanque.extract.text import bom_encoding, build_plain_text, decode_bytes
 from calanque.types import Document
 
@@ -96,9 +94,9 @@ def _extractor(kind: str) -> Callable[[bytes, str, str | None], Document] | None
     if kind in HTML_TYPES:
         return lambda body, url, charset: extract_html(decode_html(body, charset), url)
     if kind in PDF_TYPES:
-        return lambda body, url, _charset: extract_pdf(body, url)
+        return _pdf
     if kind in DOCX_TYPES:
-        return lambda body, url, _charset: extract_docx(body, url)
+        return _docx
     if kind in MARKDOWN_TYPES:
         return lambda body, url, charset: extract_markdown(decode_bytes(body, charset), url)
     if kind in TEXT_TYPES:
@@ -137,3 +135,15 @@ def extract(
     except ExtractError as exc:
         exc.url = exc.url or url
         raise
+
+
+def _pdf(body: bytes, url: str, _charset: str | None) -> Document:
+    from calanque.extract.pdf import extract_pdf  # pypdf is imported only when a PDF comes
+
+    return extract_pdf(body, url)
+
+
+def _docx(body: bytes, url: str, _charset: str | None) -> Document:
+    from calanque.extract.docx import extract_docx  # python-docx likewise
+
+    return extract_docx(body, url)

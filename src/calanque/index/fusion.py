@@ -21,6 +21,7 @@ from calanque.types import Hit, IndexedChunk, SearchFilters
 
 RECENCY_DAYS = {"day": 1, "week": 7, "month": 31, "year": 366}
 _NON_WORD = re.compile(r"[\W_]+")
+_COMBINING = re.compile(r"[\u0300-\u036f]+")
 
 
 def rrf_fuse(
@@ -45,8 +46,7 @@ def rrf_fuse(
 
 def normalized_text(text: str) -> str:
     """Lowercase, accents and punctuation removed, whitespace collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
     return _NON_WORD.sub(" ", bare).strip()
 
 
@@ -59,16 +59,20 @@ def collapse_near_duplicates(
     hits: Sequence[Hit],
     vectors: dict[int, np.ndarray] | None = None,
     threshold: float = 0.97,
+    limit: int | None = None,
 ) -> list[Hit]:
     """Keep the first hit of each group of near-identical chunks, in order.
 
     Two hits are near-identical when their normalised texts are equal or, when
     ``vectors`` (chunk id → unit vector) are given, their cosine is ≥ ``threshold``.
+    Stops once ``limit`` hits are kept.
     """
     kept: list[Hit] = []
     seen: set[str] = set()
     kept_vectors: list[np.ndarray] = []
     for hit in hits:
+        if limit is not None and len(kept) >= limit:
+            break
         fingerprint = text_fingerprint(hit.text)
         if fingerprint in seen:
             continue

@@ -80,14 +80,14 @@ class Retriever:
         self, query: str, k: int = 10, filters: SearchFilters | None = None
     ) -> list[Hit]:
         hits = self.index.search_lexical(query, 2 * k, filters or SearchFilters())
-        return collapse_near_duplicates(hits)[:k]
+        return collapse_near_duplicates(hits, limit=k)
 
     def search_dense(
         self, query: str, k: int = 10, filters: SearchFilters | None = None
     ) -> list[Hit]:
         vector = self.embedder.embed_query(query)
         hits = self.index.search_dense(vector, 2 * k, filters or SearchFilters())
-        return collapse_near_duplicates(hits)[:k]
+        return collapse_near_duplicates(hits, limit=k)
 
     def search_hybrid(
         self,
@@ -111,8 +111,7 @@ class Retriever:
         self, query: str, vector: np.ndarray, fused: list[Hit], k: int, rescore: bool
     ) -> list[Hit]:
         if not rescore:
-            return collapse_near_duplicates(fused)[:k]
+            return collapse_near_duplicates(fused, limit=k)
         ranked = self.reranker.rerank(query, vector, fused)
         vectors = self.index.get_vectors([hit.chunk_id for hit in ranked[: 3 * k]])
-        collapsed = collapse_near_duplicates(ranked, vectors, self.config.collapse_threshold)
-        return collapsed[:k]
+        return collapse_near_duplicates(ranked, vectors, self.config.collapse_threshold, limit=k)

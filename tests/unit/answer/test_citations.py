@@ -38,7 +38,10 @@ def render(numbers: list[int], kind: str) -> str:
 @given(
     st.lists(
         st.tuples(
-            sentence, st.lists(st.integers(1, 30), min_size=1, max_size=3, unique=True), style, marker
+            sentence,
+            st.lists(st.integers(1, 30), min_size=1, max_size=3, unique=True),
+            style,
+            marker,
         ),
         min_size=1,
         max_size=6,

@@ -4,7 +4,6 @@ from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vec
 
 from .conftest import Corpus, WordEmbedder
 
-
 # The bag-of-words fake embedder gives lower cosines than E5.
 FAKE_POLICY = AbstentionPolicy(dense_floor=0.3, cross_lingual_dense=0.5)
 
@@ -29,7 +28,9 @@ def test_picks_the_sentence_with_the_asked_command(corpus: Corpus, embedder: Wor
     assert draft.answered
     assert draft.lead == "D'après les sources :"
     # reading order: by passage number, then position in it
-    assert [s.citations[0] for s in draft.sentences] == sorted(s.citations[0] for s in draft.sentences)
+    assert [s.citations[0] for s in draft.sentences] == sorted(
+        s.citations[0] for s in draft.sentences
+    )
 
 
 def test_abstains_when_key_terms_are_missing(corpus: Corpus, embedder: WordEmbedder) -> None:

@@ -56,7 +56,9 @@ def test_markers_stay_with_their_sentence() -> None:
 words = st.text(alphabet="abcdeéXYZ019 ./-", min_size=1, max_size=12)
 
 
-@given(st.lists(st.tuples(words, st.sampled_from([". ", "! ", "? ", "\n", " ", ".\n"])), max_size=12))
+@given(
+    st.lists(st.tuples(words, st.sampled_from([". ", "! ", "? ", "\n", " ", ".\n"])), max_size=12)
+)
 def test_every_span_is_an_exact_slice(parts: list[tuple[str, str]]) -> None:
     text = "".join(a + b for a, b in parts)
     spans = split_sentences(text, base=7)

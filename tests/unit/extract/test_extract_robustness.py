@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -46,11 +44,9 @@ def test_deeply_nested_markup() -> None:
     html = (
         "<html><body>" + "<div>" * 50_000 + "deep text here" + "</div>" * 50_000 + "</body></html>"
     )
-    started = time.perf_counter()
     try:
         document = extract(html.encode(), "http://h/deep", "text/html")
     except ExtractError as exc:
         assert exc.kind == "empty"  # libxml2 may refuse to nest that deep
     else:
         assert "deep text here" in document.text
-    assert time.perf_counter() - started < 5

@@ -1,0 +1,158 @@
+"""Conversation threads, API keys and the (opt-in) query log, kept in the catalog."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from calanque.catalog import schema as t
+from calanque.errors import AuthError
+
+KEY_PREFIX = "cq_"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # user | assistant
+    content: str
+    payload: dict[str, Any] | None
+    created_at: str
+
+
+class Threads:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, title: str) -> str:
+        thread_id = str(uuid.uuid4())
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(t.threads.insert().values(id=thread_id, title=title[:200], created_at=now, updated_at=now))
+        return thread_id
+
+    def exists(self, thread_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(t.threads.c.id).where(t.threads.c.id == thread_id)).first() is not None
+
+    def add(self, thread_id: str, role: str, content: str, payload: dict[str, Any] | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(t.messages.insert().values(
+                thread_id=thread_id, role=role, content=content, payload=payload, created_at=_now()))
+            conn.execute(t.threads.update().where(t.threads.c.id == thread_id).values(updated_at=_now()))
+
+    def messages(self, thread_id: str) -> list[Message]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.messages).where(t.messages.c.thread_id == thread_id)
+                                .order_by(t.messages.c.id)).mappings().all()
+        return [Message(r["role"], r["content"], r["payload"], _iso(r["created_at"])) for r in rows]
+
+    def history(self, thread_id: str) -> list[tuple[str, str]]:
+        """(question, answer) pairs, oldest first."""
+        pairs: list[tuple[str, str]] = []
+        question = ""
+        for message in self.messages(thread_id):
+            if message.role == "user":
+                question = message.content
+            elif question:
+                pairs.append((question, message.content))
+                question = ""
+        return pairs
+
+    def list(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.threads).order_by(t.threads.c.updated_at.desc()).limit(limit)).mappings().all()
+        return [{"id": r["id"], "title": r["title"], "created_at": _iso(r["created_at"]),
+                 "updated_at": _iso(r["updated_at"])} for r in rows]
+
+    def delete(self, thread_id: str) -> bool:
+        with self.engine.begin() as conn:
+            conn.execute(t.messages.delete().where(t.messages.c.thread_id == thread_id))
+            return bool(conn.execute(t.threads.delete().where(t.threads.c.id == thread_id)).rowcount)
+
+
+def hash_key(key: str) -> str:
+    """Keys are long random strings: one SHA-256 is enough (no dictionary to attack)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ApiKeys:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, name: str) -> str:
+        """Create a key and return it: the only time it is ever shown."""
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(t.api_keys.insert().values(
+                    name=name, prefix=key[:8], key_hash=hash_key(key), created_at=_now()))
+        except sa.exc.IntegrityError as exc:
+            raise AuthError(f"a key named {name!r} exists already: pick another name or revoke it.") from exc
+        return key
+
+    def verify(self, key: str) -> str | None:
+        """The key's name when it is valid and not revoked."""
+        digest = hash_key(key)
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.api_keys.c.name, t.api_keys.c.key_hash)
+                                .where(t.api_keys.c.prefix == key[:8], t.api_keys.c.revoked_at.is_(None))).all()
+        for name, stored in rows:
+            if hmac.compare_digest(stored, digest):
+                return str(name)
+        return None
+
+    def active_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(t.api_keys)
+                                    .where(t.api_keys.c.revoked_at.is_(None))).scalar_one())
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.api_keys).order_by(t.api_keys.c.id)).mappings().all()
+        return [{"name": r["name"], "prefix": r["prefix"], "created_at": _iso(r["created_at"]),
+                 "revoked": r["revoked_at"] is not None} for r in rows]
+
+    def revoke(self, name: str) -> bool:
+        with self.engine.begin() as conn:
+            return bool(conn.execute(t.api_keys.update().where(t.api_keys.c.name == name,
+                                                               t.api_keys.c.revoked_at.is_(None))
+                                     .values(revoked_at=_now())).rowcount)
+
+
+class QueryLog:
+    """Off unless ``server.query_log`` is on; entries older than the retention are deleted."""
+
+    def __init__(self, engine: Engine, retention_days: int) -> None:
+        self.engine = engine
+        self.retention = timedelta(days=retention_days)
+
+    def record(self, query: str, key_name: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(t.query_log.insert().values(at=_now(), query=query[:2000], key_name=key_name))
+
+    def purge(self, now: datetime | None = None) -> int:
+        cutoff = (now or _now()) - self.retention
+        with self.engine.begin() as conn:
+            return int(conn.execute(t.query_log.delete().where(t.query_log.c.at < cutoff)).rowcount or 0)
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(t.query_log)).scalar_one())

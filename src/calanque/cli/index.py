@@ -1,0 +1,150 @@
+"""Commands of the index stage: index, reindex, search."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from calanque.backends import open_embedder, open_index, retrieval_config
+from calanque.cli.common import STATE, console, out, print_json
+from calanque.errors import SourceError
+from calanque.index import Retriever
+from calanque.index.snippets import snippet
+from calanque.index.sync import SyncReport, catch_up as catch_up_index
+from calanque.index.sync import rebuild as rebuild_index
+from calanque.types import Hit, SearchFilters
+
+RECENCY = {"day": 1, "week": 7, "month": 31, "year": 366}
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]index"), BarColumn(), MofNCompleteColumn(), TextColumn("catalog changes"),
+        TimeElapsedColumn(), console=console, disable=quiet or not sys.stderr.isatty(),
+    )
+
+
+def _run(rebuild: bool, quiet: bool) -> SyncReport:
+    settings, catalog = STATE.settings, STATE.catalog
+    if rebuild and settings.index_dir.exists():
+        for child in settings.index_dir.iterdir():
+            if not child.name.startswith("embeddings"):  # keep the content-hash embedding cache
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+    embedder = open_embedder(settings)
+    index = open_index(settings, embedder)
+    progress = _progress(quiet)
+    task = progress.add_task("index", total=catalog.last_seq(), completed=index.position())
+    try:
+        with progress:
+            def update(position: int, head: int) -> None:
+                progress.update(task, completed=position, total=head)
+
+            run = rebuild_index if rebuild else catch_up_index
+            return run(catalog, index, embedder, progress=update)
+    finally:
+        index.close()
+        close = getattr(embedder, "close", None)
+        if close:
+            close()
+
+
+def catch_up(quiet: bool = False) -> dict[str, Any]:
+    """Used by `calanque crawl` after crawling."""
+    return _run(rebuild=False, quiet=quiet).to_dict()
+
+
+def index(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Bring the index up to date with the catalog (new, changed and deleted chunks)."""
+    report = _run(rebuild=False, quiet=as_json)
+    _show(report, as_json)
+
+
+def reindex(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Rebuild the index from the catalog (after changing the embedder or the backend)."""
+    report = _run(rebuild=True, quiet=as_json)
+    _show(report, as_json)
+
+
+def _show(report: SyncReport, as_json: bool) -> None:
+    if as_json:
+        print_json(report.to_dict())
+        return
+    out.print(
+        f"index at catalog position {report.position}: {report.applied} chunks embedded, "
+        f"{report.deleted} removed in {report.elapsed_s:.1f}s"
+    )
+
+
+def parse_since(value: str) -> str:
+    """``2024-01-01`` or a recency word (day, week, month, year) → an ISO date."""
+    if not value:
+        return ""
+    if value in RECENCY:
+        return (datetime.now(UTC).date() - timedelta(days=RECENCY[value])).isoformat()
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise SourceError(
+            f"--since must be a date (YYYY-MM-DD) or one of {', '.join(RECENCY)}, not {value!r}."
+        ) from exc
+
+
+def build_filters(site: list[str], exclude_site: list[str], lang: list[str], since: str,
+                  source: list[int] | None = None) -> SearchFilters:
+    return SearchFilters(
+        sites=tuple(s.lower() for s in site),
+        exclude_sites=tuple(s.lower().lstrip("-") for s in exclude_site),
+        languages=tuple(lang),
+        since=parse_since(since),
+        source_ids=tuple(source or ()),
+    )
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    return {
+        "url": hit.url, "title": hit.title, "heading": hit.heading, "text": hit.text,
+        "score": round(float(hit.score), 6), "chunk_id": hit.chunk_id, "language": hit.language,
+        "date": hit.date, "site": hit.site, "document_id": hit.document_id,
+    }
+
+
+def search(
+    query: str = typer.Argument(..., help="What to look for, in French or English."),
+    k: int = typer.Option(10, "--k", min=1, max=100, help="How many hits."),
+    site: list[str] = typer.Option([], "--site", help="Only this site (repeatable)."),
+    exclude_site: list[str] = typer.Option([], "--exclude-site", help="Never this site (repeatable)."),
+    lang: list[str] = typer.Option([], "--lang", help="Only this language, e.g. fr (repeatable)."),
+    since: str = typer.Option("", "--since", help="YYYY-MM-DD, or day / week / month / year."),
+    source: list[int] = typer.Option([], "--source", help="Only this source id (repeatable)."),
+    mode: str = typer.Option("", "--mode", help="lexical, dense, hybrid or hybrid+rescore."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Search the index (hybrid lexical + dense, fused)."""
+    settings = STATE.settings
+    embedder = open_embedder(settings)
+    overrides = {"mode": mode} if mode else {}
+    retriever = Retriever(open_index(settings, embedder), embedder, retrieval_config(settings, **overrides))
+    hits = retriever.search(query, k=k, filters=build_filters(site, exclude_site, lang, since, source))
+    if as_json:
+        print_json({"hits": [hit_json(h) for h in hits]})
+        return
+    table = Table("#", "title", "url", "heading", "score", "snippet", show_lines=True)
+    for n, hit in enumerate(hits, 1):
+        marked = snippet(hit.text, query)
+        table.add_row(str(n), escape(hit.title), hit.url, escape(hit.heading), f"{hit.score:.3f}",
+                      marked.markup("\x00", "\x01").replace("[", r"\[").replace("\x00", "[bold yellow]")
+                      .replace("\x01", "[/bold yellow]"))
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(index)
+    app.command()(reindex)
+    app.command()(search)

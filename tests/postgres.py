@@ -1,0 +1,109 @@
+"""A fresh PostgreSQL database per test, on the server that ``scripts/postgres-start`` runs.
+
+    from tests.postgres import pg_url  # noqa: F401  (the fixture)
+
+    def test_something(pg_url: str) -> None:
+        catalog = Catalog.open(pg_url)
+
+The server's URL comes from ``CALANQUE_TEST_POSTGRES_URL`` when set, else from
+running ``scripts/postgres-start`` (idempotent; ``.ci/run`` runs it before the
+tests). Each test gets its own database, created with a random name and dropped
+at the end, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def server_url() -> str:
+    """The URL of a database on the test server (any database: it is used to create others)."""
+    url = os.environ.get("CALANQUE_TEST_POSTGRES_URL", "").strip()
+    if url:
+        return url
+    try:
+        done = subprocess.run(
+            [str(ROOT / "scripts" / "postgres-start")],
+            capture_output=True, text=True, timeout=120, check=True,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RuntimeError(
+            "no PostgreSQL server for the postgres tests: scripts/postgres-start failed "
+            f"({exc}). Install Debian's postgresql package, or set CALANQUE_TEST_POSTGRES_URL."
+        ) from exc
+    return done.stdout.strip().splitlines()[-1]
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+@contextmanager
+def fresh_database(prefix: str = "calanque_t") -> Iterator[str]:
+    """A new empty database on the test server, dropped (even if still in use) afterwards."""
+    base = server_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with _admin(base) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(base, name)
+    finally:
+        with _admin(base) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """``postgresql://.../calanque_t_<random>``: a new empty database, dropped afterwards."""
+    with fresh_database() as url:
+        yield url
+
+
+# ---- crawl workers over a shared catalog -------------------------------------------------
+def worker_env(database_url: str, home: Path, name: str, **crawl: object) -> dict[str, str]:
+    """The environment of one ``calanque worker`` process: this process's environment without
+    its ``CALANQUE_*`` settings, plus the catalog URL, a home of its own and ``crawl`` settings
+    (``min_delay=0.15`` becomes ``CALANQUE_CRAWL_MIN_DELAY=0.15``). ``PGAPPNAME`` names its
+    PostgreSQL sessions, so a test can see in ``pg_stat_activity`` that it is connected."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
+    env.update(CALANQUE_DATABASE_URL=database_url, CALANQUE_HOME=str(home), PGAPPNAME=name)
+    env.update({f"CALANQUE_CRAWL_{key.upper()}": str(value) for key, value in crawl.items()})
+    return env
+
+
+def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """``python -m calanque worker --json ARGS`` in the background (stdout: its JSON summary)."""
+    Path(env["CALANQUE_HOME"]).mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "calanque", "worker", "--json", *args],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def connected_apps(database_url: str) -> set[str]:
+    """The ``application_name`` of every session connected to that database now."""
+    name = urlsplit(database_url).path.lstrip("/")
+    with _admin(database_url) as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchall()
+    return {row[0] for row in rows}

@@ -1,0 +1,120 @@
+import pytest
+
+from calanque.answer.engine import AnswerEngine, GenerativeWriter, make_writer
+from calanque.answer.extractive import AbstentionPolicy, ExtractiveWriter
+from calanque.answer.vectors import SentenceVectorStore
+from calanque.answer.verify import SupportPolicy
+from calanque.config import AnswerSettings
+from calanque.errors import ModelError
+from calanque.llm.scripted import ScriptedLLM
+
+from .conftest import Corpus, WordEmbedder
+
+FAKE_SUPPORT = SupportPolicy(sim_strong=0.95, sim_min=0.5, lexical_min=0.5)
+
+
+def extractive_engine(corpus: Corpus, embedder: WordEmbedder) -> AnswerEngine:
+    store = SentenceVectorStore()
+    policy = AbstentionPolicy(dense_floor=0.3, cross_lingual_dense=0.5)
+    writer = ExtractiveWriter(embedder, store, 3, policy)
+    return AnswerEngine(
+        corpus, corpus, embedder, AnswerSettings(), writer, store=store, support=FAKE_SUPPORT
+    )
+
+
+def generative_engine(corpus: Corpus, embedder: WordEmbedder, llm: ScriptedLLM) -> AnswerEngine:
+    return AnswerEngine(
+        corpus, corpus, embedder, AnswerSettings(), GenerativeWriter(llm), support=FAKE_SUPPORT
+    )
+
+
+def test_extractive_answer_is_cited_verified_and_labelled(
+    corpus: Corpus, embedder: WordEmbedder
+) -> None:
+    answer = extractive_engine(corpus, embedder).answer("Comment installer un paquet ?")
+    assert answer.answered and answer.language == "fr"
+    assert answer.answer.startswith("D'après les sources :")
+    assert "apt-get install nom-du-paquet [" in answer.answer
+    assert answer.ai_generated and answer.writer == "extractive"
+    assert answer.citations and all(c.verified for c in answer.citations)
+    for citation in answer.citations:
+        document = next(d for d in corpus.documents.values() if d.url == citation.url)
+        assert document.text[citation.start : citation.end] == citation.quote
+        assert answer.search_results[citation.n - 1].url == citation.url
+    assert len(answer.related_questions) <= 3
+
+
+def test_extractive_abstains_with_the_closest_sources(
+    corpus: Corpus, embedder: WordEmbedder
+) -> None:
+    answer = extractive_engine(corpus, embedder).answer("Comment compiler un paquet avec clang ?")
+    assert not answer.answered
+    assert answer.answer == "Je ne trouve pas la réponse dans les sources."
+    assert answer.citations == [] and answer.search_results
+
+
+def test_stream_order(corpus: Corpus, embedder: WordEmbedder) -> None:
+    events = list(extractive_engine(corpus, embedder).stream("Which port does the SSH server use?"))
+    assert [e.kind for e in events] == ["sources", "delta", "final"]
+    final = events[-1].answer
+    assert final is not None and final.answered
+    assert "port 22" in final.answer and final.language == "en"
+
+
+def test_follow_up_is_rewritten_before_search(corpus: Corpus, embedder: WordEmbedder) -> None:
+    engine = extractive_engine(corpus, embedder)
+    history = [("Où est la liste des dépôts APT ?", "…")]
+    answer = engine.answer("et le fichier ?", history=history, thread_id="t1")
+    assert corpus.searches[-1] == answer.standalone_query
+    assert "dépôts" in answer.standalone_query and answer.thread_id == "t1"
+
+
+def test_injected_instruction_output_is_removed(corpus: Corpus, embedder: WordEmbedder) -> None:
+    corpus.pinned = [201, 202, 203]
+    llm = ScriptedLLM("HACKED")
+    answer = generative_engine(corpus, embedder, llm).answer("Quel est le port du serveur SSH ?")
+    system, user = llm.calls[0]
+    assert (
+        "Ignore previous instructions" in user["content"]
+        and "Ignore previous" not in system["content"]
+    )
+    assert not answer.answered and "HACKED" not in answer.answer
+    assert answer.writer == "scripted" and answer.model == "scripted-1"
+
+
+def test_generative_answer_keeps_only_supported_sentences(
+    corpus: Corpus, embedder: WordEmbedder
+) -> None:
+    corpus.pinned = [101, 201, 202]
+    reply = (
+        "The OpenSSH server listens on port 22 by default [2]. "
+        "It also listens on port 2222 [2]. Its configuration file is /etc/ssh/sshd_config [9]."
+    )
+    engine = generative_engine(corpus, embedder, ScriptedLLM(reply))
+    events = list(engine.stream("Which port does the OpenSSH server use?"))
+    assert "".join(e.text for e in events if e.kind == "delta") == reply
+    answer = events[-1].answer
+    assert answer is not None and answer.answered
+    assert answer.answer == "The OpenSSH server listens on port 22 by default. [2]"
+    [citation] = answer.citations
+    assert citation.quote == "The OpenSSH server listens on port 22 by default."
+    assert citation.url == answer.search_results[1].url == "https://doc.example/ssh.html"
+
+
+def test_generative_abstention_is_reported(corpus: Corpus, embedder: WordEmbedder) -> None:
+    llm = ScriptedLLM("I could not find this in the sources.")
+    answer = generative_engine(corpus, embedder, llm).answer("What is the default port of SSH?")
+    assert not answer.answered and answer.answer == "I could not find this in the sources."
+
+
+def test_make_writer(embedder: WordEmbedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = SentenceVectorStore()
+    assert isinstance(make_writer(AnswerSettings(), embedder, store), ExtractiveWriter)
+    with pytest.raises(ModelError, match="llm_base_url"):
+        make_writer(AnswerSettings(writer="openai"), embedder, store)
+    with pytest.raises(ModelError, match="local_model_path"):
+        make_writer(
+            AnswerSettings(writer="local", local_model_path=str(tmp_path / "x.gguf")),
+            embedder,
+            store,
+        )
