@@ -68,6 +68,7 @@ class IndexSettings:
     lexical_weight: float = 1.0
     dense_weight: float = 1.0
     rescore: bool = True
+    precompute_sentences: bool = True  # embed answer sentences at index time (extractive writer)
 
 
 @dataclass(frozen=True)

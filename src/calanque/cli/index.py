@@ -35,7 +35,7 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
     settings, catalog = STATE.settings, STATE.catalog
     if rebuild and settings.index_dir.exists():
         for child in settings.index_dir.iterdir():
-            if not child.name.startswith("embeddings"):  # keep the content-hash embedding cache
+            if not child.name.startswith(("embeddings", "sentences")):  # keep the content-hash caches
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
     embedder = open_embedder(settings)
     index = open_index(settings, embedder)
@@ -46,13 +46,25 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
             def update(position: int, head: int) -> None:
                 progress.update(task, completed=position, total=head)
 
-            run = rebuild_index if rebuild else catch_up_index
-            return run(catalog, index, embedder, progress=update)
+            sentences = _sentence_precompute(settings, embedder)
+            if rebuild:
+                return rebuild_index(catalog, index, embedder, progress=update, after_batch=sentences)
+            return catch_up_index(catalog, index, embedder, progress=update, after_batch=sentences)
     finally:
         index.close()
         close = getattr(embedder, "close", None)
         if close:
             close()
+
+
+def _sentence_precompute(settings: Any, embedder: Any) -> Any:
+    """The extractive writer scores sentences: embed them at index time, not at question time."""
+    if not settings.index.precompute_sentences:
+        return None
+    from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
+
+    store = SentenceVectorStore.in_folder(settings.index_dir)
+    return lambda chunks: precompute_sentence_vectors(chunks, embedder, store)
 
 
 def catch_up(quiet: bool = False) -> dict[str, Any]:

@@ -85,12 +85,17 @@ def catch_up(
 
 
 def rebuild(
-    catalog: Catalog, index: Index, embedder: Embedder, *, progress: ProgressFn | None = None
+    catalog: Catalog,
+    index: Index,
+    embedder: Embedder,
+    *,
+    progress: ProgressFn | None = None,
+    after_batch: Callable[[list[IndexedChunk]], None] | None = None,
 ) -> SyncReport:
     """Start the index over from the catalog (after a change of embedder or backend)."""
     index.delete(list(_indexed_ids(index)))
     index.commit(0)
-    return catch_up(catalog, index, embedder, progress=progress)
+    return catch_up(catalog, index, embedder, progress=progress, after_batch=after_batch)
 
 
 def _indexed_ids(index: Index) -> list[int]:

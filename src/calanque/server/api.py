@@ -1,0 +1,380 @@
+"""The HTTP API: OpenAI/Sonar-compatible chat completions, search, sources, crawl, threads.
+
+Every ``/v1`` route needs the caller to pass :class:`~calanque.server.auth.Authenticator`;
+``/health`` does not. Errors are mapped to statuses in :mod:`calanque.server.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
+
+from calanque import __version__
+from calanque.cli.answer import answer_json
+from calanque.cli.collect import build_scope, source_json
+from calanque.cli.index import build_filters, hit_json
+from calanque.collect.urls import is_private_address, normalize_url
+from calanque.errors import CalanqueError
+from calanque.server.app import Services
+from calanque.server.errors import RequestError, status_for
+from calanque.server.sse import DONE, ChunkWriter, completion
+from calanque.types import Answer, SearchFilters
+
+Domain = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^-?[A-Za-z0-9.:\-]+$")]
+Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}$")]
+Recency = Literal["day", "week", "month", "year"]
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def authenticate(request: Request) -> str:
+    """The caller's key name ("" for the local operator); raises AuthError otherwise."""
+    name = services(request).auth.authenticate(request)
+    request.state.key_name = name
+    return name
+
+
+health_router = APIRouter(tags=["health"])
+router = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
+
+
+# ---- request bodies ----------------------------------------------------------------
+class SearchFiltersBody(BaseModel):
+    search_domain_filter: list[Domain] = Field(
+        default_factory=list, max_length=20,
+        description="Hosts to search only, or to exclude with a leading '-' (e.g. '-example.org').",
+    )
+    search_recency_filter: Recency | None = Field(None, description="Only pages dated within this period.")
+    search_language_filter: list[Language] = Field(
+        default_factory=list, max_length=10, description="Only passages in these languages (ISO 639-1)."
+    )
+
+    def filters(self) -> SearchFilters:
+        allow = [d for d in self.search_domain_filter if not d.startswith("-")]
+        deny = [d for d in self.search_domain_filter if d.startswith("-")]
+        langs = [lang.lower() for lang in self.search_language_filter]
+        return build_filters(allow, deny, langs, self.search_recency_filter or "")
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str = "text"
+    text: str = ""
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: Annotated[str, StringConstraints(max_length=20_000)] | list[TextPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(p.text for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class ChatRequest(SearchFiltersBody):
+    """OpenAI's chat completion request, with Perplexity Sonar's search filters."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field("calanque-extractive", description="calanque-<writer>: see GET /v1/models.")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+    thread_id: str | None = Field(None, max_length=64, description="Continue this stored thread.")
+    store: bool = Field(False, description="Store this exchange as a new thread (see /v1/threads).")
+    # Accepted for compatibility with OpenAI clients; the extractive writer ignores them.
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    n: Literal[1] | None = None
+    user: str | None = None
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    stream_options: dict[str, Any] | None = None
+    return_related_questions: bool | None = None
+
+
+class SearchRequest(SearchFiltersBody):
+    model_config = ConfigDict(extra="forbid")
+    query: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    k: int = Field(10, ge=1, le=50)
+
+
+class SourceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    kind: Literal["auto", "site", "sitemap", "feed"] = "auto"
+    scope: Literal["prefix", "host", "any"] = "prefix"
+    prefix: Annotated[str, StringConstraints(max_length=2048)] = ""
+    max_depth: int = Field(10, ge=0, le=50)
+    max_pages: int = Field(1000, ge=1, le=100_000)
+
+
+class CrawlRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_pages: int | None = Field(None, ge=1, le=1_000_000)
+
+
+# ---- health and models -------------------------------------------------------------
+@health_router.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/models", tags=["chat"])
+def list_models(request: Request) -> dict[str, Any]:
+    """The answer writers this server can use, as OpenAI models."""
+    data = [
+        {"id": f"calanque-{w}", "object": "model", "created": 0, "owned_by": "calanque"}
+        for w in services(request).writers()
+    ]
+    return {"object": "list", "data": data}
+
+
+# ---- chat completions ----------------------------------------------------------------
+def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
+    """The question (the last user message) and the earlier (question, answer) turns."""
+    turns = [m for m in messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user" or not turns[-1].text().strip():
+        raise RequestError("the last message must be the user's question, with some text.")
+    history: list[tuple[str, str]] = []
+    question = ""
+    for message in turns[:-1]:
+        if message.role == "user":
+            question = message.text()
+        elif question:
+            history.append((question, message.text()))
+            question = ""
+    return turns[-1].text().strip(), history
+
+
+def _prepare_thread(svc: Services, body: ChatRequest, question: str) -> tuple[str, list[tuple[str, str]]]:
+    threads = svc.catalog.threads
+    if body.thread_id:
+        if not threads.exists(body.thread_id):
+            raise RequestError(
+                f"no thread {body.thread_id!r}: list them at GET /v1/threads, or omit thread_id.",
+                status=404, kind="not_found",
+            )
+        return body.thread_id, threads.history(body.thread_id)
+    if body.store:
+        return threads.create(question), []
+    return "", []
+
+
+def _store_turn(svc: Services, answer: Answer) -> None:
+    if answer.thread_id:
+        svc.catalog.threads.add(answer.thread_id, "user", answer.question)
+        svc.catalog.threads.add(answer.thread_id, "assistant", answer.answer, answer_json(answer))
+
+
+@router.post("/chat/completions", tags=["chat"], response_model=None)
+async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse | StreamingResponse:
+    """Answer the last user message with verified citations (streamed with ``stream: true``)."""
+    svc = services(request)
+    writer = svc.writer_for_model(body.model)
+    question, history = conversation(body.messages)
+    thread_id, stored = await run_in_threadpool(_prepare_thread, svc, body, question)
+    history = history or stored
+    engine = svc.engine(writer)
+    await run_in_threadpool(svc.record_query, question, request.state.key_name)
+    options = {"history": history, "filters": body.filters(), "thread_id": thread_id}
+    model = f"calanque-{writer}"
+    if not body.stream:
+        def run() -> Answer:
+            with svc.models():
+                return engine.answer(question, **options)  # type: ignore[no-any-return]
+
+        answer = await run_in_threadpool(run)
+        await run_in_threadpool(_store_turn, svc, answer)
+        return JSONResponse(completion(answer, model))
+    events = engine.stream(question, **options)
+    return StreamingResponse(
+        _stream(svc, events, model), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _next_event(svc: Services, events: Any) -> Any:
+    with svc.models():
+        return next(events, None)
+
+
+async def _stream(svc: Services, events: Any, model: str) -> AsyncIterator[bytes]:
+    chunks = ChunkWriter(model)
+    try:
+        while (event := await run_in_threadpool(_next_event, svc, events)) is not None:
+            if event.kind == "sources":
+                yield chunks.sources(event.sources)
+            elif event.kind == "delta":
+                yield chunks.delta(event.text)
+            elif event.answer is not None:
+                await run_in_threadpool(_store_turn, svc, event.answer)
+                yield chunks.final(event.answer)
+    except CalanqueError as exc:
+        yield chunks.error(status_for(exc)[1], str(exc))
+    yield DONE
+
+
+# ---- search ----------------------------------------------------------------------------
+@router.post("/search", tags=["search"])
+def search(body: SearchRequest, request: Request) -> dict[str, Any]:
+    """Hybrid search (lexical + dense, fused): passages only, no answer."""
+    svc = services(request)
+    svc.record_query(body.query, request.state.key_name)
+    with svc.models():
+        hits = svc.retriever.search(body.query, k=body.k, filters=body.filters())
+    return {"query": body.query, "hits": [hit_json(h) for h in hits]}
+
+
+# ---- sources and crawl ---------------------------------------------------------------
+def _kind_from_url(url: str) -> str:
+    path = urlsplit(url).path.lower()
+    if "sitemap" in path and path.endswith((".xml", ".xml.gz", ".txt")):
+        return "sitemap"
+    if path.endswith((".rss", ".atom")) or path.rstrip("/").endswith(("/feed", "/rss")):
+        return "feed"
+    if path.endswith((".xml", ".gz")):
+        raise RequestError(f"cannot tell whether {url} is a sitemap or a feed: pass kind.")
+    return "site"
+
+
+def check_public(url: str, allow_private: bool) -> None:
+    """Refuse URLs whose host is, or resolves to, a non-public address (SSRF)."""
+    host = urlsplit(url).hostname or ""
+    if not allow_private and is_private_address(host):
+        raise RequestError(
+            f"refused {url}: {host} is a loopback, private, link-local or reserved address, "
+            "and sources added over the API must be public. The operator can allow it with "
+            "server.allow_private_sources = true (CALANQUE_SERVER_ALLOW_PRIVATE_SOURCES=1), "
+            "or add it locally with `calanque add`.",
+            kind="forbidden_address",
+        )
+
+
+@router.get("/sources", tags=["sources"])
+def list_sources(request: Request) -> dict[str, Any]:
+    return {"sources": [source_json(s) for s in services(request).catalog.list_sources()]}
+
+
+@router.post("/sources", tags=["sources"], status_code=201)
+def add_source(body: SourceRequest, request: Request) -> dict[str, Any]:
+    """Add a site, sitemap or feed (public addresses only, unless the operator allows private)."""
+    svc = services(request)
+    url = normalize_url(body.url)
+    check_public(url, svc.settings.server.allow_private_sources)
+    kind = body.kind if body.kind != "auto" else _kind_from_url(url)
+    prefix = normalize_url(body.prefix) if body.prefix else ""
+    scope = build_scope(url, kind, body.scope, prefix, [], [], body.max_depth, body.max_pages)
+    source = svc.catalog.add_source(kind, url, scope)  # type: ignore[arg-type]
+    return source_json(source)
+
+
+@router.delete("/sources/{source_id}", tags=["sources"])
+def remove_source(source_id: int, request: Request) -> dict[str, Any]:
+    """Remove a source, everything collected from it, and its passages from the index."""
+    svc = services(request)
+    if source_id not in {s.id for s in svc.catalog.list_sources()}:
+        raise RequestError(f"no source {source_id}: list them at GET /v1/sources.", status=404,
+                           kind="not_found")
+    documents = svc.catalog.remove_source(source_id)
+    return {"removed": source_id, "documents": documents, "index": svc.catch_up()}
+
+
+@router.post("/crawl", tags=["sources"], status_code=202)
+async def start_crawl(request: Request, body: CrawlRequest | None = None) -> dict[str, Any]:
+    """Start collecting everything due, in the background; follow it at GET /v1/crawl."""
+    job = services(request).start_crawl(body.max_pages if body else None)
+    return job.to_dict()
+
+
+@router.get("/crawl", tags=["sources"])
+def crawl_status(request: Request) -> dict[str, Any]:
+    return services(request).crawl.to_dict()
+
+
+@router.get("/status", tags=["sources"])
+def status(request: Request, errors: int = Query(50, ge=0, le=1000)) -> dict[str, Any]:
+    """Counts, frontier states, crawl progress and the latest page errors (the admin page)."""
+    svc = services(request)
+    catalog = svc.catalog
+    return {
+        "counts": catalog.counts(),
+        "frontier": catalog.frontier.states(),
+        "crawl": svc.crawl.to_dict(),
+        "errors": catalog.page_errors()[-errors:] if errors else [],
+        "writers": svc.writers(),
+    }
+
+
+# ---- consent -------------------------------------------------------------------------------
+@router.get("/consent", tags=["consent"])
+def consent(request: Request, url: str = Query(..., min_length=1, max_length=2048)) -> dict[str, Any]:
+    """The latest consent-ledger entry for a URL: allowed or refused, by which rule."""
+    catalog = services(request).catalog
+    entry = None
+    try:
+        entry = catalog.consent_for(normalize_url(url))
+    except CalanqueError:
+        pass
+    entry = entry or catalog.consent_for(url)
+    if entry is None:
+        raise RequestError(f"no consent decision recorded for {url}: it was never considered "
+                           "for collection (check the URL, or crawl first).", status=404,
+                           kind="not_found")
+    return dict(entry)
+
+
+@router.get("/consent/ledger", tags=["consent"])
+def consent_ledger(
+    request: Request,
+    refused_only: bool = False,
+    limit: int = Query(100, ge=1, le=10_000),
+) -> dict[str, Any]:
+    rows = services(request).catalog.consent_ledger(refused_only=refused_only, limit=limit)
+    return {"entries": [dict(r) for r in rows]}
+
+
+# ---- threads -----------------------------------------------------------------------------------
+@router.get("/threads", tags=["threads"])
+def list_threads(request: Request, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
+    return {"threads": services(request).catalog.threads.list(limit)}
+
+
+def _thread_or_404(svc: Services, thread_id: str) -> None:
+    if not svc.catalog.threads.exists(thread_id):
+        raise RequestError(f"no thread {thread_id!r}: list them at GET /v1/threads.", status=404,
+                           kind="not_found")
+
+
+@router.get("/threads/{thread_id}", tags=["threads"])
+def get_thread(thread_id: str, request: Request) -> dict[str, Any]:
+    svc = services(request)
+    _thread_or_404(svc, thread_id)
+    messages = svc.catalog.threads.messages(thread_id)
+    return {
+        "id": thread_id,
+        "messages": [
+            {"role": m.role, "content": m.content, "payload": m.payload, "created_at": m.created_at}
+            for m in messages
+        ],
+    }
+
+
+@router.delete("/threads/{thread_id}", tags=["threads"])
+def delete_thread(thread_id: str, request: Request) -> dict[str, Any]:
+    svc = services(request)
+    _thread_or_404(svc, thread_id)
+    svc.catalog.threads.delete(thread_id)
+    return {"deleted": thread_id}

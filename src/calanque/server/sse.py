@@ -1,0 +1,129 @@
+"""OpenAI/Sonar-shaped JSON for answers, and the Server-Sent Events that stream them.
+
+A completion carries OpenAI's fields plus Perplexity Sonar's ``citations`` (the source
+URLs, ``[n]`` is ``citations[n-1]``) and ``search_results``, plus Calanque's
+``citation_details`` (the verified quote of each citation, its offsets and text-fragment
+URL), ``related_questions``, the AI-generated label (``ai_generated``, ``writer``,
+``writer_model``, ``label``), ``answered``, ``language`` and ``thread_id``.
+
+Streaming: the first chunk carries the role and, once retrieval is done, ``citations``
+and ``search_results``; content deltas follow; the last chunk (``finish_reason: stop``)
+carries every extra field and ``verified_answer``. With the extractive writer the deltas
+are already verified; with a generative writer they are the model's raw text and
+``verified_answer`` (unsupported sentences removed or flagged) replaces them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from calanque.answer.labels import machine_label, visible_label
+from calanque.types import Answer, SearchResult
+
+DONE = b"data: [DONE]\n\n"
+
+
+def encode(data: dict[str, Any]) -> bytes:
+    """One SSE event."""
+    return b"data: " + json.dumps(data, ensure_ascii=False).encode("utf-8") + b"\n\n"
+
+
+def new_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
+
+
+def search_results_json(results: list[SearchResult]) -> list[dict[str, str]]:
+    return [{"title": r.title, "url": r.url, "date": r.date, "snippet": r.snippet} for r in results]
+
+
+def source_fields(results: list[SearchResult]) -> dict[str, Any]:
+    return {"citations": [r.url for r in results], "search_results": search_results_json(results)}
+
+
+def answer_fields(answer: Answer) -> dict[str, Any]:
+    """Every extra field of a completion, from the final answer."""
+    label = machine_label(answer.writer, answer.model)
+    return {
+        **source_fields(answer.search_results),
+        "citation_details": [
+            {k: v for k, v in asdict(c).items() if k != "chunk_id"} for c in answer.citations
+        ],
+        "related_questions": list(answer.related_questions),
+        "ai_generated": label["ai_generated"],
+        "writer": label["writer"],
+        "writer_model": label["model"],
+        "label": visible_label(answer.language, answer.writer, answer.model),
+        "answered": answer.answered,
+        "language": answer.language,
+        "thread_id": answer.thread_id or None,
+        "standalone_query": answer.standalone_query,
+    }
+
+
+def _usage(question: str, text: str) -> dict[str, int]:
+    prompt, completion = len(question.split()), len(text.split())
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def completion(answer: Answer, model: str) -> dict[str, Any]:
+    """A non-streamed ``chat.completion``."""
+    return {
+        "id": new_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.answer},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": _usage(answer.question, answer.answer),
+        **answer_fields(answer),
+    }
+
+
+class ChunkWriter:
+    """Builds the ``chat.completion.chunk`` events of one streamed answer."""
+
+    def __init__(self, model: str) -> None:
+        self.id = new_id()
+        self.created = int(time.time())
+        self.model = model
+
+    def chunk(
+        self, delta: dict[str, Any], finish_reason: str | None = None, **extra: Any
+    ) -> bytes:
+        return encode(
+            {
+                "id": self.id,
+                "object": "chat.completion.chunk",
+                "created": self.created,
+                "model": self.model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+                **extra,
+            }
+        )
+
+    def sources(self, results: list[SearchResult]) -> bytes:
+        return self.chunk({"role": "assistant", "content": ""}, **source_fields(results))
+
+    def delta(self, text: str) -> bytes:
+        return self.chunk({"content": text})
+
+    def final(self, answer: Answer) -> bytes:
+        return self.chunk(
+            {},
+            "stop",
+            verified_answer=answer.answer,
+            usage=_usage(answer.question, answer.answer),
+            **answer_fields(answer),
+        )
+
+    def error(self, kind: str, message: str) -> bytes:
+        return encode({"error": {"type": kind, "message": message}})

@@ -1,0 +1,115 @@
+"""Crawl, index and search through the CLI, with the real embedder, on a small bilingual site."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.e2e.crawl_helpers import page
+from tests.sites import Route, serve_site
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PAGES = {
+    "/docs/index.html": page("Accueil", "Documentation de l'administration du système.", lang="fr",
+                             links=("ecoles.html", "upgrade.html", "firewall.html", "later.html")),
+    "/docs/ecoles.html": page(
+        "Les écoles", "Les écoles publiques de la ville accueillent les élèves dès trois ans. "
+        "Chaque école propose une cantine et une garderie le soir.", lang="fr"),
+    "/docs/upgrade.html": page(
+        "Upgrading Debian", "To upgrade the whole system to a new release, edit "
+        "/etc/apt/sources.list and run apt full-upgrade after apt update."),
+    "/docs/firewall.html": page(
+        "Le pare-feu", "Le pare-feu du noyau Linux se configure avec nftables. Les règles sont "
+        "chargées au démarrage par le service nftables.", lang="fr"),
+    "/docs/later.html": page(
+        "Printing", "CUPS manages printers; the web interface listens on port 631."),
+}
+
+
+def run(home, *args: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
+    env.update({"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0"})
+    result = subprocess.run([sys.executable, "-m", "calanque", *args, "--json"], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    home = tmp_path_factory.mktemp("index")
+    routes = {path: Route(body=body) for path, body in PAGES.items()}
+    with serve_site(routes) as site:
+        run(home, "add", f"{site.url}/docs/index.html")
+        summary = run(home, "crawl")
+        yield home, site, summary
+
+
+def urls(result: dict) -> list[str]:
+    return [hit["url"].rsplit("/", 1)[-1] for hit in result["hits"]]
+
+
+def test_crawl_brings_the_index_up_to_date(indexed):
+    _, _, summary = indexed
+    assert summary["fetched"] == 5
+    assert summary["index"]["applied"] >= 5
+    assert summary["index"]["position"] == summary["index"]["head"]
+
+
+def test_french_stemming_and_accent_folding(indexed):
+    home, *_ = indexed
+    for query in ("école", "ecole", "écoles", "l'école"):
+        assert urls(run(home, "search", query, "--mode", "lexical"))[0] == "ecoles.html", query
+
+
+def test_cross_lingual_dense_search(indexed):
+    home, *_ = indexed
+    result = run(home, "search", "comment mettre à jour Debian vers une nouvelle version", "--k", "3")
+    assert urls(result)[0] == "upgrade.html"
+    hit = result["hits"][0]
+    assert {"url", "title", "heading", "text", "score", "chunk_id", "language", "date"} <= set(hit)
+    assert hit["language"] == "en"
+
+
+def test_filters(indexed):
+    home, *_ = indexed
+    assert all(h["language"] == "fr" for h in run(home, "search", "system", "--lang", "fr")["hits"])
+    assert run(home, "search", "pare-feu", "--exclude-site", "127.0.0.1")["hits"] == []
+    assert run(home, "search", "pare-feu", "--since", "week")["hits"] == []  # the pages carry no date
+
+
+def test_opt_out_removes_the_page_from_search(indexed):
+    home, site, _ = indexed
+    assert "later.html" in urls(run(home, "search", "printers CUPS port 631"))
+    site.set("/docs/later.html", Route(body=PAGES["/docs/later.html"], headers={"X-Robots-Tag": "noai"}))
+    summary = run(home, "crawl", "--refresh")
+    assert summary["deleted"] == 1 and summary["index"]["deleted"] >= 1
+    assert "later.html" not in urls(run(home, "search", "printers CUPS port 631"))
+
+
+def test_kill_9_during_indexing_converges(tmp_path):
+    """Index, kill -9 mid-way at several moments, resume: same hits, no duplicates."""
+    routes = {path: Route(body=body) for path, body in PAGES.items()}
+    with serve_site(routes) as site:
+        run(tmp_path, "add", f"{site.url}/docs/index.html")
+        run(tmp_path, "crawl", "--no-index")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
+    env["CALANQUE_HOME"] = str(tmp_path)
+    for delay in (0.5, 1.5, 3.0):
+        process = subprocess.Popen([sys.executable, "-m", "calanque", "reindex", "--json"], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    report = run(tmp_path, "index")
+    assert report["position"] == report["head"]
+    hits = run(tmp_path, "search", "système", "--k", "20", "--mode", "lexical")["hits"]
+    ids = [h["chunk_id"] for h in hits]
+    assert len(ids) == len(set(ids)) and ids
