@@ -138,11 +138,28 @@ def _build(home: Path) -> Corpus:
     try:
         for url in (docs, wiki):
             catalog.add_source("site", url, Scope(mode="prefix", prefix=url))
-        asyncio.run(Crawler(catalog, settings, extract_workers=1).run())
+        _crawl_in_thread(catalog, settings)
         index_corpus(settings, catalog)
     finally:
         catalog.close()
     return Corpus(home=home, site=site, docs_url=docs, wiki_url=wiki)
+
+
+def _crawl_in_thread(catalog: Catalog, settings: Settings) -> None:
+    """Crawl in a thread of its own: Playwright's sync API may own this thread's event loop."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(Crawler(catalog, settings, extract_workers=1).run())
+        except BaseException as exc:  # re-raised in the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="calanque-test-crawl")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def index_corpus(settings: Settings, catalog: Catalog) -> None:

@@ -156,7 +156,36 @@ def search(
     out.print(table)
 
 
+def check(
+    repair: bool = typer.Option(False, "--repair", help="Fix the index where it disagrees."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check the catalog's integrity and that the index agrees with it (and repair it)."""
+    from calanque.index.drift import check as run_check
+
+    settings, catalog = STATE.settings, STATE.catalog
+    embedder = open_embedder(settings)
+    index = open_index(settings, embedder)
+    try:
+        report = run_check(catalog, index, embedder, repair=repair)
+    finally:
+        index.close()
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        verdict = "[green]ok" if report.ok else "[red]problems found"
+        out.print(f"{verdict}[/]: index at {report.index_position} of {report.catalog_head}; "
+                  f"{report.missing_in_index} chunks missing, {report.stray_in_index} stray, "
+                  f"{report.components_disagree} only half-indexed"
+                  + ("; repaired" if report.repaired else ""))
+        for problem in report.problems:
+            out.print(f"  catalog: {escape(problem)}")
+    if not report.ok and not report.repaired:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(check)
     app.command()(index)
     app.command()(reindex)
     app.command()(search)

@@ -196,6 +196,14 @@ class LexicalStore:
         found = self.search(ids, filters, len(chunk_ids))
         return {int(doc.get_first("chunk_id")): doc for _, doc in found}
 
+    def all_ids(self) -> set[int]:
+        searcher = self.index.searcher()
+        total = int(searcher.num_docs)
+        if total == 0:
+            return set()
+        result = searcher.search(tantivy.Query.all_query(), total, count=False)
+        return {int(searcher.doc(address).get_first("chunk_id")) for _, address in result.hits}
+
     def close(self) -> None:
         if self._writer is not None:
             if self.dirty:

@@ -175,6 +175,16 @@ class EmbeddedIndex:
     def get_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
         return self._dense.get(chunk_ids)
 
+    def chunk_ids(self) -> set[int]:
+        """Every chunk id held, lexical and dense (``calanque check`` compares them)."""
+        return self._lexical.all_ids() | {int(k) for k in self._dense.graph.keys}
+
+    def component_ids(self) -> dict[str, set[int]]:
+        return {
+            "lexical": self._lexical.all_ids(),
+            "dense": {int(k) for k in self._dense.graph.keys},
+        }
+
     def refresh(self) -> bool:
         """Pick up a commit made by another process; True when something was reloaded."""
         mtime = self._stat_meta()
