@@ -55,7 +55,7 @@ from calanque.answer.verify import missing_tokens
 from calanque.backends import open_embedder, open_index, retrieval_config
 from calanque.catalog import Catalog
 from calanque.config import AnswerSettings, Settings, load_settings
-from calanque.embed.base import Embedder
+from calanque.embed.cache import CachedEmbedder
 from calanque.index.retriever import Retriever
 from calanque.index.sync import catch_up
 from calanque.types import Answer, IndexedChunk, SearchFilters
@@ -90,8 +90,9 @@ def bench_settings(home: Path) -> Settings:
     return load_settings({"home": home, "crawl": crawl}, environ={})
 
 
-def corpus_folder(pages: Sequence[str] | None) -> Path:
-    spec = json.dumps({"version": CORPUS_VERSION, "pages": sorted(pages) if pages else "all"})
+def corpus_folder(pages: Sequence[str] | None, precompute: bool = True) -> Path:
+    chosen = sorted(pages) if pages else "all"
+    spec = json.dumps({"version": CORPUS_VERSION, "pages": chosen, "precompute": precompute})
     return cache_dir() / f"answer-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
 
 
@@ -133,8 +134,10 @@ def _crawl(settings: Settings, root: Path) -> dict[str, int]:
     return ids
 
 
-def build_corpus(folder: Path, pages: Sequence[str] | None = None) -> CorpusInfo:
-    """Crawl, index and precompute sentence vectors into ``folder`` (once)."""
+def build_corpus(
+    folder: Path, pages: Sequence[str] | None = None, precompute: bool = True
+) -> CorpusInfo:
+    """Crawl, index and (with ``precompute``) embed the chunks' sentences into ``folder``."""
     info_file = folder / "corpus.json"
     if info_file.is_file():
         return CorpusInfo(**json.loads(info_file.read_text(encoding="utf-8")))
@@ -156,7 +159,7 @@ def build_corpus(folder: Path, pages: Sequence[str] | None = None) -> CorpusInfo
 
     try:
         started = time.perf_counter()
-        report = catch_up(catalog, index, embedder, after_batch=sentences)
+        report = catch_up(catalog, index, embedder, after_batch=sentences if precompute else None)
         info.index_s = time.perf_counter() - started - info.sentence_s
         info.chunks = report.applied
         info.pages = catalog.counts().get("documents", 0)
@@ -177,16 +180,20 @@ class Corpus:
     info: CorpusInfo
     settings: Settings
     catalog: Catalog
-    embedder: Embedder
+    embedder: CachedEmbedder
     retriever: Retriever
     store: SentenceVectorStore
 
-    def engine(self, answer: AnswerSettings | None = None) -> AnswerEngine:
+    def engine(self, answer: AnswerSettings | None = None, fresh: bool = False) -> AnswerEngine:
+        """An engine sharing one embedder with its retriever (``fresh``: empty query LRU)."""
         chosen = answer or self.settings.answer
-        writer = make_writer(chosen, self.embedder, self.store, os.environ.get("OPENAI_API_KEY", ""))
-        return AnswerEngine(
-            self.retriever, self.catalog, self.embedder, chosen, writer, store=self.store
-        )
+        embedder, retriever = self.embedder, self.retriever
+        if fresh:
+            embedder = CachedEmbedder(self.embedder.inner, self.embedder.cache)
+            retriever = Retriever(retriever.index, embedder, retriever.config)
+        key = os.environ.get("CALANQUE_BENCH_LLM_API_KEY", "not-needed")
+        writer = make_writer(chosen, embedder, self.store, key)
+        return AnswerEngine(retriever, self.catalog, embedder, chosen, writer, store=self.store)
 
     def filters(self, question: DebianQuestion) -> SearchFilters | None:
         if question.gold_lang == "any":
@@ -200,13 +207,14 @@ class Corpus:
         self.catalog.close()
 
 
-def open_corpus(pages: Sequence[str] | None = None) -> Corpus:
+def open_corpus(pages: Sequence[str] | None = None, precompute: bool = True) -> Corpus:
     """Build (or reuse) the corpus and open it with one cached embedder for everything."""
-    folder = corpus_folder(pages)
-    info = build_corpus(folder, pages)
+    folder = corpus_folder(pages, precompute)
+    info = build_corpus(folder, pages, precompute)
     settings = bench_settings(folder / "home")
     catalog = Catalog.open(settings.catalog_url)
     embedder = open_embedder(settings)  # one CachedEmbedder: the query is embedded once
+    assert isinstance(embedder, CachedEmbedder)
     retriever = Retriever(open_index(settings, embedder), embedder, retrieval_config(settings))
     store = SentenceVectorStore.in_folder(settings.index_dir)
     return Corpus(folder, info, settings, catalog, embedder, retriever, store)

@@ -35,17 +35,25 @@ from calanque.answer.sentences import Span, looks_like_code
 from calanque.answer.vectors import MAX_CHARS, MIN_WORDS, SentenceVectorStore
 from calanque.embed.base import Embedder
 
-# Score weights (units: z-score of the dense similarity).
-W_DENSE = 1.0
-W_LEXICAL = 2.0
-W_CONTEXT = 0.5
-W_INTENT = 1.0
-W_RANK = 0.3
-SHORT_PENALTY = 0.7  # sentences of fewer than SHORT_WORDS words
-SHORT_WORDS = 5
-HEADING_PENALTY = 0.7  # no final punctuation: a heading or a fragment, not a sentence
-KEEP_WITHIN = 1.2  # further sentences must score within this of the best one
-DUPLICATE_COSINE = 0.93
+@dataclass(frozen=True)
+class SelectionWeights:
+    """How candidate sentences are scored and picked (units: z-score of the dense similarity).
+
+    Not tuned yet.
+    """
+
+    dense: float = 1.0
+    lexical: float = 2.0
+    context: float = 0.5
+    intent: float = 1.0
+    rank: float = 0.3
+    short_penalty: float = 0.7  # sentences of fewer than ``short_words`` words
+    short_words: int = 5
+    heading_penalty: float = 0.7  # no final punctuation: a heading or a fragment
+    keep_within: float = 1.2  # further sentences must score within this of the best one
+    duplicate_cosine: float = 0.93
+
+
 LEADS = {"fr": "D'après les sources", "en": "According to the sources"}
 OTHER_LANGUAGE = {
     ("fr", "en"): " (sources en anglais)",
@@ -171,9 +179,11 @@ class ExtractiveWriter:
         store: SentenceVectorStore,
         max_sentences: int = 4,
         policy: AbstentionPolicy | None = None,
+        weights: SelectionWeights | None = None,
     ) -> None:
         self.embedder = embedder
         self.policy = policy or AbstentionPolicy()
+        self.weights = weights or SelectionWeights()
         self.store = store
         self.max_sentences = max(1, min(5, max_sentences))
 
@@ -225,13 +235,14 @@ class ExtractiveWriter:
             lexical = coverage(terms, stems(span.text, language))
             features = sentence_features(span.text)
             met = len(intents & features)
+            w = self.weights
             score = (
-                W_DENSE * float(z[row])
-                + W_LEXICAL * lexical
-                + W_CONTEXT * context[passage.n]
-                + W_INTENT * min(met, 2)
-                + W_RANK / passage.n
-                - _form_penalty(span.text, features)
+                w.dense * float(z[row])
+                + w.lexical * lexical
+                + w.context * context[passage.n]
+                + w.intent * min(met, 2)
+                + w.rank / passage.n
+                - _form_penalty(span.text, features, w)
             )
             out.append(Candidate(passage, span, index, row, float(dense[row]), lexical, score))
         return out, vectors
@@ -239,23 +250,24 @@ class ExtractiveWriter:
     def _select(self, candidates: list[Candidate], vectors: np.ndarray) -> list[Candidate]:
         order = sorted(candidates, key=lambda c: c.score, reverse=True)
         best = order[0].score
+        w = self.weights
         chosen: list[Candidate] = []
         for cand in order:
-            if len(chosen) >= self.max_sentences or cand.score < best - KEEP_WITHIN:
+            if len(chosen) >= self.max_sentences or cand.score < best - w.keep_within:
                 break
-            if any(float(vectors[cand.row] @ vectors[c.row]) >= DUPLICATE_COSINE for c in chosen):
+            if any(float(vectors[cand.row] @ vectors[c.row]) >= w.duplicate_cosine for c in chosen):
                 continue
             chosen.append(cand)
         return chosen
 
 
-def _form_penalty(text: str, features: frozenset[str]) -> float:
+def _form_penalty(text: str, features: frozenset[str], w: SelectionWeights) -> float:
     """Fragments and headings read badly as answers; command lines are short by nature."""
     if "command" in features and looks_like_code(text):
         return 0.0
-    penalty = SHORT_PENALTY if len(text.split()) < SHORT_WORDS else 0.0
+    penalty = w.short_penalty if len(text.split()) < w.short_words else 0.0
     if not _ENDS_SENTENCE.search(text):
-        penalty += HEADING_PENALTY
+        penalty += w.heading_penalty
     return penalty
 
 

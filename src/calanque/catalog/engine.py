@@ -57,6 +57,19 @@ def wrap_os_error(exc: OSError, where: str) -> CatalogError:
     return CatalogError(f"cannot write {where}: {exc}")
 
 
+def storage_error(exc: Exception, where: str) -> CatalogError:
+    """A database or file-system failure as a CatalogError that says what to do."""
+    text = str(exc).lower()
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "full" in text or "no space" in text:
+        return StorageFullError(
+            f"the disk holding the catalog ({where.split('@')[-1]}) is full: free some space, then "
+            "run the same command again; nothing stored so far is lost (`calanque check` verifies it)."
+        )
+    if isinstance(exc, OSError):
+        return wrap_os_error(exc, where)
+    return CatalogError(f"the catalog failed: {exc}. Check CALANQUE_DATABASE_URL and the disk.")
+
+
 def _alembic_config(connection: sa.Connection) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

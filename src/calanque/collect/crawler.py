@@ -31,7 +31,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
+
 from calanque.catalog import Catalog, FrontierItem, NewURL, PageRecord
+from calanque.catalog.engine import storage_error
 from calanque.catalog.frontier import DONE, FAILED, REFUSED
 from calanque.collect.consent import decide_headers
 from calanque.collect.feeds import looks_like_feed, parse_feed
@@ -127,7 +130,10 @@ class Crawler:
     # ---- plumbing ------------------------------------------------------------------
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
         assert self._db is not None
-        return await asyncio.get_running_loop().run_in_executor(self._db, partial(fn, *args))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._db, partial(fn, *args))
+        except (sa.exc.OperationalError, OSError) as exc:
+            raise storage_error(exc, self.settings.catalog_url) from exc
 
     def _make_pool(self) -> Executor:
         if self._workers <= 1:

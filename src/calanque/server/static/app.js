@@ -40,12 +40,18 @@
 
   function renderAnswer(node, text, details, results, turnId) {
     node.replaceChildren();
-    const byN = new Map((details || []).map((c) => [c.n, c]));
+    // The k-th "[n]" in the text is supported by the k-th citation numbered n.
+    const byN = new Map();
+    (details || []).forEach((c) => byN.set(c.n, (byN.get(c.n) || []).concat([c])));
+    const seen = new Map();
     const parts = String(text).split(/\[(\d+)\]/);
     parts.forEach((part, i) => {
       if (i % 2 === 0) { if (part) node.append(document.createTextNode(part)); return; }
       const n = Number(part);
-      node.append(chip(n, byN.get(n), (results || [])[n - 1], turnId));
+      const k = seen.get(n) || 0;
+      seen.set(n, k + 1);
+      const found = byN.get(n) || [];
+      node.append(chip(n, found[Math.min(k, found.length - 1)], (results || [])[n - 1], `${turnId}-${i}`));
     });
   }
 
