@@ -138,6 +138,12 @@ def test_renewing_a_host_extends_the_urls_taken_there(catalog: Catalog) -> None:
     assert until is not None and until > time.time() + 30
 
 
+def test_hosts_a_worker_already_crawls_can_be_left_out(catalog: Catalog) -> None:
+    queue(catalog, hosts=3, per_host=2)
+    assert catalog.frontier.lease_hosts("a", 1, lease_s=60, exclude=["http://h0"]) == ["http://h1"]
+    assert catalog.frontier.lease_hosts("a", 5, lease_s=60, exclude=["http://h0", "http://h1"]) == ["http://h2"]
+
+
 def test_a_stopping_worker_hands_its_leases_back(catalog: Catalog) -> None:
     queue(catalog, hosts=2, per_host=3)
     assert len(catalog.frontier.lease_hosts("a", 2, lease_s=60)) == 2

@@ -35,6 +35,7 @@ from calanque.answer.sentences import Span, looks_like_code
 from calanque.answer.vectors import MAX_CHARS, MIN_WORDS, SentenceVectorStore
 from calanque.embed.base import Embedder
 
+
 @dataclass(frozen=True)
 class SelectionWeights:
     """How candidate sentences are scored and picked (units: z-score of the dense similarity).

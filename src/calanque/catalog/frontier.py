@@ -11,6 +11,7 @@ and URLs are taken over. On PostgreSQL the URL selection uses
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -132,10 +133,15 @@ class Frontier:
             )
         return int(urls or 0)
 
-    def lease_hosts(self, owner: str, limit: int, lease_s: float) -> list[str]:
-        """Lease up to ``limit`` hosts that have due URLs and are not leased by someone else."""
+    def lease_hosts(
+        self, owner: str, limit: int, lease_s: float, exclude: Collection[str] = ()
+    ) -> list[str]:
+        """Lease up to ``limit`` hosts that have due URLs and are not leased by someone else.
+
+        ``exclude``: hosts the caller is already crawling (so that every host returned is one
+        it can start now, and no host is leased without being crawled)."""
         if self._pg:
-            return self._lease_hosts_skip_locked(owner, limit, lease_s)
+            return self._lease_hosts_skip_locked(owner, limit, lease_s, exclude)
         now = time.time()
         due = (
             sa.select(frontier.c.host)
@@ -149,6 +155,7 @@ class Frontier:
                 )
             )
             .where(sa.or_(frontier.c.state == QUEUED, frontier.c.lease_until < now))
+            .where(frontier.c.host.not_in(list(exclude)))
             .distinct()
             .limit(limit * 4)
         )
@@ -173,7 +180,9 @@ class Frontier:
                     break
         return leased
 
-    def _lease_hosts_skip_locked(self, owner: str, limit: int, lease_s: float) -> list[str]:
+    def _lease_hosts_skip_locked(
+        self, owner: str, limit: int, lease_s: float, exclude: Collection[str]
+    ) -> list[str]:
         """PostgreSQL: lock free host rows with ``SKIP LOCKED``, so concurrent workers never wait
         on (or deadlock over) the same rows; the hosts whose politeness slot opens first go first."""
         now = time.time()
@@ -197,6 +206,7 @@ class Frontier:
                     hosts.c.lease_owner == owner,
                 ),
                 has_due,
+                hosts.c.host.not_in(list(exclude)),
             )
             .order_by(hosts.c.next_fetch_at, hosts.c.host)
             .limit(limit)

@@ -111,7 +111,7 @@ class Catalog:
                         kind=kind, url=url, scope=asdict(scope), poll_interval_s=poll_interval_s,
                         enabled=True, created_at=utcnow(),
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key[0]  # type: ignore[index]
             else:
                 source_id = row["id"]
                 conn.execute(
@@ -275,7 +275,7 @@ class Catalog:
                 doc_id = conn.execute(t.documents.insert().values(
                     **self._document_values(document, page.source_id, digest, minhash),
                     other_urls=[], created_at=now, updated_at=now,
-                )).inserted_primary_key[0]
+                )).inserted_primary_key[0]  # type: ignore[index]
             self._insert_chunks(conn, int(doc_id), chunks)
             self.record_page(replace_page(page, document_id=int(doc_id), content_hash=digest), conn)
         return SaveResult(int(doc_id), changed=True)
@@ -295,7 +295,7 @@ class Catalog:
                 document_id=doc_id, ordinal=chunk.ordinal, text=chunk.text, start=chunk.start,
                 end=chunk.end, heading_path=list(chunk.heading_path), language=chunk.language,
                 text_hash=text_hash(chunk.text),
-            )).inserted_primary_key[0]
+            )).inserted_primary_key[0]  # type: ignore[index]
             conn.execute(t.chunk_log.insert().values(chunk_id=chunk_id, op="upsert"))
 
     def _delete_chunks(self, conn: sa.Connection, doc_id: int) -> None:

@@ -311,8 +311,10 @@ class Crawler:
 
     # ---- one URL -------------------------------------------------------------------
     async def _process(self, item: FrontierItem) -> None:
-        source = self._sources.get(item.source_id) or await self._in_db(self.catalog.get_source, item.source_id)
-        self._sources[source.id] = source
+        source = self._sources.get(item.source_id)
+        if source is None:
+            source = await self._in_db(self.catalog.get_source, item.source_id)
+            self._sources[source.id] = source
         _current_source.set(source)
         robots = await self._policies.robots(item.host)
         decision = robots.decide(item.url)

@@ -16,8 +16,11 @@ class Embedder(Protocol):
     an index built with one name cannot be searched with another.
     """
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Return a float32 array of shape ``(len(texts), dim)``, rows L2-normalised."""

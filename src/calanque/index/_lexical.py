@@ -202,7 +202,7 @@ class LexicalStore:
         if total == 0:
             return set()
         result = searcher.search(tantivy.Query.all_query(), total, count=False)
-        return {int(searcher.doc(address).get_first("chunk_id")) for _, address in result.hits}
+        return {int(searcher.doc(address).get_first("chunk_id") or 0) for _, address in result.hits}
 
     def close(self) -> None:
         if self._writer is not None:

