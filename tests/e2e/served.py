@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from tests.sites import Route, Site, serve_site
 
 from calanque.backends import open_embedder, open_index
 from calanque.catalog import Catalog
@@ -31,7 +32,6 @@ from calanque.config import Settings, load_settings
 from calanque.index.sync import catch_up
 from calanque.server import create_app
 from calanque.types import Scope
-from tests.sites import Route, Site, serve_site
 
 XSS_TEXT = (
     "The nftables firewall rules are kept in the file /etc/nftables.conf and loaded at boot "
@@ -52,47 +52,70 @@ def _page(title: str, paragraphs: list[str], lang: str = "en", links: tuple[str,
 
 
 DOCS = {
-    "/docs/": _page("Debian notes", ["Notes about Debian administration, in French and English."],
-                    links=("apt.html", "reseau.html", "firewall.html", "backup.html")),
-    "/docs/apt.html": _page("Upgrading packages with apt", [
-        "To upgrade every installed package on Debian, run apt update and then apt full-upgrade "
-        "as root.",
-        "The command apt update downloads the package lists from the mirrors listed in "
-        "/etc/apt/sources.list.",
-        "The command apt full-upgrade installs the newest versions and may remove packages "
-        "when dependencies require it.",
-        "Old downloaded package files are removed from /var/cache/apt/archives with apt clean.",
-    ]),
-    "/docs/reseau.html": _page("Configurer le réseau", [
-        "Sous Debian, le fichier /etc/network/interfaces décrit les interfaces réseau de la "
-        "machine.",
-        "Pour redémarrer le réseau, lancez la commande systemctl restart networking en tant "
-        "que root.",
-        "Le nom d'hôte de la machine est enregistré dans le fichier /etc/hostname.",
-        "Les serveurs DNS utilisés sont indiqués dans le fichier /etc/resolv.conf.",
-    ], lang="fr"),
-    "/docs/firewall.html": _page("Firewall rules with nftables", [
-        XSS_TEXT,
-        "To list the active firewall ruleset, run the command nft list ruleset as root.",
-        "The nftables service is enabled with systemctl enable nftables.",
-    ]),
-    "/docs/backup.html": _page("Backups of the home folders", [
-        INJECTION,
-        "Home folders are backed up every night with rsync to the backup server.",
-        "A backup is restored by copying the files back with rsync from the backup server.",
-    ]),
+    "/docs/": _page(
+        "Debian notes",
+        ["Notes about Debian administration, in French and English."],
+        links=("apt.html", "reseau.html", "firewall.html", "backup.html"),
+    ),
+    "/docs/apt.html": _page(
+        "Upgrading packages with apt",
+        [
+            "To upgrade every installed package on Debian, run apt update and then apt full-upgrade "
+            "as root.",
+            "The command apt update downloads the package lists from the mirrors listed in "
+            "/etc/apt/sources.list.",
+            "The command apt full-upgrade installs the newest versions and may remove packages "
+            "when dependencies require it.",
+            "Old downloaded package files are removed from /var/cache/apt/archives with apt clean.",
+        ],
+    ),
+    "/docs/reseau.html": _page(
+        "Configurer le réseau",
+        [
+            "Sous Debian, le fichier /etc/network/interfaces décrit les interfaces réseau de la "
+            "machine.",
+            "Pour redémarrer le réseau, lancez la commande systemctl restart networking en tant "
+            "que root.",
+            "Le nom d'hôte de la machine est enregistré dans le fichier /etc/hostname.",
+            "Les serveurs DNS utilisés sont indiqués dans le fichier /etc/resolv.conf.",
+        ],
+        lang="fr",
+    ),
+    "/docs/firewall.html": _page(
+        "Firewall rules with nftables",
+        [
+            XSS_TEXT,
+            "To list the active firewall ruleset, run the command nft list ruleset as root.",
+            "The nftables service is enabled with systemctl enable nftables.",
+        ],
+    ),
+    "/docs/backup.html": _page(
+        "Backups of the home folders",
+        [
+            INJECTION,
+            "Home folders are backed up every night with rsync to the backup server.",
+            "A backup is restored by copying the files back with rsync from the backup server.",
+        ],
+    ),
 }
 WIKI = {
     "/wiki/": _page("Wiki", ["The team wiki."], links=("ssh.html", "sauvegarde.html")),
-    "/wiki/ssh.html": _page("SSH keys", [
-        "A new SSH key pair is created with the command ssh-keygen -t ed25519.",
-        "The public key is copied to a server with ssh-copy-id user@server.",
-        "Private keys stay in the folder ~/.ssh and must never be shared.",
-    ]),
-    "/wiki/sauvegarde.html": _page("Sauvegarde des bases de données", [
-        "Les bases PostgreSQL sont sauvegardées chaque nuit avec la commande pg_dump.",
-        "Une sauvegarde est restaurée avec la commande pg_restore sur le serveur de secours.",
-    ], lang="fr"),
+    "/wiki/ssh.html": _page(
+        "SSH keys",
+        [
+            "A new SSH key pair is created with the command ssh-keygen -t ed25519.",
+            "The public key is copied to a server with ssh-copy-id user@server.",
+            "Private keys stay in the folder ~/.ssh and must never be shared.",
+        ],
+    ),
+    "/wiki/sauvegarde.html": _page(
+        "Sauvegarde des bases de données",
+        [
+            "Les bases PostgreSQL sont sauvegardées chaque nuit avec la commande pg_dump.",
+            "Une sauvegarde est restaurée avec la commande pg_restore sur le serveur de secours.",
+        ],
+        lang="fr",
+    ),
 }
 
 
@@ -106,8 +129,11 @@ class Corpus:
 
 def corpus_settings(home: Path, **server: Any) -> Settings:
     return load_settings(
-        {"home": home, "crawl": {"min_delay": 0.0, "total_timeout": 10.0},
-         "server": {"allow_private_sources": True, "rate_limit_per_minute": 0, **server}},
+        {
+            "home": home,
+            "crawl": {"min_delay": 0.0, "total_timeout": 10.0},
+            "server": {"allow_private_sources": True, "rate_limit_per_minute": 0, **server},
+        },
         environ={},
     )
 
@@ -169,8 +195,12 @@ def index_corpus(settings: Settings, catalog: Catalog) -> None:
     index = open_index(settings, embedder)
     store = SentenceVectorStore.in_folder(settings.index_dir)
     try:
-        catch_up(catalog, index, embedder,
-                 after_batch=lambda chunks: precompute_sentence_vectors(chunks, embedder, store))
+        catch_up(
+            catalog,
+            index,
+            embedder,
+            after_batch=lambda chunks: precompute_sentence_vectors(chunks, embedder, store),
+        )
     finally:
         store.close()
         index.close()
@@ -196,8 +226,9 @@ def start_server(source: Corpus, home: Path, **server: Any) -> Iterator[Served]:
     settings = corpus_settings(home, **server)
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+    )
     server_ = uvicorn.Server(config)
     thread = threading.Thread(target=server_.run, name="calanque-test-server", daemon=True)
     thread.start()

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import openai
 import pytest
-
 from tests.e2e.served import Served, corpus, start_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -25,7 +24,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def client(served: Served) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{served.url}/v1", api_key="not-needed-on-loopback", max_retries=0)
+    return openai.OpenAI(
+        base_url=f"{served.url}/v1", api_key="not-needed-on-loopback", max_retries=0
+    )
 
 
 def extra(obj: Any, name: str) -> Any:
@@ -55,7 +56,9 @@ def test_non_streamed_answer_carries_citations_and_the_label(client: openai.Open
     assert len(extra(reply, "related_questions")) == 3
 
 
-def test_streamed_answer_sends_sources_then_text_then_the_extra_fields(client: openai.OpenAI) -> None:
+def test_streamed_answer_sends_sources_then_text_then_the_extra_fields(
+    client: openai.OpenAI,
+) -> None:
     stream = client.chat.completions.create(
         model="calanque-extractive", messages=[{"role": "user", "content": APT}], stream=True
     )
@@ -77,14 +80,16 @@ def test_domain_filter_that_excludes_the_relevant_site_changes_the_sources(
     plain = client.chat.completions.create(model="calanque-extractive", messages=question)
     assert any("127.0.0.1" in url for url in extra(plain, "citations"))
     denied = client.chat.completions.create(
-        model="calanque-extractive", messages=question,
+        model="calanque-extractive",
+        messages=question,
         extra_body={"search_domain_filter": ["-127.0.0.1"]},
     )
     urls = extra(denied, "citations")
     assert urls and all(url.startswith("http://localhost:") for url in urls)
     assert "systemctl restart networking" not in (denied.choices[0].message.content or "")
     allowed = client.chat.completions.create(
-        model="calanque-extractive", messages=question,
+        model="calanque-extractive",
+        messages=question,
         extra_body={"search_domain_filter": ["localhost"]},
     )
     assert extra(allowed, "citations") == urls
@@ -92,13 +97,15 @@ def test_domain_filter_that_excludes_the_relevant_site_changes_the_sources(
 
 def test_language_and_recency_filters(client: openai.OpenAI) -> None:
     french = client.chat.completions.create(
-        model="calanque-extractive", messages=[{"role": "user", "content": "backup"}],
+        model="calanque-extractive",
+        messages=[{"role": "user", "content": "backup"}],
         extra_body={"search_language_filter": ["fr"]},
     )
     titles = {r["title"] for r in extra(french, "search_results")}
     assert titles and titles <= {"Configurer le réseau", "Sauvegarde des bases de données"}
     recent = client.chat.completions.create(
-        model="calanque-extractive", messages=[{"role": "user", "content": APT}],
+        model="calanque-extractive",
+        messages=[{"role": "user", "content": APT}],
         extra_body={"search_recency_filter": "day"},  # every page is dated 2025-03-01
     )
     assert extra(recent, "answered") is False and extra(recent, "search_results") == []
@@ -123,7 +130,8 @@ def test_earlier_turns_in_messages_make_a_follow_up(client: openai.OpenAI) -> No
 
 def test_stored_thread_continues_and_is_listed(client: openai.OpenAI, served: Served) -> None:
     first = client.chat.completions.create(
-        model="calanque-extractive", messages=[{"role": "user", "content": APT}],
+        model="calanque-extractive",
+        messages=[{"role": "user", "content": APT}],
         extra_body={"store": True},
     )
     thread_id = extra(first, "thread_id")
@@ -149,12 +157,14 @@ def test_errors_say_what_to_fix(client: openai.OpenAI) -> None:
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(openai.NotFoundError, match="no thread"):
         client.chat.completions.create(
-            model="calanque-extractive", messages=[{"role": "user", "content": "hi"}],
+            model="calanque-extractive",
+            messages=[{"role": "user", "content": "hi"}],
             extra_body={"thread_id": "nope"},
         )
     with pytest.raises(openai.UnprocessableEntityError, match="search_recency_filter"):
         client.chat.completions.create(
-            model="calanque-extractive", messages=[{"role": "user", "content": "hi"}],
+            model="calanque-extractive",
+            messages=[{"role": "user", "content": "hi"}],
             extra_body={"search_recency_filter": "decade"},
         )
     with pytest.raises(openai.BadRequestError, match="last message"):
@@ -169,7 +179,9 @@ def test_search_sources_crawl_and_consent_over_http(served: Served) -> None:
         assert hits[0]["url"].endswith("/docs/firewall.html") and len(hits) <= 3
         sources = http.get("/v1/sources").json()["sources"]
         assert {s["url"] for s in sources} == {served.corpus.docs_url, served.corpus.wiki_url}
-        added = http.post("/v1/sources", json={"url": served.corpus.docs_url + "apt.html", "kind": "site"})
+        added = http.post(
+            "/v1/sources", json={"url": served.corpus.docs_url + "apt.html", "kind": "site"}
+        )
         assert added.status_code == 201, added.text
         started = http.post("/v1/crawl", json={"max_pages": 5})
         assert started.status_code == 202 and started.json()["running"] is True
@@ -182,7 +194,9 @@ def test_search_sources_crawl_and_consent_over_http(served: Served) -> None:
         removed = http.delete(f"/v1/sources/{added.json()['id']}")
         assert removed.status_code == 200
         consent = http.get("/v1/consent", params={"url": served.corpus.docs_url + "ssh.html"})
-        assert consent.status_code == 404 and "never considered" in consent.json()["error"]["message"]
+        assert (
+            consent.status_code == 404 and "never considered" in consent.json()["error"]["message"]
+        )
         entry = http.get("/v1/consent", params={"url": served.corpus.wiki_url + "ssh.html"}).json()
         assert entry["allowed"] is True and entry["signal"] == "robots.txt"
         assert http.get("/health").json()["status"] == "ok"

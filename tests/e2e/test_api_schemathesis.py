@@ -13,7 +13,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-
 from tests.e2e.served import Served, corpus, start_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -24,8 +23,9 @@ EXAMPLES = 10
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     source = corpus(tmp_path_factory.getbasetemp())
     # private sources refused (the default): generated URLs never make the server fetch anything
-    with start_server(source, tmp_path_factory.mktemp("schema") / "home",
-                      allow_private_sources=False) as running:
+    with start_server(
+        source, tmp_path_factory.mktemp("schema") / "home", allow_private_sources=False
+    ) as running:
         yield running
 
 
@@ -41,8 +41,12 @@ def test_no_server_errors(served: Served) -> None:
     for operation in operations(served):
 
         @given(case=operation.as_strategy())  # type: ignore[attr-defined]
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def run(case: schemathesis.Case) -> None:
             case.call_and_validate(base_url=served.url, checks=[not_a_server_error])
 

@@ -10,12 +10,21 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.e2e.served import corpus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-KEYS = {"answer", "answered", "language", "citations", "search_results", "related_questions",
-        "thread_id", "ai_generated", "writer", "model"}
+KEYS = {
+    "answer",
+    "answered",
+    "language",
+    "citations",
+    "search_results",
+    "related_questions",
+    "thread_id",
+    "ai_generated",
+    "writer",
+    "model",
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +38,10 @@ def calanque(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
     return subprocess.run(
         [sys.executable, "-m", "calanque", "--home", str(home), *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -42,19 +54,35 @@ def test_ask_json_contract_and_threads(home: Path) -> None:
     assert data["writer"] == "extractive" and data["language"] == "en"
     assert "apt full-upgrade" in data["answer"]
     citation = data["citations"][0]
-    assert set(citation) == {"n", "url", "title", "quote", "start", "end", "fragment_url", "verified"}
+    assert set(citation) == {
+        "n",
+        "url",
+        "title",
+        "quote",
+        "start",
+        "end",
+        "fragment_url",
+        "verified",
+    }
     assert citation["url"].endswith("/docs/apt.html") and "#:~:text=" in citation["fragment_url"]
     assert set(data["search_results"][0]) == {"url", "title", "snippet", "date"}
-    follow = calanque(home, "ask", "Where are the package lists downloaded from?",
-                      "--thread", data["thread_id"], "--json")
+    follow = calanque(
+        home,
+        "ask",
+        "Where are the package lists downloaded from?",
+        "--thread",
+        data["thread_id"],
+        "--json",
+    )
     assert follow.returncode == 0, follow.stderr
     assert json.loads(follow.stdout)["thread_id"] == data["thread_id"]
     assert "sources.list" in json.loads(follow.stdout)["answer"]
 
 
 def test_ask_filters_and_errors(home: Path) -> None:
-    denied = calanque(home, "ask", "How do I restart the network?", "--exclude-site", "127.0.0.1",
-                      "--json")
+    denied = calanque(
+        home, "ask", "How do I restart the network?", "--exclude-site", "127.0.0.1", "--json"
+    )
     assert denied.returncode == 0, denied.stderr
     urls = [r["url"] for r in json.loads(denied.stdout)["search_results"]]
     assert urls and all("127.0.0.1" not in url for url in urls)

@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-
 from tests.e2e.crawl_helpers import distinct_text, page
 from tests.sites import Route, serve_site
 
@@ -20,8 +19,13 @@ pytestmark = pytest.mark.e2e
 def run(home, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
     env.update({"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0"})
-    result = subprocess.run([sys.executable, "-m", "calanque", *args], env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "calanque", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -31,10 +35,20 @@ def run(home, *args: str, check: bool = True) -> subprocess.CompletedProcess[str
 def crawled_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("cli")
     routes = {
-        "/robots.txt": Route(body="User-agent: *\nDisallow: /docs/private\n", content_type="text/plain"),
-        "/docs/index.html": Route(body=page("Accueil", distinct_text("fr") + " Le système et les paquets.",
-                                            lang="fr", links=("guide.html", "private.html"))),
-        "/docs/guide.html": Route(body=page("Guide", distinct_text("en") + " The system and the packages.")),
+        "/robots.txt": Route(
+            body="User-agent: *\nDisallow: /docs/private\n", content_type="text/plain"
+        ),
+        "/docs/index.html": Route(
+            body=page(
+                "Accueil",
+                distinct_text("fr") + " Le système et les paquets.",
+                lang="fr",
+                links=("guide.html", "private.html"),
+            )
+        ),
+        "/docs/guide.html": Route(
+            body=page("Guide", distinct_text("en") + " The system and the packages.")
+        ),
     }
     with serve_site(routes) as site:
         added = json.loads(run(home, "add", f"{site.url}/docs/index.html", "--json").stdout)
@@ -53,7 +67,9 @@ def test_crawl_summary_json(crawled_home):
     assert summary["fetched"] == 2
     assert summary["refused_robots"] == 1
     assert summary["errors"] == {} and summary["error_total"] == 0
-    assert {"unchanged", "refused_reservation", "pages_per_s", "elapsed_s", "queued"} <= set(summary)
+    assert {"unchanged", "refused_reservation", "pages_per_s", "elapsed_s", "queued"} <= set(
+        summary
+    )
 
 
 def test_pages_json(crawled_home):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from tests.e2e.crawl_helpers import (
     LOREM_EN,
     LOREM_FR,
@@ -37,22 +36,33 @@ BAD = (
 def bad_site() -> dict[str, Route]:
     return {
         "/index.html": Route(body=page("Home", LOREM_EN * 3, links=BAD)),
-        "/malformed.html": Route(body="<html><head><title>Broken</title><body><p>" + distinct_text("malformed")
-                                 + "<div><table><tr><td>cell</p></b></i>&&&<<>>"),
+        "/malformed.html": Route(
+            body="<html><head><title>Broken</title><body><p>"
+            + distinct_text("malformed")
+            + "<div><table><tr><td>cell</p></b></i>&&&<<>>"
+        ),
         "/binary.html": Route(body=os.urandom(40_000), content_type="text/html"),
         "/huge.html": Route(body=b"<p>" + b"x" * 1_000_000, repeat=50),
         "/slow.html": Route(body=page("Slow", LOREM_EN * 3), trickle_bps=1),
         "/loop.html": Route(redirect_to="/loop2.html"),
         "/loop2.html": Route(redirect_to="/loop.html"),
         "/cp1252.html": Route(
-            body=page("Accents", "Élève à l'école, cœur, 10 €. " + LOREM_FR * 3, lang="fr")
-            .replace('<meta charset="utf-8">', ""),
+            body=page("Accents", "Élève à l'école, cœur, 10 €. " + LOREM_FR * 3, lang="fr").replace(
+                '<meta charset="utf-8">', ""
+            ),
             content_type="text/html; charset=windows-1252",
         ),
         "/tracked.html": Route(body=page("Tracked", distinct_text("tracked"))),
-        "/canon.html": Route(body=page("Canon", distinct_text("canon"),
-                                       head='<link rel="canonical" href="../canonical/target.html">')),
-        "/broken.pdf": Route(body=b"%PDF-1.4\nthis is not really a pdf\n%%EOF", content_type="application/pdf"),
+        "/canon.html": Route(
+            body=page(
+                "Canon",
+                distinct_text("canon"),
+                head='<link rel="canonical" href="../canonical/target.html">',
+            )
+        ),
+        "/broken.pdf": Route(
+            body=b"%PDF-1.4\nthis is not really a pdf\n%%EOF", content_type="application/pdf"
+        ),
     }
 
 
@@ -125,8 +135,10 @@ def test_huge_robots_txt_and_garbage_robots_do_not_stop_the_crawl(tmp_path):
         crawl(catalog, settings)
         assert [r["title"] for r in catalog.list_pages()] == ["Home"]
         catalog.close()
-    garbage = {"/robots.txt": Route(body=os.urandom(5000), content_type="text/plain"),
-               "/index.html": Route(body=page("Home", LOREM_EN * 3))}
+    garbage = {
+        "/robots.txt": Route(body=os.urandom(5000), content_type="text/plain"),
+        "/index.html": Route(body=page("Home", LOREM_EN * 3)),
+    }
     with serve_site(garbage) as site:
         settings = make_settings(tmp_path / "g")
         catalog = open_catalog(settings)
@@ -137,7 +149,11 @@ def test_huge_robots_txt_and_garbage_robots_do_not_stop_the_crawl(tmp_path):
 
 
 def test_broken_feed_is_recorded_and_the_catalog_kept(tmp_path):
-    routes = {"/feed.xml": Route(body=b"<rss><channel><item><title>x</ti", content_type="application/rss+xml")}
+    routes = {
+        "/feed.xml": Route(
+            body=b"<rss><channel><item><title>x</ti", content_type="application/rss+xml"
+        )
+    }
     with serve_site(routes) as site:
         settings = make_settings(tmp_path)
         catalog = open_catalog(settings)
@@ -186,7 +202,9 @@ def test_sitemap_index_with_gzip_child(tmp_path):
     )
     routes = {
         "/sitemap.xml": Route(body=index, content_type="application/xml"),
-        "/sitemap-1.xml.gz": Route(body=gzip.compress(child.encode()), content_type="application/gzip"),
+        "/sitemap-1.xml.gz": Route(
+            body=gzip.compress(child.encode()), content_type="application/gzip"
+        ),
         "/a.html": Route(body=page("A", "Alpha " + LOREM_EN * 3)),
         "/b.html": Route(body=page("B", "Beta " + LOREM_FR * 3, lang="fr")),
     }

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
-
-from calanque.catalog import Catalog
 from tests.corpora import handbook_dir
 from tests.e2e.crawl_helpers import add_site, crawl, make_settings, open_catalog
 from tests.sites import serve_site
+
+from calanque.catalog import Catalog
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -56,14 +56,49 @@ def test_french_handbook_is_stored_with_titles_and_language(tmp_path, handbook_r
     wrong = {}
     for name in titles:
         share = french_share(handbook_root / "fr-FR" / name)
-        if share > 0.65 and rows[name]["language"] != "fr" or share < 0.1 and rows[name]["language"] != "en":
+        if (
+            share > 0.65
+            and rows[name]["language"] != "fr"
+            or share < 0.1
+            and rows[name]["language"] != "en"
+        ):
             wrong[name] = (round(share, 2), rows[name]["language"])
     assert not wrong, wrong
     assert sum(1 for r in rows.values() if r["language"] == "fr") >= 0.7 * len(titles)
 
 
-FR_WORDS = {"le", "la", "les", "des", "du", "est", "une", "pour", "dans", "qui", "sur", "avec", "pas", "sont"}
-EN_WORDS = {"the", "of", "and", "is", "to", "in", "that", "for", "with", "are", "this", "be", "by", "it"}
+FR_WORDS = {
+    "le",
+    "la",
+    "les",
+    "des",
+    "du",
+    "est",
+    "une",
+    "pour",
+    "dans",
+    "qui",
+    "sur",
+    "avec",
+    "pas",
+    "sont",
+}
+EN_WORDS = {
+    "the",
+    "of",
+    "and",
+    "is",
+    "to",
+    "in",
+    "that",
+    "for",
+    "with",
+    "are",
+    "this",
+    "be",
+    "by",
+    "it",
+}
 
 
 def french_share(path: Path) -> float:
@@ -81,7 +116,9 @@ def _run_crawl(home: Path) -> subprocess.Popen[bytes]:
     env.pop("CALANQUE_CONFIG", None)
     return subprocess.Popen(
         [sys.executable, "-m", "calanque", "crawl", "--no-index", "--json"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 

@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from tests.e2e.crawl_helpers import distinct_text, page
 from tests.sites import Route, serve_site
 
@@ -35,8 +34,13 @@ def small_disk():
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
     env.update({"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0"})
-    return subprocess.run([sys.executable, "-m", "calanque", *args], env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "calanque", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_full_disk_stops_cleanly_and_resumes(small_disk):

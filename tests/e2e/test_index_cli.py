@@ -10,34 +10,51 @@ import sys
 import time
 
 import pytest
-
 from tests.e2e.crawl_helpers import page
 from tests.sites import Route, serve_site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PAGES = {
-    "/docs/index.html": page("Accueil", "Documentation de l'administration du système.", lang="fr",
-                             links=("ecoles.html", "upgrade.html", "firewall.html", "later.html")),
+    "/docs/index.html": page(
+        "Accueil",
+        "Documentation de l'administration du système.",
+        lang="fr",
+        links=("ecoles.html", "upgrade.html", "firewall.html", "later.html"),
+    ),
     "/docs/ecoles.html": page(
-        "Les écoles", "Les écoles publiques de la ville accueillent les élèves dès trois ans. "
-        "Chaque école propose une cantine et une garderie le soir.", lang="fr"),
+        "Les écoles",
+        "Les écoles publiques de la ville accueillent les élèves dès trois ans. "
+        "Chaque école propose une cantine et une garderie le soir.",
+        lang="fr",
+    ),
     "/docs/upgrade.html": page(
-        "Upgrading Debian", "To upgrade the whole system to a new release, edit "
-        "/etc/apt/sources.list and run apt full-upgrade after apt update."),
+        "Upgrading Debian",
+        "To upgrade the whole system to a new release, edit "
+        "/etc/apt/sources.list and run apt full-upgrade after apt update.",
+    ),
     "/docs/firewall.html": page(
-        "Le pare-feu", "Le pare-feu du noyau Linux se configure avec nftables. Les règles sont "
-        "chargées au démarrage par le service nftables.", lang="fr"),
+        "Le pare-feu",
+        "Le pare-feu du noyau Linux se configure avec nftables. Les règles sont "
+        "chargées au démarrage par le service nftables.",
+        lang="fr",
+    ),
     "/docs/later.html": page(
-        "Printing", "CUPS manages printers; the web interface listens on port 631."),
+        "Printing", "CUPS manages printers; the web interface listens on port 631."
+    ),
 }
 
 
 def run(home, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
     env.update({"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0"})
-    result = subprocess.run([sys.executable, "-m", "calanque", *args, "--json"], env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "calanque", *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
 
@@ -71,7 +88,9 @@ def test_french_stemming_and_accent_folding(indexed):
 
 def test_cross_lingual_dense_search(indexed):
     home, *_ = indexed
-    result = run(home, "search", "comment mettre à jour Debian vers une nouvelle version", "--k", "3")
+    result = run(
+        home, "search", "comment mettre à jour Debian vers une nouvelle version", "--k", "3"
+    )
     assert urls(result)[0] == "upgrade.html"
     hit = result["hits"][0]
     assert {"url", "title", "heading", "text", "score", "chunk_id", "language", "date"} <= set(hit)
@@ -82,13 +101,17 @@ def test_filters(indexed):
     home, *_ = indexed
     assert all(h["language"] == "fr" for h in run(home, "search", "system", "--lang", "fr")["hits"])
     assert run(home, "search", "pare-feu", "--exclude-site", "127.0.0.1")["hits"] == []
-    assert run(home, "search", "pare-feu", "--since", "week")["hits"] == []  # the pages carry no date
+    assert (
+        run(home, "search", "pare-feu", "--since", "week")["hits"] == []
+    )  # the pages carry no date
 
 
 def test_opt_out_removes_the_page_from_search(indexed):
     home, site, _ = indexed
     assert "later.html" in urls(run(home, "search", "printers CUPS port 631"))
-    site.set("/docs/later.html", Route(body=PAGES["/docs/later.html"], headers={"X-Robots-Tag": "noai"}))
+    site.set(
+        "/docs/later.html", Route(body=PAGES["/docs/later.html"], headers={"X-Robots-Tag": "noai"})
+    )
     summary = run(home, "crawl", "--refresh")
     assert summary["deleted"] == 1 and summary["index"]["deleted"] >= 1
     assert "later.html" not in urls(run(home, "search", "printers CUPS port 631"))
@@ -103,8 +126,12 @@ def test_kill_9_during_indexing_converges(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
     env["CALANQUE_HOME"] = str(tmp_path)
     for delay in (0.5, 1.5, 3.0):
-        process = subprocess.Popen([sys.executable, "-m", "calanque", "reindex", "--json"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "calanque", "reindex", "--json"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)

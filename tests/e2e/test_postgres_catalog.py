@@ -10,18 +10,18 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from tests.postgres import pg_url_fixture  # noqa: F401  (provides the pg_url fixture)
 
 from calanque.catalog import Catalog, NewURL, PageRecord
 from calanque.catalog.engine import current_revision
 from calanque.catalog.schema import frontier, hosts, metadata
 from calanque.types import Chunk, ConsentDecision, Document, Scope
-from tests.postgres import pg_url  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 
 @pytest.fixture
-def catalog(pg_url: str) -> Iterator[Catalog]:  # noqa: F811
+def catalog(pg_url: str) -> Iterator[Catalog]:
     opened = Catalog.open(pg_url)
     try:
         yield opened
@@ -41,12 +41,16 @@ def chunks_of(text: str) -> list[Chunk]:
 def queue(catalog: Catalog, hosts: int, per_host: int) -> int:
     source = catalog.add_source("site", "http://h0/", Scope())
     catalog.frontier.enqueue(
-        [NewURL(f"http://h{h}/{i}", f"http://h{h}", source.id) for h in range(hosts) for i in range(per_host)]
+        [
+            NewURL(f"http://h{h}/{i}", f"http://h{h}", source.id)
+            for h in range(hosts)
+            for i in range(per_host)
+        ]
     )
     return source.id
 
 
-def test_migrations_produce_exactly_the_declared_schema(pg_url: str) -> None:  # noqa: F811
+def test_migrations_produce_exactly_the_declared_schema(pg_url: str) -> None:
     catalog = Catalog.open(pg_url)
     assert catalog.engine.dialect.name == "postgresql"
     assert catalog.engine.dialect.driver == "psycopg"
@@ -60,7 +64,7 @@ def test_migrations_produce_exactly_the_declared_schema(pg_url: str) -> None:  #
     again.close()
 
 
-def test_concurrent_openings_migrate_once(pg_url: str) -> None:  # noqa: F811
+def test_concurrent_openings_migrate_once(pg_url: str) -> None:
     errors: list[BaseException] = []
 
     def open_one() -> None:
@@ -81,8 +85,12 @@ def test_concurrent_openings_migrate_once(pg_url: str) -> None:  # noqa: F811
 def test_saving_replacing_and_deleting_are_logged_in_order(catalog: Catalog) -> None:
     source = catalog.add_source("site", "http://x/", Scope(prefix="http://x/"))
     page = PageRecord(url="http://x/a", source_id=source.id, status=200)
-    first = catalog.save_document(page, doc("http://x/a", "alpha beta"), chunks_of("alpha beta"), None)
-    same = catalog.save_document(page, doc("http://x/a", "alpha beta"), chunks_of("alpha beta"), None)
+    first = catalog.save_document(
+        page, doc("http://x/a", "alpha beta"), chunks_of("alpha beta"), None
+    )
+    same = catalog.save_document(
+        page, doc("http://x/a", "alpha beta"), chunks_of("alpha beta"), None
+    )
     assert first.changed and not same.changed
     catalog.save_document(page, doc("http://x/a", "gamma delta"), chunks_of("gamma delta"), None)
     live = catalog.all_chunk_ids()
@@ -134,14 +142,18 @@ def test_renewing_a_host_extends_the_urls_taken_there(catalog: Catalog) -> None:
     catalog.frontier.take_urls("http://h0", "a", 1, lease_s=-1)  # would expire at once
     assert catalog.frontier.renew_host("http://h0", "a", 60)
     with catalog.engine.connect() as conn:
-        until = conn.execute(sa.select(frontier.c.lease_until).where(frontier.c.lease_owner == "a")).scalar()
+        until = conn.execute(
+            sa.select(frontier.c.lease_until).where(frontier.c.lease_owner == "a")
+        ).scalar()
     assert until is not None and until > time.time() + 30
 
 
 def test_hosts_a_worker_already_crawls_can_be_left_out(catalog: Catalog) -> None:
     queue(catalog, hosts=3, per_host=2)
     assert catalog.frontier.lease_hosts("a", 1, lease_s=60, exclude=["http://h0"]) == ["http://h1"]
-    assert catalog.frontier.lease_hosts("a", 5, lease_s=60, exclude=["http://h0", "http://h1"]) == ["http://h2"]
+    assert catalog.frontier.lease_hosts("a", 5, lease_s=60, exclude=["http://h0", "http://h1"]) == [
+        "http://h2"
+    ]
 
 
 def test_a_stopping_worker_hands_its_leases_back(catalog: Catalog) -> None:
@@ -167,9 +179,11 @@ def test_skip_locked_hands_rows_locked_by_another_worker_to_nobody_else(catalog:
     catalog.frontier.lease_hosts("b", 1, lease_s=60)
     with catalog.engine.connect() as other:  # another worker, in the middle of its take_urls
         transaction = other.begin()
-        locked = list(other.execute(
-            sa.select(frontier.c.url).order_by(frontier.c.id).limit(2).with_for_update()
-        ).scalars())
+        locked = list(
+            other.execute(
+                sa.select(frontier.c.url).order_by(frontier.c.id).limit(2).with_for_update()
+            ).scalars()
+        )
         taken = catalog.frontier.take_urls("http://h0", "b", 10, lease_s=60)  # does not wait
         transaction.rollback()
     assert len(taken) == 4

@@ -19,12 +19,17 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.e2e.crawl_helpers import add_site, distinct_text, page
+from tests.postgres import (  # noqa: F401  (pg_url_fixture provides pg_url)
+    connected_apps,
+    pg_url_fixture,
+    start_worker,
+    worker_env,
+)
+from tests.sites import Route, Site, serve_site
 
 from calanque.catalog import Catalog
 from calanque.catalog.schema import documents, frontier, hosts, pages
-from tests.e2e.crawl_helpers import add_site, distinct_text, page
-from tests.postgres import connected_apps, pg_url, start_worker, worker_env  # noqa: F401
-from tests.sites import Route, Site, serve_site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.slow]
 
@@ -38,14 +43,19 @@ def site_routes(name: str, count: int) -> dict[str, Route]:
     for i in range(count):
         links = tuple(f"p{j}.html" for j in (2 * i + 1, 2 * i + 2) if j < count)
         path = "/index.html" if i == 0 else f"/p{i}.html"
-        routes[path] = Route(body=page(f"{name} page {i}", distinct_text(f"{name}-{i}"), links=links))
+        routes[path] = Route(
+            body=page(f"{name} page {i}", distinct_text(f"{name}-{i}"), links=links)
+        )
     return routes
 
 
 @contextmanager
 def fixture_hosts(count: int, pages_each: int) -> Iterator[list[Site]]:
     with ExitStack() as stack:
-        yield [stack.enter_context(serve_site(site_routes(f"host{h}", pages_each))) for h in range(count)]
+        yield [
+            stack.enter_context(serve_site(site_routes(f"host{h}", pages_each)))
+            for h in range(count)
+        ]
 
 
 def expected_urls(sites: list[Site], pages_each: int) -> set[str]:
@@ -56,12 +66,16 @@ def expected_urls(sites: list[Site], pages_each: int) -> set[str]:
     }
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout_s: float, procs: list[subprocess.Popen[str]]) -> None:
+def wait_for(
+    what: str, check: Callable[[], bool], timeout_s: float, procs: list[subprocess.Popen[str]]
+) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         for proc in procs:
             if proc.poll() is not None and proc.returncode != 0:
-                raise AssertionError(f"worker exited with {proc.returncode}: {proc.stderr and proc.stderr.read()}")
+                raise AssertionError(
+                    f"worker exited with {proc.returncode}: {proc.stderr and proc.stderr.read()}"
+                )
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(0.05)
@@ -73,7 +87,9 @@ def finish(proc: subprocess.Popen[str], timeout_s: float = 120) -> dict[str, Any
     except subprocess.TimeoutExpired:
         proc.kill()
         stdout, stderr = proc.communicate()
-        raise AssertionError(f"worker still running after {timeout_s} s; stderr:\n{stderr[-3000:]}") from None
+        raise AssertionError(
+            f"worker still running after {timeout_s} s; stderr:\n{stderr[-3000:]}"
+        ) from None
     assert proc.returncode == 0, stderr[-3000:]
     return dict(json.loads(stdout))
 
@@ -90,7 +106,9 @@ def assert_polite(sites: list[Site], delay: float) -> None:
         times = sorted(r.time for r in site.requests if r.path not in NOT_PAGES)
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         assert gaps, f"{site.url} received no page requests"
-        assert min(gaps) >= delay - CLOCK_SLACK_S, f"{site.url}: two requests {min(gaps):.3f} s apart"
+        assert min(gaps) >= delay - CLOCK_SLACK_S, (
+            f"{site.url}: two requests {min(gaps):.3f} s apart"
+        )
 
 
 def assert_stored_once(catalog: Catalog, expected: set[str]) -> None:
@@ -99,7 +117,11 @@ def assert_stored_once(catalog: Catalog, expected: set[str]) -> None:
         page_docs = conn.execute(
             sa.select(sa.func.count()).select_from(pages).where(pages.c.document_id.is_not(None))
         ).scalar_one()
-        states = dict(conn.execute(sa.select(frontier.c.state, sa.func.count()).group_by(frontier.c.state)).all())
+        states = dict(
+            conn.execute(
+                sa.select(frontier.c.state, sa.func.count()).group_by(frontier.c.state)
+            ).all()
+        )
     assert sorted(doc_urls) == sorted(expected)  # each page once, none missing, nothing else
     assert page_docs == len(expected)
     assert states == {"done": len(expected)}
@@ -119,7 +141,9 @@ def leaseholder_with_work(catalog: Catalog) -> tuple[str, str] | None:
         .having(sa.func.count() >= 5)
     )
     query = sa.select(hosts.c.lease_owner, hosts.c.host).where(
-        hosts.c.lease_owner.is_not(None), hosts.c.lease_until > time.time(), hosts.c.host.in_(pending)
+        hosts.c.lease_owner.is_not(None),
+        hosts.c.lease_until > time.time(),
+        hosts.c.host.in_(pending),
     )
     with catalog.engine.connect() as conn:
         row = conn.execute(query).first()
@@ -130,14 +154,18 @@ def owner_pid(owner: str) -> int:
     return int(owner.rsplit("-", 2)[-2])  # <machine>-<pid>-<random>
 
 
-def test_a_killed_worker_is_taken_over_and_every_page_is_stored_once(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_a_killed_worker_is_taken_over_and_every_page_is_stored_once(
+    pg_url: str, tmp_path: Path
+) -> None:
     delay, pages_each = 0.15, 40
     catalog = Catalog.open(pg_url)
     with fixture_hosts(3, pages_each) as sites:
         for site in sites:
             add_site(catalog, f"{site.url}/index.html")
         crawl = {"min_delay": delay, "lease_s": 3, "extract_workers": 1, "concurrency": 2}
-        procs = [start_worker(worker_env(pg_url, tmp_path / f"w{n}", f"w{n}", **crawl)) for n in range(2)]
+        procs = [
+            start_worker(worker_env(pg_url, tmp_path / f"w{n}", f"w{n}", **crawl)) for n in range(2)
+        ]
         try:
             victim: tuple[str, str] | None = None
 
@@ -152,8 +180,13 @@ def test_a_killed_worker_is_taken_over_and_every_page_is_stored_once(pg_url: str
             os.kill(owner_pid(owner), signal.SIGKILL)
             killed_at = time.monotonic()
             with catalog.engine.connect() as conn:
-                orphaned = set(conn.execute(sa.select(frontier.c.url).where(
-                    frontier.c.lease_owner == owner, frontier.c.state == "leased")).scalars())
+                orphaned = set(
+                    conn.execute(
+                        sa.select(frontier.c.url).where(
+                            frontier.c.lease_owner == owner, frontier.c.state == "leased"
+                        )
+                    ).scalars()
+                )
             stored_before = document_count(catalog)
             victim_proc = next(p for p in procs if p.pid == owner_pid(owner))
             survivor = next(p for p in procs if p is not victim_proc)
@@ -166,21 +199,30 @@ def test_a_killed_worker_is_taken_over_and_every_page_is_stored_once(pg_url: str
         assert_stored_once(catalog, expected)
         assert summary["fetched"] > 0 and summary["error_total"] == 0
         victim_site = next(s for s in sites if s.url == host)
-        assert any(r.time > killed_at for r in victim_site.requests), "nobody took the dead worker's host over"
-        with catalog.engine.connect() as conn:  # the URLs the dead worker had leased were done by the other
-            done = set(conn.execute(sa.select(frontier.c.url).where(frontier.c.state == "done")).scalars())
+        assert any(r.time > killed_at for r in victim_site.requests), (
+            "nobody took the dead worker's host over"
+        )
+        # the URLs the dead worker had leased were done by the other
+        with catalog.engine.connect() as conn:
+            done = set(
+                conn.execute(sa.select(frontier.c.url).where(frontier.c.state == "done")).scalars()
+            )
         assert orphaned <= done
         assert_polite(sites, delay)
     catalog.close()
 
 
-def test_live_workers_share_the_hosts_and_stop_cleanly_on_sigterm(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_live_workers_share_the_hosts_and_stop_cleanly_on_sigterm(
+    pg_url: str, tmp_path: Path
+) -> None:
     delay, pages_each = 0.2, 25
     catalog = Catalog.open(pg_url)
     crawl = {"min_delay": delay, "lease_s": 5, "extract_workers": 1, "concurrency": 2}
     names = ["share0", "share1"]
     procs = [
-        start_worker(worker_env(pg_url, tmp_path / name, name, **crawl), "--forever", "--idle", "0.3")
+        start_worker(
+            worker_env(pg_url, tmp_path / name, name, **crawl), "--forever", "--idle", "0.3"
+        )
         for name in names
     ]
     try:
@@ -189,7 +231,9 @@ def test_live_workers_share_the_hosts_and_stop_cleanly_on_sigterm(pg_url: str, t
             for site in sites:  # the workers are idle and polling: the crawl starts now
                 add_site(catalog, f"{site.url}/index.html")
             expected = expected_urls(sites, pages_each)
-            wait_for("every page stored", lambda: document_count(catalog) == len(expected), 120, procs)
+            wait_for(
+                "every page stored", lambda: document_count(catalog) == len(expected), 120, procs
+            )
             for proc in procs:
                 proc.send_signal(signal.SIGTERM)
             summaries = [finish(proc, timeout_s=30) for proc in procs]
@@ -203,7 +247,7 @@ def test_live_workers_share_the_hosts_and_stop_cleanly_on_sigterm(pg_url: str, t
     catalog.close()
 
 
-def test_sigterm_mid_crawl_hands_the_leases_back_at_once(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_sigterm_mid_crawl_hands_the_leases_back_at_once(pg_url: str, tmp_path: Path) -> None:
     catalog = Catalog.open(pg_url)
     crawl = {"min_delay": 0.1, "lease_s": 600, "extract_workers": 1}
     with fixture_hosts(2, 30) as sites:
@@ -218,12 +262,18 @@ def test_sigterm_mid_crawl_hands_the_leases_back_at_once(pg_url: str, tmp_path: 
             kill_all([proc])
         assert stopped["stopped_by_signal"] == "SIGTERM" and stopped["queued"] > 0
         with catalog.engine.connect() as conn:
-            leased = conn.execute(sa.select(sa.func.count()).select_from(frontier)
-                                  .where(frontier.c.state == "leased")).scalar_one()
-            held = conn.execute(sa.select(sa.func.count()).select_from(hosts)
-                                .where(hosts.c.lease_owner.is_not(None))).scalar_one()
+            leased = conn.execute(
+                sa.select(sa.func.count()).select_from(frontier).where(frontier.c.state == "leased")
+            ).scalar_one()
+            held = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(hosts)
+                .where(hosts.c.lease_owner.is_not(None))
+            ).scalar_one()
         assert leased == 0 and held == 0  # with a 600 s lease, nothing would wait for expiry
-        rest = finish(start_worker(worker_env(pg_url, tmp_path / "w2", "rest", **crawl)), timeout_s=60)
+        rest = finish(
+            start_worker(worker_env(pg_url, tmp_path / "w2", "rest", **crawl)), timeout_s=60
+        )
         assert stopped["fetched"] + rest["fetched"] == 60
         assert_stored_once(catalog, expected_urls(sites, 30))
     catalog.close()

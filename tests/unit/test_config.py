@@ -82,6 +82,8 @@ def test_settings_are_frozen(tmp_path):
 
 
 def test_database_password_is_redacted(tmp_path):
-    settings = load_settings({"home": tmp_path, "database_url": "postgresql://u:pw@db/x"}, environ={})
+    settings = load_settings(
+        {"home": tmp_path, "database_url": "postgresql://u:pw@db/x"}, environ={}
+    )
     assert "pw" not in repr(settings)
     assert "pw" not in settings_summary(settings)["database_url"]

@@ -3,4 +3,13 @@
 from calanque.catalog.frontier import Frontier, FrontierItem, NewURL
 from calanque.catalog.store import Catalog, ChunkChange, PageRecord, SaveResult, text_hash
 
-__all__ = ["Catalog", "ChunkChange", "Frontier", "FrontierItem", "NewURL", "PageRecord", "SaveResult", "text_hash"]
+__all__ = [
+    "Catalog",
+    "ChunkChange",
+    "Frontier",
+    "FrontierItem",
+    "NewURL",
+    "PageRecord",
+    "SaveResult",
+    "text_hash",
+]

@@ -45,23 +45,48 @@ class Threads:
         thread_id = str(uuid.uuid4())
         now = _now()
         with self.engine.begin() as conn:
-            conn.execute(t.threads.insert().values(id=thread_id, title=title[:200], created_at=now, updated_at=now))
+            conn.execute(
+                t.threads.insert().values(
+                    id=thread_id, title=title[:200], created_at=now, updated_at=now
+                )
+            )
         return thread_id
 
     def exists(self, thread_id: str) -> bool:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(t.threads.c.id).where(t.threads.c.id == thread_id)).first() is not None
+            return (
+                conn.execute(sa.select(t.threads.c.id).where(t.threads.c.id == thread_id)).first()
+                is not None
+            )
 
-    def add(self, thread_id: str, role: str, content: str, payload: dict[str, Any] | None = None) -> None:
+    def add(
+        self, thread_id: str, role: str, content: str, payload: dict[str, Any] | None = None
+    ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(t.messages.insert().values(
-                thread_id=thread_id, role=role, content=content, payload=payload, created_at=_now()))
-            conn.execute(t.threads.update().where(t.threads.c.id == thread_id).values(updated_at=_now()))
+            conn.execute(
+                t.messages.insert().values(
+                    thread_id=thread_id,
+                    role=role,
+                    content=content,
+                    payload=payload,
+                    created_at=_now(),
+                )
+            )
+            conn.execute(
+                t.threads.update().where(t.threads.c.id == thread_id).values(updated_at=_now())
+            )
 
     def messages(self, thread_id: str) -> list[Message]:
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.messages).where(t.messages.c.thread_id == thread_id)
-                                .order_by(t.messages.c.id)).mappings().all()
+            rows = (
+                conn.execute(
+                    sa.select(t.messages)
+                    .where(t.messages.c.thread_id == thread_id)
+                    .order_by(t.messages.c.id)
+                )
+                .mappings()
+                .all()
+            )
         return [Message(r["role"], r["content"], r["payload"], _iso(r["created_at"])) for r in rows]
 
     def history(self, thread_id: str) -> list[tuple[str, str]]:
@@ -78,14 +103,29 @@ class Threads:
 
     def list(self, limit: int = 50) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.threads).order_by(t.threads.c.updated_at.desc()).limit(limit)).mappings().all()
-        return [{"id": r["id"], "title": r["title"], "created_at": _iso(r["created_at"]),
-                 "updated_at": _iso(r["updated_at"])} for r in rows]
+            rows = (
+                conn.execute(
+                    sa.select(t.threads).order_by(t.threads.c.updated_at.desc()).limit(limit)
+                )
+                .mappings()
+                .all()
+            )
+        return [
+            {
+                "id": r["id"],
+                "title": r["title"],
+                "created_at": _iso(r["created_at"]),
+                "updated_at": _iso(r["updated_at"]),
+            }
+            for r in rows
+        ]
 
     def delete(self, thread_id: str) -> bool:
         with self.engine.begin() as conn:
             conn.execute(t.messages.delete().where(t.messages.c.thread_id == thread_id))
-            return bool(conn.execute(t.threads.delete().where(t.threads.c.id == thread_id)).rowcount)
+            return bool(
+                conn.execute(t.threads.delete().where(t.threads.c.id == thread_id)).rowcount
+            )
 
 
 def hash_key(key: str) -> str:
@@ -102,18 +142,26 @@ class ApiKeys:
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         try:
             with self.engine.begin() as conn:
-                conn.execute(t.api_keys.insert().values(
-                    name=name, prefix=key[:8], key_hash=hash_key(key), created_at=_now()))
+                conn.execute(
+                    t.api_keys.insert().values(
+                        name=name, prefix=key[:8], key_hash=hash_key(key), created_at=_now()
+                    )
+                )
         except sa.exc.IntegrityError as exc:
-            raise AuthError(f"a key named {name!r} exists already: pick another name or revoke it.") from exc
+            raise AuthError(
+                f"a key named {name!r} exists already: pick another name or revoke it."
+            ) from exc
         return key
 
     def verify(self, key: str) -> str | None:
         """The key's name when it is valid and not revoked."""
         digest = hash_key(key)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.api_keys.c.name, t.api_keys.c.key_hash)
-                                .where(t.api_keys.c.prefix == key[:8], t.api_keys.c.revoked_at.is_(None))).all()
+            rows = conn.execute(
+                sa.select(t.api_keys.c.name, t.api_keys.c.key_hash).where(
+                    t.api_keys.c.prefix == key[:8], t.api_keys.c.revoked_at.is_(None)
+                )
+            ).all()
         for name, stored in rows:
             if hmac.compare_digest(stored, digest):
                 return str(name)
@@ -121,20 +169,36 @@ class ApiKeys:
 
     def active_count(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(t.api_keys)
-                                    .where(t.api_keys.c.revoked_at.is_(None))).scalar_one())
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(t.api_keys)
+                    .where(t.api_keys.c.revoked_at.is_(None))
+                ).scalar_one()
+            )
 
     def list(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(t.api_keys).order_by(t.api_keys.c.id)).mappings().all()
-        return [{"name": r["name"], "prefix": r["prefix"], "created_at": _iso(r["created_at"]),
-                 "revoked": r["revoked_at"] is not None} for r in rows]
+        return [
+            {
+                "name": r["name"],
+                "prefix": r["prefix"],
+                "created_at": _iso(r["created_at"]),
+                "revoked": r["revoked_at"] is not None,
+            }
+            for r in rows
+        ]
 
     def revoke(self, name: str) -> bool:
         with self.engine.begin() as conn:
-            return bool(conn.execute(t.api_keys.update().where(t.api_keys.c.name == name,
-                                                               t.api_keys.c.revoked_at.is_(None))
-                                     .values(revoked_at=_now())).rowcount)
+            return bool(
+                conn.execute(
+                    t.api_keys.update()
+                    .where(t.api_keys.c.name == name, t.api_keys.c.revoked_at.is_(None))
+                    .values(revoked_at=_now())
+                ).rowcount
+            )
 
 
 class QueryLog:
@@ -146,13 +210,19 @@ class QueryLog:
 
     def record(self, query: str, key_name: str | None) -> None:
         with self.engine.begin() as conn:
-            conn.execute(t.query_log.insert().values(at=_now(), query=query[:2000], key_name=key_name))
+            conn.execute(
+                t.query_log.insert().values(at=_now(), query=query[:2000], key_name=key_name)
+            )
 
     def purge(self, now: datetime | None = None) -> int:
         cutoff = (now or _now()) - self.retention
         with self.engine.begin() as conn:
-            return int(conn.execute(t.query_log.delete().where(t.query_log.c.at < cutoff)).rowcount or 0)
+            return int(
+                conn.execute(t.query_log.delete().where(t.query_log.c.at < cutoff)).rowcount or 0
+            )
 
     def count(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(t.query_log)).scalar_one())
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(t.query_log)).scalar_one()
+            )

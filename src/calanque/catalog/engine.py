@@ -60,7 +60,12 @@ def wrap_os_error(exc: OSError, where: str) -> CatalogError:
 def storage_error(exc: Exception, where: str) -> CatalogError:
     """A database or file-system failure as a CatalogError that says what to do."""
     text = str(exc).lower()
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "full" in text or "no space" in text:
+    if (
+        isinstance(exc, OSError)
+        and exc.errno == errno.ENOSPC
+        or "full" in text
+        or "no space" in text
+    ):
         return StorageFullError(
             f"the disk holding the catalog ({where.split('@')[-1]}) is full: free some space, then "
             "run the same command again; nothing stored so far is lost (`calanque check` verifies it)."

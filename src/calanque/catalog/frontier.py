@@ -60,7 +60,9 @@ class Frontier:
         if self._pg:
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            stmt = pg_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
+            stmt: sa.Insert = (
+                pg_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
+            )
         else:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -80,7 +82,9 @@ class Frontier:
         host_names = sorted({u.host for u in unique})
         with self.engine.begin() as conn:
             for start in range(0, len(host_names), 500):
-                host_rows = [{"host": h, "next_fetch_at": 0.0} for h in host_names[start : start + 500]]
+                host_rows = [
+                    {"host": h, "next_fetch_at": 0.0} for h in host_names[start : start + 500]
+                ]
                 conn.execute(self._insert_ignore(hosts, host_rows, "host"))
             for start in range(0, len(unique), 500):
                 rows = [
@@ -129,7 +133,9 @@ class Frontier:
                 .values(state=QUEUED, lease_owner=None, lease_until=None)
             ).rowcount
             conn.execute(
-                hosts.update().where(hosts.c.lease_owner == owner).values(lease_owner=None, lease_until=None)
+                hosts.update()
+                .where(hosts.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
             )
         return int(urls or 0)
 
@@ -287,19 +293,30 @@ class Frontier:
                 .values(state=LEASED, lease_owner=owner, lease_until=now + lease_s)
             )
             rows = conn.execute(
-                sa.select(frontier).where(frontier.c.id.in_(ids)).order_by(frontier.c.depth, frontier.c.id)
+                sa.select(frontier)
+                .where(frontier.c.id.in_(ids))
+                .order_by(frontier.c.depth, frontier.c.id)
             ).mappings()
             return [
-                FrontierItem(r["id"], r["url"], r["host"], r["source_id"], r["depth"], r["attempts"])
+                FrontierItem(
+                    r["id"], r["url"], r["host"], r["source_id"], r["depth"], r["attempts"]
+                )
                 for r in rows
             ]
 
-    def finish(self, item_id: int, state: str, error: str | None = None, conn: sa.Connection | None = None) -> None:
+    def finish(
+        self, item_id: int, state: str, error: str | None = None, conn: sa.Connection | None = None
+    ) -> None:
         stmt = (
             frontier.update()
             .where(frontier.c.id == item_id)
-            .values(state=state, last_error=error, lease_owner=None, lease_until=None,
-                    attempts=frontier.c.attempts + 1)
+            .values(
+                state=state,
+                last_error=error,
+                lease_owner=None,
+                lease_until=None,
+                attempts=frontier.c.attempts + 1,
+            )
         )
         if conn is not None:
             conn.execute(stmt)
@@ -312,13 +329,21 @@ class Frontier:
             conn.execute(
                 frontier.update()
                 .where(frontier.c.id == item_id)
-                .values(state=QUEUED, last_error=error, due_at=due_at, lease_owner=None,
-                        lease_until=None, attempts=frontier.c.attempts + 1)
+                .values(
+                    state=QUEUED,
+                    last_error=error,
+                    due_at=due_at,
+                    lease_owner=None,
+                    lease_until=None,
+                    attempts=frontier.c.attempts + 1,
+                )
             )
 
     def next_fetch_at(self, host: str) -> float:
         with self.engine.connect() as conn:
-            value = conn.execute(sa.select(hosts.c.next_fetch_at).where(hosts.c.host == host)).scalar()
+            value = conn.execute(
+                sa.select(hosts.c.next_fetch_at).where(hosts.c.host == host)
+            ).scalar()
         return float(value or 0.0)
 
     def set_next_fetch_at(self, host: str, when: float) -> None:
@@ -329,9 +354,9 @@ class Frontier:
         with self.engine.connect() as conn:
             return int(
                 conn.execute(
-                    sa.select(sa.func.count()).select_from(frontier).where(
-                        frontier.c.state.in_([QUEUED, LEASED])
-                    )
+                    sa.select(sa.func.count())
+                    .select_from(frontier)
+                    .where(frontier.c.state.in_([QUEUED, LEASED]))
                 ).scalar_one()
             )
 
@@ -340,16 +365,18 @@ class Frontier:
         with self.engine.connect() as conn:
             return int(
                 conn.execute(
-                    sa.select(sa.func.count()).select_from(frontier).where(
-                        frontier.c.state.in_([QUEUED, LEASED]), frontier.c.due_at <= now
-                    )
+                    sa.select(sa.func.count())
+                    .select_from(frontier)
+                    .where(frontier.c.state.in_([QUEUED, LEASED]), frontier.c.due_at <= now)
                 ).scalar_one()
             )
 
     def next_due_at(self) -> float | None:
         with self.engine.connect() as conn:
             return conn.execute(
-                sa.select(sa.func.min(frontier.c.due_at)).where(frontier.c.state.in_([QUEUED, LEASED]))
+                sa.select(sa.func.min(frontier.c.due_at)).where(
+                    frontier.c.state.in_([QUEUED, LEASED])
+                )
             ).scalar()
 
     def states(self) -> dict[str, int]:
@@ -385,7 +412,9 @@ class Frontier:
         """Schedule finished URLs fetched before ``before`` again (refusals always)."""
         from calanque.catalog.schema import pages
 
-        stale = sa.select(pages.c.url).where(sa.or_(pages.c.fetched_at < before, pages.c.fetched_at.is_(None)))
+        stale = sa.select(pages.c.url).where(
+            sa.or_(pages.c.fetched_at < before, pages.c.fetched_at.is_(None))
+        )
         with self.engine.begin() as conn:
             return int(
                 conn.execute(
@@ -401,6 +430,8 @@ class Frontier:
         with self.engine.connect() as conn:
             return int(
                 conn.execute(
-                    sa.select(sa.func.count()).select_from(frontier).where(frontier.c.source_id == source_id)
+                    sa.select(sa.func.count())
+                    .select_from(frontier)
+                    .where(frontier.c.source_id == source_id)
                 ).scalar_one()
             )

@@ -1,85 +1,36 @@
-"""The catalog: sources, pages, documents, chunks, the consent ledger and the chunk log.
+"""The catalog: Calanque's source of truth.
 
-Every write that changes what is searchable happens in one transaction with
-its ``chunk_log`` rows, so a crash leaves either the old or the new state and
-an index that follows the log never misses or duplicates a chunk.
+:class:`Catalog` owns the sources, the local files and the lifecycle; it inherits pages,
+documents, chunks and the chunk log (:mod:`calanque.catalog.documents`) and the consent
+ledger (:mod:`calanque.catalog.ledger`), and holds the frontier, threads and API keys.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from calanque.catalog import schema as t
+from calanque.catalog.documents import DocumentStore
 from calanque.catalog.engine import make_engine, migrate
 from calanque.catalog.frontier import Frontier
-from calanque.errors import SourceError
-from calanque.types import (
-    Chunk,
-    ConsentDecision,
-    Document,
-    Heading,
-    IndexedChunk,
-    Scope,
-    Source,
-    SourceKind,
+from calanque.catalog.records import (  # noqa: F401  (re-exported)
+    ChunkChange,
+    PageRecord,
+    SaveResult,
+    replace_page,
+    text_hash,
+    utcnow,
 )
+from calanque.errors import SourceError
+from calanque.types import Scope, Source, SourceKind
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _iso(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class PageRecord:
-    url: str
-    source_id: int
-    status: int | None = None
-    canonical_url: str = ""
-    etag: str = ""
-    last_modified: str = ""
-    content_type: str = ""
-    content_hash: str = ""
-    size: int = 0
-    error_kind: str = ""
-    error_message: str = ""
-    document_id: int | None = None
-    fetched_at: str = ""
-
-
-@dataclass(frozen=True)
-class ChunkChange:
-    seq: int
-    chunk_id: int
-    op: str  # upsert | delete
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    document_id: int
-    changed: bool  # False when the stored text was identical
-
-
-class Catalog:
+class Catalog(DocumentStore):
     """The source of truth. Open with :meth:`open`; it migrates on first use."""
 
     def __init__(self, engine: Engine) -> None:
@@ -100,22 +51,33 @@ class Catalog:
         self.engine.dispose()
 
     # ---- sources -------------------------------------------------------------
-    def add_source(self, kind: SourceKind, url: str, scope: Scope, poll_interval_s: int = 3600) -> Source:
+    def add_source(
+        self, kind: SourceKind, url: str, scope: Scope, poll_interval_s: int = 3600
+    ) -> Source:
         with self.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(t.sources).where(t.sources.c.kind == kind, t.sources.c.url == url)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    sa.select(t.sources).where(t.sources.c.kind == kind, t.sources.c.url == url)
+                )
+                .mappings()
+                .first()
+            )
             if row is None:
                 source_id = conn.execute(
                     t.sources.insert().values(
-                        kind=kind, url=url, scope=asdict(scope), poll_interval_s=poll_interval_s,
-                        enabled=True, created_at=utcnow(),
+                        kind=kind,
+                        url=url,
+                        scope=asdict(scope),
+                        poll_interval_s=poll_interval_s,
+                        enabled=True,
+                        created_at=utcnow(),
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
             else:
                 source_id = row["id"]
                 conn.execute(
-                    t.sources.update().where(t.sources.c.id == source_id)
+                    t.sources.update()
+                    .where(t.sources.c.id == source_id)
                     .values(scope=asdict(scope), poll_interval_s=poll_interval_s, enabled=True)
                 )
         return self.get_source(int(source_id))
@@ -125,15 +87,25 @@ class Catalog:
         scope["include"] = tuple(scope.get("include", ()))
         scope["exclude"] = tuple(scope.get("exclude", ()))
         return Source(
-            id=row["id"], kind=row["kind"], url=row["url"], scope=Scope(**scope),
-            poll_interval_s=row["poll_interval_s"], created_at=row["created_at"],
+            id=row["id"],
+            kind=row["kind"],
+            url=row["url"],
+            scope=Scope(**scope),
+            poll_interval_s=row["poll_interval_s"],
+            created_at=row["created_at"],
         )
 
     def get_source(self, source_id: int) -> Source:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.sources).where(t.sources.c.id == source_id)).mappings().first()
+            row = (
+                conn.execute(sa.select(t.sources).where(t.sources.c.id == source_id))
+                .mappings()
+                .first()
+            )
         if row is None:
-            raise SourceError(f"no source with id {source_id}: see `calanque sources` for the list.")
+            raise SourceError(
+                f"no source with id {source_id}: see `calanque sources` for the list."
+            )
         return self._source(row)
 
     def list_sources(self) -> list[Source]:
@@ -143,7 +115,11 @@ class Catalog:
 
     def source_polled(self, source_id: int) -> None:
         with self.engine.begin() as conn:
-            conn.execute(t.sources.update().where(t.sources.c.id == source_id).values(last_polled_at=utcnow()))
+            conn.execute(
+                t.sources.update()
+                .where(t.sources.c.id == source_id)
+                .values(last_polled_at=utcnow())
+            )
 
     def last_polled(self, source_id: int) -> datetime | None:
         with self.engine.connect() as conn:
@@ -158,9 +134,11 @@ class Catalog:
         """Delete a source and everything collected from it. Returns the documents deleted."""
         self.get_source(source_id)
         with self.engine.begin() as conn:
-            doc_ids = list(conn.execute(
-                sa.select(t.documents.c.id).where(t.documents.c.source_id == source_id)
-            ).scalars())
+            doc_ids = list(
+                conn.execute(
+                    sa.select(t.documents.c.id).where(t.documents.c.source_id == source_id)
+                ).scalars()
+            )
             for doc_id in doc_ids:
                 self._delete_document(conn, doc_id)
             for table in (t.pages, t.frontier, t.files):
@@ -168,327 +146,53 @@ class Catalog:
             conn.execute(t.sources.delete().where(t.sources.c.id == source_id))
         return len(doc_ids)
 
-    # ---- pages ---------------------------------------------------------------
-    def get_page(self, url: str) -> PageRecord | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.pages).where(t.pages.c.url == url)).mappings().first()
-        if row is None:
-            return None
-        return PageRecord(
-            url=row["url"], source_id=row["source_id"], status=row["status"],
-            canonical_url=row["canonical_url"] or "", etag=row["etag"] or "",
-            last_modified=row["last_modified"] or "", content_type=row["content_type"] or "",
-            content_hash=row["content_hash"] or "", size=row["size"] or 0,
-            error_kind=row["error_kind"] or "", error_message=row["error_message"] or "",
-            document_id=row["document_id"], fetched_at=_iso(row["fetched_at"]),
-        )
-
-    def record_page(self, page: PageRecord, conn: sa.Connection | None = None) -> None:
-        """Insert or update a page row (metadata only: text lives in documents)."""
-        values = asdict(page)
-        values["fetched_at"] = utcnow()
-        values = {k: (v if v != "" else None) for k, v in values.items()}
-        values["url"], values["source_id"] = page.url, page.source_id
-        if conn is None:
-            with self.engine.begin() as c:
-                self._upsert_page(c, values)
-        else:
-            self._upsert_page(conn, values)
-
-    def _upsert_page(self, conn: sa.Connection, values: dict[str, Any]) -> None:
-        updated = conn.execute(t.pages.update().where(t.pages.c.url == values["url"]).values(**values)).rowcount
-        if not updated:
-            conn.execute(t.pages.insert().values(**values))
-
-    def touch_page(self, url: str) -> None:
-        """A 304: the page is unchanged; remember when we checked."""
-        with self.engine.begin() as conn:
-            conn.execute(t.pages.update().where(t.pages.c.url == url).values(fetched_at=utcnow(), status=304))
-
-    def list_pages(self) -> list[dict[str, Any]]:
-        query = (
-            sa.select(
-                t.pages.c.url, t.pages.c.status, t.pages.c.fetched_at, t.pages.c.error_kind,
-                t.pages.c.document_id, t.documents.c.title, t.documents.c.language,
-                t.documents.c.canonical_url, t.documents.c.date, t.pages.c.source_id,
-            )
-            .select_from(t.pages.outerjoin(t.documents, t.documents.c.id == t.pages.c.document_id))
-            .where(t.pages.c.document_id.is_not(None))
-            .order_by(t.pages.c.id)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        return [
-            {
-                "url": r["url"], "title": r["title"] or "", "language": r["language"] or "",
-                "fetched_at": _iso(r["fetched_at"]), "status": r["status"],
-                "canonical_url": r["canonical_url"] or "", "date": r["date"] or "",
-                "document_id": r["document_id"], "source_id": r["source_id"],
-            }
-            for r in rows
-        ]
-
-    def page_errors(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(t.pages.c.url, t.pages.c.error_kind, t.pages.c.error_message, t.pages.c.fetched_at)
-                .where(t.pages.c.error_kind.is_not(None)).order_by(t.pages.c.id)
-            ).mappings().all()
-        return [
-            {"url": r["url"], "kind": r["error_kind"], "message": r["error_message"] or "",
-             "at": _iso(r["fetched_at"])}
-            for r in rows
-        ]
-
-    # ---- documents and chunks ---------------------------------------------------
-    def save_document(
-        self,
-        page: PageRecord,
-        document: Document,
-        chunks: Sequence[Chunk],
-        minhash: bytes | None,
-        *,
-        frontier_id: int | None = None,
-    ) -> SaveResult:
-        """Store a page's document and chunks atomically (replacing an older version).
-
-        With ``frontier_id``, the frontier entry is marked done in the same transaction,
-        so an interrupted crawl never fetches a stored page again.
-        """
-        digest = text_hash(document.text)
-        with self.engine.begin() as conn:
-            if frontier_id is not None:
-                self.frontier.finish(frontier_id, "done", None, conn=conn)
-            existing = conn.execute(
-                sa.select(t.documents.c.id, t.documents.c.content_hash).where(t.documents.c.url == document.url)
-            ).first()
-            if existing is not None and existing.content_hash == digest:
-                self.record_page(replace_page(page, document_id=existing.id, content_hash=digest), conn)
-                return SaveResult(existing.id, changed=False)
-            if existing is not None:
-                self._delete_chunks(conn, existing.id)
-                doc_id = existing.id
-                conn.execute(t.documents.update().where(t.documents.c.id == doc_id).values(
-                    **self._document_values(document, page.source_id, digest, minhash), updated_at=utcnow()))
-            else:
-                now = utcnow()
-                doc_id = conn.execute(t.documents.insert().values(
-                    **self._document_values(document, page.source_id, digest, minhash),
-                    other_urls=[], created_at=now, updated_at=now,
-                )).inserted_primary_key[0]  # type: ignore[index]
-            self._insert_chunks(conn, int(doc_id), chunks)
-            self.record_page(replace_page(page, document_id=int(doc_id), content_hash=digest), conn)
-        return SaveResult(int(doc_id), changed=True)
-
-    @staticmethod
-    def _document_values(doc: Document, source_id: int, digest: str, minhash: bytes | None) -> dict[str, Any]:
-        return {
-            "source_id": source_id, "url": doc.url, "canonical_url": doc.canonical_url or None,
-            "title": doc.title, "author": doc.author, "date": doc.date, "language": doc.language,
-            "text": doc.text, "content_hash": digest, "minhash": minhash,
-            "headings": [[h.level, h.text, h.start] for h in doc.headings],
-        }
-
-    def _insert_chunks(self, conn: sa.Connection, doc_id: int, chunks: Sequence[Chunk]) -> None:
-        for chunk in chunks:
-            chunk_id = conn.execute(t.chunks.insert().values(
-                document_id=doc_id, ordinal=chunk.ordinal, text=chunk.text, start=chunk.start,
-                end=chunk.end, heading_path=list(chunk.heading_path), language=chunk.language,
-                text_hash=text_hash(chunk.text),
-            )).inserted_primary_key[0]  # type: ignore[index]
-            conn.execute(t.chunk_log.insert().values(chunk_id=chunk_id, op="upsert"))
-
-    def _delete_chunks(self, conn: sa.Connection, doc_id: int) -> None:
-        ids = list(conn.execute(sa.select(t.chunks.c.id).where(t.chunks.c.document_id == doc_id)).scalars())
-        if ids:
-            conn.execute(t.chunk_log.insert(), [{"chunk_id": i, "op": "delete"} for i in ids])
-            conn.execute(t.chunks.delete().where(t.chunks.c.document_id == doc_id))
-
-    def _delete_document(self, conn: sa.Connection, doc_id: int) -> None:
-        self._delete_chunks(conn, doc_id)
-        conn.execute(t.pages.update().where(t.pages.c.document_id == doc_id).values(document_id=None))
-        conn.execute(t.documents.delete().where(t.documents.c.id == doc_id))
-
-    def add_alias(self, document_id: int, page: PageRecord, *, frontier_id: int | None = None) -> bool:
-        """``page`` is a near-duplicate of ``document_id``: remember its URL there.
-
-        Returns False when that document no longer exists (store the page itself then).
-        """
-        with self.engine.begin() as conn:
-            other = conn.execute(
-                sa.select(t.documents.c.other_urls, t.documents.c.url).where(t.documents.c.id == document_id)
-            ).first()
-            if other is None:
-                return False
-            if frontier_id is not None:
-                self.frontier.finish(frontier_id, "done", None, conn=conn)
-            urls = list(other.other_urls or [])
-            if page.url not in urls and page.url != other.url:
-                urls.append(page.url)
-                conn.execute(t.documents.update().where(t.documents.c.id == document_id).values(other_urls=urls))
-            self.record_page(replace_page(page, document_id=document_id), conn)
-        return True
-
-    def forget_document(self, url: str) -> bool:
-        """The page or file is gone (404, 410, file removed): delete what was stored for it."""
-        with self.engine.begin() as conn:
-            doc_id = conn.execute(sa.select(t.documents.c.id).where(t.documents.c.url == url)).scalar()
-            if doc_id is None:
-                return False
-            self._delete_document(conn, doc_id)
-        return True
-
-    def delete_document_at(self, url: str, decision: ConsentDecision) -> bool:
-        """Opt-out: delete what was stored for ``url`` and write why to the ledger."""
-        with self.engine.begin() as conn:
-            doc_id = conn.execute(sa.select(t.documents.c.id).where(t.documents.c.url == url)).scalar()
-            alias_of = conn.execute(sa.select(t.pages.c.document_id).where(t.pages.c.url == url)).scalar()
-            if doc_id is not None:
-                self._delete_document(conn, doc_id)
-            elif alias_of is not None:
-                self._remove_alias(conn, alias_of, url)
-            conn.execute(t.pages.update().where(t.pages.c.url == url).values(document_id=None, fetched_at=utcnow()))
-            deleted = doc_id is not None or alias_of is not None
-            self._record_consent(conn, decision, "deleted" if deleted else "skipped")
-        return deleted
-
-    def _remove_alias(self, conn: sa.Connection, doc_id: int, url: str) -> None:
-        urls = conn.execute(sa.select(t.documents.c.other_urls).where(t.documents.c.id == doc_id)).scalar()
-        conn.execute(t.documents.update().where(t.documents.c.id == doc_id)
-                     .values(other_urls=[u for u in (urls or []) if u != url]))
-
-    def minhashes(self) -> Iterator[tuple[int, bytes]]:
-        with self.engine.connect() as conn:
-            for row in conn.execute(sa.select(t.documents.c.id, t.documents.c.minhash)
-                                    .where(t.documents.c.minhash.is_not(None))):
-                yield int(row.id), bytes(row.minhash)
-
-    def get_document(self, document_id: int) -> Document | None:
-        with self.engine.connect() as conn:
-            r = conn.execute(sa.select(t.documents).where(t.documents.c.id == document_id)).mappings().first()
-        if r is None:
-            return None
-        return Document(
-            url=r["url"], text=r["text"], title=r["title"], language=r["language"],
-            canonical_url=r["canonical_url"] or "", author=r["author"], date=r["date"],
-            headings=tuple(Heading(int(a), str(b), int(c)) for a, b, c in r["headings"]),
-            id=r["id"], source_id=r["source_id"], other_urls=tuple(r["other_urls"] or ()),
-        )
-
-    def document_chunks(self, document_id: int) -> list[Chunk]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.chunks).where(t.chunks.c.document_id == document_id)
-                                .order_by(t.chunks.c.ordinal)).mappings().all()
-        return [Chunk(r["document_id"], r["ordinal"], r["text"], r["start"], r["end"],
-                      tuple(r["heading_path"]), r["language"], r["id"]) for r in rows]
-
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         with self.engine.connect() as conn:
-            for name, table in (("sources", t.sources), ("pages", t.pages), ("documents", t.documents),
-                                ("chunks", t.chunks), ("consent", t.consent)):
-                out[name] = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            for name, table in (
+                ("sources", t.sources),
+                ("pages", t.pages),
+                ("documents", t.documents),
+                ("chunks", t.chunks),
+                ("consent", t.consent),
+            ):
+                out[name] = int(
+                    conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                )
         return out
-
-    # ---- chunk log: what indexes follow ------------------------------------------
-    def last_seq(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.chunk_log.c.seq), 0))).scalar_one())
-
-    def changes_since(self, seq: int, limit: int = 1000) -> list[ChunkChange]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.chunk_log).where(t.chunk_log.c.seq > seq)
-                                .order_by(t.chunk_log.c.seq).limit(limit)).all()
-        return [ChunkChange(int(r.seq), int(r.chunk_id), r.op) for r in rows]
-
-    def all_chunk_ids(self) -> list[int]:
-        with self.engine.connect() as conn:
-            return [int(i) for i in conn.execute(sa.select(t.chunks.c.id).order_by(t.chunks.c.id)).scalars()]
-
-    def indexed_chunks(self, chunk_ids: Sequence[int]) -> list[IndexedChunk]:
-        """The chunks (that still exist) with what an index stores beside them."""
-        out: list[IndexedChunk] = []
-        for start in range(0, len(chunk_ids), 500):
-            ids = list(chunk_ids[start : start + 500])
-            query = (
-                sa.select(t.chunks.c.id, t.chunks.c.document_id, t.chunks.c.text, t.chunks.c.heading_path,
-                          t.chunks.c.language, t.documents.c.title, t.documents.c.url,
-                          t.documents.c.canonical_url, t.documents.c.source_id, t.documents.c.date)
-                .join(t.documents, t.documents.c.id == t.chunks.c.document_id)
-                .where(t.chunks.c.id.in_(ids)).order_by(t.chunks.c.id)
-            )
-            with self.engine.connect() as conn:
-                for r in conn.execute(query):
-                    url = r.url
-                    out.append(IndexedChunk(
-                        chunk_id=int(r.id), document_id=int(r.document_id), text=r.text,
-                        title=r.title, url=url, heading=" > ".join(r.heading_path),
-                        language=r.language, site=(urlsplit(url).hostname or "") if "://" in url else "",
-                        source_id=int(r.source_id), date=r.date or "",
-                    ))
-        return out
-
-    def chunk_texts(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t.chunks).where(t.chunks.c.id.in_(list(chunk_ids)))).mappings().all()
-        return {r["id"]: Chunk(r["document_id"], r["ordinal"], r["text"], r["start"], r["end"],
-                               tuple(r["heading_path"]), r["language"], r["id"]) for r in rows}
-
-    # ---- consent ledger ----------------------------------------------------------
-    def record_consent(self, decision: ConsentDecision, action: str) -> None:
-        with self.engine.begin() as conn:
-            self._record_consent(conn, decision, action)
-
-    def _record_consent(self, conn: sa.Connection, d: ConsentDecision, action: str) -> None:
-        conn.execute(t.consent.insert().values(
-            url=d.url, host=urlsplit(d.url).netloc, allowed=d.allowed, signal=d.signal,
-            rule=d.rule[:2000], action=action, decided_at=d.decided_at or utcnow(),
-        ))
-
-    def consent_for(self, url: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.consent).where(t.consent.c.url == url)
-                               .order_by(t.consent.c.id.desc()).limit(1)).mappings().first()
-        return None if row is None else self._consent_dict(row)
-
-    def consent_ledger(self, refused_only: bool = False, limit: int | None = None) -> Iterator[dict[str, Any]]:
-        query = sa.select(t.consent).order_by(t.consent.c.id)
-        if refused_only:
-            query = query.where(t.consent.c.allowed.is_(False))
-        if limit:
-            query = query.order_by(None).order_by(t.consent.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
-            for row in conn.execute(query).mappings():
-                yield self._consent_dict(row)
-
-    @staticmethod
-    def _consent_dict(row: Any) -> dict[str, Any]:
-        return {"url": row["url"], "allowed": bool(row["allowed"]), "signal": row["signal"],
-                "rule": row["rule"], "action": row["action"], "decided_at": _iso(row["decided_at"])}
 
     # ---- local files --------------------------------------------------------------
     def file_fingerprint(self, path: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(t.files.c.fingerprint).where(t.files.c.path == path)).scalar()
+            return conn.execute(
+                sa.select(t.files.c.fingerprint).where(t.files.c.path == path)
+            ).scalar()
 
     def set_file(self, path: str, source_id: int, fingerprint: str, content_hash: str) -> None:
         with self.engine.begin() as conn:
-            updated = conn.execute(t.files.update().where(t.files.c.path == path).values(
-                fingerprint=fingerprint, content_hash=content_hash, source_id=source_id)).rowcount
+            updated = conn.execute(
+                t.files.update()
+                .where(t.files.c.path == path)
+                .values(fingerprint=fingerprint, content_hash=content_hash, source_id=source_id)
+            ).rowcount
             if not updated:
-                conn.execute(t.files.insert().values(path=path, source_id=source_id,
-                                                     fingerprint=fingerprint, content_hash=content_hash))
+                conn.execute(
+                    t.files.insert().values(
+                        path=path,
+                        source_id=source_id,
+                        fingerprint=fingerprint,
+                        content_hash=content_hash,
+                    )
+                )
 
     def known_files(self, source_id: int) -> list[str]:
         with self.engine.connect() as conn:
-            return list(conn.execute(sa.select(t.files.c.path).where(t.files.c.source_id == source_id)).scalars())
+            return list(
+                conn.execute(
+                    sa.select(t.files.c.path).where(t.files.c.source_id == source_id)
+                ).scalars()
+            )
 
     def forget_file(self, path: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(t.files.delete().where(t.files.c.path == path))
-
-
-def replace_page(page: PageRecord, **changes: Any) -> PageRecord:
-    from dataclasses import replace
-
-    return replace(page, **changes)

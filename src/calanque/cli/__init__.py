@@ -14,7 +14,6 @@ from pathlib import Path
 import typer
 
 from calanque.cli.common import STATE
-
 from calanque.errors import (
     AuthError,
     CalanqueError,
@@ -33,10 +32,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 @app.callback()
 def _global_options(
-    home: Path | None = typer.Option(None, "--home", help="Data folder (default: $CALANQUE_HOME or a per-user folder)."),
-    database_url: str | None = typer.Option(None, "--database-url", help="Catalog database URL (sqlite:///... or postgresql://...)."),
+    home: Path | None = typer.Option(
+        None, "--home", help="Data folder (default: $CALANQUE_HOME or a per-user folder)."
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="Catalog database URL (sqlite:///... or postgresql://...)."
+    ),
 ) -> None:
     """Calanque: a self-hosted answer engine that cites and verifies its sources."""
     STATE.overrides = {"home": home, "database_url": database_url}

@@ -8,6 +8,7 @@ any number of workers on any number of machines share the frontier politely.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -44,8 +45,12 @@ class WorkerRun:
 
     def to_dict(self) -> dict[str, Any]:
         data = self.summary.to_dict()
-        data.update(owner=self.owner, rounds=self.rounds, released_urls=self.released,
-                    stopped_by_signal=self.stopped_by_signal or None)
+        data.update(
+            owner=self.owner,
+            rounds=self.rounds,
+            released_urls=self.released,
+            stopped_by_signal=self.stopped_by_signal or None,
+        )
         return data
 
 
@@ -82,17 +87,22 @@ class _Stopper:
             self.crawler.stop()
 
 
-async def _work(run: WorkerRun, max_pages: int | None, forever: bool, idle_s: float,
-                progress: CrawlProgress) -> None:
+async def _work(
+    run: WorkerRun, max_pages: int | None, forever: bool, idle_s: float, progress: CrawlProgress
+) -> None:
     settings, catalog = STATE.settings, STATE.catalog
     stopper = _Stopper(run)
     stopper.install(asyncio.get_running_loop())
     workers = settings.crawl.extract_workers or None
     while not stopper.event.is_set():
-        left = None if max_pages is None else max_pages - run.summary.fetched - run.summary.unchanged
+        left = (
+            None if max_pages is None else max_pages - run.summary.fetched - run.summary.unchanged
+        )
         if left is not None and left <= 0:
             break
-        crawler = Crawler(catalog, settings, owner=run.owner, progress=progress, extract_workers=workers)
+        crawler = Crawler(
+            catalog, settings, owner=run.owner, progress=progress, extract_workers=workers
+        )
         stopper.crawler = crawler
         if stopper.event.is_set():
             break
@@ -104,24 +114,31 @@ async def _work(run: WorkerRun, max_pages: int | None, forever: bool, idle_s: fl
         run.rounds += 1
         if not forever:
             break
-        try:  # idle: nothing due now; look again later (or stop on a signal)
+        with contextlib.suppress(TimeoutError):  # idle: look again later, or stop on a signal
             await asyncio.wait_for(stopper.event.wait(), timeout=idle_s)
-        except TimeoutError:
-            pass
 
 
 def worker(
-    max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Stop after this many pages."),
-    forever: bool = typer.Option(False, "--forever", help="When nothing is due, wait and look again "
-                                 "(until SIGTERM) instead of exiting."),
-    idle_s: float = typer.Option(30.0, "--idle", min=0.1, help="Seconds between looks with --forever."),
+    max_pages: int | None = typer.Option(
+        None, "--max-pages", min=1, help="Stop after this many pages."
+    ),
+    forever: bool = typer.Option(
+        False,
+        "--forever",
+        help="When nothing is due, wait and look again (until SIGTERM) instead of exiting.",
+    ),
+    idle_s: float = typer.Option(
+        30.0, "--idle", min=0.1, help="Seconds between looks with --forever."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Run one crawl worker on the shared catalog (several may run, on several machines)."""
     settings, catalog = STATE.settings, STATE.catalog
     if catalog.engine.dialect.name == "sqlite" and not as_json:
-        console.print("[yellow]note:[/] the catalog is SQLite: workers can only share it on this "
-                      "machine. Set CALANQUE_DATABASE_URL=postgresql://... to share it between machines.")
+        console.print(
+            "[yellow]note:[/] the catalog is SQLite: workers can only share it on this "
+            "machine. Set CALANQUE_DATABASE_URL=postgresql://... to share it between machines."
+        )
     run = WorkerRun(owner=worker_owner(), summary=CrawlSummary())
     progress = CrawlProgress(enabled=not as_json and sys.stderr.isatty())
     if not as_json:
@@ -139,13 +156,18 @@ def worker(
     out.print(table)
 
 
-def migrate(as_json: bool = typer.Option(False, "--json", help="Print the revision as JSON.")) -> None:
+def migrate(
+    as_json: bool = typer.Option(False, "--json", help="Print the revision as JSON."),
+) -> None:
     """Bring the catalog's schema up to date (idempotent; safe with workers running)."""
     settings = STATE.settings
     catalog = STATE.catalog  # opening migrates, one migrator at a time on PostgreSQL
     revision = current_revision(catalog.engine)
-    data = {"database": _redact(settings.catalog_url), "engine": catalog.engine.dialect.name,
-            "revision": revision}
+    data = {
+        "database": _redact(settings.catalog_url),
+        "engine": catalog.engine.dialect.name,
+        "revision": revision,
+    }
     if as_json:
         print_json(data)
         return

@@ -26,8 +26,14 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "language": answer.language,
         "citations": [
             {
-                "n": c.n, "url": c.url, "title": c.title, "quote": c.quote, "start": c.start,
-                "end": c.end, "fragment_url": c.fragment_url, "verified": c.verified,
+                "n": c.n,
+                "url": c.url,
+                "title": c.title,
+                "quote": c.quote,
+                "start": c.start,
+                "end": c.end,
+                "fragment_url": c.fragment_url,
+                "verified": c.verified,
             }
             for c in answer.citations
         ],
@@ -46,8 +52,10 @@ def _thread(thread: str | None, question: str) -> tuple[str, list[tuple[str, str
     if thread is None:
         return threads.create(question), []
     if not threads.exists(thread):
-        raise SourceError(f"no thread {thread!r}: omit --thread to start a new one "
-                          "(the thread id is printed under each answer).")
+        raise SourceError(
+            f"no thread {thread!r}: omit --thread to start a new one "
+            "(the thread id is printed under each answer)."
+        )
     return thread, threads.history(thread)
 
 
@@ -90,8 +98,12 @@ def ask(
     thread: str | None = typer.Option(None, "--thread", help="Continue this thread (its id)."),
     writer: str | None = typer.Option(None, "--writer", help="extractive, openai or local."),
     site: list[str] = typer.Option([], "--site", help="Only this site (repeatable)."),
-    exclude_site: list[str] = typer.Option([], "--exclude-site", help="Never this site (repeatable)."),
-    lang: list[str] = typer.Option([], "--lang", help="Only sources in this language (repeatable)."),
+    exclude_site: list[str] = typer.Option(
+        [], "--exclude-site", help="Never this site (repeatable)."
+    ),
+    lang: list[str] = typer.Option(
+        [], "--lang", help="Only sources in this language (repeatable)."
+    ),
     since: str = typer.Option("", "--since", help="YYYY-MM-DD, or day / week / month / year."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
 ) -> None:

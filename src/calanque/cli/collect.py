@@ -53,7 +53,9 @@ def detect_kind(url: str, user_agent: str) -> str:
     if not path.endswith((".xml", ".xml.gz", ".gz")):
         return "site"
     try:
-        with httpx.Client(headers={"User-Agent": user_agent}, timeout=10, follow_redirects=True) as client:
+        with httpx.Client(
+            headers={"User-Agent": user_agent}, timeout=10, follow_redirects=True
+        ) as client:
             head = client.get(url).content[:65536]
     except httpx.HTTPError as exc:
         raise SourceError(f"cannot reach {url} to tell its kind ({exc}); pass --kind.") from exc
@@ -65,8 +67,16 @@ def detect_kind(url: str, user_agent: str) -> str:
     return "site"
 
 
-def build_scope(url: str, kind: str, mode: str, prefix: str, include: list[str], exclude: list[str],
-                max_depth: int, max_pages: int) -> Scope:
+def build_scope(
+    url: str,
+    kind: str,
+    mode: str,
+    prefix: str,
+    include: list[str],
+    exclude: list[str],
+    max_depth: int,
+    max_pages: int,
+) -> Scope:
     if kind == "folder":
         return Scope(mode="any", max_depth=max_depth, max_pages=max_pages)
     if mode not in ("prefix", "host", "any"):
@@ -85,15 +95,27 @@ def build_scope(url: str, kind: str, mode: str, prefix: str, include: list[str],
 
 
 def add(
-    target: str = typer.Argument(..., help="A site URL, a sitemap URL, a feed URL or a local folder."),
+    target: str = typer.Argument(
+        ..., help="A site URL, a sitemap URL, a feed URL or a local folder."
+    ),
     kind: str = typer.Option("auto", "--kind", help="auto, site, sitemap, feed or folder."),
-    scope: str = typer.Option("prefix", "--scope", help="prefix (default: the seed's folder), host or any."),
-    prefix: str = typer.Option("", "--prefix", help="URL prefix to stay under (with --scope prefix)."),
+    scope: str = typer.Option(
+        "prefix", "--scope", help="prefix (default: the seed's folder), host or any."
+    ),
+    prefix: str = typer.Option(
+        "", "--prefix", help="URL prefix to stay under (with --scope prefix)."
+    ),
     include: list[str] = typer.Option([], "--include", help="Regex a URL must match (repeatable)."),
-    exclude: list[str] = typer.Option([], "--exclude", help="Regex that excludes a URL (repeatable)."),
+    exclude: list[str] = typer.Option(
+        [], "--exclude", help="Regex that excludes a URL (repeatable)."
+    ),
     max_depth: int = typer.Option(10, "--max-depth", min=0, help="Links to follow from the seed."),
-    max_pages: int = typer.Option(10_000, "--max-pages", min=1, help="Most URLs to queue for this source."),
-    poll_interval: int = typer.Option(3600, "--poll-interval", min=60, help="Seconds between feed polls."),
+    max_pages: int = typer.Option(
+        10_000, "--max-pages", min=1, help="Most URLs to queue for this source."
+    ),
+    poll_interval: int = typer.Option(
+        3600, "--poll-interval", min=60, help="Seconds between feed polls."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the source as JSON."),
 ) -> None:
     """Add a source to collect from."""
@@ -103,7 +125,9 @@ def add(
     if kind == "folder" or (kind == "auto" and "://" not in target):
         folder = Path(target).expanduser()
         if not folder.is_dir():
-            raise SourceError(f"{target} is not a folder (and not an http(s) URL): give a folder or a URL.")
+            raise SourceError(
+                f"{target} is not a folder (and not an http(s) URL): give a folder or a URL."
+            )
         kind, url = "folder", f"file://{folder.resolve()}"
     else:
         url = normalize_url(target)
@@ -114,7 +138,9 @@ def add(
     if as_json:
         print_json(source_json(source))
     else:
-        out.print(f"added {source.kind} source {source.id}: {source.url} — run `calanque crawl` to collect it")
+        out.print(
+            f"added {source.kind} source {source.id}: {source.url} — run `calanque crawl` to collect it"
+        )
 
 
 def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -129,7 +155,9 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
     out.print(table)
 
 
-def remove(source_id: int = typer.Argument(..., help="The source id (see `calanque sources`).")) -> None:
+def remove(
+    source_id: int = typer.Argument(..., help="The source id (see `calanque sources`)."),
+) -> None:
     """Remove a source and everything collected from it."""
     deleted = STATE.catalog.remove_source(source_id)
     out.print(f"removed source {source_id} and {deleted} documents")
@@ -142,10 +170,16 @@ if TYPE_CHECKING:
 class CrawlProgress:
     def __init__(self, enabled: bool) -> None:
         self.progress = Progress(
-            TextColumn("[bold]crawl"), BarColumn(), TextColumn("{task.completed} pages"),
-            TextColumn("{task.fields[rate]:.1f} pages/s"), TextColumn("queue {task.fields[queue]}"),
-            TextColumn("errors {task.fields[errors]}"), TimeElapsedColumn(),
-            console=console, disable=not enabled, transient=False,
+            TextColumn("[bold]crawl"),
+            BarColumn(),
+            TextColumn("{task.completed} pages"),
+            TextColumn("{task.fields[rate]:.1f} pages/s"),
+            TextColumn("queue {task.fields[queue]}"),
+            TextColumn("errors {task.fields[errors]}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not enabled,
+            transient=False,
         )
         self.task = self.progress.add_task("crawl", total=None, rate=0.0, queue=0, errors=0)
         self.started = 0.0
@@ -157,14 +191,27 @@ class CrawlProgress:
             self.started = time.monotonic()
         done = summary.fetched + summary.unchanged + summary.files
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        self.progress.update(self.task, completed=done, rate=done / elapsed, queue=summary.queued,
-                             errors=sum(summary.errors.values()))
+        self.progress.update(
+            self.task,
+            completed=done,
+            rate=done / elapsed,
+            queue=summary.queued,
+            errors=sum(summary.errors.values()),
+        )
 
 
 def summary_table(summary: CrawlSummary) -> Table:
     table = Table("outcome", "count", title="crawl summary")
     data = summary.to_dict()
-    for key in ("fetched", "unchanged", "files", "refused_robots", "refused_reservation", "deleted", "duplicates"):
+    for key in (
+        "fetched",
+        "unchanged",
+        "files",
+        "refused_robots",
+        "refused_reservation",
+        "deleted",
+        "duplicates",
+    ):
         table.add_row(key.replace("_", " "), str(data[key]))
     for kind, n in data["errors"].items():
         table.add_row(f"error: {kind}", str(n))
@@ -174,9 +221,13 @@ def summary_table(summary: CrawlSummary) -> Table:
 
 
 def crawl(
-    max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Stop after this many pages."),
+    max_pages: int | None = typer.Option(
+        None, "--max-pages", min=1, help="Stop after this many pages."
+    ),
     refresh: bool = typer.Option(False, "--refresh", help="Re-check every stored page now."),
-    no_index: bool = typer.Option(False, "--no-index", help="Do not bring the index up to date afterwards."),
+    no_index: bool = typer.Option(
+        False, "--no-index", help="Do not bring the index up to date afterwards."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Fetch what is due; resumable after an interruption."""
@@ -222,7 +273,9 @@ def pages(as_json: bool = typer.Option(False, "--json", help="Print a JSON array
 
 def consent(
     url: str | None = typer.Argument(None, help="A URL: show its latest ledger entry."),
-    export: str | None = typer.Option(None, "--export", help="Export the whole ledger: csv or json."),
+    export: str | None = typer.Option(
+        None, "--export", help="Export the whole ledger: csv or json."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="File to write the export to."),
     refused: bool = typer.Option(False, "--refused", help="Only refusals (with --export)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -243,8 +296,10 @@ def consent(
         print_json(entry)
     else:
         verdict = "[green]allowed" if entry["allowed"] else "[red]refused"
-        out.print(f"{verdict}[/] {entry['url']}\n  signal: {entry['signal']}\n  rule: {entry['rule']}\n"
-                  f"  action: {entry['action']}\n  decided at: {entry['decided_at']}")
+        out.print(
+            f"{verdict}[/] {entry['url']}\n  signal: {entry['signal']}\n  rule: {entry['rule']}\n"
+            f"  action: {entry['action']}\n  decided at: {entry['decided_at']}"
+        )
 
 
 def _export_ledger(fmt: str, output: Path | None, refused: bool) -> None:
@@ -259,7 +314,9 @@ def _export_ledger(fmt: str, output: Path | None, refused: bool) -> None:
             json.dump(list(rows), handle, ensure_ascii=False, indent=2)
             handle.write("\n")
             return
-        writer = csv.DictWriter(handle, fieldnames=["url", "allowed", "signal", "rule", "action", "decided_at"])
+        writer = csv.DictWriter(
+            handle, fieldnames=["url", "allowed", "signal", "rule", "action", "decided_at"]
+        )
         writer.writeheader()
         for row in rows:
             writer.writerow(row)

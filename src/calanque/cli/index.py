@@ -17,7 +17,8 @@ from calanque.cli.common import STATE, console, out, print_json
 from calanque.errors import SourceError
 from calanque.index import Retriever
 from calanque.index.snippets import snippet
-from calanque.index.sync import SyncReport, catch_up as catch_up_index
+from calanque.index.sync import SyncReport
+from calanque.index.sync import catch_up as catch_up_index
 from calanque.index.sync import rebuild as rebuild_index
 from calanque.types import Hit, SearchFilters
 
@@ -26,8 +27,13 @@ RECENCY = {"day": 1, "week": 7, "month": 31, "year": 366}
 
 def _progress(quiet: bool) -> Progress:
     return Progress(
-        TextColumn("[bold]index"), BarColumn(), MofNCompleteColumn(), TextColumn("catalog changes"),
-        TimeElapsedColumn(), console=console, disable=quiet or not sys.stderr.isatty(),
+        TextColumn("[bold]index"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("catalog changes"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet or not sys.stderr.isatty(),
     )
 
 
@@ -35,7 +41,9 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
     settings, catalog = STATE.settings, STATE.catalog
     if rebuild and settings.index_dir.exists():
         for child in settings.index_dir.iterdir():
-            if not child.name.startswith(("embeddings", "sentences")):  # keep the content-hash caches
+            if not child.name.startswith(
+                ("embeddings", "sentences")
+            ):  # keep the content-hash caches
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
     embedder = open_embedder(settings)
     index = open_index(settings, embedder)
@@ -43,12 +51,15 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
     task = progress.add_task("index", total=catalog.last_seq(), completed=index.position())
     try:
         with progress:
+
             def update(position: int, head: int) -> None:
                 progress.update(task, completed=position, total=head)
 
             sentences = _sentence_precompute(settings, embedder)
             if rebuild:
-                return rebuild_index(catalog, index, embedder, progress=update, after_batch=sentences)
+                return rebuild_index(
+                    catalog, index, embedder, progress=update, after_batch=sentences
+                )
             return catch_up_index(catalog, index, embedder, progress=update, after_batch=sentences)
     finally:
         index.close()
@@ -78,7 +89,9 @@ def index(as_json: bool = typer.Option(False, "--json", help="Print the report a
     _show(report, as_json)
 
 
-def reindex(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+def reindex(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
     """Rebuild the index from the catalog (after changing the embedder or the backend)."""
     report = _run(rebuild=True, quiet=as_json)
     _show(report, as_json)
@@ -108,8 +121,13 @@ def parse_since(value: str) -> str:
         ) from exc
 
 
-def build_filters(site: list[str], exclude_site: list[str], lang: list[str], since: str,
-                  source: list[int] | None = None) -> SearchFilters:
+def build_filters(
+    site: list[str],
+    exclude_site: list[str],
+    lang: list[str],
+    since: str,
+    source: list[int] | None = None,
+) -> SearchFilters:
     return SearchFilters(
         sites=tuple(s.lower() for s in site),
         exclude_sites=tuple(s.lower().lstrip("-") for s in exclude_site),
@@ -121,9 +139,16 @@ def build_filters(site: list[str], exclude_site: list[str], lang: list[str], sin
 
 def hit_json(hit: Hit) -> dict[str, Any]:
     return {
-        "url": hit.url, "title": hit.title, "heading": hit.heading, "text": hit.text,
-        "score": round(float(hit.score), 6), "chunk_id": hit.chunk_id, "language": hit.language,
-        "date": hit.date, "site": hit.site, "document_id": hit.document_id,
+        "url": hit.url,
+        "title": hit.title,
+        "heading": hit.heading,
+        "text": hit.text,
+        "score": round(float(hit.score), 6),
+        "chunk_id": hit.chunk_id,
+        "language": hit.language,
+        "date": hit.date,
+        "site": hit.site,
+        "document_id": hit.document_id,
     }
 
 
@@ -131,7 +156,9 @@ def search(
     query: str = typer.Argument(..., help="What to look for, in French or English."),
     k: int = typer.Option(10, "--k", min=1, max=100, help="How many hits."),
     site: list[str] = typer.Option([], "--site", help="Only this site (repeatable)."),
-    exclude_site: list[str] = typer.Option([], "--exclude-site", help="Never this site (repeatable)."),
+    exclude_site: list[str] = typer.Option(
+        [], "--exclude-site", help="Never this site (repeatable)."
+    ),
     lang: list[str] = typer.Option([], "--lang", help="Only this language, e.g. fr (repeatable)."),
     since: str = typer.Option("", "--since", help="YYYY-MM-DD, or day / week / month / year."),
     source: list[int] = typer.Option([], "--source", help="Only this source id (repeatable)."),
@@ -142,17 +169,29 @@ def search(
     settings = STATE.settings
     embedder = open_embedder(settings)
     overrides = {"mode": mode} if mode else {}
-    retriever = Retriever(open_index(settings, embedder), embedder, retrieval_config(settings, **overrides))
-    hits = retriever.search(query, k=k, filters=build_filters(site, exclude_site, lang, since, source))
+    retriever = Retriever(
+        open_index(settings, embedder), embedder, retrieval_config(settings, **overrides)
+    )
+    hits = retriever.search(
+        query, k=k, filters=build_filters(site, exclude_site, lang, since, source)
+    )
     if as_json:
         print_json({"hits": [hit_json(h) for h in hits]})
         return
     table = Table("#", "title", "url", "heading", "score", "snippet", show_lines=True)
     for n, hit in enumerate(hits, 1):
         marked = snippet(hit.text, query)
-        table.add_row(str(n), escape(hit.title), hit.url, escape(hit.heading), f"{hit.score:.3f}",
-                      marked.markup("\x00", "\x01").replace("[", r"\[").replace("\x00", "[bold yellow]")
-                      .replace("\x01", "[/bold yellow]"))
+        table.add_row(
+            str(n),
+            escape(hit.title),
+            hit.url,
+            escape(hit.heading),
+            f"{hit.score:.3f}",
+            marked.markup("\x00", "\x01")
+            .replace("[", r"\[")
+            .replace("\x00", "[bold yellow]")
+            .replace("\x01", "[/bold yellow]"),
+        )
     out.print(table)
 
 
@@ -174,10 +213,12 @@ def check(
         print_json(report.to_dict())
     else:
         verdict = "[green]ok" if report.ok else "[red]problems found"
-        out.print(f"{verdict}[/]: index at {report.index_position} of {report.catalog_head}; "
-                  f"{report.missing_in_index} chunks missing, {report.stray_in_index} stray, "
-                  f"{report.components_disagree} only half-indexed"
-                  + ("; repaired" if report.repaired else ""))
+        out.print(
+            f"{verdict}[/]: index at {report.index_position} of {report.catalog_head}; "
+            f"{report.missing_in_index} chunks missing, {report.stray_in_index} stray, "
+            f"{report.components_disagree} only half-indexed"
+            + ("; repaired" if report.repaired else "")
+        )
         for problem in report.problems:
             out.print(f"  catalog: {escape(problem)}")
     if not report.ok and not report.repaired:

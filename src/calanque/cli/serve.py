@@ -38,8 +38,11 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
-    access_log: bool = typer.Option(True, "--access-log/--no-access-log",
-                                    help="Log each request line (never headers or bodies)."),
+    access_log: bool = typer.Option(
+        True,
+        "--access-log/--no-access-log",
+        help="Log each request line (never headers or bodies).",
+    ),
 ) -> None:
     """Serve the API (/v1, OpenAI-compatible) and the web page (/) with uvicorn."""
     import uvicorn
@@ -47,12 +50,19 @@ def serve(
     settings, catalog = STATE.settings, STATE.catalog
     check_bind(host, catalog.api_keys.active_count())
     if settings.server.query_log:
-        out.print(f"[yellow]query log on: questions are kept "
-                  f"{settings.server.query_log_retention_days} days[/yellow]")
+        out.print(
+            f"[yellow]query log on: questions are kept "
+            f"{settings.server.query_log_retention_days} days[/yellow]"
+        )
     url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
     out.print(f"Calanque at {url} (API at {url}v1, OpenAPI at {url}openapi.json)")
-    options = {"host": host, "port": port, "access_log": access_log, "log_level": "info",
-               "server_header": False}
+    options = {
+        "host": host,
+        "port": port,
+        "access_log": access_log,
+        "log_level": "info",
+        "server_header": False,
+    }
     if workers == 1:
         from calanque.server import create_app
 
@@ -89,7 +99,9 @@ def list_keys(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
         return
     table = Table("name", "prefix", "created", "revoked")
     for row in rows:
-        table.add_row(row["name"], row["prefix"], row["created_at"], "yes" if row["revoked"] else "")
+        table.add_row(
+            row["name"], row["prefix"], row["created_at"], "yes" if row["revoked"] else ""
+        )
     out.print(table)
 
 

@@ -23,10 +23,8 @@ import multiprocessing
 import os
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -37,14 +35,14 @@ from calanque.catalog import Catalog, FrontierItem, NewURL, PageRecord
 from calanque.catalog.engine import storage_error
 from calanque.catalog.frontier import DONE, FAILED, REFUSED
 from calanque.collect.consent import decide_headers
-from calanque.collect.feeds import looks_like_feed, parse_feed
+from calanque.collect.discovery import discover, enqueue_links
 from calanque.collect.fetcher import Fetcher, FetchResult
-from calanque.collect.pipeline import HTML_TYPES, ProcessedPage, process_body
 from calanque.collect.hostpolicy import HostPolicies
-from calanque.collect.sitemaps import looks_like_sitemap, parse_sitemap
+from calanque.collect.pipeline import HTML_TYPES, ProcessedPage, process_body
+from calanque.collect.summary import CrawlSummary, stamped
 from calanque.collect.urls import host_key, in_scope, normalize_url
 from calanque.config import Settings
-from calanque.errors import CatalogError, ConsentRefused, ExtractError, FetchError, SourceError
+from calanque.errors import CatalogError, ConsentRefused, FetchError, SourceError
 from calanque.extract.dedup import NearDuplicates
 from calanque.types import ConsentDecision, Source
 
@@ -53,41 +51,6 @@ log = logging.getLogger("calanque.crawl")
 ROBOTS_SIGNALS = ("robots.txt", "content-usage", "content-signal")
 RETRYABLE = ("timeout", "network", "http-429", "http-500", "http-502", "http-503", "http-504")
 _current_source: contextvars.ContextVar[Source] = contextvars.ContextVar("calanque_source")
-
-
-@dataclass
-class CrawlSummary:
-    fetched: int = 0
-    unchanged: int = 0
-    refused_robots: int = 0
-    refused_reservation: int = 0
-    deleted: int = 0
-    duplicates: int = 0
-    files: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
-    elapsed_s: float = 0.0
-    queued: int = 0
-
-    @property
-    def pages_per_s(self) -> float:
-        done = self.fetched + self.unchanged
-        return done / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "fetched": self.fetched,
-            "unchanged": self.unchanged,
-            "refused_robots": self.refused_robots,
-            "refused_reservation": self.refused_reservation,
-            "deleted": self.deleted,
-            "duplicates": self.duplicates,
-            "files": self.files,
-            "errors": dict(sorted(self.errors.items())),
-            "error_total": sum(self.errors.values()),
-            "elapsed_s": round(self.elapsed_s, 3),
-            "pages_per_s": round(self.pages_per_s, 2),
-            "queued": self.queued,
-        }
 
 
 ProgressFn = Callable[[CrawlSummary], None]
@@ -163,8 +126,9 @@ class Crawler:
             transport=self._transport,
         )
         self._fetcher = fetcher
-        self._policies = HostPolicies(self.catalog, self.settings, self._in_db, self._fetch_slots,
-                                      self._transport)
+        self._policies = HostPolicies(
+            self.catalog, self.settings, self._in_db, self._fetch_slots, self._transport
+        )
         try:
             await self._in_db(self._prepare, refresh)
             await self._ingest_folders()
@@ -191,7 +155,9 @@ class Crawler:
             self.catalog.frontier.enqueue([seed])
             polled = self.catalog.last_polled(source.id)
             if source.kind == "feed" and (
-                refresh or polled is None or now - polled > timedelta(seconds=source.poll_interval_s)
+                refresh
+                or polled is None
+                or now - polled > timedelta(seconds=source.poll_interval_s)
             ):
                 self.catalog.frontier.requeue(source.url)
         before = now if refresh else now - timedelta(seconds=self.crawl.refresh_after)
@@ -205,7 +171,10 @@ class Crawler:
             free = self.crawl.concurrency - len(tasks)
             if free > 0:
                 hosts = await self._in_db(
-                    self.catalog.frontier.lease_hosts, self.owner, free + len(tasks), self.crawl.lease_s
+                    self.catalog.frontier.lease_hosts,
+                    self.owner,
+                    free + len(tasks),
+                    self.crawl.lease_s,
                 )
                 for host in hosts:
                     if host not in tasks and len(tasks) < self.crawl.concurrency:
@@ -214,7 +183,9 @@ class Crawler:
                 if not await self._wait_for_due():
                     break
                 continue
-            done, _ = await asyncio.wait(tasks.values(), timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                tasks.values(), timeout=0.5, return_when=asyncio.FIRST_COMPLETED
+            )
             for host in [h for h, task in tasks.items() if task in done]:
                 tasks.pop(host).result()
         self._stop = True
@@ -240,12 +211,19 @@ class Crawler:
             self._next_at[host] = max(self._next_at.get(host, 0.0), saved)
             while not self._stop:
                 items = await self._in_db(
-                    frontier.take_urls, host, self.owner, 4 * self.crawl.per_host_connections, self.crawl.lease_s
+                    frontier.take_urls,
+                    host,
+                    self.owner,
+                    4 * self.crawl.per_host_connections,
+                    self.crawl.lease_s,
                 )
                 if not items:
                     break
                 await asyncio.gather(*(self._one(item, lanes) for item in items))
-                if max_pages is not None and self.summary.fetched + self.summary.unchanged >= max_pages:
+                if (
+                    max_pages is not None
+                    and self.summary.fetched + self.summary.unchanged >= max_pages
+                ):
                     self._stop = True
                 await self._in_db(frontier.renew_host, host, self.owner, self.crawl.lease_s)
         finally:
@@ -267,7 +245,9 @@ class Crawler:
                 log.exception("internal error on %s", item.url)
                 self.summary.errors["internal"] += 1
                 await self._in_db(self.catalog.frontier.finish, item.id, FAILED, "internal")
-                await self._in_db(self._record_error, item, "internal", f"{type(exc).__name__}: {exc}")
+                await self._in_db(
+                    self._record_error, item, "internal", f"{type(exc).__name__}: {exc}"
+                )
             self._report()
 
     async def _wait_turn(self, host: str) -> None:
@@ -280,7 +260,9 @@ class Crawler:
             delay = self._delay_for(host)
             self._next_at[host] = time.time() + delay
             if delay > 0:
-                await self._in_db(self.catalog.frontier.set_next_fetch_at, host, self._next_at[host])
+                await self._in_db(
+                    self.catalog.frontier.set_next_fetch_at, host, self._next_at[host]
+                )
 
     def _delay_for(self, host: str) -> float:
         crawl_delay = self._policies.crawl_delay(host)
@@ -290,14 +272,20 @@ class Crawler:
         source = _current_source.get()
         hop = normalize_url(url)
         if source.kind == "site" and not in_scope(hop, source.scope, source.url):
-            raise FetchError(f"redirect to {hop} leaves the source's scope", url=hop, kind="out-of-scope")
+            raise FetchError(
+                f"redirect to {hop} leaves the source's scope", url=hop, kind="out-of-scope"
+            )
         decision = (await self._policies.robots(host_key(hop))).decide(hop)
         if not decision.allowed:
-            raise ConsentRefused(f"robots.txt refuses the redirect target {hop}", url=hop,
-                                 signal=decision.signal, rule=decision.rule)
+            raise ConsentRefused(
+                f"robots.txt refuses the redirect target {hop}",
+                url=hop,
+                signal=decision.signal,
+                rule=decision.rule,
+            )
 
     async def _refuse(self, item: FrontierItem, decision: ConsentDecision) -> None:
-        decision = _stamped(decision)
+        decision = stamped(decision)
         if decision.signal in ROBOTS_SIGNALS:
             self.summary.refused_robots += 1
         else:
@@ -326,7 +314,9 @@ class Crawler:
         try:
             result = await self._fetch_page(item)
         except ConsentRefused as exc:
-            refusal = ConsentDecision(exc.url or item.url, False, exc.signal or "robots.txt", exc.rule)
+            refusal = ConsentDecision(
+                exc.url or item.url, False, exc.signal or "robots.txt", exc.rule
+            )
             return await self._refuse(item, refusal)
         except FetchError as exc:
             return await self._fetch_failed(item, exc.kind, str(exc))
@@ -351,18 +341,27 @@ class Crawler:
             await self._in_db(frontier.finish, item.id, FAILED, kind)
         await self._in_db(self._record_error, item, kind, message)
 
-    def _record_error(self, item: FrontierItem, kind: str, message: str, status: int | None = None) -> None:
+    def _record_error(
+        self, item: FrontierItem, kind: str, message: str, status: int | None = None
+    ) -> None:
         existing = self.catalog.get_page(item.url)
-        self.catalog.record_page(PageRecord(
-            url=item.url, source_id=item.source_id, status=status,
-            error_kind=kind, error_message=message[:500],
-            document_id=existing.document_id if existing else None,
-            etag=existing.etag if existing else "", last_modified=existing.last_modified if existing else "",
-            content_hash=existing.content_hash if existing else "",
-        ))
+        self.catalog.record_page(
+            PageRecord(
+                url=item.url,
+                source_id=item.source_id,
+                status=status,
+                error_kind=kind,
+                error_message=message[:500],
+                document_id=existing.document_id if existing else None,
+                etag=existing.etag if existing else "",
+                last_modified=existing.last_modified if existing else "",
+                content_hash=existing.content_hash if existing else "",
+            )
+        )
 
-    async def _handle_result(self, item: FrontierItem, source: Source, result: FetchResult,
-                             decision: ConsentDecision) -> None:
+    async def _handle_result(
+        self, item: FrontierItem, source: Source, result: FetchResult, decision: ConsentDecision
+    ) -> None:
         url = normalize_url(result.url)
         header_decision = decide_headers(url, result.headers)
         deferred = result.content_type in HTML_TYPES and result.status == 200
@@ -380,81 +379,95 @@ class Crawler:
                 await self._in_db(self.catalog.forget_document, item.url)
             retry = kind in RETRYABLE and item.attempts + 1 < self.crawl.max_attempts
             if retry:
-                await self._in_db(self.catalog.frontier.retry_later, item.id, kind,
-                                  time.time() + 2.0 ** (item.attempts + 1))
+                await self._in_db(
+                    self.catalog.frontier.retry_later,
+                    item.id,
+                    kind,
+                    time.time() + 2.0 ** (item.attempts + 1),
+                )
             else:
                 await self._in_db(self.catalog.frontier.finish, item.id, FAILED, kind)
-            await self._in_db(self._record_error, item, kind, f"HTTP {result.status}", result.status)
+            await self._in_db(
+                self._record_error, item, kind, f"HTTP {result.status}", result.status
+            )
             return
         if result.truncated:
             message = f"body larger than crawl.max_body_bytes={self.crawl.max_body_bytes}: cut off, not stored"
             return await self._fetch_failed(item, "too-large", message)
-        if await self._discover(item, source, result, url):
+        if await discover(self, item, source, result, url):
             return
         await self._extract_and_store(item, source, result, url, decision)
 
-    async def _discover(self, item: FrontierItem, source: Source, result: FetchResult, url: str) -> bool:
-        """Sitemap and feed sources: a sitemap or feed body lists URLs to queue, it is not a page."""
-        if source.kind == "sitemap" and looks_like_sitemap(result.body, result.content_type, url):
-            try:
-                parsed = parse_sitemap(result.body, url)
-            except ExtractError as exc:
-                await self._fetch_failed(item, exc.kind, str(exc))
-                return True
-            urls = [e.url for e in parsed.urls] + list(parsed.sitemaps)
-        elif source.kind == "feed" and looks_like_feed(result.body, result.content_type):
-            try:
-                feed = parse_feed(result.body, url)
-            except ExtractError as exc:
-                await self._fetch_failed(item, exc.kind, str(exc))
-                return True
-            urls = [e.url for e in feed.entries]
-            await self._in_db(self.catalog.source_polled, source.id)
-        else:
-            return False
-        await self._in_db(self._enqueue_links, source, item.depth, urls, True)
-        await self._in_db(self.catalog.frontier.finish, item.id, DONE, None)
-        self.summary.fetched += 1
-        return True
-
-    async def _extract_and_store(self, item: FrontierItem, source: Source, result: FetchResult,
-                                 url: str, decision: ConsentDecision) -> None:
+    async def _extract_and_store(
+        self,
+        item: FrontierItem,
+        source: Source,
+        result: FetchResult,
+        url: str,
+        decision: ConsentDecision,
+    ) -> None:
         want_links = source.kind == "site" and item.depth < source.scope.max_depth
         loop = asyncio.get_running_loop()
         assert self._pool is not None
         processed: ProcessedPage = await loop.run_in_executor(
-            self._pool, process_body, result.body, url, result.content_type, result.charset,
-            want_links, result.headers,
+            self._pool,
+            process_body,
+            result.body,
+            url,
+            result.content_type,
+            result.charset,
+            want_links,
+            result.headers,
         )
         if processed.meta_decision is not None and not processed.meta_decision.allowed:
             return await self._refuse(item, processed.meta_decision)
         if processed.document is None:
-            return await self._fetch_failed(item, processed.error_kind or "extract", processed.error_message)
+            return await self._fetch_failed(
+                item, processed.error_kind or "extract", processed.error_message
+            )
         page = PageRecord(
-            url=url, source_id=source.id, status=result.status,
-            canonical_url=processed.document.canonical_url, etag=result.headers.get("etag", ""),
-            last_modified=result.headers.get("last-modified", ""), content_type=result.content_type,
+            url=url,
+            source_id=source.id,
+            status=result.status,
+            canonical_url=processed.document.canonical_url,
+            etag=result.headers.get("etag", ""),
+            last_modified=result.headers.get("last-modified", ""),
+            content_type=result.content_type,
             size=len(result.body),
         )
         if processed.links:  # queued before the page is marked done: a crash loses no link
-            await self._in_db(self._enqueue_links, source, item.depth, list(processed.links), False)
+            await self._in_db(enqueue_links, self, source, item.depth, list(processed.links), False)
         await self._in_db(self._store, item, page, processed, decision)
 
-    def _store(self, item: FrontierItem, page: PageRecord, processed: ProcessedPage,
-               decision: ConsentDecision) -> None:
+    def _store(
+        self,
+        item: FrontierItem,
+        page: PageRecord,
+        processed: ProcessedPage,
+        decision: ConsentDecision,
+    ) -> None:
         """Runs in the single DB thread, so the near-duplicate check cannot race."""
         document = processed.document
         assert document is not None
         allowed = ConsentDecision(page.url, True, decision.signal, decision.rule)
-        self.catalog.record_consent(_stamped(allowed), "fetched")
+        self.catalog.record_consent(stamped(allowed), "fetched")
         if item.url != page.url:
-            self.catalog.record_page(PageRecord(url=item.url, source_id=page.source_id, status=page.status,
-                                                canonical_url=page.url))
+            self.catalog.record_page(
+                PageRecord(
+                    url=item.url,
+                    source_id=page.source_id,
+                    status=page.status,
+                    canonical_url=page.url,
+                )
+            )
         duplicate_of = self._near.find(processed.minhash) if processed.minhash else None
         existing = self.catalog.get_page(page.url)
         own_id = existing.document_id if existing else None
-        if (duplicate_of is not None and duplicate_of != own_id
-                and self.catalog.add_alias(duplicate_of, page, frontier_id=item.id)):
+        if (
+            duplicate_of is not None
+            and duplicate_of != own_id
+            and self.catalog.add_alias(duplicate_of, page, frontier_id=item.id)
+        ):
             self.summary.duplicates += 1
         else:
             result = self.catalog.save_document(
@@ -464,24 +477,6 @@ class Crawler:
                 self._near.add(result.document_id, processed.minhash)
             self.summary.fetched += 1
 
-    def _enqueue_links(self, source: Source, depth: int, links: list[str], from_listing: bool) -> None:
-        limit = source.scope.max_pages
-        count = self._source_counts.get(source.id)
-        if count is None:
-            count = self.catalog.frontier.count_for_source(source.id)
-        new: list[NewURL] = []
-        for link in links:
-            if count + len(new) >= limit:
-                break
-            try:
-                url = normalize_url(link)
-            except SourceError:
-                continue
-            if from_listing or in_scope(url, source.scope, source.url):
-                new.append(NewURL(url, host_key(url), source.id, depth + 1))
-        added = self.catalog.frontier.enqueue(new)
-        self._source_counts[source.id] = count + added
-
     async def _ingest_folders(self) -> None:
         from calanque.collect.ingest import ingest_folder
 
@@ -489,11 +484,3 @@ class Crawler:
             if source.kind == "folder" and not self._stop:
                 assert self._pool is not None
                 await ingest_folder(self, source)
-
-
-def _stamped(decision: ConsentDecision) -> ConsentDecision:
-    if decision.decided_at is not None:
-        return decision
-    from dataclasses import replace
-
-    return replace(decision, decided_at=datetime.now(UTC))

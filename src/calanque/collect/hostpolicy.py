@@ -25,7 +25,12 @@ InDb = Callable[..., Awaitable[Any]]
 
 class HostPolicies:
     def __init__(
-        self, catalog: Catalog, settings: Settings, in_db: InDb, slots: asyncio.Semaphore, transport: Any = None
+        self,
+        catalog: Catalog,
+        settings: Settings,
+        in_db: InDb,
+        slots: asyncio.Semaphore,
+        transport: Any = None,
     ) -> None:
         self.catalog = catalog
         self.ttl = settings.crawl.robots_cache_s
@@ -63,7 +68,9 @@ class HostPolicies:
             policy = await self._in_db(self.catalog.frontier.host_policy, host)
             if self._fresh(policy, "robots"):
                 status = policy.get("robots_status")
-                rules = parse_robots(str(policy["robots_body"]), int(status) if status is not None else None)
+                rules = parse_robots(
+                    str(policy["robots_body"]), int(status) if status is not None else None
+                )
             else:
                 status_code, body = await self._fetch(f"{host}/robots.txt")
                 rules = parse_robots(body, status_code)

@@ -78,8 +78,9 @@ async def _ingest_file(crawler: Crawler, source: Source, item: LocalFile) -> Non
             _record_error, crawler, source, item, processed.error_kind, processed.error_message
         )
         return
-    page = PageRecord(url=item.url, source_id=source.id, status=200, content_type=content_type,
-                      size=len(body))
+    page = PageRecord(
+        url=item.url, source_id=source.id, status=200, content_type=content_type, size=len(body)
+    )
     await crawler._in_db(
         catalog.save_document, page, processed.document, processed.chunks, processed.minhash
     )
@@ -89,8 +90,14 @@ async def _ingest_file(crawler: Crawler, source: Source, item: LocalFile) -> Non
     summary.files += 1
 
 
-def _record_error(crawler: Crawler, source: Source, item: LocalFile, kind: str, message: str) -> None:
+def _record_error(
+    crawler: Crawler, source: Source, item: LocalFile, kind: str, message: str
+) -> None:
     crawler.catalog.record_page(
-        PageRecord(url=item.url, source_id=source.id, error_kind=kind or "extract",
-                   error_message=message[:500])
+        PageRecord(
+            url=item.url,
+            source_id=source.id,
+            error_kind=kind or "extract",
+            error_message=message[:500],
+        )
     )

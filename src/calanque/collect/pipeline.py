@@ -21,12 +21,77 @@ from calanque.types import Chunk, ConsentDecision, Document
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _FR = frozenset(
-    "le la les des du de un une et est sont pour dans qui que sur avec pas par au aux ce cette "
-    "il elle vous nous on ou mais plus leur être fait peut".split()
+    [
+        "le",
+        "la",
+        "les",
+        "des",
+        "du",
+        "de",
+        "un",
+        "une",
+        "et",
+        "est",
+        "sont",
+        "pour",
+        "dans",
+        "qui",
+        "que",
+        "sur",
+        "avec",
+        "pas",
+        "par",
+        "au",
+        "aux",
+        "ce",
+        "cette",
+        "il",
+        "elle",
+        "vous",
+        "nous",
+        "on",
+        "ou",
+        "mais",
+        "plus",
+        "leur",
+        "être",
+        "fait",
+        "peut",
+    ]
 )
 _EN = frozenset(
-    "the of and is are to in that for with this be by it as on or not can you from which "
-    "have has was an if will its their".split()
+    [
+        "the",
+        "of",
+        "and",
+        "is",
+        "are",
+        "to",
+        "in",
+        "that",
+        "for",
+        "with",
+        "this",
+        "be",
+        "by",
+        "it",
+        "as",
+        "on",
+        "or",
+        "not",
+        "can",
+        "you",
+        "from",
+        "which",
+        "have",
+        "has",
+        "was",
+        "an",
+        "if",
+        "will",
+        "its",
+        "their",
+    ]
 )
 
 

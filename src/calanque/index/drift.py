@@ -40,10 +40,15 @@ class CheckReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "catalog_ok": self.catalog_ok, "problems": self.problems,
-            "missing_in_index": self.missing_in_index, "stray_in_index": self.stray_in_index,
-            "components_disagree": self.components_disagree, "repaired": self.repaired,
-            "index_position": self.index_position, "catalog_head": self.catalog_head,
+            "ok": self.ok,
+            "catalog_ok": self.catalog_ok,
+            "problems": self.problems,
+            "missing_in_index": self.missing_in_index,
+            "stray_in_index": self.stray_in_index,
+            "components_disagree": self.components_disagree,
+            "repaired": self.repaired,
+            "index_position": self.index_position,
+            "catalog_head": self.catalog_head,
         }
 
 
@@ -54,13 +59,15 @@ def check_catalog(catalog: Catalog, report: CheckReport) -> None:
             if verdict != "ok":
                 report.problems.append(f"SQLite integrity_check: {verdict}")
         orphans = conn.execute(
-            sa.select(sa.func.count()).select_from(t.chunks)
+            sa.select(sa.func.count())
+            .select_from(t.chunks)
             .where(~t.chunks.c.document_id.in_(sa.select(t.documents.c.id)))
         ).scalar_one()
         if orphans:
             report.problems.append(f"{orphans} chunks have no document")
         dangling = conn.execute(
-            sa.select(sa.func.count()).select_from(t.pages)
+            sa.select(sa.func.count())
+            .select_from(t.pages)
             .where(t.pages.c.document_id.is_not(None))
             .where(~t.pages.c.document_id.in_(sa.select(t.documents.c.id)))
         ).scalar_one()
@@ -73,21 +80,29 @@ def check_catalog(catalog: Catalog, report: CheckReport) -> None:
 def _check_offsets(conn: sa.Connection, report: CheckReport) -> None:
     bad = 0
     rows = conn.execute(
-        sa.select(t.chunks.c.document_id, t.chunks.c.start, t.chunks.c.end, t.chunks.c.text)
-        .order_by(t.chunks.c.document_id)
+        sa.select(
+            t.chunks.c.document_id, t.chunks.c.start, t.chunks.c.end, t.chunks.c.text
+        ).order_by(t.chunks.c.document_id)
     )
     current_id, text = None, ""
     for doc_id, start, end, chunk_text in rows:
         if doc_id != current_id:
             current_id = doc_id
-            text = conn.execute(sa.select(t.documents.c.text).where(t.documents.c.id == doc_id)).scalar() or ""
+            text = (
+                conn.execute(
+                    sa.select(t.documents.c.text).where(t.documents.c.id == doc_id)
+                ).scalar()
+                or ""
+            )
         if text[start:end] != chunk_text:
             bad += 1
     if bad:
         report.problems.append(f"{bad} chunks do not match their document's text at their offsets")
 
 
-def check(catalog: Catalog, index: Index, embedder: Embedder, *, repair: bool = False) -> CheckReport:
+def check(
+    catalog: Catalog, index: Index, embedder: Embedder, *, repair: bool = False
+) -> CheckReport:
     report = CheckReport()
     check_catalog(catalog, report)
     if repair:  # first apply what the log says, then compare what remains
@@ -106,8 +121,14 @@ def check(catalog: Catalog, index: Index, embedder: Embedder, *, repair: bool = 
     return report
 
 
-def _repair(catalog: Catalog, index: Index, embedder: Embedder, live: set[int], held: set[int],
-            components: dict[str, set[int]]) -> None:
+def _repair(
+    catalog: Catalog,
+    index: Index,
+    embedder: Embedder,
+    live: set[int],
+    held: set[int],
+    components: dict[str, set[int]],
+) -> None:
     stray = sorted(held - live)
     if stray:
         index.delete(stray)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,118 +43,30 @@ from typing import Any, TypeVar
 import numpy as np
 
 from calanque.errors import IndexBackendError, IndexMismatchError
+from calanque.index._milvus_rows import (
+    BATCH_ROWS,
+    DOMAIN_FIELDS,
+    LANGUAGES,
+    MAX_VARCHAR,
+    OUTPUT_FIELDS,
+    STEMMERS,
+    chunk_row,
+    entity_hit,
+    filter_expression,
+    quote,
+)
 from calanque.index.analysis import strip_elisions
 from calanque.index.base import IndexInfo
-from calanque.index.fusion import date_number, host_of, site_domains
+from calanque.index.fusion import rrf_fuse
 from calanque.types import Hit, IndexedChunk, SearchFilters
+
+__all__ = ["MilvusFeatures", "MilvusIndex", "chunk_row", "filter_expression", "quote"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 FORMAT_VERSION = 1
-BATCH_ROWS = 500  # Milvus Lite 2.5.1 rejects insert calls of more than ~1,000 rows
-MAX_VARCHAR = 65_535  # bytes
-MAX_DOMAINS = 16
-LANGUAGES = ("fr", "en")
-STEMMERS = {"fr": "french", "en": "english"}
-OUTPUT_FIELDS = [
-    "chunk_id", "document_id", "source_id", "url", "title", "heading", "text",
-    "language", "date", "site",
-]  # fmt: skip
 _WORD = re.compile(r"\w")
-
-
-# -- pure helpers ---------------------------------------------------------------
-
-
-def quote(value: str) -> str:
-    """A Milvus expression string literal for ``value`` (no injection possible)."""
-    out = []
-    for char in value:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif ord(char) < 32:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
-
-
-def _strings(values: Iterable[str]) -> str:
-    return "[" + ", ".join(quote(v) for v in values) + "]"
-
-
-def filter_expression(filters: SearchFilters) -> str:
-    """``filters`` as a Milvus boolean expression ("" when nothing is filtered)."""
-    parts = []
-    if filters.sites:
-        parts.append(f"array_contains_any(domains, {_strings(s.lower() for s in filters.sites)})")
-    if filters.exclude_sites:
-        excluded = _strings(s.lower() for s in filters.exclude_sites)
-        parts.append(f"not array_contains_any(domains, {excluded})")
-    if filters.languages:
-        parts.append(f"language in {_strings(filters.languages)}")
-    if filters.source_ids:
-        parts.append(f"source_id in [{', '.join(str(int(s)) for s in filters.source_ids)}]")
-    if filters.since or filters.until:
-        low = max(date_number(filters.since), 1) if filters.since else 1
-        high = date_number(filters.until) if filters.until else 99_991_231
-        parts.append(f"day >= {low} and day <= {high}")
-    return " and ".join(f"({part})" for part in parts)
-
-
-def _clip(text: str, limit: int = MAX_VARCHAR) -> str:
-    data = text.encode("utf-8")
-    return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")
-
-
-def _chunk_languages(language: str) -> tuple[str, ...]:
-    for lang in LANGUAGES:
-        if language.startswith(lang):
-            return (lang,)
-    return LANGUAGES
-
-
-def chunk_row(chunk: IndexedChunk, vector: np.ndarray, lexical: bool) -> dict[str, Any]:
-    """The Milvus row of ``chunk`` (``text_fr``/``text_en`` only with BM25 available)."""
-    site = (chunk.site or host_of(chunk.url)).lower()
-    row: dict[str, Any] = {
-        "chunk_id": chunk.chunk_id,
-        "document_id": chunk.document_id,
-        "source_id": chunk.source_id,
-        "day": date_number(chunk.date),
-        "dense": [float(x) for x in vector],
-        "text": _clip(chunk.text),
-        "title": _clip(chunk.title, 4096),
-        "heading": _clip(chunk.heading, 4096),
-        "url": _clip(chunk.url, 4096),
-        "site": _clip(site, 1024),
-        "language": _clip(chunk.language, 64),
-        "date": _clip(chunk.date, 64),
-        "domains": [_clip(d, 1024) for d in site_domains(site)][-MAX_DOMAINS:],
-    }
-    if lexical:
-        body = _clip(strip_elisions(f"{chunk.title}\n{chunk.heading}\n{chunk.text}"))
-        languages = _chunk_languages(chunk.language)
-        for lang in LANGUAGES:
-            row[f"text_{lang}"] = body if lang in languages else ""
-    return row
-
-
-def entity_hit(entity: dict[str, Any], score: float) -> Hit:
-    return Hit(
-        chunk_id=int(entity["chunk_id"]),
-        document_id=int(entity["document_id"]),
-        url=str(entity["url"]),
-        title=str(entity["title"]),
-        heading=str(entity["heading"]),
-        text=str(entity["text"]),
-        score=float(score),
-        language=str(entity["language"]),
-        date=str(entity["date"]),
-        site=str(entity["site"]),
-        source_id=int(entity["source_id"]),
-    )
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -190,12 +102,14 @@ class MilvusIndex:
         collection: str = "calanque_chunks",
         token: str = "",
         timeout: float = 30.0,
+        native_hybrid: bool = True,
     ) -> None:
         from pymilvus import MilvusClient  # optional dependency: calanque[milvus]
 
         self.uri = uri
         self.collection = collection
         self.timeout = timeout
+        self.native_hybrid = native_hybrid
         if is_lite_uri(uri):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -308,10 +222,8 @@ class MilvusIndex:
         for name, length in (("text", MAX_VARCHAR), ("title", 4096), ("heading", 4096),
                              ("url", 4096), ("site", 1024), ("language", 64), ("date", 64)):  # fmt: skip
             schema.add_field(name, DataType.VARCHAR, max_length=length)
-        schema.add_field(
-            "domains", DataType.ARRAY, element_type=DataType.VARCHAR,
-            max_capacity=MAX_DOMAINS, max_length=1024,
-        )  # fmt: skip
+        for name in DOMAIN_FIELDS:
+            schema.add_field(name, DataType.VARCHAR, max_length=1024)
         index = self._client.prepare_index_params()
         dense_params = {"M": 16, "efConstruction": 200} if features.dense_index == "HNSW" else {}
         index.add_index(
@@ -332,7 +244,9 @@ class MilvusIndex:
                 name=f"bm25_{lang}", function_type=FunctionType.BM25,
                 input_field_names=[f"text_{lang}"], output_field_names=[f"sparse_{lang}"],
             ))  # fmt: skip
-            index.add_index(f"sparse_{lang}", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            index.add_index(
+                f"sparse_{lang}", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25"
+            )
         self._call(
             "create_collection", self._client.create_collection, self.collection,
             schema=schema, index_params=index, consistency_level="Strong",
@@ -379,8 +293,8 @@ class MilvusIndex:
         """Apply buffered deletes, then upserts (in batches), then record ``position``."""
         deletes = sorted(self._pending_deletes)
         for start in range(0, len(deletes), BATCH_ROWS):
-            batch = deletes[start : start + BATCH_ROWS]
-            self._call("delete", self._client.delete, self.collection, ids=batch)
+            ids = deletes[start : start + BATCH_ROWS]
+            self._call("delete", self._client.delete, self.collection, ids=ids)
         self._pending_deletes.clear()
         rows = list(self._pending_upserts.values())
         for start in range(0, len(rows), BATCH_ROWS):
@@ -425,8 +339,12 @@ class MilvusIndex:
                 lang
                 for lang in LANGUAGES
                 if self._call(
-                    "query", self._client.query, self.collection,
-                    filter=f'text_{lang} != ""', output_fields=["chunk_id"], limit=1,
+                    "query",
+                    self._client.query,
+                    self.collection,
+                    filter=f'text_{lang} != ""',
+                    output_fields=["chunk_id"],
+                    limit=1,
                 )  # fmt: skip
             )
         return self._searchable
@@ -459,6 +377,8 @@ class MilvusIndex:
         """Milvus's own hybrid search: dense + BM25 (French, English) fused by ``RRFRanker``.
 
         ``Hit.score`` is the RRF score. Without BM25 (Milvus < 2.5) it is dense search.
+        With ``native_hybrid=False`` the two rankings are fused here instead (lexical
+        French+English merged by summed BM25, then RRF with the dense ranking).
         """
         from pymilvus import AnnSearchRequest, RRFRanker
 
@@ -467,6 +387,12 @@ class MilvusIndex:
             return self.search_dense(vector, k, filters)
         if k <= 0:
             return []
+        if not self.native_hybrid:
+            rankings = [
+                self.search_lexical(query, k, filters),
+                self.search_dense(vector, k, filters),
+            ]
+            return rrf_fuse(rankings, [1.0, 1.0], rrf_k)
         k = min(k, 16_384)
         expression = filter_expression(filters)
         dense = [[float(x) for x in np.asarray(vector, dtype=np.float32)]]

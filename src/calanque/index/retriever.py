@@ -100,6 +100,11 @@ class Retriever:
         config = self.config
         depth = max(config.candidates, k)
         vector = self.embedder.embed_query(query)
+        native = getattr(self.index, "search_hybrid", None)
+        if callable(native) and config.lexical_weight == config.dense_weight:
+            # the backend fuses itself (Milvus's RRFRanker); equal weights only
+            fused: list[Hit] = native(query, vector, depth, filters, config.rrf_k)
+            return self._finish(query, vector, fused, k, rescore)
         lexical = self.index.search_lexical(query, depth, filters)
         dense = self.index.search_dense(vector, depth, filters)
         fused = rrf_fuse(

@@ -6,6 +6,7 @@ Every ``/v1`` route needs the caller to pass :class:`~calanque.server.auth.Authe
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -26,13 +27,16 @@ from calanque.server.errors import RequestError, status_for
 from calanque.server.sse import DONE, ChunkWriter, completion
 from calanque.types import Answer, SearchFilters
 
-Domain = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^-?[A-Za-z0-9.:\-]+$")]
+Domain = Annotated[
+    str, StringConstraints(min_length=1, max_length=253, pattern=r"^-?[A-Za-z0-9.:\-]+$")
+]
 Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}$")]
 Recency = Literal["day", "week", "month", "year"]
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    services_: Services = request.app.state.services
+    return services_
 
 
 def authenticate(request: Request) -> str:
@@ -49,12 +53,17 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
 # ---- request bodies ----------------------------------------------------------------
 class SearchFiltersBody(BaseModel):
     search_domain_filter: list[Domain] = Field(
-        default_factory=list, max_length=20,
+        default_factory=list,
+        max_length=20,
         description="Hosts to search only, or to exclude with a leading '-' (e.g. '-example.org').",
     )
-    search_recency_filter: Recency | None = Field(None, description="Only pages dated within this period.")
+    search_recency_filter: Recency | None = Field(
+        None, description="Only pages dated within this period."
+    )
     search_language_filter: list[Language] = Field(
-        default_factory=list, max_length=10, description="Only passages in these languages (ISO 639-1)."
+        default_factory=list,
+        max_length=10,
+        description="Only passages in these languages (ISO 639-1).",
     )
 
     def filters(self) -> SearchFilters:
@@ -159,13 +168,16 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]
     return turns[-1].text().strip(), history
 
 
-def _prepare_thread(svc: Services, body: ChatRequest, question: str) -> tuple[str, list[tuple[str, str]]]:
+def _prepare_thread(
+    svc: Services, body: ChatRequest, question: str
+) -> tuple[str, list[tuple[str, str]]]:
     threads = svc.catalog.threads
     if body.thread_id:
         if not threads.exists(body.thread_id):
             raise RequestError(
                 f"no thread {body.thread_id!r}: list them at GET /v1/threads, or omit thread_id.",
-                status=404, kind="not_found",
+                status=404,
+                kind="not_found",
             )
         return body.thread_id, threads.history(body.thread_id)
     if body.store:
@@ -192,16 +204,19 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
     options = {"history": history, "filters": body.filters(), "thread_id": thread_id}
     model = f"calanque-{writer}"
     if not body.stream:
+
         def run() -> Answer:
             with svc.models():
-                return engine.answer(question, **options)  # type: ignore[no-any-return]
+                answer: Answer = engine.answer(question, **options)
+                return answer
 
         answer = await run_in_threadpool(run)
         await run_in_threadpool(_store_turn, svc, answer)
         return JSONResponse(completion(answer, model))
     events = engine.stream(question, **options)
     return StreamingResponse(
-        _stream(svc, events, model), media_type="text/event-stream",
+        _stream(svc, events, model),
+        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
@@ -286,8 +301,9 @@ def remove_source(source_id: int, request: Request) -> dict[str, Any]:
     """Remove a source, everything collected from it, and its passages from the index."""
     svc = services(request)
     if source_id not in {s.id for s in svc.catalog.list_sources()}:
-        raise RequestError(f"no source {source_id}: list them at GET /v1/sources.", status=404,
-                           kind="not_found")
+        raise RequestError(
+            f"no source {source_id}: list them at GET /v1/sources.", status=404, kind="not_found"
+        )
     documents = svc.catalog.remove_source(source_id)
     return {"removed": source_id, "documents": documents, "index": svc.catch_up()}
 
@@ -320,19 +336,22 @@ def status(request: Request, errors: int = Query(50, ge=0, le=1000)) -> dict[str
 
 # ---- consent -------------------------------------------------------------------------------
 @router.get("/consent", tags=["consent"])
-def consent(request: Request, url: str = Query(..., min_length=1, max_length=2048)) -> dict[str, Any]:
+def consent(
+    request: Request, url: str = Query(..., min_length=1, max_length=2048)
+) -> dict[str, Any]:
     """The latest consent-ledger entry for a URL: allowed or refused, by which rule."""
     catalog = services(request).catalog
     entry = None
-    try:
+    with contextlib.suppress(CalanqueError):
         entry = catalog.consent_for(normalize_url(url))
-    except CalanqueError:
-        pass
     entry = entry or catalog.consent_for(url)
     if entry is None:
-        raise RequestError(f"no consent decision recorded for {url}: it was never considered "
-                           "for collection (check the URL, or crawl first).", status=404,
-                           kind="not_found")
+        raise RequestError(
+            f"no consent decision recorded for {url}: it was never considered "
+            "for collection (check the URL, or crawl first).",
+            status=404,
+            kind="not_found",
+        )
     return dict(entry)
 
 
@@ -354,8 +373,9 @@ def list_threads(request: Request, limit: int = Query(50, ge=1, le=500)) -> dict
 
 def _thread_or_404(svc: Services, thread_id: str) -> None:
     if not svc.catalog.threads.exists(thread_id):
-        raise RequestError(f"no thread {thread_id!r}: list them at GET /v1/threads.", status=404,
-                           kind="not_found")
+        raise RequestError(
+            f"no thread {thread_id!r}: list them at GET /v1/threads.", status=404, kind="not_found"
+        )
 
 
 @router.get("/threads/{thread_id}", tags=["threads"])

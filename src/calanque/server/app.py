@@ -81,7 +81,9 @@ def _now() -> str:
 class Services:
     """What the routes use: settings, catalog, retriever, answer engines, the crawl job."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, catalog: Catalog, embedder: Embedder | None = None
+    ) -> None:
         from calanque.backends import open_embedder, open_index, retrieval_config
         from calanque.index import Retriever
 
@@ -93,7 +95,9 @@ class Services:
         self.retriever = Retriever(self.index, self.embedder, retrieval_config(settings))
         self.engines: dict[str, Any] = {}
         self.crawl = CrawlJob()
-        self.auth = Authenticator(catalog.api_keys, RateLimiter(settings.server.rate_limit_per_minute))
+        self.auth = Authenticator(
+            catalog.api_keys, RateLimiter(settings.server.rate_limit_per_minute)
+        )
         self.query_log = (
             QueryLog(catalog.engine, settings.server.query_log_retention_days)
             if settings.server.query_log
@@ -175,8 +179,13 @@ class Services:
             with _crawl_lock(self.settings):
                 if self.catalog.engine.dialect.name == "sqlite":
                     await asyncio.to_thread(self.catalog.frontier.release_all)
-                crawler = Crawler(self.catalog, self.settings, progress=progress,
-                                  extract_workers=1, transport=transport)
+                crawler = Crawler(
+                    self.catalog,
+                    self.settings,
+                    progress=progress,
+                    extract_workers=1,
+                    transport=transport,
+                )
                 job.summary = (await crawler.run(max_pages=max_pages)).to_dict()
                 job.index = await asyncio.to_thread(self.catch_up)
         except Exception as exc:  # reported at GET /v1/crawl; the server goes on
@@ -192,12 +201,13 @@ class Services:
         from calanque.index.sync import catch_up
 
         store = SentenceVectorStore.in_folder(self.settings.index_dir)
+
+        def sentences(chunks: list[Any]) -> None:  # answers then embed only the question
+            precompute_sentence_vectors([c.text for c in chunks], self.embedder, store)
+
         try:
             with self.models():
-                report = catch_up(
-                    self.catalog, self.index, self.embedder,
-                    after_batch=lambda chunks: precompute_sentence_vectors(chunks, self.embedder, store),
-                )
+                report = catch_up(self.catalog, self.index, self.embedder, after_batch=sentences)
         finally:
             store.close()
         return report.to_dict()

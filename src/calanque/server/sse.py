@@ -66,7 +66,11 @@ def answer_fields(answer: Answer) -> dict[str, Any]:
 
 def _usage(question: str, text: str) -> dict[str, int]:
     prompt, completion = len(question.split()), len(text.split())
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
 def completion(answer: Answer, model: str) -> dict[str, Any]:
@@ -96,9 +100,7 @@ class ChunkWriter:
         self.created = int(time.time())
         self.model = model
 
-    def chunk(
-        self, delta: dict[str, Any], finish_reason: str | None = None, **extra: Any
-    ) -> bytes:
+    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> bytes:
         return encode(
             {
                 "id": self.id,

@@ -44,8 +44,12 @@ def test_saving_a_changed_document_logs_deletes_then_upserts(tmp_path):
     catalog = open_catalog(tmp_path)
     source = catalog.add_source("site", "http://x/", Scope(prefix="http://x/"))
     page = PageRecord(url="http://x/a", source_id=source.id, status=200)
-    first = catalog.save_document(page, doc("http://x/a", "alpha beta"), chunks_of("alpha beta"), None)
-    same = catalog.save_document(page, doc("http://x/a", "alpha beta"), chunks_of("alpha beta"), None)
+    first = catalog.save_document(
+        page, doc("http://x/a", "alpha beta"), chunks_of("alpha beta"), None
+    )
+    same = catalog.save_document(
+        page, doc("http://x/a", "alpha beta"), chunks_of("alpha beta"), None
+    )
     assert first.changed and not same.changed
     catalog.save_document(page, doc("http://x/a", "gamma delta"), chunks_of("gamma delta"), None)
     ops = [(c.op) for c in catalog.changes_since(0)]

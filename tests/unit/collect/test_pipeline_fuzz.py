@@ -20,10 +20,35 @@ CONTENT_TYPES = [
 ]
 
 html_fragments = st.lists(
-    st.sampled_from(["<html>", "<head>", "<title>", "</title>", "<meta name=robots content=noai>",
-                     "<body>", "<p>", "</p>", "<h1>", "</h1>", "<table><tr><td>", "<pre>", "<!--",
-                     "<script>", "</script>", "&amp;", "&#0;", "\x00", "é", "<a href='x'>", "<<>>",
-                     "<div class='navheader'>", "</div>", "mot ", "word "]),
+    st.sampled_from(
+        [
+            "<html>",
+            "<head>",
+            "<title>",
+            "</title>",
+            "<meta name=robots content=noai>",
+            "<body>",
+            "<p>",
+            "</p>",
+            "<h1>",
+            "</h1>",
+            "<table><tr><td>",
+            "<pre>",
+            "<!--",
+            "<script>",
+            "</script>",
+            "&amp;",
+            "&#0;",
+            "\x00",
+            "é",
+            "<a href='x'>",
+            "<<>>",
+            "<div class='navheader'>",
+            "</div>",
+            "mot ",
+            "word ",
+        ]
+    ),
     max_size=60,
 ).map("".join)
 
@@ -38,8 +63,11 @@ def check(processed) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=st.binary(max_size=4000), content_type=st.sampled_from(CONTENT_TYPES),
-       charset=st.sampled_from([None, "utf-8", "iso-8859-1", "bogus-charset", "utf-16"]))
+@given(
+    body=st.binary(max_size=4000),
+    content_type=st.sampled_from(CONTENT_TYPES),
+    charset=st.sampled_from([None, "utf-8", "iso-8859-1", "bogus-charset", "utf-16"]),
+)
 def test_random_bytes_never_raise(body, content_type, charset):
     check(process_body(body, "http://h/x", content_type, charset, True, {}))
 
@@ -47,7 +75,9 @@ def test_random_bytes_never_raise(body, content_type, charset):
 @settings(max_examples=150, deadline=None)
 @given(html=html_fragments, content_type=st.sampled_from(list(HTML_TYPES)))
 def test_malformed_html_never_raises(html, content_type):
-    check(process_body(html.encode("utf-8", "surrogatepass"), "http://h/x", content_type, None, True))
+    check(
+        process_body(html.encode("utf-8", "surrogatepass"), "http://h/x", content_type, None, True)
+    )
 
 
 @settings(max_examples=60, deadline=None)

@@ -20,8 +20,12 @@ def build(tmp_path, embedder):
         url = f"http://x/{n}"
         half = len(text) // 2
         chunks = [Chunk(0, 0, text[:half], 0, half), Chunk(0, 1, text[half:], half, len(text))]
-        catalog.save_document(PageRecord(url=url, source_id=source.id, status=200),
-                              Document(url=url, text=text, title=f"T{n}", language="en"), chunks, None)
+        catalog.save_document(
+            PageRecord(url=url, source_id=source.id, status=200),
+            Document(url=url, text=text, title=f"T{n}", language="en"),
+            chunks,
+            None,
+        )
     index = EmbeddedIndex.for_embedder(tmp_path / "index", embedder)
     catch_up(catalog, index, embedder)
     return catalog, index
@@ -57,8 +61,10 @@ def test_catalog_corruption_is_reported(tmp_path, hash_embedder):
         conn.execute(t.chunks.update().where(t.chunks.c.id == 1).values(start=3))
     raw = sqlite3.connect(tmp_path / "c.db")  # foreign keys off: what a buggy writer could do
     with raw:
-        raw.execute("INSERT INTO chunks (document_id, ordinal, text, start, \"end\", heading_path, "
-                    "language, text_hash) VALUES (4242, 0, 'x', 0, 1, '[]', '', 'h')")
+        raw.execute(
+            'INSERT INTO chunks (document_id, ordinal, text, start, "end", heading_path, '
+            "language, text_hash) VALUES (4242, 0, 'x', 0, 1, '[]', '', 'h')"
+        )
     raw.close()
     report = check(catalog, index, hash_embedder)
     assert not report.catalog_ok

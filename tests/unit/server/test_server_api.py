@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import HashEmbedder
 
 from calanque.catalog import Catalog
 from calanque.config import load_settings
 from calanque.server import create_app
 from calanque.server.app import GuardedTransport
-from tests.conftest import HashEmbedder
 
 LOCAL = ("127.0.0.1", 40000)
 REMOTE = ("203.0.113.7", 40000)
@@ -61,10 +61,17 @@ def test_keys_are_required_from_everyone_once_one_exists(tmp_path: Path, caplog:
         key = catalog_of(client).api_keys.create("alice")
         missing = client.get("/v1/models")
         assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
-        assert client.get("/v1/models", headers={"Authorization": "Bearer cq_wrong"}).status_code == 401
-        assert client.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert (
+            client.get("/v1/models", headers={"Authorization": "Bearer cq_wrong"}).status_code
+            == 401
+        )
+        assert (
+            client.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        )
         catalog_of(client).api_keys.revoke("alice")
-        assert client.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+        assert (
+            client.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+        )
     assert key not in caplog.text
 
 
@@ -77,7 +84,10 @@ def test_loopback_needs_a_key_too_when_keys_exist(tmp_path: Path) -> None:
 def test_rate_limit_per_key(tmp_path: Path) -> None:
     with make_client(tmp_path / "home", client=REMOTE, rate_limit_per_minute=2) as client:
         headers = {"Authorization": f"Bearer {catalog_of(client).api_keys.create('bob')}"}
-        assert [client.get("/v1/models", headers=headers).status_code for _ in range(2)] == [200, 200]
+        assert [client.get("/v1/models", headers=headers).status_code for _ in range(2)] == [
+            200,
+            200,
+        ]
         limited = client.get("/v1/models", headers=headers)
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert "rate_limit_per_minute" in limited.json()["error"]["message"]
@@ -90,10 +100,18 @@ def test_request_size_limit(tmp_path: Path) -> None:
         assert "max_request_bytes" in big.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/docs/", "http://localhost:8080/", "http://10.1.2.3/", "http://192.168.0.1/",
-    "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://0.0.0.0/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/docs/",
+        "http://localhost:8080/",
+        "http://10.1.2.3/",
+        "http://192.168.0.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://0.0.0.0/",
+    ],
+)
 def test_private_sources_are_refused_by_default(local: TestClient, url: str) -> None:
     response = local.post("/v1/sources", json={"url": url})
     assert response.status_code == 400
@@ -129,7 +147,10 @@ def test_errors_are_json_and_say_what_to_fix(local: TestClient) -> None:
 
 def test_chat_completion_shape_and_threads(local: TestClient) -> None:
     reply = ask(local, store=True).json()
-    assert reply["object"] == "chat.completion" and reply["choices"][0]["message"]["role"] == "assistant"
+    assert (
+        reply["object"] == "chat.completion"
+        and reply["choices"][0]["message"]["role"] == "assistant"
+    )
     assert reply["ai_generated"] is True and reply["answered"] is False  # empty index: abstains
     assert reply["choices"][0]["message"]["content"] == "I could not find this in the sources."
     thread = reply["thread_id"]
@@ -141,8 +162,10 @@ def test_chat_completion_shape_and_threads(local: TestClient) -> None:
 
 
 def test_models_list_configured_writers(tmp_path: Path) -> None:
-    settings = {"home": tmp_path / "home",
-                "answer": {"llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m"}}
+    settings = {
+        "home": tmp_path / "home",
+        "answer": {"llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m"},
+    }
     loaded = load_settings(settings, environ={})
     (tmp_path / "home").mkdir()
     app = create_app(loaded, Catalog.open(loaded.catalog_url), embedder=HashEmbedder())
