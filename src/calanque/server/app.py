@@ -35,6 +35,8 @@ from calanque.server.errors import RequestError, install_error_handlers
 
 log = logging.getLogger("calanque.server")
 WRITERS = ("extractive", "openai", "local")
+QUERY_LOG_PURGE_EVERY_S = 60.0  # besides start-up, while queries are recorded
+CATCH_UP_BATCH = 8  # chunks indexed per hold of the model lock while the server answers
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -104,6 +106,8 @@ class Services:
             else None
         )
         self._refreshed = time.monotonic()
+        self.purge_every_s = QUERY_LOG_PURGE_EVERY_S
+        self._purged_at = time.monotonic()  # the lifespan purges at start-up
 
     # ---- models ----------------------------------------------------------------
     def writers(self) -> list[str]:
@@ -154,8 +158,14 @@ class Services:
             yield
 
     def record_query(self, query: str, key_name: str) -> None:
-        if self.query_log is not None:
-            self.query_log.record(query, key_name or None)
+        """Log the query (when the query log is on); purge old entries at most once a minute."""
+        if self.query_log is None:
+            return
+        self.query_log.record(query, key_name or None)
+        now = time.monotonic()
+        if now - self._purged_at >= self.purge_every_s:
+            self._purged_at = now
+            self.query_log.purge()
 
     # ---- crawl -------------------------------------------------------------------
     def start_crawl(self, max_pages: int | None) -> CrawlJob:
@@ -196,21 +206,55 @@ class Services:
             job.finished_at = _now()
 
     def catch_up(self) -> dict[str, Any]:
-        """Bring the index up to date with the catalog (after a crawl or a removal)."""
+        """Bring the index up to date with the catalog (after a crawl or a removal).
+
+        Batch by batch: the passages and answer sentences of a batch are embedded first,
+        without the model lock (the embedding cache and the sentence store keep them), then
+        the batch is applied under the lock, which finds them there: queries wait for an
+        index write, never for an embedding.
+        """
         from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
-        from calanque.index.sync import catch_up
+        from calanque.index.sync import SyncReport, catch_up
 
         store = SentenceVectorStore.in_folder(self.settings.index_dir)
 
         def sentences(chunks: list[Any]) -> None:  # answers then embed only the question
             precompute_sentence_vectors([c.text for c in chunks], self.embedder, store)
 
+        with self.models():
+            total = SyncReport(position=self.index.position(), head=self.catalog.last_seq())
         try:
-            with self.models():
-                report = catch_up(self.catalog, self.index, self.embedder, after_batch=sentences)
+            while self._embed_ahead(total.position, sentences):
+                with self.models():
+                    report = catch_up(
+                        _OneBatch(self.catalog),  # type: ignore[arg-type]
+                        self.index,
+                        self.embedder,
+                        batch=CATCH_UP_BATCH,
+                        after_batch=sentences,
+                    )
+                total.applied += report.applied
+                total.deleted += report.deleted
+                total.elapsed_s += report.elapsed_s
+                if report.position == total.position:
+                    break
+                total.position = report.position
         finally:
             store.close()
-        return report.to_dict()
+        total.head = max(total.head, total.position)
+        return total.to_dict()
+
+    def _embed_ahead(self, position: int, sentences: Any) -> bool:
+        """Embed the next batch's chunks into the caches; False when the log is caught up."""
+        from calanque.index.sync import passage_text
+
+        changes = self.catalog.changes_since(position, limit=CATCH_UP_BATCH)
+        upserts = sorted({c.chunk_id for c in changes if c.op == "upsert"})
+        chunks = self.catalog.indexed_chunks(upserts) if upserts else []
+        if chunks:
+            self.embedder.embed_passages([passage_text(c) for c in chunks])
+            sentences(chunks)
+        return bool(changes)
 
     def close(self) -> None:
         if self.crawl.task is not None and not self.crawl.task.done():
@@ -222,6 +266,23 @@ class Services:
         close = getattr(self.embedder, "close", None)
         if close is not None:
             close()
+
+
+class _OneBatch:
+    """The catalog, whose change log ends after one batch (see ``Services.catch_up``)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._served = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+    def changes_since(self, position: int, limit: int) -> Any:
+        if self._served:
+            return []
+        self._served = True
+        return self._catalog.changes_since(position, limit=limit)
 
 
 @contextlib.contextmanager
