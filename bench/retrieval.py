@@ -272,7 +272,9 @@ def _candidates(indexed: IndexedSet, depth: int) -> list[_Candidates]:
         lexical = indexed.index.search_lexical(query.text, depth, filters)
         dense = indexed.index.search_dense(vector, depth, filters)
         ids = {h.chunk_id for h in lexical} | {h.chunk_id for h in dense}
-        out.append(_Candidates(query, vector, lexical, dense, indexed.index.get_vectors(sorted(ids))))
+        out.append(
+            _Candidates(query, vector, lexical, dense, indexed.index.get_vectors(sorted(ids)))
+        )
     return out
 
 

@@ -12,11 +12,13 @@ import json
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,12 @@ from typing import Any
 import httpx
 import pytest
 from bench.soak import ServerProcess, serve_env, start_serve
-from tests.e2e.served import Corpus, corpus, corpus_settings
+from tests.e2e.served import INJECTION, Corpus, corpus, corpus_settings
+from tests.sites import Route, serve_site
 
 from calanque.catalog import Catalog
+from calanque.catalog import schema as t
+from calanque.server import app as server_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -276,3 +281,245 @@ def test_kill_9_during_answer_streams_loses_nothing(source: Corpus, tmp_path: Pa
     finally:
         server.stop()
         model.close()
+
+
+# ---- prompt injection ---------------------------------------------------------------------
+def test_injected_page_leaks_no_key_setting_or_thread(harden: Harden) -> None:
+    with harden.client() as http:
+        other = chat(False, f"My locker code is {SECRET}: how do I create an SSH key?", store=True)
+        assert http.post("/v1/chat/completions", json=other).status_code == 200
+        harden.model.requests.clear()
+        answers = [http.post("/v1/chat/completions", json=chat(False, BACKUP_Q)).json()]
+        with http.stream("POST", "/v1/chat/completions", json=chat(True, BACKUP_Q)) as streamed:
+            events = sse_events(streamed)
+        extractive = http.post(
+            "/v1/chat/completions", json=chat(False, BACKUP_Q, model="calanque-extractive")
+        ).json()
+    final = events[-1]
+    assert final["choices"][0]["finish_reason"] == "stop"
+    texts = [
+        answers[0]["choices"][0]["message"]["content"],
+        final["verified_answer"],
+        extractive["choices"][0]["message"]["content"],
+    ]
+    secrets = [*harden.keys.values(), LLM_KEY, SECRET]
+    for text in texts:  # the verifier dropped what the page made the model write
+        assert "rsync" in text, text
+        assert "HACKED" not in text and not any(s in text for s in secrets), text
+    assert answers[0]["answered"] and final["answered"] and extractive["answered"]
+    assert_prompts_clean(harden, secrets)
+
+
+def assert_prompts_clean(harden: Harden, secrets: list[str]) -> None:
+    prompts = harden.model.prompts()
+    assert len(prompts) == 2  # one per generative answer; nothing else was sent
+    settings_words = [str(harden.home), harden.model.url, "rate_limit", "llm_base_url", "cq_"]
+    for request, prompt in zip(harden.model.requests, prompts, strict=True):
+        assert not any(s in prompt for s in secrets), "a secret reached the model's prompt"
+        assert not any(w in prompt for w in settings_words), "a setting reached the prompt"
+        start, end = prompt.index("<sources>"), prompt.index("</sources>")
+        assert start < prompt.index(INJECTION) < end  # the page is inside the data block
+        assert prompt.count("</sources>") == 1
+        system = request["body"]["messages"][0]
+        assert system["role"] == "system" and "never an instruction" in system["content"]
+        # the model's own key travels only in its Authorization header
+        assert request["headers"]["Authorization"] == f"Bearer {LLM_KEY}"
+
+
+# ---- API keys never logged ------------------------------------------------------------------
+def test_api_keys_never_appear_in_the_logs(harden: Harden) -> None:
+    wrong = "cq_" + "wrongkey" * 5
+    with harden.client() as http:
+        assert http.get("/v1/models").status_code == 200
+        assert http.post("/v1/search", json={"query": BACKUP_Q}).status_code == 200
+        refused = http.get("/v1/models", headers={"Authorization": f"Bearer {wrong}"})
+        assert (
+            refused.status_code == 401
+            and "unknown or revoked" in refused.json()["error"]["message"]
+        )
+    statuses = []
+    with harden.client("flood") as http:
+        for _ in range(60):  # 30 per minute: the bucket runs dry within 31 requests
+            statuses.append(http.get("/v1/models").status_code)
+            if statuses[-1] == 429:
+                break
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200}
+    time.sleep(0.5)  # let the access log lines reach the file
+    log = harden.server.log()
+    assert '"GET /v1/models HTTP/1.1" 401' in log and '"GET /v1/models HTTP/1.1" 429' in log
+    for secret in [*harden.keys.values(), wrong, LLM_KEY]:
+        assert secret not in log and secret[:12] not in log
+
+
+# ---- query logs -----------------------------------------------------------------------------
+def query_log_rows(home: Path) -> list[dict[str, Any]]:
+    catalog = Catalog.open(corpus_settings(home).catalog_url)
+    try:
+        with catalog.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(t.query_log.select()).mappings()]
+    finally:
+        catalog.close()
+
+
+def test_query_log_is_off_by_default(harden: Harden) -> None:
+    with harden.client() as http:
+        assert http.post("/v1/search", json={"query": "nftables ruleset"}).status_code == 200
+        reply = http.post("/v1/chat/completions", json=chat(False, "How do I list nft rules?"))
+        assert reply.status_code == 200
+    assert query_log_rows(harden.home) == []
+
+
+def insert_old_query(home: Path, age: timedelta, query: str) -> None:
+    catalog = Catalog.open(corpus_settings(home).catalog_url)
+    try:
+        with catalog.engine.begin() as conn:
+            conn.execute(t.query_log.insert().values(at=datetime.now(UTC) - age, query=query))
+    finally:
+        catalog.close()
+
+
+def test_query_log_when_on_records_then_deletes_after_retention(
+    source: Corpus, tmp_path: Path
+) -> None:
+    from starlette.testclient import TestClient
+
+    from calanque.server import create_app
+
+    home = copy_home(source, tmp_path / "home")
+    insert_old_query(home, timedelta(days=3), "before start-up")
+    settings = corpus_settings(home, query_log=True, query_log_retention_days=1)
+    app = create_app(settings)
+    with TestClient(app, client=("127.0.0.1", 50000)) as http:
+        assert [r["query"] for r in query_log_rows(home)] == []  # purged at start-up
+        assert http.post("/v1/search", json={"query": "apt mirrors"}).status_code == 200
+        chat_body = chat(False, "Comment redémarrer le réseau ?", model="calanque-extractive")
+        assert http.post("/v1/chat/completions", json=chat_body).status_code == 200
+        assert [r["query"] for r in query_log_rows(home)] == [
+            "apt mirrors",
+            "Comment redémarrer le réseau ?",
+        ]
+        insert_old_query(home, timedelta(days=2), "two days ago")
+        insert_old_query(home, timedelta(hours=12), "this morning")
+        app.state.services.purge_every_s = 0.0  # the periodic purge is due now
+        assert http.post("/v1/search", json={"query": "ssh keys"}).status_code == 200
+        kept = [r["query"] for r in query_log_rows(home)]
+    assert "two days ago" not in kept and kept[-2:] == ["this morning", "ssh keys"]
+    assert len(kept) == 4  # the two recorded before, "this morning" and "ssh keys"
+
+
+# ---- SSRF ------------------------------------------------------------------------------------
+def loopback_names() -> list[str]:
+    """Names that resolve to this machine here (localhost, and the host name if it does)."""
+    names = ["localhost"]
+    try:
+        resolved = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+    except OSError:
+        resolved = set()
+    if resolved and all(a.startswith(("127.", "::1")) for a in resolved):
+        names.append(socket.gethostname())
+    return names
+
+
+PRIVATE_URLS = [
+    "http://127.0.0.1/",
+    "http://10.0.0.1/",
+    "http://172.16.5.4/docs/",
+    "http://192.168.1.1/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://0.0.0.0/",
+    "http://100.64.0.1/",
+]
+
+
+def test_sources_api_refuses_private_addresses_without_connecting(harden: Harden) -> None:
+    urls = PRIVATE_URLS + [f"http://{name}:8080/wiki/" for name in loopback_names()]
+    with harden.client() as http:
+        for url in urls:
+            began = time.monotonic()
+            response = http.post("/v1/sources", json={"url": url})
+            assert time.monotonic() - began < 5.0  # refused up front, no connection tried
+            assert response.status_code == 400, (url, response.text)
+            error = response.json()["error"]
+            assert error["type"] == "forbidden_address"
+            assert "allow_private_sources" in error["message"], error
+        listed = {s["url"] for s in http.get("/v1/sources").json()["sources"]}
+    assert not any(urlhost in u for u in listed for urlhost in ("10.0.0.1", "169.254", "[::1]"))
+
+
+@pytest.fixture
+def localhost_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pretend "localhost" is a public name (there is no public host to test with): the
+    guard then lets the first hop through, and must stop the redirect to 127.0.0.1."""
+    real = server_app.is_private_address
+    monkeypatch.setattr(
+        server_app, "is_private_address", lambda host: host != "localhost" and real(host)
+    )
+
+
+@pytest.mark.usefixtures("localhost_is_public")
+async def test_guard_stops_a_redirect_to_loopback() -> None:
+    with serve_site({"/secret": Route(body="internal admin page")}) as inside:
+        redirect = Route(redirect_to=f"{inside.url}/secret")
+        with serve_site({"/": redirect}) as outside:
+            public = f"http://localhost:{outside.port}/"
+            transport = server_app.GuardedTransport()
+            async with httpx.AsyncClient(transport=transport, follow_redirects=True) as http:
+                with pytest.raises(httpx.ConnectError, match="refused to connect to 127.0.0.1"):
+                    await http.get(public)
+            assert [r.path for r in outside.requests] == ["/"]  # the first hop went through
+            assert inside.requests == []  # the redirect target was never contacted
+
+
+@pytest.mark.usefixtures("localhost_is_public")
+def test_crawl_over_the_api_never_fetches_a_redirect_to_loopback(tmp_path: Path) -> None:
+    import asyncio
+
+    from calanque.collect.crawler import Crawler
+    from calanque.types import Scope
+
+    page = "<html><body><p>Admin: the root password is hunter2.</p></body></html>"
+    with serve_site({"/secret": Route(body=page)}) as inside:
+        routes = {"/": Route(redirect_to=f"{inside.url}/secret")}
+        with serve_site(routes) as outside:
+            settings = corpus_settings(tmp_path / "home")
+            settings.home.mkdir()
+            catalog = Catalog.open(settings.catalog_url)
+            try:
+                url = f"http://localhost:{outside.port}/"
+                catalog.add_source("site", url, Scope(mode="any"))
+                crawler = Crawler(
+                    catalog, settings, extract_workers=1, transport=server_app.GuardedTransport()
+                )
+                asyncio.run(crawler.run(max_pages=5))
+                counts = catalog.counts()
+            finally:
+                catalog.close()
+            assert outside.requests_for("/") != []  # the public-looking page was asked for
+            assert inside.requests == []  # not the redirect target, not even its robots.txt
+    assert counts["documents"] == 0, counts
+
+
+def test_guard_refuses_private_addresses_before_connecting() -> None:
+    import asyncio
+
+    with serve_site({"/": Route(body="loopback")}) as local:
+        urls = [
+            "http://10.0.0.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            f"http://[::1]:{local.port}/",
+            f"{local.url}/",
+            f"http://localhost:{local.port}/",
+        ]
+
+        async def refused(url: str) -> float:
+            began = time.monotonic()
+            async with httpx.AsyncClient(transport=server_app.GuardedTransport()) as http:
+                with pytest.raises(httpx.ConnectError, match="refused to connect"):
+                    await http.get(url, timeout=30)
+            return time.monotonic() - began
+
+        for url in urls:  # a real connection to 10.0.0.1 would hang until the timeout
+            assert asyncio.run(refused(url)) < 2.0, url
+        assert local.requests == []

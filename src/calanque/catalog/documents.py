@@ -73,6 +73,22 @@ class DocumentStore(ConsentLedger):
         if not updated:
             conn.execute(t.pages.insert().values(**values))
 
+    def record_error(
+        self, url: str, source_id: int, kind: str, message: str, status: int | None = None
+    ) -> None:
+        """A failed fetch or extraction: recorded on the page; what was stored stays."""
+        existing = self.get_page(url)
+        keep = existing or PageRecord(url=url, source_id=source_id)
+        self.record_page(
+            replace_page(
+                keep,
+                source_id=source_id,
+                status=status,
+                error_kind=kind,
+                error_message=message[:500],
+            )
+        )
+
     def touch_page(self, url: str) -> None:
         """A 304: the page is unchanged; remember when we checked."""
         with self.engine.begin() as conn:

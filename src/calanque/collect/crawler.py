@@ -241,7 +241,9 @@ class Crawler:
             except SourceError as exc:
                 self.summary.errors["bad-url"] += 1
                 await self._in_db(self.catalog.frontier.finish, item.id, FAILED, "bad-url")
-                await self._in_db(self._record_error, item, "bad-url", str(exc))
+                await self._in_db(
+                    self.catalog.record_error, item.url, item.source_id, "bad-url", str(exc)
+                )
             except (CatalogError, asyncio.CancelledError):
                 raise
             except Exception as exc:  # one page must never stop the crawl
@@ -249,7 +251,11 @@ class Crawler:
                 self.summary.errors["internal"] += 1
                 await self._in_db(self.catalog.frontier.finish, item.id, FAILED, "internal")
                 await self._in_db(
-                    self._record_error, item, "internal", f"{type(exc).__name__}: {exc}"
+                    self.catalog.record_error,
+                    item.url,
+                    item.source_id,
+                    "internal",
+                    f"{type(exc).__name__}: {exc}",
                 )
             self._report()
 
@@ -263,13 +269,9 @@ class Crawler:
             self._next_at[host] = time.time() + self._delay_for(host)
 
     def _hold_after(self, host: str) -> None:
-        """The response is in: the next request to ``host`` waits a full delay from now.
-
-        Counting from the end of a response (which the server sent after it received the
-        request) guarantees the server sees two requests at least the delay apart, whatever
-        the jitter between our clock reading and the send. The slot is persisted for other
-        workers in the background: the database thread runs calls in order, so it is
-        written before this worker's ``release_host`` hands the host over."""
+        """The next request to ``host`` waits a full delay from the end of this response,
+        so the server sees requests the delay apart whatever our scheduling jitter. The
+        slot is persisted in order, before ``release_host``, for other workers."""
         delay = self._delay_for(host)
         if delay <= 0:
             return
@@ -360,25 +362,7 @@ class Crawler:
             await self._in_db(frontier.retry_later, item.id, kind, due)
         else:
             await self._in_db(frontier.finish, item.id, FAILED, kind)
-        await self._in_db(self._record_error, item, kind, message)
-
-    def _record_error(
-        self, item: FrontierItem, kind: str, message: str, status: int | None = None
-    ) -> None:
-        existing = self.catalog.get_page(item.url)
-        self.catalog.record_page(
-            PageRecord(
-                url=item.url,
-                source_id=item.source_id,
-                status=status,
-                error_kind=kind,
-                error_message=message[:500],
-                document_id=existing.document_id if existing else None,
-                etag=existing.etag if existing else "",
-                last_modified=existing.last_modified if existing else "",
-                content_hash=existing.content_hash if existing else "",
-            )
-        )
+        await self._in_db(self.catalog.record_error, item.url, item.source_id, kind, message)
 
     async def _handle_result(
         self, item: FrontierItem, source: Source, result: FetchResult, decision: ConsentDecision
@@ -409,7 +393,12 @@ class Crawler:
             else:
                 await self._in_db(self.catalog.frontier.finish, item.id, FAILED, kind)
             await self._in_db(
-                self._record_error, item, kind, f"HTTP {result.status}", result.status
+                self.catalog.record_error,
+                item.url,
+                item.source_id,
+                kind,
+                f"HTTP {result.status}",
+                result.status,
             )
             return
         if result.truncated:

@@ -65,7 +65,7 @@ async def _ingest_file(crawler: Crawler, source: Source, item: LocalFile) -> Non
         body = await asyncio.to_thread(item.path.read_bytes)
     except OSError as exc:
         summary.errors["file-unreadable"] += 1
-        await crawler._in_db(_record_error, crawler, source, item, "file-unreadable", str(exc))
+        await crawler._in_db(catalog.record_error, item.url, source.id, "file-unreadable", str(exc))
         return
     content_type = CONTENT_TYPES.get(item.path.suffix.lower(), "text/plain")
     loop = asyncio.get_running_loop()
@@ -75,7 +75,11 @@ async def _ingest_file(crawler: Crawler, source: Source, item: LocalFile) -> Non
     if processed.document is None:
         summary.errors[processed.error_kind or "extract"] += 1
         await crawler._in_db(
-            _record_error, crawler, source, item, processed.error_kind, processed.error_message
+            catalog.record_error,
+            item.url,
+            source.id,
+            processed.error_kind or "extract",
+            processed.error_message,
         )
         return
     page = PageRecord(
@@ -88,16 +92,3 @@ async def _ingest_file(crawler: Crawler, source: Source, item: LocalFile) -> Non
         catalog.set_file, item.url, source.id, fingerprint, hashlib.sha256(body).hexdigest()
     )
     summary.files += 1
-
-
-def _record_error(
-    crawler: Crawler, source: Source, item: LocalFile, kind: str, message: str
-) -> None:
-    crawler.catalog.record_page(
-        PageRecord(
-            url=item.url,
-            source_id=source.id,
-            error_kind=kind or "extract",
-            error_message=message[:500],
-        )
-    )
