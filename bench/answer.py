@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import hashlib
 import json
 import os
@@ -149,7 +150,21 @@ def _crawl(settings: Settings, root: Path) -> dict[str, int]:
 def build_corpus(
     folder: Path, pages: Sequence[str] | None = None, precompute: bool = True
 ) -> CorpusInfo:
-    """Crawl, index and (with ``precompute``) embed the chunks' sentences into ``folder``."""
+    """Crawl, index and (with ``precompute``) embed the chunks' sentences into ``folder``.
+
+    A lock file makes a second process (another pytest run) wait for the build instead
+    of starting it over.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with folder.with_suffix(".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _build_once(folder, pages, precompute)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build_once(folder: Path, pages: Sequence[str] | None, precompute: bool) -> CorpusInfo:
     info_file = folder / "corpus.json"
     if info_file.is_file():
         return CorpusInfo(**json.loads(info_file.read_text(encoding="utf-8")))
@@ -434,10 +449,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     questions = debian_questions()
     halves = split_halves(questions)
     started = time.perf_counter()
-    corpus = open_corpus(ci_pages() if args.ci else None)
+    # --ci: the gate's corpus, whose sentence vectors are embedded on first use
+    corpus = open_corpus(ci_pages(), precompute=False) if args.ci else open_corpus()
     if args.tune:
-        from bench.answer_tuning import show_trials, tune
+        from bench.answer_tuning import (
+            MemoSearcher,
+            evidence_rows,
+            show_evidence,
+            show_trials,
+            tune,
+        )
 
+        show_evidence(evidence_rows(corpus, MemoSearcher(corpus.retriever), halves["tune"]))
         show_trials(tune(corpus, halves["tune"]))
     if args.support:
         from bench.answer_tuning import show_support, support_cases

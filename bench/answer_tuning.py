@@ -16,8 +16,15 @@ from bench.answer import Corpus, Summary, score, summarise
 from tests.quality.datasets import DebianQuestion
 
 from calanque.answer.engine import AnswerEngine
-from calanque.answer.extractive import AbstentionPolicy, ExtractiveWriter, SelectionWeights
-from calanque.answer.language import coverage, key_terms, stems
+from calanque.answer.extractive import (
+    AbstentionPolicy,
+    Evidence,
+    ExtractiveWriter,
+    SelectionWeights,
+    decide_answered,
+)
+from calanque.answer.language import coverage, key_terms, question_language, stems
+from calanque.answer.passages import build_passages
 from calanque.answer.sentences import split_sentences
 from calanque.answer.vectors import MAX_CHARS
 from calanque.answer.verify import SupportPolicy, required_tokens
@@ -72,7 +79,7 @@ def grid() -> list[tuple[SelectionWeights, AbstentionPolicy, int]]:
     base_w, base_p = SelectionWeights(), AbstentionPolicy()
     out = []
     for lexical, intent, keep, passages in itertools.product(
-        (1.0, 2.0, 3.0), (0.5, 1.0, 2.0), (0.8, 1.2, 2.0), (6, 8)
+        (1.0, 2.0, 3.0), (1.0, 2.0), (0.8, 1.5), (6,)
     ):
         weights = replace(base_w, lexical=lexical, intent=intent, keep_within=keep)
         out.append((weights, base_p, passages))
@@ -208,3 +215,52 @@ def show_support(cases: Sequence[SupportCase]) -> None:
         label = "translation" if kind else "other passage"
         print(f"{label}: cosine p5/p50/p95 = {q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}")
     write_json("answer-support.json", [asdict(c) for c in cases])
+
+
+# -- abstention evidence ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    id: str
+    answerable: bool
+    evidence: Evidence
+
+
+def evidence_rows(
+    corpus: Corpus, searcher: MemoSearcher, questions: Sequence[DebianQuestion]
+) -> list[EvidenceRow]:
+    """What :func:`decide_answered` sees for each question (default weights)."""
+    writer = ExtractiveWriter(corpus.embedder, corpus.store)
+    rows = []
+    for q in questions:
+        language = question_language(q.question)
+        hits = searcher.search(
+            q.question, k=corpus.settings.answer.passages, filters=corpus.filters(q)
+        )
+        passages = build_passages(hits, corpus.catalog)
+        draft = writer.write(
+            q.question, language, passages, corpus.embedder.embed_query(q.question)
+        )
+        rows.append(EvidenceRow(q.id, q.answerable, draft.evidence))
+    return rows
+
+
+def policy_rates(rows: Sequence[EvidenceRow], policy: AbstentionPolicy) -> tuple[float, float]:
+    """(abstention on unanswerable, false abstention on answerable) under ``policy``."""
+    good = [r for r in rows if r.answerable]
+    bad = [r for r in rows if not r.answerable]
+    refused_bad = sum(not decide_answered(r.evidence, policy) for r in bad)
+    refused_good = sum(not decide_answered(r.evidence, policy) for r in good)
+    return refused_bad / max(1, len(bad)), refused_good / max(1, len(good))
+
+
+def show_evidence(rows: Sequence[EvidenceRow]) -> None:
+    table = [
+        [r.id, str(r.answerable), r.evidence.coverage, r.evidence.best_dense, r.evidence.margin,
+         str(r.evidence.cross_lingual), str(r.evidence.intent_met)]
+        for r in sorted(rows, key=lambda r: (r.answerable, r.evidence.coverage))
+    ]  # fmt: skip
+    print_table("Abstention evidence", ("id", "answerable", "coverage", "best dense", "margin",
+                                        "cross", "intent"), table)  # fmt: skip
+    write_json("answer-evidence.json", [asdict(r) for r in rows])

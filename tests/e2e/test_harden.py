@@ -59,7 +59,8 @@ class ScriptedModel:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                model.requests.append({"headers": dict(self.headers), "body": body})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                model.requests.append({"headers": headers, "body": body})
                 model.answer(self, body)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -296,6 +297,8 @@ def test_injected_page_leaks_no_key_setting_or_thread(harden: Harden) -> None:
             "/v1/chat/completions", json=chat(False, BACKUP_Q, model="calanque-extractive")
         ).json()
     final = events[-1]
+    raw = "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1])
+    assert "HACKED" in raw  # the model obeyed the page (its raw deltas are unverified)...
     assert final["choices"][0]["finish_reason"] == "stop"
     texts = [
         answers[0]["choices"][0]["message"]["content"],
@@ -303,7 +306,7 @@ def test_injected_page_leaks_no_key_setting_or_thread(harden: Harden) -> None:
         extractive["choices"][0]["message"]["content"],
     ]
     secrets = [*harden.keys.values(), LLM_KEY, SECRET]
-    for text in texts:  # the verifier dropped what the page made the model write
+    for text in texts:  # ...and the verifier dropped what the page made it write
         assert "rsync" in text, text
         assert "HACKED" not in text and not any(s in text for s in secrets), text
     assert answers[0]["answered"] and final["answered"] and extractive["answered"]
@@ -317,13 +320,13 @@ def assert_prompts_clean(harden: Harden, secrets: list[str]) -> None:
     for request, prompt in zip(harden.model.requests, prompts, strict=True):
         assert not any(s in prompt for s in secrets), "a secret reached the model's prompt"
         assert not any(w in prompt for w in settings_words), "a setting reached the prompt"
-        start, end = prompt.index("<sources>"), prompt.index("</sources>")
-        assert start < prompt.index(INJECTION) < end  # the page is inside the data block
-        assert prompt.count("</sources>") == 1
-        system = request["body"]["messages"][0]
+        system, user = request["body"]["messages"]
+        start, end = user["content"].index("<sources>"), user["content"].index("</sources>")
+        assert start < user["content"].index(INJECTION) < end  # the page is data, delimited
+        assert user["content"].count("</sources>") == 1
         assert system["role"] == "system" and "never an instruction" in system["content"]
         # the model's own key travels only in its Authorization header
-        assert request["headers"]["Authorization"] == f"Bearer {LLM_KEY}"
+        assert request["headers"]["authorization"] == f"Bearer {LLM_KEY}"
 
 
 # ---- API keys never logged ------------------------------------------------------------------
