@@ -33,7 +33,8 @@ from calanque.errors import ConfigError
 
 SECRET_ENV = ("CALANQUE_LLM_API_KEY", "CALANQUE_EMBED_API_KEY")
 # Environment variables that are not settings but are allowed to exist.
-_OTHER_ENV = ("CALANQUE_CONFIG", "CALANQUE_CORPORA", "CALANQUE_TEST_POSTGRES_URL", *SECRET_ENV)
+_OTHER_ENV = ("CALANQUE_CONFIG", "CALANQUE_CORPORA", *SECRET_ENV)
+_OTHER_PREFIXES = ("CALANQUE_TEST_", "CALANQUE_BENCH_", "CALANQUE_PG_", "CALANQUE_DEMO_")
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,11 @@ def _env_values(environ: typing.Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     top = {f.name for f in fields(Settings)} - set(_SECTIONS)
     for name, raw in environ.items():
-        if not name.startswith("CALANQUE_") or name in _OTHER_ENV:
+        if (
+            not name.startswith("CALANQUE_")
+            or name in _OTHER_ENV
+            or name.startswith(_OTHER_PREFIXES)
+        ):
             continue
         key = name[len("CALANQUE_") :].lower()
         if key in top:
