@@ -50,6 +50,7 @@ from tests.quality.datasets import HANDBOOK_TREES, DebianQuestion, debian_questi
 
 from calanque.answer.citations import parse_citations
 from calanque.answer.engine import AnswerEngine, make_writer
+from calanque.answer.extractive import LEADS
 from calanque.answer.language import coverage, fold, key_terms, stems
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
 from calanque.answer.verify import missing_tokens
@@ -290,10 +291,17 @@ class Outcome:
     answer: str = ""
 
 
+def without_lead(text: str) -> str:
+    """The answer's sentences without the extractive writer's lead ("According to...:")."""
+    if any(text.startswith(lead) for lead in LEADS.values()):
+        return text.split(":", 1)[1].strip() if ":" in text else text
+    return text
+
+
 def score(question: DebianQuestion, answer: Answer, catalog: Catalog, ms: float) -> Outcome:
     text = answer.answer if answer.answered else ""
     correct = bool(question.key_fact) and normalise(question.key_fact) in normalise(text)
-    sentences = parse_citations(text) if answer.answered else []
+    sentences = parse_citations(without_lead(text)) if answer.answered else []
     precise = sum(_citation_ok(c, sentences, catalog, answer.language) for c in answer.citations)
     return Outcome(
         id=question.id,

@@ -6,7 +6,6 @@ held-out half is reported by ``python -m bench.answer``.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
@@ -78,11 +77,8 @@ def trial_engine(
 def grid() -> list[tuple[SelectionWeights, AbstentionPolicy, int]]:
     base_w, base_p = SelectionWeights(), AbstentionPolicy()
     out = []
-    for lexical, intent, keep, passages in itertools.product(
-        (1.0, 2.0, 3.0), (1.0, 2.0), (0.8, 1.5), (6,)
-    ):
-        weights = replace(base_w, lexical=lexical, intent=intent, keep_within=keep)
-        out.append((weights, base_p, passages))
+    for novel in (0.0, 0.5, 1.0, 1.5):
+        out.append((replace(base_w, novel=novel), base_p, 6))
     return out
 
 

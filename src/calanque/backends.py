@@ -62,6 +62,7 @@ def retrieval_config(settings: Settings, **overrides: Any) -> RetrievalConfig:
         "lexical_weight": settings.index.lexical_weight,
         "dense_weight": settings.index.dense_weight,
         "mode": "hybrid+rescore" if settings.index.rescore else "hybrid",
+        "rescore_weight": settings.index.rescore_weight,
     }
     values.update(overrides)
     return RetrievalConfig(**values)

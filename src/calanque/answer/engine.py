@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
-from calanque.answer.citations import parse_citations
+from calanque.answer.citations import CitedSentence, parse_citations
 from calanque.answer.extractive import ExtractiveWriter
 from calanque.answer.language import fold, question_language
 from calanque.answer.passages import ChunkSource, Passage, build_passages, search_results
@@ -189,17 +189,37 @@ class AnswerEngine:
             yield from self._abstain(base, passages)
             return
         pieces: list[str] = []
+        shown = ""
         for delta in writer.stream(
             base.standalone_query, base.language, passages, self.settings.max_sentences
         ):
             pieces.append(delta)
-            yield AnswerEvent("delta", text=delta)
+            complete = parse_citations("".join(pieces))[:-1]  # the last may be unfinished
+            if len(complete) > _count_sentences(shown):
+                shown, more = self._verified_prefix(complete, passages, base.language, shown)
+                if more:
+                    yield AnswerEvent("delta", text=more)
         raw = "".join(pieces)
         verification = self.verifier.verify(parse_citations(raw), passages, base.language)
         if _abstains(raw) or not verification.citations:
-            yield from self._abstain(base, passages, streamed=True)
+            yield from self._abstain(base, passages, streamed=not shown)
             return
+        if verification.text.startswith(shown) and len(verification.text) > len(shown):
+            yield AnswerEvent("delta", text=verification.text[len(shown) :])
         yield self._final(base, verification.text, verification, passages)
+
+    def _verified_prefix(
+        self, complete: list[CitedSentence], passages: list[Passage], language: str, shown: str
+    ) -> tuple[str, str]:
+        """Verify the finished sentences; return the verified text and what is new in it.
+
+        Only verified text is streamed: a model's unsupported sentence (or an injected
+        instruction it obeyed) never reaches the reader, not even for a moment.
+        """
+        text = self.verifier.verify(complete, passages, language).text
+        if not text.startswith(shown):
+            return shown, ""
+        return text, text[len(shown) :]
 
     def _final(
         self, base: Answer, text: str, verification: Verification, passages: list[Passage]
@@ -221,6 +241,10 @@ class AnswerEngine:
             yield AnswerEvent("delta", text=text)
         related = related_questions(base.standalone_query, passages, base.language)
         yield AnswerEvent("final", answer=replace(base, answer=text, related_questions=related))
+
+
+def _count_sentences(text: str) -> int:
+    return len(parse_citations(text)) if text else 0
 
 
 def _abstains(raw: str) -> bool:

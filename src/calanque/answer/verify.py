@@ -41,10 +41,10 @@ from calanque.types import Citation
 class SupportPolicy:
     """Thresholds on the embedder's cosines; the defaults are for multilingual-e5-small.
 
-    E5 cosines are compressed: in our measurement (see ``SUPPORT_TUNING``) a sentence
-    vs a sentence of another passage of the same page scored mostly 0.72-0.84, a
-    translation of a sentence vs the original 0.86-0.95. The lexical floor applies
-    when the embedding alone is not conclusive.
+    NOT TUNED ON DATA YET (see ``SUPPORT_TUNING``): these are first guesses from E5's
+    compressed cosines. They only matter for the generative writers: the extractive
+    writer's sentences are verbatim quotes, accepted before any threshold. The lexical
+    floor applies when the embedding alone is not conclusive.
     """
 
     sim_strong: float = 0.90
@@ -52,7 +52,10 @@ class SupportPolicy:
     lexical_min: float = 0.5
 
 
-SUPPORT_TUNING = "measured on Debian handbook sentences, see the report of issue 4"
+SUPPORT_TUNING = (
+    "not tuned yet: measure with `python -m bench.answer --ci --support` (handbook "
+    "translation pairs vs other passages) or with a generative endpoint"
+)
 FLAG_TEXT = {"fr": "[non vérifié]", "en": "[unverified]"}
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,:]\d+)*(?![\w])")

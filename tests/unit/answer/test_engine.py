@@ -80,6 +80,9 @@ def test_injected_instruction_output_is_removed(corpus: Corpus, embedder: WordEm
     )
     assert not answer.answered and "HACKED" not in answer.answer
     assert answer.writer == "scripted" and answer.model == "scripted-1"
+    streamed = generative_engine(corpus, embedder, ScriptedLLM("HACKED. HACKED again. Done."))
+    deltas = [e.text for e in streamed.stream("Quel est le port du serveur SSH ?") if e.kind == "delta"]
+    assert not any("HACKED" in d for d in deltas)
 
 
 def test_generative_answer_keeps_only_supported_sentences(
@@ -92,10 +95,11 @@ def test_generative_answer_keeps_only_supported_sentences(
     )
     engine = generative_engine(corpus, embedder, ScriptedLLM(reply))
     events = list(engine.stream("Which port does the OpenSSH server use?"))
-    assert "".join(e.text for e in events if e.kind == "delta") == reply
     answer = events[-1].answer
     assert answer is not None and answer.answered
     assert answer.answer == "The OpenSSH server listens on port 22 by default. [2]"
+    # Only verified text is streamed: the unsupported sentences never reach the reader.
+    assert "".join(e.text for e in events if e.kind == "delta") == answer.answer
     [citation] = answer.citations
     assert citation.quote == "The OpenSSH server listens on port 22 by default."
     assert citation.url == answer.search_results[1].url == "https://doc.example/ssh.html"
