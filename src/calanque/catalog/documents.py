@@ -374,19 +374,7 @@ class DocumentStore(ConsentLedger):
                 .mappings()
                 .all()
             )
-        return [
-            Chunk(
-                r["document_id"],
-                r["ordinal"],
-                r["text"],
-                r["start"],
-                r["end"],
-                tuple(r["heading_path"]),
-                r["language"],
-                r["id"],
-            )
-            for r in rows
-        ]
+        return [_chunk(r) for r in rows]
 
     # ---- chunk log: what indexes follow ------------------------------------------
     def last_seq(self) -> int:
@@ -462,16 +450,17 @@ class DocumentStore(ConsentLedger):
                 .mappings()
                 .all()
             )
-        return {
-            r["id"]: Chunk(
-                r["document_id"],
-                r["ordinal"],
-                r["text"],
-                r["start"],
-                r["end"],
-                tuple(r["heading_path"]),
-                r["language"],
-                r["id"],
-            )
-            for r in rows
-        }
+        return {r["id"]: _chunk(r) for r in rows}
+
+
+def _chunk(row: Any) -> Chunk:
+    return Chunk(
+        row["document_id"],
+        row["ordinal"],
+        row["text"],
+        row["start"],
+        row["end"],
+        tuple(row["heading_path"]),
+        row["language"],
+        row["id"],
+    )

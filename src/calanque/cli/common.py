@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from calanque.catalog import Catalog
 from calanque.config import Settings, load_settings
-from calanque.errors import CatalogError
+from calanque.locks import exclusive_lock  # noqa: F401  (re-exported for the commands)
 
 
 @dataclass
@@ -53,21 +49,3 @@ out = Console()
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
     sys.stdout.flush()
-
-
-@contextlib.contextmanager
-def exclusive_lock(path: Path, what: str) -> Iterator[None]:
-    """One crawl at a time on a local catalog (shared catalogs use leases instead)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise CatalogError(
-                f"another {what} is running on {path.parent}: wait for it to finish, or use "
-                "`calanque worker` with a PostgreSQL catalog to run several crawlers."
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -9,7 +9,6 @@ over them that answers "which stored document is this one a near copy of?"
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING, Any
 
 import numpy as np

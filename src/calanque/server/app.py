@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import threading
 import time
@@ -29,7 +28,7 @@ from calanque.collect.crawler import Crawler, CrawlSummary
 from calanque.collect.urls import is_private_address
 from calanque.config import Settings, load_settings
 from calanque.embed import Embedder
-from calanque.errors import CatalogError
+from calanque.locks import exclusive_lock
 from calanque.server.auth import Authenticator, BodyLimitMiddleware, RateLimiter
 from calanque.server.errors import RequestError, install_error_handlers
 
@@ -186,7 +185,7 @@ class Services:
 
         transport = None if self.settings.server.allow_private_sources else GuardedTransport()
         try:
-            with _crawl_lock(self.settings):
+            with exclusive_lock(self.settings.home / "crawl.lock", "crawl"):
                 if self.catalog.engine.dialect.name == "sqlite":
                     await asyncio.to_thread(self.catalog.frontier.release_all)
                 crawler = Crawler(
@@ -283,23 +282,6 @@ class _OneBatch:
             return []
         self._served = True
         return self._catalog.changes_since(position, limit=limit)
-
-
-@contextlib.contextmanager
-def _crawl_lock(settings: Settings) -> Iterator[None]:
-    path = settings.home / "crawl.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise CatalogError(
-                "another crawl (`calanque crawl`) is running on this catalog: wait for it to finish."
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def create_app(

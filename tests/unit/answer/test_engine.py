@@ -81,7 +81,9 @@ def test_injected_instruction_output_is_removed(corpus: Corpus, embedder: WordEm
     assert not answer.answered and "HACKED" not in answer.answer
     assert answer.writer == "scripted" and answer.model == "scripted-1"
     streamed = generative_engine(corpus, embedder, ScriptedLLM("HACKED. HACKED again. Done."))
-    deltas = [e.text for e in streamed.stream("Quel est le port du serveur SSH ?") if e.kind == "delta"]
+    deltas = [
+        e.text for e in streamed.stream("Quel est le port du serveur SSH ?") if e.kind == "delta"
+    ]
     assert not any("HACKED" in d for d in deltas)
 
 
