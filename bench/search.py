@@ -486,6 +486,7 @@ def plot(results: dict[str, Any]) -> None:
     loads = [results[s]["latency"]["load_during"][0][0] for s in sizes]
     names = [f"{x // 1000}k" if x < 1_000_000 else f"{x / 1e6:g}M" for x in xs]
     ax.set_xticks(xs, [f"{n}\n(load {v:.1f})" for n, v in zip(names, loads, strict=True)])
+    ax.tick_params(axis="x", which="minor", labelbottom=False)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()

@@ -68,14 +68,18 @@ class DenseStore:
         ]
 
     def get(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
-        out: dict[int, np.ndarray] = {}
-        for chunk_id in dict.fromkeys(int(c) for c in chunk_ids):
-            vector = self.graph.get(np.uint64(chunk_id)) if chunk_id in self.graph else None
-            if vector is not None:
-                row = np.asarray(vector, dtype=np.float32).reshape(-1)
-                norm = float(np.linalg.norm(row))
-                out[chunk_id] = row / norm if norm > 0 else row
-        return out
+        ids = [int(c) for c in dict.fromkeys(int(c) for c in chunk_ids)]
+        if not ids or len(self.graph) == 0:
+            return {}
+        keys = np.asarray(ids, dtype=np.uint64)
+        present = keys[np.asarray(self.graph.contains(keys), dtype=bool).reshape(-1)]
+        if len(present) == 0:
+            return {}
+        rows = np.asarray(self.graph.get(present, dtype=np.float32), dtype=np.float32)
+        rows = rows.reshape(len(present), self.dim)  # one batched call, not one per key
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        rows = np.divide(rows, norms, out=rows.copy(), where=norms > 0)
+        return {int(key): rows[i] for i, key in enumerate(present)}
 
     def save(self) -> None:
         """Write to a temporary file, fsync it, then atomically replace the old one."""

@@ -163,7 +163,8 @@ class EmbeddedIndex:
         if k <= 0:
             return []
         total = len(self._dense)
-        count = min(total, k * self.overfetch)
+        # Filters drop neighbours after the vector search: over-fetch only when there are some.
+        count = min(total, k if filters == SearchFilters() else k * self.overfetch)
         while True:
             neighbours = self._dense.search(vector, count)
             docs = self._lexical.fetch([cid for cid, _ in neighbours], filters)
