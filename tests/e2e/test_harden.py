@@ -298,7 +298,9 @@ def test_injected_page_leaks_no_key_setting_or_thread(harden: Harden) -> None:
         ).json()
     final = events[-1]
     raw = "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1])
-    assert "HACKED" in raw  # the model obeyed the page (its raw deltas are unverified)...
+    # The model obeyed the page, but only verified sentences are streamed: the reader
+    # never sees what the injection made it write, not even in the deltas.
+    assert "HACKED" not in raw and "rsync" in raw
     assert final["choices"][0]["finish_reason"] == "stop"
     texts = [
         answers[0]["choices"][0]["message"]["content"],
@@ -306,7 +308,7 @@ def test_injected_page_leaks_no_key_setting_or_thread(harden: Harden) -> None:
         extractive["choices"][0]["message"]["content"],
     ]
     secrets = [*harden.keys.values(), LLM_KEY, SECRET]
-    for text in texts:  # ...and the verifier dropped what the page made it write
+    for text in texts:  # the verifier dropped what the page made it write
         assert "rsync" in text, text
         assert "HACKED" not in text and not any(s in text for s in secrets), text
     assert answers[0]["answered"] and final["answered"] and extractive["answered"]

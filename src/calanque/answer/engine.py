@@ -3,8 +3,9 @@
 Step 9 of DESIGN.md. :meth:`AnswerEngine.stream` yields, in order:
 
 1. ``sources``: the numbered source list (``[n]`` in the answer is its ``n``-th entry);
-2. ``delta``: answer text as it is written. The generative writers' deltas are the
-   model's raw, *unverified* text; the extractive writer verifies before it speaks;
+2. ``delta``: verified answer text as it is written. The extractive writer verifies
+   before it speaks; a generative writer's sentences are held back until each is
+   finished and verified, so no unsupported sentence is ever streamed;
 3. ``final``: the verified :class:`~calanque.types.Answer`, whose ``answer`` text
    replaces the deltas (unsupported sentences removed or flagged).
 
