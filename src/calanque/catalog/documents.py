@@ -230,20 +230,27 @@ class DocumentStore(ConsentLedger):
         }
 
     def _insert_chunks(self, conn: sa.Connection, doc_id: int, chunks: Sequence[Chunk]) -> None:
-        for chunk in chunks:
-            chunk_id = conn.execute(
-                t.chunks.insert().values(
-                    document_id=doc_id,
-                    ordinal=chunk.ordinal,
-                    text=chunk.text,
-                    start=chunk.start,
-                    end=chunk.end,
-                    heading_path=list(chunk.heading_path),
-                    language=chunk.language,
-                    text_hash=text_hash(chunk.text),
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-            conn.execute(t.chunk_log.insert().values(chunk_id=chunk_id, op="upsert"))
+        if not chunks:
+            return
+        rows = [
+            {
+                "document_id": doc_id,
+                "ordinal": chunk.ordinal,
+                "text": chunk.text,
+                "start": chunk.start,
+                "end": chunk.end,
+                "heading_path": list(chunk.heading_path),
+                "language": chunk.language,
+                "text_hash": text_hash(chunk.text),
+            }
+            for chunk in chunks
+        ]
+        # One round trip for all chunks; ids come back in the order of the rows.
+        inserted = conn.execute(
+            t.chunks.insert().returning(t.chunks.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = list(inserted.scalars())
+        conn.execute(t.chunk_log.insert(), [{"chunk_id": i, "op": "upsert"} for i in ids])
 
     def _delete_chunks(self, conn: sa.Connection, doc_id: int) -> None:
         ids = list(
