@@ -69,7 +69,15 @@ def _heading_words(starts: list[int], headings: tuple[Heading, ...]) -> dict[int
     return spans
 
 
+_END_CHARS = frozenset(".!?…;:\"'»”’)]")
+
+
 def _strength(text: str, previous_end: int, start: int) -> int:
+    if start - previous_end == 1:  # one separator, the common case: decide without a regex
+        if text[previous_end] == "\n":
+            return LINE
+        if text[previous_end - 1] not in _END_CHARS:
+            return NONE
     gap = text[previous_end:start]
     newlines = gap.count("\n")
     if newlines >= 2:
