@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.e2e.crawl_helpers import LOREM_EN, add_site, crawl, make_settings, open_catalog, page
+from tests.e2e.crawl_helpers import (
+    LOREM_EN,
+    add_site,
+    crawl,
+    distinct_text,
+    make_settings,
+    open_catalog,
+    page,
+)
 from tests.sites import Route, serve_site
 
 pytestmark = pytest.mark.e2e
@@ -241,7 +249,7 @@ def test_politeness_delay_and_crawl_delay_are_held(tmp_path):
 def test_conditional_requests_count_as_unchanged(tmp_path):
     (tmp_path / "www").mkdir()
     (tmp_path / "www" / "index.html").write_text(page("Home", LOREM_EN * 3, links=("a.html",)))
-    (tmp_path / "www" / "a.html").write_text(page("A", "Alpha " + LOREM_EN * 3))
+    (tmp_path / "www" / "a.html").write_text(page("A", distinct_text("alpha")))
     with serve_site(root=tmp_path / "www") as site:
         settings = make_settings(tmp_path / "home")
         catalog = open_catalog(settings)

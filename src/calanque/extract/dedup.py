@@ -1,4 +1,4 @@
-"""Near-duplicate detection with MinHash (datasketch) over word 3-shingles.
+"""Near-duplicate detection with MinHash over word 3-shingles (numpy), indexed by LSH banding.
 
 Signatures are 128 permutations stored as bytes (1 KiB: 128 little-endian
 uint64), so the catalog can keep them; :class:`NearDuplicates` is an LSH index
@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
 
 NUM_PERM = 128
 SHINGLE_WORDS = 3
 THRESHOLD = 0.9
 _SEED = 1
-_SCHEME = "affine32"  # datasketch >= 2.0; stored signatures depend on it
 _WORDS = re.compile(r"\w+")
 
 
@@ -36,15 +31,6 @@ def shingles(text: str) -> set[bytes]:
     }
 
 
-def _minhash(signature: bytes) -> MinHash:
-    from datasketch import MinHash  # imported late: datasketch pulls in scipy (0.3 s)
-
-    if len(signature) != NUM_PERM * 8:
-        raise ValueError(f"a signature is {NUM_PERM * 8} bytes, got {len(signature)}")
-    values = np.frombuffer(signature, dtype="<u8").astype(np.uint64)
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, hashvalues=values, scheme=_SCHEME)
-
-
 _MERSENNE = np.uint64((1 << 61) - 1)
 _RNG = np.random.default_rng(_SEED)
 _A = _RNG.integers(1, 1 << 31, NUM_PERM, dtype=np.uint64)
@@ -56,7 +42,7 @@ def signature(text: str) -> bytes:
 
     Computed with numpy in one pass over all shingles (``(a*h + b) mod p`` per permutation,
     h a CRC-32 of the shingle): ~15x faster than hashing shingle by shingle. Values stay
-    below 2**32 as in datasketch's ``affine32`` scheme, whose LSH indexes them.
+    below 2**32.
     """
     grams = shingles(text)
     if not grams:
@@ -78,14 +64,21 @@ def _values(signature: bytes) -> np.ndarray:
     return np.frombuffer(signature, dtype="<u8")
 
 
+BANDS, ROWS = 16, 8  # 16 x 8 = 128: a 0.9-similar pair shares a band with p > 0.9999
+
+
 class NearDuplicates:
-    """An LSH index of signatures keyed by document id."""
+    """An LSH index of signatures keyed by document id (banding: 16 bands of 8 minima).
+
+    Two documents become candidates when one whole band of their signatures agrees; the
+    candidates are then compared on all 128 minima. Written here rather than taken from
+    datasketch: its import pulls in scipy (1.5 s at every crawl start, measured by
+    bench/crawl.py) for these thirty lines.
+    """
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
         self.threshold = threshold
-        from datasketch import MinHashLSH
-
-        self._lsh: Any = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._bands: list[dict[bytes, set[int]]] = [{} for _ in range(BANDS)]
         self._signatures: dict[int, bytes] = {}
 
     def __len__(self) -> int:
@@ -94,22 +87,39 @@ class NearDuplicates:
     def __contains__(self, key: object) -> bool:
         return key in self._signatures
 
+    @staticmethod
+    def _band_keys(sig: bytes) -> list[bytes]:
+        _values(sig)  # checks the length
+        width = ROWS * 8
+        return [sig[i * width : (i + 1) * width] for i in range(BANDS)]
+
     def add(self, key: int, sig: bytes) -> None:
         """Index ``sig`` under ``key`` (replacing what ``key`` had)."""
         if key in self._signatures:
             self.remove(key)
-        self._lsh.insert(key, _minhash(sig))
+        for band, band_key in zip(self._bands, self._band_keys(sig), strict=True):
+            band.setdefault(band_key, set()).add(key)
         self._signatures[key] = sig
 
     def remove(self, key: int) -> None:
         """Forget ``key``; nothing happens when it is not indexed."""
-        if self._signatures.pop(key, None) is not None:
-            self._lsh.remove(key)
+        sig = self._signatures.pop(key, None)
+        if sig is None:
+            return
+        for band, band_key in zip(self._bands, self._band_keys(sig), strict=True):
+            members = band.get(band_key)
+            if members is not None:
+                members.discard(key)
+                if not members:
+                    del band[band_key]
 
     def find(self, sig: bytes) -> int | None:
         """The indexed key most similar to ``sig`` at or above the threshold, else ``None``."""
+        candidates: set[int] = set()
+        for band, band_key in zip(self._bands, self._band_keys(sig), strict=True):
+            candidates |= band.get(band_key, set())
         best: tuple[float, int] | None = None
-        for key in self._lsh.query(_minhash(sig)):
+        for key in candidates:
             score = similarity(sig, self._signatures[key])
             if score >= self.threshold and (best is None or (score, -key) > (best[0], -best[1])):
                 best = (score, key)
