@@ -84,6 +84,7 @@ class Crawler:
         self._next_at: dict[str, float] = {}
         self._sources: dict[int, Source] = {}
         self._source_counts: dict[int, int] = {}
+        self._queued_links: dict[int, set[str]] = {}  # raw links already queued, per source
         self._near = NearDuplicates()
         self._fetch_slots = asyncio.Semaphore(self.crawl.concurrency)
         self._db: ThreadPoolExecutor | None = None

@@ -47,19 +47,28 @@ async def discover(
 def enqueue_links(
     crawler: Crawler, source: Source, depth: int, links: list[str], from_listing: bool
 ) -> None:
+    """Queue the in-scope links of a page (or the entries of a sitemap or feed).
+
+    Pages of one site share most links (menus, tables of contents): a link this worker
+    queued already is skipped before any normalisation or database round trip.
+    """
     limit = source.scope.max_pages
     count = crawler._source_counts.get(source.id)
     if count is None:
         count = crawler.catalog.frontier.count_for_source(source.id)
+    seen = crawler._queued_links.setdefault(source.id, set())
     new: list[NewURL] = []
     for link in links:
         if count + len(new) >= limit:
             break
+        if link in seen:
+            continue
+        seen.add(link)
         try:
             url = normalize_url(link)
         except SourceError:
             continue
         if from_listing or in_scope(url, source.scope, source.url):
             new.append(NewURL(url, host_key(url), source.id, depth + 1))
-    added = crawler.catalog.frontier.enqueue(new)
+    added = crawler.catalog.frontier.enqueue(new) if new else 0
     crawler._source_counts[source.id] = count + added

@@ -7,7 +7,6 @@ event loop keeps fetching).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from calanque.chunk import split
@@ -19,7 +18,7 @@ from calanque.extract.dedup import signature
 from calanque.types import Chunk, ConsentDecision, Document
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_PUNCTUATION = str.maketrans({c: " " for c in ".,;:!?()[]{}«»\"'’/\\<>=|*`"})
 _FR = frozenset(
     [
         "le",
@@ -103,7 +102,7 @@ def chunk_language(text: str, document_language: str) -> str:
     """
     if document_language not in ("fr", "en"):
         return document_language
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = text.lower().translate(_PUNCTUATION).split()
     fr = sum(w in _FR for w in words)
     en = sum(w in _EN for w in words)
     if fr + en < 8:
