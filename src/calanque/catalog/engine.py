@@ -7,10 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from calanque.errors import CatalogError, StorageFullError
@@ -75,15 +71,38 @@ def storage_error(exc: Exception, where: str) -> CatalogError:
     return CatalogError(f"the catalog failed: {exc}. Check CALANQUE_DATABASE_URL and the disk.")
 
 
-def _alembic_config(connection: sa.Connection) -> Config:
+def _alembic_config(connection: sa.Connection) -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
     return cfg
 
 
+HEAD_REVISION = "0001"  # the newest file in migrations/versions; a test keeps them equal
+
+
+def _at_head(engine: Engine) -> bool:
+    """The cheap check every command makes: no need to import Alembic when up to date."""
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(
+                sa.text("SELECT version_num FROM alembic_version")
+            ).scalar()
+    except sa.exc.DBAPIError:
+        return False
+    return version == HEAD_REVISION
+
+
 def migrate(engine: Engine) -> None:
     """Apply every pending migration (idempotent)."""
+    if _at_head(engine):
+        return
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     try:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
@@ -101,5 +120,7 @@ def migrate(engine: Engine) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -75,10 +75,9 @@ class Crawler:
         self.owner = owner or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.summary = CrawlSummary()
         self._progress = progress
-        # The event loop needs a core of its own: on 2 cores one extraction thread beats a
-        # pool of 2 processes fighting it (bench/crawl.py).
+        # One extraction process per core: on 2 cores this beats one thread (bench/crawl.py).
         cores = os.cpu_count() or 1
-        self._workers = extract_workers if extract_workers is not None else max(1, cores - 1)
+        self._workers = extract_workers if extract_workers is not None else cores
         self._transport = transport
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._next_at: dict[str, float] = {}
@@ -103,7 +102,11 @@ class Crawler:
     def _make_pool(self) -> Executor:
         if self._workers <= 1:
             return ThreadPoolExecutor(1)
-        return ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+        # forkserver: the pipeline is imported once, in the server, and workers fork from it
+        # (spawn re-imported everything in each worker; plain fork is unsafe with threads).
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["calanque.collect.pipeline"])
+        return ProcessPoolExecutor(self._workers, mp_context=context)
 
     def stop(self) -> None:
         self._stop = True

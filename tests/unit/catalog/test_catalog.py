@@ -104,3 +104,14 @@ def test_remove_source_deletes_everything_collected(tmp_path):
     counts = catalog.counts()
     assert counts["documents"] == counts["chunks"] == counts["pages"] == counts["sources"] == 0
     assert [c.op for c in catalog.changes_since(0)][-2:] == ["delete", "delete"]
+
+
+def test_head_revision_constant_matches_the_migrations():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from calanque.catalog.engine import HEAD_REVISION, MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
