@@ -75,7 +75,7 @@ class DenseStore:
         present = keys[np.asarray(self.graph.contains(keys), dtype=bool).reshape(-1)]
         if len(present) == 0:
             return {}
-        rows = np.asarray(self.graph.get(present, dtype=np.float32), dtype=np.float32)
+        rows = np.asarray(self.graph.get(present, dtype="f32"), dtype=np.float32)
         rows = rows.reshape(len(present), self.dim)  # one batched call, not one per key
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         rows = np.divide(rows, norms, out=rows.copy(), where=norms > 0)

