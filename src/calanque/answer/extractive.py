@@ -29,7 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from calanque.answer.citations import CitedSentence
-from calanque.answer.language import Term, coverage, fold, is_technical, key_terms, stems, words
+from calanque.answer.language import (
+    Term,
+    coverage,
+    fold,
+    is_technical,
+    key_terms,
+    question_language,
+    stems,
+    words,
+)
 from calanque.answer.passages import Passage
 from calanque.answer.sentences import Span, looks_like_code
 from calanque.answer.vectors import MAX_CHARS, MIN_WORDS, SentenceVectorStore
@@ -341,7 +350,13 @@ def _evidence(
 
 def _lead(language: str, chosen: list[Candidate]) -> str:
     lead = LEADS.get(language, LEADS["en"])
-    languages = [c.passage.language for c in chosen if c.passage.language]
+    # The language of the quoted sentences themselves: a chunk can mix French and English
+    # (a third of the French handbook is untranslated), so its label is not enough.
+    languages = [
+        question_language(c.span.text, c.passage.language or language)
+        for c in chosen
+        if not looks_like_code(c.span.text)
+    ]
     if languages:
         main = max(set(languages), key=languages.count)
         if main != language:
