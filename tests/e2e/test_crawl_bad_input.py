@@ -177,16 +177,7 @@ def test_feed_entries_are_collected(tmp_path):
         "/news/one.html": Route(body=page("One", "First story " + LOREM_EN * 3)),
         "/news/two.html": Route(body=page("Two", "Second story " + LOREM_FR * 3, lang="fr")),
     }
-    with serve_site(routes) as site:
-        settings = make_settings(tmp_path)
-        catalog = open_catalog(settings)
-        from calanque.types import Scope
-
-        catalog.add_source("feed", f"{site.url}/feed.xml", Scope(mode="host"))
-        crawl(catalog, settings)
-        titles = sorted(r["title"] for r in catalog.list_pages())
-        assert titles == ["One", "Two"]
-        catalog.close()
+    assert crawl_listing(tmp_path, routes, "feed", "/feed.xml") == ["One", "Two"]
 
 
 def test_sitemap_index_with_gzip_child(tmp_path):
@@ -208,12 +199,18 @@ def test_sitemap_index_with_gzip_child(tmp_path):
         "/a.html": Route(body=page("A", "Alpha " + LOREM_EN * 3)),
         "/b.html": Route(body=page("B", "Beta " + LOREM_FR * 3, lang="fr")),
     }
+    assert crawl_listing(tmp_path, routes, "sitemap", "/sitemap.xml") == ["A", "B"]
+
+
+def crawl_listing(tmp_path, routes: dict[str, Route], kind: str, path: str) -> list[str]:
+    """Crawl a feed or sitemap source; the sorted titles of the pages it listed."""
+    from calanque.types import Scope
+
     with serve_site(routes) as site:
         settings = make_settings(tmp_path)
         catalog = open_catalog(settings)
-        from calanque.types import Scope
-
-        catalog.add_source("sitemap", f"{site.url}/sitemap.xml", Scope(mode="host"))
+        catalog.add_source(kind, f"{site.url}{path}", Scope(mode="host"))
         crawl(catalog, settings)
-        assert sorted(r["title"] for r in catalog.list_pages()) == ["A", "B"]
+        titles = sorted(r["title"] for r in catalog.list_pages())
         catalog.close()
+    return titles

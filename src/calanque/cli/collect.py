@@ -244,19 +244,13 @@ def crawl(
             summary = asyncio.run(crawler.run(max_pages=max_pages, refresh=refresh))
     data = summary.to_dict()
     if not no_index:
-        data["index"] = _catch_up_index(quiet=as_json)
+        from calanque.cli.index import catch_up  # the embedder loads only when needed
+
+        data["index"] = catch_up(quiet=as_json)
     if as_json:
         print_json(data)
     else:
         out.print(summary_table(summary))
-
-
-def _catch_up_index(quiet: bool) -> dict[str, Any] | None:
-    try:
-        from calanque.cli.index import catch_up
-    except ImportError:
-        return None
-    return catch_up(quiet=quiet)
 
 
 def pages(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
