@@ -81,7 +81,8 @@ class AnswerSettings:
     local_model_path: str = ""
     unsupported: str = "remove"  # remove | flag
     passages: int = 6
-    max_sentences: int = 5  # 4 -> 5: key fact 0.74 -> 0.79 on the 61 Debian questions (bench/answer.py)
+    # 4 -> 5: key fact 0.74 -> 0.79 on the 61 Debian questions (bench/answer.py)
+    max_sentences: int = 5
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ Rules, in order:
    option flag, a path at its start...) is kept whole.
 2. Inside a line, a sentence ends at ``.``, ``!``, ``?`` or ``…`` (with closing
    quotes/brackets and, when ``markers`` is set, citation markers such as
-   ``[1]`` that follow it), when the next word does not start in lower case.
+   ``[1]`` that follow it), when the next word does not start in lower case. With
+   ``markers``, a citation marker ends a sentence even without punctuation (a line
+   ending in ``:`` or a heading, then ``[1]``) when the next word is not in lower case.
 3. No split after an abbreviation (``M.``, ``Dr.``, ``e.g.``, ``cf.``, ``p.``...)
    or a single initial (``J. Dupont``). ``etc.`` ends a sentence only when a
    capitalised word follows. Numbers and paths never split (no space after their dots).
@@ -71,7 +73,10 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 MARKER = r"(?:\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]|【\s*\d+\s*】|\[\^\d+\])"
-_END = re.compile(r"(?P<punct>[.!?…]+[\"'»”’)\]]*)(?P<markers>(?:\s*" + MARKER + r")*)(?=\s|$)")
+# With markers, a marker also ends a sentence without final punctuation ("... : [1] Next")
+_END = re.compile(
+    r"(?P<punct>(?:[.!?…]+[\"'»”’)\]]*)?)(?P<markers>(?:\s*" + MARKER + r")*)(?=\s|$)"
+)
 _END_NO_MARKERS = re.compile(r"(?P<punct>[.!?…]+[\"'»”’)\]]*)(?P<markers>)(?=\s|$)")
 _CODE_LINE = re.compile(
     r"^\s*(?:[$#>]\s|sudo\s|apt(?:-get|-cache)?\s|dpkg\s|systemctl\s|[\w.-]+\s+-{1,2}\w)"
@@ -118,8 +123,10 @@ def _split_line(line: str, base: int, markers: bool) -> list[Span]:
     start = 0
     for match in pattern.finditer(line):
         end = match.end()
-        cited = bool(match.group("markers"))
-        if not cited and not _is_boundary(line, match.start(), end, match.group("punct")):
+        punct, cited = match.group("punct"), bool(match.group("markers"))
+        if not punct and not (cited and _is_boundary(line, match.start(), end, ":")):
+            continue  # a marker inside a sentence ("apt [1] and dpkg [2].") does not end it
+        if not cited and not _is_boundary(line, match.start(), end, punct):
             continue
         spans.extend(_trimmed(line, start, end, base))
         start = end

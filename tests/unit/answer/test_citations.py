@@ -67,3 +67,18 @@ def test_long_quotes_use_start_and_end() -> None:
     start, end = directive.split(",")
     assert unquote(start) == "La liste des dépôts se"
     assert unquote(end) == "chaque ligne décrit un dépôt."
+
+
+def test_a_marker_ends_a_sentence_without_final_punctuation() -> None:
+    # An extractive answer quotes a line ending in ":" and then a heading.
+    text = "Ajoutez ceci au fichier : [1] Gestion de l'énergie [2] The acpid package. [2]"
+    parsed = parse_citations(text)
+    assert [p.text for p in parsed] == [
+        "Ajoutez ceci au fichier :",
+        "Gestion de l'énergie",
+        "The acpid package.",
+    ]
+    assert [p.citations for p in parsed] == [(1,), (2,), (2,)]
+    # ... but not inside a sentence, before a word in lower case.
+    inside = parse_citations("Debian uses apt [1] and dpkg [2].")
+    assert [(p.text, p.citations) for p in inside] == [("Debian uses apt and dpkg.", (1, 2))]

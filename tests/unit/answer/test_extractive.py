@@ -1,4 +1,10 @@
-from calanque.answer.extractive import AbstentionPolicy, ExtractiveWriter, question_intents
+from calanque.answer.extractive import (
+    AbstentionPolicy,
+    ExtractiveWriter,
+    missing_names,
+    question_intents,
+    sentence_features,
+)
 from calanque.answer.passages import build_passages
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
 
@@ -17,6 +23,37 @@ def test_question_intents() -> None:
     assert "path" in question_intents("Which file lists the repositories?")
     assert "number" in question_intents("Combien de paquets contient Debian 12 ?")
     assert "date" in question_intents("When was Debian 12 released?")
+    # a price is asked: any number will not do
+    assert question_intents("Combien coûte le support de Debian ?") == {"price"}
+    assert "price" in question_intents("How much does the subscription cost?")
+
+
+def test_a_year_is_not_an_amount() -> None:
+    assert "number" not in sentence_features("Le projet a commencé en juin 2014.")
+    assert "date" in sentence_features("Le projet a commencé en juin 2014.")
+    for text in ("Squid listens on port 3128.", "It holds 5 years of support.", "Version 1.20.9"):
+        assert "number" in sentence_features(text), text
+    assert "price" in sentence_features("The subscription costs 300 € a year.")
+    assert "price" not in sentence_features("They would not do it gratuitement.")
+
+
+def test_names_no_passage_mentions(corpus: Corpus) -> None:
+    passages = build_passages(corpus.search("paquet installer", k=6), corpus)
+    question = "How do I set up replication between two PostgreSQL servers on Debian?"
+    assert missing_names(question, passages) == ("PostgreSQL",)
+    assert missing_names("Which Debian tool installs a package?", passages) == ()
+    # the first word is capitalised by position, not a name
+    assert missing_names("Kubernetes", passages) == ()
+
+
+def test_abstains_when_a_name_of_the_question_is_nowhere(
+    corpus: Corpus, embedder: WordEmbedder
+) -> None:
+    question = "Comment installer un paquet avec Flatpak ?"
+    passages = build_passages(corpus.search("Comment installer un paquet ?", k=6), corpus)
+    draft = writer(embedder).write(question, "fr", passages)
+    assert draft.evidence.missing_names == ("Flatpak",)
+    assert not draft.answered
 
 
 def test_picks_the_sentence_with_the_asked_command(corpus: Corpus, embedder: WordEmbedder) -> None:
