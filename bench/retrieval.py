@@ -407,7 +407,14 @@ def print_report(report: SetReport, config: RetrievalConfig) -> None:
     )
     shown = report.tuning[:5] + [t for t in report.tuning if t[0] == current]
     tuning_rows = [
-        [str(s.rrf_k), str(s.lexical_weight), str(s.rescore_weight), m.ndcg, m.mrr, m.recall]
+        [
+            str(s.rrf_k),
+            str(s.lexical_weight),
+            f"{s.rescore_weight}{' (min-max)' * s.normalise}",
+            m.ndcg,
+            m.mrr,
+            m.recall,
+        ]
         for s, m in shown
     ]
     print_table(

