@@ -1,6 +1,10 @@
+from dataclasses import replace
+
 from calanque.answer.extractive import (
     AbstentionPolicy,
+    Evidence,
     ExtractiveWriter,
+    decide_answered,
     missing_names,
     question_intents,
     sentence_features,
@@ -104,3 +108,20 @@ def test_store_persists_on_disk(tmp_path, corpus: Corpus, embedder: WordEmbedder
     again = SentenceVectorStore.in_folder(tmp_path)
     assert again.known(["APT est le gestionnaire de paquets de Debian."], embedder.name) == 1
     again.close()
+
+
+def test_abstention_rules_on_evidence() -> None:
+    strong = Evidence(
+        coverage=0.8, best_dense=0.9, margin=0.08, cross_lingual=False, intent_met=True
+    )
+    assert decide_answered(strong)
+    # a price question whose answer holds no amount of money, however well it covers the words
+    assert not decide_answered(replace(strong, price_asked=True, intent_met=False))
+    assert decide_answered(replace(strong, price_asked=True, intent_met=True))
+    assert not decide_answered(replace(strong, missing_names=("PostgreSQL",)))
+    # weak coverage: one sentence must cover a third of the key terms on its own
+    weak = replace(strong, coverage=0.45, best_sentence_coverage=0.4)
+    assert decide_answered(weak)
+    assert not decide_answered(replace(weak, best_sentence_coverage=0.29))
+    # ... unless the quotes are in the other language (words cannot match across languages)
+    assert decide_answered(replace(weak, best_sentence_coverage=0.29, cross_lingual=True))
