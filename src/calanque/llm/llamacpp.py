@@ -23,7 +23,7 @@ from calanque.llm.base import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, Message
 
 _INSTALL = (
     "the local writer needs llama-cpp-python: install it with `pip install 'calanque[local]'` "
-    "(it builds from source, ~7 minutes on 2 cores), or use the extractive or openai writer"
+    "(it builds from source, 3-7 minutes on 2 cores), or use the extractive or openai writer"
 )
 
 
