@@ -947,6 +947,11 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
     m->VOC = rd_i32(&c); m->MAXP = rd_i32(&c); m->TVS = rd_i32(&c);
     m->eps = rd_f32(&c); m->qk = rd_i32(&c);
     m->hd = m->H / m->NH; m->nb_word = m->H / QK;
+    if (m->hd > 64) {   /* Calanque: the attention keeps one head's row in a 64-float buffer */
+        fprintf(stderr, "e5: head size %d > 64 is not supported by this build\n", m->hd);
+        free(m); if (map) munmap(map, map_size);
+        return NULL;
+    }
 
     /* tokenizer */
     tokenizer *t = &m->tok;
