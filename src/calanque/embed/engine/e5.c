@@ -265,46 +265,61 @@ E5X_TARGET static void matmul_vnni(const xmat *X, const float *bias,
                                    float *Y, int L, int nout, int nin) {
     int nb = nin / QK, np = nb / 2;
     int ntile = (L + E5X_TILE - 1) / E5X_TILE, ngroup = (nout + E5X_RO - 1) / E5X_RO;
-#pragma omp parallel for collapse(2) schedule(static) if (!omp_in_parallel())
-    for (int ti = 0; ti < ntile; ti++) {
-        for (int gi = 0; gi < ngroup; gi++) {
-            int t0 = ti * E5X_TILE, t1 = t0 + E5X_TILE < L ? t0 + E5X_TILE : L;
-            int oo = gi * E5X_RO, ro = nout - oo < E5X_RO ? nout - oo : E5X_RO;
-            const uint8_t *wr[E5X_RO]; const float *dr[E5X_RO];
-            for (int r = 0; r < E5X_RO; r++) {
-                int rr = oo + (r < ro ? r : 0);
-                wr[r] = X->w + (size_t)rr * nin; dr[r] = X->ds + (size_t)rr * np * 16;
-            }
-            for (int t = t0; t < t1; t += 2) {
-                int two = t + 1 < t1;
-                int u = two ? t + 1 : t;   /* second token (a duplicate at an odd end) */
-                const int8_t *a0 = aq + (size_t)t * nin, *a1 = aq + (size_t)u * nin;
-                const float *d0 = ad + (size_t)t * nb, *d1 = ad + (size_t)u * nb;
-                const int32_t *s0 = as + (size_t)t * nb, *s1 = as + (size_t)u * nb;
-                __m512 acc0[E5X_RO], acc1[E5X_RO];
-                for (int r = 0; r < E5X_RO; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
-                for (int p = 0; p < np; p++) {
-                    __m512i av0 = _mm512_loadu_si512((const void *)(a0 + p * 64));
-                    __m512i av1 = _mm512_loadu_si512((const void *)(a1 + p * 64));
-                    __m512 sc0, sc1; __m512i sd0, sd1;
-                    e5x_act(d0, s0, p, &sc0, &sd0);
-                    e5x_act(d1, s1, p, &sc1, &sd1);
-                    for (int r = 0; r < E5X_RO; r++) {
-                        __m512i wv = _mm512_loadu_si512((const void *)(wr[r] + p * 64));
-                        __m512 dw = _mm512_loadu_ps(dr[r] + p * 16);
-                        __m512i i0 = _mm512_dpbusd_epi32(sd0, wv, av0);
-                        __m512i i1 = _mm512_dpbusd_epi32(sd1, wv, av1);
-                        acc0[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i0), _mm512_mul_ps(dw, sc0), acc0[r]);
-                        acc1[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_mul_ps(dw, sc1), acc1[r]);
-                    }
+#pragma omp parallel if (!omp_in_parallel())
+    {
+        /* the current tile's activation scales and offset seeds, made once per tile and
+         * thread rather than once per row group */
+        __m512 *tsc = (__m512 *)aligned_alloc(64, (size_t)E5X_TILE * np * sizeof(__m512));
+        __m512i *tsd = (__m512i *)aligned_alloc(64, (size_t)E5X_TILE * np * sizeof(__m512i));
+        int cur = -1;
+#pragma omp for collapse(2) schedule(static)
+        for (int ti = 0; ti < ntile; ti++) {
+            for (int gi = 0; gi < ngroup; gi++) {
+                int t0 = ti * E5X_TILE, t1 = t0 + E5X_TILE < L ? t0 + E5X_TILE : L;
+                if (ti != cur) {
+                    for (int t = t0; t < t1; t++)
+                        for (int p = 0; p < np; p++)
+                            e5x_act(ad + (size_t)t * nb, as + (size_t)t * nb, p,
+                                    &tsc[(size_t)(t - t0) * np + p], &tsd[(size_t)(t - t0) * np + p]);
+                    cur = ti;
                 }
-                for (int r = 0; r < ro; r++) {
-                    float b = bias ? bias[oo + r] : 0.f;
-                    Y[(size_t)t * nout + oo + r] = b + _mm512_reduce_add_ps(acc0[r]);
-                    if (two) Y[(size_t)u * nout + oo + r] = b + _mm512_reduce_add_ps(acc1[r]);
+                int oo = gi * E5X_RO, ro = nout - oo < E5X_RO ? nout - oo : E5X_RO;
+                const uint8_t *wr[E5X_RO]; const float *dr[E5X_RO];
+                for (int r = 0; r < E5X_RO; r++) {
+                    int rr = oo + (r < ro ? r : 0);
+                    wr[r] = X->w + (size_t)rr * nin; dr[r] = X->ds + (size_t)rr * np * 16;
+                }
+                for (int t = t0; t < t1; t += 2) {
+                    int two = t + 1 < t1;
+                    int u = two ? t + 1 : t;   /* second token (a duplicate at an odd end) */
+                    const int8_t *a0 = aq + (size_t)t * nin, *a1 = aq + (size_t)u * nin;
+                    const __m512 *sc0 = tsc + (size_t)(t - t0) * np, *sc1 = tsc + (size_t)(u - t0) * np;
+                    const __m512i *sd0 = tsd + (size_t)(t - t0) * np, *sd1 = tsd + (size_t)(u - t0) * np;
+                    __m512 acc0[E5X_RO], acc1[E5X_RO];
+                    for (int r = 0; r < E5X_RO; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
+                    for (int p = 0; p < np; p++) {
+                        __m512i av0 = _mm512_loadu_si512((const void *)(a0 + p * 64));
+                        __m512i av1 = _mm512_loadu_si512((const void *)(a1 + p * 64));
+                        __m512 s0 = sc0[p], s1 = sc1[p];
+                        __m512i z0 = sd0[p], z1 = sd1[p];
+                        for (int r = 0; r < E5X_RO; r++) {
+                            __m512i wv = _mm512_loadu_si512((const void *)(wr[r] + p * 64));
+                            __m512 dw = _mm512_loadu_ps(dr[r] + p * 16);
+                            __m512i i0 = _mm512_dpbusd_epi32(z0, wv, av0);
+                            __m512i i1 = _mm512_dpbusd_epi32(z1, wv, av1);
+                            acc0[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i0), _mm512_mul_ps(dw, s0), acc0[r]);
+                            acc1[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_mul_ps(dw, s1), acc1[r]);
+                        }
+                    }
+                    for (int r = 0; r < ro; r++) {
+                        float b = bias ? bias[oo + r] : 0.f;
+                        Y[(size_t)t * nout + oo + r] = b + _mm512_reduce_add_ps(acc0[r]);
+                        if (two) Y[(size_t)u * nout + oo + r] = b + _mm512_reduce_add_ps(acc1[r]);
+                    }
                 }
             }
         }
+        free(tsc); free(tsd);
     }
 }
 #undef E5X_RO
