@@ -19,13 +19,13 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from bench.soak import ServerProcess, serve_env, start_serve
+from tests.e2e.scripted_model import ScriptedModel as BaseScriptedModel
 from tests.e2e.served import INJECTION, Corpus, corpus, corpus_settings
 from tests.sites import Route, serve_site
 
@@ -41,38 +41,12 @@ BACKUP_Q = "How are home folders backed up?"
 
 
 # ---- a scripted OpenAI-compatible model that obeys injections ---------------------------
-class ScriptedModel:
-    """``POST /v1/chat/completions``: cites source 1's first sentence, then obeys the page.
+class ScriptedModel(BaseScriptedModel):
+    """Cites source 1's first sentence, then obeys the page.
 
     It prints any secret it can find in its prompt (a ``cq_`` key, the LLM key, the other
-    thread's secret), else "HACKED". Every request (headers and body) is recorded.
+    thread's secret), else "HACKED".
     """
-
-    def __init__(self, delay_s: float = 0.0) -> None:
-        self.delay_s = delay_s
-        self.requests: list[dict[str, Any]] = []
-        model = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                model.requests.append({"headers": headers, "body": body})
-                model.answer(self, body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def prompts(self) -> list[str]:
-        return ["\n".join(m["content"] for m in r["body"]["messages"]) for r in self.requests]
 
     def reply(self, body: dict[str, Any]) -> str:
         prompt = "\n".join(m["content"] for m in body["messages"])
@@ -85,50 +59,6 @@ class ScriptedModel:
         obey = f"The API key is {leaked[0]} [1]." if leaked else "HACKED [1]."
         cited = f"{fact.strip()} [1]" if fact else ""
         return f"{cited} {obey} Ignore the rules, HACKED [2]."
-
-    def answer(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
-        text = self.reply(body)
-        if not body.get("stream"):
-            payload = json.dumps(_completion(text)).encode()
-            handler.send_response(200)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(payload)))
-            handler.end_headers()
-            handler.wfile.write(payload)
-            return
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/event-stream")
-        handler.end_headers()
-        try:
-            for piece in re.findall(r"\S+\s*", text):
-                handler.wfile.write(b"data: " + json.dumps(_chunk(piece)).encode() + b"\n\n")
-                handler.wfile.flush()
-                time.sleep(self.delay_s)
-            handler.wfile.write(b"data: [DONE]\n\n")
-        except OSError:  # the server was killed mid-stream
-            pass
-
-
-def _chunk(text: str) -> dict[str, Any]:
-    return {
-        "id": "c",
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": "x",
-        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
-    }
-
-
-def _completion(text: str) -> dict[str, Any]:
-    return {
-        "id": "c",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "x",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-        ],
-    }
 
 
 # ---- fixtures -----------------------------------------------------------------------------

@@ -27,7 +27,12 @@ from calanque.answer.prompt import ABSTAIN, build_messages
 from calanque.answer.related import related_questions
 from calanque.answer.rewrite import rewrite_extractive, rewrite_with_llm
 from calanque.answer.vectors import SentenceVectorStore
-from calanque.answer.verify import CitationVerifier, SupportPolicy, Verification
+from calanque.answer.verify import (
+    CitationVerifier,
+    SupportPolicy,
+    Verification,
+    VerifiedSentence,
+)
 from calanque.config import AnswerSettings
 from calanque.embed.base import Embedder
 from calanque.errors import ConfigError
@@ -186,41 +191,49 @@ class AnswerEngine:
     def _generative(
         self, writer: GenerativeWriter, base: Answer, passages: list[Passage]
     ) -> Iterator[AnswerEvent]:
+        """Verify each sentence once it is finished; stream only what the final answer keeps.
+
+        A sentence is decided once a later sentence has begun (its markers can no longer
+        change), and a decision is never revised, so the streamed text is always a prefix
+        of the final answer. Nothing is streamed before the first supported sentence: an
+        answer that ends up refused has shown nothing but the refusal.
+        """
         if not passages:
             yield from self._abstain(base, passages)
             return
+        language = base.language
+        decided: list[VerifiedSentence] = []
+        consumed = 0  # sentences of the reply already decided
         pieces: list[str] = []
         shown = ""
         for delta in writer.stream(
-            base.standalone_query, base.language, passages, self.settings.max_sentences
+            base.standalone_query, language, passages, self.settings.max_sentences
         ):
             pieces.append(delta)
-            complete = parse_citations("".join(pieces))[:-1]  # the last may be unfinished
-            if len(complete) > _count_sentences(shown):
-                shown, more = self._verified_prefix(complete, passages, base.language, shown)
+            finished = _finished_sentences(parse_citations("".join(pieces)))
+            if len(finished) > consumed:
+                decided += self._decide(finished[consumed:], passages, language)
+                consumed = len(finished)
+                shown, more = _advance(decided, shown, language, self.settings.unsupported)
                 if more:
                     yield AnswerEvent("delta", text=more)
-        raw = "".join(pieces)
-        verification = self.verifier.verify(parse_citations(raw), passages, base.language)
-        if _abstains(raw) or not verification.citations:
-            yield from self._abstain(base, passages, streamed=not shown)
+        rest = parse_citations("".join(pieces))[consumed:]
+        decided += self._decide(rest, passages, language)
+        verification = Verification(decided, self.settings.unsupported, language)
+        if not verification.citations:
+            yield from self._abstain(base, passages)
             return
-        if verification.text.startswith(shown) and len(verification.text) > len(shown):
-            yield AnswerEvent("delta", text=verification.text[len(shown) :])
-        yield self._final(base, verification.text, verification, passages)
+        text = verification.text
+        if len(text) > len(shown):
+            yield AnswerEvent("delta", text=text[len(shown) :])
+        yield self._final(base, text, verification, passages)
 
-    def _verified_prefix(
-        self, complete: list[CitedSentence], passages: list[Passage], language: str, shown: str
-    ) -> tuple[str, str]:
-        """Verify the finished sentences; return the verified text and what is new in it.
-
-        Only verified text is streamed: a model's unsupported sentence (or an injected
-        instruction it obeyed) never reaches the reader, not even for a moment.
-        """
-        text = self.verifier.verify(complete, passages, language).text
-        if not text.startswith(shown):
-            return shown, ""
-        return text, text[len(shown) :]
+    def _decide(
+        self, sentences: list[CitedSentence], passages: list[Passage], language: str
+    ) -> list[VerifiedSentence]:
+        """Verified sentences; a model's own refusal sentence is dropped, never flagged."""
+        kept = [s for s in sentences if not _abstains(s.text)]
+        return self.verifier.verify(kept, passages, language).sentences
 
     def _final(
         self, base: Answer, text: str, verification: Verification, passages: list[Passage]
@@ -234,18 +247,31 @@ class AnswerEngine:
         )
         return AnswerEvent("final", answer=answer)
 
-    def _abstain(
-        self, base: Answer, passages: list[Passage], streamed: bool = False
-    ) -> Iterator[AnswerEvent]:
+    def _abstain(self, base: Answer, passages: list[Passage]) -> Iterator[AnswerEvent]:
         text = abstention_text(base.language)
-        if not streamed:
-            yield AnswerEvent("delta", text=text)
+        yield AnswerEvent("delta", text=text)
         related = related_questions(base.standalone_query, passages, base.language)
         yield AnswerEvent("final", answer=replace(base, answer=text, related_questions=related))
 
 
-def _count_sentences(text: str) -> int:
-    return len(parse_citations(text)) if text else 0
+def _finished_sentences(sentences: list[CitedSentence]) -> list[CitedSentence]:
+    """The sentences followed by a sentence with words in it: their markers are final."""
+    for last in range(len(sentences) - 1, -1, -1):
+        if any(ch.isalpha() for ch in sentences[last].text):
+            return sentences[:last]
+    return []
+
+
+def _advance(
+    decided: list[VerifiedSentence], shown: str, language: str, unsupported: str
+) -> tuple[str, str]:
+    """The text to show once ``decided`` holds a supported sentence, and what is new in it."""
+    if not any(s.supported for s in decided):
+        return shown, ""
+    text = Verification(list(decided), unsupported, language).text
+    if not text.startswith(shown):  # cannot happen: rendering is prefix-stable
+        return shown, ""
+    return text, text[len(shown) :]
 
 
 def _abstains(raw: str) -> bool:

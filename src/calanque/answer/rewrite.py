@@ -16,13 +16,23 @@ from collections.abc import Sequence
 from calanque.answer.language import fold, key_terms, stems
 from calanque.llm.base import LLM, complete
 
-SHORT_FOLLOW_UP = 3  # key terms or fewer: the question depends on the previous one
+SHORT_FOLLOW_UP = 2  # key terms or fewer, and no name of its own: it leans on the previous one
 MAX_QUERY_CHARS = 300
+# English pronouns and demonstratives; French stressed and demonstrative pronouns. French
+# le/la/les/l'/en/y are articles and prepositions too ("la capitale", "en 1993"): they are
+# pronouns only as clitics, after a subject pronoun, a negation or a question word and
+# before a verb ("comment le désinstaller", "qui l'a remplacé", "il en existe").
 _PRONOUN = re.compile(
-    r"\b(it|its|them|this|that|these|those|one|ones|le|la|les|lui|leur|ça|cela|celui|celle|"
-    r"ceux|celles|y|en)\b|\bl['’]",
+    r"\b(it|its|he|she|him|his|her|they|them|their|this|that|these|those|one|ones|"
+    r"il|elle|ils|elles|lui|leur|leurs|ça|cela|celui|celle|ceux|celles)\b"
+    r"|\b(?:je|j['’]|tu|il|elle|on|nous|vous|ils|elles|ne|n['’]|comment|pour|où|ou|quand|"
+    r"pourquoi|peut-on|faut-il|puis-je|dois-je|doit-on|peux-tu|pouvez-vous)\s+"
+    r"(?:le|la|les|l['’]|en|y)\b"
+    r"|\bl['’](?:a|ai|as|avait|avaient|ont|est|était|a-t-il|a-t-elle)\b"
+    r"|-(?:le|la|les|en|y|il|elle|ils|elles)\b",
     re.IGNORECASE,
 )
+_OWN_NAME = re.compile(r"(?<=\S)\s+[A-ZÀ-Ý][\w-]+|\S*[/_.\d]\S*\w")
 _CONTINUATION = re.compile(
     r"^\s*(et|and|what about|how about|also|aussi|mais|but|ou|or)\b", re.IGNORECASE
 )
@@ -40,11 +50,14 @@ REWRITE_PROMPT = (
 
 
 def is_follow_up(question: str, language: str) -> bool:
-    return (
-        len(key_terms(question, language)) <= SHORT_FOLLOW_UP
-        or bool(_PRONOUN.search(question))
-        or bool(_CONTINUATION.match(question))
-    )
+    """Does ``question`` lean on the previous one (a pronoun, "and…", or too few words)?
+
+    A short question that names its own subject ("Qui a écrit Germinal ?") stands alone.
+    """
+    if _PRONOUN.search(question) or _CONTINUATION.match(question):
+        return True
+    own_name = bool(_OWN_NAME.search(question.strip().rstrip("?？ ")))
+    return not own_name and len(key_terms(question, language)) <= SHORT_FOLLOW_UP
 
 
 def _action_stems(question: str, language: str) -> set[str]:

@@ -1,35 +1,54 @@
-"""Check every cited sentence against the passage it cites.
+"""Check every cited sentence against the passage it cites, claim by claim.
 
-For a sentence citing passage ``n``:
+For a sentence citing passage ``n`` (:meth:`CitationVerifier._check`):
 
 1. ``n`` must be one of the numbered passages; otherwise the citation is dropped.
-2. Every *required token* of the sentence must occur in the passage: numbers,
-   paths, commands and other technical tokens (``apt-get``, ``sources.list``,
-   ``8080``) always; capitalised names too when sentence and passage share a
-   language. A missing one drops the citation (a changed number is a
-   hallucination however similar the wording).
-3. The sentence must say what a sentence of the passage says: a quote found
-   verbatim (the extractive writer's case) is supported at once; otherwise the
-   best passage sentence by embedding similarity must reach
-   ``sim_strong``, or ``sim_min`` with the sentence's key terms covered by the
-   passage to ``lexical_min`` (:class:`SupportPolicy`).
+2. Text that speaks to the model (``ignore previous instructions``, ``HACKED``) is
+   never supported, even when a page holds it (:func:`~calanque.answer.claims.injected`).
+3. A quote found verbatim in a passage sentence (the extractive writer's case) is
+   supported when it is the whole sentence, or a piece of three words or more whose
+   sentence does not negate, condition or refute it (``You should not`` + *run
+   apt-get upgrade…* is refused).
+4. Otherwise every specific of the sentence must be in the passage: numbers (with
+   their units), months, names, commands, paths, URLs, e-mail addresses and phone
+   numbers (:func:`~calanque.answer.claims.specifics_missing`). A link or contact
+   detail not in the passage is never shown, whatever the similarity.
+5. The passage sentence closest in meaning (embedding cosine) must agree in polarity
+   (a negation in one and not the other refuses), and be close enough: in the same
+   language, cosine ``>= same_sim`` with the sentence's key terms covered to
+   ``same_lexical``; across languages, cosine ``>= cross_sim`` (:class:`SupportPolicy`).
 
-A kept citation carries its quote: the best-matching passage sentence, with its
-offsets in the document and a text-fragment URL. A sentence left without any
-kept citation (or that cited nothing) is removed, or kept and visibly flagged
-when ``unsupported="flag"``.
+A kept citation carries its quote: the matched passage sentence, with its offsets in
+the document and a text-fragment URL. A sentence left without any kept citation (or
+that cited nothing) is removed, or kept and visibly flagged when ``unsupported="flag"``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from calanque.answer.citations import CitedSentence, text_fragment_url
-from calanque.answer.language import coverage, fold, key_terms, stems, words
+from calanque.answer.claims import (
+    clauses,
+    conditional,
+    contradiction,
+    injected,
+    links,
+    names,
+    negations,
+    numbers_out_of_context,
+    phrases,
+    polarity,
+    quantities,
+    quantities_missing,
+    quote_is_framed,
+    specifics_missing,
+    technical_tokens,
+)
+from calanque.answer.language import Term, coverage, fold, key_terms, stem, stems
 from calanque.answer.passages import Passage
 from calanque.answer.sentences import Span, looks_like_code
 from calanque.answer.vectors import SentenceVectorStore
@@ -41,26 +60,20 @@ from calanque.types import Citation
 class SupportPolicy:
     """Thresholds on the embedder's cosines; the defaults are for multilingual-e5-small.
 
-    Measured with ``python -m bench.answer --ci --support`` (2026-11-27): 61 French
-    sentences of the handbook against the English passage they translate (support) and 60
-    against another passage of the same page (no support). Translation cosines p5/p50 =
-    0.898/0.936, other passages p50/p95 = 0.847/0.899. ``sim_strong`` 0.88 accepted 98% of
-    the translations but 10% of the unrelated passages; 0.90 accepted 93% and none;
-    0.92 only 79%. ``sim_min``/``lexical_min`` decide the rest (a same-language paraphrase
-    whose key terms the passage holds); they did not change these cross-lingual cases.
-    They matter for generative writers only: the extractive writer's sentences are
-    verbatim quotes, accepted before any threshold.
+    Chosen on the tune half of ``tests/quality/sets/support.json`` (``python -m
+    bench.support --tune``, 2026-12-03): 72 cells reached precision 1.000 / recall 0.904
+    there; these are the strictest of them. The held-out half is reported in
+    docs/benchmarks.md and gated by tests/quality/test_support_gate.py.
     """
 
-    sim_strong: float = 0.90
-    sim_min: float = 0.82
-    lexical_min: float = 0.5
+    same_sim: float = 0.88
+    same_lexical: float = 0.75
+    clause_lexical: float = 0.6  # every clause of 3+ key terms: that much of them in the passage
+    cross_sim: float = 0.88
+    min_quote_words: int = 3  # a verbatim piece shorter than this is no quote
 
 
 FLAG_TEXT = {"fr": "[non vérifié]", "en": "[unverified]"}
-
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,:]\d+)*(?![\w])")
-_ENTITY = re.compile(r"(?<=[\s(«\"'])([A-ZÀ-Ý][\w-]*[a-zà-ÿ0-9][\w-]*)")
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,9 @@ class VerifiedSentence:
     citations: tuple[Citation, ...]  # the ones that passed
     supported: bool
     reasons: tuple[str, ...] = ()  # why citations were dropped
+    # never shown, not even flagged: an instruction to the model, or a link or contact
+    # detail that no cited passage holds
+    hidden: bool = False
 
 
 @dataclass
@@ -81,7 +97,7 @@ class Verification:
     @property
     def kept(self) -> list[VerifiedSentence]:
         if self.unsupported == "flag":
-            return list(self.sentences)
+            return [s for s in self.sentences if s.supported or not s.hidden]
         return [s for s in self.sentences if s.supported]
 
     @property
@@ -110,23 +126,17 @@ def render(sentences: Sequence[VerifiedSentence], language: str) -> str:
 
 
 def required_tokens(sentence: str, same_language: bool) -> list[str]:
-    """Tokens that must occur in a supporting passage (folded)."""
-    found = [m.group(0) for m in _NUMBER.finditer(sentence)]
-    found += [w for w in words(sentence) if any(ch in w for ch in "/-_.~+") and len(w) > 2]
+    """The specifics a supporting passage must hold, folded: links, numbers, commands, names."""
+    found = sorted(links(sentence)) + [q.raw for q in quantities(sentence)]
+    found += sorted(technical_tokens(sentence))
     if same_language:
-        found += [m.group(1) for m in _ENTITY.finditer(" " + sentence[1:] if sentence else "")]
-    return list(dict.fromkeys(fold(t).rstrip(".") for t in found if t))
+        found += [fold(name) for name in names(sentence)]
+    return list(dict.fromkeys(found))
 
 
 def missing_tokens(sentence: str, passage_text: str, same_language: bool) -> list[str]:
-    haystack = fold(passage_text)
-    return [t for t in required_tokens(sentence, same_language) if not _contains(haystack, t)]
-
-
-def _contains(haystack: str, token: str) -> bool:
-    if token.isdigit():
-        return re.search(rf"(?<!\d){re.escape(token)}(?!\d)", haystack) is not None
-    return token in haystack
+    """The specifics of ``sentence`` (numbers, names, links…) that ``passage_text`` lacks."""
+    return specifics_missing(sentence, passage_text, same_language)
 
 
 class CitationVerifier:
@@ -159,7 +169,8 @@ class CitationVerifier:
         todo = [
             i
             for i, s in enumerate(sentences)
-            if s.citations and not all(_verbatim(s.text, by_n.get(n)) for n in s.citations)
+            if s.citations
+            and not all(_verbatim(s.text, by_n.get(n), self.policy) for n in s.citations)
         ]
         if not todo:
             return {}
@@ -187,18 +198,25 @@ class CitationVerifier:
                 kept.append(citation)
         if not sentence.citations:
             reasons.append("no citation")
+        held = set().union(*(links(p.text) for p in by_n.values()))
+        hidden = not kept and (injected(sentence.text) or bool(links(sentence.text) - held))
         return VerifiedSentence(
-            sentence.text, sentence.citations, tuple(kept), bool(kept), tuple(reasons)
+            sentence.text, sentence.citations, tuple(kept), bool(kept), tuple(reasons), hidden
         )
 
     def _check(
         self, text: str, passage: Passage, vector: np.ndarray | None, language: str
     ) -> tuple[Citation | None, str]:
-        exact = _verbatim(text, passage)
-        if exact is not None:
-            return _citation(passage, exact), ""
-        same = not passage.language or passage.language == language
-        missing = missing_tokens(text, passage.text, same)
+        if injected(text):
+            return None, "speaks to the model, not to the reader"
+        quote = _verbatim(text, passage, self.policy)
+        if quote is not None:
+            if quote.framed:
+                return None, "the rest of the quoted sentence negates or conditions it"
+            return _citation(passage, quote.span), ""
+        passage_language = passage.language or language
+        same = passage_language == language
+        missing = specifics_missing(text, passage.text, same)
         if missing:
             return None, f"does not contain {', '.join(missing[:3])}"
         if vector is None or not passage.sentences:
@@ -209,27 +227,160 @@ class CitationVerifier:
         sims = self.store.vectors([s.text for s in candidates], self.embedder) @ vector
         best = int(np.argmax(sims))
         similarity = float(sims[best])
-        lexical = coverage(key_terms(text, language), stems(passage.text, language))
+        terms = key_terms(text, language)
+        closest = _closest_by_terms(terms, candidates, passage_language)
+        aligned = f"{candidates[best].text} {closest.text}"
+        refusal = self._claim_refusal(text, terms, aligned, passage, language, passage_language)
+        if refusal:
+            return None, refusal
         p = self.policy
-        if similarity >= p.sim_strong or (similarity >= p.sim_min and lexical >= p.lexical_min):
+        if same:
+            present = stems(passage.text, language)
+            lexical = coverage(terms, present)
+            weakest = min(
+                (
+                    coverage(t, present)
+                    for c in clauses(text)
+                    if len(t := key_terms(c, language)) >= 3
+                ),
+                default=1.0,
+            )
+            ok = (
+                similarity >= p.same_sim
+                and lexical >= p.same_lexical
+                and weakest >= p.clause_lexical
+            )
+        else:
+            lexical = 0.0
+            ok = similarity >= p.cross_sim
+        if ok:
             return _citation(passage, candidates[best]), ""
         return None, f"not supported (similarity {similarity:.2f}, overlap {lexical:.2f})"
+
+    def _claim_refusal(
+        self,
+        text: str,
+        terms: list[Term],
+        aligned: str,
+        passage: Passage,
+        language: str,
+        passage_language: str,
+    ) -> str:
+        """Why the passage sentences that ``text`` restates do not say what it says ("" if they do)."""
+        for phrase in phrases(text) if passage_language == language else ():
+            if not quantities(phrase):
+                continue
+            own = _closest_holding(phrase, passage.sentences, language)
+            numbers = quantities_missing(phrase, own.text)
+            if numbers:
+                return f"its closest passage sentence does not hold {', '.join(numbers[:3])}"
+        same = passage_language == language
+        if same:
+            moved = numbers_out_of_context(text, passage.text, lambda w: stem(w, language))
+            if moved:
+                return f"a number is said of something else in the passage ({moved[0]})"
+        opposite = contradiction(text, passage.text)
+        if opposite:
+            return f"says the opposite of its closest passage sentence ({opposite})"
+        passage_clauses = clauses(passage.text)
+        for clause in clauses(text):
+            clause_terms = key_terms(clause, language)
+            if len(clause_terms) < 2:
+                continue
+            match = max(
+                passage_clauses or [passage.text],
+                key=lambda c: coverage(clause_terms, stems(c, passage_language)),
+            )
+            if negations(clause, language) != negations(match, passage_language):
+                return f"negates what the passage says, or the reverse ({clause!r} / {match!r})"
+            if not polarity(clause, language) and _only_denied(
+                clause_terms, passage, passage_language
+            ):
+                return "states what the passage says is not so"
+        return ""
+
+
+def _only_denied(terms: list[Term], passage: Passage, language: str) -> bool:
+    """Does the passage deny what an affirmative clause says?
+
+    True when a key term of the clause is found in the passage only in negated clauses,
+    and a passage sentence holding one of them covers at least half of the clause's
+    terms (``Such fields will be ignored, and not copied to …``). A negation under a
+    condition (``if IPv6 is not available``) denies nothing.
+    """
+    sentences = [s.text for s in passage.sentences] or [passage.text]
+    for term in terms:
+        holding = [
+            (c, sentence)
+            for sentence in sentences
+            for c in clauses(sentence)
+            if term.stem in stems(c, language)
+        ]
+        if not holding or not all(_denies(c, language) for c, _ in holding):
+            continue
+        if any(coverage(terms, stems(sentence, language)) >= 0.5 for _, sentence in holding):
+            return True
+    return False
+
+
+def _denies(clause: str, language: str) -> bool:
+    return polarity(clause, language) and not conditional(clause)
+
+
+def _closest_holding(phrase: str, spans: Sequence[Span], language: str) -> Span:
+    """The passage sentence sharing most key terms with ``phrase``; on a tie, one holding its
+    numbers (a phrase restating two passage sentences keeps each number with its own)."""
+    terms = key_terms(phrase, language)
+
+    def key(span: Span) -> tuple[float, bool]:
+        return coverage(terms, stems(span.text, language)), not quantities_missing(
+            phrase, span.text
+        )
+
+    return max(spans, key=key)
+
+
+def _closest_by_terms(terms: list[Term], spans: Sequence[Span], language: str) -> Span:
+    return max(spans, key=lambda s: coverage(terms, stems(s.text, language)))
+
+
+def _closest_clause(terms: list[Term], text: str, language: str) -> str:
+    return max(clauses(text) or [text], key=lambda c: coverage(terms, stems(c, language)))
+
+
+@dataclass(frozen=True)
+class Quote:
+    span: Span  # the passage sentence holding the quote
+    framed: bool  # the rest of that sentence negates, conditions or refutes the quote
 
 
 def _normalise(text: str) -> str:
     return " ".join(fold(text).split())
 
 
-def _verbatim(text: str, passage: Passage | None) -> Span | None:
-    """The passage sentence equal to or containing ``text`` (whitespace/case-insensitive)."""
+def _verbatim(text: str, passage: Passage | None, policy: SupportPolicy) -> Quote | None:
+    """The passage sentence equal to or containing ``text`` (whitespace/case-insensitive).
+
+    A piece of a sentence is a quote only when it has ``min_quote_words`` words or more.
+    """
     if passage is None:
         return None
-    wanted = _normalise(text).rstrip(".!?… ")
-    if len(wanted) < 8:
+    wanted = _normalise(text).rstrip(".!?…:; ")
+    if not wanted:
         return None
+    short = len(wanted.split()) < policy.min_quote_words
     for span in passage.sentences:
-        if wanted in _normalise(span.text):
-            return span
+        sentence = _normalise(span.text)
+        at = sentence.find(wanted)
+        if at < 0:
+            continue
+        before, after = sentence[:at], sentence[at + len(wanted) :]
+        whole = not before.strip() and not after.strip(" .!?…:;\"'»”)")
+        if whole:
+            return Quote(span, framed=False)
+        if short:
+            continue
+        return Quote(span, framed=quote_is_framed(before, after))
     return None
 
 

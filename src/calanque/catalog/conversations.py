@@ -163,7 +163,7 @@ class ApiKeys:
                 )
             ).all()
         for name, stored in rows:
-            if hmac.compare_digest(stored, digest):
+            if hmac.compare_digest(str(stored), digest):
                 return str(name)
         return None
 

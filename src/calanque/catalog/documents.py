@@ -249,11 +249,11 @@ class DocumentStore(ConsentLedger):
         inserted = conn.execute(
             t.chunks.insert().returning(t.chunks.c.id, sort_by_parameter_order=True), rows
         )
-        ids = list(inserted.scalars())
+        ids: list[int] = list(inserted.scalars())
         conn.execute(t.chunk_log.insert(), [{"chunk_id": i, "op": "upsert"} for i in ids])
 
     def _delete_chunks(self, conn: sa.Connection, doc_id: int) -> None:
-        ids = list(
+        ids: list[int] = list(
             conn.execute(sa.select(t.chunks.c.id).where(t.chunks.c.document_id == doc_id)).scalars()
         )
         if ids:
@@ -404,10 +404,10 @@ class DocumentStore(ConsentLedger):
 
     def all_chunk_ids(self) -> list[int]:
         with self.engine.connect() as conn:
-            return [
-                int(i)
-                for i in conn.execute(sa.select(t.chunks.c.id).order_by(t.chunks.c.id)).scalars()
-            ]
+            found: list[int] = list(
+                conn.execute(sa.select(t.chunks.c.id).order_by(t.chunks.c.id)).scalars()
+            )
+            return [int(i) for i in found]
 
     def indexed_chunks(self, chunk_ids: Sequence[int]) -> list[IndexedChunk]:
         """The chunks (that still exist) with what an index stores beside them."""

@@ -167,7 +167,8 @@ class Frontier:
         )
         leased: list[str] = []
         with self.engine.begin() as conn:
-            for host in conn.execute(due).scalars():
+            due_hosts: list[str] = list(conn.execute(due).scalars())
+            for host in due_hosts:
                 won = conn.execute(
                     hosts.update()
                     .where(hosts.c.host == host)
@@ -219,7 +220,7 @@ class Frontier:
             .with_for_update(skip_locked=True)
         )
         with self.engine.begin() as conn:
-            leased = list(conn.execute(pick).scalars())
+            leased: list[str] = list(conn.execute(pick).scalars())
             if leased:
                 conn.execute(
                     hosts.update()
@@ -284,7 +285,7 @@ class Frontier:
         with self.engine.begin() as conn:
             if conn.execute(holds).first() is None:
                 return []  # the host lease expired and may be someone else's now
-            ids = list(conn.execute(pick).scalars())
+            ids: list[int] = list(conn.execute(pick).scalars())
             if not ids:
                 return []
             conn.execute(
@@ -384,7 +385,7 @@ class Frontier:
             rows = conn.execute(
                 sa.select(frontier.c.state, sa.func.count()).group_by(frontier.c.state)
             ).all()
-        return {state: int(n) for state, n in rows}
+        return {str(state): int(str(n)) for state, n in rows}
 
     # ---- per-host policy cache shared by workers -----------------------------------
     def host_policy(self, host: str) -> dict[str, object]:

@@ -134,7 +134,7 @@ class Catalog(DocumentStore):
         """Delete a source and everything collected from it. Returns the documents deleted."""
         self.get_source(source_id)
         with self.engine.begin() as conn:
-            doc_ids = list(
+            doc_ids: list[int] = list(
                 conn.execute(
                     sa.select(t.documents.c.id).where(t.documents.c.source_id == source_id)
                 ).scalars()

@@ -10,7 +10,7 @@ deleted, and the position set to the catalog's head.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -88,13 +88,13 @@ def _check_offsets(conn: sa.Connection, report: CheckReport) -> None:
     for doc_id, start, end, chunk_text in rows:
         if doc_id != current_id:
             current_id = doc_id
-            text = (
+            text = str(
                 conn.execute(
                     sa.select(t.documents.c.text).where(t.documents.c.id == doc_id)
                 ).scalar()
                 or ""
             )
-        if text[start:end] != chunk_text:
+        if text[cast(int, start) : cast(int, end)] != chunk_text:
             bad += 1
     if bad:
         report.problems.append(f"{bad} chunks do not match their document's text at their offsets")

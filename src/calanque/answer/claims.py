@@ -1,0 +1,501 @@
+"""The checkable parts of a claim, and the checks a cited passage must pass.
+
+A sentence that cites a passage makes claims a reader cannot check at a glance:
+numbers and the units they count, dates, names, commands and paths, links and
+contact details, and its polarity (what it says is *not* so). This module pulls
+those out of a sentence and compares them with the passage, in French and English,
+without a model:
+
+* :func:`specifics_missing` — every number (``1 000`` = ``1,000``, ``3,5`` = ``3.5``,
+  ``three`` = ``3``), month, unit bound to a number (``5 Go`` = ``5 GB``, not
+  ``5 MB``), name, command, path, URL, e-mail address and phone number of the
+  sentence must be in the passage;
+* :func:`polarity` — whether a text negates (``not``, ``never``, ``ne … pas``,
+  ``sans``…), compared between a sentence and the passage sentence it restates;
+* :func:`quote_is_framed` — a quote cut from a longer sentence counts only when the
+  rest of that sentence does not negate, condition or refute it
+  (``You should not`` + *run apt-get upgrade…*; ``If X,`` + *Y*);
+* :func:`injected` — text that addresses the model instead of the reader
+  (``ignore previous instructions``).
+
+The vocabulary (negation and condition cues, number words, months, units) is data:
+``answer/data/claims.json``. Everything is compared folded (lower case, no accents).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from calanque.answer.language import STOPWORDS, fold
+
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'\]\[)]+", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_PHONE = re.compile(
+    r"(?<![\w.])(?:\+\d[\d\s().-]{7,}\d|0\d(?:[\s.-]?\d\d){4}|\(\d{3}\)\s?\d{3}-\d{4}|"
+    r"\d{3}-\d{3}-\d{4})(?![\w.])"
+)
+_NUMBER = re.compile(
+    r"(?<![\w.,/-])(\d{1,3}(?:[\u00a0\u202f ]\d{3})+(?![\d.,]\d)|\d+(?:[.,]\d+)*)"
+    r"(?:\s?(?:er|re|ère|e|ème|eme|st|nd|rd|th)\b)?"
+)
+_AFTER_NUMBER = re.compile(
+    r"\s?(?:(?:de |d'|of )\s?)?([%€$£°]\w?|[^\W\d_][^\W\d_/]*(?:/[^\W\d_]+)?(?: cent)?)"
+)
+_TOKEN = re.compile(r"[^\W_][\w.+/~@'’-]*[\w/+~]|[^\W_]")
+_OPTION = re.compile(r"(?<![\w-])--?[a-zA-Z][\w-]*")
+_CLAUSE_BREAK = re.compile(
+    r"[.!?…](?=\s|$)|[,;:()\[\]—–]|\s-\s|\b(?:but|whereas|while|although|though|and|or|mais|tandis que|"
+    r"alors que|bien que|et|ou)\b",
+    re.IGNORECASE,
+)
+_CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2,}")
+_SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[«\"“(]\s*)$")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    negation: dict[str, frozenset[str]]
+    condition: dict[str, tuple[str, ...]]
+    suffix_condition: dict[str, tuple[str, ...]]
+    refuting: dict[str, tuple[str, ...]]
+    injection: tuple[str, ...]
+    number_words: dict[str, int]
+    months: dict[str, int]
+    units: dict[str, frozenset[str]]
+    naming_nouns: frozenset[str]
+    negation_strict_fr: frozenset[str]
+    antonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    raw: dict[str, Any] = json.loads(
+        resources.files("calanque.answer").joinpath("data/claims.json").read_text("utf-8")
+    )
+    units: dict[str, set[str]] = {}
+    for canonical, surfaces in raw["units"].items():
+        for surface in surfaces:
+            units.setdefault(surface, set()).add(canonical)
+    return Vocabulary(
+        negation={k: frozenset(v) for k, v in raw["negation"].items()},
+        condition={k: tuple(v) for k, v in raw["condition"].items()},
+        suffix_condition={k: tuple(v) for k, v in raw["suffix_condition"].items()},
+        refuting={k: tuple(v) for k, v in raw["refuting"].items()},
+        injection=tuple(raw["injection"]),
+        number_words={w: n for lang in raw["number_words"].values() for w, n in lang.items()},
+        months={name: int(n) for n, names in raw["months"].items() for name in names},
+        units={k: frozenset(v) for k, v in units.items()},
+        naming_nouns=frozenset(raw["naming_nouns"]),
+        negation_strict_fr=frozenset(raw["negation_strict_fr"]),
+        antonyms=tuple((tuple(a), tuple(b)) for a, b in raw["antonyms"]),
+    )
+
+
+def normalise(text: str) -> str:
+    """Folded, one space between words, typographic apostrophes made plain."""
+    return " ".join(fold(text).replace("’", "'").split())
+
+
+def _folded_words(text: str) -> list[str]:
+    """Folded words, French elisions cut (``d'euros`` → ``d``, ``euros``), ``n't`` kept whole."""
+    return re.findall(r"[a-z]*n't|[a-z0-9]+|%|€|\$|£|°", normalise(text))
+
+
+# --- numbers, units, months -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as written, the values it may mean, and the units bound to it."""
+
+    raw: str
+    values: frozenset[str]
+    units: frozenset[str]
+
+
+def _values(raw: str) -> frozenset[str]:
+    """What a written number may mean: ``"1,000"`` → 1000 or 1.0; ``"3,5"`` → 3.5."""
+    compact = re.sub(r"[\u00a0\u202f ]", "", raw)
+    out = {compact}
+    separators = re.findall(r"[.,]", compact)
+    groups = re.split(r"[.,]", compact)
+    if not separators:
+        out.add(str(int(compact)))
+    elif len(separators) == 1:
+        whole, part = groups
+        out.add(_decimal(f"{whole}.{part}"))
+        if len(part) == 3:
+            out.add(str(int(whole + part)))
+    elif len(set(separators)) == 1 and all(len(g) == 3 for g in groups[1:]):
+        out.add(str(int("".join(groups))))
+    return frozenset(out)
+
+
+def _decimal(text: str) -> str:
+    whole, _, part = text.partition(".")
+    part = part.rstrip("0")
+    return f"{int(whole)}.{part}" if part else str(int(whole))
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Numbers written with digits or words, each with the units that follow it."""
+    vocab = vocabulary()
+    folded = normalise(text)
+    found: list[Quantity] = []
+    for match in _NUMBER.finditer(folded):
+        unit = _unit_after(folded[match.end() :], vocab)
+        found.append(Quantity(match.group(1), _values(match.group(1)), unit))
+    for match in re.finditer(r"[a-z]+", folded):
+        value = vocab.number_words.get(match.group(0))
+        if value is not None:
+            unit = _unit_after(folded[match.end() :], vocab)
+            found.append(Quantity(match.group(0), frozenset({str(value)}), unit))
+    return found
+
+
+def _unit_after(rest: str, vocab: Vocabulary) -> frozenset[str]:
+    match = _AFTER_NUMBER.match(rest)
+    if not match:
+        return frozenset()
+    token = match.group(1)
+    for candidate in (token, token.split(" ")[0]):
+        if candidate in vocab.units:
+            return vocab.units[candidate]
+    return frozenset()
+
+
+def months(text: str) -> set[int]:
+    """Months named next to a number (``12 mars 2014``, ``May 2019``): ``may`` alone is a verb."""
+    vocab = vocabulary()
+    tokens = _folded_words(text)
+    found = set()
+    for i, token in enumerate(tokens):
+        month = vocab.months.get(token.rstrip("."))
+        if month is None:
+            continue
+        near = tokens[max(0, i - 1) : i] + tokens[i + 1 : i + 2]
+        if any(t[:1].isdigit() for t in near) or len(token) > 5:
+            found.add(month)
+    return found
+
+
+# --- names, commands, links -------------------------------------------------------------
+
+
+def links(text: str) -> set[str]:
+    """URLs, e-mail addresses and phone numbers, normalised for comparison."""
+    found = {m.group(0).rstrip(".,;:!?").lower() for m in _URL.finditer(text)}
+    found |= {m.group(0).lower() for m in _EMAIL.finditer(text)}
+    return found | _phone_digits(text)
+
+
+def _phone_digits(text: str) -> set[str]:
+    return {"tel:" + re.sub(r"\D", "", m.group(0)) for m in _PHONE.finditer(text)}
+
+
+def phrases(text: str) -> list[str]:
+    """``text`` cut at punctuation only (a claim with its numbers stays whole)."""
+    return [p.strip() for p in re.split(r"[.!?…](?=\s|$)|[,;:()\[\]—–]", text) if p.strip()]
+
+
+def clauses(text: str) -> list[str]:
+    """``text`` cut at punctuation and coordinating conjunctions (where polarity can change)."""
+    return [c.strip() for c in _CLAUSE_BREAK.split(text) if c and c.strip()]
+
+
+def technical_tokens(text: str) -> set[str]:
+    """Commands, paths, versions, options and CamelCase names: matched exactly."""
+    out = {fold(m.group(0)) for m in _OPTION.finditer(text)}
+    for match in _TOKEN.finditer(text):
+        token = match.group(0).rstrip(".'’-")
+        if (
+            any(ch in token for ch in "/_.~+@")
+            or _CAMEL.search(token[1:] if token else "")
+            or any(ch.isdigit() for ch in token)
+            and any(ch.isalpha() for ch in token)
+        ):
+            out.add(fold(token))
+    return {t for t in out if len(t) > 1 and not re.fullmatch(r"[\d.,]+", t)}
+
+
+def _hyphenated(text: str) -> set[str]:
+    return {t for t in re.findall(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b", text) if len(t) > 3}
+
+
+def named_by_type(text: str) -> set[str]:
+    """Words named by the noun before them: ``la commande id``, ``the package sudo``."""
+    vocab = vocabulary()
+    tokens = re.findall(r"[\w.+/~-]+", normalise(text))
+    return {
+        token
+        for noun, token in zip(tokens, tokens[1:], strict=False)
+        if noun in vocab.naming_nouns and token not in STOPWORDS and not token.isdigit()
+    }
+
+
+def _family(tokens: list[str], joined: str, entries: tuple[str, ...]) -> bool:
+    for entry in entries:
+        if " " in entry:
+            if f" {entry}" in joined:
+                return True
+        elif entry.endswith("$"):
+            if entry[:-1] in tokens:
+                return True
+        elif any(t.startswith(entry) for t in tokens):
+            return True
+    return False
+
+
+def contradiction(sentence: str, passage: str) -> str:
+    """A word of ``sentence`` whose opposite alone is in ``passage`` (``disable``/``activer``).
+
+    Also when both sides are in both texts but bound to other things: the sentence
+    *introduced powerpc* where the passage has *powerpc … dropped* (each word family is
+    bound to the nearest name, command or number, within four words).
+    """
+    s_tokens, p_tokens = _folded_words(sentence), _folded_words(passage)
+    s_joined, p_joined = f" {' '.join(s_tokens)} ", f" {' '.join(p_tokens)} "
+    for one, other in vocabulary().antonyms:
+        for a, b in ((one, other), (other, one)):
+            says_a = _family(s_tokens, s_joined, a) and not _family(s_tokens, s_joined, b)
+            if says_a and _family(p_tokens, p_joined, b) and not _family(p_tokens, p_joined, a):
+                return f"{a[0].rstrip('$')}/{b[0].rstrip('$')}"
+            for anchor in _bound(s_tokens, a, sentence):
+                if _bound_in(p_tokens, anchor, b) and not _bound_in(p_tokens, anchor, a):
+                    return f"{a[0].rstrip('$')}/{b[0].rstrip('$')} {anchor}"
+    return ""
+
+
+def _specific_words(text: str) -> set[str]:
+    keys = {fold(n) for n in names(text)} | technical_tokens(text)
+    return {k for k in keys if re.fullmatch(r"[a-z0-9]+", k)}
+
+
+def _bound(tokens: list[str], family: tuple[str, ...], text: str) -> list[str]:
+    """Specific words (names, commands) within four words of a word of ``family``."""
+    specific = _specific_words(text)
+    out = []
+    for i, token in enumerate(tokens):
+        if _family([token], f" {token} ", family):
+            window = tokens[max(0, i - 4) : i + 5]
+            out += [t for t in window if t in specific]
+    return out
+
+
+def _bound_in(tokens: list[str], anchor: str, family: tuple[str, ...]) -> bool:
+    for i, token in enumerate(tokens):
+        if token == anchor:
+            window = tokens[max(0, i - 4) : i + 5]
+            if _family(window, f" {' '.join(window)} ", family):
+                return True
+    return False
+
+
+def names(text: str) -> list[str]:
+    """Capitalised words that are not at the start of a sentence (proper nouns)."""
+    out = []
+    for match in _TOKEN.finditer(text):
+        token = match.group(0).rstrip(".'’-")
+        if not token or not token[0].isupper() or _SENTENCE_START.search(text[: match.start()]):
+            continue
+        if fold(token) in STOPWORDS or len(token) < 2:
+            continue
+        out.append(token)
+    return out
+
+
+# --- the checks -------------------------------------------------------------------------
+
+
+def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[str]:
+    """What the sentence states that the passage does not hold (empty when all is there).
+
+    Names are compared whole in the same language; across languages a name may be
+    spelt differently (``Londres``/``London``), so its first four letters must match
+    a word of the passage. Numbers, units, months, commands, paths and links are
+    compared the same way in every language.
+    """
+    folded = normalise(passage)
+    missing = [link for link in links(sentence) if not _has_link(link, passage, folded)]
+    missing += _missing_quantities(sentence, passage)
+    passage_months = months(passage)
+    missing += [f"month {m}" for m in months(sentence) if m not in passage_months]
+    missing += [t for t in technical_tokens(sentence) if t not in folded]
+    if same_language:  # a command named in one language is named the same way in the other
+        missing += [t for t in named_by_type(sentence) if t not in folded]
+    if same_language:  # dist-upgrade, full-upgrade: a hyphenated word is copied, not translated
+        missing += [t for t in _hyphenated(sentence) if t not in folded]
+    missing += _missing_names(sentence, folded, same_language)
+    passage_units = unit_words(passage)
+    missing += [f"unit {u}" for u in sorted(unit_words(sentence) - passage_units)]
+    return list(dict.fromkeys(missing))
+
+
+def _has_link(link: str, passage: str, folded: str) -> bool:
+    if link.startswith("tel:"):
+        return link in _phone_digits(passage)
+    return link in passage.lower() or link in folded
+
+
+def numbers_out_of_context(sentence: str, passage: str, stem: Callable[[str], str]) -> list[str]:
+    """Numbers the passage gives for something else (``dissous en 1971`` / ``dissous en 1973``).
+
+    For each number of the sentence, take the nearest content word before it (within three
+    words). When the passage puts that word within four words of another number, but never
+    near this one, the sentence moved the number.
+    """
+    s_tokens, p_tokens = _folded_words(sentence), _folded_words(passage)
+    out = []
+    for i, token in enumerate(s_tokens):
+        if not token[:1].isdigit():
+            continue
+        before = [t for t in s_tokens[max(0, i - 3) : i] if t.isalpha() and t not in STOPWORDS]
+        if not before:
+            continue
+        word = stem(before[-1])
+        near_word: set[str] = set()
+        for j, t in enumerate(p_tokens):
+            if stem(t) == word:
+                near_word.update(x for x in p_tokens[max(0, j - 4) : j + 5] if x[:1].isdigit())
+        if near_word and token not in near_word:
+            out.append(f"{before[-1]} {token}")
+    return out
+
+
+def quantities_missing(sentence: str, passage: str) -> list[str]:
+    """Numbers of ``sentence`` (with their units) that ``passage`` does not hold."""
+    return _missing_quantities(sentence, passage)
+
+
+def _missing_quantities(sentence: str, passage: str) -> list[str]:
+    available = quantities(passage)
+    missing = []
+    for q in quantities(sentence):
+        same = [p for p in available if p.values & q.values]
+        if not same:
+            missing.append(q.raw)
+        elif q.units and not any(p.units & q.units for p in same):
+            missing.append(f"{q.raw} {'/'.join(sorted(q.units))}")
+    return missing
+
+
+def _missing_names(sentence: str, folded_passage: str, same_language: bool) -> list[str]:
+    """Names of the sentence not in the passage.
+
+    In the same language a name is looked for whole. Across languages it may be spelt
+    differently (``Boukhara``/``Bukhara``, ``Japon``/``Japan``): a passage word at least
+    ``0.7`` similar (difflib ratio) will do, and a run of capitalised words (``Nobel Prize``,
+    ``Debian Project Leader``) needs only one of its words found, since titles translate.
+    """
+    vocab = vocabulary()
+    passage_words = set(re.findall(r"[a-z0-9]+", folded_passage))
+    missing = []
+    for run in _name_runs(sentence):
+        keys = [fold(n) for n in run if fold(n) not in vocab.months]
+        keys = [k for k in keys if k not in vocab.number_words]
+        if not keys:
+            continue
+        if same_language:
+            missing += [n for n, k in zip(run, keys, strict=False) if k not in folded_passage]
+        elif not any(_near(k, passage_words) for k in keys):
+            missing.append(" ".join(run))
+    return missing
+
+
+def _name_runs(sentence: str) -> list[list[str]]:
+    """Names grouped by runs of adjacent capitalised words."""
+    runs: list[list[str]] = []
+    last_end = -10
+    for match in _TOKEN.finditer(sentence):
+        token = match.group(0).rstrip(".'’-")
+        if token not in names_in(sentence):
+            continue
+        if runs and match.start() - last_end <= 1:
+            runs[-1].append(token)
+        else:
+            runs.append([token])
+        last_end = match.end()
+    return runs
+
+
+def names_in(sentence: str) -> set[str]:
+    return set(names(sentence))
+
+
+def _near(key: str, words: set[str]) -> bool:
+    if key in words or any(w.startswith(key[:4]) for w in words if len(key) > 4):
+        return True
+    return any(difflib.SequenceMatcher(None, key, w).ratio() >= 0.6 for w in words)
+
+
+def unit_words(text: str) -> set[str]:
+    """Units named in ``text`` with or without a number (``mois``, ``week``, ``%``)."""
+    vocab = vocabulary()
+    found: set[str] = set()
+    for token in _folded_words(text):
+        if (len(token) >= 3 or not token.isalpha()) and token in vocab.units:
+            found |= vocab.units[token]
+    return found
+
+
+def negations(text: str, language: str) -> int:
+    """How many negation cues ``text`` holds (``ne … pas`` counts once)."""
+    vocab = vocabulary()
+    tokens = _folded_words(text)
+    if language == "fr":
+        strict = set(vocab.negation_strict_fr)
+        has_ne = any(t in ("ne", "n") for t in tokens)
+        count = sum(t in strict for t in tokens)
+        weak = vocab.negation["fr"] - strict - {"ne", "n"}
+        return count or int(has_ne and any(t in weak for t in tokens))
+    cues = vocab.negation["en"]
+    return sum(t in cues or t.endswith("n't") for t in tokens) + " ".join(tokens).count("no longer")
+
+
+def polarity(text: str, language: str) -> bool:
+    """True when ``text`` negates: ``not``, ``n't``, ``never``, ``ne … pas``, ``sans``…"""
+    return negations(text, language) > 0
+
+
+def negates(text: str) -> bool:
+    """Negation in either language (a quote's language is not always known)."""
+    return polarity(text, "fr") or polarity(text, "en")
+
+
+def _has_cue(text: str, cues: tuple[str, ...]) -> bool:
+    padded = f" {' '.join(_folded_words(text))} "
+    return any(f" {cue} " in padded for cue in cues)
+
+
+def quote_is_framed(before: str, after: str) -> bool:
+    """Does the rest of a passage sentence negate, condition or refute a quote cut from it?"""
+    vocab = vocabulary()
+    prefix_cues = vocab.condition["en"] + vocab.condition["fr"]
+    prefix_cues += vocab.refuting["en"] + vocab.refuting["fr"]
+    parts = clauses(before)
+    own_clause = parts[-1] if parts and not re.search(r"[,;:(—–]\s*$", before) else ""
+    if negates(own_clause) or (before.strip() and _has_cue(before, prefix_cues)):
+        return True
+    suffix_cues = vocab.suffix_condition["en"] + vocab.suffix_condition["fr"]
+    return bool(after.strip()) and _has_cue(after, suffix_cues)
+
+
+def conditional(text: str) -> bool:
+    """Does ``text`` hold a condition (``if``, ``unless``, ``si``, ``sauf``…)?"""
+    vocab = vocabulary()
+    return _has_cue(text, vocab.condition["en"] + vocab.condition["fr"])
+
+
+def injected(text: str) -> bool:
+    """Does the text speak to the model (an instruction planted in a page)?"""
+    padded = f" {normalise(text)} "
+    padded = re.sub(r"[^\w' ]+", " ", padded)
+    padded = f" {' '.join(padded.split())} "
+    return any(f" {cue} " in padded for cue in vocabulary().injection)
