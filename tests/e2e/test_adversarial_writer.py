@@ -13,7 +13,6 @@ web page in headless Chromium. The true sentence must be there, cited; nothing e
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from bench.soak import ServerProcess, serve_env, start_serve
 from openai import OpenAI
 from tests.e2e.scripted_model import ScriptedModel, is_rewrite_request, sources
 from tests.e2e.served import INJECTION, corpus
+from tests.system import chromium_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -74,6 +74,7 @@ class HostileModel(ScriptedModel):
 
 
 def assert_clean(text: str) -> None:
+    text = " ".join(text.split())  # the terminal wraps lines
     assert TRUE in text, text
     shown = [bad for bad in FORBIDDEN if bad in text]
     assert not shown, f"unsupported text reached the reader: {shown}\n{text}"
@@ -125,20 +126,13 @@ def test_calanque_ask_shows_only_the_supported_sentence(home: Path, model: Hosti
 def test_api_whole_and_streamed_show_only_the_supported_sentence(server: ServerProcess) -> None:
     client = OpenAI(base_url=f"{server.url}/v1", api_key="unused", timeout=120)
     messages: Any = [{"role": "user", "content": QUESTION}]
-    whole = client.chat.completions.create(model="calanque", messages=messages)
+    whole = client.chat.completions.create(model="calanque-openai", messages=messages)
     text = whole.choices[0].message.content or ""
     assert_clean(text)
-    stream = client.chat.completions.create(model="calanque", messages=messages, stream=True)
+    stream = client.chat.completions.create(model="calanque-openai", messages=messages, stream=True)
     streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     assert_clean(streamed)
     assert streamed.strip() == text.strip()  # the stream shows what the final answer keeps
-
-
-def chromium_path() -> str:
-    found = os.environ.get("CALANQUE_TEST_CHROMIUM") or shutil.which("chromium")
-    if not found:
-        pytest.fail("chromium is not installed: apt-get install chromium (see .ci/run)")
-    return found
 
 
 def test_web_page_shows_only_the_supported_sentence(server: ServerProcess) -> None:
@@ -154,7 +148,8 @@ def test_web_page_shows_only_the_supported_sentence(server: ServerProcess) -> No
             page.press("#question", "Enter")
             answer = page.locator(".turn").first.locator(".answer")
             expect(answer).to_contain_text("apt full-upgrade", timeout=120_000)
-            expect(page.locator(".turn").first.locator(".ai-label")).not_to_be_empty()
+            label = page.locator(".turn").first.locator(".ai-label")
+            expect(label).to_contain_text("openai")  # the configured writer answered
             settled = ""
             for _ in range(40):  # until the streamed answer stops changing (at most 20 s)
                 page.wait_for_timeout(500)

@@ -333,6 +333,7 @@ def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[
     if same_language:  # dist-upgrade, full-upgrade: a hyphenated word is copied, not translated
         missing += [t for t in _hyphenated(sentence) if t not in folded]
     missing += _missing_names(sentence, folded, same_language)
+    missing += [f"frame '{f}'" for f in frames(sentence) - frames(passage)]
     passage_units = unit_words(passage)
     missing += [f"unit {u}" for u in sorted(unit_words(sentence) - passage_units)]
     return list(dict.fromkeys(missing))
@@ -485,6 +486,13 @@ def quote_is_framed(before: str, after: str) -> bool:
         return True
     suffix_cues = vocab.suffix_condition["en"] + vocab.suffix_condition["fr"]
     return bool(after.strip()) and _has_cue(after, suffix_cues)
+
+
+def frames(text: str) -> set[str]:
+    """Refuting or hedging frames (``it is a myth that``, ``rumour has it``, ``prétendument``)."""
+    vocab = vocabulary()
+    padded = f" {' '.join(_folded_words(text))} "
+    return {c for c in vocab.refuting["en"] + vocab.refuting["fr"] if f" {c} " in padded}
 
 
 def conditional(text: str) -> bool:

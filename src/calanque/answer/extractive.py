@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from calanque.answer.answer_types import asked_types, held_types
 from calanque.answer.citations import CitedSentence
 from calanque.answer.language import (
     Term,
@@ -84,77 +85,16 @@ OTHER_LANGUAGE = {
 }
 
 _ENDS_SENTENCE = re.compile(r"[.!?:…][\"'»”’)\]]*$")
-_INTENTS: dict[str, re.Pattern[str]] = {
-    "command": re.compile(
-        r"\b(comment|commandes?|install\w*|lancer|ex[ée]cut\w*|configur\w*|activer|d[ée]sactiver|"
-        r"supprimer|mettre [àa] jour|how|commands?|run|enable|disable|remove|upgrade|update)\b",
-        re.I,
-    ),
-    "path": re.compile(
-        r"\b(fichiers?|r[ée]pertoires?|dossiers?|chemin|o[ùu]|emplacement|files?|director(y|ies)|"
-        r"folders?|path|where|located)\b",
-        re.I,
-    ),
-    "number": re.compile(
-        r"\b(combien|nombre|taille|port|how many|how much|number|size|version)\b", re.I
-    ),
-    "date": re.compile(r"\b(quand|date|ann[ée]e|when|year|released?)\b", re.I),
-    "price": re.compile(
-        r"\b(co[uû]t(e|ent|ait)?|prix|tarifs?|payer|costs?|price[sd]?|pay|how much does)\b", re.I
-    ),
-    "definition": re.compile(
-        r"^\s*(qu['’]est[- ]ce qu|c['’]est quoi|que (signifie|veut dire)|what (is|are|does)|"
-        r"define)",
-        re.I,
-    ),
-}
-_HAS: dict[str, re.Pattern[str]] = {
-    "command": re.compile(
-        r"(^|\s)(sudo|apt(-get|-cache)?|aptitude|dpkg(-\w+)?|systemctl|service|update-\w+|"
-        r"[a-z]+-[a-z]+|reportbug|debconf|modprobe|mount|chmod|chown|ln|cp|mv)\s+[-\w/.]+|`[^`]+`"
-    ),
-    "path": re.compile(r"(^|[\s(«\"'])(~?/[\w.+-]+)+/?"),
-    "date": re.compile(
-        r"\b(1[89]\d\d|20\d\d)\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
-        r"octobre|novembre|décembre|january|february|march|april|june|july|august|september|"
-        r"october|november|december)\b",
-        re.I,
-    ),
-    "price": re.compile(
-        r"[€$£]|\b(euros?|dollars?|EUR|USD|gratuite?s?|free of charge|no cost|sans frais)\b", re.I
-    ),
-    "definition": re.compile(r"\b(est|sont|is|are|means|signifie|désigne|refers to)\b", re.I),
-}
 
 
 def question_intents(question: str) -> frozenset[str]:
-    """What the question asks for: command, path, number, price, date, definition.
-
-    A price is an amount of money: a question about one ("combien coûte", "how much
-    does it cost") is not answered by any number (a year, a count of years).
-    """
-    found = {name for name, pattern in _INTENTS.items() if pattern.search(question)}
-    if "price" in found:
-        found.discard("number")
-    return frozenset(found)
-
-
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+    """What the question asks for: see :func:`calanque.answer.answer_types.asked_types`."""
+    return asked_types(question)
 
 
 def sentence_features(text: str) -> frozenset[str]:
-    """What a sentence holds among the things a question can ask for.
-
-    A number is an amount, a size, a port or a version: a bare year (1990, 2014) is
-    a date, not a number.
-    """
-    found = {name for name, pattern in _HAS.items() if pattern.search(text)}
-    if any(not _YEAR.fullmatch(n) for n in _NUMBER.findall(text)):
-        found.add("number")
-    if looks_like_code(text):
-        found.add("command")
-    return frozenset(found)
+    """What a sentence can answer: see :func:`calanque.answer.answer_types.held_types`."""
+    return held_types(text)
 
 
 @dataclass(frozen=True)
@@ -293,7 +233,7 @@ class ExtractiveWriter:
         z = (dense - dense.mean()) / (float(dense.std()) + 0.01)
         intents = question_intents(question)
         asked = {fold(w) for w in words(question)}
-        wants_name = bool(intents & {"command", "path"}) or bool(_NAME.search(question))
+        wants_name = bool(intents & {"command", "path"})
         context = {
             p.n: coverage(terms, stems(f"{p.title} {p.heading}", language)) for p in passages
         }
@@ -327,13 +267,6 @@ class ExtractiveWriter:
                 continue
             chosen.append(cand)
         return chosen
-
-
-_NAME = re.compile(
-    r"\b(quel(le)?s? (paquet|logiciel|outil|commande|d[ée]mon|programme)|"
-    r"which (package|tool|software|command|daemon|program)|what (package|tool|command))\b",
-    re.I,
-)
 
 
 _NAME_WORD = re.compile(r"(?<=[\w,;:?!)»”\"] )([A-Z][\w+.-]*[A-Za-z0-9+])")

@@ -94,7 +94,10 @@ class ChatRequest(SearchFiltersBody):
     """OpenAI's chat completion request, with Perplexity Sonar's search filters."""
 
     model_config = ConfigDict(extra="forbid")
-    model: str = Field("calanque-extractive", description="calanque-<writer>: see GET /v1/models.")
+    model: str = Field(
+        "",
+        description="calanque-<writer> (see GET /v1/models); empty: the configured answer.writer.",
+    )
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
     thread_id: str | None = Field(None, max_length=64, description="Continue this stored thread.")

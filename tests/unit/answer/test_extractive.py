@@ -1,5 +1,7 @@
 from dataclasses import replace
 
+import pytest
+
 from calanque.answer.extractive import (
     AbstentionPolicy,
     Evidence,
@@ -22,23 +24,60 @@ def writer(embedder: WordEmbedder) -> ExtractiveWriter:
     return ExtractiveWriter(embedder, SentenceVectorStore(), max_sentences=3, policy=FAKE_POLICY)
 
 
-def test_question_intents() -> None:
-    assert question_intents("Comment installer un paquet ?") >= {"command"}
-    assert "path" in question_intents("Which file lists the repositories?")
-    assert "number" in question_intents("Combien de paquets contient Debian 12 ?")
-    assert "date" in question_intents("When was Debian 12 released?")
-    # a price is asked: any number will not do
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Comment installer un paquet ?", "procedure"),
+        ("How do I create a user account?", "procedure"),
+        ("Which file lists the repositories?", "path"),
+        ("Où se trouve le fichier de configuration ?", "path"),
+        ("Combien de paquets contient Debian 12 ?", "quantity"),
+        ("How many islands make up the archipelago?", "quantity"),
+        ("When was Debian 12 released?", "date"),
+        ("En quelle année la ville a-t-elle été fondée ?", "date"),
+        ("Qui a fondé le projet ?", "person"),
+        ("Who wrote the novel?", "person"),
+        ("Dans quel pays se trouve la ville ?", "place"),
+        ("Where was she born?", "place"),
+        ("Qu'est-ce qu'un paquet virtuel ?", "definition"),
+        ("What is a mirror?", "definition"),
+        ("Quelle commande affiche les règles ?", "command"),
+        ("Which package provides the daemon?", "command"),
+        ("Pourquoi faut-il signer les paquets ?", "reason"),
+        ("Why are releases frozen?", "reason"),
+    ],
+)
+def test_question_intents(question: str, expected: str) -> None:
+    assert expected in question_intents(question)
+
+
+def test_a_price_is_not_any_number() -> None:
     assert question_intents("Combien coûte le support de Debian ?") == {"price"}
     assert "price" in question_intents("How much does the subscription cost?")
+    assert "definition" not in question_intents("What is the file that lists the mirrors?")
 
 
 def test_a_year_is_not_an_amount() -> None:
-    assert "number" not in sentence_features("Le projet a commencé en juin 2014.")
+    assert "quantity" not in sentence_features("Le projet a commencé en juin 2014.")
     assert "date" in sentence_features("Le projet a commencé en juin 2014.")
     for text in ("Squid listens on port 3128.", "It holds 5 years of support.", "Version 1.20.9"):
-        assert "number" in sentence_features(text), text
+        assert "quantity" in sentence_features(text), text
     assert "price" in sentence_features("The subscription costs 300 € a year.")
     assert "price" not in sentence_features("They would not do it gratuitement.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "held"),
+    [
+        ("Ian Murdock founded the project in August 1993.", {"person", "date"}),
+        ("La liste se trouve dans /etc/apt/sources.list.", {"path"}),
+        ("Run apt-get install --no-install-recommends foo", {"command", "procedure"}),
+        ("A mirror is a server that holds a copy of the archive.", {"definition"}),
+        ("Releases are frozen because testing must stabilise.", {"reason"}),
+    ],
+)
+def test_held_types(sentence: str, held: set[str]) -> None:
+    assert held <= sentence_features(sentence)
 
 
 def test_names_no_passage_mentions(corpus: Corpus) -> None:

@@ -129,7 +129,7 @@
     busy = true;
     const turn = newTurn(question);
     const answer = turn.querySelector(".answer");
-    const body = Object.assign({ model: "calanque-extractive", stream: true,
+    const body = Object.assign({ stream: true,  // no model: the writer the operator configured
       messages: [{ role: "user", content: question }] }, filters());
     if (threadId) body.thread_id = threadId; else body.store = true;
     let text = "";

@@ -1,0 +1,101 @@
+"""What a question asks for, and whether a sentence holds that kind of thing.
+
+Answer types, French and English: a person (*who / qui*), a date (*when / quand*), a
+place (*where / où*), a quantity (*how many / combien*), a price, a definition (*what is
+/ qu'est-ce que*), a procedure (*how / comment*), a command or named tool (*which
+command / quel paquet*), a file or folder (*which file / quel fichier*), a reason (*why /
+pourquoi*). :func:`asked_types` reads them from the question's wording;
+:func:`held_types` says which of them a sentence can answer: a date holds a year or a
+month, a quantity a number that is not a year, a person or a place a proper name, a
+file a path, a procedure an instruction or a command line, a definition a copula.
+
+The cue words are data (``answer/data/answer_types.json``), shared by every domain.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from calanque.answer.claims import months, names, normalise, quantities, technical_tokens
+from calanque.answer.sentences import looks_like_code
+
+TYPES = (
+    "person",
+    "date",
+    "place",
+    "quantity",
+    "price",
+    "definition",
+    "procedure",
+    "command",
+    "path",
+    "reason",
+)
+_YEAR = re.compile(r"^(1[0-9]|20)\d\d$")
+_PATH = re.compile(r"(^|[\s(«\"'`])(~?/[\w.+-]+)+/?|\b[\w-]+\.(?:[a-z]{1,4}\d?|d)\b")
+_OPTION = re.compile(r"(^|\s)--?[a-zA-Z][\w-]*")
+_CURRENCY = ("euro", "dollar", "pound")
+
+
+@cache
+def _data() -> dict[str, Any]:
+    text = resources.files("calanque.answer").joinpath("data/answer_types.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+def _padded(text: str) -> str:
+    words = re.sub(r"[^\w' -]+", " ", normalise(text))
+    return f" {' '.join(words.split())} "
+
+
+def _has_cue(padded: str, cues: list[str]) -> bool:
+    return any(f" {cue} " in padded or padded.startswith(f" {cue}") for cue in cues)
+
+
+def asked_types(question: str) -> frozenset[str]:
+    """The answer types the question asks for (empty when it does not say)."""
+    data = _data()
+    padded = _padded(question)
+    raw = f" {' '.join(question.lower().split())} "
+    found = {kind for kind, cues in data["question_cues"].items() if _has_cue(padded, cues)}
+    found |= {kind for kind, cues in data["question_cues_raw"].items() if _has_cue(raw, cues)}
+    if "price" in found:
+        found.discard("quantity")  # a price is an amount of money, not any number
+    if "path" in found:
+        found.discard("place")
+    if found & {"command", "path", "date", "quantity", "price", "person"}:
+        found.discard("definition")  # "what is the file that…" asks for the file
+    return frozenset(found)
+
+
+def held_types(sentence: str) -> frozenset[str]:
+    """The answer types ``sentence`` can answer."""
+    data = _data()
+    padded = _padded(sentence)
+    found: set[str] = set()
+    amounts = quantities(sentence)
+    if any(not all(_YEAR.match(v) for v in q.values) for q in amounts):
+        found.add("quantity")
+    if any(_YEAR.match(v) for q in amounts for v in q.values) or months(sentence):
+        found.add("date")
+    if any(set(q.units) & set(_CURRENCY) for q in amounts) or _has_cue(
+        padded, data["evidence"]["price"]
+    ):
+        found.add("price")
+    if names(sentence):
+        found |= {"person", "place"}
+    if _PATH.search(sentence):
+        found.add("path")
+    code = looks_like_code(sentence) or "`" in sentence or bool(_OPTION.search(sentence))
+    if code or any("-" in t or "_" in t for t in technical_tokens(sentence)):
+        found.add("command")
+    if code or _has_cue(padded, data["evidence"]["procedure"]):
+        found.add("procedure")
+    for kind in ("definition", "reason"):
+        if _has_cue(padded, data["evidence"][kind]):
+            found.add(kind)
+    return frozenset(found)
