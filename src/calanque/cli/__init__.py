@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -65,7 +66,10 @@ def exit_code_for(exc: CalanqueError) -> int:
     return 1
 
 
-def _register_all() -> None:
+def register_commands() -> None:
+    """Add every stage's commands to :data:`app` (once)."""
+    if app.registered_commands or app.registered_groups:
+        return
     for name in _COMMAND_MODULES:
         try:
             module = importlib.import_module(f"calanque.cli.{name}")
@@ -76,10 +80,18 @@ def _register_all() -> None:
         module.register(app)
 
 
+# Click's exception classes: the ``click`` package's, or those of the copy of click that a
+# newer typer vendors (``typer._click``). Taken from a class typer exports, so either is caught.
+_click_exceptions: Any = sys.modules[typer.BadParameter.__module__]
+ClickException: type[Exception] = _click_exceptions.ClickException
+# `calanque` alone (click >= 8.2): the help is the message. Older click has no such class.
+_NoArgsIsHelp: Any = getattr(_click_exceptions, "NoArgsIsHelpError", ())
+
+
 def main() -> None:
-    _register_all()
+    register_commands()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except CalanqueError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(exit_code_for(exc))
@@ -90,10 +102,21 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
+    except ClickException as exc:  # usage errors (exit code 2), unreadable files (1)
+        sys.exit(show_click_error(exc))
+    # Without standalone mode, click returns the code of a command's ``typer.Exit(code)``.
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
-        if isinstance(exc, click.ClickException):
+
+def show_click_error(exc: Any) -> int:
+    """One line ``Error: <message>`` and where to find help, on stderr; the exit code."""
+    if isinstance(exc, _NoArgsIsHelp):
+        if exc.format_message().strip():  # typer's rich help is already printed
             exc.show()
-            sys.exit(exc.exit_code)
-        raise
+        return int(exc.exit_code)
+    context = getattr(exc, "ctx", None)
+    command = context.command_path if context is not None else "calanque"
+    typer.echo(f"Error: {exc.format_message()}", err=True)
+    typer.echo(f"Try '{command} --help' for help.", err=True)
+    return int(exc.exit_code)

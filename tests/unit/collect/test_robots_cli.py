@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from calanque.cli import _register_all, app
+from calanque.cli import app, register_commands
 
 ROBOTS = """\
 User-agent: *
@@ -22,7 +22,7 @@ Allow: /private/press/
 
 @pytest.fixture(scope="module")
 def runner() -> CliRunner:
-    _register_all()
+    register_commands()
     return CliRunner()
 
 
