@@ -1,4 +1,4 @@
-"""Answer: cited answers whose every citation is verified (DESIGN.md step 9).
+"""Answer: cited answers whose every citation is verified (docs/architecture.md step 9).
 
 The extractive writer (default) quotes sentences of the retrieved passages; the
 generative writers prompt a chat model. Either way :mod:`calanque.answer.verify`

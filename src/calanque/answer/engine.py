@@ -1,6 +1,6 @@
 """``AnswerEngine``: question → standalone query → passages → writer → verified answer.
 
-Step 9 of DESIGN.md. :meth:`AnswerEngine.stream` yields, in order:
+Step 9 of docs/architecture.md. :meth:`AnswerEngine.stream` yields, in order:
 
 1. ``sources``: the numbered source list (``[n]`` in the answer is its ``n``-th entry);
 2. ``delta``: verified answer text as it is written. The extractive writer verifies

@@ -1,6 +1,6 @@
 """The crawl loop: lease hosts, decide consent, fetch politely, process, store.
 
-Data flow for one URL (DESIGN.md steps 2-6):
+Data flow for one URL (docs/architecture.md steps 2-6):
 
 1. robots.txt of the host (cached 24 h in the catalog) decides; Crawl-delay sets the pace.
 2. The host's ``/.well-known/tdmrep.json`` decides.

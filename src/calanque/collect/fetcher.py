@@ -1,6 +1,6 @@
 """The HTTP fetcher: one page per call, with size, time and redirect limits.
 
-Step 3 of the data flow (docs: DESIGN.md). One shared ``httpx.AsyncClient``
+Step 3 of the data flow (docs/architecture.md). One shared ``httpx.AsyncClient``
 (HTTP/2 when ``h2`` is installed) downloads a URL:
 
 - redirects are followed by hand, at most ``max_redirects`` hops; every hop's

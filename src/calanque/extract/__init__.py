@@ -1,6 +1,6 @@
 """Extraction: HTML, PDF, DOCX, Markdown and plain text to a clean :class:`Document`.
 
-Step 4 of the data flow (DESIGN.md). :func:`extract` picks the reader from the
+Step 4 of the data flow (docs/architecture.md). :func:`extract` picks the reader from the
 content type and the body's first bytes; :mod:`calanque.extract.dedup` finds
 near-duplicate documents.
 """

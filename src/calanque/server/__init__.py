@@ -1,4 +1,4 @@
-"""Step 10 of DESIGN.md: the HTTP API (OpenAI/Sonar-compatible) and the web pages.
+"""Step 10 of docs/architecture.md: the HTTP API (OpenAI/Sonar-compatible) and the web pages.
 
 ``create_app(settings, catalog=None)`` builds the FastAPI application; ``calanque serve``
 runs it with uvicorn.
