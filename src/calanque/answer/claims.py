@@ -24,6 +24,7 @@ The vocabulary (negation and condition cues, number words, months, units) is dat
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
 import re
@@ -70,6 +71,9 @@ class Vocabulary:
     months: dict[str, int]
     units: dict[str, frozenset[str]]
     naming_nouns: frozenset[str]
+    restrictive: frozenset[str]
+    comparison: tuple[str, ...]
+    negative_prefixes: tuple[str, ...]
     negation_strict_fr: frozenset[str]
     antonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
 
@@ -93,6 +97,9 @@ def vocabulary() -> Vocabulary:
         months={name: int(n) for n, names in raw["months"].items() for name in names},
         units={k: frozenset(v) for k, v in units.items()},
         naming_nouns=frozenset(raw["naming_nouns"]),
+        restrictive=frozenset(raw["restrictive_suffix"]),
+        comparison=tuple(raw["comparison"]),
+        negative_prefixes=tuple(raw["negative_prefixes"]),
         negation_strict_fr=frozenset(raw["negation_strict_fr"]),
         antonyms=tuple((tuple(a), tuple(b)) for a, b in raw["antonyms"]),
     )
@@ -253,7 +260,7 @@ def _family(tokens: list[str], joined: str, entries: tuple[str, ...]) -> bool:
     return False
 
 
-def contradiction(sentence: str, passage: str) -> str:
+def contradiction(sentence: str, passage: str, same_language: bool = True) -> str:
     """A word of ``sentence`` whose opposite alone is in ``passage`` (``disable``/``activer``).
 
     Also when both sides are in both texts but bound to other things: the sentence
@@ -270,6 +277,21 @@ def contradiction(sentence: str, passage: str) -> str:
             for anchor in _bound(s_tokens, a, sentence):
                 if _bound_in(p_tokens, anchor, b) and not _bound_in(p_tokens, anchor, a):
                     return f"{a[0].rstrip('$')}/{b[0].rstrip('$')} {anchor}"
+    return _negated_word(set(s_tokens), set(p_tokens)) if same_language else ""
+
+
+def _negated_word(s_words: set[str], p_words: set[str]) -> str:
+    """``incompatible`` for ``compatible`` (or the reverse): one side negates the other's word."""
+    prefixes = vocabulary().negative_prefixes
+    for one, other in (
+        (s_words - p_words, p_words - s_words),
+        (p_words - s_words, s_words - p_words),
+    ):
+        for word in one:
+            for prefix in prefixes:
+                stem = word[len(prefix) :]
+                if word.startswith(prefix) and len(stem) >= 5 and stem in other:
+                    return f"{word}/{stem}"
     return ""
 
 
@@ -345,31 +367,6 @@ def _has_link(link: str, passage: str, folded: str) -> bool:
     return link in passage.lower() or link in folded
 
 
-def numbers_out_of_context(sentence: str, passage: str, stem: Callable[[str], str]) -> list[str]:
-    """Numbers the passage gives for something else (``dissous en 1971`` / ``dissous en 1973``).
-
-    For each number of the sentence, take the nearest content word before it (within three
-    words). When the passage puts that word within four words of another number, but never
-    near this one, the sentence moved the number.
-    """
-    s_tokens, p_tokens = _folded_words(sentence), _folded_words(passage)
-    out = []
-    for i, token in enumerate(s_tokens):
-        if not token[:1].isdigit():
-            continue
-        before = [t for t in s_tokens[max(0, i - 3) : i] if t.isalpha() and t not in STOPWORDS]
-        if not before:
-            continue
-        word = stem(before[-1])
-        near_word: set[str] = set()
-        for j, t in enumerate(p_tokens):
-            if stem(t) == word:
-                near_word.update(x for x in p_tokens[max(0, j - 4) : j + 5] if x[:1].isdigit())
-        if near_word and token not in near_word:
-            out.append(f"{before[-1]} {token}")
-    return out
-
-
 def quantities_missing(sentence: str, passage: str) -> list[str]:
     """Numbers of ``sentence`` (with their units) that ``passage`` does not hold."""
     return _missing_quantities(sentence, passage)
@@ -404,7 +401,11 @@ def _missing_names(sentence: str, folded_passage: str, same_language: bool) -> l
         if not keys:
             continue
         if same_language:
-            missing += [n for n, k in zip(run, keys, strict=False) if k not in folded_passage]
+            absent = [n for n, k in zip(run, keys, strict=False) if k not in folded_passage]
+            phrase = " ".join(fold(n) for n in run)
+            if len(run) > 1 and not absent and phrase not in folded_passage:
+                absent.append(" ".join(run))  # "Free Software Foundation" for "Mozilla Foundation"
+            missing += absent
         elif not any(_near(k, passage_words) for k in keys):
             missing.append(" ".join(run))
     return missing
@@ -485,7 +486,11 @@ def quote_is_framed(before: str, after: str) -> bool:
     if negates(own_clause) or (before.strip() and _has_cue(before, prefix_cues)):
         return True
     suffix_cues = vocab.suffix_condition["en"] + vocab.suffix_condition["fr"]
-    return bool(after.strip()) and _has_cue(after, suffix_cues)
+    if after.strip() and _has_cue(after, suffix_cues):
+        return True
+    # a restrictive relative clause cut off: "visible to other processes | that are members…"
+    first = _folded_words(after)[:1]
+    return bool(first) and after.lstrip()[:1] not in ",;:." and first[0] in vocab.restrictive
 
 
 def frames(text: str) -> set[str]:
@@ -493,6 +498,36 @@ def frames(text: str) -> set[str]:
     vocab = vocabulary()
     padded = f" {' '.join(_folded_words(text))} "
     return {c for c in vocab.refuting["en"] + vocab.refuting["fr"] if f" {c} " in padded}
+
+
+def reordered(sentence: str, source: str, stem: Callable[[str], str]) -> bool:
+    """Does ``sentence`` copy ``source`` with its words put in another order (roles swapped)?
+
+    Only for near-copies (five or more words found once in each, and at least 85% of the
+    sentence's words in the source): the source positions of the shared words, read in
+    the sentence's order, must increase, but for one word moved (a phrase put first). Two
+    or more moved words, or one across a comparison (``than``, ``plutôt que``), is a swap:
+    *ships rather than boats* for *boats rather than ships*.
+    """
+    s_words = [stem(w) for w in _folded_words(sentence) if w.isalnum() and w not in STOPWORDS]
+    p_words = [stem(w) for w in _folded_words(source) if w.isalnum() and w not in STOPWORDS]
+    if not s_words:
+        return False
+    once = {w for w in s_words if s_words.count(w) == 1 and p_words.count(w) == 1}
+    if len(once) < 5 or sum(w in p_words for w in s_words) < 0.85 * len(s_words):
+        return False
+    positions = [p_words.index(w) for w in s_words if w in once]
+    moved = len(positions) - _longest_increasing(positions)
+    comparison = _has_cue(sentence, vocabulary().comparison)
+    return moved >= 2 or (moved == 1 and comparison)
+
+
+def _longest_increasing(values: list[int]) -> int:
+    tails: list[int] = []
+    for value in values:
+        at = bisect.bisect_left(tails, value)
+        tails[at : at + 1] = [value]
+    return len(tails)
 
 
 def conditional(text: str) -> bool:
