@@ -50,3 +50,14 @@ class HashEmbedder:
 @pytest.fixture
 def hash_embedder() -> HashEmbedder:
     return HashEmbedder()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Quality gates, PostgreSQL and end-to-end tests are slow: ``-m "not slow"`` skips them.
+
+    The fast lane (``bash scripts/test -m "not slow"``) then needs no system package, no
+    corpus download and no server.
+    """
+    for item in items:
+        if any(item.get_closest_marker(m) for m in ("quality", "postgres", "e2e")):
+            item.add_marker(pytest.mark.slow)

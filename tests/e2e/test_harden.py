@@ -31,7 +31,7 @@ from tests.sites import Route, serve_site
 
 from calanque.catalog import Catalog
 from calanque.catalog import schema as t
-from calanque.server import app as server_app
+from calanque.server import services as server_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

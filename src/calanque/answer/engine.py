@@ -79,6 +79,7 @@ class GenerativeWriter:
 
 
 AnswerWriter = ExtractiveWriter | GenerativeWriter
+WRITERS = ("extractive", "openai", "local")  # the names make_writer knows
 
 
 def make_writer(

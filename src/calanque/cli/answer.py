@@ -9,13 +9,12 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
+from calanque.answer.engine import WRITERS
 from calanque.answer.labels import machine_label, visible_label
 from calanque.cli.common import STATE, console, out, print_json
 from calanque.cli.index import build_filters
 from calanque.errors import SourceError
 from calanque.types import Answer
-
-WRITERS = ("extractive", "openai", "local")
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

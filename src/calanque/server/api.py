@@ -22,8 +22,8 @@ from calanque.cli.collect import build_scope, source_json
 from calanque.cli.index import build_filters, hit_json
 from calanque.collect.urls import is_private_address, normalize_url
 from calanque.errors import CalanqueError
-from calanque.server.app import Services
 from calanque.server.errors import RequestError, status_for
+from calanque.server.services import Services
 from calanque.server.sse import DONE, ChunkWriter, completion
 from calanque.types import Answer, SearchFilters
 

@@ -17,7 +17,7 @@ FAKE_SUPPORT = SupportPolicy(same_sim=0.5, same_lexical=0.5, cross_sim=0.95)
 
 def extractive_engine(corpus: Corpus, embedder: WordEmbedder) -> AnswerEngine:
     store = SentenceVectorStore()
-    policy = AbstentionPolicy(dense_floor=0.3, cross_lingual_dense=0.5)
+    policy = AbstentionPolicy(dense_floor=0.3, cross_lingual_dense=0.5, coverage_weak=0.4)
     writer = ExtractiveWriter(embedder, store, 3, policy)
     return AnswerEngine(
         corpus, corpus, embedder, AnswerSettings(), writer, store=store, support=FAKE_SUPPORT

@@ -15,7 +15,7 @@ from tests.conftest import HashEmbedder
 from calanque.catalog import Catalog
 from calanque.config import load_settings
 from calanque.server import create_app
-from calanque.server.app import GuardedTransport
+from calanque.server.services import GuardedTransport
 
 LOCAL = ("127.0.0.1", 40000)
 REMOTE = ("203.0.113.7", 40000)

@@ -1,0 +1,281 @@
+"""The services behind the routes: catalog, search, answer engines, crawl jobs, query log.
+
+The search and answer machinery is synchronous (embedder, tantivy, usearch, SQLite);
+routes run it in worker threads, one call at a time per process (``Services.lock``),
+which keeps the shared caches consistent; run several worker processes
+(``calanque serve --workers 2``) to use several cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from calanque.catalog import Catalog
+from calanque.catalog.conversations import QueryLog
+from calanque.collect.crawler import Crawler, CrawlSummary
+from calanque.collect.urls import is_private_address
+from calanque.config import Settings
+from calanque.embed import Embedder
+from calanque.locks import exclusive_lock
+from calanque.server.auth import Authenticator, RateLimiter
+from calanque.server.errors import RequestError
+
+log = logging.getLogger("calanque.server")
+QUERY_LOG_PURGE_EVERY_S = 60.0  # besides start-up, while queries are recorded
+CATCH_UP_BATCH = 8  # chunks indexed per hold of the model lock while the server answers
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """Refuses every request (redirect hops and robots.txt included) to a non-public address."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        if await asyncio.to_thread(is_private_address, host):
+            raise httpx.ConnectError(
+                f"refused to connect to {host}: it is a loopback, private or reserved address "
+                "(server.allow_private_sources is off)",
+                request=request,
+            )
+        return await super().handle_async_request(request)
+
+
+@dataclass
+class CrawlJob:
+    """The background crawl started over the API, and its progress."""
+
+    running: bool = False
+    started_at: str = ""
+    finished_at: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+    index: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    task: asyncio.Task[None] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "summary": self.summary,
+            "index": self.index,
+            "error": self.error,
+        }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Services:
+    """What the routes use: settings, catalog, retriever, answer engines, the crawl job."""
+
+    def __init__(
+        self, settings: Settings, catalog: Catalog, embedder: Embedder | None = None
+    ) -> None:
+        from calanque.backends import open_embedder, open_index, retrieval_config
+        from calanque.index import Retriever
+
+        self.settings = settings
+        self.catalog = catalog
+        self.lock = threading.Lock()
+        self.embedder = embedder or open_embedder(settings)
+        self.index = open_index(settings, self.embedder)
+        self.retriever = Retriever(self.index, self.embedder, retrieval_config(settings))
+        self.engines: dict[str, Any] = {}
+        self.crawl = CrawlJob()
+        self.auth = Authenticator(
+            catalog.api_keys, RateLimiter(settings.server.rate_limit_per_minute)
+        )
+        self.query_log = (
+            QueryLog(catalog.engine, settings.server.query_log_retention_days)
+            if settings.server.query_log
+            else None
+        )
+        self._refreshed = time.monotonic()
+        self.purge_every_s = QUERY_LOG_PURGE_EVERY_S
+        self._purged_at = time.monotonic()  # the lifespan purges at start-up
+
+    # ---- models ----------------------------------------------------------------
+    def writers(self) -> list[str]:
+        """The writers this server can use: extractive always, the others when configured."""
+        answer = self.settings.answer
+        names = ["extractive"]
+        if answer.llm_base_url and answer.llm_model:
+            names.append("openai")
+        if answer.local_model_path:
+            names.append("local")
+        return names
+
+    def writer_for_model(self, model: str) -> str:
+        name = model.removeprefix("calanque-") if model else self.settings.answer.writer
+        if name not in self.writers():
+            known = ", ".join(f"calanque-{w}" for w in self.writers())
+            raise RequestError(
+                f"unknown or unconfigured model {model!r}: use one of {known} (GET /v1/models).",
+                status=404,
+                kind="model_not_found",
+            )
+        return name
+
+    def engine(self, writer: str) -> Any:
+        """The answer engine for ``writer`` (made once, sharing the retriever)."""
+        if writer not in self.engines:
+            from calanque.answer.engine import AnswerEngine, make_writer
+            from calanque.answer.vectors import SentenceVectorStore
+
+            answer_settings = replace(self.settings.answer, writer=writer)
+            store = SentenceVectorStore.in_folder(self.settings.index_dir)
+            chosen = make_writer(answer_settings, self.embedder, store, self.settings.llm_api_key)
+            self.engines[writer] = AnswerEngine(
+                self.retriever, self.catalog, self.embedder, answer_settings, chosen, store=store
+            )
+        return self.engines[writer]
+
+    @contextlib.contextmanager
+    def models(self) -> Iterator[None]:
+        """Hold the per-process model lock; pick up index commits made by other processes."""
+        with self.lock:
+            now = time.monotonic()
+            if now - self._refreshed > 2.0:
+                refresh = getattr(self.index, "refresh", None)
+                if refresh is not None:
+                    refresh()
+                self._refreshed = now
+            yield
+
+    def record_query(self, query: str, key_name: str) -> None:
+        """Log the query (when the query log is on); purge old entries at most once a minute."""
+        if self.query_log is None:
+            return
+        self.query_log.record(query, key_name or None)
+        now = time.monotonic()
+        if now - self._purged_at >= self.purge_every_s:
+            self._purged_at = now
+            self.query_log.purge()
+
+    # ---- crawl -------------------------------------------------------------------
+    def start_crawl(self, max_pages: int | None) -> CrawlJob:
+        if self.crawl.running:
+            raise RequestError(
+                "a crawl is already running: follow it at GET /v1/crawl and start another "
+                "when it has finished.",
+                status=409,
+                kind="conflict",
+            )
+        self.crawl = CrawlJob(running=True, started_at=_now())
+        self.crawl.task = asyncio.get_running_loop().create_task(self._crawl(self.crawl, max_pages))
+        return self.crawl
+
+    async def _crawl(self, job: CrawlJob, max_pages: int | None) -> None:
+        def progress(summary: CrawlSummary) -> None:
+            job.summary = summary.to_dict()
+
+        transport = None if self.settings.server.allow_private_sources else GuardedTransport()
+        try:
+            with exclusive_lock(self.settings.home / "crawl.lock", "crawl"):
+                if self.catalog.engine.dialect.name == "sqlite":
+                    await asyncio.to_thread(self.catalog.frontier.release_all)
+                crawler = Crawler(
+                    self.catalog,
+                    self.settings,
+                    progress=progress,
+                    extract_workers=1,
+                    transport=transport,
+                )
+                job.summary = (await crawler.run(max_pages=max_pages)).to_dict()
+                job.index = await asyncio.to_thread(self.catch_up)
+        except Exception as exc:  # reported at GET /v1/crawl; the server goes on
+            log.exception("background crawl failed")
+            job.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            job.running = False
+            job.finished_at = _now()
+
+    def catch_up(self) -> dict[str, Any]:
+        """Bring the index up to date with the catalog (after a crawl or a removal).
+
+        Batch by batch: the passages and answer sentences of a batch are embedded first,
+        without the model lock (the embedding cache and the sentence store keep them), then
+        the batch is applied under the lock, which finds them there: queries wait for an
+        index write, never for an embedding.
+        """
+        from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
+        from calanque.index.sync import SyncReport, catch_up
+
+        store = SentenceVectorStore.in_folder(self.settings.index_dir)
+
+        def sentences(chunks: list[Any]) -> None:  # answers then embed only the question
+            precompute_sentence_vectors([c.text for c in chunks], self.embedder, store)
+
+        with self.models():
+            total = SyncReport(position=self.index.position(), head=self.catalog.last_seq())
+        try:
+            while self._embed_ahead(total.position, sentences):
+                with self.models():
+                    report = catch_up(
+                        _OneBatch(self.catalog),  # type: ignore[arg-type]
+                        self.index,
+                        self.embedder,
+                        batch=CATCH_UP_BATCH,
+                        after_batch=sentences,
+                    )
+                total.applied += report.applied
+                total.deleted += report.deleted
+                total.elapsed_s += report.elapsed_s
+                if report.position == total.position:
+                    break
+                total.position = report.position
+        finally:
+            store.close()
+        total.head = max(total.head, total.position)
+        return total.to_dict()
+
+    def _embed_ahead(self, position: int, sentences: Any) -> bool:
+        """Embed the next batch's chunks into the caches; False when the log is caught up."""
+        from calanque.index.sync import passage_text
+
+        changes = self.catalog.changes_since(position, limit=CATCH_UP_BATCH)
+        upserts = sorted({c.chunk_id for c in changes if c.op == "upsert"})
+        chunks = self.catalog.indexed_chunks(upserts) if upserts else []
+        if chunks:
+            self.embedder.embed_passages([passage_text(c) for c in chunks])
+            sentences(chunks)
+        return bool(changes)
+
+    def close(self) -> None:
+        if self.crawl.task is not None and not self.crawl.task.done():
+            self.crawl.task.cancel()
+        for engine in self.engines.values():
+            with contextlib.suppress(Exception):
+                engine.store.close()
+        self.index.close()
+        close = getattr(self.embedder, "close", None)
+        if close is not None:
+            close()
+
+
+class _OneBatch:
+    """The catalog, whose change log ends after one batch (see ``Services.catch_up``)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._served = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+    def changes_since(self, position: int, limit: int) -> Any:
+        if self._served:
+            return []
+        self._served = True
+        return self._catalog.changes_since(position, limit=limit)
