@@ -68,14 +68,16 @@ def timed(label: str) -> Iterator[None]:
         console.print(f"[dim]{label}: {time.perf_counter() - start:.1f} s[/dim]")
 
 
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A rich table; floats are shown with 3 decimals."""
+def print_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], width: int | None = None
+) -> None:
+    """A rich table; floats are shown with 3 decimals (``width``: wider than the terminal)."""
     table = Table(title=title)
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
-    console.print(table)
+    (Console(width=width) if width else console).print(table)
 
 
 def write_json(name: str, data: Any) -> Path:

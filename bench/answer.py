@@ -28,6 +28,7 @@ language and answerability group); the extractive writer's weights were tuned on
     python -m bench.answer --ci            # the CI gate's smaller corpus
     CALANQUE_BENCH_LLM_BASE_URL=http://127.0.0.1:8080/v1 CALANQUE_BENCH_LLM_MODEL=m \\
         python -m bench.answer --ci --questions 20  # + a generative writer, 20 questions
+    python -m bench.answer --domains debian,wiki,history,debian_more  # bench/answer_domains.py
 """
 
 from __future__ import annotations
@@ -40,13 +41,14 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench._common import Stopwatch, cache_dir, console, print_table, write_json
-from tests.quality.datasets import HANDBOOK_TREES, DebianQuestion, debian_questions, handbook_dir
+from bench.domains import Asked, Domain, ci_pages, debian_domain, key_facts, split_halves
+from tests.quality.datasets import debian_questions
 
 from calanque.answer.citations import parse_citations
 from calanque.answer.engine import AnswerEngine, GenerativeWriter, make_writer
@@ -66,7 +68,7 @@ from calanque.types import Answer, IndexedChunk, SearchFilters
 
 CORPUS_VERSION = "1"  # bump when the way the corpus is built changes
 LATENCY_WARMUP = ("How do I configure the network?", "Comment configurer le réseau ?")
-TREE_LANG = {tree: lang for lang, tree in HANDBOOK_TREES.items()}
+__all__ = ["ci_pages", "split_halves"]  # re-exported: they lived here first
 
 
 # -- corpus ----------------------------------------------------------------------------
@@ -82,7 +84,7 @@ class CorpusInfo:
     crawl_s: float = 0.0
     index_s: float = 0.0
     sentence_s: float = 0.0
-    source_ids: dict[str, int] = field(default_factory=dict)  # tree → source id
+    source_ids: dict[str, int] = field(default_factory=dict)  # source folder → source id
 
     @property
     def sentence_ms_per_chunk(self) -> float:
@@ -104,30 +106,14 @@ def bench_settings(home: Path) -> Settings:
     return load_settings({"home": home, "crawl": crawl}, environ={})
 
 
-def corpus_folder(pages: Sequence[str] | None, precompute: bool = True) -> Path:
-    chosen = sorted(pages) if pages else "all"
-    spec = json.dumps({"version": CORPUS_VERSION, "pages": chosen, "precompute": precompute})
+def corpus_folder(domain: Domain, precompute: bool = True) -> Path:
+    """The cache folder of ``domain``'s corpus (its hash names what the site holds)."""
+    spec = json.dumps({"version": CORPUS_VERSION, **domain.spec, "precompute": precompute})
     return cache_dir() / f"answer-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
 
 
-def _site_root(work: Path, pages: Sequence[str] | None) -> Path:
-    """The tree to serve: the real handbook, or only ``pages`` of it with an index page."""
-    if pages is None:
-        return handbook_dir("en-US").parent
-    root = work / "site"
-    for tree in HANDBOOK_TREES.values():
-        folder = root / tree
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in pages:
-            shutil.copyfile(handbook_dir(tree) / name, folder / name)
-        links = "".join(f'<li><a href="{name}">{name}</a></li>' for name in pages)
-        (folder / "index.html").write_text(
-            f"<!doctype html><html><body><ul>{links}</ul></body></html>", encoding="utf-8"
-        )
-    return root
-
-
-def _crawl(settings: Settings, root: Path) -> dict[str, int]:
+def _crawl(settings: Settings, root: Path, sources: Sequence[str]) -> dict[str, int]:
+    """Serve ``root`` and crawl each folder of ``sources`` from its index page."""
     from tests.sites import serve_site
 
     from calanque.collect.crawler import Crawler
@@ -139,19 +125,17 @@ def _crawl(settings: Settings, root: Path) -> dict[str, int]:
     ids: dict[str, int] = {}
     try:
         with serve_site(root=root) as site:
-            for tree in HANDBOOK_TREES.values():
-                url = f"{site.url}/{tree}/index.html"
+            for name in sources:
+                url = f"{site.url}/{name}/index.html"
                 scope = Scope(mode="prefix", prefix=seed_folder(url))
-                ids[tree] = catalog.add_source("site", url, scope).id
+                ids[name] = catalog.add_source("site", url, scope).id
             asyncio.run(Crawler(catalog, settings, extract_workers=1).run())
     finally:
         catalog.close()
     return ids
 
 
-def build_corpus(
-    folder: Path, pages: Sequence[str] | None = None, precompute: bool = True
-) -> CorpusInfo:
+def build_corpus(folder: Path, domain: Domain, precompute: bool = True) -> CorpusInfo:
     """Crawl, index and (with ``precompute``) embed the chunks' sentences into ``folder``.
 
     A lock file makes a second process (another pytest run) wait for the build instead
@@ -161,12 +145,12 @@ def build_corpus(
     with folder.with_suffix(".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            return _build_once(folder, pages, precompute)
+            return _build_once(folder, domain, precompute)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _build_once(folder: Path, pages: Sequence[str] | None, precompute: bool) -> CorpusInfo:
+def _build_once(folder: Path, domain: Domain, precompute: bool) -> CorpusInfo:
     info_file = folder / "corpus.json"
     if info_file.is_file():
         return CorpusInfo(**json.loads(info_file.read_text(encoding="utf-8")))
@@ -174,7 +158,7 @@ def _build_once(folder: Path, pages: Sequence[str] | None, precompute: bool) -> 
     settings = bench_settings(folder / "home")
     info = CorpusInfo()
     started = time.perf_counter()
-    info.source_ids = _crawl(settings, _site_root(folder, pages))
+    info.source_ids = _crawl(settings, domain.write_site(folder), domain.sources)
     info.crawl_s = time.perf_counter() - started
     catalog = Catalog.open(settings.catalog_url)
     embedder = shared_embedder()
@@ -205,6 +189,7 @@ def _build_once(folder: Path, pages: Sequence[str] | None, precompute: bool) -> 
 class Corpus:
     """An opened corpus: the catalog, the shared embedder, the retriever, the store."""
 
+    domain: Domain
     folder: Path
     info: CorpusInfo
     settings: Settings
@@ -224,10 +209,12 @@ class Corpus:
         writer = make_writer(chosen, embedder, self.store, key)
         return AnswerEngine(retriever, self.catalog, embedder, chosen, writer, store=self.store)
 
-    def filters(self, question: DebianQuestion) -> SearchFilters | None:
-        if question.gold_lang == "any":
+    def filters(self, question: Asked) -> SearchFilters | None:
+        """Only the sources the question searches (None: the whole corpus)."""
+        sources = self.domain.scope(question)
+        if not sources:
             return None
-        return SearchFilters(source_ids=(self.info.source_ids[HANDBOOK_TREES[question.gold_lang]],))
+        return SearchFilters(source_ids=tuple(self.info.source_ids[s] for s in sources))
 
     def close(self) -> None:
         self.retriever.index.close()
@@ -237,33 +224,34 @@ class Corpus:
 
 
 def open_corpus(pages: Sequence[str] | None = None, precompute: bool = True) -> Corpus:
-    """Build (or reuse) the corpus and open it with one cached embedder for everything."""
-    folder = corpus_folder(pages, precompute)
-    info = build_corpus(folder, pages, precompute)
+    """The handbook corpus (all of it, or only ``pages`` in both trees), built or reused."""
+    return open_domain(debian_domain(pages), precompute)
+
+
+def open_domain(domain: Domain, precompute: bool = True) -> Corpus:
+    """Build (or reuse) ``domain``'s corpus and open it with one cached embedder."""
+    folder = corpus_folder(domain, precompute)
+    info = build_corpus(folder, domain, precompute)
     settings = bench_settings(folder / "home")
     catalog = Catalog.open(settings.catalog_url)
     embedder = shared_embedder()  # one CachedEmbedder: the query is embedded once
     retriever = Retriever(open_index(settings, embedder), embedder, retrieval_config(settings))
     store = shared_store()
-    return Corpus(folder, info, settings, catalog, embedder, retriever, store)
+    return Corpus(domain, folder, info, settings, catalog, embedder, retriever, store)
 
 
 # -- scoring ---------------------------------------------------------------------------
 
 
 def normalise(text: str) -> str:
+    """Casefolded, every run of whitespace (U+00A0 and U+202F too) one space."""
     return " ".join(text.casefold().split())
 
 
-def split_halves(questions: Sequence[DebianQuestion]) -> dict[str, list[DebianQuestion]]:
-    """``tune`` / ``held-out``: alternate within each (language, answerable, cross) group."""
-    halves: dict[str, list[DebianQuestion]] = {"tune": [], "held-out": []}
-    seen: dict[tuple[str, bool, bool], int] = {}
-    for q in sorted(questions, key=lambda q: q.id):
-        group = (q.lang, q.answerable, q.cross_lingual)
-        seen[group] = seen.get(group, 0) + 1
-        halves["tune" if seen[group] % 2 else "held-out"].append(q)
-    return halves
+def holds_key_fact(question: Asked, text: str) -> bool:
+    """Does ``text`` hold the question's key fact or one of its alternatives?"""
+    answer = normalise(text)
+    return any(normalise(fact) in answer for fact in key_facts(question))
 
 
 def quote_supports(sentence: str, quote: str, language: str) -> bool:
@@ -300,9 +288,9 @@ def without_lead(text: str) -> str:
     return text
 
 
-def score(question: DebianQuestion, answer: Answer, catalog: Catalog, ms: float) -> Outcome:
+def score(question: Asked, answer: Answer, catalog: Catalog, ms: float) -> Outcome:
     text = answer.answer if answer.answered else ""
-    correct = bool(question.key_fact) and normalise(question.key_fact) in normalise(text)
+    correct = holds_key_fact(question, text)
     sentences = parse_citations(without_lead(text)) if answer.answered else []
     precise = sum(_citation_ok(c, sentences, catalog, answer.language) for c in answer.citations)
     return Outcome(
@@ -386,9 +374,7 @@ class FirstToken:
             yield delta
 
 
-def run_writer(
-    corpus: Corpus, engine: AnswerEngine, questions: Sequence[DebianQuestion]
-) -> list[Outcome]:
+def run_writer(corpus: Corpus, engine: AnswerEngine, questions: Sequence[Asked]) -> list[Outcome]:
     """Answer every question once (models loaded and warmed up first), scored and timed.
 
     The answer is streamed as a client sees it: time to the first (verified) text, and
@@ -430,7 +416,7 @@ def writers_to_run() -> dict[str, AnswerSettings]:
     return writers
 
 
-def report_rows(name: str, parts: dict[str, Sequence[Outcome]]) -> list[list[Any]]:
+def report_rows(name: str, parts: Mapping[str, Sequence[Outcome]]) -> list[list[Any]]:
     rows = []
     for part, outcomes in parts.items():
         s = summarise(outcomes)
@@ -447,7 +433,7 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def show_failures(outcomes: Sequence[Outcome], questions: Sequence[DebianQuestion]) -> None:
+def show_failures(outcomes: Sequence[Outcome], questions: Sequence[Asked]) -> None:
     by_id = {q.id: q for q in questions}
     for o in outcomes:
         q = by_id[o.id]
@@ -457,26 +443,41 @@ def show_failures(outcomes: Sequence[Outcome], questions: Sequence[DebianQuestio
             console.print(f"   {o.answer[:400]!r}")
 
 
-def ci_pages(distractors: int = 20) -> list[str]:
-    """The gold pages of the questions plus ``distractors`` other pages (fixed choice)."""
-    gold = sorted({p for q in debian_questions() for p in q.gold_pages})
-    others = sorted(
-        p.name
-        for p in handbook_dir("en-US").glob("*.html")
-        if p.name not in gold and (handbook_dir("fr-FR") / p.name).is_file()
-    )
-    step = max(1, len(others) // distractors)
-    return gold + others[::step][:distractors]
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ci", action="store_true", help="the CI gate's corpus (gold + 20 pages)")
-    parser.add_argument("--failures", action="store_true", help="print the wrong answers")
+    parser.add_argument(
+        "--failures",
+        action="store_true",
+        help="print the wrong answers of the tune half (never the held-out half's)",
+    )
+    parser.add_argument(
+        "--domains",
+        default="",
+        help="comma-separated domains of bench/domains.py (debian, wiki, history, "
+        "debian_more): one table for all of them, per half",
+    )
+    parser.add_argument(
+        "--precompute",
+        action="store_true",
+        help="with --domains: embed every sentence at index time (default: on first use)",
+    )
+    parser.add_argument(
+        "--gate",
+        action="store_true",
+        help="with --domains: the held-out half over the quality gate's small sites, "
+        "and the floors it suggests (tests/quality/test_domains_gate.py)",
+    )
     parser.add_argument("--tune", action="store_true", help="grid on the tune half, then stop")
     parser.add_argument("--support", action="store_true", help="verifier thresholds, then stop")
     parser.add_argument("--questions", type=int, default=0, help="only the first N (0: all)")
     args = parser.parse_args(argv)
+    if args.domains:
+        from bench.answer_domains import main as run_domains
+
+        names = [name.strip() for name in args.domains.split(",")]
+        run_domains(names, args.failures, args.precompute, args.gate)
+        return
     questions = debian_questions()
     halves = split_halves(questions)
     if args.questions:
@@ -540,7 +541,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             results["writers"][name] = entry
             if args.failures:
-                show_failures(outcomes, questions)
+                show_failures(parts["tune"], halves["tune"])
     finally:
         corpus.close()
     print_table("Answers on the Debian handbook questions", COLUMNS, rows)

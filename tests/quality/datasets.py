@@ -106,6 +106,7 @@ class DebianQuestion:
     answer_lang: str
     key_fact: str
     answerable: bool
+    key_fact_alt: tuple[str, ...] = ()  # other accepted key facts (none in this set)
 
     @property
     def cross_lingual(self) -> bool:
