@@ -469,7 +469,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         "and the floors it suggests (tests/quality/test_domains_gate.py)",
     )
     parser.add_argument("--tune", action="store_true", help="grid on the tune half, then stop")
-    parser.add_argument("--support", action="store_true", help="verifier thresholds, then stop")
     parser.add_argument("--questions", type=int, default=0, help="only the first N (0: all)")
     args = parser.parse_args(argv)
     if args.domains:
@@ -496,11 +495,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         show_evidence(evidence_rows(corpus, MemoSearcher(corpus.retriever), halves["tune"]))
         show_trials(tune(corpus, halves["tune"]))
-    if args.support:
-        from bench.answer_tuning import show_support, support_cases
-
-        show_support(support_cases(corpus, ci_pages()))
-    if args.tune or args.support:
+    if args.tune:
         corpus.close()
         return
     info = corpus.info

@@ -91,9 +91,9 @@ def held_types(sentence: str) -> frozenset[str]:
     if _PATH.search(sentence):
         found.add("path")
     code = looks_like_code(sentence) or "`" in sentence or bool(_OPTION.search(sentence))
-    if code or any("-" in t or "_" in t for t in technical_tokens(sentence)):
+    if code or technical_tokens(sentence):
         found.add("command")
-    if code or _has_cue(padded, data["evidence"]["procedure"]):
+    if "command" in found or _has_cue(padded, data["evidence"]["procedure"]):
         found.add("procedure")
     for kind in ("definition", "reason"):
         if _has_cue(padded, data["evidence"][kind]):
