@@ -124,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print_table("Abstention policy on the tune halves (first row: shipped)",
                 ["policy", "right", "key fact", "abstention", "false abst."], rows)  # fmt: skip
     console.print(f"{len(cases)} tune questions over {args.domains}")
-    write_json("abstention.json", [{"policy": str(c.policy), "objective": c.objective} for c in cells])
+    write_json(
+        "abstention.json", [{"policy": str(c.policy), "objective": c.objective} for c in cells]
+    )
 
 
 if __name__ == "__main__":
