@@ -415,9 +415,10 @@ def _name_runs(sentence: str) -> list[list[str]]:
     """Names grouped by runs of adjacent capitalised words."""
     runs: list[list[str]] = []
     last_end = -10
+    found = set(names(sentence))
     for match in _TOKEN.finditer(sentence):
         token = match.group(0).rstrip(".'’-")
-        if token not in names_in(sentence):
+        if token not in found:
             continue
         if runs and match.start() - last_end <= 1:
             runs[-1].append(token)
@@ -425,10 +426,6 @@ def _name_runs(sentence: str) -> list[list[str]]:
             runs.append([token])
         last_end = match.end()
     return runs
-
-
-def names_in(sentence: str) -> set[str]:
-    return set(names(sentence))
 
 
 def _near(key: str, words: set[str]) -> bool:

@@ -281,7 +281,7 @@ class CitationVerifier:
             if numbers:
                 return f"its closest passage sentence does not hold {', '.join(numbers[:3])}"
         same = passage_language == language
-        sources = {aligned} | set(aligned_sentences(aligned))
+        sources = {aligned} | {span.text for span in split_sentences(aligned)}
         if same and any(reordered(text, src, lambda w: stem(w, language)) for src in sources):
             return "swaps what its closest passage sentence says (same words, another order)"
         opposite = contradiction(text, passage.text, same)
@@ -307,10 +307,6 @@ class CitationVerifier:
             ):
                 return "states what the passage says is not so"
         return ""
-
-
-def aligned_sentences(text: str) -> list[str]:
-    return [span.text for span in split_sentences(text)]
 
 
 def _only_denied(terms: list[Term], passage: Passage, language: str) -> bool:
