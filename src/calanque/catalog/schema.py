@@ -43,6 +43,9 @@ sources = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_polled_at", DateTime(timezone=True)),
+    # Who added the source: "operator" (CLI, config) or "key:<name>" (the API). Every fetch
+    # for a source added over the API goes through the address guard, whoever runs the crawl.
+    Column("added_by", String(160), nullable=False, default="operator"),
     UniqueConstraint("kind", "url", name="uq_sources_kind_url"),
 )
 
@@ -174,8 +177,12 @@ threads = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("title", Text, nullable=False, default=""),
+    # The API key that created the thread; NULL for threads made by the operator's CLI.
+    # Another key gets 404 for it.
+    Column("owner", String(128)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_threads_owner", "owner"),
 )
 
 messages = Table(
@@ -197,6 +204,7 @@ api_keys = Table(
     Column("name", String(128), nullable=False, unique=True),
     Column("prefix", String(16), nullable=False),
     Column("key_hash", String(128), nullable=False),
+    Column("role", String(16), nullable=False, default="reader"),  # admin | reader
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
 )

@@ -83,8 +83,15 @@ def decode_html(body: bytes, header_charset: str | None) -> str:
     return decode_bytes(body, encoding or guess_encoding(body))
 
 
+# C0 controls other than tab, newline and carriage return: XML (hence lxml's element API,
+# which trafilatura writes through) refuses them. A form feed is whitespace in HTML; the
+# others are noise. All become a space.
+_XML_INCOMPATIBLE = dict.fromkeys((*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)), " ")
+
+
 def parse_html(text: str, url: str = "") -> etree._Element:
     """Parse (possibly malformed) HTML into an lxml tree rooted at ``<html>``."""
+    text = text.translate(_XML_INCOMPATIBLE)
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)

@@ -50,3 +50,12 @@ def test_deeply_nested_markup() -> None:
         assert exc.kind == "empty"  # libxml2 may refuse to nest that deep
     else:
         assert "deep text here" in document.text
+
+
+def test_form_feed_in_a_heading_is_whitespace() -> None:
+    # Found by hypothesis: a form feed in an <h2> reached lxml's element API through
+    # trafilatura's title reader and raised "All strings must be XML compatible".
+    document = extract(
+        b"<h2>\x0cTitle\x01here</h2><p>Some text about the title.</p>", "http://h/x", "text/html"
+    )
+    assert "\x0c" not in document.title and "\x01" not in document.text
