@@ -468,6 +468,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="with --domains: the held-out half over the quality gate's small sites, "
         "and the floors it suggests (tests/quality/test_domains_gate.py)",
     )
+    parser.add_argument(
+        "--writer",
+        choices=("extractive", "scripted"),
+        default="extractive",
+        help="with --domains: 'scripted' runs the generative writer against a scripted model "
+        "that plants one wrong sentence per answer (bench/scripted_writer.py)",
+    )
     parser.add_argument("--tune", action="store_true", help="grid on the tune half, then stop")
     parser.add_argument("--questions", type=int, default=0, help="only the first N (0: all)")
     args = parser.parse_args(argv)
@@ -475,7 +482,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bench.answer_domains import main as run_domains
 
         names = [name.strip() for name in args.domains.split(",")]
-        run_domains(names, args.failures, args.precompute, args.gate)
+        writer = "" if args.writer == "extractive" else args.writer
+        run_domains(names, args.failures, args.precompute, args.gate, writer)
         return
     questions = debian_questions()
     halves = split_halves(questions)

@@ -12,6 +12,11 @@ use) and cached like the handbook corpus. Then, per half (``tune`` / ``held-out`
   follow-up's standalone query is right when it holds every ``standalone_terms`` word and
   no ``standalone_forbidden`` one (casefold, accents folded); key fact on every turn.
 
+With ``--writer scripted`` the questions are answered by the generative writer, its model
+played by :class:`bench.scripted_writer.PlantingModel` (faithful copied sentences plus one
+planted alteration per answer): the table adds how many planted sentences reached the
+reader and how many faithful ones were kept. Threads are asked of the extractive writer only.
+
 Individual failures are only ever shown for the ``tune`` half.
 """
 
@@ -36,9 +41,11 @@ from bench.answer import (
     summarise,
 )
 from bench.domains import HALVES, Domain, Question, Thread, Turn, load_domain
+from bench.scripted_writer import Leaks, PlantingModel, leaks
 
 from calanque.answer.engine import AnswerEngine
 from calanque.answer.language import fold
+from calanque.config import AnswerSettings
 
 RECALL_K = 10
 
@@ -69,6 +76,7 @@ class HalfResult:
     recalled: list[Recalled] = field(default_factory=list)
     turns: list[Outcome] = field(default_factory=list)
     rewrites: list[Rewritten] = field(default_factory=list)
+    leaks: Leaks | None = None  # --writer scripted: planted sentences shown, faithful kept
 
 
 @dataclass
@@ -142,24 +150,46 @@ def run_threads(
 
 
 def evaluate(
-    domain: Domain, halves: Sequence[str] = HALVES, precompute: bool = False
+    domain: Domain, halves: Sequence[str] = HALVES, precompute: bool = False, writer: str = ""
 ) -> DomainResult:
     """Build (or reuse) the domain's corpus and run its questions and threads."""
     started = time.perf_counter()
     corpus = open_domain(domain, precompute)
     ready_s = time.perf_counter() - started
     try:
-        engine = corpus.engine()
+        if writer == "scripted":
+            results = run_scripted(corpus, domain, halves)
+        else:
+            engine = corpus.engine()
+            results = {}
+            for half in halves:
+                questions = domain.halves()[half]
+                result = HalfResult(run_writer(corpus, engine, questions))
+                result.recalled = recall_at_k(corpus, questions)
+                threads = domain.threads_of(half)
+                result.turns, result.rewrites = run_threads(corpus, engine, threads)
+                results[half] = result
+    finally:
+        corpus.close()
+    return DomainResult(domain.name, asdict(corpus.info), ready_s, results)
+
+
+def run_scripted(corpus: Corpus, domain: Domain, halves: Sequence[str]) -> dict[str, HalfResult]:
+    """The questions answered by the generative writer, its model scripted to plant errors."""
+    model = PlantingModel()
+    try:
+        settings = AnswerSettings(writer="openai", llm_base_url=model.url, llm_model="planted")
+        engine = corpus.engine(settings)
         results = {}
         for half in halves:
             questions = domain.halves()[half]
             result = HalfResult(run_writer(corpus, engine, questions))
-            result.recalled = recall_at_k(corpus, questions)
-            result.turns, result.rewrites = run_threads(corpus, engine, domain.threads_of(half))
+            answers = {q.question: o.answer for q, o in zip(questions, result.outcomes, strict=True)}
+            result.leaks = leaks(model.scripts, answers)
             results[half] = result
     finally:
-        corpus.close()
-    return DomainResult(domain.name, asdict(corpus.info), ready_s, results)
+        model.close()
+    return results
 
 
 def share(flags: Sequence[bool]) -> float | None:
@@ -176,6 +206,7 @@ class HalfSummary:
     turns: Summary | None
     rewrite: float | None
     follow_ups: int
+    leaks: Leaks | None = None
 
 
 def summarise_half(result: HalfResult) -> HalfSummary:
@@ -186,6 +217,7 @@ def summarise_half(result: HalfResult) -> HalfSummary:
         turns=summarise(result.turns) if result.turns else None,
         rewrite=share([r.right for r in result.rewrites]),
         follow_ups=len(result.rewrites),
+        leaks=result.leaks,
     )
 
 
@@ -206,6 +238,14 @@ def table_rows(name: str, half: str, s: HalfSummary) -> list[list[Any]]:
          q.citation_recall, q.abstention, q.false_abstention, q.p50_ms, q.p95_ms,
          _cell(s.recall), _cell(s.cross_lingual_recall), "–"]
     ]  # fmt: skip
+    if s.leaks is not None:
+        by_kind = ", ".join(f"{k} {n}" for k, n in sorted(s.leaks.shown_by_kind.items()))
+        rows.append(
+            [f"{name} planted ({half})", f"{s.leaks.planted} planted",
+             f"shown {s.leaks.shown}" + (f" ({by_kind})" if by_kind else ""),
+             f"faithful kept {s.leaks.kept}/{s.leaks.faithful}", "–", "–", "–", "–", "–",
+             "–", "–", "–"]
+        )  # fmt: skip
     if s.turns is not None:
         t = s.turns
         rows.append(
@@ -276,7 +316,11 @@ def floors_from(result: HalfResult) -> dict[str, float]:
 
 
 def main(
-    names: Sequence[str], failures: bool = False, precompute: bool = False, gate: bool = False
+    names: Sequence[str],
+    failures: bool = False,
+    precompute: bool = False,
+    gate: bool = False,
+    writer: str = "",
 ) -> None:
     """One table for every domain; ``gate``: the held-out half over the gate's small sites."""
     rows: list[list[Any]] = []
@@ -286,7 +330,7 @@ def main(
     for name in names:
         domain = load_domain(name, half="held-out" if gate else None)
         begin = time.perf_counter()
-        result = evaluate(domain, halves, precompute=precompute)
+        result = evaluate(domain, halves, precompute=precompute, writer=writer)
         info, run_s = result.corpus, time.perf_counter() - begin
         console.print(
             f"{name}: {info['pages']} pages, {info['chunks']} chunks, corpus ready in "
@@ -300,9 +344,10 @@ def main(
         if gate:
             results[name]["floors"] = floors_from(result.halves["held-out"])
     results["total_s"] = time.perf_counter() - started
-    print_table("Answers per domain and half (extractive writer)", COLUMNS, rows, width=170)
+    title = "generative writer, scripted to plant errors" if writer else "extractive writer"
+    print_table(f"Answers per domain and half ({title})", COLUMNS, rows, width=170)
     if gate:
         floors = {name: results[name]["floors"] for name in names}
         console.print(f"floors (measured less a margin): {json.dumps(floors, indent=1)}")
-    output = "answer-domains-gate.json" if gate else "answer-domains.json"
+    output = "answer-domains-gate.json" if gate else f"answer-domains{'-' + writer if writer else ''}.json"
     console.print(f"wrote {write_json(output, results)}")
