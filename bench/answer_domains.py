@@ -184,7 +184,9 @@ def run_scripted(corpus: Corpus, domain: Domain, halves: Sequence[str]) -> dict[
         for half in halves:
             questions = domain.halves()[half]
             result = HalfResult(run_writer(corpus, engine, questions))
-            answers = {q.question: o.answer for q, o in zip(questions, result.outcomes, strict=True)}
+            answers = {
+                q.question: o.answer for q, o in zip(questions, result.outcomes, strict=True)
+            }
             result.leaks = leaks(model.scripts, answers)
             results[half] = result
     finally:
@@ -349,5 +351,9 @@ def main(
     if gate:
         floors = {name: results[name]["floors"] for name in names}
         console.print(f"floors (measured less a margin): {json.dumps(floors, indent=1)}")
-    output = "answer-domains-gate.json" if gate else f"answer-domains{'-' + writer if writer else ''}.json"
+    output = (
+        "answer-domains-gate.json"
+        if gate
+        else f"answer-domains{'-' + writer if writer else ''}.json"
+    )
     console.print(f"wrote {write_json(output, results)}")
