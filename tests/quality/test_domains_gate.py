@@ -76,3 +76,22 @@ def test_retrieval_finds_a_gold_page(measured: tuple[str, HalfSummary]) -> None:
 def test_follow_ups_are_rewritten_standalone(measured: tuple[str, HalfSummary]) -> None:
     name, summary = measured
     assert (summary.rewrite or 0.0) >= domain_floors(name)["rewrite"], summary
+
+
+@cache
+def planted(name: str) -> HalfSummary:
+    """The held-out questions answered by the generative writer, its model scripted to plant
+    one wrong sentence per answer (``bench/scripted_writer.py``)."""
+    result = evaluate(load_domain(name, half="held-out"), halves=("held-out",), writer="scripted")
+    return summarise_half(result.halves["held-out"])
+
+
+@pytest.mark.parametrize("name", GATED)
+def test_no_planted_sentence_reaches_the_reader(name: str) -> None:
+    summary = planted(name)
+    assert summary.leaks is not None and summary.leaks.planted > 0, summary
+    assert summary.leaks.shown == 0, summary.leaks
+    # Faithful sentences copied from the sources are kept (a verifier that refuses all
+    # would pass the line above).
+    assert summary.leaks.kept >= 0.9 * summary.leaks.faithful, summary.leaks
+    assert summary.questions.citation_precision == 1.0, summary
