@@ -9,11 +9,11 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from calanque.answer.engine import WRITERS
 from calanque.answer.labels import machine_label, visible_label
 from calanque.cli.common import STATE, console, out, print_json
 from calanque.cli.index import build_filters
 from calanque.errors import SourceError
+from calanque.registry import WRITERS, one_of
 from calanque.types import Answer
 
 
@@ -95,7 +95,7 @@ def _stream(engine: Any, question: str, **options: Any) -> Answer:
 def ask(
     question: str = typer.Argument(..., help="Your question, in French or English."),
     thread: str | None = typer.Option(None, "--thread", help="Continue this thread (its id)."),
-    writer: str | None = typer.Option(None, "--writer", help="extractive, openai or local."),
+    writer: str | None = typer.Option(None, "--writer", help=f"{one_of(WRITERS)}."),
     site: list[str] = typer.Option([], "--site", help="Only this site (repeatable)."),
     exclude_site: list[str] = typer.Option(
         [], "--exclude-site", help="Never this site (repeatable)."
@@ -111,11 +111,9 @@ def ask(
         raise SourceError(f"--writer must be one of {', '.join(WRITERS)}, not {writer!r}.")
     if not question.strip():
         raise SourceError("the question is empty: write a question.")
-    from calanque.backends import open_answer_engine
-
     filters = build_filters(site, exclude_site, lang, since)
     thread_id, history = _thread(thread, question)
-    engine = open_answer_engine(STATE.settings, STATE.catalog, writer=writer)
+    engine = STATE.runtime.engine(writer or STATE.settings.answer.writer)
     options: dict[str, Any] = {"history": history, "filters": filters, "thread_id": thread_id}
     if as_json:
         answer = engine.answer(question, **options)

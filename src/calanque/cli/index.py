@@ -12,10 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from calanque.backends import open_embedder, open_index, retrieval_config
 from calanque.cli.common import STATE, console, out, print_json
 from calanque.errors import SourceError
-from calanque.index import Retriever
 from calanque.index.snippets import snippet
 from calanque.index.sync import SyncReport
 from calanque.index.sync import catch_up as catch_up_index
@@ -45,8 +43,8 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
                 ("embeddings", "sentences")
             ):  # keep the content-hash caches
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
-    embedder = open_embedder(settings)
-    index = open_index(settings, embedder)
+    runtime = STATE.runtime
+    embedder, index = runtime.embedder, runtime.index
     progress = _progress(quiet)
     task = progress.add_task("index", total=catalog.last_seq(), completed=index.position())
     try:
@@ -62,10 +60,7 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
                 )
             return catch_up_index(catalog, index, embedder, progress=update, after_batch=sentences)
     finally:
-        index.close()
-        close = getattr(embedder, "close", None)
-        if close:
-            close()
+        runtime.close_search()
 
 
 def _sentence_precompute(settings: Any, embedder: Any) -> Any:
@@ -166,12 +161,8 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Search the index (hybrid lexical + dense, fused)."""
-    settings = STATE.settings
-    embedder = open_embedder(settings)
     overrides = {"mode": mode} if mode else {}
-    retriever = Retriever(
-        open_index(settings, embedder), embedder, retrieval_config(settings, **overrides)
-    )
+    retriever = STATE.runtime.retriever_with(**overrides)
     hits = retriever.search(
         query, k=k, filters=build_filters(site, exclude_site, lang, since, source)
     )
@@ -202,13 +193,11 @@ def check(
     """Check the catalog's integrity and that the index agrees with it (and repair it)."""
     from calanque.index.drift import check as run_check
 
-    settings, catalog = STATE.settings, STATE.catalog
-    embedder = open_embedder(settings)
-    index = open_index(settings, embedder)
+    runtime = STATE.runtime
     try:
-        report = run_check(catalog, index, embedder, repair=repair)
+        report = run_check(runtime.catalog, runtime.index, runtime.embedder, repair=repair)
     finally:
-        index.close()
+        runtime.close_search()
     if as_json:
         print_json(report.to_dict())
     else:
