@@ -9,41 +9,13 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from calanque.answer.labels import machine_label, visible_label
+from calanque.answer.labels import visible_label
 from calanque.cli.common import STATE, console, out, print_json
-from calanque.cli.index import build_filters
 from calanque.errors import SourceError
+from calanque.index.filters import build_filters
 from calanque.registry import WRITERS, one_of
 from calanque.types import Answer
-
-
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """The machine-readable answer (``ask --json``, thread payloads)."""
-    return {
-        "answer": answer.answer,
-        "answered": answer.answered,
-        "language": answer.language,
-        "citations": [
-            {
-                "n": c.n,
-                "url": c.url,
-                "title": c.title,
-                "quote": c.quote,
-                "start": c.start,
-                "end": c.end,
-                "fragment_url": c.fragment_url,
-                "verified": c.verified,
-            }
-            for c in answer.citations
-        ],
-        "search_results": [
-            {"url": r.url, "title": r.title, "snippet": r.snippet, "date": r.date}
-            for r in answer.search_results
-        ],
-        "related_questions": list(answer.related_questions),
-        "thread_id": answer.thread_id,
-        **machine_label(answer.writer, answer.model),
-    }
+from calanque.views import answer_json
 
 
 def _thread(thread: str | None, question: str) -> tuple[str, list[tuple[str, str]]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import typer
@@ -13,14 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from calanque.cli.common import STATE, console, out, print_json
-from calanque.errors import SourceError
+from calanque.index.filters import build_filters
 from calanque.index.snippets import snippet
 from calanque.index.sync import SyncReport
 from calanque.index.sync import catch_up as catch_up_index
 from calanque.index.sync import rebuild as rebuild_index
-from calanque.types import Hit, SearchFilters
-
-RECENCY = {"day": 1, "week": 7, "month": 31, "year": 366}
+from calanque.views import hit_json
 
 
 def _progress(quiet: bool) -> Progress:
@@ -100,51 +97,6 @@ def _show(report: SyncReport, as_json: bool) -> None:
         f"index at catalog position {report.position}: {report.applied} chunks embedded, "
         f"{report.deleted} removed in {report.elapsed_s:.1f}s"
     )
-
-
-def parse_since(value: str) -> str:
-    """``2024-01-01`` or a recency word (day, week, month, year) → an ISO date."""
-    if not value:
-        return ""
-    if value in RECENCY:
-        return (datetime.now(UTC).date() - timedelta(days=RECENCY[value])).isoformat()
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError as exc:
-        raise SourceError(
-            f"--since must be a date (YYYY-MM-DD) or one of {', '.join(RECENCY)}, not {value!r}."
-        ) from exc
-
-
-def build_filters(
-    site: list[str],
-    exclude_site: list[str],
-    lang: list[str],
-    since: str,
-    source: list[int] | None = None,
-) -> SearchFilters:
-    return SearchFilters(
-        sites=tuple(s.lower() for s in site),
-        exclude_sites=tuple(s.lower().lstrip("-") for s in exclude_site),
-        languages=tuple(lang),
-        since=parse_since(since),
-        source_ids=tuple(source or ()),
-    )
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    return {
-        "url": hit.url,
-        "title": hit.title,
-        "heading": hit.heading,
-        "text": hit.text,
-        "score": round(float(hit.score), 6),
-        "chunk_id": hit.chunk_id,
-        "language": hit.language,
-        "date": hit.date,
-        "site": hit.site,
-        "document_id": hit.document_id,
-    }
 
 
 def search(

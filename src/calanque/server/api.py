@@ -17,15 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from calanque import __version__
-from calanque.cli.answer import answer_json
-from calanque.cli.collect import build_scope, source_json
-from calanque.cli.index import build_filters, hit_json
+from calanque.collect.scope import build_scope
 from calanque.collect.urls import is_private_address, normalize_url
 from calanque.errors import CalanqueError
+from calanque.index.filters import build_filters
 from calanque.server.errors import RequestError, status_for
 from calanque.server.services import Services
 from calanque.server.sse import DONE, ChunkWriter, completion
 from calanque.types import Answer, SearchFilters
+from calanque.views import answer_json, hit_json, source_json
 
 Domain = Annotated[
     str, StringConstraints(min_length=1, max_length=253, pattern=r"^-?[A-Za-z0-9.:\-]+$")
