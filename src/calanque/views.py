@@ -77,6 +77,12 @@ def source_json(source: Source) -> dict[str, Any]:
     }
 
 
+def removal_json(source_id: int, documents: int) -> dict[str, Any]:
+    """What removing a source deleted (``remove --json``; ``DELETE /v1/sources/{id}`` adds
+    the index report)."""
+    return {"removed": source_id, "documents": documents}
+
+
 def decision_json(decision: ConsentDecision) -> dict[str, Any]:
     """A robots.txt decision (``robots check --json``): the URL, the verdict, the rule."""
     return {"url": decision.url, "allowed": decision.allowed, "rule": decision.rule}

@@ -20,7 +20,7 @@ from calanque.collect.scope import build_scope
 from calanque.collect.sitemaps import looks_like_sitemap
 from calanque.collect.urls import normalize_url
 from calanque.errors import SourceError
-from calanque.views import source_json
+from calanque.views import removal_json, source_json
 
 KINDS = ("auto", "site", "sitemap", "feed", "folder")
 
@@ -112,9 +112,13 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
 
 def remove(
     source_id: int = typer.Argument(..., help="The source id (see `calanque sources`)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Remove a source and everything collected from it."""
     deleted = STATE.catalog.remove_source(source_id)
+    if as_json:
+        print_json(removal_json(source_id, deleted))
+        return
     out.print(f"removed source {source_id} and {deleted} documents")
 
 

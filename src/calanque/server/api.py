@@ -25,7 +25,7 @@ from calanque.server.errors import RequestError, status_for
 from calanque.server.services import Services
 from calanque.server.sse import DONE, ChunkWriter, completion
 from calanque.types import Answer, SearchFilters
-from calanque.views import answer_json, hit_json, source_json
+from calanque.views import answer_json, hit_json, removal_json, source_json
 
 Domain = Annotated[
     str, StringConstraints(min_length=1, max_length=253, pattern=r"^-?[A-Za-z0-9.:\-]+$")
@@ -308,7 +308,7 @@ def remove_source(source_id: int, request: Request) -> dict[str, Any]:
             f"no source {source_id}: list them at GET /v1/sources.", status=404, kind="not_found"
         )
     documents = svc.catalog.remove_source(source_id)
-    return {"removed": source_id, "documents": documents, "index": svc.catch_up()}
+    return {**removal_json(source_id, documents), "index": svc.catch_up()}
 
 
 @router.post("/crawl", tags=["sources"], status_code=202)
