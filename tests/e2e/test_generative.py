@@ -36,13 +36,13 @@ from calanque.answer.engine import AnswerEngine, GenerativeWriter, abstention_te
 from calanque.answer.language import fold
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import required_tokens
-from calanque.backends import open_embedder, open_index, retrieval_config
 from calanque.catalog import Catalog
 from calanque.config import Settings
 from calanque.index import Retriever
 from calanque.llm.base import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, Message
 from calanque.llm.llamacpp import stop_process
 from calanque.llm.openai_compat import OpenAICompatibleLLM
+from calanque.runtime import open_embedder, open_index, retrieval_config
 from calanque.types import Answer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -11,7 +11,6 @@ from calanque.answer.engine import (
     AnswerEvent,
     AnswerWriter,
     GenerativeWriter,
-    make_writer,
 )
 from calanque.answer.extractive import ExtractiveWriter
 from calanque.answer.labels import machine_label, visible_label
@@ -39,7 +38,6 @@ __all__ = [
     "build_messages",
     "build_passages",
     "machine_label",
-    "make_writer",
     "parse_citations",
     "precompute_sentence_vectors",
     "question_language",

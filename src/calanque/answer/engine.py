@@ -35,7 +35,6 @@ from calanque.answer.verify import (
 )
 from calanque.config import AnswerSettings
 from calanque.embed.base import Embedder
-from calanque.errors import ConfigError
 from calanque.llm.base import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, LLM
 from calanque.types import Answer, Hit, SearchFilters, SearchResult
 
@@ -78,26 +77,7 @@ class GenerativeWriter:
         return self.llm.stream(messages, max_tokens=self.max_tokens, temperature=self.temperature)
 
 
-AnswerWriter = ExtractiveWriter | GenerativeWriter
-WRITERS = ("extractive", "openai", "local")  # the names make_writer knows
-
-
-def make_writer(
-    settings: AnswerSettings, embedder: Embedder, store: SentenceVectorStore, api_key: str = ""
-) -> AnswerWriter:
-    """The writer named by ``settings.writer`` (extractive | openai | local)."""
-    if settings.writer == "extractive":
-        return ExtractiveWriter(embedder, store, settings.max_sentences)
-    if settings.writer == "openai":
-        from calanque.llm.openai_compat import OpenAICompatibleLLM
-
-        llm: LLM = OpenAICompatibleLLM(settings.llm_base_url, settings.llm_model, api_key)
-        return GenerativeWriter(llm)
-    if settings.writer == "local":
-        from calanque.llm.llamacpp import LlamaCppLLM
-
-        return GenerativeWriter(LlamaCppLLM(settings.local_model_path))
-    raise ConfigError(f"unknown answer writer {settings.writer!r}: use extractive, openai or local")
+AnswerWriter = ExtractiveWriter | GenerativeWriter  # built by name in calanque.runtime
 
 
 def abstention_text(language: str) -> str:

@@ -9,41 +9,13 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from calanque.answer.engine import WRITERS
-from calanque.answer.labels import machine_label, visible_label
+from calanque.answer.labels import visible_label
 from calanque.cli.common import STATE, console, out, print_json
-from calanque.cli.index import build_filters
 from calanque.errors import SourceError
+from calanque.index.filters import build_filters
+from calanque.registry import WRITERS, one_of
 from calanque.types import Answer
-
-
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """The machine-readable answer (``ask --json``, thread payloads)."""
-    return {
-        "answer": answer.answer,
-        "answered": answer.answered,
-        "language": answer.language,
-        "citations": [
-            {
-                "n": c.n,
-                "url": c.url,
-                "title": c.title,
-                "quote": c.quote,
-                "start": c.start,
-                "end": c.end,
-                "fragment_url": c.fragment_url,
-                "verified": c.verified,
-            }
-            for c in answer.citations
-        ],
-        "search_results": [
-            {"url": r.url, "title": r.title, "snippet": r.snippet, "date": r.date}
-            for r in answer.search_results
-        ],
-        "related_questions": list(answer.related_questions),
-        "thread_id": answer.thread_id,
-        **machine_label(answer.writer, answer.model),
-    }
+from calanque.views import answer_json
 
 
 def _thread(thread: str | None, question: str) -> tuple[str, list[tuple[str, str]]]:
@@ -95,7 +67,7 @@ def _stream(engine: Any, question: str, **options: Any) -> Answer:
 def ask(
     question: str = typer.Argument(..., help="Your question, in French or English."),
     thread: str | None = typer.Option(None, "--thread", help="Continue this thread (its id)."),
-    writer: str | None = typer.Option(None, "--writer", help="extractive, openai or local."),
+    writer: str | None = typer.Option(None, "--writer", help=f"{one_of(WRITERS)}."),
     site: list[str] = typer.Option([], "--site", help="Only this site (repeatable)."),
     exclude_site: list[str] = typer.Option(
         [], "--exclude-site", help="Never this site (repeatable)."
@@ -111,11 +83,9 @@ def ask(
         raise SourceError(f"--writer must be one of {', '.join(WRITERS)}, not {writer!r}.")
     if not question.strip():
         raise SourceError("the question is empty: write a question.")
-    from calanque.backends import open_answer_engine
-
     filters = build_filters(site, exclude_site, lang, since)
     thread_id, history = _thread(thread, question)
-    engine = open_answer_engine(STATE.settings, STATE.catalog, writer=writer)
+    engine = STATE.runtime.engine(writer or STATE.settings.answer.writer)
     options: dict[str, Any] = {"history": history, "filters": filters, "thread_id": thread_id}
     if as_json:
         answer = engine.answer(question, **options)

@@ -6,7 +6,7 @@ import asyncio
 import csv
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,31 +16,13 @@ from rich.table import Table
 
 from calanque.cli.common import STATE, console, exclusive_lock, out, print_json
 from calanque.collect.feeds import looks_like_feed
+from calanque.collect.scope import build_scope
 from calanque.collect.sitemaps import looks_like_sitemap
-from calanque.collect.urls import normalize_url, seed_folder
+from calanque.collect.urls import normalize_url
 from calanque.errors import SourceError
-from calanque.types import Scope, Source
+from calanque.views import removal_json, source_json
 
 KINDS = ("auto", "site", "sitemap", "feed", "folder")
-
-
-def source_json(source: Source) -> dict[str, Any]:
-    scope = source.scope
-    return {
-        "id": source.id,
-        "kind": source.kind,
-        "url": source.url,
-        "scope": {
-            "mode": scope.mode,
-            "prefix": scope.prefix,
-            "host": scope.host,
-            "include": list(scope.include),
-            "exclude": list(scope.exclude),
-            "max_depth": scope.max_depth,
-            "max_pages": scope.max_pages,
-        },
-        "poll_interval_s": source.poll_interval_s,
-    }
 
 
 def detect_kind(url: str, user_agent: str) -> str:
@@ -65,33 +47,6 @@ def detect_kind(url: str, user_agent: str) -> str:
     if looks_like_feed(head, content_type):
         return "feed"
     return "site"
-
-
-def build_scope(
-    url: str,
-    kind: str,
-    mode: str,
-    prefix: str,
-    include: list[str],
-    exclude: list[str],
-    max_depth: int,
-    max_pages: int,
-) -> Scope:
-    if kind == "folder":
-        return Scope(mode="any", max_depth=max_depth, max_pages=max_pages)
-    if mode not in ("prefix", "host", "any"):
-        raise SourceError(f"--scope must be prefix, host or any, not {mode!r}.")
-    if kind in ("sitemap", "feed") and mode == "prefix" and not prefix:
-        mode = "host"
-    return Scope(
-        mode=mode,  # type: ignore[arg-type]
-        prefix=normalize_url(prefix) if prefix else seed_folder(url),
-        host=urlsplit(url).netloc,
-        include=tuple(include),
-        exclude=tuple(exclude),
-        max_depth=max_depth,
-        max_pages=max_pages,
-    )
 
 
 def add(
@@ -157,9 +112,13 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
 
 def remove(
     source_id: int = typer.Argument(..., help="The source id (see `calanque sources`)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Remove a source and everything collected from it."""
     deleted = STATE.catalog.remove_source(source_id)
+    if as_json:
+        print_json(removal_json(source_id, deleted))
+        return
     out.print(f"removed source {source_id} and {deleted} documents")
 
 

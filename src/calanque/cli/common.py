@@ -1,4 +1,4 @@
-"""What every command shares: the settings, the catalog, JSON output."""
+"""What every command shares: the settings, the runtime (catalog, index, engines), JSON output."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from rich.console import Console
 from calanque.catalog import Catalog
 from calanque.config import Settings, load_settings
 from calanque.locks import exclusive_lock  # noqa: F401  (re-exported for the commands)
+from calanque.runtime import Runtime
 
 
 @dataclass
 class State:
     overrides: dict[str, Any] = field(default_factory=dict)
     _settings: Settings | None = None
-    _catalog: Catalog | None = None
+    _runtime: Runtime | None = None
 
     @property
     def settings(self) -> Settings:
@@ -27,17 +28,21 @@ class State:
         return self._settings
 
     @property
+    def runtime(self) -> Runtime:
+        """The catalog, embedder, index and engines of this command (each opened on first use)."""
+        if self._runtime is None:
+            self._runtime = Runtime(self.settings)
+        return self._runtime
+
+    @property
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self.settings.home.mkdir(parents=True, exist_ok=True)
-            self._catalog = Catalog.open(self.settings.catalog_url)
-        return self._catalog
+        return self.runtime.catalog
 
     def reset(self) -> None:
-        if self._catalog is not None:
-            self._catalog.close()
+        if self._runtime is not None:
+            self._runtime.close()
         self._settings = None
-        self._catalog = None
+        self._runtime = None
         self.overrides = {}
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import typer
@@ -12,17 +11,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from calanque.backends import open_embedder, open_index, retrieval_config
 from calanque.cli.common import STATE, console, out, print_json
-from calanque.errors import SourceError
-from calanque.index import Retriever
+from calanque.index.filters import build_filters
 from calanque.index.snippets import snippet
 from calanque.index.sync import SyncReport
 from calanque.index.sync import catch_up as catch_up_index
 from calanque.index.sync import rebuild as rebuild_index
-from calanque.types import Hit, SearchFilters
-
-RECENCY = {"day": 1, "week": 7, "month": 31, "year": 366}
+from calanque.views import hit_json
 
 
 def _progress(quiet: bool) -> Progress:
@@ -45,8 +40,8 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
                 ("embeddings", "sentences")
             ):  # keep the content-hash caches
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
-    embedder = open_embedder(settings)
-    index = open_index(settings, embedder)
+    runtime = STATE.runtime
+    embedder, index = runtime.embedder, runtime.index
     progress = _progress(quiet)
     task = progress.add_task("index", total=catalog.last_seq(), completed=index.position())
     try:
@@ -62,10 +57,7 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
                 )
             return catch_up_index(catalog, index, embedder, progress=update, after_batch=sentences)
     finally:
-        index.close()
-        close = getattr(embedder, "close", None)
-        if close:
-            close()
+        runtime.close_search()
 
 
 def _sentence_precompute(settings: Any, embedder: Any) -> Any:
@@ -107,51 +99,6 @@ def _show(report: SyncReport, as_json: bool) -> None:
     )
 
 
-def parse_since(value: str) -> str:
-    """``2024-01-01`` or a recency word (day, week, month, year) → an ISO date."""
-    if not value:
-        return ""
-    if value in RECENCY:
-        return (datetime.now(UTC).date() - timedelta(days=RECENCY[value])).isoformat()
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError as exc:
-        raise SourceError(
-            f"--since must be a date (YYYY-MM-DD) or one of {', '.join(RECENCY)}, not {value!r}."
-        ) from exc
-
-
-def build_filters(
-    site: list[str],
-    exclude_site: list[str],
-    lang: list[str],
-    since: str,
-    source: list[int] | None = None,
-) -> SearchFilters:
-    return SearchFilters(
-        sites=tuple(s.lower() for s in site),
-        exclude_sites=tuple(s.lower().lstrip("-") for s in exclude_site),
-        languages=tuple(lang),
-        since=parse_since(since),
-        source_ids=tuple(source or ()),
-    )
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    return {
-        "url": hit.url,
-        "title": hit.title,
-        "heading": hit.heading,
-        "text": hit.text,
-        "score": round(float(hit.score), 6),
-        "chunk_id": hit.chunk_id,
-        "language": hit.language,
-        "date": hit.date,
-        "site": hit.site,
-        "document_id": hit.document_id,
-    }
-
-
 def search(
     query: str = typer.Argument(..., help="What to look for, in French or English."),
     k: int = typer.Option(10, "--k", min=1, max=100, help="How many hits."),
@@ -166,12 +113,8 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Search the index (hybrid lexical + dense, fused)."""
-    settings = STATE.settings
-    embedder = open_embedder(settings)
     overrides = {"mode": mode} if mode else {}
-    retriever = Retriever(
-        open_index(settings, embedder), embedder, retrieval_config(settings, **overrides)
-    )
+    retriever = STATE.runtime.retriever_with(**overrides)
     hits = retriever.search(
         query, k=k, filters=build_filters(site, exclude_site, lang, since, source)
     )
@@ -202,13 +145,11 @@ def check(
     """Check the catalog's integrity and that the index agrees with it (and repair it)."""
     from calanque.index.drift import check as run_check
 
-    settings, catalog = STATE.settings, STATE.catalog
-    embedder = open_embedder(settings)
-    index = open_index(settings, embedder)
+    runtime = STATE.runtime
     try:
-        report = run_check(catalog, index, embedder, repair=repair)
+        report = run_check(runtime.catalog, runtime.index, runtime.embedder, repair=repair)
     finally:
-        index.close()
+        runtime.close_search()
     if as_json:
         print_json(report.to_dict())
     else:

@@ -17,6 +17,7 @@ from rich.table import Table
 from calanque.collect.robots import DEFAULT_AGENT, parse_robots
 from calanque.errors import SourceError
 from calanque.types import ConsentDecision
+from calanque.views import decision_json
 
 robots_app = typer.Typer(
     name="robots",
@@ -59,7 +60,7 @@ def check(
     rules = parse_robots(_read(robots), status=status)
     decisions = [rules.decide(url, agent) for url in urls]
     if as_json:
-        rows = [{"url": d.url, "allowed": d.allowed, "rule": d.rule} for d in decisions]
+        rows = [decision_json(d) for d in decisions]
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     _print_table(decisions, agent)

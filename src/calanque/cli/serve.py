@@ -106,10 +106,16 @@ def list_keys(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
 
 
 @keys_app.command("revoke")
-def revoke_key(name: str = typer.Argument(..., help="The key's name.")) -> None:
+def revoke_key(
+    name: str = typer.Argument(..., help="The key's name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Revoke a key: requests with it are refused from now on."""
     if not STATE.catalog.api_keys.revoke(name):
         raise AuthError(f"no active key named {name!r}: see `calanque keys list`.", status=404)
+    if as_json:
+        print_json({"revoked": name})
+        return
     out.print(f"revoked key {name!r}")
 
 

@@ -17,15 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from calanque import __version__
-from calanque.cli.answer import answer_json
-from calanque.cli.collect import build_scope, source_json
-from calanque.cli.index import build_filters, hit_json
+from calanque.collect.scope import build_scope
 from calanque.collect.urls import is_private_address, normalize_url
 from calanque.errors import CalanqueError
+from calanque.index.filters import build_filters
 from calanque.server.errors import RequestError, status_for
 from calanque.server.services import Services
 from calanque.server.sse import DONE, ChunkWriter, completion
 from calanque.types import Answer, SearchFilters
+from calanque.views import answer_json, hit_json, removal_json, source_json
 
 Domain = Annotated[
     str, StringConstraints(min_length=1, max_length=253, pattern=r"^-?[A-Za-z0-9.:\-]+$")
@@ -308,7 +308,7 @@ def remove_source(source_id: int, request: Request) -> dict[str, Any]:
             f"no source {source_id}: list them at GET /v1/sources.", status=404, kind="not_found"
         )
     documents = svc.catalog.remove_source(source_id)
-    return {"removed": source_id, "documents": documents, "index": svc.catch_up()}
+    return {**removal_json(source_id, documents), "index": svc.catch_up()}
 
 
 @router.post("/crawl", tags=["sources"], status_code=202)

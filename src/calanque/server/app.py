@@ -1,5 +1,6 @@
-"""The FastAPI application: :func:`create_app` wires the services (``server/services.py``)
-to the routes (``server/api.py``, ``server/web.py``)."""
+"""The FastAPI application: :func:`create_app` wires the services (``server/services.py``,
+over the parts :mod:`calanque.runtime` builds) to the routes (``server/api.py``,
+``server/web.py``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from calanque import __version__
 from calanque.catalog import Catalog
 from calanque.config import Settings, load_settings
 from calanque.embed import Embedder
+from calanque.runtime import Runtime
 from calanque.server import api, web
 from calanque.server.auth import BodyLimitMiddleware
 from calanque.server.errors import install_error_handlers
@@ -23,20 +25,14 @@ def create_app(
     settings: Settings, catalog: Catalog | None = None, *, embedder: Embedder | None = None
 ) -> FastAPI:
     """The API and the web page over ``settings`` (the catalog and embedder opened when not given)."""
-    own_catalog = catalog is None
-    if catalog is None:
-        settings.home.mkdir(parents=True, exist_ok=True)
-        catalog = Catalog.open(settings.catalog_url)
-    services = Services(settings, catalog, embedder)
+    services = Services(Runtime(settings, catalog, embedder=embedder))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if services.query_log is not None:
             await asyncio.to_thread(services.query_log.purge)
         yield
-        services.close()
-        if own_catalog:
-            catalog.close()
+        services.close()  # and the catalog, when the runtime opened it
 
     app = FastAPI(
         title="Calanque",

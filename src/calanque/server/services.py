@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +24,8 @@ from calanque.catalog import Catalog
 from calanque.catalog.conversations import QueryLog
 from calanque.collect.crawler import Crawler, CrawlSummary
 from calanque.collect.urls import is_private_address
-from calanque.config import Settings
-from calanque.embed import Embedder
 from calanque.locks import exclusive_lock
+from calanque.runtime import Runtime
 from calanque.server.auth import Authenticator, RateLimiter
 from calanque.server.errors import RequestError
 
@@ -79,19 +78,15 @@ def _now() -> str:
 class Services:
     """What the routes use: settings, catalog, retriever, answer engines, the crawl job."""
 
-    def __init__(
-        self, settings: Settings, catalog: Catalog, embedder: Embedder | None = None
-    ) -> None:
-        from calanque.backends import open_embedder, open_index, retrieval_config
-        from calanque.index import Retriever
-
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
         self.settings = settings
-        self.catalog = catalog
+        self.catalog = catalog = runtime.catalog
         self.lock = threading.Lock()
-        self.embedder = embedder or open_embedder(settings)
-        self.index = open_index(settings, self.embedder)
-        self.retriever = Retriever(self.index, self.embedder, retrieval_config(settings))
-        self.engines: dict[str, Any] = {}
+        self.embedder = runtime.embedder
+        self.index = runtime.index
+        self.retriever = runtime.retriever
         self.crawl = CrawlJob()
         self.auth = Authenticator(
             catalog.api_keys, RateLimiter(settings.server.rate_limit_per_minute)
@@ -108,13 +103,7 @@ class Services:
     # ---- models ----------------------------------------------------------------
     def writers(self) -> list[str]:
         """The writers this server can use: extractive always, the others when configured."""
-        answer = self.settings.answer
-        names = ["extractive"]
-        if answer.llm_base_url and answer.llm_model:
-            names.append("openai")
-        if answer.local_model_path:
-            names.append("local")
-        return names
+        return self.runtime.writers()
 
     def writer_for_model(self, model: str) -> str:
         name = model.removeprefix("calanque-") if model else self.settings.answer.writer
@@ -129,17 +118,7 @@ class Services:
 
     def engine(self, writer: str) -> Any:
         """The answer engine for ``writer`` (made once, sharing the retriever)."""
-        if writer not in self.engines:
-            from calanque.answer.engine import AnswerEngine, make_writer
-            from calanque.answer.vectors import SentenceVectorStore
-
-            answer_settings = replace(self.settings.answer, writer=writer)
-            store = SentenceVectorStore.in_folder(self.settings.index_dir)
-            chosen = make_writer(answer_settings, self.embedder, store, self.settings.llm_api_key)
-            self.engines[writer] = AnswerEngine(
-                self.retriever, self.catalog, self.embedder, answer_settings, chosen, store=store
-            )
-        return self.engines[writer]
+        return self.runtime.engine(writer)
 
     @contextlib.contextmanager
     def models(self) -> Iterator[None]:
@@ -255,13 +234,7 @@ class Services:
     def close(self) -> None:
         if self.crawl.task is not None and not self.crawl.task.done():
             self.crawl.task.cancel()
-        for engine in self.engines.values():
-            with contextlib.suppress(Exception):
-                engine.store.close()
-        self.index.close()
-        close = getattr(self.embedder, "close", None)
-        if close is not None:
-            close()
+        self.runtime.close()
 
 
 class _OneBatch:

@@ -1,13 +1,11 @@
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calanque.answer.engine import AnswerEngine, GenerativeWriter, make_writer
+from calanque.answer.engine import AnswerEngine, GenerativeWriter
 from calanque.answer.extractive import AbstentionPolicy, ExtractiveWriter
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import SupportPolicy
 from calanque.config import AnswerSettings
-from calanque.errors import ModelError
 from calanque.llm.scripted import ScriptedLLM
 
 from .conftest import Corpus, WordEmbedder
@@ -113,19 +111,6 @@ def test_generative_abstention_is_reported(corpus: Corpus, embedder: WordEmbedde
     llm = ScriptedLLM("I could not find this in the sources.")
     answer = generative_engine(corpus, embedder, llm).answer("What is the default port of SSH?")
     assert not answer.answered and answer.answer == "I could not find this in the sources."
-
-
-def test_make_writer(embedder: WordEmbedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    store = SentenceVectorStore()
-    assert isinstance(make_writer(AnswerSettings(), embedder, store), ExtractiveWriter)
-    with pytest.raises(ModelError, match="llm_base_url"):
-        make_writer(AnswerSettings(writer="openai"), embedder, store)
-    with pytest.raises(ModelError, match="local_model_path"):
-        make_writer(
-            AnswerSettings(writer="local", local_model_path=str(tmp_path / "x.gguf")),
-            embedder,
-            store,
-        )
 
 
 POOL = [

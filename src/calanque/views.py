@@ -1,0 +1,88 @@
+"""The JSON shapes of results, one function per type, for every face.
+
+``calanque <command> --json`` prints these and the API returns them, so a client reads
+the same fields from either; docs/cli.md and the OpenAPI schema describe them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calanque.answer.labels import machine_label
+from calanque.types import Answer, ConsentDecision, Hit, Source
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The machine-readable answer (``ask --json``, thread payloads)."""
+    return {
+        "answer": answer.answer,
+        "answered": answer.answered,
+        "language": answer.language,
+        "citations": [
+            {
+                "n": c.n,
+                "url": c.url,
+                "title": c.title,
+                "quote": c.quote,
+                "start": c.start,
+                "end": c.end,
+                "fragment_url": c.fragment_url,
+                "verified": c.verified,
+            }
+            for c in answer.citations
+        ],
+        "search_results": [
+            {"url": r.url, "title": r.title, "snippet": r.snippet, "date": r.date}
+            for r in answer.search_results
+        ],
+        "related_questions": list(answer.related_questions),
+        "thread_id": answer.thread_id,
+        **machine_label(answer.writer, answer.model),
+    }
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """One search hit (``search --json``, ``POST /v1/search``)."""
+    return {
+        "url": hit.url,
+        "title": hit.title,
+        "heading": hit.heading,
+        "text": hit.text,
+        "score": round(float(hit.score), 6),
+        "chunk_id": hit.chunk_id,
+        "language": hit.language,
+        "date": hit.date,
+        "site": hit.site,
+        "document_id": hit.document_id,
+    }
+
+
+def source_json(source: Source) -> dict[str, Any]:
+    """One source and its scope (``add --json``, ``sources --json``, ``/v1/sources``)."""
+    scope = source.scope
+    return {
+        "id": source.id,
+        "kind": source.kind,
+        "url": source.url,
+        "scope": {
+            "mode": scope.mode,
+            "prefix": scope.prefix,
+            "host": scope.host,
+            "include": list(scope.include),
+            "exclude": list(scope.exclude),
+            "max_depth": scope.max_depth,
+            "max_pages": scope.max_pages,
+        },
+        "poll_interval_s": source.poll_interval_s,
+    }
+
+
+def removal_json(source_id: int, documents: int) -> dict[str, Any]:
+    """What removing a source deleted (``remove --json``; ``DELETE /v1/sources/{id}`` adds
+    the index report)."""
+    return {"removed": source_id, "documents": documents}
+
+
+def decision_json(decision: ConsentDecision) -> dict[str, Any]:
+    """A robots.txt decision (``robots check --json``): the URL, the verdict, the rule."""
+    return {"url": decision.url, "allowed": decision.allowed, "rule": decision.rule}
