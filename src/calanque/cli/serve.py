@@ -8,6 +8,7 @@ import os
 import typer
 from rich.table import Table
 
+from calanque.catalog.conversations import ROLES
 from calanque.cli.common import STATE, out, print_json
 from calanque.errors import AuthError, SourceError
 
@@ -78,16 +79,27 @@ def serve(
 @keys_app.command("create")
 def create_key(
     name: str = typer.Argument(..., help="A name for the key (who or what uses it)."),
+    role: str = typer.Option(
+        "reader",
+        "--role",
+        help="reader: search, answers, its own threads; admin: also sources, crawls, consent. "
+        "The first key is an admin whatever this says.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Create an API key and print it: it is shown this once, then only its hash is kept."""
     if not name.strip() or len(name) > 100:
         raise SourceError("the key name must be 1 to 100 characters.")
-    key = STATE.catalog.api_keys.create(name.strip())
+    if role not in ROLES:
+        raise SourceError(f"unknown role {role!r}: use --role {' or --role '.join(ROLES)}.")
+    api_keys = STATE.catalog.api_keys
+    key = api_keys.create(name.strip(), role=role)
+    made = next(row for row in api_keys.list() if row["name"] == name.strip())
     if as_json:
-        print_json({"name": name.strip(), "key": key, "prefix": key[:8]})
+        print_json({"name": made["name"], "key": key, "role": made["role"], "prefix": key[:8]})
         return
-    out.print(f"API key {name!r} (shown once, store it now):\n{key}")
+    out.print(f"API key {name!r}, role {made['role']} (shown once, store it now):", markup=False)
+    out.print(key, markup=False)
 
 
 @keys_app.command("list")
@@ -97,11 +109,10 @@ def list_keys(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
     if as_json:
         print_json(rows)
         return
-    table = Table("name", "prefix", "created", "revoked")
+    table = Table("name", "role", "prefix", "created", "revoked")
     for row in rows:
-        table.add_row(
-            row["name"], row["prefix"], row["created_at"], "yes" if row["revoked"] else ""
-        )
+        revoked = "yes" if row["revoked"] else ""
+        table.add_row(row["name"], row["role"], row["prefix"], row["created_at"], revoked)
     out.print(table)
 
 

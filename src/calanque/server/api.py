@@ -1,7 +1,10 @@
 """The HTTP API: OpenAI/Sonar-compatible chat completions, search, sources, crawl, threads.
 
 Every ``/v1`` route needs the caller to pass :class:`~calanque.server.auth.Authenticator`;
-``/health`` does not. Errors are mapped to statuses in :mod:`calanque.server.errors`.
+``/health`` does not. Routes marked ``ADMIN_ONLY`` (sources, crawls, status, consent) need
+an admin key; the others any key, and threads are seen only by the key that made them
+(see :class:`~calanque.server.auth.Caller`). Errors are mapped to statuses in
+:mod:`calanque.server.errors`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from calanque.cli.collect import build_scope, source_json
 from calanque.cli.index import build_filters, hit_json
 from calanque.collect.urls import is_private_address, normalize_url
 from calanque.errors import CalanqueError
+from calanque.server.auth import ADMIN, Caller
 from calanque.server.errors import RequestError, status_for
 from calanque.server.services import Services
 from calanque.server.sse import DONE, ChunkWriter, completion
@@ -39,15 +43,26 @@ def services(request: Request) -> Services:
     return services_
 
 
-def authenticate(request: Request) -> str:
-    """The caller's key name ("" for the local operator); raises AuthError otherwise."""
-    name = services(request).auth.authenticate(request)
-    request.state.key_name = name
-    return name
+def authenticate(request: Request) -> Caller:
+    """Who calls (the local operator without keys); raises AuthError otherwise."""
+    caller = services(request).auth.authenticate(request)
+    request.state.caller = caller
+    request.state.key_name = caller.name
+    return caller
+
+
+def caller_of(request: Request) -> Caller:
+    caller: Caller = request.state.caller
+    return caller
+
+
+def require_admin(request: Request) -> None:
+    caller_of(request).require(ADMIN)
 
 
 health_router = APIRouter(tags=["health"])
 router = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
+ADMIN_ONLY = [Depends(require_admin)]
 
 
 # ---- request bodies ----------------------------------------------------------------
@@ -172,11 +187,11 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]
 
 
 def _prepare_thread(
-    svc: Services, body: ChatRequest, question: str
+    svc: Services, body: ChatRequest, question: str, caller: Caller
 ) -> tuple[str, list[tuple[str, str]]]:
     threads = svc.catalog.threads
     if body.thread_id:
-        if not threads.exists(body.thread_id):
+        if not threads.exists(body.thread_id, caller.thread_scope()):
             raise RequestError(
                 f"no thread {body.thread_id!r}: list them at GET /v1/threads, or omit thread_id.",
                 status=404,
@@ -184,7 +199,7 @@ def _prepare_thread(
             )
         return body.thread_id, threads.history(body.thread_id)
     if body.store:
-        return threads.create(question), []
+        return threads.create(question, owner=caller.thread_owner), []
     return "", []
 
 
@@ -200,7 +215,8 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
     svc = services(request)
     writer = svc.writer_for_model(body.model)
     question, history = conversation(body.messages)
-    thread_id, stored = await run_in_threadpool(_prepare_thread, svc, body, question)
+    caller = caller_of(request)
+    thread_id, stored = await run_in_threadpool(_prepare_thread, svc, body, question, caller)
     history = history or stored
     engine = svc.engine(writer)
     await run_in_threadpool(svc.record_query, question, request.state.key_name)
@@ -281,12 +297,12 @@ def check_public(url: str, allow_private: bool) -> None:
         )
 
 
-@router.get("/sources", tags=["sources"])
+@router.get("/sources", tags=["sources"], dependencies=ADMIN_ONLY)
 def list_sources(request: Request) -> dict[str, Any]:
     return {"sources": [source_json(s) for s in services(request).catalog.list_sources()]}
 
 
-@router.post("/sources", tags=["sources"], status_code=201)
+@router.post("/sources", tags=["sources"], status_code=201, dependencies=ADMIN_ONLY)
 def add_source(body: SourceRequest, request: Request) -> dict[str, Any]:
     """Add a site, sitemap or feed (public addresses only, unless the operator allows private)."""
     svc = services(request)
@@ -299,7 +315,7 @@ def add_source(body: SourceRequest, request: Request) -> dict[str, Any]:
     return source_json(source)
 
 
-@router.delete("/sources/{source_id}", tags=["sources"])
+@router.delete("/sources/{source_id}", tags=["sources"], dependencies=ADMIN_ONLY)
 def remove_source(source_id: int, request: Request) -> dict[str, Any]:
     """Remove a source, everything collected from it, and its passages from the index."""
     svc = services(request)
@@ -311,19 +327,19 @@ def remove_source(source_id: int, request: Request) -> dict[str, Any]:
     return {"removed": source_id, "documents": documents, "index": svc.catch_up()}
 
 
-@router.post("/crawl", tags=["sources"], status_code=202)
+@router.post("/crawl", tags=["sources"], status_code=202, dependencies=ADMIN_ONLY)
 async def start_crawl(request: Request, body: CrawlRequest | None = None) -> dict[str, Any]:
     """Start collecting everything due, in the background; follow it at GET /v1/crawl."""
     job = services(request).start_crawl(body.max_pages if body else None)
     return job.to_dict()
 
 
-@router.get("/crawl", tags=["sources"])
+@router.get("/crawl", tags=["sources"], dependencies=ADMIN_ONLY)
 def crawl_status(request: Request) -> dict[str, Any]:
     return services(request).crawl.to_dict()
 
 
-@router.get("/status", tags=["sources"])
+@router.get("/status", tags=["sources"], dependencies=ADMIN_ONLY)
 def status(request: Request, errors: int = Query(50, ge=0, le=1000)) -> dict[str, Any]:
     """Counts, frontier states, crawl progress and the latest page errors (the admin page)."""
     svc = services(request)
@@ -338,7 +354,7 @@ def status(request: Request, errors: int = Query(50, ge=0, le=1000)) -> dict[str
 
 
 # ---- consent -------------------------------------------------------------------------------
-@router.get("/consent", tags=["consent"])
+@router.get("/consent", tags=["consent"], dependencies=ADMIN_ONLY)
 def consent(
     request: Request, url: str = Query(..., min_length=1, max_length=2048)
 ) -> dict[str, Any]:
@@ -358,7 +374,7 @@ def consent(
     return dict(entry)
 
 
-@router.get("/consent/ledger", tags=["consent"])
+@router.get("/consent/ledger", tags=["consent"], dependencies=ADMIN_ONLY)
 def consent_ledger(
     request: Request,
     refused_only: bool = False,
@@ -371,20 +387,26 @@ def consent_ledger(
 # ---- threads -----------------------------------------------------------------------------------
 @router.get("/threads", tags=["threads"])
 def list_threads(request: Request, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
-    return {"threads": services(request).catalog.threads.list(limit)}
+    """The caller's threads (an admin key also sees those made with the CLI)."""
+    scope = caller_of(request).thread_scope()
+    return {"threads": services(request).catalog.threads.list(limit, scope)}
 
 
-def _thread_or_404(svc: Services, thread_id: str) -> None:
-    if not svc.catalog.threads.exists(thread_id):
+def _thread_or_404(request: Request, thread_id: str) -> Services:
+    """The services, once the thread is known to exist and to be the caller's.
+
+    Another key's thread gets the same 404 as a missing one: its existence stays private."""
+    svc = services(request)
+    if not svc.catalog.threads.exists(thread_id, caller_of(request).thread_scope()):
         raise RequestError(
             f"no thread {thread_id!r}: list them at GET /v1/threads.", status=404, kind="not_found"
         )
+    return svc
 
 
 @router.get("/threads/{thread_id}", tags=["threads"])
 def get_thread(thread_id: str, request: Request) -> dict[str, Any]:
-    svc = services(request)
-    _thread_or_404(svc, thread_id)
+    svc = _thread_or_404(request, thread_id)
     messages = svc.catalog.threads.messages(thread_id)
     return {
         "id": thread_id,
@@ -397,7 +419,6 @@ def get_thread(thread_id: str, request: Request) -> dict[str, Any]:
 
 @router.delete("/threads/{thread_id}", tags=["threads"])
 def delete_thread(thread_id: str, request: Request) -> dict[str, Any]:
-    svc = services(request)
-    _thread_or_404(svc, thread_id)
+    svc = _thread_or_404(request, thread_id)
     svc.catalog.threads.delete(thread_id)
     return {"deleted": thread_id}
