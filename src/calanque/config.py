@@ -98,6 +98,8 @@ class ServerSettings:
     max_request_bytes: int = 1_000_000
     query_log: bool = False
     query_log_retention_days: int = 30
+    request_timeout_s: float = 120.0  # a search or answer taking longer gets 504
+    allowed_hosts: tuple[str, ...] = ()  # Host names served besides the bound address and loopback
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,10 @@ def _validate(settings: Settings) -> None:
             "answer.unsupported must be remove or flag",
         ),
         (1 <= settings.server.port <= 65535, "server.port must be in 1..65535"),
+        (
+            settings.server.request_timeout_s > 0,
+            "server.request_timeout_s must be more than 0 seconds",
+        ),
     ]
     for ok, message in checks:
         if not ok:

@@ -9,14 +9,16 @@ an admin key; the others any key, and threads are seen only by the key that made
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from calanque import __version__
@@ -24,17 +26,24 @@ from calanque.cli.answer import answer_json
 from calanque.cli.collect import build_scope, source_json
 from calanque.cli.index import build_filters, hit_json
 from calanque.collect.urls import is_private_address, normalize_url
+from calanque.embed.base import clip_query
 from calanque.errors import CalanqueError
 from calanque.server.auth import ADMIN, Caller
 from calanque.server.errors import RequestError, status_for
-from calanque.server.services import Services
+from calanque.server.services import Services, over_budget
 from calanque.server.sse import DONE, ChunkWriter, completion
 from calanque.types import Answer, SearchFilters
 
+# The one limit on every text a caller sends (questions, messages, content parts, search
+# queries, model names...): past it, 422 naming the field. What is embedded is cut shorter
+# still (calanque.embed.base.MAX_QUERY_CHARS); URLs have their own, lower limit.
+MAX_TEXT_CHARS = 20_000
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
 Domain = Annotated[
     str, StringConstraints(min_length=1, max_length=253, pattern=r"^-?[A-Za-z0-9.:\-]+$")
 ]
-Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}$")]
+Language = Annotated[str, StringConstraints(max_length=3, pattern=r"^[A-Za-z]{2,3}$")]
+ThreadId = Annotated[str, StringConstraints(max_length=64)]
 Recency = Literal["day", "week", "month", "year"]
 
 
@@ -90,14 +99,22 @@ class SearchFiltersBody(BaseModel):
 
 class TextPart(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    type: str = "text"
-    text: str = ""
+    type: Text = "text"
+    text: Text = ""
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Annotated[str, StringConstraints(max_length=20_000)] | list[TextPart] | None = None
+    content: Text | list[TextPart] | None = None
+
+    @model_validator(mode="after")
+    def _parts_within_limit(self) -> ChatMessage:
+        if len(self.text()) > MAX_TEXT_CHARS:
+            raise ValueError(
+                f"content: the text parts together have more than {MAX_TEXT_CHARS} characters"
+            )
+        return self
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -109,13 +126,13 @@ class ChatRequest(SearchFiltersBody):
     """OpenAI's chat completion request, with Perplexity Sonar's search filters."""
 
     model_config = ConfigDict(extra="forbid")
-    model: str = Field(
+    model: Text = Field(
         "",
         description="calanque-<writer> (see GET /v1/models); empty: the configured answer.writer.",
     )
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
-    thread_id: str | None = Field(None, max_length=64, description="Continue this stored thread.")
+    thread_id: ThreadId | None = Field(None, description="Continue this stored thread.")
     store: bool = Field(False, description="Store this exchange as a new thread (see /v1/threads).")
     # Accepted for compatibility with OpenAI clients; the extractive writer ignores them.
     temperature: float | None = None
@@ -123,18 +140,18 @@ class ChatRequest(SearchFiltersBody):
     max_tokens: int | None = None
     max_completion_tokens: int | None = None
     n: Literal[1] | None = None
-    user: str | None = None
-    stop: str | list[str] | None = None
+    user: Text | None = None
+    stop: Text | list[Text] | None = None
     seed: int | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
-    stream_options: dict[str, Any] | None = None
+    stream_options: dict[Text, Any] | None = None
     return_related_questions: bool | None = None
 
 
 class SearchRequest(SearchFiltersBody):
     model_config = ConfigDict(extra="forbid")
-    query: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    query: Annotated[Text, StringConstraints(min_length=1)]
     k: int = Field(10, ge=1, le=50)
 
 
@@ -215,6 +232,7 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
     svc = services(request)
     writer = svc.writer_for_model(body.model)
     question, history = conversation(body.messages)
+    question = clip_query(question)
     caller = caller_of(request)
     thread_id, stored = await run_in_threadpool(_prepare_thread, svc, body, question, caller)
     history = history or stored
@@ -225,30 +243,39 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
     if not body.stream:
 
         def run() -> Answer:
-            with svc.models():
-                answer: Answer = engine.answer(question, **options)
-                return answer
+            svc.refresh()
+            answer: Answer = engine.answer(question, **options)
+            return answer
 
-        answer = await run_in_threadpool(run)
+        answer = await svc.within_budget(run)
         await run_in_threadpool(_store_turn, svc, answer)
         return JSONResponse(completion(answer, model))
     events = engine.stream(question, **options)
     return StreamingResponse(
-        _stream(svc, events, model),
+        _stream(svc, events, model, time.monotonic() + svc.settings.server.request_timeout_s),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 def _next_event(svc: Services, events: Any) -> Any:
-    with svc.models():
-        return next(events, None)
+    svc.refresh()
+    return next(events, None)
 
 
-async def _stream(svc: Services, events: Any, model: str) -> AsyncIterator[bytes]:
+async def _next_event_before(svc: Services, events: Any, deadline: float) -> Any:
+    """The stream's next event, or 504 (as an error chunk) once the budget is spent."""
+    left = deadline - time.monotonic()
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(_next_event, svc, events), max(left, 0))
+    except TimeoutError as exc:
+        raise over_budget(svc.settings.server.request_timeout_s) from exc
+
+
+async def _stream(svc: Services, events: Any, model: str, deadline: float) -> AsyncIterator[bytes]:
     chunks = ChunkWriter(model)
     try:
-        while (event := await run_in_threadpool(_next_event, svc, events)) is not None:
+        while (event := await _next_event_before(svc, events, deadline)) is not None:
             if event.kind == "sources":
                 yield chunks.sources(event.sources)
             elif event.kind == "delta":
@@ -263,12 +290,17 @@ async def _stream(svc: Services, events: Any, model: str) -> AsyncIterator[bytes
 
 # ---- search ----------------------------------------------------------------------------
 @router.post("/search", tags=["search"])
-def search(body: SearchRequest, request: Request) -> dict[str, Any]:
+async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
     """Hybrid search (lexical + dense, fused): passages only, no answer."""
     svc = services(request)
-    svc.record_query(body.query, request.state.key_name)
-    with svc.models():
-        hits = svc.retriever.search(body.query, k=body.k, filters=body.filters())
+    query = clip_query(body.query)
+    await run_in_threadpool(svc.record_query, query, request.state.key_name)
+
+    def run() -> list[Any]:
+        svc.refresh()
+        return list(svc.retriever.search(query, k=body.k, filters=body.filters()))
+
+    hits = await svc.within_budget(run)
     return {"query": body.query, "hits": [hit_json(h) for h in hits]}
 
 

@@ -1,9 +1,11 @@
 """The services behind the routes: catalog, search, answer engines, crawl jobs, query log.
 
 The search and answer machinery is synchronous (embedder, tantivy, usearch, SQLite);
-routes run it in worker threads, one call at a time per process (``Services.lock``),
-which keeps the shared caches consistent; run several worker processes
-(``calanque serve --workers 2``) to use several cores.
+routes run it in worker threads. Each call to the embedder or the index holds the
+per-process model lock (``Services.lock``, see :mod:`calanque.server.model_lock`), which
+keeps the shared caches consistent while requests interleave between calls; run several
+worker processes (``calanque serve --workers 2``) to use several cores. Every search and
+answer has a time budget (``server.request_timeout_s``, :meth:`Services.within_budget`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -29,10 +31,12 @@ from calanque.embed import Embedder
 from calanque.locks import exclusive_lock
 from calanque.server.auth import Authenticator, RateLimiter
 from calanque.server.errors import RequestError
+from calanque.server.model_lock import LockedCalls
 
 log = logging.getLogger("calanque.server")
 QUERY_LOG_PURGE_EVERY_S = 60.0  # besides start-up, while queries are recorded
 CATCH_UP_BATCH = 8  # chunks indexed per hold of the model lock while the server answers
+T = TypeVar("T")
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -72,6 +76,16 @@ class CrawlJob:
         }
 
 
+def over_budget(budget: float) -> RequestError:
+    return RequestError(
+        f"the request took longer than its time budget of {budget:g} s "
+        "(server.request_timeout_s): ask a shorter question or a narrower search, retry "
+        "when the server is less busy, or ask the operator to raise the budget.",
+        status=504,
+        kind="timeout",
+    )
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -87,9 +101,11 @@ class Services:
 
         self.settings = settings
         self.catalog = catalog
-        self.lock = threading.Lock()
-        self.embedder = embedder or open_embedder(settings)
-        self.index = open_index(settings, self.embedder)
+        self.lock = threading.RLock()
+        raw_embedder = embedder or open_embedder(settings)
+        self._raw_embedder = raw_embedder
+        self.embedder = cast(Embedder, LockedCalls(raw_embedder, self.lock))
+        self.index = cast(Any, LockedCalls(open_index(settings, raw_embedder), self.lock))
         self.retriever = Retriever(self.index, self.embedder, retrieval_config(settings))
         self.engines: dict[str, Any] = {}
         self.crawl = CrawlJob()
@@ -141,9 +157,8 @@ class Services:
             )
         return self.engines[writer]
 
-    @contextlib.contextmanager
-    def models(self) -> Iterator[None]:
-        """Hold the per-process model lock; pick up index commits made by other processes."""
+    def refresh(self) -> None:
+        """Pick up index commits made by other processes (at most every 2 s)."""
         with self.lock:
             now = time.monotonic()
             if now - self._refreshed > 2.0:
@@ -151,7 +166,24 @@ class Services:
                 if refresh is not None:
                     refresh()
                 self._refreshed = now
+
+    @contextlib.contextmanager
+    def models(self) -> Iterator[None]:
+        """Hold the model lock across several calls (one batch of index writes)."""
+        with self.lock:
+            self.refresh()
             yield
+
+    async def within_budget(self, work: Callable[[], T]) -> T:
+        """``work()`` in a thread, or 504 once ``server.request_timeout_s`` has passed.
+
+        The thread is not stopped (Python cannot), but it holds the model lock only one
+        call at a time, so the requests after it do not wait for it."""
+        budget = self.settings.server.request_timeout_s
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(work), timeout=budget)
+        except TimeoutError as exc:
+            raise over_budget(budget) from exc
 
     def record_query(self, query: str, key_name: str) -> None:
         """Log the query (when the query log is on); purge old entries at most once a minute."""
@@ -248,7 +280,7 @@ class Services:
         upserts = sorted({c.chunk_id for c in changes if c.op == "upsert"})
         chunks = self.catalog.indexed_chunks(upserts) if upserts else []
         if chunks:
-            self.embedder.embed_passages([passage_text(c) for c in chunks])
+            self._raw_embedder.embed_passages([passage_text(c) for c in chunks])
             sentences(chunks)
         return bool(changes)
 
@@ -259,7 +291,7 @@ class Services:
             with contextlib.suppress(Exception):
                 engine.store.close()
         self.index.close()
-        close = getattr(self.embedder, "close", None)
+        close = getattr(self._raw_embedder, "close", None)
         if close is not None:
             close()
 
