@@ -22,6 +22,7 @@ allowed in the environment and read where the engine loads.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -317,6 +318,13 @@ def _validate(settings: Settings) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(f"bad setting: {message}.")
+    for name in settings.server.allowed_hosts:
+        if not re.fullmatch(r"(\*|(\*\.)?[A-Za-z0-9.\-]+|\[?[0-9A-Fa-f:.]+\]?)", name):
+            raise ConfigError(
+                f"bad setting: server.allowed_hosts has {name!r}, which is not a host name: "
+                "give names only (calanque.example.org, *.example.org, 192.0.2.7), "
+                "without scheme, port or path."
+            )
 
 
 def settings_summary(settings: Settings) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def open_client(home: Path, embedder: HashEmbedder, **server: Any) -> TestClient
     settings = load_settings({"home": home, "server": server}, environ={})
     home.mkdir(parents=True, exist_ok=True)
     app = create_app(settings, Catalog.open(settings.catalog_url), embedder=embedder)
-    return TestClient(app, client=LOCAL)
+    return TestClient(app, client=LOCAL, base_url="http://127.0.0.1")
 
 
 @pytest.fixture

@@ -68,7 +68,11 @@ def open_app(home: Path) -> TestClient:
     )
     home.mkdir(parents=True, exist_ok=True)
     catalog = Catalog.open(settings.catalog_url)
-    return TestClient(create_app(settings, catalog, embedder=HashEmbedder()), client=REMOTE)
+    return TestClient(
+        create_app(settings, catalog, embedder=HashEmbedder()),
+        client=REMOTE,
+        base_url="http://127.0.0.1",
+    )
 
 
 def catalog_of(client: TestClient) -> Catalog:
@@ -191,7 +195,7 @@ def test_no_key_loopback_operator_keeps_every_route(tmp_path: Path) -> None:
     settings = load_settings({"home": tmp_path / "home"}, environ={})
     (tmp_path / "home").mkdir()
     app = create_app(settings, Catalog.open(settings.catalog_url), embedder=HashEmbedder())
-    with TestClient(app, client=("127.0.0.1", 40000)) as local:
+    with TestClient(app, client=("127.0.0.1", 40000), base_url="http://127.0.0.1") as local:
         thread = local.post(
             "/v1/chat/completions",
             json={"messages": [{"role": "user", "content": "hi there"}], "store": True},

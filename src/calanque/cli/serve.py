@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from dataclasses import replace
 
 import typer
 from rich.table import Table
@@ -50,6 +51,7 @@ def serve(
 
     settings, catalog = STATE.settings, STATE.catalog
     check_bind(host, catalog.api_keys.active_count())
+    settings = replace(settings, server=replace(settings.server, host=host, port=port))
     if settings.server.query_log:
         out.print(
             f"[yellow]query log on: questions are kept "
@@ -71,6 +73,7 @@ def serve(
         return
     # several processes: each builds its app from the environment
     os.environ["CALANQUE_HOME"] = str(settings.home)
+    os.environ["CALANQUE_SERVER_HOST"] = host  # the Host allow-list includes the bound address
     if settings.database_url:
         os.environ["CALANQUE_DATABASE_URL"] = settings.database_url
     uvicorn.run("calanque.server.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]

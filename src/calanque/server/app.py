@@ -16,6 +16,7 @@ from calanque.embed import Embedder
 from calanque.server import api, web
 from calanque.server.auth import BodyLimitMiddleware
 from calanque.server.errors import install_error_handlers
+from calanque.server.hosts import BrowserGuardMiddleware
 from calanque.server.services import Services
 
 
@@ -51,6 +52,11 @@ def create_app(
     app.include_router(api.router)
     web.mount(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_request_bytes)
+    app.add_middleware(
+        BrowserGuardMiddleware,
+        bound_host=settings.server.host,
+        allowed_hosts=settings.server.allowed_hosts,
+    )
     return app
 
 
