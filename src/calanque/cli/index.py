@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from calanque.backends import open_embedder, open_index, retrieval_config
-from calanque.cli.common import STATE, console, out, print_json
+from calanque.cli.common import STATE, console, out, plain_text, print_json, safe_text
 from calanque.errors import SourceError
 from calanque.index import Retriever
 from calanque.index.snippets import snippet
@@ -180,12 +180,12 @@ def search(
         return
     table = Table("#", "title", "url", "heading", "score", "snippet", show_lines=True)
     for n, hit in enumerate(hits, 1):
-        marked = snippet(hit.text, query)
+        marked = snippet(plain_text(hit.text), query)
         table.add_row(
             str(n),
-            escape(hit.title),
-            hit.url,
-            escape(hit.heading),
+            safe_text(hit.title),
+            safe_text(hit.url),
+            safe_text(hit.heading),
             f"{hit.score:.3f}",
             marked.markup("\x00", "\x01")
             .replace("[", r"\[")
