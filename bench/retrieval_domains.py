@@ -93,7 +93,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             tune: dict[RetrievalConfig, Recall] = {}
             for i, config in enumerate(grid, start=1):
                 status.update(f"configuration {i}/{len(grid)} on the tune halves")
-                tune[config] = sum((measure(c, "tune", config) for c in corpora), Recall(0, 0, 0, 0))
+                tune[config] = sum(
+                    (measure(c, "tune", config) for c in corpora), Recall(0, 0, 0, 0)
+                )
         best = max(grid, key=lambda c: tune[c].score)  # max keeps the first of equals
         rows, results = [], {"grid": GRID, "chosen": asdict(best), "default": asdict(default)}
         for label, config in (("default", default), ("chosen on tune", best)):

@@ -22,6 +22,7 @@ allowed in the environment and read where the engine loads.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -99,6 +100,8 @@ class ServerSettings:
     max_request_bytes: int = 1_000_000
     query_log: bool = False
     query_log_retention_days: int = 30
+    request_timeout_s: float = 120.0  # a search or answer taking longer gets 504
+    allowed_hosts: tuple[str, ...] = ()  # Host names served besides the bound address and loopback
 
 
 @dataclass(frozen=True)
@@ -308,10 +311,21 @@ def _validate(settings: Settings) -> None:
             "answer.unsupported must be remove or flag",
         ),
         (1 <= settings.server.port <= 65535, "server.port must be in 1..65535"),
+        (
+            settings.server.request_timeout_s > 0,
+            "server.request_timeout_s must be more than 0 seconds",
+        ),
     ]
     for ok, message in checks:
         if not ok:
             raise ConfigError(f"bad setting: {message}.")
+    for name in settings.server.allowed_hosts:
+        if not re.fullmatch(r"(\*|(\*\.)?[A-Za-z0-9.\-]+|\[?[0-9A-Fa-f:.]+\]?)", name):
+            raise ConfigError(
+                f"bad setting: server.allowed_hosts has {name!r}, which is not a host name: "
+                "give names only (calanque.example.org, *.example.org, 192.0.2.7), "
+                "without scheme, port or path."
+            )
 
 
 def settings_summary(settings: Settings) -> dict[str, Any]:

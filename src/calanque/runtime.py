@@ -169,7 +169,9 @@ class Runtime:
 
     Each part is opened on first use and shared by the parts built on it (one embedder for
     the index, the retriever and every engine). A catalog passed in stays the caller's to
-    close; one opened here is closed by :meth:`close`.
+    close; one opened here is closed by :meth:`close`. ``wrap``, when given, is applied to
+    the embedder and the index that the other parts use (the server runs each of their calls
+    under its model lock); :attr:`raw_embedder` is the embedder itself.
     """
 
     def __init__(
@@ -178,11 +180,15 @@ class Runtime:
         catalog: Catalog | None = None,
         *,
         embedder: Embedder | None = None,
+        wrap: Callable[[Any], Any] | None = None,
     ) -> None:
         self.settings = settings
         self._catalog = catalog
         self._owns_catalog = catalog is None
-        self._embedder = embedder
+        self._raw_embedder = embedder
+        self._embedder: Embedder | None = None
+        self._wrap = wrap or (lambda part: part)
+        self._raw_index: Index | None = None
         self._index: Index | None = None
         self._retriever: Retriever | None = None
         self._engines: dict[str, AnswerEngine] = {}
@@ -194,15 +200,23 @@ class Runtime:
         return self._catalog
 
     @property
+    def raw_embedder(self) -> Embedder:
+        """The embedder itself, not wrapped."""
+        if self._raw_embedder is None:
+            self._raw_embedder = open_embedder(self.settings)
+        return self._raw_embedder
+
+    @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = open_embedder(self.settings)
+            self._embedder = self._wrap(self.raw_embedder)
         return self._embedder
 
     @property
     def index(self) -> Index:
         if self._index is None:
-            self._index = open_index(self.settings, self.embedder)
+            self._raw_index = open_index(self.settings, self.raw_embedder)
+            self._index = self._wrap(self._raw_index)
         return self._index
 
     @property
@@ -243,13 +257,13 @@ class Runtime:
                 engine.store.close()
         self._engines.clear()
         self._retriever = None
-        if self._index is not None:
-            self._index.close()
-            self._index = None
-        close = getattr(self._embedder, "close", None)
+        if self._raw_index is not None:
+            self._raw_index.close()
+        self._index = self._raw_index = None
+        close = getattr(self._raw_embedder, "close", None)
         if close is not None:
             close()
-        self._embedder = None
+        self._embedder = self._raw_embedder = None
 
     def close(self) -> None:
         """Close everything opened here, the catalog too when this runtime opened it."""

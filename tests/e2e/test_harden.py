@@ -324,7 +324,7 @@ def test_query_log_when_on_records_then_deletes_after_retention(
     insert_old_query(home, timedelta(days=3), "before start-up")
     settings = corpus_settings(home, query_log=True, query_log_retention_days=1)
     app = create_app(settings)
-    with TestClient(app, client=("127.0.0.1", 50000)) as http:
+    with TestClient(app, client=("127.0.0.1", 50000), base_url="http://127.0.0.1") as http:
         assert [r["query"] for r in query_log_rows(home)] == []  # purged at start-up
         assert http.post("/v1/search", json={"query": "apt mirrors"}).status_code == 200
         chat_body = chat(False, "Comment redémarrer le réseau ?", model="calanque-extractive")

@@ -17,6 +17,7 @@ from calanque.catalog import schema as t
 from calanque.errors import AuthError
 
 KEY_PREFIX = "cq_"
+ROLES = ("admin", "reader")  # admin: sources, crawls, consent; reader: search, answers, threads
 
 
 def _now() -> datetime:
@@ -37,27 +38,46 @@ class Message:
     created_at: str
 
 
+@dataclass(frozen=True)
+class ThreadScope:
+    """The threads one caller sees: those of ``owner`` (a key name), plus the operator's
+    (``owner`` NULL, made by the CLI) when ``with_operator``; all of them when ``everything``."""
+
+    owner: str | None = None
+    with_operator: bool = False
+    everything: bool = False
+
+    def clause(self) -> sa.ColumnElement[bool]:
+        if self.everything:
+            return sa.true()
+        mine = t.threads.c.owner == self.owner
+        return sa.or_(mine, t.threads.c.owner.is_(None)) if self.with_operator else mine
+
+
+EVERY_THREAD = ThreadScope(everything=True)
+
+
 class Threads:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create(self, title: str) -> str:
+    def create(self, title: str, owner: str | None = None) -> str:
+        """A new thread, owned by the key ``owner`` (None: the operator's CLI)."""
         thread_id = str(uuid.uuid4())
         now = _now()
         with self.engine.begin() as conn:
             conn.execute(
                 t.threads.insert().values(
-                    id=thread_id, title=title[:200], created_at=now, updated_at=now
+                    id=thread_id, title=title[:200], owner=owner, created_at=now, updated_at=now
                 )
             )
         return thread_id
 
-    def exists(self, thread_id: str) -> bool:
+    def exists(self, thread_id: str, scope: ThreadScope = EVERY_THREAD) -> bool:
+        """Whether the thread exists and ``scope`` sees it."""
+        query = sa.select(t.threads.c.id).where(t.threads.c.id == thread_id, scope.clause())
         with self.engine.connect() as conn:
-            return (
-                conn.execute(sa.select(t.threads.c.id).where(t.threads.c.id == thread_id)).first()
-                is not None
-            )
+            return conn.execute(query).first() is not None
 
     def add(
         self, thread_id: str, role: str, content: str, payload: dict[str, Any] | None = None
@@ -101,15 +121,15 @@ class Threads:
                 question = ""
         return pairs
 
-    def list(self, limit: int = 50) -> list[dict[str, Any]]:
+    def list(self, limit: int = 50, scope: ThreadScope = EVERY_THREAD) -> list[dict[str, Any]]:
+        query = (
+            sa.select(t.threads)
+            .where(scope.clause())
+            .order_by(t.threads.c.updated_at.desc())
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
-            rows = (
-                conn.execute(
-                    sa.select(t.threads).order_by(t.threads.c.updated_at.desc()).limit(limit)
-                )
-                .mappings()
-                .all()
-            )
+            rows = conn.execute(query).mappings().all()
         return [
             {
                 "id": r["id"],
@@ -128,6 +148,12 @@ class Threads:
             )
 
 
+@dataclass(frozen=True)
+class KeyIdentity:
+    name: str
+    role: str  # admin | reader
+
+
 def hash_key(key: str) -> str:
     """Keys are long random strings: one SHA-256 is enough (no dictionary to attack)."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -137,14 +163,25 @@ class ApiKeys:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create(self, name: str) -> str:
-        """Create a key and return it: the only time it is ever shown."""
+    def create(self, name: str, role: str = "reader") -> str:
+        """Create a key and return it: the only time it is ever shown.
+
+        A key created while no other is active is an admin whatever ``role`` says: someone
+        must be able to manage sources once keys exist."""
+        if role not in ROLES:
+            raise AuthError(f"unknown role {role!r}: use one of {', '.join(ROLES)}.")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         try:
             with self.engine.begin() as conn:
+                active = sa.select(t.api_keys.c.id).where(t.api_keys.c.revoked_at.is_(None))
+                first = conn.execute(active.limit(1)).first() is None
                 conn.execute(
                     t.api_keys.insert().values(
-                        name=name, prefix=key[:8], key_hash=hash_key(key), created_at=_now()
+                        name=name,
+                        prefix=key[:8],
+                        key_hash=hash_key(key),
+                        role="admin" if first else role,
+                        created_at=_now(),
                     )
                 )
         except sa.exc.IntegrityError as exc:
@@ -155,16 +192,22 @@ class ApiKeys:
 
     def verify(self, key: str) -> str | None:
         """The key's name when it is valid and not revoked."""
+        found = self.identify(key)
+        return found.name if found is not None else None
+
+    def identify(self, key: str) -> KeyIdentity | None:
+        """The key's name and role when it is valid and not revoked."""
         digest = hash_key(key)
+        columns = (t.api_keys.c.name, t.api_keys.c.role, t.api_keys.c.key_hash)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(t.api_keys.c.name, t.api_keys.c.key_hash).where(
+                sa.select(*columns).where(
                     t.api_keys.c.prefix == key[:8], t.api_keys.c.revoked_at.is_(None)
                 )
             ).all()
-        for name, stored in rows:
+        for name, role, stored in rows:
             if hmac.compare_digest(str(stored), digest):
-                return str(name)
+                return KeyIdentity(str(name), str(role or "admin"))
         return None
 
     def active_count(self) -> int:
@@ -184,6 +227,7 @@ class ApiKeys:
             {
                 "name": r["name"],
                 "prefix": r["prefix"],
+                "role": r["role"],
                 "created_at": _iso(r["created_at"]),
                 "revoked": r["revoked_at"] is not None,
             }

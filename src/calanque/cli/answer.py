@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from calanque.answer.labels import visible_label
-from calanque.cli.common import STATE, console, out, print_json
+from calanque.cli.common import STATE, console, out, plain_text, print_json, safe_text
 from calanque.errors import SourceError
 from calanque.index.filters import build_filters
 from calanque.registry import WRITERS, one_of
@@ -35,17 +35,17 @@ def _show_sources(answer: Answer) -> None:
     if answer.search_results:
         out.print("\n[bold]Sources[/bold]")
     for n, result in enumerate(answer.search_results, 1):
-        title = escape(result.title or result.url)
-        date = f" · {result.date}" if result.date else ""
-        out.print(f"[bold cyan]\\[{n}][/bold cyan] {title}{date}\n    {escape(result.url)}")
+        title = safe_text(result.title or result.url)
+        date = f" · {safe_text(result.date)}" if result.date else ""
+        out.print(f"[bold cyan]\\[{n}][/bold cyan] {title}{date}\n    {safe_text(result.url)}")
         cited = quotes.get(n)
         if cited is not None:
-            out.print(f"    [italic]« {escape(cited.quote)} »[/italic]")
-            out.print(f"    {escape(cited.fragment_url)}", style="dim")
+            out.print(f"    [italic]« {safe_text(cited.quote)} »[/italic]")
+            out.print(f"    {safe_text(cited.fragment_url)}", style="dim")
     if answer.related_questions:
         out.print("\n[bold]Related[/bold]")
         for question in answer.related_questions:
-            out.print(f"  • {escape(question)}")
+            out.print(f"  • {safe_text(question)}")
     label = visible_label(answer.language, answer.writer, answer.model)
     out.print(f"\n[dim]{escape(label)} · thread {answer.thread_id}[/dim]")
 
@@ -56,10 +56,12 @@ def _stream(engine: Any, question: str, **options: Any) -> Answer:
     with Live(text, console=out, refresh_per_second=12, transient=False) as live:
         for event in engine.stream(question, **options):
             if event.kind == "delta":
-                text.append(event.text)
+                text.append(plain_text(event.text))
             elif event.kind == "final":
                 final = event.answer
-                live.update(Text(final.answer))  # the verified text replaces the raw deltas
+                live.update(
+                    Text(plain_text(final.answer))
+                )  # the verified text replaces the raw deltas
     assert final is not None
     return final
 

@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from calanque.cli.common import STATE, console, exclusive_lock, out, print_json
+from calanque.cli.common import STATE, console, exclusive_lock, out, print_json, safe_text
 from calanque.collect.feeds import looks_like_feed
 from calanque.collect.scope import build_scope
 from calanque.collect.sitemaps import looks_like_sitemap
@@ -94,7 +94,8 @@ def add(
         print_json(source_json(source))
     else:
         out.print(
-            f"added {source.kind} source {source.id}: {source.url} — run `calanque crawl` to collect it"
+            f"added {source.kind} source {source.id}: {safe_text(source.url)} — run "
+            "`calanque crawl` to collect it"
         )
 
 
@@ -106,7 +107,8 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
         return
     table = Table("id", "kind", "url", "scope")
     for s in items:
-        table.add_row(str(s.id), s.kind, s.url, s.scope.mode if s.kind != "folder" else "")
+        scope = s.scope.mode if s.kind != "folder" else ""
+        table.add_row(str(s.id), s.kind, safe_text(s.url), scope)
     out.print(table)
 
 
@@ -220,7 +222,12 @@ def pages(as_json: bool = typer.Option(False, "--json", help="Print a JSON array
         return
     table = Table("title", "language", "url", "fetched")
     for r in rows:
-        table.add_row(r["title"][:60], r["language"], r["url"], r["fetched_at"])
+        table.add_row(
+            safe_text(r["title"][:60]),
+            safe_text(r["language"]),
+            safe_text(r["url"]),
+            safe_text(r["fetched_at"]),
+        )
     out.print(table)
 
 
@@ -249,9 +256,11 @@ def consent(
         print_json(entry)
     else:
         verdict = "[green]allowed" if entry["allowed"] else "[red]refused"
+        fields = {k: safe_text(entry[k]) for k in ("url", "signal", "rule", "action", "decided_at")}
         out.print(
-            f"{verdict}[/] {entry['url']}\n  signal: {entry['signal']}\n  rule: {entry['rule']}\n"
-            f"  action: {entry['action']}\n  decided at: {entry['decided_at']}"
+            f"{verdict}[/] {fields['url']}\n  signal: {fields['signal']}\n  rule: {fields['rule']}\n"
+            f"  action: {fields['action']}\n  decided at: {fields['decided_at']}",
+            highlight=False,
         )
 
 

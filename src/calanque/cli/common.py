@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from calanque.catalog import Catalog
 from calanque.config import Settings, load_settings
@@ -54,3 +56,21 @@ out = Console()
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+# Terminal escape sequences: OSC (hyperlinks, titles) ended by BEL or ST, CSI (colours,
+# cursor moves), other two-byte ESC sequences; then any C0/C1 control left over.
+_ESCAPES = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]?|\x9b[0-?]*[ -/]*[@-~]"
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain_text(value: object) -> str:
+    """``value`` as text without terminal escape sequences or control characters."""
+    return _CONTROLS.sub(" ", _ESCAPES.sub("", str(value)))
+
+
+def safe_text(value: object) -> str:
+    """A crawled string, ready for Rich: no escape sequences, its ``[...]`` shown literally."""
+    return escape(plain_text(value))

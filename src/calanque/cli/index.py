@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from calanque.cli.common import STATE, console, out, print_json
+from calanque.cli.common import STATE, console, out, plain_text, print_json, safe_text
 from calanque.index.filters import build_filters
 from calanque.index.snippets import snippet
 from calanque.index.sync import SyncReport
@@ -123,12 +123,12 @@ def search(
         return
     table = Table("#", "title", "url", "heading", "score", "snippet", show_lines=True)
     for n, hit in enumerate(hits, 1):
-        marked = snippet(hit.text, query)
+        marked = snippet(plain_text(hit.text), query)
         table.add_row(
             str(n),
-            escape(hit.title),
-            hit.url,
-            escape(hit.heading),
+            safe_text(hit.title),
+            safe_text(hit.url),
+            safe_text(hit.heading),
             f"{hit.score:.3f}",
             marked.markup("\x00", "\x01")
             .replace("[", r"\[")

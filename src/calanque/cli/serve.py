@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from dataclasses import replace
 
 import typer
 from rich.table import Table
 
+from calanque.catalog.conversations import ROLES
 from calanque.cli.common import STATE, out, print_json
 from calanque.errors import AuthError, SourceError
 
@@ -49,6 +51,7 @@ def serve(
 
     settings, catalog = STATE.settings, STATE.catalog
     check_bind(host, catalog.api_keys.active_count())
+    settings = replace(settings, server=replace(settings.server, host=host, port=port))
     if settings.server.query_log:
         out.print(
             f"[yellow]query log on: questions are kept "
@@ -70,6 +73,7 @@ def serve(
         return
     # several processes: each builds its app from the environment
     os.environ["CALANQUE_HOME"] = str(settings.home)
+    os.environ["CALANQUE_SERVER_HOST"] = host  # the Host allow-list includes the bound address
     if settings.database_url:
         os.environ["CALANQUE_DATABASE_URL"] = settings.database_url
     uvicorn.run("calanque.server.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]
@@ -78,16 +82,27 @@ def serve(
 @keys_app.command("create")
 def create_key(
     name: str = typer.Argument(..., help="A name for the key (who or what uses it)."),
+    role: str = typer.Option(
+        "reader",
+        "--role",
+        help="reader: search, answers, its own threads; admin: also sources, crawls, consent. "
+        "The first key is an admin whatever this says.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Create an API key and print it: it is shown this once, then only its hash is kept."""
     if not name.strip() or len(name) > 100:
         raise SourceError("the key name must be 1 to 100 characters.")
-    key = STATE.catalog.api_keys.create(name.strip())
+    if role not in ROLES:
+        raise SourceError(f"unknown role {role!r}: use --role {' or --role '.join(ROLES)}.")
+    api_keys = STATE.catalog.api_keys
+    key = api_keys.create(name.strip(), role=role)
+    made = next(row for row in api_keys.list() if row["name"] == name.strip())
     if as_json:
-        print_json({"name": name.strip(), "key": key, "prefix": key[:8]})
+        print_json({"name": made["name"], "key": key, "role": made["role"], "prefix": key[:8]})
         return
-    out.print(f"API key {name!r} (shown once, store it now):\n{key}")
+    out.print(f"API key {name!r}, role {made['role']} (shown once, store it now):", markup=False)
+    out.print(key, markup=False)
 
 
 @keys_app.command("list")
@@ -97,11 +112,10 @@ def list_keys(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
     if as_json:
         print_json(rows)
         return
-    table = Table("name", "prefix", "created", "revoked")
+    table = Table("name", "role", "prefix", "created", "revoked")
     for row in rows:
-        table.add_row(
-            row["name"], row["prefix"], row["created_at"], "yes" if row["revoked"] else ""
-        )
+        revoked = "yes" if row["revoked"] else ""
+        table.add_row(row["name"], row["role"], row["prefix"], row["created_at"], revoked)
     out.print(table)
 
 

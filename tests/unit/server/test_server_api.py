@@ -25,7 +25,7 @@ def make_client(home: Path, client: tuple[str, int] = LOCAL, **server: Any) -> T
     settings = load_settings({"home": home, "server": server}, environ={})
     home.mkdir(parents=True, exist_ok=True)
     app = create_app(settings, Catalog.open(settings.catalog_url), embedder=HashEmbedder())
-    return TestClient(app, client=client)
+    return TestClient(app, client=client, base_url="http://127.0.0.1")
 
 
 @pytest.fixture
@@ -169,7 +169,7 @@ def test_models_list_configured_writers(tmp_path: Path) -> None:
     loaded = load_settings(settings, environ={})
     (tmp_path / "home").mkdir()
     app = create_app(loaded, Catalog.open(loaded.catalog_url), embedder=HashEmbedder())
-    with TestClient(app, client=LOCAL) as client:
+    with TestClient(app, client=LOCAL, base_url="http://127.0.0.1") as client:
         ids = [m["id"] for m in client.get("/v1/models").json()["data"]]
     assert ids == ["calanque-extractive", "calanque-openai"]
 
