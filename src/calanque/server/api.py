@@ -20,12 +20,13 @@ from calanque import __version__
 from calanque.cli.answer import answer_json
 from calanque.cli.collect import build_scope, source_json
 from calanque.cli.index import build_filters, hit_json
-from calanque.collect.urls import is_private_address, normalize_url
+from calanque.collect.guard import is_private_address
+from calanque.collect.urls import normalize_url
 from calanque.errors import CalanqueError
 from calanque.server.errors import RequestError, status_for
 from calanque.server.services import Services
 from calanque.server.sse import DONE, ChunkWriter, completion
-from calanque.types import Answer, SearchFilters
+from calanque.types import Answer, SearchFilters, added_by_key
 
 Domain = Annotated[
     str, StringConstraints(min_length=1, max_length=253, pattern=r"^-?[A-Za-z0-9.:\-]+$")
@@ -295,7 +296,8 @@ def add_source(body: SourceRequest, request: Request) -> dict[str, Any]:
     kind = body.kind if body.kind != "auto" else _kind_from_url(url)
     prefix = normalize_url(body.prefix) if body.prefix else ""
     scope = build_scope(url, kind, body.scope, prefix, [], [], body.max_depth, body.max_pages)
-    source = svc.catalog.add_source(kind, url, scope)  # type: ignore[arg-type]
+    added_by = added_by_key(request.state.key_name)
+    source = svc.catalog.add_source(kind, url, scope, added_by=added_by)  # type: ignore[arg-type]
     return source_json(source)
 
 
