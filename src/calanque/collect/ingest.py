@@ -13,7 +13,14 @@ from pathlib import Path
 
 from calanque.catalog import PageRecord
 from calanque.collect.context import CrawlContext
-from calanque.collect.folders import LocalFile, SkippedFile, file_fingerprint, scan_folder
+from calanque.collect.folders import (
+    FileRefused,
+    LocalFile,
+    SkippedFile,
+    file_fingerprint,
+    read_inside,
+    scan_folder,
+)
 from calanque.types import Source
 
 CONTENT_TYPES = {
@@ -34,6 +41,7 @@ async def ingest_folder(ctx: CrawlContext, source: Source) -> None:
     files = await asyncio.to_thread(
         lambda: list(scan_folder(root, max_file_bytes=ctx.crawl.max_body_bytes))
     )
+    top = root.expanduser().resolve()
     seen: set[str] = set()
     for item in files:
         if ctx.stopping:
@@ -42,7 +50,7 @@ async def ingest_folder(ctx: CrawlContext, source: Source) -> None:
             summary.errors[f"file-{item.reason}"] += 1
             continue
         seen.add(item.url)
-        await _ingest_file(ctx, source, item)
+        await _ingest_file(ctx, source, top, item)
         ctx.report()
     for url in await ctx.in_db(catalog.known_files, source.id):
         if url not in seen:
@@ -51,14 +59,20 @@ async def ingest_folder(ctx: CrawlContext, source: Source) -> None:
             summary.deleted += 1
 
 
-async def _ingest_file(ctx: CrawlContext, source: Source, item: LocalFile) -> None:
+async def _ingest_file(ctx: CrawlContext, source: Source, top: Path, item: LocalFile) -> None:
     catalog, summary = ctx.catalog, ctx.summary
     fingerprint = file_fingerprint(item)
     if await ctx.in_db(catalog.file_fingerprint, item.url) == fingerprint:
         summary.unchanged += 1
         return
     try:
-        body = await asyncio.to_thread(item.path.read_bytes)
+        body = await asyncio.to_thread(
+            read_inside, top, item.real_path or item.path, ctx.crawl.max_body_bytes
+        )
+    except FileRefused as exc:
+        summary.errors[f"file-{exc.reason}"] += 1
+        await ctx.in_db(catalog.record_error, item.url, source.id, f"file-{exc.reason}", str(exc))
+        return
     except OSError as exc:
         summary.errors["file-unreadable"] += 1
         await ctx.in_db(catalog.record_error, item.url, source.id, "file-unreadable", str(exc))
