@@ -41,6 +41,7 @@ from calanque.collect.fetcher import Fetcher, FetchResult
 from calanque.collect.guard import GuardedTransport, check_url
 from calanque.collect.hostpolicy import HostPolicies
 from calanque.collect.ingest import ingest_folder
+from calanque.collect.lifeline import exit_with
 from calanque.collect.pipeline import HTML_TYPES, ProcessedPage, process_body
 from calanque.collect.summary import CrawlSummary, stamped
 from calanque.collect.urls import host_key, in_scope, normalize_url
@@ -153,7 +154,9 @@ class Crawler:
         # (spawn re-imported everything in each worker; plain fork is unsafe with threads).
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["calanque.collect.pipeline"])
-        return ProcessPoolExecutor(self._workers, mp_context=context)
+        return ProcessPoolExecutor(
+            self._workers, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
+        )
 
     def stop(self) -> None:
         self._stop = True
