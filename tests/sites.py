@@ -102,15 +102,17 @@ class RequestRecord:
 class Site:
     """A running fixture server; see the module docstring."""
 
-    def __init__(self, routes: dict[str, Route], root: Path | None) -> None:
+    def __init__(
+        self, routes: dict[str, Route], root: Path | None, host: str = "127.0.0.1"
+    ) -> None:
         self.root = root.resolve() if root is not None else None
         self._routes = dict(routes)
         self._requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         self.stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _Handler, self)
+        self._server = _Server((host, 0), _Handler, self)
         self.port: int = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -149,9 +151,12 @@ class Site:
 
 
 @contextmanager
-def serve_site(routes: dict[str, Route] | None = None, root: Path | None = None) -> Iterator[Site]:
-    """Run a fixture server for the duration of the ``with`` block."""
-    site = Site(routes or {}, root)
+def serve_site(
+    routes: dict[str, Route] | None = None, root: Path | None = None, host: str = "127.0.0.1"
+) -> Iterator[Site]:
+    """Run a fixture server for the duration of the ``with`` block (``host``: another
+    loopback address, such as 127.0.0.2, for a second "machine")."""
+    site = Site(routes or {}, root, host)
     site.start()
     try:
         yield site

@@ -135,7 +135,7 @@ class Settings:
         return os.environ.get("CALANQUE_EMBED_API_KEY", "")
 
     def __repr__(self) -> str:  # never show secrets: there are none stored, keep it short
-        return f"Settings(home={str(self.home)!r}, database_url={_redact(self.catalog_url)!r})"
+        return f"Settings(home={str(self.home)!r}, database_url={redact_url(self.catalog_url)!r})"
 
 
 _SECTIONS = {
@@ -149,7 +149,7 @@ _SECTION_CLASSES: dict[str, type] = {
 }
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
@@ -342,7 +342,7 @@ def settings_summary(settings: Settings) -> dict[str, Any]:
             elif isinstance(value, tuple):
                 out[f.name] = list(value)
             else:
-                out[f.name] = _redact(value) if f.name == "database_url" else value
+                out[f.name] = redact_url(value) if f.name == "database_url" else value
         return out
 
     data = as_dict(settings)

@@ -38,6 +38,17 @@ class Source:
     scope: Scope = field(default_factory=Scope)
     poll_interval_s: int = 3600
     created_at: datetime | None = None
+    added_by: str = "operator"  # OPERATOR, or "key:<name>" for a source added over the API
+
+
+OPERATOR = "operator"
+"""``Source.added_by`` of a source the operator added (``calanque add``)."""
+
+
+def added_by_key(key_name: str) -> str:
+    """``Source.added_by`` of a source added over the API with the key ``key_name``
+    (``"key:(loopback)"`` for a keyless caller on the same machine)."""
+    return f"key:{key_name or '(loopback)'}"
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,20 @@ def distinct_text(seed: str, sentences: int = 12) -> str:
     return " ".join(
         " ".join(rng.choice(words) for _ in range(12)).capitalize() + "." for _ in range(sentences)
     )
+
+
+PUBLIC_LOOPBACK = "127.0.0.2"
+"""A loopback address the tests treat as a public machine (see :func:`treat_as_public`)."""
+
+
+def treat_as_public(monkeypatch: Any, address: str = PUBLIC_LOOPBACK) -> None:
+    """Make the address guard count ``address`` as public: there is no public host to test
+    with, so a fixture server on 127.0.0.2 plays the public site and 127.0.0.1 stays the
+    internal service that must never be reached."""
+    import ipaddress
+
+    from calanque.collect import guard
+
+    real = guard.is_public_ip
+    public = ipaddress.ip_address(address)
+    monkeypatch.setattr(guard, "is_public_ip", lambda ip: ip == public or real(ip))

@@ -25,13 +25,14 @@ from typing import Any
 import httpx
 import pytest
 from bench.soak import ServerProcess, serve_env, start_serve
+from tests.e2e.crawl_helpers import PUBLIC_LOOPBACK, treat_as_public
 from tests.e2e.scripted_model import ScriptedModel as BaseScriptedModel
 from tests.e2e.served import INJECTION, Corpus, corpus, corpus_settings
 from tests.sites import Route, serve_site
 
 from calanque.catalog import Catalog
 from calanque.catalog import schema as t
-from calanque.server import services as server_app
+from calanque.collect.guard import GuardedTransport
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -385,21 +386,18 @@ def test_sources_api_refuses_private_addresses_without_connecting(harden: Harden
 
 @pytest.fixture
 def localhost_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pretend "localhost" is a public name (there is no public host to test with): the
+    """Pretend 127.0.0.2 is a public machine (there is no public host to test with): the
     guard then lets the first hop through, and must stop the redirect to 127.0.0.1."""
-    real = server_app.is_private_address
-    monkeypatch.setattr(
-        server_app, "is_private_address", lambda host: host != "localhost" and real(host)
-    )
+    treat_as_public(monkeypatch, PUBLIC_LOOPBACK)
 
 
 @pytest.mark.usefixtures("localhost_is_public")
 async def test_guard_stops_a_redirect_to_loopback() -> None:
     with serve_site({"/secret": Route(body="internal admin page")}) as inside:
         redirect = Route(redirect_to=f"{inside.url}/secret")
-        with serve_site({"/": redirect}) as outside:
-            public = f"http://localhost:{outside.port}/"
-            transport = server_app.GuardedTransport()
+        with serve_site({"/": redirect}, host=PUBLIC_LOOPBACK) as outside:
+            public = f"{outside.url}/"
+            transport = GuardedTransport()
             async with httpx.AsyncClient(transport=transport, follow_redirects=True) as http:
                 with pytest.raises(httpx.ConnectError, match="refused to connect to 127.0.0.1"):
                     await http.get(public)
@@ -417,16 +415,14 @@ def test_crawl_over_the_api_never_fetches_a_redirect_to_loopback(tmp_path: Path)
     page = "<html><body><p>Admin: the root password is hunter2.</p></body></html>"
     with serve_site({"/secret": Route(body=page)}) as inside:
         routes = {"/": Route(redirect_to=f"{inside.url}/secret")}
-        with serve_site(routes) as outside:
-            settings = corpus_settings(tmp_path / "home")
+        with serve_site(routes, host=PUBLIC_LOOPBACK) as outside:
+            settings = corpus_settings(tmp_path / "home", allow_private_sources=False)
             settings.home.mkdir()
             catalog = Catalog.open(settings.catalog_url)
             try:
-                url = f"http://localhost:{outside.port}/"
+                url = f"{outside.url}/"
                 catalog.add_source("site", url, Scope(mode="any"))
-                crawler = Crawler(
-                    catalog, settings, extract_workers=1, transport=server_app.GuardedTransport()
-                )
+                crawler = Crawler(catalog, settings, extract_workers=1, guard_all=True)
                 asyncio.run(crawler.run(max_pages=5))
                 counts = catalog.counts()
             finally:
@@ -450,7 +446,7 @@ def test_guard_refuses_private_addresses_before_connecting() -> None:
 
         async def refused(url: str) -> float:
             began = time.monotonic()
-            async with httpx.AsyncClient(transport=server_app.GuardedTransport()) as http:
+            async with httpx.AsyncClient(transport=GuardedTransport()) as http:
                 with pytest.raises(httpx.ConnectError, match="refused to connect"):
                     await http.get(url, timeout=30)
             return time.monotonic() - began

@@ -80,7 +80,10 @@ def test_huge_question_does_not_stall_a_concurrent_search(served: Served) -> Non
         small = timed(lambda: http.post("/v1/search", json=SMALL_SEARCH))
         thread.join()
     assert normal.status == big.status == small.status == 200
-    assert small.finished < big.finished or big.elapsed < 5 * normal.elapsed, (
+    # Either the search got through while the long question was answered, or the long
+    # question was cut to what the embedder reads and took about as long as a normal one
+    # (before the fix: 100 times as long, and the search waited for it).
+    assert small.finished < big.finished or big.elapsed < 20 * normal.elapsed, (
         f"search waited for the long question: normal answer {normal.elapsed:.2f} s, "
         f"long one {big.elapsed:.2f} s, search done {small.finished - big.finished:.2f} s after"
     )

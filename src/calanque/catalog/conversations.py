@@ -154,6 +154,51 @@ class KeyIdentity:
     role: str  # admin | reader
 
 
+WITHDRAWN = "withdrawn by the publisher"
+
+
+def withdraw_from_threads(conn: sa.Connection, url: str) -> int:
+    """Redact every stored answer that quotes ``url``, whose publisher opted out.
+
+    The citation keeps its URL and says the page was withdrawn; its quote, its search
+    snippet and the answer written from it are removed. Returns the messages redacted.
+    """
+    rows = conn.execute(
+        sa.select(t.messages.c.id, t.messages.c.payload).where(
+            sa.cast(t.messages.c.payload, sa.Text).contains(url, autoescape=True)
+        )
+    ).all()
+    redacted = 0
+    for row in rows:
+        payload = _withdrawn_payload(dict(row.payload or {}), url)
+        if payload is None:
+            continue
+        content = f"This answer quoted {url}, which was {WITHDRAWN}; its text was removed."
+        payload["answer"] = content
+        conn.execute(
+            t.messages.update()
+            .where(t.messages.c.id == row.id)
+            .values(content=content, payload=payload)
+        )
+        redacted += 1
+    return redacted
+
+
+def _withdrawn_payload(payload: dict[str, Any], url: str) -> dict[str, Any] | None:
+    """``payload`` with the quotes of ``url`` removed; None when it does not cite ``url``."""
+    citations = [dict(c) for c in payload.get("citations", [])]
+    results = [dict(r) for r in payload.get("search_results", [])]
+    if not any(c.get("url") == url for c in citations + results):
+        return None
+    for citation in citations:
+        if citation.get("url") == url:
+            citation.update(title="", quote="", withdrawn=WITHDRAWN)
+    for result in results:
+        if result.get("url") == url:
+            result.update(title="", snippet="", withdrawn=WITHDRAWN)
+    return {**payload, "citations": citations, "search_results": results}
+
+
 def hash_key(key: str) -> str:
     """Keys are long random strings: one SHA-256 is enough (no dictionary to attack)."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from calanque.catalog import schema as t
+from calanque.catalog.conversations import withdraw_from_threads
 from calanque.catalog.frontier import Frontier
 from calanque.catalog.ledger import ConsentLedger
 from calanque.catalog.records import (
@@ -325,6 +326,7 @@ class DocumentStore(ConsentLedger):
                 .values(document_id=None, fetched_at=utcnow())
             )
             deleted = doc_id is not None or alias_of is not None
+            withdraw_from_threads(conn, url)
             self._record_consent(conn, decision, "deleted" if deleted else "skipped")
         return deleted
 

@@ -27,7 +27,7 @@ from calanque.catalog.records import (  # noqa: F401  (re-exported)
     utcnow,
 )
 from calanque.errors import SourceError
-from calanque.types import Scope, Source, SourceKind
+from calanque.types import OPERATOR, Scope, Source, SourceKind
 
 
 class Catalog(DocumentStore):
@@ -52,8 +52,16 @@ class Catalog(DocumentStore):
 
     # ---- sources -------------------------------------------------------------
     def add_source(
-        self, kind: SourceKind, url: str, scope: Scope, poll_interval_s: int = 3600
+        self,
+        kind: SourceKind,
+        url: str,
+        scope: Scope,
+        poll_interval_s: int = 3600,
+        added_by: str = OPERATOR,
     ) -> Source:
+        """Add a source, or update the one with this kind and URL. An existing source
+        becomes the operator's when the operator adds it again; an API caller adding it
+        again does not take it over."""
         with self.engine.begin() as conn:
             row = (
                 conn.execute(
@@ -71,14 +79,21 @@ class Catalog(DocumentStore):
                         poll_interval_s=poll_interval_s,
                         enabled=True,
                         created_at=utcnow(),
+                        added_by=added_by,
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
             else:
                 source_id = row["id"]
+                owner = OPERATOR if added_by == OPERATOR else row["added_by"]
                 conn.execute(
                     t.sources.update()
                     .where(t.sources.c.id == source_id)
-                    .values(scope=asdict(scope), poll_interval_s=poll_interval_s, enabled=True)
+                    .values(
+                        scope=asdict(scope),
+                        poll_interval_s=poll_interval_s,
+                        enabled=True,
+                        added_by=owner,
+                    )
                 )
         return self.get_source(int(source_id))
 
@@ -93,6 +108,7 @@ class Catalog(DocumentStore):
             scope=Scope(**scope),
             poll_interval_s=row["poll_interval_s"],
             created_at=row["created_at"],
+            added_by=row["added_by"] or OPERATOR,
         )
 
     def get_source(self, source_id: int) -> Source:

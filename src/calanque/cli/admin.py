@@ -24,7 +24,7 @@ from calanque.catalog.engine import current_revision
 from calanque.cli.collect import CrawlProgress, summary_table
 from calanque.cli.common import STATE, console, out, print_json
 from calanque.collect.crawler import Crawler, CrawlSummary
-from calanque.config import _redact
+from calanque.config import redact_url
 
 
 def worker_owner() -> str:
@@ -142,7 +142,7 @@ def worker(
     run = WorkerRun(owner=worker_owner(), summary=CrawlSummary())
     progress = CrawlProgress(enabled=not as_json and sys.stderr.isatty())
     if not as_json:
-        console.print(f"worker {run.owner} on {_redact(settings.catalog_url)}")
+        console.print(f"worker {run.owner} on {redact_url(settings.catalog_url)}")
     with progress.progress:
         asyncio.run(_work(run, max_pages, forever, idle_s, progress))
     if as_json:
@@ -164,7 +164,7 @@ def migrate(
     catalog = STATE.catalog  # opening migrates, one migrator at a time on PostgreSQL
     revision = current_revision(catalog.engine)
     data = {
-        "database": _redact(settings.catalog_url),
+        "database": redact_url(settings.catalog_url),
         "engine": catalog.engine.dialect.name,
         "revision": revision,
     }

@@ -35,21 +35,24 @@ from calanque.catalog import Catalog, FrontierItem, NewURL, PageRecord
 from calanque.catalog.engine import storage_error
 from calanque.catalog.frontier import DONE, FAILED, REFUSED
 from calanque.collect.consent import decide_headers
-from calanque.collect.discovery import discover, enqueue_links
+from calanque.collect.context import RetryPolicy
+from calanque.collect.discovery import LinkQueue, discover
 from calanque.collect.fetcher import Fetcher, FetchResult
+from calanque.collect.guard import GuardedTransport, check_url
 from calanque.collect.hostpolicy import HostPolicies
+from calanque.collect.ingest import ingest_folder
+from calanque.collect.lifeline import exit_with
 from calanque.collect.pipeline import HTML_TYPES, ProcessedPage, process_body
 from calanque.collect.summary import CrawlSummary, stamped
 from calanque.collect.urls import host_key, in_scope, normalize_url
 from calanque.config import Settings
 from calanque.errors import CatalogError, ConsentRefused, FetchError, SourceError
 from calanque.extract.dedup import NearDuplicates
-from calanque.types import ConsentDecision, Source
+from calanque.types import OPERATOR, ConsentDecision, Source
 
 T = TypeVar("T")
 log = logging.getLogger("calanque.crawl")
 ROBOTS_SIGNALS = ("robots.txt", "content-usage", "content-signal")
-RETRYABLE = ("timeout", "network", "http-429", "http-500", "http-502", "http-503", "http-504")
 _current_source: contextvars.ContextVar[Source] = contextvars.ContextVar("calanque_source")
 
 
@@ -57,7 +60,13 @@ ProgressFn = Callable[[CrawlSummary], None]
 
 
 class Crawler:
-    """One crawl worker. Several may share a PostgreSQL catalog (``owner`` tells them apart)."""
+    """One crawl worker. Several may share a PostgreSQL catalog (``owner`` tells them apart).
+
+    Sources added over the API are fetched through the address guard
+    (:mod:`calanque.collect.guard`) unless ``server.allow_private_sources`` is on;
+    ``guard_all`` guards the operator's sources too (the server's crawl does).
+    It implements :class:`calanque.collect.context.CrawlContext`.
+    """
 
     def __init__(
         self,
@@ -68,6 +77,7 @@ class Crawler:
         progress: ProgressFn | None = None,
         extract_workers: int | None = None,
         transport: Any = None,
+        guard_all: bool = False,
     ) -> None:
         self.catalog = catalog
         self.settings = settings
@@ -79,11 +89,12 @@ class Crawler:
         cores = os.cpu_count() or 1
         self._workers = extract_workers if extract_workers is not None else cores
         self._transport = transport
+        self._guard_all = guard_all
+        self._retry = RetryPolicy(self.crawl.max_attempts)
+        self._links = LinkQueue(catalog)
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._next_at: dict[str, float] = {}
         self._sources: dict[int, Source] = {}
-        self._source_counts: dict[int, int] = {}
-        self._queued_links: dict[int, set[str]] = {}  # raw links already queued, per source
         self._near = NearDuplicates()
         self._fetch_slots = asyncio.Semaphore(self.crawl.concurrency)
         self._db: ThreadPoolExecutor | None = None
@@ -91,14 +102,51 @@ class Crawler:
         self._stop = False
         self._background: set[asyncio.Future[None]] = set()
 
-    # ---- plumbing ------------------------------------------------------------------
-    async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
+    # ---- the crawl context ---------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self._stop
+
+    async def in_db(self, fn: Callable[..., T], *args: Any) -> T:
         assert self._db is not None
         try:
             return await asyncio.get_running_loop().run_in_executor(self._db, partial(fn, *args))
         except (sa.exc.OperationalError, OSError) as exc:
             raise storage_error(exc, self.settings.catalog_url) from exc
 
+    async def extract(
+        self,
+        body: bytes,
+        url: str,
+        content_type: str,
+        charset: str | None,
+        want_links: bool,
+        headers: dict[str, str] | None = None,
+    ) -> ProcessedPage:
+        assert self._pool is not None
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, process_body, body, url, content_type, charset, want_links, headers
+        )
+
+    async def fail(
+        self, item: FrontierItem, kind: str, message: str, status: int | None = None
+    ) -> None:
+        self.summary.errors[kind] += 1
+        due = self._retry.next_try(kind, item.attempts)
+        if due is not None:
+            await self.in_db(self.catalog.frontier.retry_later, item.id, kind, due)
+        else:
+            await self.in_db(self.catalog.frontier.finish, item.id, FAILED, kind)
+        await self.in_db(self.catalog.record_error, item.url, item.source_id, kind, message, status)
+
+    async def queue_links(self, source: Source, depth: int, links: list[str]) -> None:
+        await self.in_db(self._links.enqueue, source, depth, links)
+
+    def report(self) -> None:
+        if self._progress is not None:
+            self._progress(self.summary)
+
+    # ---- plumbing ------------------------------------------------------------------
     def _make_pool(self) -> Executor:
         if self._workers <= 1:
             return ThreadPoolExecutor(1)
@@ -106,21 +154,21 @@ class Crawler:
         # (spawn re-imported everything in each worker; plain fork is unsafe with threads).
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["calanque.collect.pipeline"])
-        return ProcessPoolExecutor(self._workers, mp_context=context)
+        return ProcessPoolExecutor(
+            self._workers, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
+        )
 
     def stop(self) -> None:
         self._stop = True
 
-    def _report(self) -> None:
-        if self._progress is not None:
-            self._progress(self.summary)
+    def _guarded(self, source: Source) -> bool:
+        """Whether ``source``'s requests must reach public addresses only."""
+        if self.settings.server.allow_private_sources:
+            return False
+        return self._guard_all or source.added_by != OPERATOR
 
-    # ---- the run -------------------------------------------------------------------
-    async def run(self, *, max_pages: int | None = None, refresh: bool = False) -> CrawlSummary:
-        started = time.monotonic()
-        self._db = ThreadPoolExecutor(1, thread_name_prefix="calanque-db")
-        self._pool = self._make_pool()
-        fetcher = Fetcher(
+    def _make_fetcher(self, transport: Any) -> Fetcher:
+        return Fetcher(
             user_agent=self.settings.user_agent,
             connect_timeout=self.crawl.connect_timeout,
             read_timeout=self.crawl.read_timeout,
@@ -128,26 +176,34 @@ class Crawler:
             max_body_bytes=self.crawl.max_body_bytes,
             max_redirects=self.crawl.max_redirects,
             check_hop=self._check_hop,
-            transport=self._transport,
+            transport=transport,
         )
-        self._fetcher = fetcher
+
+    # ---- the run -------------------------------------------------------------------
+    async def run(self, *, max_pages: int | None = None, refresh: bool = False) -> CrawlSummary:
+        started = time.monotonic()
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="calanque-db")
+        self._pool = self._make_pool()
+        self._fetcher = self._make_fetcher(self._transport)
+        self._guarded_fetcher = self._make_fetcher(GuardedTransport())
         self._policies = HostPolicies(
-            self.catalog, self.settings, self._in_db, self._fetch_slots, self._transport
+            self.catalog, self.settings, self.in_db, self._fetch_slots, self._transport
         )
         try:
-            await self._in_db(self._prepare, refresh)
+            await self.in_db(self._prepare, refresh)
             await self._ingest_folders()
             await self._loop(max_pages)
         finally:
             self.summary.elapsed_s = time.monotonic() - started
             if self._background:  # politeness slots still being written for other workers
                 await asyncio.gather(*self._background, return_exceptions=True)
-            self.summary.queued = await self._in_db(self.catalog.frontier.pending)
-            await fetcher.aclose()
+            self.summary.queued = await self.in_db(self.catalog.frontier.pending)
+            await self._fetcher.aclose()
+            await self._guarded_fetcher.aclose()
             await self._policies.aclose()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._db.shutdown(wait=True)
-            self._report()
+            self.report()
         return self.summary
 
     def _prepare(self, refresh: bool) -> None:
@@ -177,7 +233,7 @@ class Crawler:
                 break
             free = self.crawl.concurrency - len(tasks)
             if free > 0:  # only hosts it starts now: a leased host nobody crawls blocks the others
-                hosts = await self._in_db(
+                hosts = await self.in_db(
                     self.catalog.frontier.lease_hosts,
                     self.owner,
                     free,
@@ -201,7 +257,7 @@ class Crawler:
 
     async def _wait_for_due(self) -> bool:
         """Nothing leasable now: wait a little if something becomes due soon."""
-        next_due = await self._in_db(self.catalog.frontier.next_due_at)
+        next_due = await self.in_db(self.catalog.frontier.next_due_at)
         if next_due is None:
             return False
         wait = next_due - time.time()
@@ -214,10 +270,10 @@ class Crawler:
         frontier = self.catalog.frontier
         lanes = asyncio.Semaphore(self.crawl.per_host_connections)
         try:
-            saved = await self._in_db(frontier.next_fetch_at, host)
+            saved = await self.in_db(frontier.next_fetch_at, host)
             self._next_at[host] = max(self._next_at.get(host, 0.0), saved)
             while not self._stop:
-                items = await self._in_db(
+                items = await self.in_db(
                     frontier.take_urls,
                     host,
                     self.owner,
@@ -232,9 +288,9 @@ class Crawler:
                     and self.summary.fetched + self.summary.unchanged >= max_pages
                 ):
                     self._stop = True
-                await self._in_db(frontier.renew_host, host, self.owner, self.crawl.lease_s)
+                await self.in_db(frontier.renew_host, host, self.owner, self.crawl.lease_s)
         finally:
-            await self._in_db(frontier.release_host, host, self.owner)
+            await self.in_db(frontier.release_host, host, self.owner)
 
     async def _one(self, item: FrontierItem, lanes: asyncio.Semaphore) -> None:
         async with lanes:
@@ -244,8 +300,8 @@ class Crawler:
                 await self._process(item)
             except SourceError as exc:
                 self.summary.errors["bad-url"] += 1
-                await self._in_db(self.catalog.frontier.finish, item.id, FAILED, "bad-url")
-                await self._in_db(
+                await self.in_db(self.catalog.frontier.finish, item.id, FAILED, "bad-url")
+                await self.in_db(
                     self.catalog.record_error, item.url, item.source_id, "bad-url", str(exc)
                 )
             except (CatalogError, asyncio.CancelledError):
@@ -253,15 +309,15 @@ class Crawler:
             except Exception as exc:  # one page must never stop the crawl
                 log.exception("internal error on %s", item.url)
                 self.summary.errors["internal"] += 1
-                await self._in_db(self.catalog.frontier.finish, item.id, FAILED, "internal")
-                await self._in_db(
+                await self.in_db(self.catalog.frontier.finish, item.id, FAILED, "internal")
+                await self.in_db(
                     self.catalog.record_error,
                     item.url,
                     item.source_id,
                     "internal",
                     f"{type(exc).__name__}: {exc}",
                 )
-            self._report()
+            self.report()
 
     async def _wait_turn(self, host: str) -> None:
         """Wait for the host's politeness slot (taken right before the request is sent)."""
@@ -281,7 +337,7 @@ class Crawler:
             return
         self._next_at[host] = max(self._next_at.get(host, 0.0), time.time() + delay)
         task = asyncio.ensure_future(
-            self._in_db(self.catalog.frontier.set_next_fetch_at, host, self._next_at[host])
+            self.in_db(self.catalog.frontier.set_next_fetch_at, host, self._next_at[host])
         )
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -297,7 +353,10 @@ class Crawler:
             raise FetchError(
                 f"redirect to {hop} leaves the source's scope", url=hop, kind="out-of-scope"
             )
-        decision = (await self._policies.robots(host_key(hop))).decide(hop)
+        guarded = self._guarded(source)
+        if guarded:
+            await check_url(hop)
+        decision = (await self._policies.robots(host_key(hop), guarded=guarded)).decide(hop)
         if not decision.allowed:
             raise ConsentRefused(
                 f"robots.txt refuses the redirect target {hop}",
@@ -312,43 +371,56 @@ class Crawler:
             self.summary.refused_robots += 1
         else:
             self.summary.refused_reservation += 1
-        deleted = await self._in_db(self.catalog.delete_document_at, decision.url, decision)
+        deleted = await self.in_db(self.catalog.delete_document_at, decision.url, decision)
         if decision.url != item.url:
-            await self._in_db(self.catalog.delete_document_at, item.url, decision)
+            await self.in_db(self.catalog.delete_document_at, item.url, decision)
         if deleted:
             self.summary.deleted += 1
-        await self._in_db(self.catalog.frontier.finish, item.id, REFUSED, decision.signal)
+        await self.in_db(self.catalog.frontier.finish, item.id, REFUSED, decision.signal)
 
     # ---- one URL -------------------------------------------------------------------
     async def _process(self, item: FrontierItem) -> None:
         source = self._sources.get(item.source_id)
         if source is None:
-            source = await self._in_db(self.catalog.get_source, item.source_id)
+            source = await self.in_db(self.catalog.get_source, item.source_id)
             self._sources[source.id] = source
         _current_source.set(source)
-        robots = await self._policies.robots(item.host)
-        decision = robots.decide(item.url)
-        if decision.allowed:
-            decision = (await self._policies.tdmrep(item.host)).decide(item.url) or decision
+        guarded = self._guarded(source)
+        try:
+            if guarded:
+                await check_url(item.url)
+        except FetchError as exc:
+            return await self.fail(item, exc.kind, str(exc))
+        decision = await self._decide_host(item, guarded)
         if not decision.allowed:
             return await self._refuse(item, decision)
         try:
-            result = await self._fetch_page(item)
+            result = await self._fetch_page(item, guarded)
         except ConsentRefused as exc:
             refusal = ConsentDecision(
                 exc.url or item.url, False, exc.signal or "robots.txt", exc.rule
             )
             return await self._refuse(item, refusal)
         except FetchError as exc:
-            return await self._fetch_failed(item, exc.kind, str(exc))
+            return await self.fail(item, exc.kind, str(exc))
         await self._handle_result(item, source, result, decision)
 
-    async def _fetch_page(self, item: FrontierItem) -> FetchResult:
-        page = await self._in_db(self.catalog.get_page, item.url)
+    async def _decide_host(self, item: FrontierItem, guarded: bool) -> ConsentDecision:
+        """What robots.txt, then tdmrep.json, of the item's host say about its URL."""
+        robots = await self._policies.robots(item.host, guarded=guarded)
+        decision = robots.decide(item.url)
+        if not decision.allowed:
+            return decision
+        tdmrep = await self._policies.tdmrep(item.host, guarded=guarded)
+        return tdmrep.decide(item.url) or decision
+
+    async def _fetch_page(self, item: FrontierItem, guarded: bool) -> FetchResult:
+        page = await self.in_db(self.catalog.get_page, item.url)
+        fetcher = self._guarded_fetcher if guarded else self._fetcher
         async with self._fetch_slots:
             await self._wait_turn(item.host)
             try:
-                return await self._fetcher.fetch(
+                return await fetcher.fetch(
                     item.url,
                     etag=(page.etag or None) if page and page.document_id else None,
                     last_modified=(page.last_modified or None)
@@ -357,16 +429,6 @@ class Crawler:
                 )
             finally:
                 self._hold_after(item.host)
-
-    async def _fetch_failed(self, item: FrontierItem, kind: str, message: str) -> None:
-        self.summary.errors[kind] += 1
-        frontier = self.catalog.frontier
-        if kind in RETRYABLE and item.attempts + 1 < self.crawl.max_attempts:
-            due = time.time() + min(60.0, 2.0 ** (item.attempts + 1))
-            await self._in_db(frontier.retry_later, item.id, kind, due)
-        else:
-            await self._in_db(frontier.finish, item.id, FAILED, kind)
-        await self._in_db(self.catalog.record_error, item.url, item.source_id, kind, message)
 
     async def _handle_result(
         self, item: FrontierItem, source: Source, result: FetchResult, decision: ConsentDecision
@@ -378,36 +440,17 @@ class Crawler:
             return await self._refuse(item, header_decision)  # HTML: decided with <meta> below
         if result.status == 304:
             self.summary.unchanged += 1
-            await self._in_db(self.catalog.touch_page, item.url)
-            await self._in_db(self.catalog.frontier.finish, item.id, DONE, None)
+            await self.in_db(self.catalog.touch_page, item.url)
+            await self.in_db(self.catalog.frontier.finish, item.id, DONE, None)
             return
         if result.status >= 400:
-            kind = f"http-{result.status}"
-            self.summary.errors[kind] += 1
             if result.status in (404, 410):
-                await self._in_db(self.catalog.forget_document, item.url)
-            retry = kind in RETRYABLE and item.attempts + 1 < self.crawl.max_attempts
-            if retry:
-                await self._in_db(
-                    self.catalog.frontier.retry_later,
-                    item.id,
-                    kind,
-                    time.time() + 2.0 ** (item.attempts + 1),
-                )
-            else:
-                await self._in_db(self.catalog.frontier.finish, item.id, FAILED, kind)
-            await self._in_db(
-                self.catalog.record_error,
-                item.url,
-                item.source_id,
-                kind,
-                f"HTTP {result.status}",
-                result.status,
-            )
-            return
+                await self.in_db(self.catalog.forget_document, item.url)
+            kind = f"http-{result.status}"
+            return await self.fail(item, kind, f"HTTP {result.status}", result.status)
         if result.truncated:
             message = f"body larger than crawl.max_body_bytes={self.crawl.max_body_bytes}: cut off, not stored"
-            return await self._fetch_failed(item, "too-large", message)
+            return await self.fail(item, "too-large", message)
         if await discover(self, item, source, result, url):
             return
         await self._extract_and_store(item, source, result, url, decision)
@@ -421,24 +464,13 @@ class Crawler:
         decision: ConsentDecision,
     ) -> None:
         want_links = source.kind == "site" and item.depth < source.scope.max_depth
-        loop = asyncio.get_running_loop()
-        assert self._pool is not None
-        processed: ProcessedPage = await loop.run_in_executor(
-            self._pool,
-            process_body,
-            result.body,
-            url,
-            result.content_type,
-            result.charset,
-            want_links,
-            result.headers,
+        processed = await self.extract(
+            result.body, url, result.content_type, result.charset, want_links, result.headers
         )
         if processed.meta_decision is not None and not processed.meta_decision.allowed:
             return await self._refuse(item, processed.meta_decision)
         if processed.document is None:
-            return await self._fetch_failed(
-                item, processed.error_kind or "extract", processed.error_message
-            )
+            return await self.fail(item, processed.error_kind or "extract", processed.error_message)
         page = PageRecord(
             url=url,
             source_id=source.id,
@@ -450,8 +482,8 @@ class Crawler:
             size=len(result.body),
         )
         if processed.links:  # queued before the page is marked done: a crash loses no link
-            await self._in_db(enqueue_links, self, source, item.depth, list(processed.links), False)
-        await self._in_db(self._store, item, page, processed, decision)
+            await self.queue_links(source, item.depth, list(processed.links))
+        await self.in_db(self._store, item, page, processed, decision)
 
     def _store(
         self,
@@ -492,9 +524,6 @@ class Crawler:
             self.summary.fetched += 1
 
     async def _ingest_folders(self) -> None:
-        from calanque.collect.ingest import ingest_folder
-
         for source in list(self._sources.values()):
             if source.kind == "folder" and not self._stop:
-                assert self._pool is not None
                 await ingest_folder(self, source)

@@ -30,10 +30,18 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import httpx
 
+from calanque.collect.guard import FORBIDDEN_ADDRESS, refused_by_guard
 from calanque.collect.urls import normalize_url
 from calanque.errors import FetchError, SourceError
 
-FETCH_ERROR_KINDS = ("timeout", "network", "protocol", "redirect-loop", "invalid-url")
+FETCH_ERROR_KINDS = (
+    "timeout",
+    "network",
+    "protocol",
+    "redirect-loop",
+    "invalid-url",
+    FORBIDDEN_ADDRESS,
+)
 """``FetchError.kind`` values raised here (``check_hop`` may add ``out-of-scope``)."""
 
 REDIRECT_BODY_BYTES = 64 * 1024
@@ -241,6 +249,8 @@ def _loop_key(url: str) -> str:
 
 def _wrap_httpx_error(exc: Exception, url: str) -> FetchError:
     name = type(exc).__name__
+    if refused_by_guard(exc):
+        return FetchError(f"{url}: {exc}", url=url, kind=FORBIDDEN_ADDRESS)
     if isinstance(exc, httpx.TimeoutException):
         return FetchError(
             f"{url}: {name} ({exc}); the server did not answer in time "

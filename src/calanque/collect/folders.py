@@ -8,6 +8,7 @@ reported, never followed.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -28,12 +29,22 @@ class LocalFile:
     size: int
     mtime_ns: int
     url: str  # file:// URI of the resolved path
+    real_path: Path | None = None  # the resolved path, the one :func:`read_inside` opens
 
 
 @dataclass(frozen=True)
 class SkippedFile:
     path: Path
     reason: str  # "outside-folder" | "unsupported" | "too-large" | "unreadable"
+
+
+class FileRefused(Exception):
+    """A scanned file that must not be read now; ``reason`` is a :class:`SkippedFile` reason."""
+
+    def __init__(self, path: Path, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 def scan_folder(
@@ -111,6 +122,7 @@ def _examine(top: Path, path: Path, max_file_bytes: int) -> LocalFile | SkippedF
         size=info.st_size,
         mtime_ns=info.st_mtime_ns,
         url=resolved.as_uri(),
+        real_path=resolved,
     )
 
 
@@ -131,6 +143,50 @@ def resolve_inside(root: Path, candidate: str | Path) -> Path:
             "only files inside an added folder are read."
         )
     return resolved
+
+
+def read_inside(top: Path, path: Path, max_bytes: int) -> bytes:
+    """Read the regular file ``path``, which must still lie inside the folder ``top``.
+
+    The file may have changed since :func:`scan_folder` looked at it. It is opened without
+    following a symlink (``O_NOFOLLOW``) and without blocking on a FIFO (``O_NONBLOCK``),
+    then the open descriptor is checked: a regular file, whose real location is inside
+    ``top``, of at most ``max_bytes``; at most ``max_bytes + 1`` bytes are read. Raises
+    :class:`FileRefused` with the reason otherwise (``OSError`` when it cannot be opened).
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # the last component became a symlink
+            raise FileRefused(path, "outside-folder", _swapped(path)) from exc
+        raise
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        _check_open_file(top, path, os.fstat(fd), max_bytes)
+        body = handle.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise FileRefused(path, "too-large", f"{path} grew past {max_bytes} bytes; not read")
+    return body
+
+
+def _check_open_file(top: Path, path: Path, info: os.stat_result, max_bytes: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise FileRefused(
+            path, "unsupported", f"{path} is no longer a regular file (a device, FIFO or socket)"
+        )
+    if not Path(os.path.realpath(path.parent)).is_relative_to(top):
+        raise FileRefused(path, "outside-folder", _swapped(path))
+    if info.st_size > max_bytes:
+        raise FileRefused(
+            path, "too-large", f"{path} is larger than crawl.max_body_bytes={max_bytes}"
+        )
+
+
+def _swapped(path: Path) -> str:
+    return (
+        f"{path} was replaced by a symlink, or moved outside the folder, after the scan; "
+        "it was not read (re-run the crawl if the change was intended)"
+    )
 
 
 def file_fingerprint(f: LocalFile) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from calanque.catalog import Catalog
 from calanque.collect.consent import TdmRepRules, parse_tdmrep
 from calanque.collect.fetcher import Fetcher
+from calanque.collect.guard import GuardedTransport
 from calanque.collect.robots import RobotsRules, parse_robots
 from calanque.config import Settings
 from calanque.errors import FetchError
@@ -39,25 +40,19 @@ class HostPolicies:
         self._robots: dict[str, tuple[RobotsRules, float]] = {}
         self._tdmrep: dict[str, tuple[TdmRepRules, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        crawl = settings.crawl
-        self._fetcher = Fetcher(
-            user_agent=settings.user_agent,
-            connect_timeout=crawl.connect_timeout,
-            read_timeout=crawl.read_timeout,
-            total_timeout=crawl.total_timeout,
-            max_body_bytes=ROBOTS_MAX_BYTES,
-            max_redirects=crawl.max_redirects,
-            transport=transport,
-        )
+        self._fetcher = _policy_fetcher(settings, transport)
+        self._guarded_fetcher = _policy_fetcher(settings, GuardedTransport())
 
     async def aclose(self) -> None:
         await self._fetcher.aclose()
+        await self._guarded_fetcher.aclose()
 
     def crawl_delay(self, host: str) -> float | None:
         cached = self._robots.get(host)
         return cached[0].crawl_delay() if cached else None
 
-    async def robots(self, host: str) -> RobotsRules:
+    async def robots(self, host: str, *, guarded: bool = False) -> RobotsRules:
+        """The host's robots.txt rules; ``guarded``: fetch them through the address guard."""
         cached = self._robots.get(host)
         if cached and time.time() - cached[1] < self.ttl:
             return cached[0]
@@ -72,13 +67,13 @@ class HostPolicies:
                     str(policy["robots_body"]), int(status) if status is not None else None
                 )
             else:
-                status_code, body = await self._fetch(f"{host}/robots.txt")
+                status_code, body = await self._fetch(f"{host}/robots.txt", guarded)
                 rules = parse_robots(body, status_code)
                 await self._in_db(self.catalog.frontier.save_robots, host, status_code, body)
             self._robots[host] = (rules, time.time())
             return rules
 
-    async def tdmrep(self, host: str) -> TdmRepRules:
+    async def tdmrep(self, host: str, *, guarded: bool = False) -> TdmRepRules:
         cached = self._tdmrep.get(host)
         if cached and time.time() - cached[1] < self.ttl:
             return cached[0]
@@ -90,7 +85,7 @@ class HostPolicies:
             if self._fresh(policy, "tdmrep"):
                 body = str(policy["tdmrep_body"])
             else:
-                status, body = await self._fetch(f"{host}/.well-known/tdmrep.json")
+                status, body = await self._fetch(f"{host}/.well-known/tdmrep.json", guarded)
                 body = body if status == 200 else ""
                 await self._in_db(self.catalog.frontier.save_tdmrep, host, body)
             rules = parse_tdmrep(body or None)
@@ -105,11 +100,25 @@ class HostPolicies:
             and time.time() - float(fetched_at) < self.ttl
         )
 
-    async def _fetch(self, url: str) -> tuple[int | None, str]:
+    async def _fetch(self, url: str, guarded: bool) -> tuple[int | None, str]:
         """(status, text); status None when the host cannot be reached."""
+        fetcher = self._guarded_fetcher if guarded else self._fetcher
         try:
             async with self._slots:
-                result = await self._fetcher.fetch(url)
+                result = await fetcher.fetch(url)
         except FetchError:
             return None, ""
         return result.status, result.body.decode("utf-8", errors="replace")
+
+
+def _policy_fetcher(settings: Settings, transport: Any) -> Fetcher:
+    crawl = settings.crawl
+    return Fetcher(
+        user_agent=settings.user_agent,
+        connect_timeout=crawl.connect_timeout,
+        read_timeout=crawl.read_timeout,
+        total_timeout=crawl.total_timeout,
+        max_body_bytes=ROBOTS_MAX_BYTES,
+        max_redirects=crawl.max_redirects,
+        transport=transport,
+    )

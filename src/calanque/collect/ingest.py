@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from calanque.catalog import PageRecord
-from calanque.collect.folders import LocalFile, SkippedFile, file_fingerprint, scan_folder
-from calanque.collect.pipeline import ProcessedPage, process_body
+from calanque.collect.context import CrawlContext
+from calanque.collect.folders import (
+    FileRefused,
+    LocalFile,
+    SkippedFile,
+    file_fingerprint,
+    read_inside,
+    scan_folder,
+)
 from calanque.types import Source
-
-if TYPE_CHECKING:
-    from calanque.collect.crawler import Crawler
 
 CONTENT_TYPES = {
     ".html": "text/html",
@@ -32,49 +35,53 @@ CONTENT_TYPES = {
 }
 
 
-async def ingest_folder(crawler: Crawler, source: Source) -> None:
-    catalog, summary = crawler.catalog, crawler.summary
+async def ingest_folder(ctx: CrawlContext, source: Source) -> None:
+    catalog, summary = ctx.catalog, ctx.summary
     root = Path(source.url.removeprefix("file://"))
     files = await asyncio.to_thread(
-        lambda: list(scan_folder(root, max_file_bytes=crawler.crawl.max_body_bytes))
+        lambda: list(scan_folder(root, max_file_bytes=ctx.crawl.max_body_bytes))
     )
+    top = root.expanduser().resolve()
     seen: set[str] = set()
     for item in files:
-        if crawler._stop:
+        if ctx.stopping:
             return
         if isinstance(item, SkippedFile):
             summary.errors[f"file-{item.reason}"] += 1
             continue
         seen.add(item.url)
-        await _ingest_file(crawler, source, item)
-        crawler._report()
-    for url in await crawler._in_db(catalog.known_files, source.id):
+        await _ingest_file(ctx, source, top, item)
+        ctx.report()
+    for url in await ctx.in_db(catalog.known_files, source.id):
         if url not in seen:
-            await crawler._in_db(catalog.forget_document, url)
-            await crawler._in_db(catalog.forget_file, url)
+            await ctx.in_db(catalog.forget_document, url)
+            await ctx.in_db(catalog.forget_file, url)
             summary.deleted += 1
 
 
-async def _ingest_file(crawler: Crawler, source: Source, item: LocalFile) -> None:
-    catalog, summary = crawler.catalog, crawler.summary
+async def _ingest_file(ctx: CrawlContext, source: Source, top: Path, item: LocalFile) -> None:
+    catalog, summary = ctx.catalog, ctx.summary
     fingerprint = file_fingerprint(item)
-    if await crawler._in_db(catalog.file_fingerprint, item.url) == fingerprint:
+    if await ctx.in_db(catalog.file_fingerprint, item.url) == fingerprint:
         summary.unchanged += 1
         return
     try:
-        body = await asyncio.to_thread(item.path.read_bytes)
+        body = await asyncio.to_thread(
+            read_inside, top, item.real_path or item.path, ctx.crawl.max_body_bytes
+        )
+    except FileRefused as exc:
+        summary.errors[f"file-{exc.reason}"] += 1
+        await ctx.in_db(catalog.record_error, item.url, source.id, f"file-{exc.reason}", str(exc))
+        return
     except OSError as exc:
         summary.errors["file-unreadable"] += 1
-        await crawler._in_db(catalog.record_error, item.url, source.id, "file-unreadable", str(exc))
+        await ctx.in_db(catalog.record_error, item.url, source.id, "file-unreadable", str(exc))
         return
     content_type = CONTENT_TYPES.get(item.path.suffix.lower(), "text/plain")
-    loop = asyncio.get_running_loop()
-    processed: ProcessedPage = await loop.run_in_executor(
-        crawler._pool, process_body, body, item.url, content_type, None, False
-    )
+    processed = await ctx.extract(body, item.url, content_type, None, False)
     if processed.document is None:
         summary.errors[processed.error_kind or "extract"] += 1
-        await crawler._in_db(
+        await ctx.in_db(
             catalog.record_error,
             item.url,
             source.id,
@@ -85,10 +92,10 @@ async def _ingest_file(crawler: Crawler, source: Source, item: LocalFile) -> Non
     page = PageRecord(
         url=item.url, source_id=source.id, status=200, content_type=content_type, size=len(body)
     )
-    await crawler._in_db(
+    await ctx.in_db(
         catalog.save_document, page, processed.document, processed.chunks, processed.minhash
     )
-    await crawler._in_db(
+    await ctx.in_db(
         catalog.set_file, item.url, source.id, fingerprint, hashlib.sha256(body).hexdigest()
     )
     summary.files += 1

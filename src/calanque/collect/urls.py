@@ -1,5 +1,5 @@
-"""URL normalisation and crawl-scope checks (pure, except the DNS look-up of
-:func:`is_private_address`).
+"""URL normalisation and crawl-scope checks (pure; the address checks live in
+:mod:`calanque.collect.guard`).
 
 :func:`normalize_url` gives every URL one spelling, so the frontier stores a
 page once however it was linked. It follows RFC 3986 section 6 and is
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from calanque.errors import SourceError
@@ -244,32 +243,3 @@ def check_scope_patterns(scope: Scope) -> None:
     """Raise :class:`SourceError` if an include/exclude pattern is not a valid regex."""
     for pattern in (*scope.include, *scope.exclude):
         _search(pattern, "")
-
-
-def is_private_address(host: str) -> bool:
-    """Whether ``host`` is, or resolves to, a non-public address.
-
-    Loopback, private, link-local, shared (100.64/10), reserved, unspecified and
-    multicast addresses count as private (anything that is not globally
-    routable). A name is resolved with ``socket.getaddrinfo`` and is private if
-    any of its addresses is. A name that does not resolve is not private (the
-    fetch will fail with a network error anyway).
-    """
-    literal = host.strip().strip("[]").split("%")[0]
-    try:
-        return _is_private_ip(ipaddress.ip_address(literal))
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(literal.rstrip("."), None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return False
-    return any(
-        _is_private_ip(ipaddress.ip_address(str(info[4][0]).split("%")[0])) for info in infos
-    )
-
-
-def _is_private_ip(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast

@@ -22,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from starlette.concurrency import run_in_threadpool
 
 from calanque import __version__
+from calanque.collect.guard import is_private_address
 from calanque.collect.scope import build_scope
-from calanque.collect.urls import is_private_address, normalize_url
+from calanque.collect.urls import normalize_url
 from calanque.embed.base import clip_query
 from calanque.errors import CalanqueError
 from calanque.index.filters import build_filters
@@ -31,7 +32,7 @@ from calanque.server.auth import ADMIN, Caller
 from calanque.server.errors import RequestError, status_for
 from calanque.server.services import Services, over_budget
 from calanque.server.sse import DONE, ChunkWriter, completion
-from calanque.types import Answer, SearchFilters
+from calanque.types import Answer, SearchFilters, added_by_key
 from calanque.views import answer_json, hit_json, removal_json, source_json
 
 # The one limit on every text a caller sends (questions, messages, content parts, search
@@ -343,7 +344,8 @@ def add_source(body: SourceRequest, request: Request) -> dict[str, Any]:
     kind = body.kind if body.kind != "auto" else _kind_from_url(url)
     prefix = normalize_url(body.prefix) if body.prefix else ""
     scope = build_scope(url, kind, body.scope, prefix, [], [], body.max_depth, body.max_pages)
-    source = svc.catalog.add_source(kind, url, scope)  # type: ignore[arg-type]
+    added_by = added_by_key(request.state.key_name)
+    source = svc.catalog.add_source(kind, url, scope, added_by=added_by)  # type: ignore[arg-type]
     return source_json(source)
 
 

@@ -20,12 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httpx
-
 from calanque.catalog import Catalog
 from calanque.catalog.conversations import QueryLog
 from calanque.collect.crawler import Crawler, CrawlSummary
-from calanque.collect.urls import is_private_address
 from calanque.config import Settings
 from calanque.embed import Embedder
 from calanque.locks import exclusive_lock
@@ -38,20 +35,6 @@ log = logging.getLogger("calanque.server")
 QUERY_LOG_PURGE_EVERY_S = 60.0  # besides start-up, while queries are recorded
 CATCH_UP_BATCH = 8  # chunks indexed per hold of the model lock while the server answers
 T = TypeVar("T")
-
-
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """Refuses every request (redirect hops and robots.txt included) to a non-public address."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        if await asyncio.to_thread(is_private_address, host):
-            raise httpx.ConnectError(
-                f"refused to connect to {host}: it is a loopback, private or reserved address "
-                "(server.allow_private_sources is off)",
-                request=request,
-            )
-        return await super().handle_async_request(request)
 
 
 @dataclass
@@ -204,7 +187,6 @@ class Services:
         def progress(summary: CrawlSummary) -> None:
             job.summary = summary.to_dict()
 
-        transport = None if self.settings.server.allow_private_sources else GuardedTransport()
         try:
             with exclusive_lock(self.settings.home / "crawl.lock", "crawl"):
                 if self.catalog.engine.dialect.name == "sqlite":
@@ -214,7 +196,7 @@ class Services:
                     self.settings,
                     progress=progress,
                     extract_workers=1,
-                    transport=transport,
+                    guard_all=True,
                 )
                 job.summary = (await crawler.run(max_pages=max_pages)).to_dict()
                 job.index = await asyncio.to_thread(self.catch_up)

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calanque.collect.guard import is_private_address
 from calanque.collect.urls import (
     TRACKING_PARAMS,
     check_scope_patterns,
     host_key,
     in_scope,
-    is_private_address,
     normalize_url,
     seed_folder,
 )

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from tests.conftest import HashEmbedder
 
 from calanque.catalog import Catalog
+from calanque.collect.guard import GuardedTransport
 from calanque.config import load_settings
 from calanque.server import create_app
-from calanque.server.services import GuardedTransport
 
 LOCAL = ("127.0.0.1", 40000)
 REMOTE = ("203.0.113.7", 40000)
