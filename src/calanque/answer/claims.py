@@ -76,6 +76,7 @@ class Vocabulary:
     negative_prefixes: tuple[str, ...]
     negation_strict_fr: frozenset[str]
     antonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+    noun_markers: frozenset[str]
 
 
 @cache
@@ -102,6 +103,7 @@ def vocabulary() -> Vocabulary:
         negative_prefixes=tuple(raw["negative_prefixes"]),
         negation_strict_fr=frozenset(raw["negation_strict_fr"]),
         antonyms=tuple((tuple(a), tuple(b)) for a, b in raw["antonyms"]),
+        noun_markers=frozenset(raw["noun_markers"]),
     )
 
 
@@ -358,7 +360,38 @@ def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[
     missing += [f"frame '{f}'" for f in frames(sentence) - frames(passage)]
     passage_units = unit_words(passage)
     missing += [f"unit {u}" for u in sorted(unit_words(sentence) - passage_units)]
+    passage_ordinals = ordinals(passage)
+    # Roman ordinals (``Ve dynastie``, ``XIXe siècle``); numbers in digits are checked above.
+    missing += [f"ordinal {n}" for n in sorted(ordinals(sentence, True) - passage_ordinals)]
     return list(dict.fromkeys(missing))
+
+
+_ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
+_ORDINAL = re.compile(
+    r"\b(?:(?P<roman>[IVXLCDM]+)|(?P<digits>\d+))"
+    r"(?:e|er|re|ère|eme|ème|è|th|st|nd|rd)\b"
+)
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+
+
+def ordinals(text: str, roman_only: bool = False) -> set[int]:
+    """Ordinals written with a suffix: ``IVe``/``4e``/``4th``/``XIXe`` → 4, 4, 4, 19.
+
+    A lone ``L``, ``C``, ``D`` or ``M`` is a word (``Le``, ``Ce``, ``De``, ``Me``), not 50e.
+    """
+    found = set()
+    for match in _ORDINAL.finditer(text):
+        roman, digits = match.group("roman"), match.group("digits")
+        if digits and not roman_only:
+            found.add(int(digits))
+        elif roman and roman not in {"L", "C", "D", "M"} and _ROMAN.match(roman):
+            found.add(_roman_value(roman))
+    return found
+
+
+def _roman_value(roman: str) -> int:
+    values = [_ROMAN_VALUES[c] for c in roman]
+    return sum(-v if v < next_ else v for v, next_ in zip(values, [*values[1:], 0], strict=True))
 
 
 def _has_link(link: str, passage: str, folded: str) -> bool:
@@ -517,6 +550,43 @@ def reordered(sentence: str, source: str, stem: Callable[[str], str]) -> bool:
     moved = len(positions) - _longest_increasing(positions)
     comparison = _has_cue(sentence, vocabulary().comparison)
     return moved >= 2 or (moved == 1 and comparison)
+
+
+def substituted(sentence: str, source: str, passage: str, stem: Callable[[str], str]) -> str:
+    """A word put in place of another in a near-copy of ``source`` (``cork`` for ``leather``).
+
+    Only for near-copies (eight or more words, at least 80% of them in order in
+    ``source``): a replaced span of one or two content words whose words are nowhere in
+    ``passage``, in place of one or two content words of ``source`` that the sentence does
+    not hold, read as a noun phrase's (after ``by``, ``the``, ``in``, ``les``…: a verb put
+    for another is usually a synonym, a noun or an adjective another thing). Returns
+    ``"cork/leather"``, or ``""``.
+    """
+    s_words = _folded_words(sentence)
+    p_words = _folded_words(source)
+    s_stems = [stem(w) for w in s_words]
+    p_stems = [stem(w) for w in p_words]
+    if len(s_words) < 8:
+        return ""
+    matcher = difflib.SequenceMatcher(None, s_stems, p_stems, autojunk=False)
+    if sum(b.size for b in matcher.get_matching_blocks()) < 0.8 * len(s_words):
+        return ""
+    in_passage = {stem(w) for w in _folded_words(passage)}
+    in_sentence = set(s_stems)
+    for op, s1, s2, p1, p2 in matcher.get_opcodes():
+        if op != "replace" or s2 - s1 > 2 or p2 - p1 > 2:
+            continue
+        if p1 == 0 or p_words[p1 - 1] not in vocabulary().noun_markers:
+            continue
+        new = [i for i in range(s1, s2) if _content(s_words[i]) and s_stems[i] not in in_passage]
+        old = [i for i in range(p1, p2) if _content(p_words[i]) and p_stems[i] not in in_sentence]
+        if new and old:
+            return f"{s_words[new[0]]}/{p_words[old[0]]}"
+    return ""
+
+
+def _content(word: str) -> bool:
+    return word.isalpha() and len(word) > 2 and word not in STOPWORDS
 
 
 def _longest_increasing(values: list[int]) -> int:

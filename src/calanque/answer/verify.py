@@ -46,6 +46,7 @@ from calanque.answer.claims import (
     quote_is_framed,
     reordered,
     specifics_missing,
+    substituted,
     technical_tokens,
 )
 from calanque.answer.language import Term, coverage, fold, key_terms, stem, stems
@@ -284,6 +285,10 @@ class CitationVerifier:
         sources = {aligned} | {span.text for span in split_sentences(aligned)}
         if same and any(reordered(text, src, lambda w: stem(w, language)) for src in sources):
             return "swaps what its closest passage sentence says (same words, another order)"
+        for src in sources if same else ():
+            swapped = substituted(text, src, passage.text, lambda w: stem(w, language))
+            if swapped:
+                return f"puts a word in place of its closest passage sentence's ({swapped})"
         opposite = contradiction(text, passage.text, same)
         if opposite:
             return f"says the opposite of its closest passage sentence ({opposite})"
