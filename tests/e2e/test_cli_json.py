@@ -7,14 +7,13 @@ here until it gets the option or a reason in :data:`WITHOUT_JSON` (and in docs/c
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer.main
+from tests.e2e.test_cli_usage import calanque
 
 from calanque.cli import app, register_commands
 
@@ -47,17 +46,6 @@ def leaf_commands() -> dict[tuple[str, ...], Any]:
 
 def has_json_option(command: Any) -> bool:
     return any("--json" in getattr(param, "opts", ()) for param in command.params)
-
-
-def calanque(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        env=env | {"CALANQUE_HOME": str(home)},
-        timeout=60,
-    )
 
 
 def test_every_command_has_json_or_a_documented_reason() -> None:
