@@ -274,6 +274,8 @@ class LexicalStore:
         """
         meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
         segments = meta.get("segments", [])
+        if not any(segment.get("deletes") for segment in segments):
+            return set()
         searcher = self.index.searcher()
         if int(searcher.num_segments) != len(segments):
             return set(range(int(searcher.num_segments)))

@@ -158,7 +158,11 @@ class EmbeddedIndex:
     def purge_deleted(self) -> int:
         """Drop deleted chunks' text from tantivy's segment files (usearch overwrites removed
         vectors at each commit). Returns the live chunks rewritten to do it."""
-        return self._lexical.purge_deleted()
+        rewritten = self._lexical.purge_deleted()
+        if rewritten:  # other processes reload, and let go of the old segment files
+            _write_json_atomically(self.folder / META_FILE, self._meta)
+            self._meta_mtime = self._stat_meta()
+        return rewritten
 
     # -- reads ----------------------------------------------------------------
 
