@@ -74,6 +74,20 @@ class SentenceVectorStore:
         """How many of ``texts`` already have a vector."""
         return len(self._lookup([content_key(model_name, t) for t in texts]))
 
+    def forget(self, texts: Sequence[str], keep: Sequence[str], model_name: str) -> int:
+        """Drop the vectors of the candidate sentences of ``texts`` (deleted chunks) that
+        are not sentences of ``keep`` (chunks still indexed); returns how many.
+
+        A sentence shared with another live chunk of other text is dropped too: it is
+        embedded again, and stored, the first time an answer needs it.
+        """
+        kept = {content_key(model_name, s) for t in keep for s in candidate_sentences(t)}
+        gone = {content_key(model_name, s) for t in texts for s in candidate_sentences(t)}
+        gone -= kept
+        for key in gone:
+            self._memory.pop(key, None)
+        return self._disk.delete_many(sorted(gone)) if self._disk is not None else len(gone)
+
     def _lookup(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         found = {k: self._memory[k] for k in keys if k in self._memory}
         rest = [k for k in dict.fromkeys(keys) if k not in found]

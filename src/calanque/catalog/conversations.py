@@ -160,8 +160,9 @@ WITHDRAWN = "withdrawn by the publisher"
 def withdraw_from_threads(conn: sa.Connection, url: str) -> int:
     """Redact every stored answer that quotes ``url``, whose publisher opted out.
 
-    The citation keeps its URL and says the page was withdrawn; its quote, its search
-    snippet and the answer written from it are removed. Returns the messages redacted.
+    The citation keeps its URL and says the page was withdrawn; its quote, its text
+    fragment link (``#:~:text=`` carries the quote), its search snippet and the answer
+    written from it are removed. Returns the messages redacted.
     """
     rows = conn.execute(
         sa.select(t.messages.c.id, t.messages.c.payload).where(
@@ -192,7 +193,7 @@ def _withdrawn_payload(payload: dict[str, Any], url: str) -> dict[str, Any] | No
         return None
     for citation in citations:
         if citation.get("url") == url:
-            citation.update(title="", quote="", withdrawn=WITHDRAWN)
+            citation.update(title="", quote="", fragment_url=url, withdrawn=WITHDRAWN)
     for result in results:
         if result.get("url") == url:
             result.update(title="", snippet="", withdrawn=WITHDRAWN)

@@ -452,6 +452,19 @@ class DocumentStore(ConsentLedger):
                     )
         return out
 
+    def chunks_sharing_text(self, texts: Sequence[str]) -> list[IndexedChunk]:
+        """Live chunks whose text is one of ``texts`` (what a deleted chunk's cached vectors
+        may still serve)."""
+        hashes = sorted({text_hash(text) for text in texts})
+        ids: list[int] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(hashes), 500):
+                part = hashes[start : start + 500]
+                query = sa.select(t.chunks.c.id).where(t.chunks.c.text_hash.in_(part))
+                found: list[int] = list(conn.execute(query).scalars())
+                ids.extend(int(i) for i in found)
+        return self.indexed_chunks(sorted(ids))
+
     def chunk_texts(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
         with self.engine.connect() as conn:
             rows = (

@@ -20,7 +20,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted rows are overwritten with zeros, so an opted-out page's text does not linger
+    # in free pages (see docs/security.md, "A publisher's opt-out leaves copies").
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def scrub_sqlite(engine: Engine) -> bool:
+    """Copy the write-ahead log into the database and truncate it (SQLite only).
+
+    The log keeps old versions of pages, deleted text included, until a checkpoint. Returns
+    False when readers kept the checkpoint from finishing (the next one finishes it) or the
+    database is not SQLite (PostgreSQL's free space is out of scope: docs/security.md).
+    """
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as conn:
+        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    return busy is not None and busy[0] == 0
 
 
 def make_engine(url: str) -> Engine:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from calanque.catalog import schema as t
 from calanque.catalog.documents import DocumentStore
-from calanque.catalog.engine import make_engine, migrate
+from calanque.catalog.engine import make_engine, migrate, scrub_sqlite
 from calanque.catalog.frontier import Frontier
 from calanque.catalog.records import (  # noqa: F401  (re-exported)
     ChunkChange,
@@ -49,6 +49,11 @@ class Catalog(DocumentStore):
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def scrub(self) -> bool:
+        """After deletions (an opt-out, a removed source): leave no deleted text in the
+        database's write-ahead log. True when the log was emptied."""
+        return scrub_sqlite(self.engine)
 
     # ---- sources -------------------------------------------------------------
     def add_source(
@@ -160,6 +165,7 @@ class Catalog(DocumentStore):
             for table in (t.pages, t.frontier, t.files):
                 conn.execute(table.delete().where(table.c.source_id == source_id))
             conn.execute(t.sources.delete().where(t.sources.c.id == source_id))
+        self.scrub()
         return len(doc_ids)
 
     def counts(self) -> dict[str, int]:

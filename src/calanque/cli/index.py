@@ -50,24 +50,31 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
             def update(position: int, head: int) -> None:
                 progress.update(task, completed=position, total=head)
 
-            sentences = _sentence_precompute(settings, embedder)
+            sentences, forget = _sentence_hooks(settings, embedder)
             if rebuild:
                 return rebuild_index(
                     catalog, index, embedder, progress=update, after_batch=sentences
                 )
-            return catch_up_index(catalog, index, embedder, progress=update, after_batch=sentences)
+            return catch_up_index(
+                catalog, index, embedder, progress=update, after_batch=sentences, forget=forget
+            )
     finally:
         runtime.close_search()
 
 
-def _sentence_precompute(settings: Any, embedder: Any) -> Any:
-    """The extractive writer scores sentences: embed them at index time, not at question time."""
-    if not settings.index.precompute_sentences:
-        return None
+def _sentence_hooks(settings: Any, embedder: Any) -> tuple[Any, Any]:
+    """The extractive writer scores sentences: embed them at index time, not at question
+    time (when ``index.precompute_sentences``), and forget those of deleted chunks."""
     from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
 
     store = SentenceVectorStore.in_folder(settings.index_dir)
-    return lambda chunks: precompute_sentence_vectors(chunks, embedder, store)
+
+    def forget(texts: list[str], keep: list[str]) -> None:
+        store.forget(texts, keep, embedder.name)
+
+    if not settings.index.precompute_sentences:
+        return None, forget
+    return (lambda chunks: precompute_sentence_vectors(chunks, embedder, store)), forget
 
 
 def catch_up(quiet: bool = False) -> dict[str, Any]:

@@ -198,6 +198,8 @@ class Crawler:
             if self._background:  # politeness slots still being written for other workers
                 await asyncio.gather(*self._background, return_exceptions=True)
             self.summary.queued = await self.in_db(self.catalog.frontier.pending)
+            if self.summary.deleted:  # opt-outs, removed files: no deleted text in the WAL
+                await self.in_db(self.catalog.scrub)
             await self._fetcher.aclose()
             await self._guarded_fetcher.aclose()
             await self._policies.aclose()

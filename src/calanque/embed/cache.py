@@ -40,6 +40,7 @@ class EmbeddingCache:
             self._db = sqlite3.connect(str(path), check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA secure_delete=ON")  # forgotten vectors are zeroed
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
             )
@@ -66,6 +67,21 @@ class EmbeddingCache:
         rows = [(k, v.astype(np.float16).tobytes()) for k, v in items.items()]
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+
+    def delete_many(self, keys: Sequence[bytes]) -> int:
+        """Forget ``keys`` (their rows are zeroed on disk and the log truncated); returns how
+        many were held."""
+        removed = 0
+        with self._lock:
+            with self._db:
+                for start in range(0, len(keys), _SQL_BATCH):
+                    part = list(keys[start : start + _SQL_BATCH])
+                    marks = ",".join("?" * len(part))
+                    sql = f"DELETE FROM vectors WHERE key IN ({marks})"
+                    removed += self._db.execute(sql, part).rowcount
+            if removed:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
 
     def __len__(self) -> int:
         with self._lock:
@@ -106,6 +122,13 @@ class CachedEmbedder:
         for row, key in enumerate(keys):
             out[row] = known[key]
         return normalize_rows(out)
+
+    def forget_passages(self, texts: Sequence[str], keep: Sequence[str] = ()) -> int:
+        """Drop the cached vectors of ``texts`` (deleted passages), except those of ``keep``
+        (passages still indexed); returns how many were dropped."""
+        kept = {content_key(self.name, t) for t in keep}
+        gone = {content_key(self.name, t) for t in texts} - kept
+        return self.cache.delete_many(sorted(gone))
 
     def embed_query(self, text: str) -> np.ndarray:
         vector = self._queries.get(text)

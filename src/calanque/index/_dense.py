@@ -11,15 +11,31 @@ from usearch.index import Index as UsearchIndex
 
 from calanque.errors import IndexBackendError
 
+# Keys of the constant vectors written over removed ones; chunk ids (SQLite rowids) stay below.
+_BLANK_KEYS_FROM = 2**63
+# More free slots than this (and than this share of the graph): rebuild the graph from the
+# live vectors instead of overwriting the free slots one by one.
+_REBUILD_MIN_FREE = 1024
+_REBUILD_FREE_SHARE = 0.25
+
 
 class DenseStore:
-    """Cosine HNSW over ``dim``-d vectors, saved atomically to ``path``."""
+    """Cosine HNSW over ``dim``-d vectors, saved atomically to ``path``.
+
+    usearch keeps a removed vector's bytes in its slot, and in the saved file, until the
+    slot is reused. Before saving after a removal, every free slot is overwritten: a
+    constant vector is added under a temporary key (new vectors take free slots first)
+    and removed again, so nothing computed from a deleted chunk's text stays on disk.
+    When free slots are more than a quarter of the graph, the graph is rebuilt from the
+    live vectors instead, which keeps the cost of later saves bounded.
+    """
 
     def __init__(self, path: Path, dim: int, dtype: str = "f16") -> None:
         self.path = path
         self.dim = dim
         self.dtype = dtype
         self.dirty = False
+        self.removed = False  # a vector was removed since the last save
         self.graph = self._load()
 
     def _load(self) -> UsearchIndex:
@@ -55,7 +71,32 @@ class DenseStore:
         present = keys[np.asarray(self.graph.contains(keys), dtype=bool).reshape(-1)]
         if len(present):
             self.graph.remove(present)
-            self.dirty = True
+            self.dirty = self.removed = True
+
+    def free_slots(self) -> int:
+        """Slots of removed vectors not yet reused (usearch counts them as nodes)."""
+        return max(0, int(self.graph.stats.nodes) - len(self.graph))
+
+    def overwrite_removed(self) -> None:
+        """Leave no removed vector in memory or in the next saved file (see the class)."""
+        free = self.free_slots()
+        if free > max(_REBUILD_MIN_FREE, _REBUILD_FREE_SHARE * len(self.graph)):
+            self._rebuild()
+        elif free:
+            keys = np.arange(_BLANK_KEYS_FROM, _BLANK_KEYS_FROM + free, dtype=np.uint64)
+            blank = np.zeros((free, self.dim), dtype=np.float32)
+            blank[:, 0] = 1.0
+            self.graph.add(keys, blank)
+            self.graph.remove(keys)
+        self.removed = False
+
+    def _rebuild(self) -> None:
+        keys = np.asarray(self.graph.keys, dtype=np.uint64)
+        fresh = UsearchIndex(ndim=self.dim, metric="cos", dtype=self.dtype)
+        if len(keys):
+            vectors = np.asarray(self.graph.get(keys, dtype="f32"), dtype=np.float32)
+            fresh.add(keys, vectors.reshape(len(keys), self.dim))
+        self.graph = fresh
 
     def search(self, vector: np.ndarray, count: int) -> list[tuple[int, float]]:
         """(chunk id, cosine similarity) of the ``count`` nearest vectors."""
@@ -85,6 +126,8 @@ class DenseStore:
         """Write to a temporary file, fsync it, then atomically replace the old one."""
         if not self.dirty and self.path.exists():
             return
+        if self.removed:
+            self.overwrite_removed()
         tmp = self.path.with_name(self.path.name + ".tmp")
         self.graph.save(str(tmp))
         with open(tmp, "rb") as handle:

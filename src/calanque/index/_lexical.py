@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -94,10 +95,18 @@ def chunk_document(chunk: IndexedChunk) -> Any:
 
 
 class LexicalStore:
-    """A tantivy index in ``folder``; the writer is opened on the first change."""
+    """A tantivy index in ``folder``; the writer is opened on the first change.
+
+    A deleted document stays in its segment (stored text, terms) until tantivy merges that
+    segment, and tantivy-py offers no call to merge. :meth:`purge_deleted` does the
+    equivalent: it adds the live documents of every segment holding deletions again, so
+    those segments hold no live document, are dropped at the commit, and their files are
+    removed. It costs as much as indexing those segments' documents once.
+    """
 
     def __init__(self, folder: Path, field_boosts: dict[str, float] | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self.schema = build_schema()
         analyzers = build_analyzers()
         try:
@@ -231,12 +240,80 @@ class LexicalStore:
         result = searcher.search(tantivy.Query.all_query(), total, count=False)
         return {int(searcher.doc(address).get_first("chunk_id") or 0) for _, address in result.hits}
 
+    def stored_chunks(self, chunk_ids: Sequence[int]) -> list[IndexedChunk]:
+        """The chunks as stored here (what was embedded for them), for ids still held."""
+        docs = self.fetch(chunk_ids, SearchFilters())
+        return [stored_chunk(doc) for doc in docs.values()]
+
+    def purge_deleted(self) -> int:
+        """Rewrite the segments that hold deleted documents (see the class); returns how
+        many live documents were added again."""
+        self.close()  # wait for running merges: they may copy documents deleted since
+        self.index.reload()
+        segments = self._segments_with_deletions()
+        if not segments:
+            return 0
+        searcher = self.index.searcher()
+        everything = searcher.search(tantivy.Query.all_query(), max(1, searcher.num_docs))
+        docs = [searcher.doc(a) for _, a in everything.hits if a.segment_ord in segments]
+        writer = self._writer_or_open()
+        for chunk in (stored_chunk(doc) for doc in docs):
+            writer.delete_documents_by_term("chunk_id", chunk.chunk_id)
+            writer.add_document(chunk_document(chunk))
+        writer.commit()
+        self.close()  # merges started by the commit end before the files are collected
+        self._writer_or_open().garbage_collect_files()
+        self.index.reload()
+        return len(docs)
+
+    def _segments_with_deletions(self) -> set[int]:
+        """Ordinals (as the searcher numbers segments) of segments with deleted documents.
+
+        tantivy lists the segments in ``meta.json`` in the searcher's order; when the live
+        counts disagree with that list, every segment is taken.
+        """
+        meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
+        segments = meta.get("segments", [])
+        if not any(segment.get("deletes") for segment in segments):
+            return set()
+        searcher = self.index.searcher()
+        if int(searcher.num_segments) != len(segments):
+            return set(range(int(searcher.num_segments)))
+        live = [
+            s["max_doc"] - ((s.get("deletes") or {}).get("num_deleted_docs") or 0) for s in segments
+        ]
+        counted = [0] * len(segments)
+        for _, address in searcher.search(
+            tantivy.Query.all_query(), max(1, searcher.num_docs)
+        ).hits:
+            counted[address.segment_ord] += 1
+        if counted != live:
+            return set(range(len(segments)))
+        return {ordinal for ordinal, s in enumerate(segments) if s.get("deletes")}
+
     def close(self) -> None:
         if self._writer is not None:
             if self.dirty:
                 self._writer.rollback()
             self._writer.wait_merging_threads()
             self._writer = None
+
+
+def stored_chunk(doc: Any) -> IndexedChunk:
+    """The chunk a stored document was made from (every field it needs is stored)."""
+    hit = document_hit(doc, 0.0)
+    return IndexedChunk(
+        chunk_id=hit.chunk_id,
+        document_id=hit.document_id,
+        text=hit.text,
+        title=hit.title,
+        url=hit.url,
+        heading=hit.heading,
+        language=hit.language,
+        site=hit.site,
+        source_id=hit.source_id,
+        date=hit.date,
+    )
 
 
 def document_hit(doc: Any, score: float) -> Hit:

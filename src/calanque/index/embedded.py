@@ -150,6 +150,20 @@ class EmbeddedIndex:
     def position(self) -> int:
         return int(min(self._meta["lexical_position"], self._meta["dense_position"]))
 
+    def stored_chunks(self, chunk_ids: Sequence[int]) -> list[IndexedChunk]:
+        """The chunks held under ``chunk_ids`` as they were indexed (read before deleting
+        them, so the caches can forget what was computed from their text)."""
+        return self._lexical.stored_chunks(chunk_ids)
+
+    def purge_deleted(self) -> int:
+        """Drop deleted chunks' text from tantivy's segment files (usearch overwrites removed
+        vectors at each commit). Returns the live chunks rewritten to do it."""
+        rewritten = self._lexical.purge_deleted()
+        if rewritten:  # other processes reload, and let go of the old segment files
+            _write_json_atomically(self.folder / META_FILE, self._meta)
+            self._meta_mtime = self._stat_meta()
+        return rewritten
+
     # -- reads ----------------------------------------------------------------
 
     def search_lexical(self, query: str, k: int, filters: SearchFilters) -> list[Hit]:

@@ -6,6 +6,15 @@ batch counts, an upsert of a chunk that no longer exists is a delete, and the po
 moves after the batch is durably applied. Replaying a batch twice is harmless (upserts
 replace, deletes of missing ids do nothing), so a ``kill -9`` at any moment converges on the
 next run with no duplicate and no lost chunk.
+
+Deleted chunks leave nothing behind (an opt-out must not leave copies, docs/security.md).
+Before a batch deletes chunks, their text is read back from the index; once the batch is
+applied, the vectors cached for that text (passages in ``embeddings.sqlite`` and, through
+``forget``, answer sentences in ``sentences.sqlite``) are dropped unless a live chunk has
+the same text, and this happens before the position moves, so a replay drops them too.
+After a catch-up that deleted chunks, :func:`purge_deleted` makes the index rewrite what
+still holds their text (tantivy segments); the embedded index's usearch part overwrites
+removed vectors at each commit.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ from calanque.index.base import Index
 from calanque.types import IndexedChunk
 
 ProgressFn = Callable[[int, int], None]  # (applied position, catalog head)
+# (texts of deleted chunks, texts of live chunks): drop what was computed from the former
+ForgetFn = Callable[[list[str], list[str]], None]
 
 
 @dataclass
@@ -54,8 +65,14 @@ def catch_up(
     batch: int = 256,
     progress: ProgressFn | None = None,
     after_batch: Callable[[list[IndexedChunk]], None] | None = None,
+    forget: ForgetFn | None = None,
+    purge: bool = True,
 ) -> SyncReport:
-    """Apply every catalog change after the index's position."""
+    """Apply every catalog change after the index's position.
+
+    ``forget`` drops other caches' entries for deleted text (see the module); with
+    ``purge`` (the default) a catch-up that deleted chunks ends with :func:`purge_deleted`.
+    """
     started = time.monotonic()
     report = SyncReport(position=index.position(), head=catalog.last_seq())
     while True:
@@ -67,21 +84,55 @@ def catch_up(
         chunks = catalog.indexed_chunks(upserts)
         gone = set(upserts) - {c.chunk_id for c in chunks}
         deletes = sorted({i for i, op in last_op.items() if op == "delete"} | gone)
+        withdrawn = _stored_chunks(index, deletes)
         if deletes:
             index.delete(deletes)
         if chunks:
             index.upsert(chunks, embedder.embed_passages([passage_text(c) for c in chunks]))
             if after_batch is not None:
                 after_batch(chunks)
+        if withdrawn:
+            _forget_withdrawn(catalog, embedder, withdrawn, chunks, forget)
         report.position = changes[-1].seq
         index.commit(report.position)
         report.applied += len(chunks)
         report.deleted += len(deletes)
         if progress is not None:
             progress(report.position, report.head)
+    if purge and report.deleted:
+        purge_deleted(index)
     report.head = max(report.head, report.position)
     report.elapsed_s = time.monotonic() - started
     return report
+
+
+def purge_deleted(index: Index) -> int:
+    """Make the index drop the text of deleted chunks from its files, where it keeps it
+    until a merge (the embedded index's tantivy segments); 0 for other backends."""
+    purge = getattr(index, "purge_deleted", None)
+    return int(purge()) if callable(purge) else 0
+
+
+def _stored_chunks(index: Index, chunk_ids: list[int]) -> list[IndexedChunk]:
+    """The chunks the index holds under ``chunk_ids`` (backends that store no text: none)."""
+    stored = getattr(index, "stored_chunks", None)
+    return list(stored(chunk_ids)) if chunk_ids and callable(stored) else []
+
+
+def _forget_withdrawn(
+    catalog: Catalog,
+    embedder: Embedder,
+    withdrawn: list[IndexedChunk],
+    upserted: list[IndexedChunk],
+    forget: ForgetFn | None,
+) -> None:
+    """Drop cached vectors of deleted chunks' text that no live chunk still uses."""
+    live = upserted + catalog.chunks_sharing_text([c.text for c in withdrawn])
+    forget_passages = getattr(embedder, "forget_passages", None)
+    if callable(forget_passages):
+        forget_passages([passage_text(c) for c in withdrawn], [passage_text(c) for c in live])
+    if forget is not None:
+        forget([c.text for c in withdrawn], [c.text for c in live])
 
 
 def rebuild(

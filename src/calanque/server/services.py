@@ -216,12 +216,15 @@ class Services:
         index write, never for an embedding.
         """
         from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
-        from calanque.index.sync import SyncReport, catch_up
+        from calanque.index.sync import SyncReport, catch_up, purge_deleted
 
         store = SentenceVectorStore.in_folder(self.settings.index_dir)
 
         def sentences(chunks: list[Any]) -> None:  # answers then embed only the question
             precompute_sentence_vectors([c.text for c in chunks], self.embedder, store)
+
+        def forget(texts: list[str], keep: list[str]) -> None:  # deleted chunks' sentences
+            store.forget(texts, keep, self.embedder.name)
 
         with self.models():
             total = SyncReport(position=self.index.position(), head=self.catalog.last_seq())
@@ -234,6 +237,8 @@ class Services:
                         self.embedder,
                         batch=CATCH_UP_BATCH,
                         after_batch=sentences,
+                        forget=forget,
+                        purge=False,  # once, below, not after every batch
                     )
                 total.applied += report.applied
                 total.deleted += report.deleted
@@ -241,6 +246,9 @@ class Services:
                 if report.position == total.position:
                     break
                 total.position = report.position
+            if total.deleted:
+                with self.models():
+                    purge_deleted(self.index)
         finally:
             store.close()
         total.head = max(total.head, total.position)
