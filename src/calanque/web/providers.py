@@ -241,9 +241,11 @@ class CalanqueProvider(JSONProvider):
 def configured_providers(
     settings: Settings, transport: httpx.AsyncBaseTransport | None = None
 ) -> list[SearchProvider]:
-    """The providers ``settings`` names: SearxNG, Brave (with a key), each federation peer."""
+    """The providers ``settings`` names: SearxNG, Brave (with a key), each federation peer.
+
+    Each may take half of ``web.budget_s``; reading the pages has what is left."""
     web = settings.web
-    timeout = web.budget_s
+    timeout = web.budget_s / 2  # the other half is for reading the pages
     providers: list[SearchProvider] = []
     if web.searxng_url:
         providers.append(SearxNGProvider(web.searxng_url, timeout, transport))
