@@ -11,6 +11,9 @@ text Calanque fetched itself; when one provider fails, the others still answer.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -250,3 +253,34 @@ def test_api_refuses_web_mode_without_a_provider(peers: tuple[str, str]) -> None
     response = httpx.post(f"{peer}/v1/chat/completions", json=body, timeout=60)
     assert response.status_code == 400
     assert "web.searxng_url" in response.json()["error"]["message"]
+
+
+def run_cli(home: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "calanque", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        timeout=120,
+    )
+
+
+def test_cli_ask_web_json(sites: Sites, tmp_path: Path) -> None:
+    with serve_searxng(sites.results) as searx:
+        env = {
+            "CALANQUE_WEB_SEARXNG_URL": searx.url,
+            "CALANQUE_WEB_ALLOW_PRIVATE": "1",
+            "CALANQUE_WEB_BUDGET_S": str(BUDGET_S),
+            "CALANQUE_CRAWL_MAX_BODY_BYTES": str(MAX_BODY),
+        }
+        done = run_cli(tmp_path, env, "ask", QUESTION, "--web", "--json")
+        clash = run_cli(tmp_path, env, "ask", QUESTION, "--web", "--scope", "sources")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["answered"] is True
+    found = {r["url"]: (r["used"], r["reason"], r["provider"]) for r in data["search_results"]}
+    assert found[f"{sites.open.url}/apt.html"] == (True, "", "searxng")
+    assert found[f"{sites.robots.url}/apt.html"] == (False, "robots.txt", "searxng")
+    assert "zebra" not in done.stdout
+    assert clash.returncode != 0 and "--web means --scope web" in clash.stderr
