@@ -18,7 +18,7 @@ For one result (all results at once, under the question's time budget ``web.budg
 A refused page is dropped before it is read: only its result's ``reason`` remains. Every
 decision, allowed or refused, goes to the consent ledger (action ``web-fetched`` or
 ``web-refused``). Results are fetched in rank order until ``web.fetch`` pages could be
-read; the others are ``not-needed``.
+read; the others are ``not-fetched``.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ class PageReader:
             task.cancel()
             pages[index] = _skipped(results[index], "timeout")
         for index, result in queue:
-            pages[index] = _skipped(result, "not-needed")
+            pages[index] = _skipped(result, "not-fetched")
         await self._record([page.decision for page in pages.values() if page.decision])
         return [pages[index] for index in range(len(results))]
 

@@ -70,7 +70,9 @@ def choose_passages(
         return []
     lexical = lexical_scores(query, language, chunks)
     order = sorted(range(len(chunks)), key=lambda i: -lexical[i])
-    kept = [i for i in order[: max(shortlist, count)] if lexical[i] > 0] or order[:count]
+    # Chunks without the question's words still come: the writer weighs each sentence
+    # against the others, as with the index's passages.
+    kept = order[: max(shortlist, count)]
     vectors = embedder.embed_passages([chunks[i].embedded_text for i in kept])
     cosine = np.asarray(vectors, dtype=np.float32) @ np.asarray(embedder.embed_query(query))
     best = sorted(zip(kept, cosine.tolist(), strict=True), key=lambda pair: -pair[1])[:count]

@@ -87,7 +87,7 @@ async def test_reading_stops_once_enough_pages_were_read(tmp_path: Path, catalog
     settings = load_settings({"home": tmp_path, "web": {"allow_private": True}}, environ={})
     async with PageReader(settings, catalog, httpx.MockTransport(handler)) as reader:
         pages = await reader.read_all([result("/ok"), result("/meta"), result("/usage")], 1, 5.0)
-    assert [p.result.reason for p in pages] == ["", "not-needed", "not-needed"]
+    assert [p.result.reason for p in pages] == ["", "not-fetched", "not-fetched"]
 
 
 def page_chunk(url: str, text: str) -> PageChunk:
