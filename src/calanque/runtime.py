@@ -24,6 +24,7 @@ from calanque.registry import EMBEDDERS, INDEX_BACKENDS, WRITERS, one_of
 if TYPE_CHECKING:
     from calanque.answer.engine import AnswerEngine, AnswerWriter
     from calanque.answer.vectors import SentenceVectorStore
+    from calanque.web import WebSearcher
 
 
 def open_catalog(settings: Settings) -> Catalog:
@@ -247,8 +248,23 @@ class Runtime:
         store = SentenceVectorStore.in_folder(self.settings.index_dir)
         chosen = make_writer(answer_settings, self.embedder, store, self.settings.llm_api_key)
         return AnswerEngine(
-            self.retriever, self.catalog, self.embedder, answer_settings, chosen, store=store
+            self.retriever,
+            self.catalog,
+            self.embedder,
+            answer_settings,
+            chosen,
+            store=store,
+            web=self.web_searcher(),
         )
+
+    def web_searcher(self) -> WebSearcher | None:
+        """Web mode's searcher, when a search provider is configured (see docs/web.md)."""
+        from calanque.web import WebSearcher, configured_providers
+
+        providers = configured_providers(self.settings)
+        if not providers:
+            return None
+        return WebSearcher(self.settings, self.catalog, self.embedder, providers)
 
     def close_search(self) -> None:
         """Close the engines, the index and the embedder (reopened on next use)."""

@@ -156,10 +156,20 @@ class Citation:
 
 @dataclass(frozen=True)
 class SearchResult:
+    """One entry of an answer's source list, or one result of a web search provider.
+
+    ``provider`` names where it came from (``index``, ``searxng``, ``brave``, a peer's URL);
+    ``used`` says whether its text could be read into the answer, ``reason`` why not
+    (``robots.txt``, ``noai``, ``timeout``, ``not-needed``...; see docs/web.md).
+    """
+
     url: str
     title: str
     snippet: str
     date: str = ""
+    provider: str = "index"
+    used: bool = True
+    reason: str = ""
 
 
 @dataclass
@@ -176,3 +186,4 @@ class Answer:
     model: str = ""
     ai_generated: bool = True
     standalone_query: str = ""
+    warnings: list[str] = field(default_factory=list)  # e.g. a web search provider that failed

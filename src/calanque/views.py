@@ -7,9 +7,11 @@ the same fields from either; docs/cli.md and the OpenAPI schema describe them.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from calanque.answer.labels import machine_label
-from calanque.types import Answer, ConsentDecision, Hit, Source
+from calanque.answer.passages import Passage
+from calanque.types import Answer, ConsentDecision, Hit, SearchResult, Source
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -31,13 +33,43 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             }
             for c in answer.citations
         ],
-        "search_results": [
-            {"url": r.url, "title": r.title, "snippet": r.snippet, "date": r.date}
-            for r in answer.search_results
-        ],
+        "search_results": [search_result_json(r) for r in answer.search_results],
         "related_questions": list(answer.related_questions),
         "thread_id": answer.thread_id,
+        "warnings": list(answer.warnings),
         **machine_label(answer.writer, answer.model),
+    }
+
+
+def search_result_json(result: SearchResult) -> dict[str, Any]:
+    """One entry of an answer's source list; ``used: false`` entries are web results whose
+    text was not read (``reason`` says why) and are never cited."""
+    return {
+        "url": result.url,
+        "title": result.title,
+        "snippet": result.snippet,
+        "date": result.date,
+        "provider": result.provider,
+        "used": result.used,
+        "reason": result.reason,
+    }
+
+
+def passage_json(passage: Passage) -> dict[str, Any]:
+    """A web passage as a search hit (``POST /v1/search`` in web mode): no chunk id, since
+    it comes from a page read live, and the ``provider`` that proposed the page."""
+    return {
+        "url": passage.url,
+        "title": passage.title,
+        "heading": passage.heading,
+        "text": passage.text,
+        "score": round(float(passage.score), 6),
+        "chunk_id": None,
+        "language": passage.language,
+        "date": passage.date,
+        "site": urlsplit(passage.url).hostname or "",
+        "document_id": None,
+        "provider": passage.provider,
     }
 
 

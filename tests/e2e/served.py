@@ -127,13 +127,19 @@ class Corpus:
     wiki_url: str  # http://localhost:PORT/wiki/
 
 
-def corpus_settings(home: Path, answer: dict[str, Any] | None = None, **server: Any) -> Settings:
+def corpus_settings(
+    home: Path,
+    answer: dict[str, Any] | None = None,
+    web: dict[str, Any] | None = None,
+    **server: Any,
+) -> Settings:
     return load_settings(
         {
             "home": home,
             "crawl": {"min_delay": 0.0, "total_timeout": 10.0},
             "answer": answer or {},
             "server": {"allow_private_sources": True, "rate_limit_per_minute": 0, **server},
+            "web": web or {},
         },
         environ={},
     )
@@ -222,11 +228,16 @@ class Served:
 
 @contextmanager
 def start_server(
-    source: Corpus, home: Path, answer: dict[str, Any] | None = None, **server: Any
+    source: Corpus,
+    home: Path,
+    answer: dict[str, Any] | None = None,
+    web: dict[str, Any] | None = None,
+    **server: Any,
 ) -> Iterator[Served]:
-    """Run Calanque with uvicorn in a thread, on a copy of the corpus, on a free port."""
+    """Run Calanque with uvicorn in a thread, on a copy of the corpus, on a free port
+    (``web``: the ``[web]`` settings, for web answers)."""
     shutil.copytree(source.home, home)
-    settings = corpus_settings(home, answer, **server)
+    settings = corpus_settings(home, answer, web, **server)
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(

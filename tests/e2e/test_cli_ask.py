@@ -24,6 +24,7 @@ KEYS = {
     "ai_generated",
     "writer",
     "model",
+    "warnings",
 }
 
 
@@ -65,7 +66,16 @@ def test_ask_json_contract_and_threads(home: Path) -> None:
         "verified",
     }
     assert citation["url"].endswith("/docs/apt.html") and "#:~:text=" in citation["fragment_url"]
-    assert set(data["search_results"][0]) == {"url", "title", "snippet", "date"}
+    assert set(data["search_results"][0]) == {
+        "url",
+        "title",
+        "snippet",
+        "date",
+        "provider",
+        "used",
+        "reason",
+    }
+    assert data["search_results"][0]["provider"] == "index"
     follow = calanque(
         home,
         "ask",

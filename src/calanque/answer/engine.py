@@ -10,7 +10,9 @@ Step 9 of docs/architecture.md. :meth:`AnswerEngine.stream` yields, in order:
    replaces the deltas (unsupported sentences removed or flagged).
 
 Threads are stored by the caller; the engine only reads ``history`` as
-``(question, answer)`` pairs, oldest first.
+``(question, answer)`` pairs, oldest first. ``scope`` chooses where passages come from:
+the index (``sources``), the web (``web``, through a :class:`WebSource`) or both (``all``);
+a web result no passage came from is listed after the numbered sources, ``used: false``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from typing import Literal, Protocol
 from calanque.answer.citations import CitedSentence, parse_citations
 from calanque.answer.extractive import ExtractiveWriter
 from calanque.answer.language import fold, question_language
-from calanque.answer.passages import ChunkSource, Passage, build_passages, search_results
+from calanque.answer.passages import (
+    ChunkSource,
+    Passage,
+    WebEvidence,
+    build_passages,
+    search_results,
+)
 from calanque.answer.prompt import ABSTAIN, build_messages
 from calanque.answer.related import related_questions
 from calanque.answer.rewrite import rewrite_extractive, rewrite_with_llm
@@ -35,16 +43,24 @@ from calanque.answer.verify import (
 )
 from calanque.config import AnswerSettings
 from calanque.embed.base import Embedder
+from calanque.errors import ConfigError
 from calanque.llm.base import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, LLM
 from calanque.types import Answer, Hit, SearchFilters, SearchResult
 
 EventKind = Literal["sources", "delta", "final"]
+AnswerScope = Literal["web", "sources", "all"]
 
 
 class Searcher(Protocol):
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None
     ) -> list[Hit]: ...
+
+
+class WebSource(Protocol):
+    def gather(
+        self, query: str, language: str, filters: SearchFilters | None, count: int
+    ) -> WebEvidence: ...
 
 
 @dataclass(frozen=True)
@@ -97,8 +113,10 @@ class AnswerEngine:
         *,
         store: SentenceVectorStore | None = None,
         support: SupportPolicy | None = None,
+        web: WebSource | None = None,
     ) -> None:
         self.retriever = retriever
+        self.web = web
         self.catalog = catalog
         self.embedder = embedder
         self.settings = settings or AnswerSettings()
@@ -113,10 +131,14 @@ class AnswerEngine:
         history: Sequence[tuple[str, str]] = (),
         filters: SearchFilters | None = None,
         thread_id: str = "",
+        scope: AnswerScope = "sources",
     ) -> Answer:
         """The final, verified answer (the last event of :meth:`stream`)."""
         final: Answer | None = None
-        for event in self.stream(question, history=history, filters=filters, thread_id=thread_id):
+        events = self.stream(
+            question, history=history, filters=filters, thread_id=thread_id, scope=scope
+        )
+        for event in events:
             if event.kind == "final":
                 final = event.answer
         assert final is not None  # stream always ends with a final event
@@ -129,17 +151,18 @@ class AnswerEngine:
         history: Sequence[tuple[str, str]] = (),
         filters: SearchFilters | None = None,
         thread_id: str = "",
+        scope: AnswerScope = "sources",
     ) -> Iterator[AnswerEvent]:
         language = question_language(question)
         query = self._standalone(question, history, language)
-        hits = self.retriever.search(query, k=self.settings.passages, filters=filters)
-        passages = build_passages(hits, self.catalog)
+        passages, web = self._passages(query, language, filters, scope)
         base = Answer(
             question=question,
             answer="",
             answered=False,
             language=language,
-            search_results=search_results(passages),
+            search_results=search_results(passages) + web.unused,
+            warnings=web.warnings,
             thread_id=thread_id,
             writer=self.writer.name,
             model=self.writer.model,
@@ -150,6 +173,30 @@ class AnswerEngine:
             yield from self._extractive(self.writer, base, passages)
         else:
             yield from self._generative(self.writer, base, passages)
+
+    def _passages(
+        self, query: str, language: str, filters: SearchFilters | None, scope: AnswerScope
+    ) -> tuple[list[Passage], WebEvidence]:
+        """The numbered passages of ``scope``: index and web passages alternate in ``all``."""
+        count = self.settings.passages
+        indexed: list[Passage] = []
+        if scope != "web":
+            hits = self.retriever.search(query, k=count, filters=filters)
+            indexed = build_passages(hits, self.catalog)
+        if scope == "sources":
+            return indexed, WebEvidence()
+        if self.web is None:
+            raise ConfigError(
+                "web search is not configured: set web.searxng_url, CALANQUE_BRAVE_API_KEY "
+                "or web.federation (see docs/web.md), or ask with the scope 'sources'."
+            )
+        web = self.web.gather(query, language, filters, count)
+        merged = _alternate(indexed, web.passages)[:count]
+        kept = {p.url for p in merged}
+        cut = {p.url: p for p in web.passages if p.url not in kept}  # pages read, not needed
+        unused = [_unused(p) for p in cut.values()] + web.unused
+        numbered = [replace(p, n=n) for n, p in enumerate(merged, 1)]
+        return numbered, replace(web, unused=unused)
 
     def _standalone(self, question: str, history: Sequence[tuple[str, str]], language: str) -> str:
         if isinstance(self.writer, GenerativeWriter) and history:
@@ -233,6 +280,25 @@ class AnswerEngine:
         yield AnswerEvent("delta", text=text)
         related = related_questions(base.standalone_query, passages, base.language)
         yield AnswerEvent("final", answer=replace(base, answer=text, related_questions=related))
+
+
+def _unused(passage: Passage) -> SearchResult:
+    return SearchResult(
+        passage.url, passage.title, "", passage.date, passage.provider, False, "not-needed"
+    )
+
+
+def _alternate(first: list[Passage], second: list[Passage]) -> list[Passage]:
+    """first[0], second[0], first[1], ...; a passage already taken (same URL and offset) is
+    skipped, so a stored web page found twice counts once."""
+    seen: set[tuple[str, int]] = set()
+    out: list[Passage] = []
+    for rank in range(max(len(first), len(second))):
+        for passage in first[rank : rank + 1] + second[rank : rank + 1]:
+            if (passage.url, passage.start) not in seen:
+                seen.add((passage.url, passage.start))
+                out.append(passage)
+    return out
 
 
 def _finished_sentences(sentences: list[CitedSentence]) -> list[CitedSentence]:

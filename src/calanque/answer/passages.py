@@ -38,6 +38,7 @@ class Passage:
     chunk_id: int | None = None
     document_id: int | None = None
     score: float = 0.0
+    provider: str = "index"  # "index", or the web search provider that proposed the page
     sentences: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -82,10 +83,22 @@ def build_passages(hits: Sequence[Hit], catalog: ChunkSource | None) -> list[Pas
     return passages
 
 
+@dataclass(frozen=True)
+class WebEvidence:
+    """What a web search gives an answer: passages read from pages whose publishers allow
+    it, and every other result, unused, with the reason (see calanque.web)."""
+
+    passages: list[Passage] = field(default_factory=list)
+    unused: list[SearchResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # providers that failed, and why
+
+
 def search_results(passages: Sequence[Passage]) -> list[SearchResult]:
     """The numbered source list shown with the answer (same order as the passages)."""
     return [
-        SearchResult(url=p.url, title=p.title, snippet=_snippet(p.text), date=p.date)
+        SearchResult(
+            url=p.url, title=p.title, snippet=_snippet(p.text), date=p.date, provider=p.provider
+        )
         for p in passages
     ]
 

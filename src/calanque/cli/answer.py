@@ -16,6 +16,7 @@ from calanque.index.filters import build_filters
 from calanque.registry import WRITERS, one_of
 from calanque.types import Answer
 from calanque.views import answer_json
+from calanque.web import SCOPES, default_scope
 
 
 def _thread(thread: str | None, question: str) -> tuple[str, list[tuple[str, str]]]:
@@ -32,9 +33,10 @@ def _thread(thread: str | None, question: str) -> tuple[str, list[tuple[str, str
 
 def _show_sources(answer: Answer) -> None:
     quotes = {c.n: c for c in answer.citations}
-    if answer.search_results:
+    numbered = [r for r in answer.search_results if r.used]
+    if numbered:
         out.print("\n[bold]Sources[/bold]")
-    for n, result in enumerate(answer.search_results, 1):
+    for n, result in enumerate(numbered, 1):
         title = safe_text(result.title or result.url)
         date = f" · {safe_text(result.date)}" if result.date else ""
         out.print(f"[bold cyan]\\[{n}][/bold cyan] {title}{date}\n    {safe_text(result.url)}")
@@ -42,12 +44,33 @@ def _show_sources(answer: Answer) -> None:
         if cited is not None:
             out.print(f"    [italic]« {safe_text(cited.quote)} »[/italic]")
             out.print(f"    {safe_text(cited.fragment_url)}", style="dim")
+    _show_unused(answer)
     if answer.related_questions:
         out.print("\n[bold]Related[/bold]")
         for question in answer.related_questions:
             out.print(f"  • {safe_text(question)}")
     label = visible_label(answer.language, answer.writer, answer.model)
     out.print(f"\n[dim]{escape(label)} · thread {answer.thread_id}[/dim]")
+
+
+def _show_unused(answer: Answer) -> None:
+    """Web results whose text was not read, and why (refused, failed, not needed)."""
+    unused = [r for r in answer.search_results if not r.used]
+    if unused:
+        out.print("\n[bold]Not read[/bold]")
+    for result in unused:
+        out.print(f"  • {safe_text(result.url)} [dim]({safe_text(result.reason)})[/dim]")
+    for warning in answer.warnings:
+        out.print(f"[yellow]{safe_text(warning)}[/yellow]")
+
+
+def _scope(scope: str | None, web: bool) -> str:
+    if web and scope not in (None, "web"):
+        raise SourceError(f"--web means --scope web: drop one of --web and --scope {scope}.")
+    chosen = "web" if web else scope or default_scope(STATE.settings)
+    if chosen not in SCOPES:
+        raise SourceError(f"--scope must be one of {', '.join(SCOPES)}, not {chosen!r}.")
+    return chosen
 
 
 def _stream(engine: Any, question: str, **options: Any) -> Answer:
@@ -78,17 +101,30 @@ def ask(
         [], "--lang", help="Only sources in this language (repeatable)."
     ),
     since: str = typer.Option("", "--since", help="YYYY-MM-DD, or day / week / month / year."),
+    scope: str | None = typer.Option(
+        None,
+        "--scope",
+        help="web, sources or all (default: all when a web search provider is configured, "
+        "else sources).",
+    ),
+    web: bool = typer.Option(False, "--web", help="Answer from the web: --scope web."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
 ) -> None:
-    """Answer a question from the indexed sources, with verified citations."""
+    """Answer a question from the indexed sources or the web, with verified citations."""
     if writer is not None and writer not in WRITERS:
         raise SourceError(f"--writer must be one of {', '.join(WRITERS)}, not {writer!r}.")
     if not question.strip():
         raise SourceError("the question is empty: write a question.")
     filters = build_filters(site, exclude_site, lang, since)
+    chosen_scope = _scope(scope, web)
     thread_id, history = _thread(thread, question)
     engine = STATE.runtime.engine(writer or STATE.settings.answer.writer)
-    options: dict[str, Any] = {"history": history, "filters": filters, "thread_id": thread_id}
+    options: dict[str, Any] = {
+        "history": history,
+        "filters": filters,
+        "thread_id": thread_id,
+        "scope": chosen_scope,
+    }
     if as_json:
         answer = engine.answer(question, **options)
     else:

@@ -25,6 +25,7 @@ from calanque import __version__
 from calanque.collect.guard import is_private_address
 from calanque.collect.scope import build_scope
 from calanque.collect.urls import normalize_url
+from calanque.config import Settings
 from calanque.embed.base import clip_query
 from calanque.errors import CalanqueError
 from calanque.index.filters import build_filters
@@ -33,7 +34,15 @@ from calanque.server.errors import RequestError, status_for
 from calanque.server.services import Services, over_budget
 from calanque.server.sse import DONE, ChunkWriter, completion
 from calanque.types import Answer, SearchFilters, added_by_key
-from calanque.views import answer_json, hit_json, removal_json, source_json
+from calanque.views import (
+    answer_json,
+    hit_json,
+    passage_json,
+    removal_json,
+    search_result_json,
+    source_json,
+)
+from calanque.web import default_scope
 
 # The one limit on every text a caller sends (questions, messages, content parts, search
 # queries, model names...): past it, 422 naming the field. What is embedded is cut shorter
@@ -46,6 +55,7 @@ Domain = Annotated[
 Language = Annotated[str, StringConstraints(max_length=3, pattern=r"^[A-Za-z]{2,3}$")]
 ThreadId = Annotated[str, StringConstraints(max_length=64)]
 Recency = Literal["day", "week", "month", "year"]
+SearchMode = Literal["web", "sources", "all"]
 
 
 def services(request: Request) -> Services:
@@ -90,6 +100,15 @@ class SearchFiltersBody(BaseModel):
         max_length=10,
         description="Only passages in these languages (ISO 639-1).",
     )
+    search_mode: SearchMode | None = Field(
+        None,
+        description="Where passages come from: the indexed sources, the web (pages fetched "
+        "live where their publishers allow it) or all; default: all when a web search "
+        "provider is configured, else sources.",
+    )
+
+    def scope(self, settings: Settings) -> SearchMode:
+        return self.search_mode or default_scope(settings)
 
     def filters(self) -> SearchFilters:
         allow = [d for d in self.search_domain_filter if not d.startswith("-")]
@@ -239,7 +258,12 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
     history = history or stored
     engine = svc.engine(writer)
     await run_in_threadpool(svc.record_query, question, request.state.key_name)
-    options = {"history": history, "filters": body.filters(), "thread_id": thread_id}
+    options = {
+        "history": history,
+        "filters": body.filters(),
+        "thread_id": thread_id,
+        "scope": body.scope(svc.settings),
+    }
     model = f"calanque-{writer}"
     if not body.stream:
 
@@ -292,17 +316,28 @@ async def _stream(svc: Services, events: Any, model: str, deadline: float) -> As
 # ---- search ----------------------------------------------------------------------------
 @router.post("/search", tags=["search"])
 async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
-    """Hybrid search (lexical + dense, fused): passages only, no answer."""
+    """Hybrid search (lexical + dense, fused): passages only, no answer. With
+    ``search_mode`` web or all, passages of web pages read live (where their publishers
+    allow it) come too, and ``search_results`` lists the web results not read, and why."""
     svc = services(request)
     query = clip_query(body.query)
+    scope = body.scope(svc.settings)
     await run_in_threadpool(svc.record_query, query, request.state.key_name)
 
     def run() -> list[Any]:
         svc.refresh()
+        if scope == "web":
+            return []
         return list(svc.retriever.search(query, k=body.k, filters=body.filters()))
 
     hits = await svc.within_budget(run)
-    return {"query": body.query, "hits": [hit_json(h) for h in hits]}
+    found: dict[str, Any] = {"query": body.query, "hits": [hit_json(h) for h in hits]}
+    if scope != "sources":
+        web = await svc.within_budget(lambda: svc.web_search(query, body.filters(), body.k))
+        found["hits"] += [passage_json(p) for p in web.passages]
+        found["search_results"] = [search_result_json(r) for r in web.unused]
+        found["warnings"] = web.warnings
+    return found
 
 
 # ---- sources and crawl ---------------------------------------------------------------

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from calanque.answer.language import question_language
+from calanque.answer.passages import WebEvidence
 from calanque.catalog import Catalog
 from calanque.catalog.conversations import QueryLog
 from calanque.collect.crawler import Crawler, CrawlSummary
@@ -30,6 +32,8 @@ from calanque.runtime import Runtime
 from calanque.server.auth import Authenticator, RateLimiter
 from calanque.server.errors import RequestError
 from calanque.server.model_lock import LockedCalls
+from calanque.types import SearchFilters
+from calanque.web.search import no_provider_error
 
 log = logging.getLogger("calanque.server")
 QUERY_LOG_PURGE_EVERY_S = 60.0  # besides start-up, while queries are recorded
@@ -131,6 +135,13 @@ class Services:
     def engine(self, writer: str) -> Any:
         """The answer engine for ``writer`` (made once, sharing the retriever)."""
         return self.runtime.engine(writer)
+
+    def web_search(self, query: str, filters: SearchFilters, k: int) -> WebEvidence:
+        """Passages of web pages read live for ``query`` (``POST /v1/search`` in web mode)."""
+        searcher = self.runtime.web_searcher()
+        if searcher is None:
+            raise no_provider_error()
+        return searcher.gather(query, question_language(query), filters, k)
 
     def refresh(self) -> None:
         """Pick up index commits made by other processes (at most every 2 s)."""

@@ -23,6 +23,7 @@ from typing import Any
 
 from calanque.answer.labels import machine_label, visible_label
 from calanque.types import Answer, SearchResult
+from calanque.views import search_result_json
 
 DONE = b"data: [DONE]\n\n"
 
@@ -36,12 +37,17 @@ def new_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex[:24]}"
 
 
-def search_results_json(results: list[SearchResult]) -> list[dict[str, str]]:
-    return [{"title": r.title, "url": r.url, "date": r.date, "snippet": r.snippet} for r in results]
+def search_results_json(results: list[SearchResult]) -> list[dict[str, Any]]:
+    return [search_result_json(r) for r in results]
 
 
 def source_fields(results: list[SearchResult]) -> dict[str, Any]:
-    return {"citations": [r.url for r in results], "search_results": search_results_json(results)}
+    """Sonar's ``citations`` (the numbered sources, ``[n]`` is ``citations[n-1]``) and
+    ``search_results`` (those, then the web results that were not read, ``used: false``)."""
+    return {
+        "citations": [r.url for r in results if r.used],
+        "search_results": search_results_json(results),
+    }
 
 
 def answer_fields(answer: Answer) -> dict[str, Any]:
@@ -61,6 +67,7 @@ def answer_fields(answer: Answer) -> dict[str, Any]:
         "language": answer.language,
         "thread_id": answer.thread_id or None,
         "standalone_query": answer.standalone_query,
+        "warnings": list(answer.warnings),
     }
 
 

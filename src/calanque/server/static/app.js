@@ -18,6 +18,8 @@
     if (recency) body.search_recency_filter = recency;
     const language = document.getElementById("f-lang").value;
     if (language) body.search_language_filter = [language];
+    const scope = document.getElementById("f-scope").value;
+    if (scope) body.search_mode = scope;
     return body;
   }
 
@@ -57,9 +59,11 @@
 
   function renderSources(node, results) {
     node.replaceChildren();
-    if (!results || !results.length) return;
+    // Web results that were not read (used: false) are never numbered sources.
+    const numbered = (results || []).filter((r) => r.used !== false);
+    if (!numbered.length) return;
     const list = el("ol", { class: "source-list" });
-    results.forEach((r, i) => {
+    numbered.forEach((r, i) => {
       const meta = [site(r.url), r.date].filter(Boolean).join(" · ");
       list.append(el("li", { value: i + 1 },
         el("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: r.title || r.url }),
