@@ -45,7 +45,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/v1/consent"): "admin",
     ("GET", "/v1/consent/ledger"): "admin",
 }
-PUBLIC_ROUTES = {("GET", "/health")}
+PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/.well-known/http-message-signatures-directory")}
 
 
 @dataclass

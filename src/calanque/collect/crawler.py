@@ -43,6 +43,7 @@ from calanque.collect.hostpolicy import HostPolicies
 from calanque.collect.ingest import ingest_folder
 from calanque.collect.lifeline import exit_with
 from calanque.collect.pipeline import HTML_TYPES, ProcessedPage, process_body
+from calanque.collect.signing import bot_auth
 from calanque.collect.summary import CrawlSummary, stamped
 from calanque.collect.urls import host_key, in_scope, normalize_url
 from calanque.config import Settings
@@ -177,6 +178,7 @@ class Crawler:
             max_redirects=self.crawl.max_redirects,
             check_hop=self._check_hop,
             transport=transport,
+            auth=bot_auth(self.settings),
         )
 
     # ---- the run -------------------------------------------------------------------

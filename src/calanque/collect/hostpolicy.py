@@ -17,6 +17,7 @@ from calanque.collect.consent import TdmRepRules, parse_tdmrep
 from calanque.collect.fetcher import Fetcher
 from calanque.collect.guard import GuardedTransport
 from calanque.collect.robots import RobotsRules, parse_robots
+from calanque.collect.signing import bot_auth
 from calanque.config import Settings
 from calanque.errors import FetchError
 
@@ -121,4 +122,5 @@ def _policy_fetcher(settings: Settings, transport: Any) -> Fetcher:
         max_body_bytes=ROBOTS_MAX_BYTES,
         max_redirects=crawl.max_redirects,
         transport=transport,
+        auth=bot_auth(settings),
     )
