@@ -154,6 +154,9 @@ class PageReader:
 
     async def _decide_host(self, url: str) -> ConsentDecision:
         """robots.txt of the URL's host, then its tdmrep.json (the crawler's order)."""
+        forgotten = await self._policies.forgotten(url)
+        if forgotten is not None:
+            return forgotten
         host = host_key(url)
         decision = (await self._policies.robots(host, guarded=self.guarded)).decide(url)
         if not decision.allowed:
