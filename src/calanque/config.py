@@ -173,7 +173,8 @@ class Settings:
         if self.bot.signature_agent:
             return self.bot.signature_agent
         public = self.server.public_url.rstrip("/")
-        base = public or f"http://{self.server.host}:{self.server.port}"
+        host = f"[{self.server.host}]" if ":" in self.server.host else self.server.host
+        base = public or f"http://{host}:{self.server.port}"
         return f"{base}/.well-known/http-message-signatures-directory"
 
     @property
