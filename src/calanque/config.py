@@ -106,6 +106,7 @@ class ServerSettings:
     query_log_retention_days: int = 30
     request_timeout_s: float = 120.0  # a search or answer taking longer gets 504
     allowed_hosts: tuple[str, ...] = ()  # Host names served besides the bound address and loopback
+    public_url: str = ""  # where publishers reach this server (https://calanque.example.org)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,17 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class BotSettings:
+    """How the crawler proves who it is (Web Bot Auth: HTTP Message Signatures)."""
+
+    sign: bool = True  # sign every request the crawler sends
+    key_file: str = ""  # default: <home>/bot/signing-key.json; share it between workers
+    signature_agent: str = ""  # the key directory's URL; default: from server.public_url
+    signature_ttl_s: int = 300  # how long one request's signature stays valid
+    retired_key_days: int = 7  # how long a rotated-out key stays in the directory
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("calanque")))
     database_url: str = ""  # default: sqlite in home
@@ -138,10 +150,32 @@ class Settings:
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    bot: BotSettings = field(default_factory=BotSettings)
 
     @property
     def user_agent(self) -> str:
-        return f"CalanqueBot/{__version__} (+{self.operator_contact})"
+        return f"CalanqueBot/{__version__} (+{self.bot_page_url or self.operator_contact})"
+
+    @property
+    def bot_page_url(self) -> str:
+        """The public page about the crawler, when the server's public URL is configured."""
+        public = self.server.public_url.rstrip("/")
+        return f"{public}/bot" if public else ""
+
+    @property
+    def bot_key_file(self) -> Path:
+        key_file = self.bot.key_file
+        return Path(key_file).expanduser() if key_file else self.home / "bot" / "signing-key.json"
+
+    @property
+    def signature_agent(self) -> str:
+        """The URL of the key directory, sent in every request's ``Signature-Agent``."""
+        if self.bot.signature_agent:
+            return self.bot.signature_agent
+        public = self.server.public_url.rstrip("/")
+        host = f"[{self.server.host}]" if ":" in self.server.host else self.server.host
+        base = public or f"http://{host}:{self.server.port}"
+        return f"{base}/.well-known/http-message-signatures-directory"
 
     @property
     def catalog_url(self) -> str:
@@ -173,6 +207,7 @@ _SECTION_CLASSES: dict[str, type] = {
     "answer": AnswerSettings,
     "server": ServerSettings,
     "web": WebSettings,
+    "bot": BotSettings,
 }
 _SECTIONS = {f.name: f.type for f in fields(Settings) if f.name in _SECTION_CLASSES}
 
@@ -376,6 +411,8 @@ def _validate(settings: Settings) -> None:
         (1 <= settings.web.results <= 50, "web.results must be in 1..50"),
         (0 <= settings.web.fetch <= 20, "web.fetch must be in 0..20"),
         (settings.web.budget_s > 0, "web.budget_s must be more than 0 seconds"),
+        (settings.bot.signature_ttl_s >= 10, "bot.signature_ttl_s must be at least 10 seconds"),
+        (settings.bot.retired_key_days >= 0, "bot.retired_key_days must be >= 0"),
         (
             settings.server.request_timeout_s > 0,
             "server.request_timeout_s must be more than 0 seconds",

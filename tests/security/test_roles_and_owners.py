@@ -44,8 +44,11 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/v1/status"): "admin",
     ("GET", "/v1/consent"): "admin",
     ("GET", "/v1/consent/ledger"): "admin",
+    ("GET", "/v1/publishers"): "admin",
+    ("GET", "/v1/publishers/{host}"): "admin",
+    ("POST", "/v1/publishers/{host}/forget"): "admin",
 }
-PUBLIC_ROUTES = {("GET", "/health")}
+PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/.well-known/http-message-signatures-directory")}
 
 
 @dataclass

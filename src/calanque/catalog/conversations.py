@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from calanque.catalog import schema as t
+from calanque.catalog.publishers import record_citations
 from calanque.errors import AuthError
 
 KEY_PREFIX = "cq_"
@@ -92,6 +93,8 @@ class Threads:
                     created_at=_now(),
                 )
             )
+            if role == "assistant" and payload:
+                record_citations(conn, [c.get("url", "") for c in payload.get("citations", [])])
             conn.execute(
                 t.threads.update().where(t.threads.c.id == thread_id).values(updated_at=_now())
             )

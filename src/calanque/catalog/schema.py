@@ -217,3 +217,23 @@ query_log = Table(
     Column("query", Text, nullable=False),
     Column("key_name", String(128)),
 )
+
+# One row per citation in a stored answer (host and page, never the question).
+citations = Table(
+    "citations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("cited_at", DateTime(timezone=True), nullable=False),
+    Index("ix_citations_host", "host"),
+    sqlite_autoincrement=True,
+)
+
+# Hosts the operator forgot: every crawl, worker and web answer refuses them ("forgotten").
+forgotten_hosts = Table(
+    "forgotten_hosts",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("forgotten_at", DateTime(timezone=True), nullable=False),
+)

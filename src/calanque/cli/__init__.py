@@ -47,7 +47,7 @@ def _global_options(
     STATE.overrides = {"home": home, "database_url": database_url}
 
 
-_COMMAND_MODULES = ("collect", "robots", "index", "answer", "serve", "admin")
+_COMMAND_MODULES = ("collect", "robots", "index", "answer", "serve", "admin", "bot", "publishers")
 
 EXIT_CODES: dict[type[CalanqueError], int] = {
     ConfigError: 3,

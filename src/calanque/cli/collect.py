@@ -17,6 +17,7 @@ from rich.table import Table
 from calanque.cli.common import STATE, console, exclusive_lock, out, print_json, safe_text
 from calanque.collect.feeds import looks_like_feed
 from calanque.collect.scope import build_scope
+from calanque.collect.signing import bot_auth
 from calanque.collect.sitemaps import looks_like_sitemap
 from calanque.collect.urls import normalize_url
 from calanque.errors import SourceError
@@ -25,7 +26,7 @@ from calanque.views import removal_json, source_json
 KINDS = ("auto", "site", "sitemap", "feed", "folder")
 
 
-def detect_kind(url: str, user_agent: str) -> str:
+def detect_kind(url: str, user_agent: str, auth: httpx.Auth | None = None) -> str:
     """site, sitemap or feed, from the URL and, when it is ambiguous, the first bytes."""
     path = urlsplit(url).path.lower()
     if any(word in path for word in ("sitemap",)) and path.endswith((".xml", ".xml.gz", ".txt")):
@@ -36,7 +37,7 @@ def detect_kind(url: str, user_agent: str) -> str:
         return "site"
     try:
         with httpx.Client(
-            headers={"User-Agent": user_agent}, timeout=10, follow_redirects=True
+            headers={"User-Agent": user_agent}, timeout=10, follow_redirects=True, auth=auth
         ) as client:
             head = client.get(url).content[:65536]
     except httpx.HTTPError as exc:
@@ -87,7 +88,7 @@ def add(
     else:
         url = normalize_url(target)
         if kind == "auto":
-            kind = detect_kind(url, settings.user_agent)
+            kind = detect_kind(url, settings.user_agent, bot_auth(settings))
     source_scope = build_scope(url, kind, scope, prefix, include, exclude, max_depth, max_pages)
     source = STATE.catalog.add_source(kind, url, source_scope, poll_interval)  # type: ignore[arg-type]
     if as_json:

@@ -43,6 +43,7 @@ from calanque.collect.hostpolicy import HostPolicies
 from calanque.collect.ingest import ingest_folder
 from calanque.collect.lifeline import exit_with
 from calanque.collect.pipeline import HTML_TYPES, ProcessedPage, process_body
+from calanque.collect.signing import bot_auth
 from calanque.collect.summary import CrawlSummary, stamped
 from calanque.collect.urls import host_key, in_scope, normalize_url
 from calanque.config import Settings
@@ -177,6 +178,7 @@ class Crawler:
             max_redirects=self.crawl.max_redirects,
             check_hop=self._check_hop,
             transport=transport,
+            auth=bot_auth(self.settings),
         )
 
     # ---- the run -------------------------------------------------------------------
@@ -358,10 +360,12 @@ class Crawler:
         guarded = self._guarded(source)
         if guarded:
             await check_url(hop)
-        decision = (await self._policies.robots(host_key(hop), guarded=guarded)).decide(hop)
+        decision = await self._policies.forgotten(hop) or (
+            await self._policies.robots(host_key(hop), guarded=guarded)
+        ).decide(hop)
         if not decision.allowed:
             raise ConsentRefused(
-                f"robots.txt refuses the redirect target {hop}",
+                f"{decision.signal} refuses the redirect target {hop}",
                 url=hop,
                 signal=decision.signal,
                 rule=decision.rule,
@@ -409,6 +413,9 @@ class Crawler:
 
     async def _decide_host(self, item: FrontierItem, guarded: bool) -> ConsentDecision:
         """What robots.txt, then tdmrep.json, of the item's host say about its URL."""
+        forgotten = await self._policies.forgotten(item.url)
+        if forgotten is not None:
+            return forgotten
         robots = await self._policies.robots(item.host, guarded=guarded)
         decision = robots.decide(item.url)
         if not decision.allowed:

@@ -12,7 +12,9 @@ Step 3 of the data flow (docs/architecture.md). One shared ``httpx.AsyncClient``
 - ``total_timeout`` bounds the whole call, redirects included;
 - an HTTP error status (4xx, 5xx) is a result, not an exception;
 - proxy and certificate settings from the environment are ignored
-  (``trust_env=False``), so a crawl behaves the same on every machine.
+  (``trust_env=False``), so a crawl behaves the same on every machine;
+- ``auth`` (:func:`calanque.collect.signing.bot_auth`) signs every request, each
+  redirect hop included, so publishers can verify who fetches (Web Bot Auth).
 
 Every failure is a :class:`FetchError` whose ``kind`` is one of
 :data:`FETCH_ERROR_KINDS`.
@@ -94,6 +96,7 @@ class Fetcher:
         max_redirects: int = 5,
         transport: httpx.AsyncBaseTransport | None = None,
         check_hop: HopCheck | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self._total_timeout = total_timeout
         self._max_body_bytes = max_body_bytes
@@ -109,6 +112,7 @@ class Fetcher:
             headers={"User-Agent": user_agent},
             transport=transport,
             trust_env=False,
+            auth=auth,  # the crawler's signature (collect/signing.py), on every hop
         )
 
     async def __aenter__(self) -> Fetcher:

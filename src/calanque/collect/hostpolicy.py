@@ -13,12 +13,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from calanque.catalog import Catalog
+from calanque.catalog.publishers import forgotten_decision, is_forgotten
 from calanque.collect.consent import TdmRepRules, parse_tdmrep
 from calanque.collect.fetcher import Fetcher
 from calanque.collect.guard import GuardedTransport
 from calanque.collect.robots import RobotsRules, parse_robots
+from calanque.collect.signing import bot_auth
 from calanque.config import Settings
 from calanque.errors import FetchError
+from calanque.types import ConsentDecision
 
 ROBOTS_MAX_BYTES = 1_000_000  # parsing reads the first 500 KiB; fetch a little more
 InDb = Callable[..., Awaitable[Any]]
@@ -46,6 +49,12 @@ class HostPolicies:
     async def aclose(self) -> None:
         await self._fetcher.aclose()
         await self._guarded_fetcher.aclose()
+
+    async def forgotten(self, url: str) -> ConsentDecision | None:
+        """A refusal when the operator forgot ``url``'s host (``calanque forget``)."""
+        if await self._in_db(is_forgotten, self.catalog.engine, url):
+            return forgotten_decision(url)
+        return None
 
     def crawl_delay(self, host: str) -> float | None:
         cached = self._robots.get(host)
@@ -121,4 +130,5 @@ def _policy_fetcher(settings: Settings, transport: Any) -> Fetcher:
         max_body_bytes=ROBOTS_MAX_BYTES,
         max_redirects=crawl.max_redirects,
         transport=transport,
+        auth=bot_auth(settings),
     )

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from starlette.concurrency import run_in_threadpool
 
 from calanque import __version__
+from calanque.catalog.publishers import forget_host, normalize_host, publisher_reports
 from calanque.collect.guard import is_private_address
 from calanque.collect.scope import build_scope
 from calanque.collect.urls import normalize_url
@@ -491,3 +492,21 @@ def delete_thread(thread_id: str, request: Request) -> dict[str, Any]:
     svc = _thread_or_404(request, thread_id)
     svc.catalog.threads.delete(thread_id)
     return {"deleted": thread_id}
+
+
+# ---- publishers ----------------------------------------------------------------------
+@router.get("/publishers", tags=["publishers"], dependencies=ADMIN_ONLY)
+def list_publishers(request: Request) -> dict[str, Any]:
+    reports = publisher_reports(services(request).catalog.engine)
+    return {"data": [report.as_json() for report in reports]}
+
+
+@router.get("/publishers/{host}", tags=["publishers"], dependencies=ADMIN_ONLY)
+def get_publisher(host: Domain, request: Request) -> dict[str, Any]:
+    reports = publisher_reports(services(request).catalog.engine, normalize_host(host))
+    return {"data": [report.as_json() for report in reports]}
+
+
+@router.post("/publishers/{host}/forget", tags=["publishers"], dependencies=ADMIN_ONLY)
+def forget_publisher(host: Domain, request: Request) -> dict[str, Any]:
+    return forget_host(services(request).catalog, host).as_json()

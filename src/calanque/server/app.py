@@ -12,10 +12,12 @@ from fastapi import FastAPI
 
 from calanque import __version__
 from calanque.catalog import Catalog
+from calanque.collect.signing import bot_keys
 from calanque.config import Settings, load_settings
 from calanque.embed import Embedder
 from calanque.server import api, web
 from calanque.server.auth import BodyLimitMiddleware
+from calanque.server.bot import bot_router, public_host_names
 from calanque.server.errors import install_error_handlers
 from calanque.server.hosts import BrowserGuardMiddleware
 from calanque.server.services import Services, serving_runtime
@@ -26,6 +28,7 @@ def create_app(
 ) -> FastAPI:
     """The API and the web page over ``settings`` (the catalog and embedder opened when not given)."""
     services = Services(*serving_runtime(settings, catalog, embedder))
+    bot_keys(settings)  # the crawler's key, made on first use, and its public directory
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,12 +48,13 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api.health_router)
     app.include_router(api.router)
+    app.include_router(bot_router(settings))
     web.mount(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_request_bytes)
     app.add_middleware(
         BrowserGuardMiddleware,
         bound_host=settings.server.host,
-        allowed_hosts=settings.server.allowed_hosts,
+        allowed_hosts=(*settings.server.allowed_hosts, *public_host_names(settings)),
     )
     return app
 

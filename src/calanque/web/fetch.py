@@ -34,6 +34,7 @@ from calanque.collect.fetcher import Fetcher, FetchResult
 from calanque.collect.guard import FORBIDDEN_ADDRESS, GuardedTransport, check_url
 from calanque.collect.hostpolicy import HostPolicies
 from calanque.collect.pipeline import HTML_TYPES, process_body
+from calanque.collect.signing import bot_auth
 from calanque.collect.summary import stamped
 from calanque.collect.urls import host_key, normalize_url
 from calanque.config import Settings
@@ -93,6 +94,7 @@ class PageReader:
             max_redirects=crawl.max_redirects,
             transport=GuardedTransport() if self.guarded else transport,
             check_hop=self._check_hop,
+            auth=bot_auth(settings),
         )
 
     async def __aenter__(self) -> PageReader:
@@ -152,6 +154,9 @@ class PageReader:
 
     async def _decide_host(self, url: str) -> ConsentDecision:
         """robots.txt of the URL's host, then its tdmrep.json (the crawler's order)."""
+        forgotten = await self._policies.forgotten(url)
+        if forgotten is not None:
+            return forgotten
         host = host_key(url)
         decision = (await self._policies.robots(host, guarded=self.guarded)).decide(url)
         if not decision.allowed:
