@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-SourceKind = Literal["site", "sitemap", "feed", "folder"]
+SourceKind = Literal["site", "sitemap", "feed", "folder", "web"]
+WEB_SOURCE_URL = "web:"
+"""``Source.url`` of the one ``web`` source: the pages read for web answers (docs/web.md).
+It is never crawled: its pages are fetched again only when a question needs them."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,8 @@ class SearchResult:
 
     ``provider`` names where it came from (``index``, ``searxng``, ``brave``, a peer's URL);
     ``used`` says whether its text could be read into the answer, ``reason`` why not
-    (``robots.txt``, ``noai``, ``timeout``, ``not-needed``...; see docs/web.md).
+    (``robots.txt``, ``noai``, ``timeout``, ``not-needed``...; see docs/web.md);
+    ``cached`` that its page was stored earlier under the ``web`` source and not fetched again.
     """
 
     url: str
@@ -170,6 +174,7 @@ class SearchResult:
     provider: str = "index"
     used: bool = True
     reason: str = ""
+    cached: bool = False
 
 
 @dataclass

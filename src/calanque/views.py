@@ -52,7 +52,7 @@ def search_result_json(result: SearchResult) -> dict[str, Any]:
         "provider": result.provider,
         "used": result.used,
         "reason": result.reason,
-    }
+    } | ({"cached": True} if result.cached else {})
 
 
 def passage_json(passage: Passage) -> dict[str, Any]:

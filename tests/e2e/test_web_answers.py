@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -284,3 +285,110 @@ def test_cli_ask_web_json(sites: Sites, tmp_path: Path) -> None:
     assert found[f"{sites.robots.url}/apt.html"] == (False, "robots.txt", "searxng")
     assert "zebra" not in done.stdout
     assert clash.returncode != 0 and "--web means --scope web" in clash.stderr
+
+
+# ---- pages stored under the web source ------------------------------------------------
+@pytest.fixture
+def one_page() -> Iterator[Site]:
+    """A site of its own per test, so its request counts are this test's alone."""
+    with serve_site({"/apt.html": Route(body=GOOD)}) as site:
+        yield site
+
+
+def only(site: Site) -> Any:
+    return lambda query: [Result(f"{site.url}/apt.html", "Upgrading packages with apt", "apt")]
+
+
+def stored(settings: Settings) -> tuple[dict[str, int], list[dict[str, Any]], Any]:
+    """The catalog's row counts, its pages, and its web source (None if there is none)."""
+    runtime = Runtime(settings)
+    try:
+        catalog = runtime.catalog
+        web = [source for source in catalog.list_sources() if source.kind == "web"]
+        return catalog.counts(), catalog.list_pages(), (web or [None])[0]
+    finally:
+        runtime.close()
+
+
+def age_pages(settings: Settings, seconds: int) -> None:
+    """Make every stored page look fetched ``seconds`` earlier than it was."""
+    import sqlalchemy as sa
+
+    from calanque.catalog import schema
+
+    runtime = Runtime(settings)
+    try:
+        with runtime.catalog.engine.begin() as conn:
+            rows = conn.execute(sa.select(schema.pages.c.id, schema.pages.c.fetched_at)).all()
+            for row in rows:
+                earlier = row.fetched_at - timedelta(seconds=seconds)
+                conn.execute(
+                    schema.pages.update()
+                    .where(schema.pages.c.id == row.id)
+                    .values(fetched_at=earlier)
+                )
+    finally:
+        runtime.close()
+
+
+def test_a_web_answer_stores_the_page_under_the_web_source(one_page: Site, tmp_path: Path) -> None:
+    with serve_searxng(only(one_page)) as searx:
+        answer = ask(web_settings(tmp_path, searxng_url=searx.url))
+        counts, pages, web = stored(web_settings(tmp_path, searxng_url=searx.url))
+    assert answer.answered
+    assert web is not None and (web.kind, web.url, web.added_by) == ("web", "web:", "operator")
+    [page] = pages
+    assert page["url"] == f"{one_page.url}/apt.html" and page["source_id"] == web.id
+    assert counts["documents"] == 1 and counts["chunks"] >= 1
+
+
+def test_a_stored_page_is_not_fetched_again_until_refresh_after(
+    one_page: Site, tmp_path: Path
+) -> None:
+    good = f"{one_page.url}/apt.html"
+    with serve_searxng(only(one_page)) as searx:
+        settings = web_settings(tmp_path, searxng_url=searx.url)  # refresh_after: a day
+        first = ask(settings)
+        second = ask(settings)
+        assert len(one_page.requests_for("/apt.html")) == 1
+        age_pages(settings, settings.crawl.refresh_after + 60)
+        third = ask(settings)
+    assert len(one_page.requests_for("/apt.html")) == 2
+    assert first.answered and second.answered and third.answered
+    assert {c.url for c in second.citations} == {good}
+    assert [r.cached for r in first.search_results] == [False]
+    assert [r.cached for r in second.search_results] == [True]
+    assert answer_json(second)["search_results"][0]["cached"] is True
+    assert "cached" not in answer_json(third)["search_results"][0]
+
+
+def test_web_store_off_writes_nothing_but_ledger_entries(one_page: Site, tmp_path: Path) -> None:
+    with serve_searxng(only(one_page)) as searx:
+        settings = web_settings(tmp_path, searxng_url=searx.url, store=False)
+        ask(settings)
+        ask(settings)
+        counts, pages, web = stored(settings)
+        ask(web_settings(tmp_path, searxng_url=searx.url))  # the same home, storing on
+        counts_on, pages_on, _ = stored(settings)
+    assert len(one_page.requests_for("/apt.html")) == 3
+    assert web is None and pages == []
+    assert counts == {"sources": 0, "pages": 0, "documents": 0, "chunks": 0, "consent": 2}
+    assert len(pages_on) == 1 and counts_on["sources"] == 1 and counts_on["consent"] == 3
+
+
+def test_the_crawl_leaves_web_pages_alone_and_the_index_answers_from_them(
+    one_page: Site, tmp_path: Path
+) -> None:
+    with serve_searxng(only(one_page)) as searx:
+        settings = web_settings(tmp_path, searxng_url=searx.url)
+        ask(settings)
+        seen = len(one_page.requests)
+        crawl = run_cli(tmp_path, {}, "crawl", "--refresh", "--json")
+        listed = run_cli(tmp_path, {}, "sources", "--json")
+        from_index = ask(settings, scope="sources")
+    assert crawl.returncode == 0, crawl.stderr
+    assert len(one_page.requests) == seen  # not the page, not even robots.txt
+    assert json.loads(crawl.stdout)["fetched"] == 0
+    [web] = json.loads(listed.stdout)
+    assert (web["kind"], web["pages"]) == ("web", 1)
+    assert {c.url for c in from_index.citations} == {f"{one_page.url}/apt.html"}

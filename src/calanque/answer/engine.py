@@ -13,6 +13,8 @@ Threads are stored by the caller; the engine only reads ``history`` as
 ``(question, answer)`` pairs, oldest first. ``scope`` chooses where passages come from:
 the index (``sources``), the web (``web``, through a :class:`WebSource`) or both (``all``);
 a web result no passage came from is listed after the numbered sources, ``used: false``.
+``asker`` (the operator, or ``key:<name>`` for an API caller) is who reads web pages: it
+creates the ``web`` source where they are stored, if it is missing (docs/web.md).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from calanque.config import AnswerSettings
 from calanque.embed.base import Embedder
 from calanque.errors import ConfigError
 from calanque.llm.base import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, LLM
-from calanque.types import Answer, Hit, SearchFilters, SearchResult
+from calanque.types import OPERATOR, Answer, Hit, SearchFilters, SearchResult
 
 EventKind = Literal["sources", "delta", "final"]
 AnswerScope = Literal["web", "sources", "all"]
@@ -59,7 +61,13 @@ class Searcher(Protocol):
 
 class WebSource(Protocol):
     def gather(
-        self, query: str, language: str, filters: SearchFilters | None, count: int
+        self,
+        query: str,
+        language: str,
+        filters: SearchFilters | None,
+        count: int,
+        *,
+        asker: str = OPERATOR,
     ) -> WebEvidence: ...
 
 
@@ -132,11 +140,17 @@ class AnswerEngine:
         filters: SearchFilters | None = None,
         thread_id: str = "",
         scope: AnswerScope = "sources",
+        asker: str = OPERATOR,
     ) -> Answer:
         """The final, verified answer (the last event of :meth:`stream`)."""
         final: Answer | None = None
         events = self.stream(
-            question, history=history, filters=filters, thread_id=thread_id, scope=scope
+            question,
+            history=history,
+            filters=filters,
+            thread_id=thread_id,
+            scope=scope,
+            asker=asker,
         )
         for event in events:
             if event.kind == "final":
@@ -152,10 +166,11 @@ class AnswerEngine:
         filters: SearchFilters | None = None,
         thread_id: str = "",
         scope: AnswerScope = "sources",
+        asker: str = OPERATOR,
     ) -> Iterator[AnswerEvent]:
         language = question_language(question)
         query = self._standalone(question, history, language)
-        passages, web = self._passages(query, language, filters, scope)
+        passages, web = self._passages(query, language, filters, scope, asker)
         base = Answer(
             question=question,
             answer="",
@@ -175,7 +190,12 @@ class AnswerEngine:
             yield from self._generative(self.writer, base, passages)
 
     def _passages(
-        self, query: str, language: str, filters: SearchFilters | None, scope: AnswerScope
+        self,
+        query: str,
+        language: str,
+        filters: SearchFilters | None,
+        scope: AnswerScope,
+        asker: str = OPERATOR,
     ) -> tuple[list[Passage], WebEvidence]:
         """The numbered passages of ``scope``: index and web passages alternate in ``all``."""
         count = self.settings.passages
@@ -190,7 +210,7 @@ class AnswerEngine:
                 "web search is not configured: set web.searxng_url, CALANQUE_BRAVE_API_KEY "
                 "or web.federation (see docs/web.md), or ask with the scope 'sources'."
             )
-        web = self.web.gather(query, language, filters, count)
+        web = self.web.gather(query, language, filters, count, asker=asker)
         merged = _alternate(indexed, web.passages)[:count]
         kept = {p.url for p in merged}
         cut = {p.url: p for p in web.passages if p.url not in kept}  # pages read, not needed
@@ -284,7 +304,14 @@ class AnswerEngine:
 
 def _unused(passage: Passage) -> SearchResult:
     return SearchResult(
-        passage.url, passage.title, "", passage.date, passage.provider, False, "not-needed"
+        passage.url,
+        passage.title,
+        "",
+        passage.date,
+        passage.provider,
+        False,
+        "not-needed",
+        passage.cached,
     )
 
 

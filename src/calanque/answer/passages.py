@@ -39,6 +39,7 @@ class Passage:
     document_id: int | None = None
     score: float = 0.0
     provider: str = "index"  # "index", or the web search provider that proposed the page
+    cached: bool = False  # a web page's stored copy was read, not the page fetched again
     sentences: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -97,7 +98,12 @@ def search_results(passages: Sequence[Passage]) -> list[SearchResult]:
     """The numbered source list shown with the answer (same order as the passages)."""
     return [
         SearchResult(
-            url=p.url, title=p.title, snippet=_snippet(p.text), date=p.date, provider=p.provider
+            url=p.url,
+            title=p.title,
+            snippet=_snippet(p.text),
+            date=p.date,
+            provider=p.provider,
+            cached=p.cached,
         )
         for p in passages
     ]

@@ -27,7 +27,7 @@ from calanque.catalog.records import (  # noqa: F401  (re-exported)
     utcnow,
 )
 from calanque.errors import SourceError
-from calanque.types import OPERATOR, Scope, Source, SourceKind
+from calanque.types import OPERATOR, WEB_SOURCE_URL, Scope, Source, SourceKind
 
 
 class Catalog(DocumentStore):
@@ -102,6 +102,45 @@ class Catalog(DocumentStore):
                 )
         return self.get_source(int(source_id))
 
+    def web_source(self, added_by: str = OPERATOR) -> Source:
+        """The one ``web`` source (pages read for web answers), created on first use by
+        ``added_by``; it keeps its first creator."""
+        found = self.find_web_source()
+        if found is not None:
+            return found
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    t.sources.insert().values(
+                        kind="web",
+                        url=WEB_SOURCE_URL,
+                        scope=asdict(Scope()),
+                        poll_interval_s=0,
+                        enabled=True,
+                        created_at=utcnow(),
+                        added_by=added_by,
+                    )
+                )
+        except sa.exc.IntegrityError:  # another process created it first
+            pass
+        created = self.find_web_source()
+        assert created is not None
+        return created
+
+    def find_web_source(self) -> Source | None:
+        """The ``web`` source, or None before any web answer stored a page."""
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(
+                    sa.select(t.sources).where(
+                        t.sources.c.kind == "web", t.sources.c.url == WEB_SOURCE_URL
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else self._source(row)
+
     def _source(self, row: Any) -> Source:
         scope = dict(row["scope"])
         scope["include"] = tuple(scope.get("include", ()))
@@ -167,6 +206,17 @@ class Catalog(DocumentStore):
             conn.execute(t.sources.delete().where(t.sources.c.id == source_id))
         self.scrub()
         return len(doc_ids)
+
+    def page_counts(self) -> dict[int, int]:
+        """How many pages with stored text each source holds (as ``calanque pages`` lists
+        them), by source id."""
+        query = (
+            sa.select(t.pages.c.source_id, sa.func.count().label("pages"))
+            .where(t.pages.c.document_id.is_not(None))
+            .group_by(t.pages.c.source_id)
+        )
+        with self.engine.connect() as conn:
+            return {int(row.source_id): int(row.pages) for row in conn.execute(query)}
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

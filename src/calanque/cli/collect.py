@@ -101,15 +101,16 @@ def add(
 
 
 def sources(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List the sources."""
+    """List the sources, with the pages stored from each."""
     items = STATE.catalog.list_sources()
+    pages = STATE.catalog.page_counts()
     if as_json:
-        print_json([source_json(s) for s in items])
+        print_json([source_json(s) | {"pages": pages.get(s.id, 0)} for s in items])
         return
-    table = Table("id", "kind", "url", "scope")
+    table = Table("id", "kind", "url", "scope", "pages")
     for s in items:
-        scope = s.scope.mode if s.kind != "folder" else ""
-        table.add_row(str(s.id), s.kind, safe_text(s.url), scope)
+        scope = s.scope.mode if s.kind not in ("folder", "web") else ""
+        table.add_row(str(s.id), s.kind, safe_text(s.url), scope, str(pages.get(s.id, 0)))
     out.print(table)
 
 

@@ -216,7 +216,7 @@ class Crawler:
         now = datetime.now(UTC)
         for source in self.catalog.list_sources():
             self._sources[source.id] = source
-            if source.kind == "folder":
+            if source.kind in ("folder", "web"):  # web: pages are read again by questions
                 continue
             seed = NewURL(source.url, host_key(source.url), source.id, 0)
             self.catalog.frontier.enqueue([seed])

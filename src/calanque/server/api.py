@@ -264,6 +264,7 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
         "filters": body.filters(),
         "thread_id": thread_id,
         "scope": body.scope(svc.settings),
+        "asker": added_by_key(request.state.key_name),
     }
     model = f"calanque-{writer}"
     if not body.stream:
@@ -324,6 +325,7 @@ async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
     query = clip_query(body.query)
     scope = body.scope(svc.settings)
     await run_in_threadpool(svc.record_query, query, request.state.key_name)
+    asker = added_by_key(request.state.key_name)
 
     def run() -> list[Any]:
         svc.refresh()
@@ -334,7 +336,7 @@ async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
     hits = await svc.within_budget(run)
     found: dict[str, Any] = {"query": body.query, "hits": [hit_json(h) for h in hits]}
     if scope != "sources":
-        web = await svc.within_budget(lambda: svc.web_search(query, body.filters(), body.k))
+        web = await svc.within_budget(lambda: svc.web_search(query, body.filters(), body.k, asker))
         found["hits"] += [passage_json(p) for p in web.passages]
         found["search_results"] = [search_result_json(r) for r in web.unused]
         found["warnings"] = web.warnings

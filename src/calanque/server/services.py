@@ -136,12 +136,13 @@ class Services:
         """The answer engine for ``writer`` (made once, sharing the retriever)."""
         return self.runtime.engine(writer)
 
-    def web_search(self, query: str, filters: SearchFilters, k: int) -> WebEvidence:
-        """Passages of web pages read live for ``query`` (``POST /v1/search`` in web mode)."""
+    def web_search(self, query: str, filters: SearchFilters, k: int, asker: str) -> WebEvidence:
+        """Passages of web pages read live for ``query`` (``POST /v1/search`` in web mode),
+        as ``asker`` (``key:<name>``)."""
         searcher = self.runtime.web_searcher()
         if searcher is None:
             raise no_provider_error()
-        return searcher.gather(query, question_language(query), filters, k)
+        return searcher.gather(query, question_language(query), filters, k, asker=asker)
 
     def refresh(self) -> None:
         """Pick up index commits made by other processes (at most every 2 s)."""

@@ -18,7 +18,9 @@ For one result (all results at once, under the question's time budget ``web.budg
 A refused page is dropped before it is read: only its result's ``reason`` remains. Every
 decision, allowed or refused, goes to the consent ledger (action ``web-fetched`` or
 ``web-refused``). Results are fetched in rank order until ``web.fetch`` pages could be
-read; the others are ``not-fetched``.
+read; the others are ``not-fetched``. Read pages are stored under the ``web`` source, and a
+page stored less than ``crawl.refresh_after`` ago is not fetched again
+(:mod:`calanque.web.store`).
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ from calanque.collect.guard import FORBIDDEN_ADDRESS, GuardedTransport, check_ur
 from calanque.collect.hostpolicy import HostPolicies
 from calanque.collect.pipeline import HTML_TYPES, process_body
 from calanque.collect.signing import bot_auth
-from calanque.collect.summary import stamped
 from calanque.collect.urls import host_key, normalize_url
 from calanque.config import Settings
 from calanque.errors import ConsentRefused, FetchError, SourceError
-from calanque.types import Chunk, ConsentDecision, Document, SearchResult
+from calanque.types import OPERATOR, Chunk, ConsentDecision, Document, SearchResult
+from calanque.web.store import PageText, WebPageStore
 
 SIGNAL_REASONS = {
     "robots.txt": "robots.txt",
@@ -63,6 +65,11 @@ class FetchedPage:
     document: Document | None = None
     chunks: tuple[Chunk, ...] = ()
     decision: ConsentDecision | None = None  # what goes to the consent ledger
+    fetched: FetchResult | None = None  # the response, when one came (what is stored)
+
+    @property
+    def text(self) -> PageText | None:
+        return PageText(self.document, self.chunks) if self.document is not None else None
 
 
 def refusal_reason(decision: ConsentDecision) -> str:
@@ -76,11 +83,17 @@ def _skipped(result: SearchResult, reason: str) -> FetchedPage:
 
 
 class PageReader:
-    """Fetches result pages under the consent checks. One per event loop (``async with``)."""
+    """Fetches result pages under the consent checks. One per event loop (``async with``).
 
-    def __init__(self, settings: Settings, catalog: Catalog, transport: Any = None) -> None:
+    ``asker`` (the operator, or ``key:<name>``) creates the ``web`` source if it is missing.
+    """
+
+    def __init__(
+        self, settings: Settings, catalog: Catalog, transport: Any = None, asker: str = OPERATOR
+    ) -> None:
         self.settings = settings
         self.catalog = catalog
+        self.store = WebPageStore(catalog, settings, asker)
         self.guarded = not settings.web.allow_private
         crawl = settings.crawl
         slots = asyncio.Semaphore(max(1, settings.web.fetch))
@@ -128,13 +141,18 @@ class PageReader:
             pages[index] = _skipped(results[index], "timeout")
         for index, result in queue:
             pages[index] = _skipped(result, "not-fetched")
-        await self._record([page.decision for page in pages.values() if page.decision])
-        return [pages[index] for index in range(len(results))]
+        read = [pages[index] for index in range(len(results))]
+        await asyncio.to_thread(self._write_down, read)
+        return read
 
     async def read(self, result: SearchResult) -> FetchedPage:
         """One result's page, or the reason it may not be read."""
         try:
             url = normalize_url(result.url)
+            stored = await asyncio.to_thread(self.store.fresh, url)
+            if stored is not None:
+                cached = replace(result, cached=True)
+                return FetchedPage(cached, stored.document, stored.chunks)
             if self.guarded:
                 await check_url(url)
             decision = await self._decide_host(url)
@@ -182,7 +200,7 @@ class PageReader:
     ) -> FetchedPage:
         url = normalize_url(fetched.url)
         if fetched.status >= 400:
-            return _skipped(result, "fetch-error")
+            return replace(_skipped(result, "fetch-error"), fetched=fetched)
         if fetched.truncated:
             return _skipped(result, "too-large")
         header = decide_headers(url, fetched.headers)
@@ -202,17 +220,19 @@ class PageReader:
         if processed.document is None:
             return _skipped(result, "no-text")
         allowed = ConsentDecision(url, True, host.signal, host.rule)
-        return FetchedPage(result, processed.document, processed.chunks, allowed)
+        return FetchedPage(result, processed.document, processed.chunks, allowed, fetched)
 
     def _refused(self, result: SearchResult, decision: ConsentDecision) -> FetchedPage:
         page = _skipped(result, refusal_reason(decision))
         return replace(page, decision=decision)
 
-    async def _record(self, decisions: list[ConsentDecision]) -> None:
-        def write() -> None:
-            for decision in decisions:
-                action = "web-fetched" if decision.allowed else "web-refused"
-                self.catalog.record_consent(stamped(decision), action)
-
-        if decisions:
-            await asyncio.to_thread(write)
+    def _write_down(self, pages: Sequence[FetchedPage]) -> None:
+        """The catalog side of each page read: ledger entry, stored page, deletion."""
+        for page in pages:
+            decision, url = page.decision, page.result.url
+            if decision is not None and decision.allowed:
+                self.store.allowed(decision, url, page.fetched, page.text)
+            elif decision is not None:
+                self.store.refused(decision, url)
+            elif page.fetched is not None:
+                self.store.failed(url, page.fetched.status)

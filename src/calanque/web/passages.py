@@ -92,5 +92,6 @@ def make_web_passage(n: int, item: PageChunk, score: float) -> Passage:
         language=chunk.language or document.language,
         score=float(score),
         provider=item.result.provider,
+        cached=item.result.cached,
         sentences=tuple(split_sentences(chunk.text, base=chunk.start)),
     )

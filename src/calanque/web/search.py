@@ -27,7 +27,7 @@ from calanque.catalog import Catalog
 from calanque.config import Settings
 from calanque.embed.base import Embedder
 from calanque.errors import ConfigError
-from calanque.types import SearchFilters, SearchResult
+from calanque.types import OPERATOR, SearchFilters, SearchResult
 from calanque.web.fetch import FetchedPage, PageReader
 from calanque.web.passages import PageChunk, choose_passages
 from calanque.web.providers import SearchProvider, WebSearch, configured_providers, search_all
@@ -96,12 +96,19 @@ class WebSearcher:
         self.transport = transport
 
     def gather(
-        self, query: str, language: str, filters: SearchFilters | None, count: int
+        self,
+        query: str,
+        language: str,
+        filters: SearchFilters | None,
+        count: int,
+        *,
+        asker: str = OPERATOR,
     ) -> WebEvidence:
-        """Up to ``count`` passages from the web for ``query``, and every other result."""
+        """Up to ``count`` passages from the web for ``query``, and every other result.
+        ``asker`` (the operator or ``key:<name>``) creates the ``web`` source if missing."""
         if not self.providers:
             raise no_provider_error()
-        search, pages = run_async(self.search_and_read(query, filters))
+        search, pages = run_async(self.search_and_read(query, filters, asker))
         chunks = [PageChunk(p.result, p.document, c) for p in pages if p.document for c in p.chunks]
         shortlist = count * SHORTLIST_FACTOR
         passages = choose_passages(query, language, chunks, self.embedder, count, shortlist)
@@ -110,7 +117,7 @@ class WebSearcher:
         )
 
     async def search_and_read(
-        self, query: str, filters: SearchFilters | None
+        self, query: str, filters: SearchFilters | None, asker: str = OPERATOR
     ) -> tuple[WebSearch, list[FetchedPage]]:
         """The providers' results, then their pages, all within ``web.budget_s``."""
         web = self.settings.web
@@ -126,7 +133,7 @@ class WebSearcher:
         )
         results = [r for r in found.results if allowed_by_filters(r, filters)]
         left = max(0.0, web.budget_s - (time.monotonic() - started))
-        async with PageReader(self.settings, self.catalog, self.transport) as reader:
+        async with PageReader(self.settings, self.catalog, self.transport, asker) as reader:
             pages = await reader.read_all(results, web.fetch, left)
         return found, pages
 
@@ -148,6 +155,7 @@ def unused_results(pages: Sequence[FetchedPage], passages: Sequence[Passage]) ->
                 page.result.provider,
                 False,
                 reason,
+                page.result.cached,
             )
         )
     return unused

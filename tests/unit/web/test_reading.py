@@ -128,7 +128,7 @@ class FakeWeb:
     def __init__(self, passages: list[Passage], unused: list[SearchResult]) -> None:
         self.evidence = WebEvidence(passages, unused, ["web search provider brave is down"])
 
-    def gather(self, query, language, filters, count) -> WebEvidence:
+    def gather(self, query, language, filters, count, *, asker="operator") -> WebEvidence:
         return self.evidence
 
 
