@@ -11,8 +11,10 @@ from rich.text import Text
 
 from calanque.answer.labels import visible_label
 from calanque.cli.common import STATE, console, out, plain_text, print_json, safe_text
+from calanque.cli.spaces import SPACE_OPTION_HELP, within_space
 from calanque.errors import SourceError
 from calanque.index.filters import build_filters
+from calanque.index.spaces import Narrowed, scope_within
 from calanque.registry import WRITERS, one_of
 from calanque.types import Answer
 from calanque.views import answer_json
@@ -64,10 +66,11 @@ def _show_unused(answer: Answer) -> None:
         out.print(f"[yellow]{safe_text(warning)}[/yellow]")
 
 
-def _scope(scope: str | None, web: bool) -> str:
+def _scope(scope: str | None, web: bool, narrowed: Narrowed) -> str:
     if web and scope not in (None, "web"):
         raise SourceError(f"--web means --scope web: drop one of --web and --scope {scope}.")
-    chosen = "web" if web else scope or default_scope(STATE.settings)
+    asked = "web" if web else scope
+    chosen = scope_within(narrowed, asked, default_scope(STATE.settings))
     if chosen not in SCOPES:
         raise SourceError(f"--scope must be one of {', '.join(SCOPES)}, not {chosen!r}.")
     return chosen
@@ -108,6 +111,7 @@ def ask(
         "else sources).",
     ),
     web: bool = typer.Option(False, "--web", help="Answer from the web: --scope web."),
+    space: str | None = typer.Option(None, "--space", help=SPACE_OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
 ) -> None:
     """Answer a question from the indexed sources or the web, with verified citations."""
@@ -115,15 +119,16 @@ def ask(
         raise SourceError(f"--writer must be one of {', '.join(WRITERS)}, not {writer!r}.")
     if not question.strip():
         raise SourceError("the question is empty: write a question.")
-    filters = build_filters(site, exclude_site, lang, since)
-    chosen_scope = _scope(scope, web)
+    narrowed = within_space(space, build_filters(site, exclude_site, lang, since))
+    chosen_scope = _scope(scope, web, narrowed)
     thread_id, history = _thread(thread, question)
     engine = STATE.runtime.engine(writer or STATE.settings.answer.writer)
     options: dict[str, Any] = {
         "history": history,
-        "filters": filters,
+        "filters": narrowed.filters,
         "thread_id": thread_id,
         "scope": chosen_scope,
+        "instructions": narrowed.instructions,
     }
     if as_json:
         answer = engine.answer(question, **options)
