@@ -36,6 +36,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/v1/threads"): "reader",
     ("GET", "/v1/threads/{thread_id}"): "reader",
     ("DELETE", "/v1/threads/{thread_id}"): "reader",
+    ("GET", "/v1/threads/{thread_id}/export"): "reader",
     ("GET", "/v1/sources"): "admin",
     ("POST", "/v1/sources"): "admin",
     ("DELETE", "/v1/sources/{source_id}"): "admin",

@@ -57,6 +57,7 @@ _COMMAND_MODULES = (
     "bot",
     "publishers",
     "spaces",
+    "exports",
 )
 
 EXIT_CODES: dict[type[CalanqueError], int] = {
