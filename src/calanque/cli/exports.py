@@ -8,7 +8,8 @@ import typer
 
 from calanque.cli.common import STATE, out, print_json
 from calanque.errors import SourceError
-from calanque.export.document import FORMATS, render, thread_export
+from calanque.export.document import FORMATS, thread_export
+from calanque.export.render import render
 
 
 def export(

@@ -14,6 +14,7 @@ from calanque.export.document import (
 )
 from calanque.export.html import to_html
 from calanque.export.markdown import to_markdown
+from calanque.export.render import render
 
 __all__ = [
     "FORMATS",
@@ -21,6 +22,7 @@ __all__ = [
     "ExportedThread",
     "ExportedTurn",
     "export_thread",
+    "render",
     "thread_export",
     "to_html",
     "to_markdown",

@@ -109,15 +109,3 @@ def thread_export(catalog: Any, thread_id: str) -> ExportedThread:
         )
     title = next((m.content for m in messages if m.role == "user"), "")
     return export_thread(thread_id, title, messages, catalog.consent_for)
-
-
-def render(thread: ExportedThread, fmt: str) -> str:
-    """``thread`` as Markdown (``md``) or as a standalone HTML page (``html``)."""
-    from calanque.export.html import to_html
-    from calanque.export.markdown import to_markdown
-
-    if fmt == "md":
-        return to_markdown(thread)
-    if fmt == "html":
-        return to_html(thread)
-    raise SourceError(f"unknown export format {fmt!r}: use md or html.")

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from calanque.export.document import render, thread_export
+from calanque.export.document import thread_export
 from calanque.export.html import CSP
+from calanque.export.render import render
 from calanque.server.api import authenticate, caller_of, services
 from calanque.server.errors import RequestError
 
