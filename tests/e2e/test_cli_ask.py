@@ -47,7 +47,7 @@ def calanque(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ask_json_contract_and_threads(home: Path) -> None:
-    first = calanque(home, "ask", "How do I upgrade all installed packages?", "--json")
+    first = calanque(home, "ask", "How do I upgrade all installed packages?", "--save", "--json")
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
     assert set(data) == KEYS

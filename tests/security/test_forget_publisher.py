@@ -26,7 +26,9 @@ def test_a_forgotten_host_leaves_no_copy_and_is_not_fetched_again(tmp_path: Path
         host = site.url.removeprefix("http://")
         _calanque(home, "add", f"{site.url}/docs/index.html")
         assert _calanque(home, "crawl")["fetched"] == 2
-        answer = _calanque(home, "ask", "What guides the fishing boats into the harbour at night?")
+        answer = _calanque(
+            home, "ask", "What guides the fishing boats into the harbour at night?", "--save"
+        )
         assert TOKEN in json.dumps(answer)
         (report,) = _calanque(home, "publishers", host)
         assert report["pages"] == 2 and report["cited"] >= 1 and report["last_cited"]

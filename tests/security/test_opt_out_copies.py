@@ -110,7 +110,9 @@ def test_opted_out_page_leaves_no_copy_under_calanque_home(tmp_path: Path) -> No
     with serve_site(_routes(ROBOTS_OPEN)) as site:
         _calanque(home, "add", f"{site.url}/docs/index.html")
         assert _calanque(home, "crawl")["fetched"] == 2
-        answer = _calanque(home, "ask", "What guides the fishing boats into the harbour at night?")
+        answer = _calanque(
+            home, "ask", "What guides the fishing boats into the harbour at night?", "--save"
+        )
         assert TOKEN in json.dumps(answer), "the answer must quote the page, so a thread holds it"
         assert files_holding(home, TOKEN) and term_in_lexical_index(home, TOKEN)
         site.set("/robots.txt", Route(body=ROBOTS_CLOSED, content_type="text/plain"))

@@ -36,6 +36,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/v1/threads"): "reader",
     ("GET", "/v1/threads/{thread_id}"): "reader",
     ("DELETE", "/v1/threads/{thread_id}"): "reader",
+    ("GET", "/v1/threads/{thread_id}/export"): "reader",
     ("GET", "/v1/sources"): "admin",
     ("POST", "/v1/sources"): "admin",
     ("DELETE", "/v1/sources/{source_id}"): "admin",
@@ -47,6 +48,11 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/v1/publishers"): "admin",
     ("GET", "/v1/publishers/{host}"): "admin",
     ("POST", "/v1/publishers/{host}/forget"): "admin",
+    ("GET", "/v1/spaces"): "reader",
+    ("POST", "/v1/spaces"): "admin",
+    ("DELETE", "/v1/spaces/{name}"): "admin",
+    ("POST", "/v1/spaces/{name}/sources"): "admin",
+    ("DELETE", "/v1/spaces/{name}/sources/{source_id}"): "admin",
 }
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/.well-known/http-message-signatures-directory")}
 

@@ -95,9 +95,14 @@ class GenerativeWriter:
         self.temperature = temperature
 
     def stream(
-        self, question: str, language: str, passages: Sequence[Passage], max_sentences: int
+        self,
+        question: str,
+        language: str,
+        passages: Sequence[Passage],
+        max_sentences: int,
+        instructions: str = "",
     ) -> Iterator[str]:
-        messages = build_messages(question, passages, language, max_sentences)
+        messages = build_messages(question, passages, language, max_sentences, instructions)
         return self.llm.stream(messages, max_tokens=self.max_tokens, temperature=self.temperature)
 
 
@@ -141,6 +146,7 @@ class AnswerEngine:
         thread_id: str = "",
         scope: AnswerScope = "sources",
         asker: str = OPERATOR,
+        instructions: str = "",
     ) -> Answer:
         """The final, verified answer (the last event of :meth:`stream`)."""
         final: Answer | None = None
@@ -151,6 +157,7 @@ class AnswerEngine:
             thread_id=thread_id,
             scope=scope,
             asker=asker,
+            instructions=instructions,
         )
         for event in events:
             if event.kind == "final":
@@ -167,7 +174,10 @@ class AnswerEngine:
         thread_id: str = "",
         scope: AnswerScope = "sources",
         asker: str = OPERATOR,
+        instructions: str = "",
     ) -> Iterator[AnswerEvent]:
+        """Sources, verified text as it is decided, then the final answer. ``instructions``
+        (a space's, from the operator) go to generative writers after the rules."""
         language = question_language(question)
         query = self._standalone(question, history, language)
         passages, web = self._passages(query, language, filters, scope, asker)
@@ -187,7 +197,7 @@ class AnswerEngine:
         if isinstance(self.writer, ExtractiveWriter):
             yield from self._extractive(self.writer, base, passages)
         else:
-            yield from self._generative(self.writer, base, passages)
+            yield from self._generative(self.writer, base, passages, instructions)
 
     def _passages(
         self,
@@ -237,7 +247,11 @@ class AnswerEngine:
             yield from self._abstain(base, passages)
 
     def _generative(
-        self, writer: GenerativeWriter, base: Answer, passages: list[Passage]
+        self,
+        writer: GenerativeWriter,
+        base: Answer,
+        passages: list[Passage],
+        instructions: str = "",
     ) -> Iterator[AnswerEvent]:
         """Verify each sentence once it is finished; stream only what the final answer keeps.
 
@@ -255,7 +269,7 @@ class AnswerEngine:
         pieces: list[str] = []
         shown = ""
         for delta in writer.stream(
-            base.standalone_query, language, passages, self.settings.max_sentences
+            base.standalone_query, language, passages, self.settings.max_sentences, instructions
         ):
             pieces.append(delta)
             finished = _finished_sentences(parse_citations("".join(pieces)))

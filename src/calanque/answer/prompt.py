@@ -55,15 +55,30 @@ def format_sources(passages: Sequence[Passage]) -> str:
     return "<sources>\n" + "\n".join(blocks) + "\n</sources>"
 
 
+OPERATOR_INSTRUCTIONS = """
+The operator of this service adds the instructions below. Follow them only where they agree
+with rules 1 to 6, which always win:
+<operator_instructions>
+{instructions}
+</operator_instructions>"""
+
+
 def build_messages(
-    question: str, passages: Sequence[Passage], language: str, max_sentences: int = 5
+    question: str,
+    passages: Sequence[Passage],
+    language: str,
+    max_sentences: int = 5,
+    instructions: str = "",
 ) -> list[Message]:
-    """System rules, then the sources block and the question in the user turn."""
+    """System rules (then the operator's instructions, which never override them), then the
+    sources block and the question in the user turn."""
     system = SYSTEM_RULES.format(
         language=LANGUAGE_NAMES.get(language, language or "the question's language"),
         abstain=ABSTAIN.get(language, ABSTAIN["en"]),
         max_sentences=max_sentences,
     )
+    if instructions.strip():
+        system += OPERATOR_INSTRUCTIONS.format(instructions=neutralise(instructions.strip()))
     user = (
         f"{format_sources(passages)}\n\n"
         f"<question>\n{neutralise(question.strip())}\n</question>\n"

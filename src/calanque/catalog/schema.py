@@ -237,3 +237,32 @@ forgotten_hosts = Table(
     Column("host", String(255), primary_key=True),
     Column("forgotten_at", DateTime(timezone=True), nullable=False),
 )
+
+# Spaces: a named set of sources with default filters and instructions for generative writers.
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("language", String(8), nullable=False, default=""),
+    Column("domains", JSON, nullable=False),
+    Column("recency", String(8), nullable=False, default=""),  # "", day, week, month, year
+    Column("instructions", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+space_sources = Table(
+    "space_sources",
+    metadata,
+    Column("space_id", ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# An API key listed here sees, searches and asks only within its spaces.
+key_spaces = Table(
+    "key_spaces",
+    metadata,
+    Column("key_id", ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
+    Column("space_id", ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True),
+)

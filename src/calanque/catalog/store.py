@@ -35,11 +35,13 @@ class Catalog(DocumentStore):
 
     def __init__(self, engine: Engine) -> None:
         from calanque.catalog.conversations import ApiKeys, Threads
+        from calanque.catalog.spaces import Spaces
 
         self.engine = engine
         self.frontier = Frontier(engine)
         self.threads = Threads(engine)
         self.api_keys = ApiKeys(engine)
+        self.spaces = Spaces(engine)
 
     @classmethod
     def open(cls, url: str) -> Catalog:

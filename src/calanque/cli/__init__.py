@@ -47,7 +47,18 @@ def _global_options(
     STATE.overrides = {"home": home, "database_url": database_url}
 
 
-_COMMAND_MODULES = ("collect", "robots", "index", "answer", "serve", "admin", "bot", "publishers")
+_COMMAND_MODULES = (
+    "collect",
+    "robots",
+    "index",
+    "answer",
+    "serve",
+    "admin",
+    "bot",
+    "publishers",
+    "spaces",
+    "exports",
+)
 
 EXIT_CODES: dict[type[CalanqueError], int] = {
     ConfigError: 3,

@@ -1,4 +1,4 @@
-"""``calanque ask``: a cited, verified answer in the terminal, kept in a thread."""
+"""``calanque ask``: a cited, verified answer in the terminal, kept in a thread with --save."""
 
 from __future__ import annotations
 
@@ -11,18 +11,21 @@ from rich.text import Text
 
 from calanque.answer.labels import visible_label
 from calanque.cli.common import STATE, console, out, plain_text, print_json, safe_text
+from calanque.cli.spaces import SPACE_OPTION_HELP, within_space
 from calanque.errors import SourceError
 from calanque.index.filters import build_filters
+from calanque.index.spaces import Narrowed, scope_within
 from calanque.registry import WRITERS, one_of
 from calanque.types import Answer
 from calanque.views import answer_json
 from calanque.web import SCOPES, default_scope
 
 
-def _thread(thread: str | None, question: str) -> tuple[str, list[tuple[str, str]]]:
+def _thread(thread: str | None, question: str, save: bool) -> tuple[str, list[tuple[str, str]]]:
+    """The thread to store the answer in ("" for none) and its earlier turns."""
     threads = STATE.catalog.threads
     if thread is None:
-        return threads.create(question), []
+        return (threads.create(question) if save else ""), []
     if not threads.exists(thread):
         raise SourceError(
             f"no thread {thread!r}: omit --thread to start a new one "
@@ -50,7 +53,8 @@ def _show_sources(answer: Answer) -> None:
         for question in answer.related_questions:
             out.print(f"  • {safe_text(question)}")
     label = visible_label(answer.language, answer.writer, answer.model)
-    out.print(f"\n[dim]{escape(label)} · thread {answer.thread_id}[/dim]")
+    stored = f" · thread {answer.thread_id}" if answer.thread_id else ""
+    out.print(f"\n[dim]{escape(label)}{stored}[/dim]")
 
 
 def _show_unused(answer: Answer) -> None:
@@ -64,10 +68,11 @@ def _show_unused(answer: Answer) -> None:
         out.print(f"[yellow]{safe_text(warning)}[/yellow]")
 
 
-def _scope(scope: str | None, web: bool) -> str:
+def _scope(scope: str | None, web: bool, narrowed: Narrowed) -> str:
     if web and scope not in (None, "web"):
         raise SourceError(f"--web means --scope web: drop one of --web and --scope {scope}.")
-    chosen = "web" if web else scope or default_scope(STATE.settings)
+    asked = "web" if web else scope
+    chosen = scope_within(narrowed, asked, default_scope(STATE.settings))
     if chosen not in SCOPES:
         raise SourceError(f"--scope must be one of {', '.join(SCOPES)}, not {chosen!r}.")
     return chosen
@@ -91,7 +96,12 @@ def _stream(engine: Any, question: str, **options: Any) -> Answer:
 
 def ask(
     question: str = typer.Argument(..., help="Your question, in French or English."),
-    thread: str | None = typer.Option(None, "--thread", help="Continue this thread (its id)."),
+    thread: str | None = typer.Option(
+        None, "--thread", help="Continue this stored thread (its id); the answer is stored too."
+    ),
+    save: bool = typer.Option(
+        False, "--save", help="Store the question and answer as a thread (the web page's history)."
+    ),
     writer: str | None = typer.Option(None, "--writer", help=f"{one_of(WRITERS)}."),
     site: list[str] = typer.Option([], "--site", help="Only this site (repeatable)."),
     exclude_site: list[str] = typer.Option(
@@ -108,6 +118,7 @@ def ask(
         "else sources).",
     ),
     web: bool = typer.Option(False, "--web", help="Answer from the web: --scope web."),
+    space: str | None = typer.Option(None, "--space", help=SPACE_OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
 ) -> None:
     """Answer a question from the indexed sources or the web, with verified citations."""
@@ -115,25 +126,26 @@ def ask(
         raise SourceError(f"--writer must be one of {', '.join(WRITERS)}, not {writer!r}.")
     if not question.strip():
         raise SourceError("the question is empty: write a question.")
-    filters = build_filters(site, exclude_site, lang, since)
-    chosen_scope = _scope(scope, web)
-    thread_id, history = _thread(thread, question)
+    narrowed = within_space(space, build_filters(site, exclude_site, lang, since))
+    chosen_scope = _scope(scope, web, narrowed)
+    thread_id, history = _thread(thread, question, save)
     engine = STATE.runtime.engine(writer or STATE.settings.answer.writer)
     options: dict[str, Any] = {
         "history": history,
-        "filters": filters,
+        "filters": narrowed.filters,
         "thread_id": thread_id,
         "scope": chosen_scope,
+        "instructions": narrowed.instructions,
     }
     if as_json:
         answer = engine.answer(question, **options)
     else:
         console.print(f"[dim]{escape(question)}[/dim]")
         answer = _stream(engine, question, **options)
-    threads = STATE.catalog.threads
-    threads.add(thread_id, "user", question)
     payload = answer_json(answer)
-    threads.add(thread_id, "assistant", answer.answer, payload)
+    if thread_id:
+        STATE.catalog.threads.add(thread_id, "user", question)
+        STATE.catalog.threads.add(thread_id, "assistant", answer.answer, payload)
     if as_json:
         print_json(payload)
     else:

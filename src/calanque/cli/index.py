@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from calanque.cli.common import STATE, console, out, plain_text, print_json, safe_text
+from calanque.cli.spaces import SPACE_OPTION_HELP, within_space
 from calanque.index.filters import build_filters
 from calanque.index.snippets import snippet
 from calanque.index.sync import SyncReport
@@ -117,14 +118,14 @@ def search(
     since: str = typer.Option("", "--since", help="YYYY-MM-DD, or day / week / month / year."),
     source: list[int] = typer.Option([], "--source", help="Only this source id (repeatable)."),
     mode: str = typer.Option("", "--mode", help="lexical, dense, hybrid or hybrid+rescore."),
+    space: str | None = typer.Option(None, "--space", help=SPACE_OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Search the index (hybrid lexical + dense, fused)."""
     overrides = {"mode": mode} if mode else {}
+    filters = within_space(space, build_filters(site, exclude_site, lang, since, source)).filters
     retriever = STATE.runtime.retriever_with(**overrides)
-    hits = retriever.search(
-        query, k=k, filters=build_filters(site, exclude_site, lang, since, source)
-    )
+    hits = retriever.search(query, k=k, filters=filters)
     if as_json:
         print_json({"hits": [hit_json(h) for h in hits]})
         return

@@ -88,6 +88,9 @@ def create_key(
         help="reader: search, answers, its own threads; admin: also sources, crawls, consent. "
         "The first key is an admin whatever this says.",
     ),
+    space: list[str] = typer.Option(
+        [], "--space", help="Limit the key to this space (repeatable): it searches only there."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Create an API key and print it: it is shown this once, then only its hash is kept."""
@@ -95,11 +98,22 @@ def create_key(
         raise SourceError("the key name must be 1 to 100 characters.")
     if role not in ROLES:
         raise SourceError(f"unknown role {role!r}: use --role {' or --role '.join(ROLES)}.")
-    api_keys = STATE.catalog.api_keys
+    api_keys, spaces = STATE.catalog.api_keys, STATE.catalog.spaces
+    for wanted in space:
+        spaces.get(wanted)  # an unknown space fails before the key exists
     key = api_keys.create(name.strip(), role=role)
+    spaces.limit_key(name.strip(), space)
     made = next(row for row in api_keys.list() if row["name"] == name.strip())
     if as_json:
-        print_json({"name": made["name"], "key": key, "role": made["role"], "prefix": key[:8]})
+        print_json(
+            {
+                "name": made["name"],
+                "key": key,
+                "role": made["role"],
+                "prefix": key[:8],
+                "spaces": [spaces.get(s).name for s in space],
+            }
+        )
         return
     out.print(f"API key {name!r}, role {made['role']} (shown once, store it now):", markup=False)
     out.print(key, markup=False)

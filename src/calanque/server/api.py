@@ -32,6 +32,7 @@ from calanque.errors import CalanqueError
 from calanque.index.filters import build_filters
 from calanque.server.auth import ADMIN, Caller
 from calanque.server.errors import RequestError, status_for
+from calanque.server.scoping import narrow_for, split_model
 from calanque.server.services import Services, over_budget
 from calanque.server.sse import DONE, ChunkWriter, completion
 from calanque.types import Answer, SearchFilters, added_by_key
@@ -101,6 +102,11 @@ class SearchFiltersBody(BaseModel):
         max_length=10,
         description="Only passages in these languages (ISO 639-1).",
     )
+    space: Annotated[str, StringConstraints(max_length=80)] | None = Field(
+        None,
+        description="Search and answer only within this space's sources (its name or "
+        "id, see GET /v1/spaces); a key limited to spaces stays within them anyway.",
+    )
     search_mode: SearchMode | None = Field(
         None,
         description="Where passages come from: the indexed sources, the web (pages fetched "
@@ -149,7 +155,8 @@ class ChatRequest(SearchFiltersBody):
     model_config = ConfigDict(extra="forbid")
     model: Text = Field(
         "",
-        description="calanque-<writer> (see GET /v1/models); empty: the configured answer.writer.",
+        description="calanque-<writer> (see GET /v1/models), or a space's id (space:<name>) "
+        "for the configured answer.writer within that space; empty: the configured answer.writer.",
     )
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
@@ -251,20 +258,25 @@ def _store_turn(svc: Services, answer: Answer) -> None:
 async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse | StreamingResponse:
     """Answer the last user message with verified citations (streamed with ``stream: true``)."""
     svc = services(request)
-    writer = svc.writer_for_model(body.model)
+    space, model_name = split_model(body.space, body.model)
+    writer = svc.writer_for_model(model_name)
     question, history = conversation(body.messages)
     question = clip_query(question)
     caller = caller_of(request)
+    narrowed, scope = await run_in_threadpool(
+        narrow_for, svc, caller, space, body.filters(), body.search_mode, body.scope(svc.settings)
+    )
     thread_id, stored = await run_in_threadpool(_prepare_thread, svc, body, question, caller)
     history = history or stored
     engine = svc.engine(writer)
     await run_in_threadpool(svc.record_query, question, request.state.key_name)
     options = {
         "history": history,
-        "filters": body.filters(),
+        "filters": narrowed.filters,
         "thread_id": thread_id,
-        "scope": body.scope(svc.settings),
+        "scope": scope,
         "asker": added_by_key(request.state.key_name),
+        "instructions": narrowed.instructions,
     }
     model = f"calanque-{writer}"
     if not body.stream:
@@ -323,7 +335,15 @@ async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
     allow it) come too, and ``search_results`` lists the web results not read, and why."""
     svc = services(request)
     query = clip_query(body.query)
-    scope = body.scope(svc.settings)
+    narrowed, scope = await run_in_threadpool(
+        narrow_for,
+        svc,
+        caller_of(request),
+        body.space,
+        body.filters(),
+        body.search_mode,
+        body.scope(svc.settings),
+    )
     await run_in_threadpool(svc.record_query, query, request.state.key_name)
     asker = added_by_key(request.state.key_name)
 
@@ -331,7 +351,7 @@ async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
         svc.refresh()
         if scope == "web":
             return []
-        return list(svc.retriever.search(query, k=body.k, filters=body.filters()))
+        return list(svc.retriever.search(query, k=body.k, filters=narrowed.filters))
 
     hits = await svc.within_budget(run)
     found: dict[str, Any] = {"query": body.query, "hits": [hit_json(h) for h in hits]}

@@ -15,7 +15,7 @@ from calanque.catalog import Catalog
 from calanque.collect.signing import bot_keys
 from calanque.config import Settings, load_settings
 from calanque.embed import Embedder
-from calanque.server import api, web
+from calanque.server import api, exports, spaces, web
 from calanque.server.auth import BodyLimitMiddleware
 from calanque.server.bot import bot_router, public_host_names
 from calanque.server.errors import install_error_handlers
@@ -48,6 +48,8 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api.health_router)
     app.include_router(api.router)
+    app.include_router(spaces.router)
+    app.include_router(exports.router)
     app.include_router(bot_router(settings))
     web.mount(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.server.max_request_bytes)

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from calanque.catalog.spaces import UnknownSpaceError
 from calanque.errors import (
     AnswerError,
     AuthError,
@@ -38,6 +39,7 @@ class RequestError(CalanqueError):
 
 # Most specific first; the first class in an exception's MRO that is listed wins.
 STATUS: dict[type[CalanqueError], tuple[int, str]] = {
+    UnknownSpaceError: (404, "not_found"),
     SourceError: (400, "invalid_source"),
     ConfigError: (400, "configuration_error"),
     StorageFullError: (507, "storage_full"),
