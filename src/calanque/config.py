@@ -76,7 +76,8 @@ class IndexSettings:
     dense_weight: float = 1.0
     rescore: bool = True
     rescore_weight: float = 0.9  # share of the query-passage cosine after fusion
-    precompute_sentences: bool = True  # embed answer sentences at index time (extractive writer)
+    # embed answer sentences at index time (extractive writer); false: on first use, then stored
+    precompute_sentences: bool = False
 
 
 @dataclass(frozen=True)
