@@ -92,9 +92,9 @@ def measure_domain(name: str) -> Timings:
             else:
                 warm_s, warm_text = timed_answer(warm, corpus, question)
                 cold_s, cold_text = timed_answer(cold, corpus, question)
-                timings.warm.append(warm_s)
-                timings.cold.append(cold_s)
-                timings.same += warm_text == cold_text
+            timings.warm.append(warm_s)
+            timings.cold.append(cold_s)
+            timings.same += warm_text == cold_text
         timings.embedded = cold_store.embedded
     finally:
         corpus.close()

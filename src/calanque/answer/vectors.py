@@ -2,9 +2,10 @@
 
 By default (``index.precompute_sentences = false``) a sentence is embedded the first time
 an answer reads its passage, then stored: indexing skips a second pass over every
-sentence, and the first answer on unread passages pays for their sentences (≈ 100 of
-them, 2-4 s on two busy cores: docs/benchmarks.md, "Sentence vectors"). With ``true`` the
-indexer embeds them all ahead of time and answering looks them up (about a millisecond).
+sentence, and the first answer on unread passages pays for their sentences (≈ 55 of
+them, 0.5-1.8 s at p50 on two busy cores: docs/benchmarks.md, "Sentence vectors").
+With ``true`` the indexer embeds them all ahead of time and answering looks them up
+(about a millisecond).
 The store maps ``sha256(model name + NUL + sentence text)`` to a float16 vector in
 ``sentences.sqlite`` in the index folder (the same format as the passage cache,
 :class:`calanque.embed.cache.EmbeddingCache`), with an in-memory layer on top.
