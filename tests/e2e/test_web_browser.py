@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.e2e.served import Served, corpus, start_server
@@ -136,6 +137,29 @@ def test_phone_width_and_labelled_controls(browser: Browser, served: Served) -> 
     assert unlabelled == []
     shot(page, "phone-375")
     context.close()
+
+
+def test_admin_page_charts_citations_per_publisher(page: Page, served: Served) -> None:
+    """An answer cites the corpus's host (stored in a thread or not): its bar is on the page."""
+    question = {"messages": [{"role": "user", "content": "Where are the APT sources listed?"}]}
+    host = httpx.URL(served.corpus.docs_url).netloc.decode()
+
+    def cited_count() -> int:
+        reports = httpx.get(served.url + "/v1/publishers").json()["data"]
+        return sum(int(p["cited"]) for p in reports if p["host"] == host)
+
+    before = cited_count()
+    reply = httpx.post(served.url + "/v1/chat/completions", json=question, timeout=120)
+    citations = [c for c in reply.json()["search_results"] if host in c["url"]]
+    assert reply.json()["citations"] and citations, reply.text
+    assert cited_count() > before  # an answer that is not stored is counted too
+    cited = {"cited": cited_count()}
+    page.goto(served.url + "/admin")
+    bar = page.locator("#publishers li", has_text=host)
+    expect(bar).to_have_attribute("aria-label", f"{host}: {cited['cited']} citations")
+    assert bar.locator(".bar").evaluate("n => n.getBoundingClientRect().width") > 0
+    expect(page.locator("#no-citations")).to_be_hidden()
+    shot(page, "admin-publishers")
 
 
 def test_admin_page_shows_sources_and_ledger(page: Page, served: Served) -> None:

@@ -139,11 +139,21 @@ def _count_citations(conn: sa.Connection, report: Any) -> None:
 
 
 def record_citations(conn: sa.Connection, urls: Iterable[str]) -> None:
-    """Log the pages one stored answer cited (host, page, time; never the question)."""
+    """Log the pages one answer cited (host, page, time; never the question).
+
+    A stored answer is logged when its thread message is added; an answer served without
+    being stored is logged by :func:`log_served_citations`.
+    """
     now = utcnow()
     rows = [{"host": host_of(url), "url": url, "cited_at": now} for url in urls if url]
     if rows:
         conn.execute(t.citations.insert(), rows)
+
+
+def log_served_citations(engine: sa.Engine, urls: Iterable[str]) -> None:
+    """Log the pages an answer that is not stored in a thread cited."""
+    with engine.begin() as conn:
+        record_citations(conn, urls)
 
 
 # ---- forgetting ---------------------------------------------------------------------------

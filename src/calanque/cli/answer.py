@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from calanque.answer.labels import visible_label
+from calanque.catalog.publishers import log_served_citations
 from calanque.cli.common import STATE, console, out, plain_text, print_json, safe_text
 from calanque.cli.spaces import SPACE_OPTION_HELP, within_space
 from calanque.errors import SourceError
@@ -146,6 +147,8 @@ def ask(
     if thread_id:
         STATE.catalog.threads.add(thread_id, "user", question)
         STATE.catalog.threads.add(thread_id, "assistant", answer.answer, payload)
+    elif answer.answered:  # not stored: only which pages it cited (publisher reports)
+        log_served_citations(STATE.catalog.engine, [c.url for c in answer.citations])
     if as_json:
         print_json(payload)
     else:

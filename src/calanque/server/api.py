@@ -22,7 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from starlette.concurrency import run_in_threadpool
 
 from calanque import __version__
-from calanque.catalog.publishers import forget_host, normalize_host, publisher_reports
+from calanque.catalog.publishers import (
+    forget_host,
+    log_served_citations,
+    normalize_host,
+    publisher_reports,
+)
 from calanque.collect.guard import is_private_address
 from calanque.collect.scope import build_scope
 from calanque.collect.urls import normalize_url
@@ -249,9 +254,12 @@ def _prepare_thread(
 
 
 def _store_turn(svc: Services, answer: Answer) -> None:
+    """Store the turn in its thread (which logs its citations), or log only its citations."""
     if answer.thread_id:
         svc.catalog.threads.add(answer.thread_id, "user", answer.question)
         svc.catalog.threads.add(answer.thread_id, "assistant", answer.answer, answer_json(answer))
+    elif answer.answered:
+        log_served_citations(svc.catalog.engine, [c.url for c in answer.citations])
 
 
 @router.post("/chat/completions", tags=["chat"], response_model=None)

@@ -1,4 +1,5 @@
-// The operator's page: sources, crawl progress and errors, the consent ledger.
+// The operator's page: sources, crawl progress and errors, citations per publisher (a bar
+// chart of GET /v1/publishers), the consent ledger.
 "use strict";
 
 (() => {
@@ -48,8 +49,22 @@
       e.allowed ? t("allowed") : t("refused"), e.signal, e.rule, e.decided_at]);
   }
 
+  async function loadPublishers() {
+    const data = await json("/v1/publishers");
+    const cited = data.data.filter((p) => p.cited > 0).slice(0, 15);
+    const most = Math.max(1, ...cited.map((p) => p.cited));
+    document.getElementById("no-citations").hidden = cited.length > 0;
+    document.getElementById("publishers").replaceChildren(...cited.map((p) => {
+      const bar = el("span", { class: "bar", "aria-hidden": "true" });
+      bar.style.width = `${Math.round((100 * p.cited) / most)}%`;
+      return el("li", { "aria-label": `${p.host}: ${p.cited} ${t("citations_of")}` },
+        el("span", { class: "bar-label", text: p.host }), bar,
+        el("span", { class: "bar-value", text: String(p.cited) }));
+    }));
+  }
+
   function refresh() {
-    Promise.all([loadSources(), loadStatus(), loadLedger()]).catch((error) => {
+    Promise.all([loadSources(), loadStatus(), loadPublishers(), loadLedger()]).catch((error) => {
       document.getElementById("source-error").textContent = error.message;
     });
   }
