@@ -44,6 +44,15 @@ def internal() -> Iterator[Site]:
         yield site
 
 
+def sitemap_routes(entry: str) -> dict[str, Route]:
+    """A site whose ``/sitemap.xml`` lists one entry."""
+    sitemap = (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{entry}</loc></url></urlset>"
+    )
+    return {"/sitemap.xml": Route(body=sitemap, content_type="application/xml")}
+
+
 def settings_for(home: Path) -> Settings:
     home.mkdir(parents=True, exist_ok=True)
     return load_settings(
@@ -107,11 +116,7 @@ def test_sitemap_entry_pointing_at_loopback_is_not_fetched(
     tmp_path: Path, public_loopback: None, internal: Site
 ) -> None:
     settings = settings_for(tmp_path / "home")
-    sitemap = (
-        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-        f"<url><loc>{internal.url}/secret</loc></url></urlset>"
-    )
-    routes = {"/sitemap.xml": Route(body=sitemap, content_type="application/xml")}
+    routes = sitemap_routes(f"{internal.url}/secret")
     with serve_site(routes, host=PUBLIC_LOOPBACK) as public:
         add_over_api(settings, f"{public.url}/sitemap.xml", kind="sitemap")
         crawl_as_the_operator(settings)
@@ -125,11 +130,7 @@ def test_sitemap_entry_at_loopback_with_scope_any_is_refused_by_the_guard(
 ) -> None:
     """Even where the scope lets an entry through, the address guard stops it."""
     settings = settings_for(tmp_path / "home")
-    sitemap = (
-        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-        f"<url><loc>{internal.url}/secret</loc></url></urlset>"
-    )
-    routes = {"/sitemap.xml": Route(body=sitemap, content_type="application/xml")}
+    routes = sitemap_routes(f"{internal.url}/secret")
     with serve_site(routes, host=PUBLIC_LOOPBACK) as public:
         source = add_over_api(settings, f"{public.url}/sitemap.xml", kind="sitemap")
         catalog = Catalog.open(settings.catalog_url)
