@@ -12,7 +12,8 @@ Every sentence of the top passages is a candidate. Its score adds:
 * a small prior for the passage's rank, and a penalty for fragments.
 
 Sentences are picked greedily with redundancy removed (MMR on sentence vectors),
-then put back in reading order (by source, then position) with their ``[n]``. A
+then put back in reading order with their ``[n]``: the source of the best sentence
+first, each source's sentences in the order they are written. A
 prose sentence ending in ``:`` brings the command line that follows it.
 
 Abstention is decided from evidence (:func:`decide_answered`): how much of the
@@ -207,8 +208,7 @@ class ExtractiveWriter:
         selected = self._select(candidates, vectors)
         # Abstention is decided on the core of the answer, not on the context added to it.
         core = [c for c in selected if c.score >= selected[0].score - self.weights.evidence_within]
-        chosen = _with_companions(selected)
-        chosen.sort(key=lambda c: (c.passage.n, c.span.start))
+        chosen = _reading_order(_with_companions(selected))
         quoted = _quoted_language(language, chosen)
         evidence = _evidence(question, language, terms, core, candidates, quoted)
         evidence = replace(evidence, missing_names=missing_names(question, passages))
@@ -307,6 +307,14 @@ def _form_penalty(text: str, features: frozenset[str], w: SelectionWeights) -> f
     if not _ENDS_SENTENCE.search(text):
         penalty += w.heading_penalty
     return penalty
+
+
+def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
+    """The best-supported source first, each source's sentences in reading order."""
+    best: dict[int, float] = {}
+    for cand in chosen:
+        best[cand.passage.n] = max(best.get(cand.passage.n, cand.score), cand.score)
+    return sorted(chosen, key=lambda c: (-best[c.passage.n], c.passage.n, c.span.start))
 
 
 def _with_companions(chosen: list[Candidate]) -> list[Candidate]:

@@ -1,23 +1,40 @@
 """Follow-up questions rewritten into standalone search queries.
 
-Extractive (no model): a follow-up that is short or leans on a pronoun ("et pour
-Ubuntu ?", "how do I remove it?") carries the previous question's key terms. When
-the follow-up names its own action on a pronoun ("remove it"), the previous
-action ("install") is not carried, only what it acted on ("nginx").
-Generative: the model is asked for the standalone query; a bad reply falls back
-to the extractive rewrite.
+Extractive (no model). A thread is read turn by turn, each earlier follow-up rewritten
+first, so that a question two turns later still knows its subject. A follow-up is a
+question that leans on the conversation: a pronoun ("how do I remove it?"), a
+continuation ("et pour Ubuntu ?"), too few words of its own, or a definite mention of
+what an earlier question asked for ("Which band…?" then "…left the band…"). It carries:
+
+* the *topic* of the previous turn: the names in its standalone query (proper nouns,
+  titles, commands), or its key terms when it names nothing;
+* the *answer* of the previous turn when that question asked for a named thing (who,
+  which band, quel paquet): the names its answer gives that the question did not
+  ("Who wrote Das Kapital?" → "Karl Marx"), so "Who did he write … with?" finds him.
+
+When the follow-up names its own action on a pronoun ("remove it"), the previous action
+("install") is not carried, only what it acted on ("nginx"). A question that announces a
+change of subject ("autre chose :", "another question:") stands alone.
+
+Generative: the model is asked for the standalone query; a bad reply falls back to the
+extractive rewrite.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from calanque.answer.language import fold, key_terms, stems
+from calanque.answer.answer_types import asked_types
+from calanque.answer.claims import technical_tokens
+from calanque.answer.language import STOPWORDS, fold, key_terms, stems
 from calanque.llm.base import LLM, complete
 
 SHORT_FOLLOW_UP = 2  # key terms or fewer, and no name of its own: it leans on the previous one
 MAX_QUERY_CHARS = 300
+MAX_CARRIED_NAMES = 4  # names carried from the conversation into one query
+ANSWER_NAMES = 2  # names taken from an answer to "who…?" / "which band…?"
 # English pronouns and demonstratives; French stressed and demonstrative pronouns. French
 # le/la/les/l'/en/y are articles and prepositions too ("la capitale", "en 1993"): they are
 # pronouns only as clitics, after a subject pronoun, a negation or a question word and
@@ -36,11 +53,33 @@ _OWN_NAME = re.compile(r"(?<=\S)\s+[A-ZÀ-Ý][\w-]+|\S*[/_.\d]\S*\w")
 _CONTINUATION = re.compile(
     r"^\s*(et|and|what about|how about|also|aussi|mais|but|ou|or)\b", re.IGNORECASE
 )
+_NEW_SUBJECT = re.compile(
+    r"^\s*(autre chose|autre question|nouvelle question|changement de sujet|rien à voir|"
+    r"another (?:thing|question)|something else|new question|different question|"
+    r"unrelated|on another (?:note|topic)|changing (?:the )?subject)\b",
+    re.IGNORECASE,
+)
 _ACTION = re.compile(
     r"\b(?:how (?:do|can|should|would) (?:i|you|we|one) |how to |comment (?:puis-je |peut-on |"
     r"faut-il |faire pour |on )?|pour )(\w+)",
     re.IGNORECASE,
 )
+# "Which band…?", "Quel paquet…?": the noun names what the answer is.
+_ASKED_NOUN = re.compile(
+    r"\b(?:which|what|quel|quelle|quels|quelles)\s+(?:(?:est|sont|était|étaient|is|was|are|"
+    r"were)\s+(?:le|la|les|l['’]|the)\s*)?([^\W\d_]{3,})",
+    re.IGNORECASE,
+)
+_DEFINITE = r"(?:le|la|les|l['’]|ce|cet|cette|ces|the|this|that|these|those)\s*"
+# Name phrases: capitalised words, joined by the short words titles and names keep inside.
+_CAPITALISED = r"[A-ZÀ-Ý][\w’'+.-]*[\w+]|[A-ZÀ-Ý]"
+_JOINER = r"(?:of|the|and|de|du|des|la|le|et|d['’])"
+_NAME_PHRASE = re.compile(rf"(?:{_CAPITALISED})(?:\s+(?:{_JOINER}\s+)*(?:{_CAPITALISED}))*")
+_SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[«\"“(]\s*)$")
+_LEAD = re.compile(r"^[^:\[\n]{0,80}:\s+")
+_MARKER = re.compile(r"\[\d+(?:\]\s*\[\d+)*\]")
+_NAMED_ANSWER = frozenset({"person", "place", "command", "path"})
+_OTHER_ANSWER = frozenset({"date", "quantity", "price", "definition", "procedure", "reason"})
 
 REWRITE_PROMPT = (
     "Rewrite the user's last question as one standalone search query, in the language of "
@@ -49,39 +88,148 @@ REWRITE_PROMPT = (
 )
 
 
-def is_follow_up(question: str, language: str) -> bool:
-    """Does ``question`` lean on the previous one (a pronoun, "and…", or too few words)?
+@dataclass(frozen=True)
+class _Turn:
+    """What a later question may lean on: its standalone query's names and its answer's."""
 
-    A short question that names its own subject ("Qui a écrit Germinal ?") stands alone.
+    asked: str  # the question as asked
+    names: tuple[str, ...]  # names it inherited from earlier turns
+    answered: tuple[str, ...]  # names its answer gave, when it asked for a named thing
+    asked_noun: str  # "band" in "Which band…?" ("" when none)
+
+
+def name_phrases(text: str) -> list[str]:
+    """Proper names, titles and commands of ``text``, in order, once each.
+
+    A capitalised word at the start of a sentence counts only when it is not a common
+    word ("The", "Quel"); words joined by "of", "de", "the"… stay one name
+    ("The Dark Side of the Moon").
     """
+    out: dict[str, str] = {}
+    for match in _NAME_PHRASE.finditer(text):
+        words = match.group(0).split()
+        if len(words) == 1 and _SENTENCE_START.search(text[: match.start()]):
+            continue  # "Heureusement, …": capitalised by position, not a name
+        while words and (fold(words[0]) in STOPWORDS or len(words[0]) < 2):
+            words.pop(0)  # a capitalised article or question word
+        while words and re.fullmatch(_JOINER, words[-1], re.IGNORECASE):
+            words.pop()
+        if words:
+            phrase = " ".join(words)
+            out.setdefault(fold(phrase), phrase)
+    for token in sorted(technical_tokens(text), key=lambda t: fold(text).find(t)):
+        if not any(token in key for key in out):
+            out.setdefault(token, token)
+    return list(out.values())
+
+
+def _answer_text(answer: str) -> str:
+    """The answer's first sentences, without its lead ("According to the sources:")."""
+    body = _MARKER.sub(" ", _LEAD.sub("", answer.strip(), count=1))
+    return body[:600]
+
+
+def _asks_for_name(question: str) -> bool:
+    types = asked_types(question)
+    if types & _NAMED_ANSWER:
+        return True
+    return not (types & _OTHER_ANSWER) and bool(_ASKED_NOUN.search(question))
+
+
+def _answered_names(question: str, answer: str) -> tuple[str, ...]:
+    """Names the answer gives that the question did not ask with (for "who…?" questions)."""
+    if not answer or not _asks_for_name(question):
+        return ()
+    asked = fold(question)
+    fresh = [n for n in name_phrases(_answer_text(answer)) if fold(n) not in asked]
+    if "person" in asked_types(question):
+        fresh.sort(key=lambda n: len(n.split()) < 2)  # people have a first and a last name
+    return tuple(fresh[:ANSWER_NAMES])
+
+
+def _asked_noun(question: str) -> str:
+    match = _ASKED_NOUN.search(question)
+    return fold(match.group(1)) if match else ""
+
+
+def is_follow_up(question: str, language: str, asked_nouns: Sequence[str] = ()) -> bool:
+    """Does ``question`` lean on the conversation?
+
+    A pronoun, "and…", too few words, or a definite mention of what an earlier question
+    asked for ("the band" after "Which band…?"). A short question that names its own
+    subject ("Qui a écrit Germinal ?") stands alone, and so do a definition question
+    ("What is weightlifting?") and one that says it changes the subject.
+    """
+    if _NEW_SUBJECT.match(question):
+        return False
     if _PRONOUN.search(question) or _CONTINUATION.match(question):
         return True
+    folded = fold(question)
+    if any(re.search(rf"\b{_DEFINITE}{re.escape(noun)}\b", folded) for noun in asked_nouns if noun):
+        return True
     own_name = bool(_OWN_NAME.search(question.strip().rstrip("?？ ")))
-    return not own_name and len(key_terms(question, language)) <= SHORT_FOLLOW_UP
+    terms = key_terms(question, language)
+    if terms and "definition" in asked_types(question):
+        return False  # "Qu'est-ce que l'haltérophilie ?" names what it asks about
+    return not own_name and len(terms) <= SHORT_FOLLOW_UP
 
 
 def _action_stems(question: str, language: str) -> set[str]:
     return {s for m in _ACTION.finditer(question) for s in stems(m.group(1), language)}
 
 
-def rewrite_extractive(question: str, history: Sequence[tuple[str, str]], language: str) -> str:
-    """``question`` with the previous question's key terms when it is a follow-up."""
-    if not history or not is_follow_up(question, language):
-        return question
-    previous = history[-1][0]
+def _carried(question: str, previous: _Turn, language: str) -> list[str]:
+    """What the follow-up takes from the previous turn, less what it already says.
+
+    The previous question's key terms (less its action when the follow-up names its own:
+    "remove it" after "install nginx"), the names it inherited from earlier turns, then
+    the names its answer gave.
+    """
     present = stems(question, language)
+    folded = fold(question)
     drop = set()
     if _PRONOUN.search(question) and _action_stems(question, language):
-        drop = _action_stems(previous, language)
+        drop = _action_stems(previous.asked, language)
     carried = [
         t.surface
-        for t in key_terms(previous, language)
+        for t in key_terms(previous.asked, language)
         if t.stem not in present and t.stem not in drop
     ]
+    taken = stems(" ".join(carried), language)
+    names = [*previous.names, *previous.answered]
+    fresh = {
+        fold(n): n
+        for n in names
+        if fold(n) not in folded and not stems(n, language) <= (taken | present)
+    }
+    carried += list(fresh.values())[:MAX_CARRIED_NAMES]
+    return carried
+
+
+def _standalone(question: str, turns: Sequence[_Turn], language: str) -> tuple[str, list[str]]:
+    """The standalone query and what it carried from the conversation."""
+    nouns = [t.asked_noun for t in turns[-2:]]
+    if not turns or not is_follow_up(question, language, nouns):
+        return question, []
+    carried = _carried(question, turns[-1], language)
     if not carried:
-        return question
+        return question, []
     body = question.strip().rstrip("?？ ").strip()
-    return f"{body} {' '.join(carried)}" + (" ?" if language == "fr" else "?")
+    return f"{body} {' '.join(carried)}" + (" ?" if language == "fr" else "?"), carried
+
+
+def rewrite_extractive(question: str, history: Sequence[tuple[str, str]], language: str) -> str:
+    """``question`` with what it leans on from the conversation (see the module)."""
+    turns: list[_Turn] = []
+    for asked, answer in history:
+        _, carried = _standalone(asked, turns, language)
+        inherited = [c for c in carried if c in turns[-1].names or c in turns[-1].answered]
+        if carried:  # the previous question's words it carried are names for the next turn
+            own = [n for n in name_phrases(turns[-1].asked) if fold(n) not in STOPWORDS]
+            inherited = [*(own or carried[: SHORT_FOLLOW_UP + 1]), *inherited]
+        names = tuple(dict.fromkeys(inherited))
+        turns.append(_Turn(asked, names, _answered_names(asked, answer), _asked_noun(asked)))
+    return _standalone(question, turns, language)[0]
 
 
 def rewrite_with_llm(

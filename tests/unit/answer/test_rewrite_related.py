@@ -31,6 +31,46 @@ def test_standalone_questions_are_left_alone() -> None:
     assert rewrite_extractive("et pour Ubuntu ?", [], "fr") == "et pour Ubuntu ?"
 
 
+def test_a_pronoun_finds_the_person_the_previous_answer_named() -> None:
+    history = [
+        (
+            "Who wrote the novel Germinal?",
+            "According to the sources: Germinal is a novel by the French author Émile Zola. [1]",
+        )
+    ]
+    rewritten = rewrite_extractive("When was he born?", history, "en")
+    assert "Émile Zola" in rewritten and "germinal" in rewritten.lower()
+
+
+def test_the_subject_survives_two_follow_ups() -> None:
+    history = [
+        ("Qui a fondé la ville de Marseille ?", "D'après les sources : des marins grecs. [1]"),
+        ("Et en quelle année ?", "D'après les sources : vers 600 av. J.-C. [1]"),
+    ]
+    rewritten = rewrite_extractive("Combien d'habitants compte-t-elle ?", history, "fr")
+    assert "Marseille" in rewritten
+
+
+def test_the_noun_an_earlier_question_asked_for_refers_to_its_answer() -> None:
+    history = [
+        (
+            "Which band recorded the album Abbey Road?",
+            "According to the sources: Abbey Road is the eleventh album by the Beatles. [1]",
+        )
+    ]
+    rewritten = rewrite_extractive("Who was the drummer of the band in 1969?", history, "en")
+    assert "Beatles" in rewritten
+
+
+def test_a_new_subject_or_a_definition_question_stands_alone() -> None:
+    history = [("Quand est né Ivan le Terrible ?", "D'après les sources : en 1530. [1]")]
+    assert rewrite_extractive("Qu'est-ce que l'haltérophilie ?", history, "fr") == (
+        "Qu'est-ce que l'haltérophilie ?"
+    )
+    question = "Autre chose : comment marquer un paquet pour qu'il soit retiré ?"
+    assert rewrite_extractive(question, history, "fr") == question
+
+
 def test_generative_rewrite_asks_the_model_and_falls_back() -> None:
     history = [("How do I install nginx?", "Run apt install nginx [1].")]
     llm = ScriptedLLM(['"How do I remove nginx?"\n', ""])
