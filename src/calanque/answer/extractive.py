@@ -34,6 +34,7 @@ import numpy as np
 from calanque.answer.answer_types import asked_types, held_types
 from calanque.answer.citations import CitedSentence
 from calanque.answer.language import (
+    STOPWORDS,
     Term,
     coverage,
     fold,
@@ -274,21 +275,38 @@ class ExtractiveWriter:
 
 
 _NAME_WORD = re.compile(r"(?<=[\w,;:?!)»”\"] )([A-Z][\w+.-]*[A-Za-z0-9+])")
+# A name with a number: a version, a model, an edition ("Debian 12", "Windows 11",
+# "Apollo 13"). A year after a name ("Jeux olympiques 2024") is left to the dates.
+_NUMBERED_NAME = re.compile(r"\b([A-ZÀ-Ý][\w-]*)\s+(\d+(?:[.,]\d+)*)\b(?![.,]?\d|\s*%)")
+_YEAR = re.compile(r"(1[5-9]|20)\d\d")
 
 
 def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]:
-    """Names in the question (``PostgreSQL``, ``Kubernetes``) that no passage mentions.
+    """Names in the question (``PostgreSQL``, ``Kubernetes``, ``Debian 13``) no passage holds.
 
     A proper noun is spelt the same in French and English, so a name the sources never
     mention is strong evidence that they do not hold the answer, whatever the
     similarity of the closest sentence (a question about another product is close).
-    The question's first word is skipped: it is capitalised by position.
+    The same holds for a numbered name: sources about ``Debian 12`` do not answer a
+    question about ``Debian 13``. The question's first word is skipped: it is
+    capitalised by position.
     """
     names = dict.fromkeys(m.group(1) for m in _NAME_WORD.finditer(question.strip()))
-    if not names:
+    numbered = [
+        (m.group(1), m.group(2))
+        for m in _NUMBERED_NAME.finditer(question)
+        if not _YEAR.fullmatch(m.group(2)) and fold(m.group(1)) not in STOPWORDS
+    ]
+    if not names and not numbered:
         return ()
     haystack = fold(" ".join(f"{p.title} {p.heading} {p.text}" for p in passages))
-    return tuple(n for n in names if fold(n) not in haystack)
+    missing = [n for n in names if fold(n) not in haystack]
+    for name, number in numbered:
+        # "Debian 8.0" holds "Debian 8"; "Debian 13" does not hold "Debian 1" nor "Debian 1.3".
+        held = rf"\b{re.escape(fold(name))}[\s\u00a0-]*{re.escape(number)}(?!\d)"
+        if not re.search(held, haystack):
+            missing.append(f"{name} {number}")
+    return tuple(missing)
 
 
 def _novel_token(text: str, asked: set[str]) -> bool:

@@ -11,7 +11,7 @@ from calanque.answer.extractive import (
     question_intents,
     sentence_features,
 )
-from calanque.answer.passages import build_passages
+from calanque.answer.passages import Passage, build_passages
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
 
 from .conftest import Corpus, WordEmbedder
@@ -164,3 +164,21 @@ def test_abstention_rules_on_evidence() -> None:
     assert not decide_answered(replace(weak, best_sentence_coverage=0.15))
     # ... unless the quotes are in the other language (words cannot match across languages)
     assert decide_answered(replace(weak, best_sentence_coverage=0.29, cross_lingual=True))
+
+
+def test_a_numbered_name_must_be_in_the_passages_with_its_number() -> None:
+    passages = [
+        Passage(
+            1,
+            "https://d.example/releases",
+            "Releases",
+            "Debian 8.0 (Jessie) came out in April 2015. Debian 12 is called Bookworm.",
+            0,
+        )
+    ]
+    assert missing_names("What is the codename of Debian 13?", passages) == ("Debian 13",)
+    assert missing_names("Quand Debian 8 est-elle sortie ?", passages) == ()  # 8.0 holds 8
+    assert missing_names("What is the codename of Debian 12?", passages) == ()
+    assert missing_names("Which Debian 1 release?", passages) == ("Debian 1",)
+    # a year after a name is a date, left to the dates
+    assert missing_names("What did Debian ship in 2015?", passages) == ()
