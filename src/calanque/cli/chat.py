@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import typer
+from rich.cells import cell_len
 from rich.text import Text
 
 from calanque.answer.labels import visible_label
@@ -119,6 +121,7 @@ class Chat:
     def _stream(self, question: str, **options: Any) -> Answer:
         """Print the verified text as it comes; the final answer."""
         shown, final = "", None
+        flow = Flow(out.width if out.is_terminal else sys.maxsize)
         status = console.status(self.text("searching"), spinner="dots")
         if console.is_terminal:
             status.start()
@@ -126,7 +129,7 @@ class Chat:
             for event in self.engine.stream(question, **options):
                 if event.kind == "delta":
                     status.stop()
-                    out.print(marked(event.text), end="", soft_wrap=True)
+                    out.print(marked(flow.wrap(event.text)), end="", soft_wrap=True)
                     shown += event.text
                 elif event.kind == "final":
                     final = event.answer
@@ -135,7 +138,7 @@ class Chat:
         assert final is not None  # the engine always ends with a final event
         if final.answer != shown:  # cannot happen: the streamed text is the answer's prefix
             rest = final.answer.removeprefix(shown) if final.answer.startswith(shown) else ""
-            out.print(marked(rest or "\n" + final.answer), end="", soft_wrap=True)
+            out.print(marked(flow.wrap(rest or "\n" + final.answer)), end="", soft_wrap=True)
         out.print()
         return final
 
@@ -221,6 +224,38 @@ COMMANDS: dict[str, Callable[[Chat, str], None]] = {
     "/quit": Chat.quit,
     "/exit": Chat.quit,
 }
+
+
+class Flow:
+    """Streamed text broken into lines between words, ``width`` cells wide at most."""
+
+    def __init__(self, width: int) -> None:
+        self.width = max(width, 20)
+        self.column = 0
+        self.space = False  # a space is due before the next word
+
+    def wrap(self, text: str) -> str:
+        pieces: list[str] = []
+        for word in re.split(r"(\s+)", plain_text(text)):
+            if not word:
+                continue
+            if word.isspace():
+                self.space = self.column > 0
+                if "\n" in word:
+                    pieces.append("\n")
+                    self.column, self.space = 0, False
+                continue
+            size = cell_len(word)
+            if self.column and self.column + self.space + size > self.width:
+                pieces.append("\n")
+                self.column, self.space = 0, False
+            if self.space:
+                pieces.append(" ")
+                self.column += 1
+            pieces.append(word)
+            self.column += size
+            self.space = False
+        return "".join(pieces)
 
 
 def marked(text: str) -> Text:
