@@ -26,8 +26,16 @@ class _AnsweringScreen(pyte.Screen):  # type: ignore[misc]
         super().__init__(columns, lines)
         self._reply = reply
 
+    dim_colour = ""  # a colour for faint text (SGR 2), which pyte does not keep; "" for none
+
     def write_process_input(self, data: str) -> None:
         self._reply(data)
+
+    def select_graphic_rendition(self, *attrs: int, **options: Any) -> None:
+        super().select_graphic_rendition(*attrs, **options)
+        if self.dim_colour and 2 in attrs and self.cursor.attrs.fg == "default":
+            faint = self.dim_colour.lstrip("#")
+            self.cursor.attrs = self.cursor.attrs._replace(fg=faint)
 
 
 class Terminal:

@@ -85,7 +85,7 @@ class Chat:
         return str(entry.get(self.language, entry["en"])).format(**fields)
 
     def say(self, key: str, style: str = "", **fields: str) -> None:
-        out.print(Text(self.text(key, **fields), style=style), soft_wrap=True)
+        out.print(Text(self.text(key, **fields), style=style))
 
     def space_label(self) -> str:
         return self.space or self.text("no_space")
@@ -155,7 +155,7 @@ class Chat:
     def help(self, _: str) -> None:
         out.print(Text(self.text("help_title"), style="bold"))
         for name, entry in _strings()["commands"].items():
-            out.print(Text(f"  {name:<9} ", style="bold cyan") + Text(entry[self._lang()]))
+            out.print(Text.assemble((f"  {name:<9} ", "bold cyan"), entry[self._lang()]))
 
     def _lang(self) -> str:
         return self.language if self.language in ("en", "fr") else "en"
@@ -275,13 +275,17 @@ def show_footnotes(answer: Answer, links: bool) -> None:
     for n in sorted(cited):
         citation = cited[n]
         title = plain_text(citation.title or citation.url)
-        line = Text(f"{n}. ", style="bold cyan") + linked(title, citation.url, links, "bold")
-        out.print(line + Text(f" — {_host(citation.url)}", style="dim"), soft_wrap=True)
-        out.print(
-            Text("   ") + linked(plain_text(citation.url), citation.url, links), soft_wrap=True
+        line = Text.assemble(
+            (f"{n}. ", "bold cyan"),
+            linked(title, citation.url, links, "bold"),
+            (f" — {_host(citation.url)}", "dim"),
         )
+        out.print(line, soft_wrap=True)
+        url = linked(plain_text(citation.url), citation.url, links)
+        out.print(Text.assemble("   ", url), soft_wrap=True)
     label = visible_label(answer.language, answer.writer, answer.model)
     out.print(Text(label, style="dim"), soft_wrap=True)
+    out.print()
 
 
 def _host(url: str) -> str:

@@ -75,8 +75,10 @@ def test_footnotes_link_each_cited_source_once(monkeypatch: pytest.MonkeyPatch) 
         "2. http://w.example/x — w.example",
         "   http://w.example/x",
         "AI-generated answer (extractive)",
+        "",
     ]
     assert OSC.findall(shown).count(url) == 2  # the title and the URL
+    assert "\x1b[1;36m1. \x1b[0m" in shown  # the number alone is coloured
     assert "\x1b]8;" not in render(answer, False, monkeypatch)
 
 
