@@ -85,7 +85,7 @@ class Chat:
         return str(entry.get(self.language, entry["en"])).format(**fields)
 
     def say(self, key: str, style: str = "", **fields: str) -> None:
-        out.print(Text(self.text(key, **fields), style=style))
+        out.print(Text(self.text(key, **fields), style=style), soft_wrap=not out.is_terminal)
 
     def space_label(self) -> str:
         return self.space or self.text("no_space")
@@ -155,7 +155,8 @@ class Chat:
     def help(self, _: str) -> None:
         out.print(Text(self.text("help_title"), style="bold"))
         for name, entry in _strings()["commands"].items():
-            out.print(Text.assemble((f"  {name:<9} ", "bold cyan"), entry[self._lang()]))
+            line = Text.assemble((f"  {name:<9} ", "bold cyan"), entry[self._lang()])
+            out.print(line, soft_wrap=not out.is_terminal)
 
     def _lang(self) -> str:
         return self.language if self.language in ("en", "fr") else "en"
