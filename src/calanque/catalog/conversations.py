@@ -58,13 +58,19 @@ class ThreadScope:
 EVERY_THREAD = ThreadScope(everything=True)
 
 
+def new_thread_id() -> str:
+    """An id for a thread not stored yet (a chat shows it before its first question)."""
+    return str(uuid.uuid4())
+
+
 class Threads:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create(self, title: str, owner: str | None = None) -> str:
-        """A new thread, owned by the key ``owner`` (None: the operator's CLI)."""
-        thread_id = str(uuid.uuid4())
+    def create(self, title: str, owner: str | None = None, thread_id: str = "") -> str:
+        """A new thread, owned by the key ``owner`` (None: the operator's CLI); its id is
+        ``thread_id`` when given (from :func:`new_thread_id`), else a new one."""
+        thread_id = thread_id or new_thread_id()
         now = _now()
         with self.engine.begin() as conn:
             conn.execute(

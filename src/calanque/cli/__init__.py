@@ -52,6 +52,7 @@ _COMMAND_MODULES = (
     "robots",
     "index",
     "answer",
+    "chat",
     "serve",
     "admin",
     "bot",
