@@ -23,24 +23,36 @@ def _answer(turn: ExportedTurn, number: int) -> str:
     return re.sub(r"\x00(\d+)\x01", lambda m: f"[^{number}-{m.group(1)}]", escaped)
 
 
-def _footnote(citation: ExportedCitation, number: int) -> str:
-    head = f"[^{number}-{citation.n}]: "
-    if citation.is_withdrawn:
-        return f"{head}<{citation.url}> — {md_escape(citation.withdrawn)}: its quote was removed."
-    title = md_escape(citation.title or citation.url)
-    return (
-        f"{head}{title}, <{citation.url}>  \n"
-        f"    > {md_escape(citation.quote)}  \n"
-        f"    [Quoted passage]({citation.fragment_url.replace(')', '%29')})"
-        f" · consent: {md_escape(citation.consent)}"
-    )
+def _footnote(citations: list[ExportedCitation], number: int) -> str:
+    """One footnote per source of the turn, with every quote the answer took from it."""
+    first = citations[0]
+    head = f"[^{number}-{first.n}]: "
+    if first.is_withdrawn:
+        return f"{head}<{first.url}> — {md_escape(first.withdrawn)}: its quote was removed."
+    title = md_escape(first.title or first.url)
+    lines = [f"{head}{title}, <{first.url}>  "]
+    for citation in citations:
+        lines.append(f"    > {md_escape(citation.quote)}  ")
+        lines.append(f"    [Quoted passage]({citation.fragment_url.replace(')', '%29')})  ")
+    lines.append(f"    consent: {md_escape(first.consent)}")
+    return "\n".join(lines)
+
+
+def _by_source(citations: tuple[ExportedCitation, ...]) -> list[list[ExportedCitation]]:
+    """The turn's citations grouped by source number (an answer may quote a page twice)."""
+    groups: dict[int, list[ExportedCitation]] = {}
+    for citation in citations:
+        group = groups.setdefault(citation.n, [])
+        if citation.quote not in {c.quote for c in group}:
+            group.append(citation)
+    return list(groups.values())
 
 
 def _turn(turn: ExportedTurn, number: int) -> list[str]:
     lines = [f"## {md_escape(turn.question)}", "", _answer(turn, number), ""]
     lines.append(f"*{md_escape(turn.label)} · {turn.asked_at}*")
     lines.append("")
-    lines += [_footnote(c, number) for c in turn.citations]
+    lines += [_footnote(group, number) for group in _by_source(turn.citations)]
     return [*lines, ""]
 
 

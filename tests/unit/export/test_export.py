@@ -109,3 +109,19 @@ def test_a_withdrawn_citation_shows_the_note_not_the_quote(thread: Any, render: 
     withdrawn = thread.turns[1].citations[1]
     assert withdrawn.is_withdrawn and withdrawn.quote == ""
     assert "page3.html#:~:text" not in text
+
+
+def test_a_page_quoted_twice_gets_one_footnote_with_both_quotes() -> None:
+    second = "Read the release notes before upgrading."
+    messages = [
+        Message("user", "How do I upgrade?", None, "2025-03-04T09:59:00+00:00"),
+        reply(
+            "Run apt full-upgrade [1]. Read the notes first [1].",
+            [citation(1, QUOTES[1]), citation(1, second)],
+        ),
+    ]
+    text = to_markdown(export_thread("t-2", "", messages, consent))
+    definitions = re.findall(r"^\[\^1-1\]:", text, re.MULTILINE)
+    assert len(definitions) == 1  # Markdown keeps only one definition per label
+    footnote = text[text.index("[^1-1]:") :]
+    assert QUOTES[1] in footnote and second in footnote
