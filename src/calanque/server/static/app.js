@@ -151,23 +151,25 @@
     if (!numbered.length && !unread.length) return;
     const pages = new Map();
     numbered.forEach((r, i) => {
-      const page = pages.get(r.url) || { result: r, numbers: [], quotes: [] };
-      page.numbers.push(i + 1);
+      const page = pages.get(r.url) || { result: r, first: i + 1, numbers: [], quotes: [] };
       pages.set(r.url, page);
     });
     (details || []).forEach((c) => {
       const page = pages.get(c.url);
-      if (page && c.quote && !page.quotes.includes(c.quote)) page.quotes.push(c.quote);
+      if (!page) return;
+      if (!page.numbers.includes(c.n)) page.numbers.push(c.n);
+      if (c.quote && !page.quotes.includes(c.quote)) page.quotes.push(c.quote);
     });
     const list = el("ol", { class: "source-list" });
     pages.forEach((page, url) => {
       const r = page.result;
       const meta = [site(url), (r.language || "").toUpperCase(), r.date].filter(Boolean).join(" · ");
-      const card = el("li", { class: "source-card", value: page.numbers[0], title: consentText(r.consent),
+      const cited = page.numbers.sort((a, b) => a - b).map((n) => `[${n}]`).join(" ");
+      const card = el("li", { class: "source-card", value: page.first, title: consentText(r.consent),
         "data-consent": r.consent ? (r.consent.allowed ? "allowed" : "refused") : "unknown" },
         el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: r.title || url }),
         el("span", { class: "meta", text: meta }),
-        el("span", { class: "numbers", text: `${t("cited_as")} ${page.numbers.map((n) => `[${n}]`).join(" ")}` }));
+        cited ? el("span", { class: "numbers", text: `${t("cited_as")} ${cited}` }) : null);
       if (page.quotes.length) {
         const quotes = el("ul", { class: "quotes", "aria-label": t("quotes_used") });
         page.quotes.forEach((q) => quotes.append(el("li", {}, el("q", { text: q }))));
