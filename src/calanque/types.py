@@ -175,6 +175,7 @@ class SearchResult:
     used: bool = True
     reason: str = ""
     cached: bool = False
+    language: str = ""  # the passage's language, for results read into the answer
 
 
 @dataclass

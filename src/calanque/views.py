@@ -52,6 +52,7 @@ def search_result_json(result: SearchResult) -> dict[str, Any]:
         "provider": result.provider,
         "used": result.used,
         "reason": result.reason,
+        "language": result.language,
     } | ({"cached": True} if result.cached else {})
 
 

@@ -158,8 +158,14 @@ def corpus(tmp_root: Path) -> Corpus:
         return _CORPUS
 
 
-def _build(home: Path) -> Corpus:
-    routes = {path: Route(body=body) for path, body in {**DOCS, **WIKI}.items()}
+def build_corpus(home: Path, pages: dict[str, str]) -> Corpus:
+    """Crawl and index ``pages`` (paths under ``/docs/`` and ``/wiki/``, both served), as
+    :func:`corpus` does for the shared corpus: for tests that need pages of their own."""
+    return _build(home, pages)
+
+
+def _build(home: Path, pages: dict[str, str] | None = None) -> Corpus:
+    routes = {path: Route(body=body) for path, body in (pages or {**DOCS, **WIKI}).items()}
     manager = serve_site(routes)
     site = manager.__enter__()
     atexit.register(manager.__exit__, None, None, None)

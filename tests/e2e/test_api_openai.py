@@ -48,7 +48,9 @@ def test_non_streamed_answer_carries_citations_and_the_label(client: openai.Open
     assert citations[0].endswith("/docs/apt.html")
     results = extra(reply, "search_results")
     assert [r["url"] for r in results] == citations
-    assert set(results[0]) == {"title", "url", "date", "snippet", "provider", "used", "reason"}
+    fields = {"title", "url", "date", "snippet", "provider", "used", "reason", "language"}
+    assert set(results[0]) == fields | {"consent"}
+    assert results[0]["language"] == "en" and results[0]["consent"]["allowed"] is True
     assert results[0]["title"] == "Upgrading packages with apt"
     assert extra(reply, "ai_generated") is True and extra(reply, "writer") == "extractive"
     detail = extra(reply, "citation_details")[0]

@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from tests.conftest import HashEmbedder
 
 from calanque.catalog import Catalog
+from calanque.catalog.spaces import Space
 from calanque.config import load_settings
 from calanque.server import create_app
 
@@ -49,6 +49,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     ("GET", "/v1/publishers/{host}"): "admin",
     ("POST", "/v1/publishers/{host}/forget"): "admin",
     ("GET", "/v1/spaces"): "reader",
+    ("GET", "/v1/spaces/{name}"): "reader",
     ("POST", "/v1/spaces"): "admin",
     ("DELETE", "/v1/spaces/{name}"): "admin",
     ("POST", "/v1/spaces/{name}/sources"): "admin",
@@ -102,14 +103,14 @@ def keys(tmp_path: Path) -> Iterator[Keys]:
 
 
 def api_routes(client: TestClient) -> set[tuple[str, str]]:
-    found = set()
-    for route in client.app.routes:  # type: ignore[attr-defined]
-        if isinstance(route, APIRoute) and route.include_in_schema:
-            found |= {(method, route.path) for method in route.methods}
-    return found
+    """Every documented route, from the OpenAPI schema: walking ``app.routes`` for
+    ``APIRoute`` finds none once FastAPI keeps included routers whole (0.12x)."""
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    return {(method.upper(), path) for path, item in paths.items() for method in item}
 
 
 def test_every_route_has_a_role(keys: Keys) -> None:
+    assert ("POST", "/v1/chat/completions") in api_routes(keys.client)
     undecided = api_routes(keys.client) - set(ROUTE_ROLES) - PUBLIC_ROUTES
     assert not undecided, f"add a role decision for {sorted(undecided)} to ROUTE_ROLES"
 
@@ -153,7 +154,10 @@ def test_reader_key_keeps_reader_routes(keys: Keys, method: str, path: str) -> N
         body = {"query": "upgrade"}
     elif path == "/v1/chat/completions":
         body = {"messages": [{"role": "user", "content": "How do I upgrade?"}]}
-    reply = keys.call("alice", method, path.replace("{thread_id}", thread), json=body)
+    if "{name}" in path:
+        catalog_of(keys.client).spaces.create(Space("docs"))
+    concrete = path.replace("{thread_id}", thread).replace("{name}", "docs")
+    reply = keys.call("alice", method, concrete, json=body)
     assert reply.status_code == 200, reply.text
 
 
@@ -233,3 +237,55 @@ def test_keys_cli_creates_reader_keys_after_the_first_admin(tmp_path: Path) -> N
     }
     bad = calanque_cli(tmp_path, "keys", "create", "x", "--role", "root")
     assert bad.returncode != 0 and "--role admin or --role reader" in bad.stderr
+
+
+def test_without_keys_each_browser_lists_its_own_threads(tmp_path: Path) -> None:
+    """The page's history (owner=mine) is per browser; the operator still opens any thread
+    by id (a CLI thread included) and lists them all without owner=mine."""
+    settings = load_settings({"home": tmp_path / "home"}, environ={})
+    (tmp_path / "home").mkdir()
+    app = create_app(settings, Catalog.open(settings.catalog_url), embedder=HashEmbedder())
+    local = {"client": ("127.0.0.1", 40000), "base_url": "http://127.0.0.1"}
+    with TestClient(app, **local) as first, TestClient(app, **local) as second:  # type: ignore[arg-type]
+        page = first.get("/")
+        cookie = page.headers["set-cookie"]
+        assert "calanque_browser=" in cookie and "HttpOnly" in cookie
+        assert "samesite=lax" in cookie.lower()
+        second.get("/spaces/anything")  # the space page gives an id too
+        assert first.cookies["calanque_browser"] != second.cookies["calanque_browser"]
+        assert "set-cookie" not in first.get("/").headers  # given once
+
+        def ask(client: TestClient, question: str) -> str:
+            body = {"messages": [{"role": "user", "content": question}], "store": True}
+            thread: str = client.post("/v1/chat/completions", json=body).json()["thread_id"]
+            return thread
+
+        def mine(client: TestClient) -> set[str]:
+            listed = client.get("/v1/threads", params={"owner": "mine"}).json()["threads"]
+            return {t["id"] for t in listed}
+
+        one, two = ask(first, "first browser"), ask(second, "second browser")
+        cli = catalog_of(first).threads.create("made with `calanque ask --save`")
+        assert mine(first) == {one} and mine(second) == {two}
+        assert {t["id"] for t in first.get("/v1/threads").json()["threads"]} == {one, two, cli}
+        assert first.get(f"/v1/threads/{cli}").status_code == 200  # opened by id
+        assert first.get(f"/v1/threads/{two}").status_code == 200  # the operator's, all of them
+        bare = TestClient(app, **local)  # type: ignore[arg-type]
+        assert {t["id"] for t in bare.get("/v1/threads?owner=mine").json()["threads"]} == {cli}
+        forged = bare.get("/v1/threads?owner=mine", cookies={"calanque_browser": "x"})
+        assert {t["id"] for t in forged.json()["threads"]} == {cli}  # a malformed id is none
+
+
+def test_keys_list_their_own_threads_with_owner_mine(keys: Keys) -> None:
+    operator = catalog_of(keys.client).threads.create("made with `calanque ask --save`")
+    boss = keys.ask("boss", "the admin's question", store=True).json()["thread_id"]
+    alice = keys.ask("alice", "alice's question", store=True).json()["thread_id"]
+
+    def listed(who: str, **params: str) -> set[str]:
+        reply = keys.call(who, "GET", "/v1/threads", params=params)
+        return {t["id"] for t in reply.json()["threads"]}
+
+    assert listed("boss", owner="mine") == {boss}  # not the CLI's: the page's history
+    assert listed("boss") == {boss, operator}
+    assert listed("alice", owner="mine") == listed("alice") == {alice}
+    assert keys.call("boss", "GET", "/v1/threads?owner=everyone").status_code == 422

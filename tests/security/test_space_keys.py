@@ -17,7 +17,7 @@ from tests.security.test_roles_and_owners import catalog_of, open_app
 
 from calanque.catalog import Catalog, PageRecord
 from calanque.catalog.spaces import Space
-from calanque.types import Chunk, Document, Scope
+from calanque.types import Chunk, ConsentDecision, Document, Scope
 
 DOCS = "http://docs.example/"
 WIKI = "http://wiki.example/"
@@ -31,7 +31,7 @@ QUESTION = "When does the harbour ferry leave?"
 def save_page(catalog: Catalog, source_id: int, url: str, text: str) -> None:
     page = PageRecord(url=url, source_id=source_id, status=200)
     document = Document(url=url, text=text, title="Ferry", language="en")
-    catalog.save_document(page, document, [Chunk(0, 0, text, 0, len(text))], None)
+    catalog.save_document(page, document, [Chunk(0, 0, text, 0, len(text), language="en")], None)
 
 
 class Api:
@@ -132,3 +132,46 @@ def test_threads_of_limited_keys_stay_their_own(api: Api) -> None:
     assert api.call("alice", "GET", f"/v1/threads/{thread}").status_code == 200
     follow = api.ask("bob", thread_id=thread)
     assert follow.status_code == 404
+
+
+def test_models_list_the_spaces_each_key_may_use(api: Api) -> None:
+    def models(who: str) -> list[str]:
+        return [m["id"] for m in api.call(who, "GET", "/v1/models").json()["data"]]
+
+    assert models("alice") == ["calanque-extractive", "space:docs"]
+    assert models("carol") == ["calanque-extractive", "space:docs", "space:empty", "space:wiki"]
+    # a model listed is a model accepted: an OpenAI client picks the space by its id
+    assert sites(api.ask("alice", model=models("alice")[-1]), "search_results") == {"docs.example"}
+
+
+def test_a_space_and_its_sources_are_readable_within_the_key_spaces(api: Api) -> None:
+    docs = api.call("alice", "GET", "/v1/spaces/docs")
+    assert docs.status_code == 200, docs.text
+    assert [(s["url"], s["pages"]) for s in docs.json()["sources"]] == [(DOCS, 1)]
+    assert api.call("carol", "GET", "/v1/spaces/space:wiki").json()["sources"][0]["url"] == WIKI
+    outside = api.call("alice", "GET", "/v1/spaces/wiki")
+    missing = api.call("carol", "GET", "/v1/spaces/nowhere")
+    assert outside.status_code == missing.status_code == 404
+    assert outside.json()["error"]["message"].startswith("no space 'wiki': list the spaces")
+
+
+def test_asking_an_unknown_space_names_it_and_where_to_look(api: Api) -> None:
+    unknown = api.ask("carol", space="nowhere")
+    assert unknown.status_code == 404
+    message = unknown.json()["error"]["message"]
+    assert "no space 'nowhere'" in message and "GET /v1/spaces" in message
+    assert api.ask("carol", model="space:nowhere").status_code == 404
+    outside = api.ask("alice", space="wiki")  # a key limited to docs asking the wiki space
+    assert outside.status_code == 404 and "no space 'wiki'" in outside.text
+
+
+def test_answer_sources_carry_their_language_and_consent(api: Api) -> None:
+    catalog = catalog_of(api.client)
+    decision = ConsentDecision(DOCS + "ferry.html", True, "robots.txt", "Allow: /")
+    catalog.record_consent(decision, "fetched")
+    reply = api.ask("carol", space="docs")
+    assert reply.status_code == 200, reply.text
+    [source] = [r for r in reply.json()["search_results"] if r["used"]]
+    assert source["language"] == "en"
+    assert source["consent"]["allowed"] is True and source["consent"]["signal"] == "robots.txt"
+    assert source["consent"]["rule"] == "Allow: /"

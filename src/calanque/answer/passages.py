@@ -104,6 +104,7 @@ def search_results(passages: Sequence[Passage]) -> list[SearchResult]:
             date=p.date,
             provider=p.provider,
             cached=p.cached,
+            language=p.language,
         )
         for p in passages
     ]

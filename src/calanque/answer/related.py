@@ -1,78 +1,337 @@
-"""Three related questions, in the question's language, from the passages' headings.
+"""Up to three related questions, in the question's language, from what the passages say.
 
-Headings and titles of the retrieved passages that the question does not already
-cover become questions through small templates: an infinitive heading
-("Installer un paquet") gives "Comment installer un paquet ?", a gerund
-("Installing packages") "How do I go about installing packages?", a noun phrase
-"Qu'est-ce que … ?" / "What is …?". A heading in another language than the
-question is quoted: "Que disent les sources sur « … » ?".
+Each sentence of the retrieved passages is read for a few shapes that a reader could
+ask about, and the question is built from the sentence's own words:
+
+* a purpose ("To upgrade the system, run …", "Pour redémarrer le réseau, lancez …") or an
+  instruction ("Run X to refresh the lists") → "How do I upgrade the system?",
+  "Comment redémarrer le réseau ?";
+* a passive ("The rules are kept in /etc/nftables.conf", "Les bases sont sauvegardées
+  avec pg_dump") → "Where are the rules kept?", "Comment sont sauvegardées les bases ?";
+* what a named command or file does ("The command apt update downloads …", "Le fichier
+  /etc/hosts décrit …") → "What does the command apt update download?", "Que décrit le
+  fichier /etc/hosts ?";
+* a definition ("A mirror is a server that …") → "What is a mirror?", "Qu'est-ce que … ?".
+
+A sentence in another language than the question is never translated: only its
+language-neutral terms (commands, paths) may give a question ("What does the command
+pg_dump do?"), else it is skipped. A question whose subject the question already asked
+(half its key terms or more) is dropped, so are duplicates; passages take turns, so the
+three questions come from different passages when they can. Headings are the last resort,
+and only the ones that already read as an action ("Installer un paquet", "How to …").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-from calanque.answer.language import fold, key_terms, stems
+from calanque.answer.language import (
+    STOPWORDS,
+    coverage,
+    fold,
+    key_terms,
+    question_language,
+    stems,
+)
 from calanque.answer.passages import Passage
+from calanque.answer.sentences import split_sentences
 from calanque.llm.base import LLM, complete
 
-MAX_HEADING_CHARS = 80
+MAX_TOPIC_CHARS = 80
+MAX_QUESTION_CHARS = 140
 _NUMBERING = re.compile(
     r"^\s*(?:[\dIVXivx]+[.)]?)+(?:\s+|$)|^\s*(?:chapter|chapitre)\s+\d+\W*", re.I
 )
+# "On Debian, …", "Sous Debian, …": a short setting before the sentence proper.
+_SETTING = re.compile(
+    r"^(?:on|in|under|with|for|sous|sur|dans|avec|pour|en)\s+[^,]{1,30},\s+(?=\S)", re.I
+)
+_PRONOUNS = frozenset(
+    [
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "they",
+        "he",
+        "she",
+        "we",
+        "you",
+        "i",
+        "there",
+        "here",
+        "il",
+        "elle",
+        "ils",
+        "elles",
+        "ce",
+        "cela",
+        "ceci",
+        "cette",
+        "ces",
+        "cet",
+        "on",
+        "nous",
+        "vous",
+        "celui",
+        "celle",
+        "ceux",
+    ]
+)
+_LOWER = r"a-zàâäçéèêëîïôöùûüÿœ"
+_WORD = r"[A-Za-zÀ-ÿœŒ][\w'’-]*"
+
+# English
+_EN_PURPOSE = re.compile(rf"^(?:to|in order to)\s+(?P<vp>[{_LOWER}][^,;:]{{3,80}}),\s", re.I)
+_EN_INSTRUCTION = re.compile(
+    r"^(?:run|use|type|execute|call|enter|add|edit|set)\s+.{1,60}?\s+to\s+"
+    rf"(?P<vp>[{_LOWER}][^,;:]{{3,80}})$"
+)
+_EN_PASSIVE = re.compile(
+    r"^(?P<np>[^,;:]{2,60}?)\s+(?P<be>is|are)\s+(?:\w+ly\s+)?"
+    r"(?P<pp>\w+(?:ed|en|wn|lt|pt|ne|de|ld|ung|ot|id|ught))"
+    r"(?P<particle>\s+(?:up|down|out|back|off|away))?(?:\s+(?P<prep>\S+)|$)"
+)
+_EN_KIND = r"command|tool|program|utility|service|daemon|file|directory|folder|option|package"
+_EN_DOES = re.compile(
+    rf"^the\s+(?P<kind>{_EN_KIND})\s+(?P<name>\S+(?:\s+\S+){{0,2}}?)\s+"
+    r"(?P<verb>[a-z]{3,}(?:s))\s+\S"
+)
+_EN_DEFINITION = re.compile(r"^(?P<np>[^,;:]{2,60}?)\s+(?P<be>is|are)\s+(?:a|an|the)\s+\w")
+_EN_WHERE = frozenset(["in", "into", "under", "inside", "at", "on", "within"])
+
+# French
+_FR_PURPOSE = re.compile(rf"^(?:pour|afin de|afin d')\s*(?P<vp>[{_LOWER}][^,;:]{{3,80}}),\s", re.I)
+_FR_INSTRUCTION = re.compile(
+    r"^(?:lancez|utilisez|tapez|exécutez|ajoutez|modifiez|éditez)\s+.{1,60}?\s+pour\s+"
+    rf"(?P<vp>[{_LOWER}][^,;:]{{3,80}})$"
+)
+_FR_PASSIVE = re.compile(
+    r"^(?P<np>(?:le|la|les|l'|l’|un|une|des|chaque|tout|tous|toutes|ce|cette|ces)\b[^,;:]{1,60}?)"
+    r"\s+(?P<be>est|sont)\s+(?:\w+ment\s+)?"
+    r"(?P<pp>\w+(?:é|ée|és|ées|i|ie|is|ies|u|ue|us|ues|it|ite|its|ites|ert|erte|erts|ertes))"
+    r"(?:\s+(?P<prep>\S+)|$)",
+    re.I,
+)
+_FR_KIND = {
+    "commande": "la",
+    "outil": "l'",
+    "programme": "le",
+    "service": "le",
+    "fichier": "le",
+    "dossier": "le",
+    "répertoire": "le",
+    "paquet": "le",
+    "option": "l'",
+}
+_FR_DOES = re.compile(
+    rf"^(?:la|le|l'|l’)\s*(?P<kind>{'|'.join(_FR_KIND)})\s+(?P<name>\S+)\s+"
+    rf"(?P<verb>[{_LOWER}]{{3,}})\s+\S",
+    re.I,
+)
+_FR_DEFINITION = re.compile(
+    r"^(?P<np>[^,;:]{2,60}?)\s+(?P<be>est|sont)\s+(?:un|une|des)\s+\w", re.I
+)
+_FR_WHERE = frozenset(["dans", "sur", "sous", "en", "chez"])
+# A command named in a sentence of any language: one word, unless a lower-case word that
+# is not a stopword follows (then where the command ends is unknown: skipped).
+_COMMAND = re.compile(r"\b(?:command|commande)\s+(?P<name>[\w./+~-]*\w)(?P<next>\s+[\w'-]+)?", re.I)
+_COMMAND_KINDS = frozenset(["command", "commande", "tool", "outil", "program", "programme"])
 
 
-_ARTICLES = frozenset(["le", "la", "les", "un", "une", "des", "du", "the", "a", "an"])
+@dataclass(frozen=True)
+class Candidate:
+    question: str
+    topic: str  # the words the question is about (checked against what was asked)
 
 
-def _clean(heading: str) -> str:
-    last = heading.split(" > ")[-1]
-    return _NUMBERING.sub("", last).strip().strip(".:;").strip()
+def _sentences(passage: Passage) -> list[str]:
+    spans = passage.sentences or tuple(split_sentences(passage.text))
+    return [" ".join(span.text.split()) for span in spans]
 
 
-def _template(heading: str, language: str, same_language: bool) -> str:
-    if heading.endswith("?"):
-        return heading
-    first = heading.split()[0].lower()
-    lower = heading[0].lower() + heading[1:]
-    if first in _ARTICLES:
-        heading = lower
+def _bare(sentence: str) -> str:
+    """The sentence without its final punctuation and its leading setting."""
+    text = sentence.strip().rstrip(".!…:;").strip()
+    return _SETTING.sub("", text)
+
+
+def _subject(np: str, context: str) -> str | None:
+    """A noun phrase as it reads inside a question, or None for a pronoun or a bare verb."""
+    np = np.strip()
+    first = np.split()[0]
+    if fold(first) in _PRONOUNS or len(np) > MAX_TOPIC_CHARS:
+        return None
+    # Lower-case a capitalised first word unless it is a name: capitalised mid-sentence too.
+    if first[:1].isupper() and (first[1:].islower() or len(first) == 1):
+        lower = first.lower()
+        if lower in STOPWORDS or not re.search(rf"[^.!?\s]\s+{re.escape(first)}\b", context):
+            np = lower + np[len(first) :]
+    return np
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) == 1 else text
+
+
+def _base_verb(verb: str) -> str:
+    """``downloads`` → ``download``; ``copies`` → ``copy``; ``pushes`` → ``push``."""
+    if verb.endswith("ies"):
+        return verb[:-3] + "y"
+    if verb.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
+        return verb[:-2]
+    return verb[:-1] if verb.endswith("s") else verb
+
+
+def _english(sentence: str, context: str) -> Iterator[Candidate]:
+    text = _bare(sentence)
+    if found := _EN_PURPOSE.match(text) or _EN_INSTRUCTION.match(text):
+        vp = found["vp"].strip()
+        yield Candidate(f"How do I {vp}?", vp)
+        return
+    if found := _EN_DOES.match(_lower_first(text)):
+        kind, name = found["kind"].lower(), found["name"]
+        verb = _base_verb(found["verb"])
+        yield Candidate(f"What does the {kind} {name} {verb}?", f"{name} {verb}")
+        return
+    if (found := _EN_PASSIVE.match(text)) and (np := _subject(found["np"], context)):
+        how = "Where" if (found["prep"] or "").lower() in _EN_WHERE else "How"
+        verb = found["pp"] + (found["particle"] or "")
+        yield Candidate(f"{how} {found['be']} {np} {verb}?", f"{np} {found['pp']}")
+        return
+    if (found := _EN_DEFINITION.match(text)) and (np := _subject(found["np"], context)):
+        yield Candidate(f"What {found['be']} {np}?", np)
+
+
+def _french(sentence: str, context: str) -> Iterator[Candidate]:
+    text = _bare(sentence)
+    if found := _FR_PURPOSE.match(text) or _FR_INSTRUCTION.match(text):
+        vp = found["vp"].strip()
+        yield Candidate(f"Comment {vp} ?", vp)
+        return
+    if found := _FR_DOES.match(text):
+        kind, name = found["kind"].lower(), found["name"]
+        article = _FR_KIND[kind]
+        spaced = article if article.endswith("'") else article + " "
+        yield Candidate(f"Que {found['verb']} {spaced}{kind} {name} ?", f"{name} {found['verb']}")
+        return
+    if (found := _FR_PASSIVE.match(text)) and (np := _subject(found["np"], context)):
+        how = "Où" if (found["prep"] or "").lower() in _FR_WHERE else "Comment"
+        yield Candidate(f"{how} {found['be']} {found['pp']} {np} ?", f"{np} {found['pp']}")
+        return
+    if (found := _FR_DEFINITION.match(text)) and (np := _subject(found["np"], context)):
+        if found["be"].lower() == "sont":
+            yield Candidate(f"Que sont {np} ?", np)
+        else:
+            elision = "qu'" if fold(np[:1]) in "aeiouyh" else "que "
+            yield Candidate(f"Qu'est-ce {elision}{np} ?", np)
+
+
+def _command_question(name: str, language: str) -> Candidate:
     if language == "fr":
-        if not same_language:
-            return f"Que disent les sources sur « {heading} » ?"
-        if re.fullmatch(r"\w+(er|ir|re)", first):
-            return f"Comment {lower} ?"
-        elision = "qu'" if fold(first[0]) in "aeiouyh" else "que "
-        return f"Qu'est-ce {elision}{heading} ?"
-    if not same_language:
-        return f"What do the sources say about “{heading}”?"
-    if first.endswith("ing"):
-        return f"How do I go about {lower}?"
-    return f"What is {heading}?"
+        return Candidate(f"À quoi sert la commande {name} ?", name)
+    return Candidate(f"What does the command {name} do?", name)
+
+
+def _commands(sentence: str) -> Iterator[str]:
+    """The commands a sentence names, whatever its language."""
+    text = _lower_first(_bare(sentence))
+    does = _EN_DOES.match(text) or _FR_DOES.match(text)
+    if does and does["kind"].lower() in _COMMAND_KINDS:
+        yield does["name"]
+        return
+    for found in _COMMAND.finditer(sentence):
+        after = (found["next"] or "").strip()
+        if after and after[0].isalpha() and after.islower() and after not in STOPWORDS:
+            continue
+        if not found["name"].isdigit():
+            yield found["name"]
+
+
+def _neutral(sentence: str, language: str) -> Iterator[Candidate]:
+    """Questions on the language-neutral terms of a sentence: commands and paths."""
+    for name in _commands(sentence):
+        yield _command_question(name, language)
+    for token in re.findall(r"(?<![\w/])[/~][\w./+-]*\w", sentence):
+        kind = "dossier" if token.endswith("/") else "fichier"
+        if language == "fr":
+            yield Candidate(f"À quoi sert le {kind} {token} ?", token)
+        else:
+            yield Candidate(f"What is {token} for?", token)
+
+
+def _from_heading(heading: str, language: str) -> Candidate | None:
+    """A heading that already reads as an action, as a question (same language only)."""
+    text = _NUMBERING.sub("", heading.split(" > ")[-1]).strip().strip(".:;").strip()
+    if not text or len(text) > MAX_TOPIC_CHARS:
+        return None
+    if text.endswith("?"):
+        return Candidate(text, text)
+    first = text.split()[0].lower()
+    if language == "fr" and re.fullmatch(r"\w{3,}(?:er|ir|re)", first) and first not in STOPWORDS:
+        return Candidate(f"Comment {_lower_first(text)} ?", text)
+    if language != "fr" and (found := re.match(r"(?i)^how to\s+(.{3,})$", text)):
+        return Candidate(f"How do I {found[1]}?", found[1])
+    return None
+
+
+def _language_of(sentence: str, passage: Passage, default: str) -> str:
+    return passage.language or question_language(sentence, default)
+
+
+def _candidates(passage: Passage, language: str, context: str) -> list[Candidate]:
+    out: list[Candidate] = []
+    for sentence in _sentences(passage):
+        if _language_of(sentence, passage, language) != language:
+            out.extend(_neutral(sentence, language))
+            continue
+        shaped = list((_french if language == "fr" else _english)(sentence, context))
+        out.extend(shaped or _neutral(sentence, language))
+    same = (passage.language or language) == language
+    for heading in (passage.heading, passage.title):
+        if same and (found := _from_heading(heading, language)):
+            out.append(found)
+    return out
+
+
+def _new_topic(candidate: Candidate, asked: set[str], language: str) -> bool:
+    """Whether the candidate is about something the question did not ask."""
+    terms = key_terms(candidate.topic, language)
+    return bool(terms) and coverage(terms, asked) <= 0.5
 
 
 def related_questions(
     question: str, passages: Sequence[Passage], language: str, k: int = 3
 ) -> list[str]:
-    """Up to ``k`` questions about what the passages cover and the question does not."""
+    """Up to ``k`` questions on what the passages say and the question did not ask."""
     asked = stems(question, language)
-    seen: set[str] = set()
+    context = "\n".join(p.text for p in passages)
+    queues = [_candidates(p, language, context) for p in passages]
+    seen = {fold(question).strip(" ?")}
+    topics: set[frozenset[str]] = set()
     out: list[str] = []
-    ordered = [(p, p.heading) for p in passages] + [(p, p.title) for p in passages]
-    for p, raw in ordered:
-        heading = _clean(raw)
-        key = fold(heading)
-        if not heading or len(heading) > MAX_HEADING_CHARS or key in seen:
-            continue
-        seen.add(key)
-        terms = key_terms(heading, language)
-        if not terms or all(t.stem in asked for t in terms):
-            continue
-        same = not p.language or p.language == language
-        out.append(_template(heading, language, same))
-        if len(out) == k:
-            return out
+    while any(queues) and len(out) < k:
+        for queue in queues:
+            while queue:
+                candidate = queue.pop(0)
+                key = fold(candidate.question).strip(" ?")
+                topic = frozenset(t.stem for t in key_terms(candidate.topic, language))
+                if (
+                    key in seen
+                    or topic in topics
+                    or len(candidate.question) > MAX_QUESTION_CHARS
+                    or not _new_topic(candidate, asked, language)
+                ):
+                    continue
+                seen.add(key)
+                topics.add(topic)
+                out.append(candidate.question)
+                break
+            if len(out) == k:
+                break
     return out
 
 
@@ -85,8 +344,8 @@ RELATED_PROMPT = (
 def related_with_llm(
     llm: LLM, question: str, passages: Sequence[Passage], language: str, k: int = 3
 ) -> list[str]:
-    """The model's suggestions, completed by the template ones if it gives fewer than ``k``."""
-    titles = "\n".join(f"- {_clean(p.heading) or p.title}" for p in passages)
+    """The model's suggestions, completed by the extractive ones if it gives fewer than ``k``."""
+    titles = "\n".join(f"- {p.heading.split(' > ')[-1] or p.title}" for p in passages)
     name = {"fr": "French", "en": "English"}.get(language, language)
     messages = [
         {"role": "system", "content": RELATED_PROMPT.format(language=name)},

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -35,11 +36,11 @@ from calanque.config import Settings
 from calanque.embed.base import clip_query
 from calanque.errors import CalanqueError
 from calanque.index.filters import build_filters
-from calanque.server.auth import ADMIN, Caller
+from calanque.server.auth import ADMIN, Caller, browser_id
 from calanque.server.errors import RequestError, status_for
-from calanque.server.scoping import narrow_for, split_model
+from calanque.server.scoping import allowed_spaces, narrow_for, split_model
 from calanque.server.services import Services, over_budget
-from calanque.server.sse import DONE, ChunkWriter, completion
+from calanque.server.sse import DONE, ChunkWriter, Consents, completion, with_consent
 from calanque.types import Answer, SearchFilters, added_by_key
 from calanque.views import (
     answer_json,
@@ -73,6 +74,8 @@ def services(request: Request) -> Services:
 def authenticate(request: Request) -> Caller:
     """Who calls (the local operator without keys); raises AuthError otherwise."""
     caller = services(request).auth.authenticate(request)
+    if caller.is_operator:
+        caller = replace(caller, browser=browser_id(request))
     request.state.caller = caller
     request.state.key_name = caller.name
     return caller
@@ -211,10 +214,15 @@ def health() -> dict[str, str]:
 
 @router.get("/models", tags=["chat"])
 def list_models(request: Request) -> dict[str, Any]:
-    """The answer writers this server can use, as OpenAI models."""
+    """The answer writers this server can use, as OpenAI models, then the spaces the caller
+    may use (``space:<name>``: the configured writer, within that space's sources)."""
+    svc = services(request)
+    writers = [f"calanque-{w}" for w in svc.writers()]
+    allowed = allowed_spaces(svc, caller_of(request))
+    spaces = [space.id for space in svc.catalog.spaces.list(allowed)]
     data = [
-        {"id": f"calanque-{w}", "object": "model", "created": 0, "owned_by": "calanque"}
-        for w in services(request).writers()
+        {"id": name, "object": "model", "created": 0, "owned_by": "calanque"}
+        for name in writers + spaces
     ]
     return {"object": "list", "data": data}
 
@@ -296,13 +304,23 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
 
         answer = await svc.within_budget(run)
         await run_in_threadpool(_store_turn, svc, answer)
-        return JSONResponse(completion(answer, model))
+        consents = await run_in_threadpool(consents_of, svc, _used_urls(answer))
+        return JSONResponse(completion(answer, model, consents))
     events = engine.stream(question, **options)
     return StreamingResponse(
         _stream(svc, events, model, time.monotonic() + svc.settings.server.request_timeout_s),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _used_urls(answer: Answer) -> list[str]:
+    return [r.url for r in answer.search_results if r.used]
+
+
+def consents_of(svc: Services, urls: list[str]) -> Consents:
+    """The latest consent-ledger decision for each URL (None where none was recorded)."""
+    return {url: svc.catalog.consent_for(url) for url in dict.fromkeys(urls)}
 
 
 def _next_event(svc: Services, events: Any) -> Any:
@@ -329,7 +347,8 @@ async def _stream(svc: Services, events: Any, model: str, deadline: float) -> As
                 yield chunks.delta(event.text)
             elif event.answer is not None:
                 await run_in_threadpool(_store_turn, svc, event.answer)
-                yield chunks.final(event.answer)
+                consents = await run_in_threadpool(consents_of, svc, _used_urls(event.answer))
+                yield chunks.final(event.answer, consents)
     except CalanqueError as exc:
         yield chunks.error(status_for(exc)[1], str(exc))
     yield DONE
@@ -486,9 +505,19 @@ def consent_ledger(
 
 # ---- threads -----------------------------------------------------------------------------------
 @router.get("/threads", tags=["threads"])
-def list_threads(request: Request, limit: int = Query(50, ge=1, le=500)) -> dict[str, Any]:
-    """The caller's threads (an admin key also sees those made with the CLI)."""
-    scope = caller_of(request).thread_scope()
+def list_threads(
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    owner: Literal["all", "mine"] = Query(
+        "all",
+        description="all: every thread the caller may open (an admin key also sees those "
+        "made with the CLI, the local operator every thread); mine: only those the caller "
+        "made (the key's, or without keys this browser's: what the web page lists).",
+    ),
+) -> dict[str, Any]:
+    """The caller's threads, most recently updated first."""
+    caller = caller_of(request)
+    scope = caller.own_threads() if owner == "mine" else caller.thread_scope()
     return {"threads": services(request).catalog.threads.list(limit, scope)}
 
 
@@ -506,15 +535,30 @@ def _thread_or_404(request: Request, thread_id: str) -> Services:
 
 @router.get("/threads/{thread_id}", tags=["threads"])
 def get_thread(thread_id: str, request: Request) -> dict[str, Any]:
+    """A thread's messages; each answer's payload is its ``answer_json``, its sources with
+    their consent decision as it stands now."""
     svc = _thread_or_404(request, thread_id)
     messages = svc.catalog.threads.messages(thread_id)
     return {
         "id": thread_id,
         "messages": [
-            {"role": m.role, "content": m.content, "payload": m.payload, "created_at": m.created_at}
+            {
+                "role": m.role,
+                "content": m.content,
+                "payload": _payload_with_consent(svc, m.payload),
+                "created_at": m.created_at,
+            }
             for m in messages
         ],
     }
+
+
+def _payload_with_consent(svc: Services, payload: dict[str, Any] | None) -> Any:
+    if not payload or not isinstance(payload.get("search_results"), list):
+        return payload
+    results = [dict(r) for r in payload["search_results"] if isinstance(r, dict)]
+    urls = [str(r.get("url", "")) for r in results if r.get("used", True)]
+    return payload | {"search_results": with_consent(results, consents_of(svc, urls))}
 
 
 @router.delete("/threads/{thread_id}", tags=["threads"])

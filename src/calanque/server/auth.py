@@ -9,7 +9,9 @@
   key searches, asks and keeps its own threads (:data:`ADMIN`). A thread belongs to the
   key that created it: another key gets 404, as for a thread that does not exist. An
   admin key also sees the threads the operator made with the CLI. Without any key, the
-  loopback operator is an admin who sees every thread (:class:`Caller`).
+  loopback operator is an admin who sees every thread (:class:`Caller`); the threads it
+  makes from the web page belong to that browser (a random id in the
+  :data:`BROWSER_COOKIE` cookie), so each browser's history lists its own threads.
 * **Rate limit.** A token bucket per key name, in memory (``server.rate_limit_per_minute``;
   0 turns it off). Loopback calls without a key (no key configured) are not limited.
 * **Size.** Request bodies over ``server.max_request_bytes`` get 413, whether they say
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,6 +46,21 @@ NO_KEY_REMOTE = (
 
 ADMIN = "admin"
 READER = "reader"
+# The web page's per-browser id (set by GET /, HttpOnly, SameSite=Lax): without API keys,
+# the threads a browser makes are stored as owned by ``browser:<id>``.
+BROWSER_COOKIE = "calanque_browser"
+BROWSER_OWNER = "browser:"
+_BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_browser_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def browser_id(request: Request) -> str:
+    """The browser id of the request's cookie, or "" when there is none (or a malformed one)."""
+    value = request.cookies.get(BROWSER_COOKIE, "")
+    return value if _BROWSER_ID.match(value) else ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,7 @@ class Caller:
 
     name: str
     role: str
+    browser: str = ""  # the operator's web page: its browser id (see BROWSER_COOKIE)
 
     @property
     def is_operator(self) -> bool:
@@ -57,13 +77,21 @@ class Caller:
 
     @property
     def thread_owner(self) -> str | None:
-        """The owner recorded on the threads this caller creates (None: the operator)."""
-        return None if self.is_operator else self.name
+        """The owner recorded on the threads this caller creates: the key's name; for the
+        operator, its browser (``browser:<id>``) on the web page, else None (the CLI's)."""
+        if not self.is_operator:
+            return self.name
+        return BROWSER_OWNER + self.browser if self.browser else None
 
     def thread_scope(self) -> ThreadScope:
+        """The threads this caller may open (and list with ``owner=all``)."""
         if self.is_operator:
             return EVERY_THREAD
         return ThreadScope(owner=self.name, with_operator=self.role == ADMIN)
+
+    def own_threads(self) -> ThreadScope:
+        """The threads this caller made: a key's, a browser's, or the CLI's (no browser)."""
+        return ThreadScope(owner=self.thread_owner)
 
     def require(self, role: str) -> None:
         """Raise 403 unless this caller has ``role`` (an admin has every role)."""

@@ -1,5 +1,5 @@
-"""``/v1/spaces``: list them (any key, limited keys see their own), create, delete and
-change their sources (admin keys)."""
+"""``/v1/spaces``: list them and read one with its sources (any key; limited keys see
+their own), create, delete and change their sources (admin keys)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from calanque.catalog.spaces import Space
+from calanque.catalog.spaces import Space, space_name, unknown_space
 from calanque.server.api import ADMIN_ONLY, Domain, Language, Recency, authenticate, caller_of
 from calanque.server.api import services as services_of
 from calanque.server.scoping import allowed_spaces
@@ -41,6 +41,25 @@ def list_spaces(request: Request) -> dict[str, Any]:
     svc = services_of(request)
     allowed = allowed_spaces(svc, caller_of(request))
     return {"data": [s.as_json() for s in svc.catalog.spaces.list(allowed)]}
+
+
+@router.get("/spaces/{name}")
+def get_space(name: Name, request: Request) -> dict[str, Any]:
+    """One space (its name or id) and its sources: what the web page's space panel shows.
+    A space the caller's key may not use gets the same 404 as a missing one."""
+    svc = services_of(request)
+    allowed = allowed_spaces(svc, caller_of(request))
+    wanted = space_name(name)
+    if allowed is not None and wanted not in allowed:
+        raise unknown_space(wanted)
+    space = svc.catalog.spaces.get(wanted)
+    pages = svc.catalog.page_counts()
+    sources = [
+        {"id": s.id, "kind": s.kind, "url": s.url, "pages": pages.get(s.id, 0)}
+        for s in svc.catalog.list_sources()
+        if s.id in space.source_ids
+    ]
+    return space.as_json() | {"sources": sources}
 
 
 @router.post("/spaces", status_code=201, dependencies=ADMIN_ONLY)

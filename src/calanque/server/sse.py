@@ -4,7 +4,10 @@ A completion carries OpenAI's fields plus Perplexity Sonar's ``citations`` (the 
 URLs, ``[n]`` is ``citations[n-1]``) and ``search_results``, plus Calanque's
 ``citation_details`` (the verified quote of each citation, its offsets and text-fragment
 URL), ``related_questions``, the AI-generated label (``ai_generated``, ``writer``,
-``writer_model``, ``label``), ``answered``, ``language`` and ``thread_id``.
+``writer_model``, ``label``), ``answered``, ``language`` and ``thread_id``. Each source
+read into the answer carries its language and, in the complete answer, its ``consent``:
+the latest consent-ledger decision for its page (``allowed``, ``signal``, ``rule``,
+``decided_at``), or null when none was recorded.
 
 Streaming: the first chunk carries the role and, once retrieval is done, ``citations``
 and ``search_results``; content deltas follow; the last chunk (``finish_reason: stop``)
@@ -50,11 +53,28 @@ def source_fields(results: list[SearchResult]) -> dict[str, Any]:
     }
 
 
-def answer_fields(answer: Answer) -> dict[str, Any]:
-    """Every extra field of a completion, from the final answer."""
+Consents = dict[str, dict[str, Any] | None]
+CONSENT_FIELDS = ("allowed", "signal", "rule", "decided_at")
+
+
+def with_consent(results: list[dict[str, Any]], consents: Consents) -> list[dict[str, Any]]:
+    """``results`` (``search_results`` JSON), each used one with its ``consent`` decision."""
+    for result in results:
+        if result.get("used", True) and result.get("url") in consents:
+            decision = consents[result["url"]]
+            result["consent"] = (
+                None if decision is None else {k: decision.get(k) for k in CONSENT_FIELDS}
+            )
+    return results
+
+
+def answer_fields(answer: Answer, consents: Consents | None = None) -> dict[str, Any]:
+    """Every extra field of a completion, from the final answer (and its sources' consent)."""
     label = machine_label(answer.writer, answer.model)
+    sources = source_fields(answer.search_results)
+    with_consent(sources["search_results"], consents or {})
     return {
-        **source_fields(answer.search_results),
+        **sources,
         "citation_details": [
             {k: v for k, v in asdict(c).items() if k != "chunk_id"} for c in answer.citations
         ],
@@ -80,7 +100,7 @@ def _usage(question: str, text: str) -> dict[str, int]:
     }
 
 
-def completion(answer: Answer, model: str) -> dict[str, Any]:
+def completion(answer: Answer, model: str, consents: Consents | None = None) -> dict[str, Any]:
     """A non-streamed ``chat.completion``."""
     return {
         "id": new_id(),
@@ -95,7 +115,7 @@ def completion(answer: Answer, model: str) -> dict[str, Any]:
             }
         ],
         "usage": _usage(answer.question, answer.answer),
-        **answer_fields(answer),
+        **answer_fields(answer, consents),
     }
 
 
@@ -125,13 +145,13 @@ class ChunkWriter:
     def delta(self, text: str) -> bytes:
         return self.chunk({"content": text})
 
-    def final(self, answer: Answer) -> bytes:
+    def final(self, answer: Answer, consents: Consents | None = None) -> bytes:
         return self.chunk(
             {},
             "stop",
             verified_answer=answer.answer,
             usage=_usage(answer.question, answer.answer),
-            **answer_fields(answer),
+            **answer_fields(answer, consents),
         )
 
     def error(self, kind: str, message: str) -> bytes:

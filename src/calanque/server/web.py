@@ -4,7 +4,9 @@ Server-rendered Jinja templates and a little plain JavaScript (``static/``), no 
 step. The pages hold no data: their scripts call the API from the browser, so they
 obey the same keys as any client. When API keys exist, the page asks for one and keeps
 it in the browser's ``localStorage``; with no key configured the server only answers
-loopback clients, and the page just works for the operator on the same machine.
+loopback clients, and the page just works for the operator on the same machine. The
+search page gives each browser a random id (an HttpOnly cookie): without keys, the threads
+it makes are that browser's, and its history lists only them.
 
 Crawled text is untrusted: the scripts build the DOM with ``textContent`` only.
 """
@@ -20,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from calanque import __version__
+from calanque.server.auth import BROWSER_COOKIE, browser_id, new_browser_id
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -89,6 +92,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "message": "Message",
         "status": "Status",
         "refresh": "Refresh",
+        "space": "Space",
+        "all_sources": "All sources",
+        "space_about": "About this space",
+        "space_sources": "Its sources",
+        "space_web_off": "A space answers from its own sources only.",
+        "pages_of": "pages",
+        "export": "Export this thread",
+        "export_md": "Markdown",
+        "export_html": "HTML",
+        "print_pdf": "Print / PDF",
+        "consent": "Consent",
+        "consent_unknown": "no consent decision recorded (a page read live, or collected before the ledger)",
+        "quotes_used": "Quotes used",
+        "cited_as": "cited as",
+        "unread": "Web results not read",
+        "not_read": "not read",
     },
     "fr": {
         "tagline": "Des réponses tirées des sources que vous avez choisies, aux citations vérifiées.",
@@ -154,6 +173,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "message": "Message",
         "status": "État",
         "refresh": "Actualiser",
+        "space": "Espace",
+        "all_sources": "Toutes les sources",
+        "space_about": "À propos de cet espace",
+        "space_sources": "Ses sources",
+        "space_web_off": "Un espace répond à partir de ses seules sources.",
+        "pages_of": "pages",
+        "export": "Exporter cette conversation",
+        "export_md": "Markdown",
+        "export_html": "HTML",
+        "print_pdf": "Imprimer / PDF",
+        "consent": "Consentement",
+        "consent_unknown": "aucune décision de consentement enregistrée (page lue en direct, ou collectée avant le registre)",
+        "quotes_used": "Citations utilisées",
+        "cited_as": "citée en",
+        "unread": "Résultats du web non lus",
+        "not_read": "non lu",
     },
 }
 
@@ -167,13 +202,14 @@ def page_language(request: Request) -> str:
     return "en"
 
 
-def _render(request: Request, name: str) -> HTMLResponse:
+def _render(request: Request, name: str, **extra: Any) -> HTMLResponse:
     lang = page_language(request)
     context: dict[str, Any] = {
         "lang": lang,
         "t": STRINGS[lang],
         "strings": STRINGS,
         "version": __version__,
+        **extra,
     }
     response = templates.TemplateResponse(request, name, context)
     response.headers["Content-Security-Policy"] = (
@@ -185,12 +221,33 @@ def _render(request: Request, name: str) -> HTMLResponse:
     return response
 
 
+def _with_browser_id(request: Request, response: HTMLResponse) -> HTMLResponse:
+    """Give a browser its random id once (kept a year; HttpOnly, SameSite=Lax)."""
+    if not browser_id(request):
+        response.set_cookie(
+            BROWSER_COOKIE,
+            new_browser_id(),
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
 def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> HTMLResponse:
-        return _render(request, "index.html")
+        return _with_browser_id(request, _render(request, "index.html", space=""))
+
+    @app.get("/spaces/{name}", response_class=HTMLResponse, include_in_schema=False)
+    def space_page(name: str, request: Request) -> HTMLResponse:
+        """The search page within one space, its description and sources shown. The
+        script checks the space (an unknown one is said on the page)."""
+        page = _render(request, "index.html", space=name[:80])
+        return _with_browser_id(request, page)
 
     @app.get("/admin", response_class=HTMLResponse, include_in_schema=False)
     def admin(request: Request) -> HTMLResponse:

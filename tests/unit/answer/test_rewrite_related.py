@@ -81,31 +81,102 @@ def test_generative_rewrite_asks_the_model_and_falls_back() -> None:
     )
 
 
-def passage(n: int, heading: str, language: str, title: str = "Doc") -> Passage:
-    return Passage(
-        n, f"https://d.example/{n}", title, "text", 0, heading=heading, language=language
-    )
+def passage(n: int, text: str, language: str, heading: str = "") -> Passage:
+    return Passage(n, f"https://d.example/{n}", "Doc", text, 0, heading=heading, language=language)
 
 
-def test_related_questions_in_the_question_language() -> None:
-    passages = [
-        passage(1, "Doc > 2.1. Installer un paquet", "fr"),
-        passage(2, "Doc > Les dépôts", "fr"),
-        passage(3, "Doc > Configuring SSH", "en"),
-        passage(4, "Doc > Mise à jour", "fr"),
-    ]
-    related = related_questions("Comment installer un paquet ?", passages, "fr")
+APT = passage(
+    1,
+    "To upgrade every installed package on Debian, run apt update and then apt full-upgrade.\n"
+    "The command apt update downloads the package lists from the mirrors.\n"
+    "Old downloaded package files are removed from /var/cache/apt/archives with apt clean.",
+    "en",
+)
+FIREWALL = passage(
+    2,
+    "The nftables firewall rules are kept in the file /etc/nftables.conf.\n"
+    "To list the active firewall ruleset, run the command nft list ruleset as root.",
+    "en",
+)
+SSH = passage(
+    3,
+    "A new SSH key pair is created with the command ssh-keygen -t ed25519.\n"
+    "The public key is copied to a server with ssh-copy-id user@server.\n"
+    "A mirror is a server that keeps a copy of the Debian archive.",
+    "en",
+)
+RESEAU = passage(
+    4,
+    "Sous Debian, le fichier /etc/network/interfaces décrit les interfaces réseau.\n"
+    "Pour redémarrer le réseau, lancez la commande systemctl restart networking.\n"
+    "Le nom d'hôte de la machine est enregistré dans le fichier /etc/hostname.",
+    "fr",
+    heading="Doc > Configurer le réseau",
+)
+SAUVEGARDE = passage(
+    5,
+    "Les bases PostgreSQL sont sauvegardées chaque nuit avec la commande pg_dump.\n"
+    "Une sauvegarde est restaurée avec la commande pg_restore sur le serveur de secours.\n"
+    "Un miroir est un serveur qui garde une copie de l'archive.",
+    "fr",
+)
+
+
+def test_english_related_questions_come_from_what_the_passages_say() -> None:
+    related = related_questions("How do I upgrade all installed packages?", [APT, FIREWALL], "en")
+    # The purpose sentence is what the question asked: no "How do I upgrade …" again.
     assert related == [
-        "Qu'est-ce que les dépôts ?",
-        "Que disent les sources sur « Configuring SSH » ?",
-        "Qu'est-ce que Mise à jour ?",
+        "What does the command apt update download?",
+        "Where are the nftables firewall rules kept?",
+        "How are old downloaded package files removed?",
     ]
-    english = related_questions(
-        "What is APT?",
-        [passage(1, "Installing packages", "en"), passage(2, "Repositories", "en")],
-        "en",
+    assert related_questions("Where are the nftables rules kept?", [FIREWALL, SSH], "en") == [
+        "How do I list the active firewall ruleset?",
+        "How is a new SSH key pair created?",
+        "How is the public key copied?",
+    ]
+    assert "What is a mirror?" in related_questions("ssh-copy-id?", [SSH], "en", k=5)
+
+
+def test_french_related_questions_come_from_what_the_passages_say() -> None:
+    related = related_questions("Comment redémarrer le réseau ?", [RESEAU, SAUVEGARDE], "fr")
+    assert related == [
+        "Que décrit le fichier /etc/network/interfaces ?",
+        "Comment sont sauvegardées les bases PostgreSQL ?",
+        "Où est enregistré le nom d'hôte de la machine ?",
+    ]
+    more = related_questions("Comment sauvegarder les bases ?", [SAUVEGARDE], "fr", k=5)
+    assert more[0] == "Comment est restaurée une sauvegarde ?"  # the asked one is skipped
+    assert "Qu'est-ce qu'un miroir ?" in more
+
+
+def test_other_language_passages_give_only_language_neutral_questions() -> None:
+    """Nothing is translated, and no heading is quoted in another language: a French
+    passage gives an English question only about a command or a path it names."""
+    english = related_questions("How do I back up a database?", [SAUVEGARDE, RESEAU], "en", k=6)
+    assert english == [
+        "What does the command pg_dump do?",
+        "What is /etc/network/interfaces for?",
+        "What does the command pg_restore do?",
+        "What is /etc/hostname for?",
+    ]  # not "systemctl": where "systemctl restart networking" ends is unknown
+    french = related_questions("Comment mettre à jour ?", [SSH, APT], "fr", k=6)
+    assert "À quoi sert la commande ssh-keygen ?" in french
+    assert "À quoi sert la commande apt update ?" in french
+    assert all(q.startswith("À quoi sert ") and q.endswith(" ?") for q in french)
+
+
+def test_a_heading_that_reads_as_an_action_is_the_last_resort() -> None:
+    heading_only = passage(
+        6, "Voir la documentation.", "fr", heading="Doc > 2.1. Installer un paquet"
     )
-    assert english[:2] == ["How do I go about installing packages?", "What is Repositories?"]
+    assert related_questions("Où est la doc ?", [heading_only], "fr") == [
+        "Comment installer un paquet ?"
+    ]
+    assert (
+        related_questions("Où est la doc ?", [passage(7, "See.", "en", "Doc > Repositories")], "fr")
+        == []
+    )
 
 
 def test_labels() -> None:

@@ -1,13 +1,18 @@
-// The search page: ask, stream the answer, show citation chips, sources, related
-// questions, follow-ups and the thread history. DOM built with textContent only.
+// The search page: pick a space, ask, stream the answer, show citation chips, source
+// cards, related questions, follow-ups, exports and this browser's (or key's) thread
+// history. DOM built with textContent only.
 "use strict";
 
 (() => {
   const { t, el, api, json, site } = Calanque;
   const turns = document.getElementById("turns");
   const followup = document.getElementById("followup-form");
+  const spaceSelect = document.getElementById("f-space");
+  const scopeSelect = document.getElementById("f-scope");
+  const SPACE_KEY = "calanque.space";
   let threadId = null;
   let busy = false;
+  let space = "";  // the space asked within ("" for every source the caller may reach)
 
   function filters() {
     const body = {};
@@ -18,9 +23,82 @@
     if (recency) body.search_recency_filter = recency;
     const language = document.getElementById("f-lang").value;
     if (language) body.search_language_filter = [language];
-    const scope = document.getElementById("f-scope").value;
-    if (scope) body.search_mode = scope;
+    if (space) body.space = space;  // a space answers from its sources: no search_mode
+    else if (scopeSelect.value) body.search_mode = scopeSelect.value;
     return body;
+  }
+
+  // ---- spaces ---------------------------------------------------------------------
+  function showSpaceError(message) {
+    const node = document.getElementById("space-error");
+    node.textContent = message || "";
+    node.hidden = !message;
+  }
+
+  async function showSpace(name) {
+    const panel = document.getElementById("space-info");
+    if (!name) { panel.hidden = true; return; }
+    const info = await json(`/v1/spaces/${encodeURIComponent(name)}`);
+    document.getElementById("space-name").textContent = info.name;
+    document.getElementById("space-description").textContent = info.description || "";
+    const list = document.getElementById("space-sources");
+    list.replaceChildren();
+    info.sources.forEach((source) => list.append(el("li", {},
+      el("a", { href: source.url, target: "_blank", rel: "noopener noreferrer", text: source.url }),
+      el("span", { class: "meta", text: `${source.kind} · ${source.pages} ${t("pages_of")}` }))));
+    panel.hidden = false;
+  }
+
+  function rememberSpace() {
+    const url = new URL(window.location.href);
+    if (space) url.searchParams.set("space", space); else url.searchParams.delete("space");
+    if (url.pathname.startsWith("/spaces/")) url.pathname = "/";
+    window.history.replaceState(null, "", url);
+    if (space) localStorage.setItem(SPACE_KEY, space); else localStorage.removeItem(SPACE_KEY);
+  }
+
+  async function chooseSpace(name, fromUser) {
+    space = name;
+    spaceSelect.value = name;
+    scopeSelect.disabled = Boolean(name);
+    scopeSelect.title = name ? t("space_web_off") : "";
+    if (fromUser) rememberSpace();
+    try {
+      await showSpace(name);
+      showSpaceError("");
+    } catch (error) {
+      showSpaceError(error.message);
+    }
+  }
+
+  function wantedSpace() {
+    const fromPath = document.getElementById("main").dataset.space;
+    const fromQuery = new URLSearchParams(window.location.search).get("space");
+    return { name: fromPath || fromQuery || localStorage.getItem(SPACE_KEY) || "",
+             asked: Boolean(fromPath || fromQuery) };
+  }
+
+  async function loadSpaces() {
+    let data;
+    try { data = await json("/v1/spaces"); } catch (e) { return; }
+    const chosen = spaceSelect.value;
+    spaceSelect.replaceChildren(el("option", { value: "", "data-i18n": "all_sources", text: t("all_sources") }));
+    data.data.forEach((s) => spaceSelect.append(el("option", {
+      value: s.name, text: s.name, title: s.description || null })));
+    const wanted = wantedSpace();
+    const name = chosen || wanted.name;
+    if (!name) { await chooseSpace("", false); return; }
+    if (data.data.some((s) => s.name === name.replace(/^space:/, ""))) {
+      await chooseSpace(name.replace(/^space:/, ""), false);
+      return;
+    }
+    // Unknown (or outside this key's spaces): say so, and ask within every source.
+    await chooseSpace("", false);
+    if (wanted.asked) {
+      try { await json(`/v1/spaces/${encodeURIComponent(name)}`); } catch (error) { showSpaceError(error.message); }
+    } else {
+      localStorage.removeItem(SPACE_KEY);
+    }
   }
 
   function chip(n, detail, result, turnId) {
@@ -57,19 +135,58 @@
     });
   }
 
-  function renderSources(node, results) {
+  function consentText(consent) {
+    if (!consent) return `${t("consent")}: ${t("consent_unknown")}`;
+    const verdict = consent.allowed ? t("allowed") : t("refused");
+    const when = String(consent.decided_at || "").slice(0, 10);
+    return `${t("consent")}: ${verdict} (${[consent.signal, consent.rule, when].filter(Boolean).join(", ")})`;
+  }
+
+  // One card per page: the numbers it is cited as, its quotes, consent on hover.
+  function renderSources(node, results, details) {
     node.replaceChildren();
     // Web results that were not read (used: false) are never numbered sources.
     const numbered = (results || []).filter((r) => r.used !== false);
-    if (!numbered.length) return;
-    const list = el("ol", { class: "source-list" });
+    const unread = (results || []).filter((r) => r.used === false);
+    if (!numbered.length && !unread.length) return;
+    const pages = new Map();
     numbered.forEach((r, i) => {
-      const meta = [site(r.url), r.date].filter(Boolean).join(" · ");
-      list.append(el("li", { value: i + 1 },
-        el("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: r.title || r.url }),
-        el("span", { class: "meta", text: meta })));
+      const page = pages.get(r.url) || { result: r, first: i + 1, numbers: [], quotes: [] };
+      pages.set(r.url, page);
     });
-    node.append(el("h3", { "data-i18n": "sources", text: t("sources") }), list);
+    (details || []).forEach((c) => {
+      const page = pages.get(c.url);
+      if (!page) return;
+      if (!page.numbers.includes(c.n)) page.numbers.push(c.n);
+      if (c.quote && !page.quotes.includes(c.quote)) page.quotes.push(c.quote);
+    });
+    const list = el("ol", { class: "source-list" });
+    pages.forEach((page, url) => {
+      const r = page.result;
+      const meta = [site(url), (r.language || "").toUpperCase(), r.date].filter(Boolean).join(" · ");
+      const cited = page.numbers.sort((a, b) => a - b).map((n) => `[${n}]`).join(" ");
+      const card = el("li", { class: "source-card", value: page.first, title: consentText(r.consent),
+        "data-consent": r.consent ? (r.consent.allowed ? "allowed" : "refused") : "unknown" },
+        el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: r.title || url }),
+        el("span", { class: "meta", text: meta }),
+        cited ? el("span", { class: "numbers", text: `${t("cited_as")} ${cited}` }) : null);
+      if (page.quotes.length) {
+        const quotes = el("ul", { class: "quotes", "aria-label": t("quotes_used") });
+        page.quotes.forEach((q) => quotes.append(el("li", {}, el("q", { text: q }))));
+        card.append(quotes);
+      }
+      list.append(card);
+    });
+    if (numbered.length) node.append(el("h3", { "data-i18n": "sources", text: t("sources") }), list);
+    if (unread.length) {
+      // The web results the answer could not read, and why (robots.txt, noai, timeout...).
+      const rows = el("ul", { class: "unread-list" });
+      unread.forEach((r) => rows.append(el("li", { class: "unread", "data-reason": r.reason },
+        el("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: r.title || r.url }),
+        el("span", { class: "meta", text: `${site(r.url)} · ${t("not_read")}: ${r.reason}` }))));
+      node.append(el("details", { class: "unread-results" },
+        el("summary", { text: `${t("unread")} (${unread.length})` }), rows));
+    }
   }
 
   function renderRelated(node, questions) {
@@ -99,7 +216,8 @@
     renderAnswer(answer, text, payload.citation_details || payload.citations, payload.search_results, turn.id);
     answer.removeAttribute("aria-busy");
     turn.querySelector(".ai-label").textContent = payload.label || labelFor(payload);
-    renderSources(turn.querySelector(".sources"), payload.search_results);
+    renderSources(turn.querySelector(".sources"), payload.search_results,
+      payload.citation_details || payload.citations);
     renderRelated(turn.querySelector(".related"), payload.related_questions);
   }
 
@@ -153,7 +271,7 @@
         }
         if (choice.finish_reason) {
           finish(turn, chunk);
-          if (chunk.thread_id) threadId = chunk.thread_id;
+          if (chunk.thread_id) setThread(chunk.thread_id);
         }
       }
       followup.hidden = false;
@@ -169,7 +287,9 @@
   async function loadThreads() {
     const list = document.getElementById("threads");
     let data;
-    try { data = await json("/v1/threads"); } catch (e) { return; }
+    // This person's threads only: the key's, or without keys this browser's (a thread
+    // made elsewhere, the CLI's included, still opens by id: ?thread=ID).
+    try { data = await json("/v1/threads?owner=mine"); } catch (e) { return; }
     list.replaceChildren();
     if (!data.threads.length) list.append(el("li", { class: "muted", text: t("no_threads") }));
     data.threads.forEach((thread) => {
@@ -182,9 +302,23 @@
     });
   }
 
-  async function openThread(id) {
-    const data = await json(`/v1/threads/${encodeURIComponent(id)}`);
+  function setThread(id) {
     threadId = id;
+    document.getElementById("thread-actions").hidden = !id;
+    const url = new URL(window.location.href);
+    if (id) url.searchParams.set("thread", id); else url.searchParams.delete("thread");
+    window.history.replaceState(null, "", url);
+  }
+
+  async function openThread(id) {
+    let data;
+    try {
+      data = await json(`/v1/threads/${encodeURIComponent(id)}`);
+    } catch (error) {
+      turns.replaceChildren(el("p", { class: "error", role: "alert", text: `${t("error")}: ${error.message}` }));
+      return;
+    }
+    setThread(id);
     turns.replaceChildren();
     let question = "";
     data.messages.forEach((m) => {
@@ -203,7 +337,7 @@
   }
 
   function newThread() {
-    threadId = null;
+    setThread(null);
     turns.replaceChildren();
     followup.hidden = true;
     document.getElementById("question").focus();
@@ -212,7 +346,7 @@
   document.getElementById("ask-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const input = document.getElementById("question");
-    threadId = null;
+    setThread(null);
     turns.replaceChildren();
     ask(input.value);
   });
@@ -223,7 +357,57 @@
     input.value = "";
     ask(question);
   });
+  // ---- exports: the thread as a file (with the API key, as every call), or printed ---
+  async function exported(format) {
+    const response = await api(`/v1/threads/${encodeURIComponent(threadId)}/export?format=${format}`);
+    if (!response.ok) {
+      const err = await response.json().catch(() => ({}));
+      throw new Error((err.error && err.error.message) || response.statusText);
+    }
+    return response.blob();
+  }
+
+  async function download(format) {
+    try {
+      const url = URL.createObjectURL(await exported(format));
+      const link = el("a", { href: url, download: `thread-${threadId}.${format}` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (error) {
+      window.alert(`${t("error")}: ${error.message}`);
+    }
+  }
+
+  async function printable() {
+    const opened = window.open("", "_blank");  // now, while the click still allows a window
+    try {
+      const url = URL.createObjectURL(await exported("html"));
+      if (!opened) { window.location.assign(url); return; }
+      opened.location.href = url;
+      const started = Date.now();
+      const timer = setInterval(() => {  // print once the export has loaded in that window
+        let ready = false;
+        try { ready = opened.location.href === url && opened.document.readyState === "complete"; }
+        catch (e) { clearInterval(timer); return; }
+        if (ready) { clearInterval(timer); opened.print(); }
+        else if (Date.now() - started > 30000) clearInterval(timer);
+      }, 100);
+    } catch (error) {
+      if (opened) opened.close();
+      window.alert(`${t("error")}: ${error.message}`);
+    }
+  }
+
+  document.getElementById("export-md").addEventListener("click", () => download("md"));
+  document.getElementById("export-html").addEventListener("click", () => download("html"));
+  document.getElementById("export-print").addEventListener("click", printable);
   document.getElementById("new-thread").addEventListener("click", newThread);
-  Calanque.onLanguage(() => loadThreads());
+  spaceSelect.addEventListener("change", () => chooseSpace(spaceSelect.value, true));
+  Calanque.onLanguage(() => { loadThreads(); loadSpaces(); });
   loadThreads();
+  loadSpaces();
+  const opening = new URLSearchParams(window.location.search).get("thread");
+  if (opening) openThread(opening);
 })();
