@@ -87,6 +87,7 @@ OTHER_LANGUAGE = {
 }
 
 _ENDS_SENTENCE = re.compile(r"[.!?:…][\"'»”’)\]]*$")
+_ASKS = re.compile(r"[?？]\s*[\"'»”’)\]]*\s*$")
 
 
 def question_intents(question: str) -> frozenset[str]:
@@ -279,6 +280,8 @@ _NAME_WORD = re.compile(r"(?<=[\w,;:?!)»”\"] )([A-Z][\w+.-]*[A-Za-z0-9+])")
 # "Apollo 13"). A year after a name ("Jeux olympiques 2024") is left to the dates.
 _NUMBERED_NAME = re.compile(r"\b([A-ZÀ-Ý][\w-]*)\s+(\d+(?:[.,]\d+)*)\b(?![.,]?\d|\s*%)")
 _YEAR = re.compile(r"(1[5-9]|20)\d\d")
+# GUI, CPU, DNS: short acronyms are mostly common nouns of a field, not names of a thing.
+_ACRONYM = re.compile(r"[A-Z]{2,3}s?")
 
 
 def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]:
@@ -289,9 +292,13 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     similarity of the closest sentence (a question about another product is close).
     The same holds for a numbered name: sources about ``Debian 12`` do not answer a
     question about ``Debian 13``. The question's first word is skipped: it is
-    capitalised by position.
+    capitalised by position; a short acronym (``GUI``, ``DNS``) is a common noun.
     """
-    names = dict.fromkeys(m.group(1) for m in _NAME_WORD.finditer(question.strip()))
+    names = dict.fromkeys(
+        m.group(1)
+        for m in _NAME_WORD.finditer(question.strip())
+        if not _ACRONYM.fullmatch(m.group(1))
+    )
     numbered = [
         (m.group(1), m.group(2))
         for m in _NUMBERED_NAME.finditer(question)
@@ -300,13 +307,35 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     if not names and not numbered:
         return ()
     haystack = fold(" ".join(f"{p.title} {p.heading} {p.text}" for p in passages))
-    missing = [n for n in names if fold(n) not in haystack]
+    missing = [n for n in names if not _mentioned(n, haystack)]
     for name, number in numbered:
         # "Debian 8.0" holds "Debian 8"; "Debian 13" does not hold "Debian 1" nor "Debian 1.3".
         held = rf"\b{re.escape(fold(name))}[\s\u00a0-]*{re.escape(number)}(?!\d)"
         if not re.search(held, haystack):
             missing.append(f"{name} {number}")
     return tuple(missing)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text)
+
+
+def _mentioned(name: str, haystack: str) -> bool:
+    """Is ``name`` in the folded ``haystack``, however its words are joined?
+
+    ``NetworkManager`` is also written ``Network Manager`` and ``network-manager``: a name
+    of five letters or more counts when its letters, without spaces or hyphens, make up a
+    word of the passages, part of one, or two words side by side.
+    """
+    folded = fold(name)
+    if folded in haystack:
+        return True
+    compact = _compact(folded)
+    if len(compact) < 5:
+        return False
+    tokens = [_compact(t) for t in haystack.split()]
+    pairs = (a + b for a, b in zip(tokens, tokens[1:], strict=False))
+    return any(compact in t for t in tokens) or any(compact == p for p in pairs)
 
 
 def _novel_token(text: str, asked: set[str]) -> bool:
@@ -322,8 +351,8 @@ def _form_penalty(text: str, features: frozenset[str], w: SelectionWeights) -> f
     if "command" in features and looks_like_code(text):
         return 0.0
     penalty = w.short_penalty if len(text.split()) < w.short_words else 0.0
-    if not _ENDS_SENTENCE.search(text):
-        penalty += w.heading_penalty
+    if not _ENDS_SENTENCE.search(text) or _ASKS.search(text):
+        penalty += w.heading_penalty  # a heading, a fragment, or a question: not an answer
     return penalty
 
 

@@ -6,6 +6,8 @@ from calanque.answer.extractive import (
     AbstentionPolicy,
     Evidence,
     ExtractiveWriter,
+    SelectionWeights,
+    _form_penalty,
     decide_answered,
     missing_names,
     question_intents,
@@ -182,3 +184,26 @@ def test_a_numbered_name_must_be_in_the_passages_with_its_number() -> None:
     assert missing_names("Which Debian 1 release?", passages) == ("Debian 1",)
     # a year after a name is a date, left to the dates
     assert missing_names("What did Debian ship in 2015?", passages) == ()
+
+
+def test_a_name_counts_however_its_words_are_joined() -> None:
+    passages = [
+        Passage(
+            1,
+            "https://d.example/vpn",
+            "VPN",
+            "Install network-manager-openvpn-gnome to use OpenVPN from the Network Manager applet.",
+            0,
+        )
+    ]
+    question = "Which package adds OpenVPN support to the NetworkManager GUI in GNOME?"
+    # NetworkManager is written with a hyphen or a space; GUI is a common noun
+    assert missing_names(question, passages) == ()
+    assert missing_names("Does the WireGuard applet work?", passages) == ("WireGuard",)
+
+
+def test_a_question_is_not_an_answer() -> None:
+    w = SelectionWeights()
+    question = _form_penalty("Omit OpenLDAP server configuration?", frozenset(), w)
+    statement = _form_penalty("Run dpkg-reconfigure slapd to answer them again.", frozenset(), w)
+    assert question > statement
