@@ -236,7 +236,9 @@ class IndexContract:
             pytest.skip(f"{type(index).__name__} stores chunks and vectors together")
         return index
 
-    def test_lexical_first_then_vectors(self, make_index: OpenIndex, embedder: HashEmbedder) -> None:
+    def test_lexical_first_then_vectors(
+        self, make_index: OpenIndex, embedder: HashEmbedder
+    ) -> None:
         index = self.progressive(make_index())
         index.upsert_lexical(CHUNKS)
         index.commit(1)
