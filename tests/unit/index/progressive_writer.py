@@ -60,6 +60,7 @@ if __name__ == "__main__":
     home, documents = Path(sys.argv[1]), int(sys.argv[2])
     catalog, index, embedder = open_all(home)
     fill_catalog(catalog, documents)
+    print("start", flush=True)
     catch_up(catalog, index, embedder, dense=False, batch=16)
     print("lexical", flush=True)
     fill_dense(catalog, index, embedder, batch=8, save_every_s=0.05)
