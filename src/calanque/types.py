@@ -193,3 +193,5 @@ class Answer:
     ai_generated: bool = True
     standalone_query: str = ""
     warnings: list[str] = field(default_factory=list)  # e.g. a web search provider that failed
+    # the index searched: {"dense_pending": N, "complete": N == 0}; {} when none was
+    index_state: dict[str, int | bool] = field(default_factory=dict)

@@ -38,7 +38,14 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "thread_id": answer.thread_id,
         "warnings": list(answer.warnings),
         **machine_label(answer.writer, answer.model),
+        **index_fields(answer),
     }
+
+
+def index_fields(answer: Answer) -> dict[str, Any]:
+    """``index``: ``{"dense_pending": N, "complete": N == 0}`` when the answer searched the
+    index; ``complete: false`` says N chunks were searchable lexically only (docs/cli.md)."""
+    return {"index": dict(answer.index_state)} if answer.index_state else {}
 
 
 def search_result_json(result: SearchResult) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import HashEmbedder
 
 from calanque.errors import IndexMismatchError
-from calanque.index.base import Index
+from calanque.index.base import Index, ProgressiveIndex, index_state
 from calanque.types import IndexedChunk, SearchFilters
 
 OpenIndex = Callable[..., Index]
@@ -228,3 +228,77 @@ class IndexContract:
         info = filled.info()
         assert (info.embedder, info.dim, info.count, info.position) == (
             self.embedder_name, self.dim, 4, 1)  # fmt: skip
+
+    # -- progressive indexing (backends that store chunks before their vectors) ----
+
+    def progressive(self, index: Index) -> ProgressiveIndex:
+        if not isinstance(index, ProgressiveIndex):
+            pytest.skip(f"{type(index).__name__} stores chunks and vectors together")
+        return index
+
+    def test_lexical_first_then_vectors(
+        self, make_index: OpenIndex, embedder: HashEmbedder
+    ) -> None:
+        index = self.progressive(make_index())
+        index.upsert_lexical(CHUNKS)
+        index.commit(1)
+        assert [h.chunk_id for h in index.search_lexical("rsync mirror", 10, NONE)][:1] == [2]
+        assert index.search_dense(embedder.embed_query(CHUNKS[3].text), 4, NONE) == []
+        assert index.dense_pending(10) == [1, 2, 3, 4]
+        assert index.dense_pending(2, after=1) == [2, 3]
+        assert index.dense_pending_count() == 4 and index.position() == 1
+        assert index.add_vectors(CHUNKS[:2], vectors_for(CHUNKS[:2], embedder)) == 2
+        assert index.dense_pending(10) == [3, 4]
+        assert index_state(index).to_dict() == {
+            "lexical": 4, "dense": 2, "dense_pending": 2, "complete": False, "position": 1,
+        }  # fmt: skip
+        index.save_dense()
+        dense = index.search_dense(embedder.embed_query(CHUNKS[0].text), 4, NONE)
+        assert {h.chunk_id for h in dense} == {1, 2}
+        index.add_vectors(CHUNKS[2:], vectors_for(CHUNKS[2:], embedder))
+        index.save_dense()
+        assert index.dense_pending_count() == 0 and index_state(index).complete
+
+    def test_changed_chunk_loses_its_vector_unchanged_keeps_it(
+        self, filled: Index, embedder: HashEmbedder
+    ) -> None:
+        index = self.progressive(filled)
+        changed = replace(CHUNKS[1], text="Mirrors are synchronised with ftpsync nightly.")
+        index.upsert_lexical([CHUNKS[0], changed])
+        index.commit(2)
+        assert index.dense_pending(10) == [2]  # chunk 1 came again unchanged
+        assert sorted(index.get_vectors([1, 2])) == [1]
+        # a vector computed from the old text is refused: the chunk stays pending
+        assert index.add_vectors([CHUNKS[1]], vectors_for([CHUNKS[1]], embedder)) == 0
+        assert index.add_vectors([changed], vectors_for([changed], embedder)) == 1
+        assert index.dense_pending_count() == 0
+
+    def test_delete_while_pending_removes_both_and_refuses_late_vectors(
+        self, make_index: OpenIndex, embedder: HashEmbedder
+    ) -> None:
+        index = self.progressive(make_index())
+        index.upsert_lexical(CHUNKS)
+        index.add_vectors(CHUNKS[:1], vectors_for(CHUNKS[:1], embedder))
+        index.commit(1)
+        index.delete([1, 2])
+        index.commit(2)
+        # the dense pass embedded chunk 2 before it was deleted: its vector is refused
+        assert index.add_vectors(CHUNKS[1:2], vectors_for(CHUNKS[1:2], embedder)) == 0
+        index.save_dense()
+        assert index.get_vectors([1, 2]) == {}
+        assert index.search_lexical("rsync", 10, NONE) == []
+        dense = index.search_dense(embedder.embed_query(CHUNKS[0].text), 10, NONE)
+        assert {h.chunk_id for h in dense} <= {3, 4}
+        assert index.dense_pending(10) == [3, 4]
+
+    def test_pending_survives_reopen(self, make_index: OpenIndex, embedder: HashEmbedder) -> None:
+        index = self.progressive(make_index())
+        index.upsert_lexical(CHUNKS)
+        index.commit(3)
+        index.add_vectors(CHUNKS[:3], vectors_for(CHUNKS[:3], embedder))
+        index.save_dense()
+        index.add_vectors(CHUNKS[3:], vectors_for(CHUNKS[3:], embedder))
+        index.close()  # like a crash before the vector of chunk 4 was saved
+        reopened = self.progressive(make_index())
+        assert reopened.position() == 3
+        assert reopened.dense_pending(10) == [4]

@@ -192,6 +192,7 @@ class AnswerEngine:
             writer=self.writer.name,
             model=self.writer.model,
             standalone_query=query,
+            index_state=self._index_state() if scope != "web" else {},
         )
         yield AnswerEvent("sources", sources=base.search_results)
         if isinstance(self.writer, ExtractiveWriter):
@@ -227,6 +228,11 @@ class AnswerEngine:
         unused = [_unused(p) for p in cut.values()] + web.unused
         numbered = [replace(p, n=n) for n, p in enumerate(merged, 1)]
         return numbered, replace(web, unused=unused)
+
+    def _index_state(self) -> dict[str, int | bool]:
+        """Whether the index answered with every vector (``Retriever.index_state``)."""
+        state = getattr(self.retriever, "index_state", None)
+        return dict(state()) if callable(state) else {}
 
     def _standalone(self, question: str, history: Sequence[tuple[str, str]], language: str) -> str:
         if isinstance(self.writer, GenerativeWriter) and history:

@@ -191,10 +191,20 @@ def crawl(
     no_index: bool = typer.Option(
         False, "--no-index", help="Do not bring the index up to date afterwards."
     ),
+    dense: str = typer.Option(
+        "now",
+        "--dense",
+        help="After the crawl, pages are indexed lexically (seconds), then embedded. "
+        "now: wait for the embedding; later: stop after the lexical pass (answers work at "
+        "once) and leave the embedding to `calanque index` or `calanque serve`.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Fetch what is due; resumable after an interruption."""
+    from calanque.cli.index import dense_choice
     from calanque.collect.crawler import Crawler
+
+    embed_now = dense_choice(dense)  # a bad value fails before the crawl, not after
 
     settings, catalog = STATE.settings, STATE.catalog
     progress = CrawlProgress(enabled=not as_json and sys.stderr.isatty())
@@ -207,13 +217,15 @@ def crawl(
             summary = asyncio.run(crawler.run(max_pages=max_pages, refresh=refresh))
     data = summary.to_dict()
     if not no_index:
-        from calanque.cli.index import catch_up  # the embedder loads only when needed
+        from calanque.cli.index import catch_up, pending_note  # the embedder loads when needed
 
-        data["index"] = catch_up(quiet=as_json)
+        data["index"] = catch_up(quiet=as_json, dense=embed_now)
     if as_json:
         print_json(data)
     else:
         out.print(summary_table(summary))
+        if data.get("index", {}).get("dense_pending"):
+            out.print(pending_note(int(data["index"]["dense_pending"])))
 
 
 def pages(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:

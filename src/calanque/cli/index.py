@@ -15,25 +15,40 @@ from calanque.cli.common import STATE, console, out, plain_text, print_json, saf
 from calanque.cli.spaces import SPACE_OPTION_HELP, within_space
 from calanque.index.filters import build_filters
 from calanque.index.snippets import snippet
+from calanque.index.status import index_status
 from calanque.index.sync import SyncReport
 from calanque.index.sync import catch_up as catch_up_index
 from calanque.index.sync import rebuild as rebuild_index
 from calanque.views import hit_json
 
+DENSE_CHOICES = ("now", "later")
+DENSE_HELP = (
+    "now: embed the new chunks before returning (dense search complete); later: index them "
+    "lexically only, searchable at once, and leave the embedding to `calanque index` "
+    "(or to `calanque serve`, which does it in the background)."
+)
+
+
+def dense_choice(value: str) -> bool:
+    """``--dense now|later`` → embed now?"""
+    if value not in DENSE_CHOICES:
+        raise typer.BadParameter(f"{value!r} is not one of: now, later", param_hint="--dense")
+    return value == "now"
+
 
 def _progress(quiet: bool) -> Progress:
     return Progress(
-        TextColumn("[bold]index"),
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("catalog changes"),
+        TextColumn("{task.fields[unit]}"),
         TimeElapsedColumn(),
         console=console,
         disable=quiet or not sys.stderr.isatty(),
     )
 
 
-def _run(rebuild: bool, quiet: bool) -> SyncReport:
+def _run(rebuild: bool, quiet: bool, dense: bool = True) -> SyncReport:
     settings, catalog = STATE.settings, STATE.catalog
     if rebuild and settings.index_dir.exists():
         for child in settings.index_dir.iterdir():
@@ -44,20 +59,40 @@ def _run(rebuild: bool, quiet: bool) -> SyncReport:
     runtime = STATE.runtime
     embedder, index = runtime.embedder, runtime.index
     progress = _progress(quiet)
-    task = progress.add_task("index", total=catalog.last_seq(), completed=index.position())
+    task = progress.add_task(
+        "index", total=catalog.last_seq(), completed=index.position(), unit="catalog changes"
+    )
+    dense_task: list[Any] = []
+
+    def update(position: int, head: int) -> None:
+        progress.update(task, completed=position, total=head)
+
+    def update_dense(done: int, todo: int) -> None:  # a second bar, once the dense pass starts
+        if not dense_task:
+            dense_task.append(progress.add_task("dense", total=todo, unit="chunks embedded"))
+        progress.update(dense_task[0], completed=done, total=todo)
+
     try:
         with progress:
-
-            def update(position: int, head: int) -> None:
-                progress.update(task, completed=position, total=head)
-
             sentences, forget = _sentence_hooks(settings, embedder)
             if rebuild:
                 return rebuild_index(
-                    catalog, index, embedder, progress=update, after_batch=sentences
+                    catalog,
+                    index,
+                    embedder,
+                    progress=update,
+                    after_batch=sentences,
+                    dense_progress=update_dense,
                 )
             return catch_up_index(
-                catalog, index, embedder, progress=update, after_batch=sentences, forget=forget
+                catalog,
+                index,
+                embedder,
+                progress=update,
+                dense_progress=update_dense,
+                after_batch=sentences,
+                forget=forget,
+                dense=dense,
             )
     finally:
         runtime.close_search()
@@ -78,14 +113,18 @@ def _sentence_hooks(settings: Any, embedder: Any) -> tuple[Any, Any]:
     return (lambda chunks: precompute_sentence_vectors(chunks, embedder, store)), forget
 
 
-def catch_up(quiet: bool = False) -> dict[str, Any]:
+def catch_up(quiet: bool = False, dense: bool = True) -> dict[str, Any]:
     """Used by `calanque crawl` after crawling."""
-    return _run(rebuild=False, quiet=quiet).to_dict()
+    return _run(rebuild=False, quiet=quiet, dense=dense).to_dict()
 
 
-def index(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
-    """Bring the index up to date with the catalog (new, changed and deleted chunks)."""
-    report = _run(rebuild=False, quiet=as_json)
+def index(
+    dense: str = typer.Option("now", "--dense", help=DENSE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Bring the index up to date with the catalog (new, changed and deleted chunks), then
+    embed every chunk still waiting for its vector."""
+    report = _run(rebuild=False, quiet=as_json, dense=dense_choice(dense))
     _show(report, as_json)
 
 
@@ -102,9 +141,44 @@ def _show(report: SyncReport, as_json: bool) -> None:
         print_json(report.to_dict())
         return
     out.print(
-        f"index at catalog position {report.position}: {report.applied} chunks embedded, "
-        f"{report.deleted} removed in {report.elapsed_s:.1f}s"
+        f"index at catalog position {report.position}: {report.applied} chunks indexed, "
+        f"{report.embedded} embedded, {report.deleted} removed in {report.elapsed_s:.1f}s"
     )
+    if report.dense_pending:
+        out.print(pending_note(report.dense_pending))
+
+
+def pending_note(pending: int) -> str:
+    return (
+        f"{pending} chunks are searchable lexically but not yet embedded: answers use them "
+        "already; run `calanque index` to finish the dense pass."
+    )
+
+
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """How much is stored and indexed: chunks in the catalog, searchable lexically,
+    embedded (dense), and waiting."""
+    runtime = STATE.runtime
+    try:
+        data = index_status(runtime.catalog, runtime.index)
+    finally:
+        runtime.close_search()
+    if as_json:
+        print_json(data)
+        return
+    table = Table("", "count", show_header=False)
+    for label, key in (
+        ("pages stored", "pages"),
+        ("chunks stored", "chunks"),
+        ("indexed lexically", "lexical"),
+        ("indexed densely", "dense"),
+        ("waiting for vectors", "dense_pending"),
+        ("catalog changes not yet indexed", "changes_pending"),
+    ):
+        table.add_row(label, str(data[key]))
+    out.print(table)
+    if data["changes_pending"] or data["dense_pending"]:
+        out.print("run `calanque index` to finish indexing")
 
 
 def search(
@@ -165,7 +239,8 @@ def check(
         out.print(
             f"{verdict}[/]: index at {report.index_position} of {report.catalog_head}; "
             f"{report.missing_in_index} chunks missing, {report.stray_in_index} stray, "
-            f"{report.components_disagree} only half-indexed"
+            f"{report.components_disagree} only half-indexed, "
+            f"{report.dense_pending} waiting for vectors"
             + ("; repaired" if report.repaired else "")
         )
         for problem in report.problems:
@@ -179,3 +254,4 @@ def register(app: typer.Typer) -> None:
     app.command()(index)
     app.command()(reindex)
     app.command()(search)
+    app.command()(status)

@@ -4,7 +4,9 @@ The catalog is checked by its engine (SQLite ``PRAGMA integrity_check``) and by 
 of our own: every chunk's text is its document's text at its offsets, no chunk without a
 document, no page pointing at a missing document. The index is compared id by id with the
 catalog's live chunks; with ``repair``, missing chunks are embedded and added, stray ones
-deleted, and the position set to the catalog's head.
+deleted, and the position set to the catalog's head. Chunks a progressive index holds
+lexically but not yet densely are *waiting* for the dense pass (``dense_pending``), not a
+disagreement; ``repair`` embeds them too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from calanque.catalog import Catalog
 from calanque.catalog import schema as t
 from calanque.embed import Embedder
-from calanque.index.base import Index
+from calanque.index.base import Index, ProgressiveIndex
 from calanque.index.sync import catch_up, passage_text
 
 
@@ -28,6 +30,7 @@ class CheckReport:
     missing_in_index: int = 0
     stray_in_index: int = 0
     components_disagree: int = 0
+    dense_pending: int = 0
     repaired: bool = False
     index_position: int = 0
     catalog_head: int = 0
@@ -46,6 +49,7 @@ class CheckReport:
             "missing_in_index": self.missing_in_index,
             "stray_in_index": self.stray_in_index,
             "components_disagree": self.components_disagree,
+            "dense_pending": self.dense_pending,
             "repaired": self.repaired,
             "index_position": self.index_position,
             "catalog_head": self.catalog_head,
@@ -110,8 +114,10 @@ def check(
     live = set(catalog.all_chunk_ids())
     components: dict[str, set[int]] = getattr(index, "component_ids", lambda: {})()
     held = set().union(*components.values()) if components else set()
+    waiting = _lexical_only(index, components)
+    report.dense_pending = len(waiting)
     if components:
-        report.components_disagree = len(held - _common(components))
+        report.components_disagree = len(held - _common(components) - waiting)
     report.missing_in_index = len(live - held) if components else 0
     report.stray_in_index = len(held - live)
     report.index_position, report.catalog_head = index.position(), catalog.last_seq()
@@ -132,12 +138,19 @@ def _repair(
     stray = sorted(held - live)
     if stray:
         index.delete(stray)
-    partial = held - _common(components) if components else set()
+    partial = held - _common(components) - _lexical_only(index, components) if components else set()
     todo = sorted((live - held) | (partial & live))
     for start in range(0, len(todo), 256):
         chunks = catalog.indexed_chunks(todo[start : start + 256])
         index.upsert(chunks, embedder.embed_passages([passage_text(c) for c in chunks]))
     index.commit(catalog.last_seq())
+
+
+def _lexical_only(index: Index, components: dict[str, set[int]]) -> set[int]:
+    """Chunks a progressive index holds lexically, waiting for their vector."""
+    if not isinstance(index, ProgressiveIndex) or "lexical" not in components:
+        return set()
+    return components["lexical"] - components.get("dense", set())
 
 
 def _common(components: dict[str, set[int]]) -> set[int]:

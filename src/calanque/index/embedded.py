@@ -7,12 +7,19 @@ Folder layout::
     <folder>/vectors.usearch     usearch HNSW graph, keys = chunk ids
     <folder>/embeddings.sqlite   embedding cache (see calanque.embed.cache), optional
 
-Crash safety. ``commit(p)`` commits tantivy and records ``lexical_position = p``, then
-saves usearch to a temporary file, renames it over the old one and records
-``dense_position = p``; ``meta.json`` itself is replaced atomically. ``position()`` is the
-older of the two, so after ``kill -9`` at any moment the catalog replays from a point
-both parts have reached; replays are idempotent (upsert replaces, delete of a missing
-id is a no-op).
+Crash safety. ``commit(p)`` first saves usearch (to a temporary file renamed over the old
+one), then commits tantivy, then records ``lexical_position = dense_position = p`` in
+``meta.json`` (replaced atomically); ``position()`` is that position. After ``kill -9`` at
+any moment the catalog replays from a point tantivy has reached; replays are idempotent
+(upsert replaces, delete of a missing id is a no-op). usearch goes first so that it never
+keeps, past a committed position, the vector of a chunk whose text has since changed:
+a vector saved for a change that tantivy then lost is replaced by the replay.
+
+Progressive indexing. ``upsert_lexical`` stores chunks in tantivy only, and drops the
+vector of each chunk whose content changed. The chunks without a vector, *dense pending*,
+are not recorded anywhere: they are the ids tantivy holds minus those usearch holds, so
+whatever a crash interrupts, the next dense pass finds them. ``add_vectors`` keeps a
+vector only when tantivy still holds the chunk with the content it was computed from.
 
 Filters. Lexical search applies them inside the tantivy query. Dense search asks usearch
 for more neighbours than needed (``k × overfetch``), keeps those whose stored document
@@ -50,6 +57,11 @@ def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _content(chunk: IndexedChunk | None) -> tuple[str, str, str] | None:
+    """What a chunk's vector is computed from (``passage_text``: title, heading, text)."""
+    return None if chunk is None else (chunk.title, chunk.heading, chunk.text)
+
+
 class EmbeddedIndex:
     """Hybrid index in one folder, built for one embedder (``embedder_name``, ``dim``)."""
 
@@ -74,7 +86,12 @@ class EmbeddedIndex:
         if not vectors_path.exists():
             self._meta["dense_position"] = 0
         self._dense = DenseStore(vectors_path, dim, self._meta["vector_dtype"])
+        # An index written before usearch was saved first may have tantivy ahead: replay.
+        self._meta["lexical_position"] = min(
+            self._meta["lexical_position"], self._meta["dense_position"]
+        )
         self._meta_mtime = self._stat_meta()
+        self._pending: set[int] | None = None  # dense pending ids, computed on demand
 
     @classmethod
     def for_embedder(cls, folder: Path | str, embedder: Any, **options: Any) -> EmbeddedIndex:
@@ -131,24 +148,79 @@ class EmbeddedIndex:
             return
         self._lexical.upsert(unique)
         self._dense.upsert([c.chunk_id for c in unique], matrix[rows])
+        self._pending = None
+
+    def upsert_lexical(self, chunks: Sequence[IndexedChunk]) -> None:
+        """Store ``chunks`` for lexical search; a chunk whose content changed loses its
+        vector until the dense pass adds a new one (see the module)."""
+        last = {chunk.chunk_id: chunk for chunk in chunks}  # last copy wins
+        if not last:
+            return
+        before = {c.chunk_id: c for c in self._lexical.stored_chunks(list(last))}
+        changed = [
+            cid for cid, chunk in last.items() if _content(before.get(cid)) != _content(chunk)
+        ]
+        self._lexical.upsert(list(last.values()))
+        self._dense.delete(changed)
+        self._pending = None
+
+    def add_vectors(self, chunks: Sequence[IndexedChunk], vectors: np.ndarray) -> int:
+        matrix = np.asarray(vectors, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape != (len(chunks), self._dense.dim):
+            raise IndexBackendError(
+                f"add_vectors got {len(chunks)} chunks and vectors of shape {matrix.shape}; "
+                f"expected ({len(chunks)}, {self._dense.dim})"
+            )
+        held = {c.chunk_id: c for c in self._lexical.stored_chunks([c.chunk_id for c in chunks])}
+        rows = {
+            chunk.chunk_id: row
+            for row, chunk in enumerate(chunks)
+            if chunk.chunk_id in held and _content(held[chunk.chunk_id]) == _content(chunk)
+        }
+        if rows:
+            self._dense.upsert(list(rows), matrix[list(rows.values())])
+            if self._pending is not None:
+                self._pending.difference_update(rows)
+        return len(rows)
+
+    def dense_pending(self, limit: int, after: int = 0) -> list[int]:
+        return sorted(cid for cid in self._pending_ids() if cid > after)[: max(0, limit)]
+
+    def dense_pending_count(self) -> int:
+        return len(self._pending_ids())
+
+    def _pending_ids(self) -> set[int]:
+        if self._pending is None:
+            self._pending = self._lexical.all_ids() - {int(k) for k in self._dense.graph.keys}
+        return self._pending
+
+    def save_dense(self) -> None:
+        """Save usearch (the vectors added since the last save); readers in other
+        processes reload when ``meta.json`` changes, so it is rewritten too."""
+        if not self._dense.dirty:
+            return
+        self._dense.save()
+        _write_json_atomically(self.folder / META_FILE, self._meta)
+        self._meta_mtime = self._stat_meta()
 
     def delete(self, chunk_ids: Sequence[int]) -> None:
         ids = [int(c) for c in chunk_ids]
         if ids:
             self._lexical.delete(ids)
             self._dense.delete(ids)
+            self._pending = None
 
     def commit(self, position: int) -> None:
+        if self._lexical.dirty:  # the pending set is computed from committed documents
+            self._pending = None
+        self._dense.save()  # first: see the module
         self._lexical.commit()
-        self._meta["lexical_position"] = position
-        _write_json_atomically(self.folder / META_FILE, self._meta)
-        self._dense.save()
-        self._meta["dense_position"] = position
+        self._meta["lexical_position"] = self._meta["dense_position"] = position
         _write_json_atomically(self.folder / META_FILE, self._meta)
         self._meta_mtime = self._stat_meta()
 
     def position(self) -> int:
-        return int(min(self._meta["lexical_position"], self._meta["dense_position"]))
+        return int(self._meta["lexical_position"])
 
     def stored_chunks(self, chunk_ids: Sequence[int]) -> list[IndexedChunk]:
         """The chunks held under ``chunk_ids`` as they were indexed (read before deleting
@@ -159,6 +231,7 @@ class EmbeddedIndex:
         """Drop deleted chunks' text from tantivy's segment files (usearch overwrites removed
         vectors at each commit). Returns the live chunks rewritten to do it."""
         rewritten = self._lexical.purge_deleted()
+        self._pending = None
         if rewritten:  # other processes reload, and let go of the old segment files
             _write_json_atomically(self.folder / META_FILE, self._meta)
             self._meta_mtime = self._stat_meta()
@@ -211,6 +284,7 @@ class EmbeddedIndex:
         )
         self._lexical.reload()
         self._dense.reload()
+        self._pending = None
         self._meta_mtime = mtime
         return True
 

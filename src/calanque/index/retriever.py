@@ -9,7 +9,7 @@ import numpy as np
 
 from calanque.embed.base import Embedder
 from calanque.errors import ConfigError
-from calanque.index.base import Index
+from calanque.index.base import Index, dense_pending
 from calanque.index.fusion import collapse_near_duplicates, rrf_fuse
 from calanque.rerank.base import DenseRescorer, Reranker
 from calanque.types import Hit, SearchFilters
@@ -57,6 +57,12 @@ class Retriever:
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self.reranker = reranker or DenseRescorer(index, self.config.rescore_weight)
+
+    def index_state(self) -> dict[str, int | bool]:
+        """What answers say about the index they searched: chunks still without a vector
+        (the dense pass has not reached them; they rank by their lexical score alone)."""
+        pending = dense_pending(self.index)
+        return {"dense_pending": pending, "complete": pending == 0}
 
     def search(
         self,

@@ -15,6 +15,16 @@ the same text, and this happens before the position moves, so a replay drops the
 After a catch-up that deleted chunks, :func:`purge_deleted` makes the index rewrite what
 still holds their text (tantivy segments); the embedded index's usearch part overwrites
 removed vectors at each commit.
+
+Progressive indexing (docs/architecture.md, step 7). On a backend that can store chunks
+before their vectors (:class:`~calanque.index.base.ProgressiveIndex`, the embedded one),
+:func:`catch_up` applies the log lexically: upserts and deletes, in seconds, with no
+embedding, and pages are answerable at once. :func:`fill_dense` then embeds the chunks
+still without a vector, in batches, and saves them every few seconds; it can run later,
+or in the background while the server answers. Deletes apply to both sides in the
+lexical pass, and a vector is only kept for a chunk the index still holds with the
+content it was computed from, so a withdrawn page is never served by either side.
+Other backends (Milvus) embed in the catch-up itself, as before.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from dataclasses import dataclass
 
 from calanque.catalog import Catalog
 from calanque.embed import Embedder
-from calanque.index.base import Index
+from calanque.index.base import Index, ProgressiveIndex
 from calanque.types import IndexedChunk
 
 ProgressFn = Callable[[int, int], None]  # (applied position, catalog head)
@@ -35,11 +45,13 @@ ForgetFn = Callable[[list[str], list[str]], None]
 
 @dataclass
 class SyncReport:
-    applied: int = 0  # chunks embedded and upserted
+    applied: int = 0  # chunks upserted (searchable lexically at least)
     deleted: int = 0
     position: int = 0
     head: int = 0
     elapsed_s: float = 0.0
+    embedded: int = 0  # chunks given a vector by the dense pass that followed
+    dense_pending: int = 0  # chunks still without a vector at the end
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -48,6 +60,8 @@ class SyncReport:
             "position": self.position,
             "head": self.head,
             "elapsed_s": round(self.elapsed_s, 3),
+            "embedded": self.embedded,
+            "dense_pending": self.dense_pending,
         }
 
 
@@ -67,12 +81,18 @@ def catch_up(
     after_batch: Callable[[list[IndexedChunk]], None] | None = None,
     forget: ForgetFn | None = None,
     purge: bool = True,
+    dense: bool = True,
+    dense_progress: ProgressFn | None = None,
 ) -> SyncReport:
     """Apply every catalog change after the index's position.
 
     ``forget`` drops other caches' entries for deleted text (see the module); with
     ``purge`` (the default) a catch-up that deleted chunks ends with :func:`purge_deleted`.
+    On a progressive index the changes are applied lexically only (``after_batch`` is then
+    :func:`fill_dense`'s, not called here); with ``dense`` (the default) the dense pass
+    follows at once, reporting to ``dense_progress``. Other backends embed as they go.
     """
+    lexical_first = isinstance(index, ProgressiveIndex)
     started = time.monotonic()
     report = SyncReport(position=index.position(), head=catalog.last_seq())
     while True:
@@ -87,8 +107,11 @@ def catch_up(
         withdrawn = _stored_chunks(index, deletes)
         if deletes:
             index.delete(deletes)
-        if chunks:
+        if chunks and lexical_first:
+            index.upsert_lexical(chunks)  # type: ignore[attr-defined]
+        elif chunks:
             index.upsert(chunks, embedder.embed_passages([passage_text(c) for c in chunks]))
+            report.embedded += len(chunks)
             if after_batch is not None:
                 after_batch(chunks)
         if withdrawn:
@@ -102,6 +125,93 @@ def catch_up(
     if purge and report.deleted:
         purge_deleted(index)
     report.head = max(report.head, report.position)
+    if lexical_first and dense:
+        filled = fill_dense(
+            catalog, index, embedder, progress=dense_progress, after_batch=after_batch
+        )
+        report.embedded += filled.embedded
+    report.dense_pending = index.dense_pending_count() if lexical_first else 0  # type: ignore[attr-defined]
+    report.elapsed_s = time.monotonic() - started
+    return report
+
+
+@dataclass
+class DenseReport:
+    embedded: int = 0  # chunks given a vector
+    skipped: int = 0  # changed or deleted while they were embedded: left to the next pass
+    pending: int = 0  # still without a vector at the end
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "embedded": self.embedded,
+            "skipped": self.skipped,
+            "pending": self.pending,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+DENSE_BATCH = 32
+DENSE_SAVE_EVERY_S = 5.0
+
+
+def fill_dense(
+    catalog: Catalog,
+    index: Index,
+    embedder: Embedder,
+    *,
+    batch: int = DENSE_BATCH,
+    progress: ProgressFn | None = None,
+    after_batch: Callable[[list[IndexedChunk]], None] | None = None,
+    save_every_s: float = DENSE_SAVE_EVERY_S,
+    should_stop: Callable[[], bool] | None = None,
+    embed: Callable[[list[str]], object] | None = None,
+) -> DenseReport:
+    """Embed the chunks a progressive index holds without a vector (nothing for others).
+
+    Batch by batch, in id order: the chunks are read from the catalog (a chunk deleted
+    there is skipped, the lexical catch-up removes it), embedded, and offered to the
+    index, which keeps the vectors of those it still holds unchanged. Vectors are saved
+    every ``save_every_s`` seconds and at the end; a crash loses only the unsaved ones
+    (the embedding cache has them). ``progress`` gets (chunks done, chunks to do).
+    ``should_stop`` is asked between batches; ``embed`` (texts → cache) lets the server
+    embed a batch without its model lock before adding it under the lock.
+    """
+    started = time.monotonic()
+    report = DenseReport()
+    if not isinstance(index, ProgressiveIndex):
+        return report
+    todo = index.dense_pending_count()
+    saved_at = time.monotonic()
+    after = 0
+    while not (should_stop is not None and should_stop()):
+        ids = index.dense_pending(batch, after)
+        if not ids:
+            if after == 0 or index.dense_pending_count() == 0:
+                break
+            after = 0  # chunks changed behind the cursor: one more sweep
+            todo = report.embedded + report.skipped + index.dense_pending_count()
+            report.skipped = 0
+            continue
+        after = ids[-1]
+        chunks = catalog.indexed_chunks(ids)
+        report.skipped += len(ids) - len(chunks)
+        if chunks:
+            texts = [passage_text(c) for c in chunks]
+            if embed is not None:
+                embed(texts)  # fills the embedder's cache: the call below finds it there
+            kept = index.add_vectors(chunks, embedder.embed_passages(texts))
+            report.embedded += kept
+            report.skipped += len(chunks) - kept
+            if after_batch is not None:
+                after_batch(chunks)
+        if time.monotonic() - saved_at >= save_every_s:
+            index.save_dense()
+            saved_at = time.monotonic()
+        if progress is not None:
+            progress(min(report.embedded + report.skipped, todo), todo)
+    index.save_dense()
+    report.pending = index.dense_pending_count()
     report.elapsed_s = time.monotonic() - started
     return report
 
@@ -142,11 +252,19 @@ def rebuild(
     *,
     progress: ProgressFn | None = None,
     after_batch: Callable[[list[IndexedChunk]], None] | None = None,
+    dense_progress: ProgressFn | None = None,
 ) -> SyncReport:
     """Start the index over from the catalog (after a change of embedder or backend)."""
     index.delete(list(_indexed_ids(index)))
     index.commit(0)
-    return catch_up(catalog, index, embedder, progress=progress, after_batch=after_batch)
+    return catch_up(
+        catalog,
+        index,
+        embedder,
+        progress=progress,
+        after_batch=after_batch,
+        dense_progress=dense_progress,
+    )
 
 
 def _indexed_ids(index: Index) -> list[int]:

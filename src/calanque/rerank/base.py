@@ -36,17 +36,22 @@ def rescore(
 
     With ``normalise``, the cosines are first spread over [0, 1] among the candidates
     (min-max): E5's cosines are compressed into ~0.75-0.95, so their raw differences
-    are small next to the fused scores'. A hit without a stored vector gets cosine 0.
-    Stable for equal scores.
+    are small next to the fused scores'. A hit without a stored vector (its chunk is
+    still waiting for the dense pass, see calanque.index.sync) gets the median cosine of
+    the hits that have one, so it ranks by its fused (lexical) score among them, neither
+    first nor last; with no vector at all, the fused order stays. Stable for equal scores.
     """
     if not hits:
         return []
     best = max(hit.score for hit in hits) or 1.0
     query = np.asarray(query_vector, dtype=np.float32)
-    cosines = []
-    for hit in hits:
-        vector = vectors.get(hit.chunk_id)
-        cosines.append(float(vector @ query) if vector is not None else 0.0)
+    known = {
+        hit.chunk_id: float(vectors[hit.chunk_id] @ query)
+        for hit in hits
+        if hit.chunk_id in vectors
+    }
+    stand_in = float(np.median(list(known.values()))) if known else 0.0
+    cosines = [known.get(hit.chunk_id, stand_in) for hit in hits]
     if normalise:
         low, high = min(cosines), max(cosines)
         cosines = [(c - low) / (high - low) if high > low else 1.0 for c in cosines]

@@ -460,7 +460,8 @@ def crawl_status(request: Request) -> dict[str, Any]:
 
 @router.get("/status", tags=["sources"], dependencies=ADMIN_ONLY)
 def status(request: Request, errors: int = Query(50, ge=0, le=1000)) -> dict[str, Any]:
-    """Counts, frontier states, crawl progress and the latest page errors (the admin page)."""
+    """Counts, frontier states, crawl progress, the latest page errors and the index:
+    chunks searchable lexically, densely, waiting for vectors (the admin page)."""
     svc = services(request)
     catalog = svc.catalog
     return {
@@ -469,6 +470,7 @@ def status(request: Request, errors: int = Query(50, ge=0, le=1000)) -> dict[str
         "crawl": svc.crawl.to_dict(),
         "errors": catalog.page_errors()[-errors:] if errors else [],
         "writers": svc.writers(),
+        "index": svc.index_status(),
     }
 
 

@@ -34,7 +34,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if services.query_log is not None:
             await asyncio.to_thread(services.query_log.purge)
+        # Chunks left without vectors (`calanque crawl --dense later`, or a pass that was
+        # stopped) are embedded in the background while the server answers.
+        dense = asyncio.get_running_loop().run_in_executor(None, services.start_dense_quietly)
         yield
+        dense.cancel()
         services.close()  # and the catalog, when the runtime opened it
 
     app = FastAPI(

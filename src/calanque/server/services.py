@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import threading
 import time
@@ -37,8 +38,30 @@ from calanque.web.search import no_provider_error
 
 log = logging.getLogger("calanque.server")
 QUERY_LOG_PURGE_EVERY_S = 60.0  # besides start-up, while queries are recorded
-CATCH_UP_BATCH = 8  # chunks indexed per hold of the model lock while the server answers
+CATCH_UP_BATCH = 8  # chunks embedded and indexed per hold of the model lock (Milvus)
+LEXICAL_BATCH = 128  # chunks indexed lexically per hold of the model lock (no embedding)
+DENSE_BATCH = 8  # chunks embedded per batch of the background dense pass
 T = TypeVar("T")
+
+
+@dataclass
+class DenseJob:
+    """The background dense pass (vectors for chunks indexed lexically), and its progress."""
+
+    running: bool = False
+    embedded: int = 0
+    started_at: str = ""
+    finished_at: str = ""
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "embedded": self.embedded,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -104,6 +127,11 @@ class Services:
         self.index = runtime.index
         self.retriever = runtime.retriever
         self.crawl = CrawlJob()
+        self.dense = DenseJob()
+        self._dense_guard = threading.Lock()
+        self._dense_thread: threading.Thread | None = None
+        self._dense_requested = False
+        self._stopping = threading.Event()
         self.auth = Authenticator(
             catalog.api_keys, RateLimiter(settings.server.rate_limit_per_minute)
         )
@@ -222,36 +250,40 @@ class Services:
     def catch_up(self) -> dict[str, Any]:
         """Bring the index up to date with the catalog (after a crawl or a removal).
 
-        Batch by batch: the passages and answer sentences of a batch are embedded first,
-        without the model lock (the embedding cache and the sentence store keep them), then
-        the batch is applied under the lock, which finds them there: queries wait for an
-        index write, never for an embedding.
+        On a progressive index (the embedded one) the changes are applied lexically, a
+        batch per hold of the model lock, with no embedding: the pages are answerable at
+        once, and the dense pass then runs in the background (:meth:`start_dense`).
+        Otherwise, batch by batch: the passages and answer sentences of a batch are
+        embedded first, without the model lock (the embedding cache and the sentence store
+        keep them), then the batch is applied under the lock, which finds them there:
+        queries wait for an index write, never for an embedding.
         """
-        from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
+        from calanque.answer.vectors import SentenceVectorStore
+        from calanque.index.base import ProgressiveIndex, dense_pending
         from calanque.index.sync import SyncReport, catch_up, purge_deleted
 
         store = SentenceVectorStore.in_folder(self.settings.index_dir)
-
-        def sentences(chunks: list[Any]) -> None:  # answers then embed only the question
-            if self.settings.index.precompute_sentences:  # else: on first use, then stored
-                precompute_sentence_vectors([c.text for c in chunks], self.embedder, store)
+        progressive = isinstance(self.index, ProgressiveIndex)
+        sentences = self._sentence_hook(store)
 
         def forget(texts: list[str], keep: list[str]) -> None:  # deleted chunks' sentences
             store.forget(texts, keep, self.embedder.name)
 
         with self.models():
             total = SyncReport(position=self.index.position(), head=self.catalog.last_seq())
+        batch = LEXICAL_BATCH if progressive else CATCH_UP_BATCH
         try:
-            while self._embed_ahead(total.position, sentences):
+            while self._embed_ahead(total.position, sentences, batch, progressive):
                 with self.models():
                     report = catch_up(
                         _OneBatch(self.catalog),  # type: ignore[arg-type]
                         self.index,
                         self.embedder,
-                        batch=CATCH_UP_BATCH,
+                        batch=batch,
                         after_batch=sentences,
                         forget=forget,
                         purge=False,  # once, below, not after every batch
+                        dense=False,  # in the background, below
                     )
                 total.applied += report.applied
                 total.deleted += report.deleted
@@ -262,16 +294,32 @@ class Services:
             if total.deleted:
                 with self.models():
                     purge_deleted(self.index)
+            with self.models():
+                total.dense_pending = dense_pending(self.index)
         finally:
             store.close()
         total.head = max(total.head, total.position)
+        if total.dense_pending:
+            self.start_dense()
         return total.to_dict()
 
-    def _embed_ahead(self, position: int, sentences: Any) -> bool:
-        """Embed the next batch's chunks into the caches; False when the log is caught up."""
+    def _sentence_hook(self, store: Any) -> Callable[[list[Any]], None]:
+        from calanque.answer.vectors import precompute_sentence_vectors
+
+        def sentences(chunks: list[Any]) -> None:  # answers then embed only the question
+            if self.settings.index.precompute_sentences:  # else: on first use, then stored
+                precompute_sentence_vectors([c.text for c in chunks], self.embedder, store)
+
+        return sentences
+
+    def _embed_ahead(self, position: int, sentences: Any, batch: int, progressive: bool) -> bool:
+        """Embed the next batch's chunks into the caches (not for a progressive index:
+        its catch-up does not embed); False when the log is caught up."""
         from calanque.index.sync import passage_text
 
-        changes = self.catalog.changes_since(position, limit=CATCH_UP_BATCH)
+        changes = self.catalog.changes_since(position, limit=batch)
+        if progressive:
+            return bool(changes)
         upserts = sorted({c.chunk_id for c in changes if c.op == "upsert"})
         chunks = self.catalog.indexed_chunks(upserts) if upserts else []
         if chunks:
@@ -279,10 +327,103 @@ class Services:
             sentences(chunks)
         return bool(changes)
 
+    # ---- the background dense pass ---------------------------------------------------
+    def start_dense(self) -> bool:
+        """Embed the chunks indexed lexically only, in a background thread, while requests
+        are answered; True when a pass started or the running one will go round again."""
+        from calanque.index.base import dense_pending
+
+        with self.models():
+            if not dense_pending(self.index):
+                return False
+        with self._dense_guard:
+            self._dense_requested = True
+            if self._dense_thread is not None or self._stopping.is_set():
+                return True
+            self.dense = DenseJob(running=True, started_at=_now())
+            self._dense_thread = threading.Thread(
+                target=self._dense_pass, name="calanque-dense", daemon=True
+            )
+            self._dense_thread.start()
+        return True
+
+    def start_dense_quietly(self) -> None:
+        """:meth:`start_dense` at start-up: a failure (no index yet, a broken model) is
+        logged, and the requests that need the index report it."""
+        try:
+            self.start_dense()
+        except Exception:
+            log.exception("could not start the background dense pass")
+
+    def _dense_pass(self) -> None:
+        """Small batches (:data:`DENSE_BATCH`), each embedded without the model lock (the
+        embedding cache keeps it) and added under it: a question's embedding waits for an
+        index call, never for a batch. Several worker processes: one pass at a time."""
+        from calanque.answer.vectors import SentenceVectorStore
+        from calanque.index.sync import fill_dense
+
+        job = self.dense
+        store = SentenceVectorStore.in_folder(self.settings.index_dir)
+        try:
+            with _try_lock(self.settings.index_dir / "dense.lock") as mine:
+                while mine:
+                    with self._dense_guard:
+                        self._dense_requested = False
+                    report = fill_dense(
+                        self.catalog,
+                        self.index,
+                        self.embedder,
+                        batch=DENSE_BATCH,
+                        after_batch=self._sentence_hook(store),
+                        should_stop=self._stopping.is_set,
+                        embed=self.runtime.raw_embedder.embed_passages,
+                    )
+                    job.embedded += report.embedded
+                    with self._dense_guard:
+                        if not self._dense_requested or self._stopping.is_set():
+                            break
+        except Exception as exc:  # reported at GET /v1/status; the server goes on
+            log.exception("background dense pass failed")
+            job.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            store.close()
+            with self._dense_guard:
+                job.running = False
+                job.finished_at = _now()
+                self._dense_thread = None
+
+    def index_status(self) -> dict[str, Any]:
+        """Stored, indexed lexically, densely, waiting (``GET /v1/status``)."""
+        from calanque.index.status import index_status
+
+        with self.models():
+            data = index_status(self.catalog, self.index)
+        return {**data, "dense_job": self.dense.to_dict()}
+
     def close(self) -> None:
         if self.crawl.task is not None and not self.crawl.task.done():
             self.crawl.task.cancel()
+        self._stopping.set()
+        thread = self._dense_thread
+        if thread is not None:  # it stops between two batches
+            thread.join(timeout=60)
         self.runtime.close()
+
+
+@contextlib.contextmanager
+def _try_lock(path: Any) -> Iterator[bool]:
+    """The lock file ``path`` if no other process holds it (True), else False at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class _OneBatch:

@@ -4,7 +4,8 @@ A completion carries OpenAI's fields plus Perplexity Sonar's ``citations`` (the 
 URLs, ``[n]`` is ``citations[n-1]``) and ``search_results``, plus Calanque's
 ``citation_details`` (the verified quote of each citation, its offsets and text-fragment
 URL), ``related_questions``, the AI-generated label (``ai_generated``, ``writer``,
-``writer_model``, ``label``), ``answered``, ``language`` and ``thread_id``. Each source
+``writer_model``, ``label``), ``answered``, ``language``, ``thread_id`` and ``index``
+(``{"dense_pending": N, "complete": false}`` while the index's dense pass is unfinished). Each source
 read into the answer carries its language and, in the complete answer, its ``consent``:
 the latest consent-ledger decision for its page (``allowed``, ``signal``, ``rule``,
 ``decided_at``), or null when none was recorded.
@@ -26,7 +27,7 @@ from typing import Any
 
 from calanque.answer.labels import machine_label, visible_label
 from calanque.types import Answer, SearchResult
-from calanque.views import search_result_json
+from calanque.views import index_fields, search_result_json
 
 DONE = b"data: [DONE]\n\n"
 
@@ -88,6 +89,7 @@ def answer_fields(answer: Answer, consents: Consents | None = None) -> dict[str,
         "thread_id": answer.thread_id or None,
         "standalone_query": answer.standalone_query,
         "warnings": list(answer.warnings),
+        **index_fields(answer),
     }
 
 

@@ -38,6 +38,9 @@
     const counts = document.getElementById("counts");
     counts.replaceChildren(...Object.entries(data.counts).flatMap(([k, v]) =>
       [el("dt", { text: k }), el("dd", { text: v })]));
+    const index = data.index || {};  // searchable by words at once, by vectors behind
+    counts.append(...["indexed_lexically", "indexed_densely", "dense_pending"].flatMap((k, i) =>
+      [el("dt", { text: t(k) }), el("dd", { text: [index.lexical, index.dense, index.dense_pending][i] })]));
     showCrawl(data.crawl);
     rows(document.getElementById("errors"), data.errors, (e) => [e.url, e.kind, e.message, e.at]);
   }

@@ -216,6 +216,8 @@
     renderAnswer(answer, text, payload.citation_details || payload.citations, payload.search_results, turn.id);
     answer.removeAttribute("aria-busy");
     turn.querySelector(".ai-label").textContent = payload.label || labelFor(payload);
+    const index = payload.index || {};  // the dense pass has not reached every passage yet
+    if (index.complete === false) turn.querySelector(".ai-label").textContent += ` · ${t("index_partial").replace("{n}", index.dense_pending)}`;
     renderSources(turn.querySelector(".sources"), payload.search_results,
       payload.citation_details || payload.citations);
     renderRelated(turn.querySelector(".related"), payload.related_questions);

@@ -1,0 +1,28 @@
+"""What is stored and what is indexed, each way (``calanque status``, ``GET /v1/status``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calanque.catalog import Catalog
+from calanque.index.base import Index, index_state
+
+
+def index_status(catalog: Catalog, index: Index) -> dict[str, Any]:
+    """Pages and chunks stored; chunks searchable lexically, with a vector, waiting for one;
+    catalog changes the index has not applied yet; ``complete`` when nothing waits."""
+    counts = catalog.counts()
+    state = index_state(index)
+    head = catalog.last_seq()
+    changes = max(0, head - state.position)
+    return {
+        "pages": counts["pages"],
+        "chunks": counts["chunks"],
+        "lexical": state.lexical,
+        "dense": state.dense,
+        "dense_pending": state.dense_pending,
+        "changes_pending": changes,
+        "position": state.position,
+        "head": head,
+        "complete": state.complete and changes == 0,
+    }

@@ -1,0 +1,163 @@
+"""Progressive indexing: chunks are searchable lexically as soon as the catalog has them,
+their vectors follow (``catch_up(dense=False)`` then ``fill_dense``), deletions apply to
+both sides at once, and ``kill -9`` at any moment loses nothing on restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tests.conftest import HashEmbedder
+from tests.unit.index.progressive_writer import fill_catalog, open_all, save_page
+
+from calanque.catalog import Catalog
+from calanque.index import EmbeddedIndex
+from calanque.index.base import index_state
+from calanque.index.drift import check
+from calanque.index.retriever import Retriever
+from calanque.index.status import index_status
+from calanque.index.sync import catch_up, fill_dense
+from calanque.types import SearchFilters
+
+WRITER = Path(__file__).with_name("progressive_writer.py")
+ROOT = Path(__file__).parents[3]
+NONE = SearchFilters()
+
+
+def build(tmp_path: Path, documents: int = 20) -> tuple[Catalog, EmbeddedIndex, HashEmbedder]:
+    catalog, index, embedder = open_all(tmp_path)
+    fill_catalog(catalog, documents)
+    return catalog, index, embedder
+
+
+def test_lexical_pass_embeds_nothing_and_answers_lexically(tmp_path: Path) -> None:
+    catalog, index, embedder = build(tmp_path)
+    report = catch_up(catalog, index, embedder, dense=False)
+    assert embedder.passages_embedded == 0
+    assert report.applied == 40 and report.embedded == 0 and report.dense_pending == 40
+    retriever = Retriever(index, embedder)
+    hits = retriever.search("subject7", k=3)  # hybrid+rescore with no vector at all
+    assert hits and hits[0].url == "http://x.test/7"
+    assert retriever.index_state() == {"dense_pending": 40, "complete": False}
+    status = index_status(catalog, index)
+    assert (status["chunks"], status["lexical"], status["dense"], status["dense_pending"]) == (
+        40, 40, 0, 40)  # fmt: skip
+    assert status["changes_pending"] == 0 and status["complete"] is False
+    assert check(catalog, index, embedder).ok  # waiting is not drift
+
+
+def test_dense_pass_completes_with_progress(tmp_path: Path) -> None:
+    catalog, index, embedder = build(tmp_path)
+    catch_up(catalog, index, embedder, dense=False)
+    seen: list[tuple[int, int]] = []
+    report = fill_dense(
+        catalog, index, embedder, batch=16, progress=lambda d, t: seen.append((d, t))
+    )
+    assert report.embedded == 40 and report.pending == 0
+    assert seen == [(16, 40), (32, 40), (40, 40)]
+    assert index_state(index).complete and index_status(catalog, index)["complete"]
+    hits = index.search_dense(embedder.embed_query("page 7 about subject7"), 1, NONE)
+    assert hits[0].url == "http://x.test/7"
+
+
+def test_a_partial_dense_side_still_ranks_lexical_matches(tmp_path: Path) -> None:
+    catalog, index, embedder = build(tmp_path)
+    catch_up(catalog, index, embedder, dense=False)
+    fill_dense(
+        catalog, index, embedder, batch=8, should_stop=lambda: index.dense_pending_count() < 30
+    )
+    pending = set(index.dense_pending(100))
+    assert pending and len(pending) < 40
+    target = min(pending)  # a chunk still without a vector: found by its words
+    text = catalog.indexed_chunks([target])[0].text
+    word = next(w for w in text.split() if w.startswith("subject"))
+    hits = Retriever(index, embedder).search(word, k=3)
+    assert hits[0].chunk_id in {target, *catalog.all_chunk_ids()}
+    assert hits[0].url == catalog.indexed_chunks([target])[0].url
+
+
+def test_default_catch_up_is_lexical_then_dense(tmp_path: Path) -> None:
+    catalog, index, embedder = build(tmp_path)
+    report = catch_up(catalog, index, embedder)
+    assert report.applied == 40 and report.embedded == 40 and report.dense_pending == 0
+    assert index_state(index).dense == 40
+
+
+def test_deleted_and_changed_while_pending(tmp_path: Path) -> None:
+    catalog, index, embedder = build(tmp_path)
+    catch_up(catalog, index, embedder, dense=False)
+    gone = catalog.forget_document("http://x.test/3")
+    assert gone
+    source_id = catalog.list_sources()[0].id
+    save_page(catalog, source_id, 5, version="revised")
+    catch_up(catalog, index, embedder, dense=False)
+    assert index.search_lexical("subject3", 10, NONE) == []  # withdrawn at once
+    assert [h.url for h in index.search_lexical("revised", 10, NONE)] == ["http://x.test/5"]
+    fill_dense(catalog, index, embedder)
+    assert index_state(index).complete
+    live = set(catalog.all_chunk_ids())
+    assert index.chunk_ids() == live and set(index.get_vectors(list(live))) == live
+    hits = index.search_dense(embedder.embed_query("page 3 about subject3"), 40, NONE)
+    assert "http://x.test/3" not in {h.url for h in hits}
+
+
+def test_a_chunk_changed_during_its_embedding_is_embedded_again(tmp_path: Path) -> None:
+    catalog, index, embedder = build(tmp_path, documents=2)
+    catch_up(catalog, index, embedder, dense=False)
+    source_id = catalog.list_sources()[0].id
+    changed = []
+
+    def change_once(texts: list[str]) -> None:  # runs between reading and adding a batch
+        if not changed:
+            changed.append(True)
+            save_page(catalog, source_id, 0, version="rewritten")
+            catch_up(catalog, index, embedder, dense=False)
+
+    report = fill_dense(catalog, index, embedder, batch=2, embed=change_once)
+    assert report.pending == 0 and index_state(index).complete
+    live = catalog.indexed_chunks(catalog.all_chunk_ids())
+    assert "rewritten" in " ".join(c.text for c in live if c.url == "http://x.test/0")
+    assert set(index.get_vectors([c.chunk_id for c in live])) == {c.chunk_id for c in live}
+    hits = index.search_dense(embedder.embed_query("page 0 rewritten about subject0"), 1, NONE)
+    assert hits[0].url == "http://x.test/0"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("after_line", "delay_s"),
+    [("start", 0.05), ("start", 0.3), ("lexical", 0.0), ("lexical", 0.2), ("lexical", 0.5)],
+)
+def test_sigkill_during_either_pass_then_restart_converges(
+    tmp_path: Path, after_line: str, delay_s: float
+) -> None:
+    catalog, index, _ = open_all(tmp_path)  # the catalog is made here: the kill hits indexing
+    fill_catalog(catalog, 150)
+    index.close()
+    catalog.close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    command = [sys.executable, str(WRITER), str(tmp_path), "150"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    while (line := proc.stdout.readline().strip()) != after_line:  # "start": lexical pass
+        assert line, "the writer ended early"  # begins; "lexical": the dense pass begins
+    time.sleep(delay_s)
+    proc.send_signal(signal.SIGKILL)
+    killed_after = proc.stdout.read().split()
+    proc.wait()
+    assert "dense" not in killed_after, "the kill came too late to interrupt anything"
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["start", "lexical", "dense"]
+    catalog, index, embedder = open_all(tmp_path)
+    live = set(catalog.all_chunk_ids())
+    assert len(live) == 300
+    assert index.position() == catalog.last_seq()
+    assert index.chunk_ids() == live  # nothing lost, nothing stray
+    assert set(index.get_vectors(sorted(live))) == live  # none left lexical-only
+    assert index.dense_pending_count() == 0
+    assert check(catalog, index, embedder).ok
