@@ -360,10 +360,23 @@ def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[
     missing += [f"frame '{f}'" for f in frames(sentence) - frames(passage)]
     passage_units = unit_words(passage)
     missing += [f"unit {u}" for u in sorted(unit_words(sentence) - passage_units)]
+    if same_language:  # across languages a quoted word may be translated (« Espagne »)
+        missing += [f"quoted '{q}'" for q in quoted(sentence) if q not in folded]
     passage_ordinals = ordinals(passage)
     # Roman ordinals (``Ve dynastie``, ``XIXe siècle``); numbers in digits are checked above.
     missing += [f"ordinal {n}" for n in sorted(ordinals(sentence, True) - passage_ordinals)]
     return list(dict.fromkeys(missing))
+
+
+_QUOTED = re.compile(r"[\"“«`]\s*([^\"“”«»`]{2,80}?)\s*[\"”»`]")
+
+
+def quoted(text: str) -> list[str]:
+    """What ``text`` puts in quotes (``"nodev"``, « Packages »), normalised.
+
+    In the same language a quote is a literal: it must be in the passage as written.
+    """
+    return [q for q in (normalise(m.group(1)) for m in _QUOTED.finditer(text)) if q]
 
 
 _ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")

@@ -121,3 +121,14 @@ def test_a_noun_put_in_place_of_another_in_a_near_copy() -> None:
     # A word found elsewhere in the passage is not an invention.
     passage = source + " Cork is used for the neck."
     assert substituted(swapped, source, passage, stem) == ""
+
+
+def test_a_quoted_word_is_a_literal_in_the_same_language_only() -> None:
+    passage = 'Some systems mount "/bin" with the "noatime" option, which disables their vote.'
+    sentence = 'Some systems mount /bin with the "nodev" option, which disables their vote.'
+    assert "quoted 'nodev'" in specifics_missing(sentence, passage, same_language=True)
+    assert specifics_missing(sentence.replace("nodev", "noatime"), passage, True) == []
+    # across languages a quoted word may be translated
+    french = "Les Romains appelaient la péninsule Hispania, d'où vient « Espagne »."
+    english = "The Romans called the whole peninsula Hispania, from which Spain derives."
+    assert specifics_missing(french, english, same_language=False) == []
