@@ -212,7 +212,14 @@ class AnswerEngine:
         count = self.settings.passages
         indexed: list[Passage] = []
         if scope != "web":
-            hits = self.retriever.search(query, k=count, filters=filters)
+            if self._index_state().get("complete", True):
+                hits = self.retriever.search(query, k=count, filters=filters)
+            else:  # some chunks rank by their words alone: see prefer_language
+                hits = self.retriever.search(query, k=count, filters=filters)
+                if language and not (filters and filters.languages):
+                    own = replace(filters or SearchFilters(), languages=(language,))
+                    same = self.retriever.search(query, k=count, filters=own)
+                    hits = prefer_language(hits, same, count)
             indexed = build_passages(hits, self.catalog)
         if scope == "sources":
             return indexed, WebEvidence()
@@ -333,6 +340,24 @@ def _unused(passage: Passage) -> SearchResult:
         "not-needed",
         passage.cached,
     )
+
+
+KEPT_ANY_LANGUAGE = 2  # best hits kept whatever their language
+
+
+def prefer_language(hits: Sequence[Hit], same: Sequence[Hit], count: int) -> list[Hit]:
+    """``count`` hits: the best two of any language, then those in the question's language.
+
+    While the dense pass is unfinished, chunks without a vector rank by their words alone,
+    and words shared across languages (``APT``, ``/etc/apt/sources.list``) rank a French
+    page as high as its English twin. The embedder prefers the question's language; this
+    stands in for it, and the two best hits of any language stay (the answer may be in a
+    page of the other language only).
+    """
+    chosen = {h.chunk_id: h for h in hits[:KEPT_ANY_LANGUAGE]}
+    for hit in [*same, *hits[KEPT_ANY_LANGUAGE:]]:
+        chosen.setdefault(hit.chunk_id, hit)
+    return list(chosen.values())[:count]
 
 
 def _alternate(first: list[Passage], second: list[Passage]) -> list[Passage]:

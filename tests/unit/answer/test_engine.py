@@ -1,12 +1,13 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calanque.answer.engine import AnswerEngine, GenerativeWriter
+from calanque.answer.engine import AnswerEngine, GenerativeWriter, prefer_language
 from calanque.answer.extractive import AbstentionPolicy, ExtractiveWriter
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import SupportPolicy
 from calanque.config import AnswerSettings
 from calanque.llm.scripted import ScriptedLLM
+from calanque.types import Hit
 
 from .conftest import Corpus, WordEmbedder
 
@@ -160,3 +161,17 @@ def test_streamed_text_is_the_final_answer(
         assert "2222" not in streamed or "port 2222. [unverified]" in streamed
     if not final.answered:
         assert streamed == "I could not find this in the sources."
+
+
+def _hit(chunk_id: int, language: str) -> Hit:
+    url = f"https://d.example/{language}/{chunk_id}"
+    return Hit(chunk_id, chunk_id, url, "t", "", "text", 1.0 / chunk_id, language=language)
+
+
+def test_while_vectors_are_missing_the_question_language_is_preferred() -> None:
+    # lexical ranking alone put six French chunks above the English twin
+    hits = [_hit(i, "fr") for i in range(1, 7)] + [_hit(7, "en")]
+    same = [_hit(7, "en"), _hit(9, "en")]
+    chosen = prefer_language(hits, same, count=4)
+    assert [h.chunk_id for h in chosen] == [1, 2, 7, 9]  # the two best stay, whatever language
+    assert prefer_language(hits, [], count=3) == hits[:3]  # no page in that language
