@@ -109,18 +109,41 @@ static inline __m256i load_w(const block_q4_0 *RESTRICT w) {
 }
 #endif
 
-/* Quantize activations X[L,nin] to per-block int8 (Q8_0). */
+/* Calanque: the "grouped" byte order of the AVX2 kernel (matmul_avx2). A row's blocks are
+ * taken in groups of 8 (then one group of 4 if nb is not a multiple of 8); a group's
+ * G * 32 bytes are G vectors of 32 bytes, and 32-bit lane l of every vector holds 4 bytes of
+ * block l % G. Vector k, lane l holds the block's bytes 4c..4c+3 where c = k * (8 / G) + l / G.
+ * So vpmaddubsw + vpmaddwd put in lane l a partial dot product of block l % G only, and the
+ * vectors of one group can be summed in integers before any scaling. Weights and
+ * activations use the same order; a block's dot product does not depend on it. */
+static inline int e5g_group(int nb, int g0) { return nb - g0 >= 8 ? 8 : 4; }
+
+/* a row of nb blocks of 32 bytes, natural order -> grouped order (nb a multiple of 4) */
+static void e5g_permute_row(const int8_t *RESTRICT nat, int8_t *RESTRICT out, int nb) {
+    for (int g0 = 0; g0 < nb; g0 += e5g_group(nb, g0)) {
+        int G = e5g_group(nb, g0);
+        const int8_t *src = nat + (size_t)g0 * QK;
+        int8_t *dst = out + (size_t)g0 * QK;
+        for (int k = 0; k < G; k++)
+            for (int l = 0; l < 8; l++)   /* vector k, lane l: bytes 4c..4c+3 of block l % G */
+                memcpy(dst + 32 * k + 4 * l, src + (l % G) * QK + (k * (8 / G) + l / G) * 4, 4);
+    }
+}
+
+/* Quantize activations X[L,nin] to per-block int8 (Q8_0). Calanque: `grouped` writes each
+ * token's bytes in the AVX2 kernel's grouped order (nin / 32 a multiple of 4). */
 static void quantize_acts(const float *RESTRICT X, int L, int nin,
-                          int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
+                          int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s, int grouped) {
     int nb = nin / QK;
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int t = 0; t < L; t++) {
+        int8_t nat[nb * QK];
         for (int b = 0; b < nb; b++) {
             const float *x = X + (size_t)t * nin + b * QK;
             float amax = 0.f;
             for (int j = 0; j < QK; j++) { float a = fabsf(x[j]); if (a > amax) amax = a; }
             float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
-            int8_t *qq = q + ((size_t)t * nb + b) * QK;
+            int8_t *qq = grouped ? nat + b * QK : q + ((size_t)t * nb + b) * QK;
             int32_t sum = 0;
             for (int j = 0; j < QK; j++) {
                 int v = (int)lrintf(x[j] * id);
@@ -130,6 +153,7 @@ static void quantize_acts(const float *RESTRICT X, int L, int nin,
             d[(size_t)t * nb + b] = dd;
             s[(size_t)t * nb + b] = sum;
         }
+        if (grouped) e5g_permute_row(nat, q + (size_t)t * nin, nb);
     }
 }
 
@@ -232,9 +256,9 @@ static void xmat_free(xmat *x) {
     x->w = NULL; x->ds = NULL; x->d = NULL;
 }
 
-static int xmat_build(xmat *x, const block_q4_0 *W, int nout, int nin) {
+static int xmat_build(xmat *x, const block_q4_0 *W, int nout, int nin, int grouped) {
     int nb = nin / QK;
-    if (nb % 2) return -1;
+    if (nb % (grouped ? 4 : 2)) return -1;
     int nbp = (nb + 7) / 8 * 8;
     x->w = (uint8_t *)aligned_alloc(64, (size_t)nout * nin);
     x->ds = (float *)aligned_alloc(64, (size_t)nout * (nb / 2) * 16 * sizeof(float));
@@ -252,6 +276,11 @@ static int xmat_build(xmat *x, const block_q4_0 *W, int nout, int nin) {
             float d = fp16_to_fp32(wr[b].d);
             for (int j = 0; j < 8; j++) ds[(b / 2) * 16 + (b % 2) * 8 + j] = d;
             x->d[(size_t)r * nbp + b] = d;
+        }
+        if (grouped) {   /* Calanque: the AVX2 kernel's byte order */
+            int8_t nat[nin];
+            memcpy(nat, o, (size_t)nin);
+            e5g_permute_row(nat, (int8_t *)o, nb);
         }
     }
     return 0;
@@ -356,7 +385,6 @@ static void matmul_vnni(const xmat *X, const float *bias, const int8_t *aq, cons
  * tokens are tiled so a tile's activations stay in cache across all row groups, and two
  * tokens share each weight load. */
 #if defined(__AVX2__)
-#define E5A_RO 4      /* output rows per register block */
 #define E5A_TILE 64   /* tokens per cache tile */
 
 /* -8 * d_a * sum(a) for every block of the tile's tokens, zero-padded to nbp blocks */
@@ -368,80 +396,101 @@ static void e5a_tile_corrections(const float *ad, const int32_t *as, int t0, int
                 b < nb ? -8.f * ad[(size_t)t * nb + b] * (float)as[(size_t)t * nb + b] : 0.f;
 }
 
-/* One block of one weight row against the two tokens' blocks: int32 partial sums by
- * vpmaddubsw (unsigned nibbles x signed activations) and vpmaddwd (pairs to int32),
- * then scaled by d_w * d_a into the row's fp32 accumulators X (token t) and Y (token u). */
-#define E5A_ROW(r, X, Y)                                                                  \
-    do {                                                                                  \
-        __m256i wv = _mm256_load_si256((const __m256i *)(wr[r] + b * QK));                \
-        __m256 dw = _mm256_load_ps(dr[r] + b * 8);                                        \
-        __m256i i0 = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av0), ones);              \
-        __m256i i1 = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av1), ones);              \
-        X = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_mul_ps(dw, s0), X);            \
-        Y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_mul_ps(dw, s1), Y);            \
-    } while (0)
+/* Four outputs at once: lane r of the result is the sum of acc_r's lanes. */
+static inline __m128 e5a_hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
 
-/* The output: the accumulator's lanes plus the "-8" offset term, the dot product of the
- * row's block scales with the token's block corrections. */
-static inline float e5a_finish(__m256 acc, const float *row_scales, const float *corrections,
-                               int nbp) {
-    for (int b = 0; b < nbp; b += 8)
-        acc = _mm256_fmadd_ps(_mm256_loadu_ps(row_scales + b), _mm256_load_ps(corrections + b), acc);
-    return hsum256(acc);
+/* One group of G blocks (8 or 4) starting at block g0, for 4 rows x 1 token: G vpmaddubsw
+ * per row, summed in int16 (at most 8 * 2 * 15 * 127 = 30480 in magnitude: no overflow),
+ * one vpmaddwd to int32 (lane l: block l % G), one conversion and one FMA by d_w * d_a for
+ * the group's G blocks at once. Named accumulators, not arrays: gcc keeps them all in
+ * registers. */
+#define E5A_MAC(r, S) S = _mm256_add_epi16(S, _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(w##r + off)), av))
+#define E5A_SCALE(G, p) ((G) == 8 ? _mm256_loadu_ps(p) : _mm256_broadcast_ps((const __m128 *)(p)))
+#define E5A_FMA(r, S, F)                                                                    \
+    F = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(S, ones)),                    \
+                        _mm256_mul_ps(E5A_SCALE(G, d##r + g0), da), F)
+static inline __attribute__((always_inline)) void
+e5a_group(const int G, int g0, const uint8_t *w0, const uint8_t *w1, const uint8_t *w2,
+          const uint8_t *w3, const float *d0, const float *d1, const float *d2, const float *d3,
+          const int8_t *a, const float *dat, __m256 *f0, __m256 *f1, __m256 *f2, __m256 *f3) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    for (int k = 0; k < G; k++) {
+        size_t off = (size_t)g0 * QK + 32 * k;
+        __m256i av = _mm256_loadu_si256((const __m256i *)(a + off));
+        E5A_MAC(0, s0); E5A_MAC(1, s1); E5A_MAC(2, s2); E5A_MAC(3, s3);
+    }
+    __m256 da = E5A_SCALE(G, dat + g0);
+    __m256 x0 = *f0, x1 = *f1, x2 = *f2, x3 = *f3;
+    E5A_FMA(0, s0, x0); E5A_FMA(1, s1, x1); E5A_FMA(2, s2, x2); E5A_FMA(3, s3, x3);
+    *f0 = x0; *f1 = x1; *f2 = x2; *f3 = x3;
+}
+#undef E5A_MAC
+#undef E5A_FMA
+
+/* the "-8" offset term of 4 rows for one token: sum_b d_w[r][b] * corrections[b] */
+static inline void e5a_offsets(__m256 *f0, __m256 *f1, __m256 *f2, __m256 *f3,
+                               const float *d0, const float *d1, const float *d2,
+                               const float *d3, const float *c, int nbp) {
+    for (int b = 0; b < nbp; b += 8) {
+        __m256 cv = _mm256_load_ps(c + b);
+        *f0 = _mm256_fmadd_ps(_mm256_loadu_ps(d0 + b), cv, *f0);
+        *f1 = _mm256_fmadd_ps(_mm256_loadu_ps(d1 + b), cv, *f1);
+        *f2 = _mm256_fmadd_ps(_mm256_loadu_ps(d2 + b), cv, *f2);
+        *f3 = _mm256_fmadd_ps(_mm256_loadu_ps(d3 + b), cv, *f3);
+    }
 }
 
 static void matmul_avx2(const xmat *X, const float *bias,
                         const int8_t *aq, const float *ad, const int32_t *as,
                         float *Y, int L, int nout, int nin) {
     int nb = nin / QK, nbp = (nb + 7) / 8 * 8;
-    int ntile = (L + E5A_TILE - 1) / E5A_TILE, ngroup = (nout + E5A_RO - 1) / E5A_RO;
+    int ntile = (L + E5A_TILE - 1) / E5A_TILE, ngroup = (nout + 3) / 4;
 #pragma omp parallel if (!omp_in_parallel())
     {
         float *tc = (float *)aligned_alloc(32, (size_t)E5A_TILE * nbp * sizeof(float));
         int cur = -1;
-        const __m256i ones = _mm256_set1_epi16(1);
 #pragma omp for collapse(2) schedule(static)
         for (int ti = 0; ti < ntile; ti++) {
             for (int gi = 0; gi < ngroup; gi++) {
                 int t0 = ti * E5A_TILE, t1 = t0 + E5A_TILE < L ? t0 + E5A_TILE : L;
                 if (ti != cur) { e5a_tile_corrections(ad, as, t0, t1, nb, nbp, tc); cur = ti; }
-                int oo = gi * E5A_RO, ro = nout - oo < E5A_RO ? nout - oo : E5A_RO;
-                const uint8_t *wr[E5A_RO]; const float *dr[E5A_RO], *dc[E5A_RO];
-                for (int r = 0; r < E5A_RO; r++) {
+                int oo = gi * 4, ro = nout - oo < 4 ? nout - oo : 4;
+                const uint8_t *wr[4]; const float *dc[4];
+                for (int r = 0; r < 4; r++) {
                     int rr = oo + (r < ro ? r : 0);
                     wr[r] = X->w + (size_t)rr * nin;
-                    dr[r] = X->ds + (size_t)rr * nb * 8;   /* block b's 8 copies at b * 8 */
                     dc[r] = X->d + (size_t)rr * nbp;
                 }
-                for (int t = t0; t < t1; t += 2) {
-                    int two = t + 1 < t1;
-                    int u = two ? t + 1 : t;   /* second token (a duplicate at an odd end) */
-                    const int8_t *a0 = aq + (size_t)t * nin, *a1 = aq + (size_t)u * nin;
-                    const float *da0 = ad + (size_t)t * nb, *da1 = ad + (size_t)u * nb;
-                    const float *c0 = tc + (size_t)(t - t0) * nbp, *c1 = tc + (size_t)(u - t0) * nbp;
-                    /* named accumulators, not arrays: gcc keeps them all in registers */
-                    __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;   /* token t */
-                    __m256 y0 = x0, y1 = x0, y2 = x0, y3 = x0;                     /* token u */
-                    for (int b = 0; b < nb; b++) {
-                        __m256i av0 = _mm256_loadu_si256((const __m256i *)(a0 + b * QK));
-                        __m256i av1 = _mm256_loadu_si256((const __m256i *)(a1 + b * QK));
-                        __m256 s0 = _mm256_broadcast_ss(da0 + b), s1 = _mm256_broadcast_ss(da1 + b);
-                        E5A_ROW(0, x0, y0); E5A_ROW(1, x1, y1); E5A_ROW(2, x2, y2); E5A_ROW(3, x3, y3);
-                    }
-                    __m256 xs[E5A_RO] = {x0, x1, x2, x3}, ys[E5A_RO] = {y0, y1, y2, y3};
-                    for (int r = 0; r < ro; r++) {
-                        float bb = bias ? bias[oo + r] : 0.f;
-                        Y[(size_t)t * nout + oo + r] = bb + e5a_finish(xs[r], dc[r], c0, nbp);
-                        if (two) Y[(size_t)u * nout + oo + r] = bb + e5a_finish(ys[r], dc[r], c1, nbp);
-                    }
+                __m128 bv = _mm_setzero_ps();
+                if (bias) {
+                    float bb[4];
+                    for (int r = 0; r < 4; r++) bb[r] = bias[oo + (r < ro ? r : 0)];
+                    bv = _mm_loadu_ps(bb);
+                }
+                for (int t = t0; t < t1; t++) {
+                    const int8_t *a = aq + (size_t)t * nin; const float *da = ad + (size_t)t * nb;
+                    __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+                    int g0 = 0;
+                    for (; g0 + 8 <= nb; g0 += 8)
+                        e5a_group(8, g0, wr[0], wr[1], wr[2], wr[3], dc[0], dc[1], dc[2], dc[3], a, da, &f0, &f1, &f2, &f3);
+                    if (g0 < nb)
+                        e5a_group(4, g0, wr[0], wr[1], wr[2], wr[3], dc[0], dc[1], dc[2], dc[3], a, da, &f0, &f1, &f2, &f3);
+                    e5a_offsets(&f0, &f1, &f2, &f3, dc[0], dc[1], dc[2], dc[3], tc + (size_t)(t - t0) * nbp, nbp);
+                    __m128 y = _mm_add_ps(bv, e5a_hsum4(f0, f1, f2, f3));
+                    float *yt = Y + (size_t)t * nout + oo;
+                    if (ro == 4) _mm_storeu_ps(yt, y);
+                    else { float yy[4]; _mm_storeu_ps(yy, y); for (int r = 0; r < ro; r++) yt[r] = yy[r]; }
                 }
             }
         }
         free(tc);
     }
 }
-#undef E5A_ROW
-#undef E5A_RO
+#undef E5A_SCALE
 #undef E5A_TILE
 #else
 static void matmul_avx2(const xmat *X, const float *bias, const int8_t *aq, const float *ad,
@@ -750,7 +799,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     int8_t  *aq = (int8_t *)malloc((size_t)T * FF);
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
-#define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
+#define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as, m->kernel == E5K_AVX2)
 #define MAT(W, X, B, Y, NOUT, NIN)                                                   \
     (m->kernel == E5K_VNNI512 ? matmul_vnni((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
      : m->kernel == E5K_AVX2  ? matmul_avx2((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
@@ -1063,7 +1112,7 @@ int e5_embed_sparse(e5_model *m, const char *text, int top_k,
             int8_t  *aq = (int8_t *)malloc((size_t)cl * H);
             float   *ad = (float *)malloc((size_t)cl * nbmax * sizeof(float));
             int32_t *as = (int32_t *)malloc((size_t)cl * nbmax * sizeof(int32_t));
-            quantize_acts(xc, cl, H, aq, ad, as);
+            quantize_acts(xc, cl, H, aq, ad, as, 0);
             project_sae(m, aq, ad, as, cl, pooled);
             free(aq); free(ad); free(as);
         }
@@ -1245,9 +1294,10 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
         int ok = 1;
         for (int l = 0; l < m->NL && ok; l++) {
             layer_t *ly = &m->layers[l];
-            ok = xmat_build(&ly->xq, ly->qw, m->H, m->H) == 0 && xmat_build(&ly->xk, ly->kw, m->H, m->H) == 0 &&
-                 xmat_build(&ly->xv, ly->vw, m->H, m->H) == 0 && xmat_build(&ly->xao, ly->aow, m->H, m->H) == 0 &&
-                 xmat_build(&ly->xfi, ly->fiw, m->FF, m->H) == 0 && xmat_build(&ly->xfo, ly->fow, m->H, m->FF) == 0;
+            int g = m->kernel == E5K_AVX2;
+            ok = xmat_build(&ly->xq, ly->qw, m->H, m->H, g) == 0 && xmat_build(&ly->xk, ly->kw, m->H, m->H, g) == 0 &&
+                 xmat_build(&ly->xv, ly->vw, m->H, m->H, g) == 0 && xmat_build(&ly->xao, ly->aow, m->H, m->H, g) == 0 &&
+                 xmat_build(&ly->xfi, ly->fiw, m->FF, m->H, g) == 0 && xmat_build(&ly->xfo, ly->fow, m->H, m->FF, g) == 0;
         }
         if (!ok) { e5x_free_layers(m); m->kernel = E5K_PLAIN; }
     }
