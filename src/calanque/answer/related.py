@@ -186,6 +186,15 @@ def _base_verb(verb: str) -> str:
     return verb[:-1] if verb.endswith("s") else verb
 
 
+_CLAUSE_WORDS = frozenset(["qui", "que", "qu", "ne", "n", "dont", "that", "which", "who", "not"])
+
+
+def _plain_passive(np: str, participle: str) -> bool:
+    """A subject without a clause of its own, and a real participle ("sont plus" is not)."""
+    words = re.findall(r"\w+", fold(np))
+    return not (_CLAUSE_WORDS & set(words)) and fold(participle) not in STOPWORDS
+
+
 def _english(sentence: str, context: str) -> Iterator[Candidate]:
     text = _bare(sentence)
     if found := _EN_PURPOSE.match(text) or _EN_INSTRUCTION.match(text):
@@ -197,7 +206,11 @@ def _english(sentence: str, context: str) -> Iterator[Candidate]:
         verb = _base_verb(found["verb"])
         yield Candidate(f"What does the {kind} {name} {verb}?", f"{name} {verb}")
         return
-    if (found := _EN_PASSIVE.match(text)) and (np := _subject(found["np"], context)):
+    if (
+        (found := _EN_PASSIVE.match(text))
+        and _plain_passive(found["np"], found["pp"])
+        and (np := _subject(found["np"], context))
+    ):
         how = "Where" if (found["prep"] or "").lower() in _EN_WHERE else "How"
         verb = found["pp"] + (found["particle"] or "")
         yield Candidate(f"{how} {found['be']} {np} {verb}?", f"{np} {found['pp']}")
@@ -218,7 +231,11 @@ def _french(sentence: str, context: str) -> Iterator[Candidate]:
         spaced = article if article.endswith("'") else article + " "
         yield Candidate(f"Que {found['verb']} {spaced}{kind} {name} ?", f"{name} {found['verb']}")
         return
-    if (found := _FR_PASSIVE.match(text)) and (np := _subject(found["np"], context)):
+    if (
+        (found := _FR_PASSIVE.match(text))
+        and _plain_passive(found["np"], found["pp"])
+        and (np := _subject(found["np"], context))
+    ):
         how = "Où" if (found["prep"] or "").lower() in _FR_WHERE else "Comment"
         yield Candidate(f"{how} {found['be']} {found['pp']} {np} ?", f"{np} {found['pp']}")
         return
@@ -255,7 +272,7 @@ def _neutral(sentence: str, language: str) -> Iterator[Candidate]:
     """Questions on the language-neutral terms of a sentence: commands and paths."""
     for name in _commands(sentence):
         yield _command_question(name, language)
-    for token in re.findall(r"(?<![\w/])[/~][\w./+-]*\w", sentence):
+    for token in re.findall(r"(?<![\w/:])[/~](?!/)[\w./+-]*\w", sentence):  # not a URL
         kind = "dossier" if token.endswith("/") else "fichier"
         if language == "fr":
             yield Candidate(f"À quoi sert le {kind} {token} ?", token)

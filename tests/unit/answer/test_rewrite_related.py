@@ -190,3 +190,17 @@ def test_labels() -> None:
         "writer": "extractive",
         "model": "",
     }
+
+
+def test_no_related_question_from_a_url_or_a_negated_relative_clause() -> None:
+    notes = passage(
+        6,
+        "Les notes sont publiées sur https://www.debian.org/releases/stable/releasenotes.\n"
+        "Les anciennes versions qui ne sont plus maintenues disparaissent des miroirs.\n"
+        "Les règles sont enregistrées dans /etc/nftables.conf.",
+        "fr",
+    )
+    related = related_questions("Comment mettre à niveau Debian ?", [notes], "fr")
+    assert not any("//" in q for q in related)  # a link is not a file
+    assert not any("sont plus" in q for q in related)  # "ne … plus" is no participle
+    assert "Où sont enregistrées les règles ?" in related
