@@ -1,0 +1,24 @@
+"""One TLS context per process for every HTTP client Calanque opens.
+
+Building an ``ssl.SSLContext`` loads the whole CA bundle (``load_verify_locations``):
+about 15 ms on a quiet core, 50 ms on a busy one. A web question opens several clients
+(the page fetcher, the robots.txt and TDMRep fetchers, each search provider), so a context
+of their own each cost a quarter of a second per question on two busy cores (bench/web.py).
+They share one instead, built on first use with httpx's defaults (certifi's bundle,
+certificates verified). httpcore sets the ALPN protocols on the context for every
+connection (``h2`` only for HTTP/2 clients), so HTTP/1.1-only and HTTP/2 clients get a
+context each, and each always sets the same value on its own.
+"""
+
+from __future__ import annotations
+
+import ssl
+from functools import cache
+
+import httpx
+
+
+@cache
+def shared_ssl_context(http2: bool = False) -> ssl.SSLContext:
+    """The process's TLS context for clients with (``http2``) or without HTTP/2."""
+    return httpx.create_ssl_context(trust_env=False)
