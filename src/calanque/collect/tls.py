@@ -13,12 +13,15 @@ context each, and each always sets the same value on its own.
 from __future__ import annotations
 
 import ssl
-from functools import cache
 
 import httpx
 
+_CONTEXTS: dict[bool, ssl.SSLContext] = {}
 
-@cache
+
 def shared_ssl_context(http2: bool = False) -> ssl.SSLContext:
     """The process's TLS context for clients with (``http2``) or without HTTP/2."""
-    return httpx.create_ssl_context(trust_env=False)
+    context = _CONTEXTS.get(bool(http2))
+    if context is None:  # two threads may both build one: the last one stays, both work
+        context = _CONTEXTS[bool(http2)] = httpx.create_ssl_context(trust_env=False)
+    return context
