@@ -1,9 +1,10 @@
 """One TLS context per process for every HTTP client Calanque opens.
 
 Building an ``ssl.SSLContext`` loads the whole CA bundle (``load_verify_locations``):
-about 15 ms on a quiet core, 50 ms on a busy one. A web question opens several clients
-(the page fetcher, the robots.txt and TDMRep fetchers, each search provider), so a context
-of their own each cost a quarter of a second per question on two busy cores (bench/web.py).
+50-200 ms on two busy cores (load 4-7). A web question opens four or five clients (the page
+fetcher, the robots.txt and TDMRep fetchers, the guard's transport, each search provider),
+so a context of their own each cost a quarter of a second per question there (bench/web.py,
+docs/benchmarks.md "Web answers").
 They share one instead, built on first use with httpx's defaults (certifi's bundle,
 certificates verified). httpcore sets the ALPN protocols on the context for every
 connection (``h2`` only for HTTP/2 clients), so HTTP/1.1-only and HTTP/2 clients get a
