@@ -102,7 +102,7 @@ def run_web(domain: Domain, questions: Sequence[Question], fetch: int, root: Pat
                 pages = result_pages(domain, question, rng)
                 current[:] = [Result(f"{site.url}/{p}", p, "") for p in pages]
                 store = SentenceVectorStore()  # cold: sentences embedded at question time
-                web = WebSearcher(settings, catalog, embedder)
+                web = WebSearcher(settings, catalog, embedder, store=store)
                 engine = AnswerEngine(NoIndex(), None, embedder, store=store, web=web)
                 answer, first, total = ask_timed(engine, question.question)
                 read = {r.url for r in answer.search_results if r.used or r.reason == "not-needed"}

@@ -254,17 +254,18 @@ class Runtime:
             answer_settings,
             chosen,
             store=store,
-            web=self.web_searcher(),
+            web=self.web_searcher(store),
         )
 
-    def web_searcher(self) -> WebSearcher | None:
-        """Web mode's searcher, when a search provider is configured (see docs/web.md)."""
+    def web_searcher(self, store: SentenceVectorStore | None = None) -> WebSearcher | None:
+        """Web mode's searcher, when a search provider is configured (see docs/web.md);
+        ``store``: the answer engine's sentence vectors, where it ranks web passages."""
         from calanque.web import WebSearcher, configured_providers
 
         providers = configured_providers(self.settings)
         if not providers:
             return None
-        return WebSearcher(self.settings, self.catalog, self.embedder, providers)
+        return WebSearcher(self.settings, self.catalog, self.embedder, providers, store=store)
 
     def close_search(self) -> None:
         """Close the engines, the index and the embedder (reopened on next use)."""

@@ -23,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
+import numpy as np
+
 from calanque.answer.citations import CitedSentence, parse_citations
 from calanque.answer.extractive import ExtractiveWriter
 from calanque.answer.language import fold, question_language
@@ -196,7 +198,7 @@ class AnswerEngine:
         )
         yield AnswerEvent("sources", sources=base.search_results)
         if isinstance(self.writer, ExtractiveWriter):
-            yield from self._extractive(self.writer, base, passages)
+            yield from self._extractive(self.writer, base, passages, web.query_vector)
         else:
             yield from self._generative(self.writer, base, passages, instructions)
 
@@ -247,10 +249,17 @@ class AnswerEngine:
         return rewrite_extractive(question, history, language)
 
     def _extractive(
-        self, writer: ExtractiveWriter, base: Answer, passages: list[Passage]
+        self,
+        writer: ExtractiveWriter,
+        base: Answer,
+        passages: list[Passage],
+        query_vector: np.ndarray | None = None,
     ) -> Iterator[AnswerEvent]:
+        """``query_vector``: the standalone query's, when the web source embedded it."""
         query, language = base.standalone_query, base.language
-        draft = writer.write(query, language, passages, self.embedder.embed_query(query))
+        if query_vector is None:
+            query_vector = self.embedder.embed_query(query)
+        draft = writer.write(query, language, passages, query_vector)
         verification = self.verifier.verify(draft.sentences, passages, language)
         if draft.answered and verification.citations:
             text = f"{draft.lead} {verification.text}"

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from calanque.answer.sentences import Span, split_sentences
 from calanque.types import Chunk, Hit, SearchResult
 
@@ -92,6 +94,8 @@ class WebEvidence:
     passages: list[Passage] = field(default_factory=list)
     unused: list[SearchResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # providers that failed, and why
+    # the query's vector, when the web source embedded it (the writer need not again)
+    query_vector: np.ndarray | None = None
 
 
 def search_results(passages: Sequence[Passage]) -> list[SearchResult]:

@@ -33,6 +33,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import httpx
 
 from calanque.collect.guard import FORBIDDEN_ADDRESS, refused_by_guard
+from calanque.collect.tls import shared_ssl_context
 from calanque.collect.urls import normalize_url
 from calanque.errors import FetchError, SourceError
 
@@ -105,8 +106,10 @@ class Fetcher:
         timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=total_timeout
         )
+        http2 = importlib.util.find_spec("h2") is not None
         self._client = httpx.AsyncClient(
-            http2=importlib.util.find_spec("h2") is not None,
+            http2=http2,
+            verify=shared_ssl_context(http2),
             follow_redirects=False,
             timeout=timeout,
             headers={"User-Agent": user_agent},

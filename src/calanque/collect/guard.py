@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from calanque.collect.tls import shared_ssl_context
 from calanque.errors import FetchError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -168,10 +169,10 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """Refuses every request (redirect hops and robots.txt included) to a non-public address."""
 
     def __init__(self, *, http2: bool = False) -> None:
-        super().__init__(http2=http2, trust_env=False)
+        super().__init__(verify=shared_ssl_context(http2), http2=http2, trust_env=False)
         # httpx builds its pool without a way to pass a network backend: replace it.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=shared_ssl_context(http2),
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,

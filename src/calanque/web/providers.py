@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from calanque.collect.tls import shared_ssl_context
 from calanque.config import Settings
 from calanque.errors import SearchProviderError
 from calanque.types import SearchResult
@@ -65,7 +66,10 @@ class JSONProvider:
 
     async def _json(self, request: httpx.Request, fix: str) -> Any:
         async with httpx.AsyncClient(
-            timeout=self.timeout_s, transport=self.transport, trust_env=False
+            timeout=self.timeout_s,
+            transport=self.transport,
+            trust_env=False,
+            verify=shared_ssl_context(),
         ) as client:
             try:
                 response = await client.send(request)

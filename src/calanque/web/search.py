@@ -7,7 +7,8 @@ Step 8 of docs/architecture.md, web side (docs/web.md): :meth:`WebSearcher.gathe
    keeping the results the search filters allow (sites, excluded sites);
 2. reads their pages under the consent checks (:class:`~calanque.web.fetch.PageReader`),
    within what is left of ``web.budget_s``;
-3. chooses the passages (:func:`~calanque.web.passages.choose_passages`).
+3. chooses the passages (:func:`~calanque.web.passages.choose_passages`), embedding
+   their sentences into the answer engine's sentence store (``store``).
 
 It runs its own event loop, so the synchronous answer engine can call it from any thread.
 """
@@ -23,6 +24,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from calanque.answer.passages import Passage, WebEvidence
+from calanque.answer.vectors import SentenceVectorStore
 from calanque.catalog import Catalog
 from calanque.config import Settings
 from calanque.embed.base import Embedder
@@ -86,10 +88,14 @@ class WebSearcher:
         providers: Sequence[SearchProvider] | None = None,
         *,
         transport: Any = None,
+        store: SentenceVectorStore | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.embedder = embedder
+        # The answer engine's sentence vectors: the passages are ranked by their sentences,
+        # which the writer and the verifier then find there (calanque.web.passages).
+        self.store = store if store is not None else SentenceVectorStore()
         self.providers = (
             list(providers) if providers is not None else configured_providers(settings)
         )
@@ -111,9 +117,15 @@ class WebSearcher:
         search, pages = run_async(self.search_and_read(query, filters, asker))
         chunks = [PageChunk(p.result, p.document, c) for p in pages if p.document for c in p.chunks]
         shortlist = count * SHORTLIST_FACTOR
-        passages = choose_passages(query, language, chunks, self.embedder, count, shortlist)
+        vector = self.embedder.embed_query(query) if chunks else None
+        passages = choose_passages(
+            query, language, chunks, self.embedder, count, shortlist, self.store, vector
+        )
         return WebEvidence(
-            passages, unused_results(pages, passages), [f.message for f in search.failures]
+            passages,
+            unused_results(pages, passages),
+            [f.message for f in search.failures],
+            vector,
         )
 
     async def search_and_read(

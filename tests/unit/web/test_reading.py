@@ -3,15 +3,19 @@ answer engine's scopes with a stand-in web source."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from tests.conftest import HashEmbedder
 
 from calanque.answer.engine import AnswerEngine
+from calanque.answer.extractive import ExtractiveWriter
 from calanque.answer.passages import Passage, WebEvidence
+from calanque.answer.vectors import SentenceVectorStore
 from calanque.catalog import Catalog
 from calanque.config import load_settings
 from calanque.errors import ConfigError
@@ -112,6 +116,41 @@ def test_passages_are_ranked_by_words_then_embedded_few():
     assert best.sentences[0].start == 7  # offsets into the page's text
 
 
+def test_a_chunk_ranks_by_its_sentence_closest_to_the_question():
+    """One sentence that answers is not drowned by the rest of its chunk (a whole-chunk
+    vector would rank the half-matching chunk first)."""
+    answering = page_chunk(
+        "http://a/1",
+        "Upgrade every package with apt. Bananas grow in warm wet countries near the sea. "
+        "Mangoes ripen in summer under the tropical sun. Coconuts float across oceans.",
+    )
+    partial = page_chunk("http://a/2", "Every firmware upgrade comes from the vendor site.")
+    embedder = HashEmbedder()
+    whole = embedder.embed_passages([answering.embedded_text, partial.embedded_text])
+    query = embedder.embed_query("upgrade every package")
+    assert float(whole[0] @ query) < float(whole[1] @ query)
+    passages = choose_passages("upgrade every package", "en", [partial, answering], embedder, 2, 2)
+    assert [p.url for p in passages] == ["http://a/1", "http://a/2"]
+
+
+def test_chosen_passages_leave_their_sentence_vectors_to_the_writer():
+    store = SentenceVectorStore()
+    embedder = HashEmbedder()
+    chunks = [
+        page_chunk("http://a/1", "Run apt full-upgrade as root. It upgrades every package."),
+        page_chunk("http://a/2", "Upgrade the firmware from the vendor site first."),
+        page_chunk("http://a/3", "apt"),  # no candidate sentence: embedded whole, not stored
+    ]
+    query = "How do I upgrade every package?"
+    passages = choose_passages(query, "en", chunks, embedder, 3, 3, store)
+    assert store.embedded == 3  # the candidate sentences of the shortlisted chunks
+    assert embedder.passages_embedded == 4  # and the sentence-less chunk, once
+    assert store.known(["apt"], embedder.name) == 0
+    before = embedder.passages_embedded
+    draft = ExtractiveWriter(embedder, store).write(query, "en", passages)
+    assert draft.sentences and embedder.passages_embedded == before  # nothing embedded again
+
+
 def test_search_filters_and_recency():
     filters = SearchFilters(
         sites=("a.example",), exclude_sites=("b.a.example",), since="2025-01-01"
@@ -153,6 +192,35 @@ def test_engine_web_scope_lists_unused_results_after_the_numbered_sources():
     assert answer.warnings == ["web search provider brave is down"]
     with pytest.raises(ConfigError, match="web.searxng_url"):
         AnswerEngine(NoIndex(), None, HashEmbedder()).answer("apt?", scope="web")
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.queries.append(text)
+        return super().embed_query(text)
+
+
+def test_the_engine_reuses_the_query_vector_of_the_web_source():
+    chunk = page_chunk("http://a/2", "Run apt full-upgrade to upgrade every package.")
+    embedder = CountingEmbedder()
+    vector = embedder.embed_query("How do I upgrade every package?")
+    passage = choose_passages("upgrade", "en", [chunk], embedder, 1, 1, None, vector)[0]
+    web = FakeWeb([passage], [])
+    web.evidence = replace(web.evidence, query_vector=vector)
+    answer = AnswerEngine(NoIndex(), None, embedder, web=web).answer(
+        "How do I upgrade every package?", scope="web"
+    )
+    assert answer.search_results[0].used  # answered or not, the writer weighed the passage
+    assert embedder.queries == ["How do I upgrade every package?"]
+    embedder.queries.clear()  # without a vector from the web source, the engine embeds it
+    AnswerEngine(NoIndex(), None, embedder, web=FakeWeb([passage], [])).answer(
+        "How do I upgrade every package?", scope="web"
+    )
+    assert embedder.queries == ["How do I upgrade every package?"]
 
 
 def test_unused_results_name_pages_read_but_not_needed():
