@@ -560,7 +560,8 @@ def reordered(sentence: str, source: str, stem: Callable[[str], str]) -> bool:
     if len(once) < 5 or sum(w in p_words for w in s_words) < 0.85 * len(s_words):
         return False
     positions = [p_words.index(w) for w in s_words if w in once]
-    moved = len(positions) - _longest_increasing(positions)
+    blocks = _blocks(positions)
+    moved = len(blocks) - _longest_increasing(blocks)
     comparison = _has_cue(sentence, vocabulary().comparison)
     return moved >= 2 or (moved == 1 and comparison)
 
@@ -600,6 +601,16 @@ def substituted(sentence: str, source: str, passage: str, stem: Callable[[str], 
 
 def _content(word: str) -> bool:
     return word.isalpha() and len(word) > 2 and word not in STOPWORDS
+
+
+def _blocks(positions: list[int]) -> list[int]:
+    """Runs of words that follow each other in the source, each given by its first position:
+    a phrase moved whole ("dans le quartier de Midtown" put first) is one move."""
+    blocks: list[int] = []
+    for i, position in enumerate(positions):
+        if i == 0 or not 0 < position - positions[i - 1] <= 2:
+            blocks.append(position)
+    return blocks
 
 
 def _longest_increasing(values: list[int]) -> int:

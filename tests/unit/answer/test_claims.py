@@ -8,8 +8,10 @@ from calanque.answer.claims import (
     polarity,
     quantities,
     quote_is_framed,
+    reordered,
     specifics_missing,
 )
+from calanque.answer.language import stem
 
 PASSAGE = (
     "You should not run apt-get upgrade without reading the release notes. "
@@ -132,3 +134,21 @@ def test_a_quoted_word_is_a_literal_in_the_same_language_only() -> None:
     french = "Les Romains appelaient la péninsule Hispania, d'où vient « Espagne »."
     english = "The Romans called the whole peninsula Hispania, from which Spain derives."
     assert specifics_missing(french, english, same_language=False) == []
+
+
+def test_a_phrase_moved_whole_is_not_a_swap_of_roles() -> None:
+    def en(word: str) -> str:
+        return stem(word, "en")
+
+    source = (
+        "The museum stands at 350 Fifth Avenue in the Midtown district, between the "
+        "33rd and 34th streets, near the old railway station."
+    )
+    moved = (
+        "In the Midtown district, between the 33rd and 34th streets, the museum stands "
+        "at 350 Fifth Avenue, near the old railway station."
+    )
+    assert not reordered(moved, source, en)
+    source = "The Nile flows north from the great lakes of Uganda into the Egyptian desert."
+    swapped = "The Nile flows north from the Egyptian desert into the great lakes of Uganda."
+    assert reordered(swapped, source, en)
