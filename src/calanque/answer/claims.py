@@ -524,6 +524,9 @@ def quote_is_framed(before: str, after: str) -> bool:
     vocab = vocabulary()
     prefix_cues = vocab.condition["en"] + vocab.condition["fr"]
     prefix_cues += vocab.refuting["en"] + vocab.refuting["fr"]
+    # A semicolon ends a clause: what stands beyond it frames nothing of the quote.
+    before = before.rsplit(";", 1)[-1] if ";" in before else before
+    after = after.split(";", 1)[0]
     parts = clauses(before)
     own_clause = parts[-1] if parts and not re.search(r"[,;:(—–]\s*$", before) else ""
     if negates(own_clause) or (before.strip() and _has_cue(before, prefix_cues)):
@@ -533,7 +536,8 @@ def quote_is_framed(before: str, after: str) -> bool:
         return True
     # a restrictive relative clause cut off: "visible to other processes | that are members…"
     first = _folded_words(after)[:1]
-    return bool(first) and after.lstrip()[:1] not in ",;:." and first[0] in vocab.restrictive
+    # (an aside in brackets or between dashes restricts nothing)
+    return bool(first) and after.lstrip()[:1] not in ",;:.(—–" and first[0] in vocab.restrictive
 
 
 def frames(text: str) -> set[str]:

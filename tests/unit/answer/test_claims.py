@@ -152,3 +152,13 @@ def test_a_phrase_moved_whole_is_not_a_swap_of_roles() -> None:
     source = "The Nile flows north from the great lakes of Uganda into the Egyptian desert."
     swapped = "The Nile flows north from the Egyptian desert into the great lakes of Uganda."
     assert reordered(swapped, source, en)
+
+
+def test_a_clause_beyond_a_semicolon_or_an_aside_frames_nothing() -> None:
+    # "; … n'est donc plus prise en compte" is another clause, not a negation of the quote
+    after = " ; la numérotation statique n'est donc plus prise en compte."
+    assert not quote_is_framed("", after)
+    assert quote_is_framed("", " unless the disk is full; then it stops.")
+    # "(qui n'est rien de plus …)" is an aside, not a restrictive relative clause
+    assert not quote_is_framed("", " (qui n'est rien de plus qu'un petit disque).")
+    assert quote_is_framed("", " that are members of the same namespace.")
