@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +15,22 @@ from calanque.collect.crawler import Crawler, CrawlSummary
 from calanque.collect.urls import seed_folder
 from calanque.config import Settings, load_settings
 from calanque.types import Scope
+
+
+def calanque_json(home: Path, *args: str) -> dict[str, Any]:
+    """``python -m calanque ARGS --json`` on ``home`` (no politeness delay): its JSON."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
+    env.update({"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0"})
+    result = subprocess.run(
+        [sys.executable, "-m", "calanque", *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
 
 
 def make_settings(home: Path, **crawl: Any) -> Settings:

@@ -4,7 +4,7 @@ passages (so one page is cited more than once), under ``/docs/``, and a team wik
 
 from __future__ import annotations
 
-from tests.e2e.served import _page
+from tests.e2e.served import WIKI, _page
 
 SECTIONS = {
     "Updating the package lists": [
@@ -63,23 +63,7 @@ def _long_page(title: str, sections: dict[str, list[str]]) -> str:
 PAGES = {
     "/docs/": _page("Server handbook", ["The team's server handbook."], links=("apt.html",)),
     "/docs/apt.html": _long_page("Keeping Debian packages up to date", SECTIONS),
-    "/wiki/": _page("Wiki", ["The team wiki."], links=("ssh.html", "sauvegarde.html")),
-    "/wiki/ssh.html": _page(
-        "SSH keys",
-        [
-            "A new SSH key pair is created with the command ssh-keygen -t ed25519.",
-            "The public key is copied to a server with ssh-copy-id user@server.",
-            "Private keys stay in the folder ~/.ssh and must never be shared.",
-        ],
-    ),
-    "/wiki/sauvegarde.html": _page(
-        "Sauvegarde des bases de données",
-        [
-            "Les bases PostgreSQL sont sauvegardées chaque nuit avec la commande pg_dump.",
-            "Une sauvegarde est restaurée avec la commande pg_restore sur le serveur de secours.",
-        ],
-        lang="fr",
-    ),
+    **WIKI,
 }
 UPGRADE = "How do I refresh the package lists and upgrade every installed package?"
 SSH = "How is a new SSH key pair created?"

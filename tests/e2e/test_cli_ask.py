@@ -25,6 +25,7 @@ KEYS = {
     "writer",
     "model",
     "warnings",
+    "index",  # whether every passage had its vector (progressive indexing)
 }
 
 
@@ -53,6 +54,7 @@ def test_ask_json_contract_and_threads(home: Path) -> None:
     assert set(data) == KEYS
     assert data["answered"] is True and data["ai_generated"] is True
     assert data["writer"] == "extractive" and data["language"] == "en"
+    assert data["index"] == {"dense_pending": 0, "complete": True}
     assert "apt full-upgrade" in data["answer"]
     citation = data["citations"][0]
     assert set(citation) == {
@@ -74,6 +76,7 @@ def test_ask_json_contract_and_threads(home: Path) -> None:
         "provider",
         "used",
         "reason",
+        "language",
     }
     assert data["search_results"][0]["provider"] == "index"
     follow = calanque(

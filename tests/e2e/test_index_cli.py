@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -10,7 +9,7 @@ import sys
 import time
 
 import pytest
-from tests.e2e.crawl_helpers import page
+from tests.e2e.crawl_helpers import calanque_json, page
 from tests.sites import Route, serve_site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -45,18 +44,7 @@ PAGES = {
 }
 
 
-def run(home, *args: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
-    env.update({"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0"})
-    result = subprocess.run(
-        [sys.executable, "-m", "calanque", *args, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout)
+run = calanque_json
 
 
 @pytest.fixture(scope="module")

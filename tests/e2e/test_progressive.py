@@ -5,7 +5,6 @@ the background and answers while it does."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from tests.e2e.crawl_helpers import distinct_text, page
+from tests.e2e.crawl_helpers import calanque_json, distinct_text, page
 from tests.e2e.served import corpus_settings, free_port
 from tests.sites import Route, serve_site
 
@@ -60,19 +59,7 @@ PAGES = {
 QUESTION = "How do I upgrade Debian to a new stable release?"
 
 
-def run(home: Path, *args: str) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
-    env.update({"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0"})
-    result = subprocess.run(
-        [sys.executable, "-m", "calanque", *args, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
+run = calanque_json
 
 
 @pytest.fixture(scope="module")

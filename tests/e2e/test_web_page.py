@@ -17,13 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.e2e.page_corpus import PAGES, SSH, UPGRADE
 from tests.e2e.served import Corpus, Served, build_corpus, start_server
-from tests.e2e.test_web_browser import ARTIFACTS, CHROMIUM_ARGS, ask, shot
+from tests.e2e.test_web_browser import ARTIFACTS, ask, launched_chromium, shot
 from tests.searxng import Result, serve_searxng
 from tests.sites import Route, serve_site
-from tests.system import chromium_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -48,11 +47,8 @@ def served(page_corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

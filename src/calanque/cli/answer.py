@@ -11,7 +11,14 @@ from rich.text import Text
 
 from calanque.cli.common import STATE, console, out, plain_text, print_json
 from calanque.cli.spaces import SPACE_OPTION_HELP, within_space
-from calanque.cli.turns import answer_scope, show_sources, store_turn, thread_history
+from calanque.cli.turns import (
+    answer_scope,
+    scope_option,
+    show_sources,
+    store_turn,
+    thread_history,
+    web_option,
+)
 from calanque.errors import SourceError
 from calanque.index.filters import build_filters
 from calanque.registry import WRITERS, one_of
@@ -58,13 +65,8 @@ def ask(
         [], "--lang", help="Only sources in this language (repeatable)."
     ),
     since: str = typer.Option("", "--since", help="YYYY-MM-DD, or day / week / month / year."),
-    scope: str | None = typer.Option(
-        None,
-        "--scope",
-        help="web, sources or all (default: all when a web search provider is configured, "
-        "else sources).",
-    ),
-    web: bool = typer.Option(False, "--web", help="Answer from the web: --scope web."),
+    scope: str | None = scope_option(),
+    web: bool = web_option(),
     space: str | None = typer.Option(None, "--space", help=SPACE_OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
 ) -> None:

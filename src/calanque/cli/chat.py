@@ -37,7 +37,14 @@ from calanque.catalog.spaces import UnknownSpaceError
 from calanque.cli.common import STATE, console, out, plain_text
 from calanque.cli.links import linked, links_enabled
 from calanque.cli.spaces import SPACE_OPTION_HELP, within_space
-from calanque.cli.turns import answer_scope, show_sources, store_turn, thread_history
+from calanque.cli.turns import (
+    answer_scope,
+    scope_option,
+    show_sources,
+    store_turn,
+    thread_history,
+    web_option,
+)
 from calanque.errors import CalanqueError, SourceError
 from calanque.export.document import thread_export
 from calanque.export.render import render
@@ -343,13 +350,8 @@ def chat(
         None, "--thread", help="Continue this stored thread (its id, e.g. from the web page)."
     ),
     writer: str | None = typer.Option(None, "--writer", help=f"{one_of(WRITERS)}."),
-    scope: str | None = typer.Option(
-        None,
-        "--scope",
-        help="web, sources or all (default: all when a web search provider is configured, "
-        "else sources).",
-    ),
-    web: bool = typer.Option(False, "--web", help="Answer from the web: --scope web."),
+    scope: str | None = scope_option(),
+    web: bool = web_option(),
 ) -> None:
     """Talk with your sources: questions and follow-ups, stored in a thread (/help inside)."""
     if writer is not None and writer not in WRITERS:

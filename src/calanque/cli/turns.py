@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
 from rich.markup import escape
 
 from calanque.answer.labels import visible_label
@@ -87,3 +88,18 @@ def _show_unused(answer: Answer) -> None:
         out.print(f"  • {safe_text(result.url)} [dim]({safe_text(result.reason)})[/dim]")
     for warning in answer.warnings:
         out.print(f"[yellow]{safe_text(warning)}[/yellow]")
+
+
+def scope_option() -> Any:
+    """``--scope`` of ``ask`` and ``chat``."""
+    return typer.Option(
+        None,
+        "--scope",
+        help="web, sources or all (default: all when a web search provider is configured, "
+        "else sources).",
+    )
+
+
+def web_option() -> Any:
+    """``--web`` of ``ask`` and ``chat``: ``--scope web``."""
+    return typer.Option(False, "--web", help="Answer from the web: --scope web.")
