@@ -6,8 +6,9 @@ question that leans on the conversation: a pronoun ("how do I remove it?"), a
 continuation ("et pour Ubuntu ?"), too few words of its own, or a definite mention of
 what an earlier question asked for ("Which band…?" then "…left the band…"). It carries:
 
-* the *topic* of the previous turn: the names in its standalone query (proper nouns,
-  titles, commands), or its key terms when it names nothing;
+* the previous question's key terms, and the names that question had itself carried
+  from earlier turns (its own names, or its words when it named nothing), so a subject
+  survives two follow-ups;
 * the *answer* of the previous turn when that question asked for a named thing (who,
   which band, quel paquet): the names its answer gives that the question did not
   ("Who wrote Das Kapital?" → "Karl Marx"), so "Who did he write … with?" finds him.
