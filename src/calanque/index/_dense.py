@@ -137,3 +137,8 @@ class DenseStore:
 
     def __len__(self) -> int:
         return len(self.graph)
+
+    def chunk_count(self) -> int:
+        """Chunks holding a vector (the constant vectors over removed ones left out)."""
+        keys = np.asarray(self.graph.keys, dtype=np.uint64)
+        return int(np.count_nonzero(keys < np.uint64(_BLANK_KEYS_FROM)))

@@ -19,7 +19,9 @@ Progressive indexing. ``upsert_lexical`` stores chunks in tantivy only, and drop
 vector of each chunk whose content changed. The chunks without a vector, *dense pending*,
 are not recorded anywhere: they are the ids tantivy holds minus those usearch holds, so
 whatever a crash interrupts, the next dense pass finds them. ``add_vectors`` keeps a
-vector only when tantivy still holds the chunk with the content it was computed from.
+vector only when tantivy still holds the chunk with the content it was computed from, so
+usearch holds vectors only for chunks tantivy holds, and the pending chunks are counted (every
+answer reports them) as tantivy's documents less usearch's chunk keys, without listing them.
 
 Filters. Lexical search applies them inside the tantivy query. Dense search asks usearch
 for more neighbours than needed (``k × overfetch``), keeps those whose stored document
@@ -187,7 +189,11 @@ class EmbeddedIndex:
         return sorted(cid for cid in self._pending_ids() if cid > after)[: max(0, limit)]
 
     def dense_pending_count(self) -> int:
-        return len(self._pending_ids())
+        """Counted, not listed: every answer asks, and listing reads every stored document
+        (see the module)."""
+        if self._pending is not None:
+            return len(self._pending)
+        return max(0, self._lexical.count() - self._dense.chunk_count())
 
     def _pending_ids(self) -> set[int]:
         if self._pending is None:
