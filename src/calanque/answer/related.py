@@ -162,9 +162,11 @@ def _bare(sentence: str) -> str:
 def _subject(np: str, context: str) -> str | None:
     """A noun phrase as it reads inside a question, or None for a pronoun or a bare verb."""
     np = np.strip()
-    first = np.split()[0]
+    first, last = np.split()[0], np.split()[-1]
     if fold(first) in _PRONOUNS or len(np) > MAX_TOPIC_CHARS:
         return None
+    if len(np.split()) > 1 and fold(last) in STOPWORDS:
+        return None  # cut short: "une heuristique en"
     # Lower-case a capitalised first word unless it is a name: capitalised mid-sentence too.
     if first[:1].isupper() and (first[1:].islower() or len(first) == 1):
         lower = first.lower()

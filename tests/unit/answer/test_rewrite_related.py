@@ -204,3 +204,9 @@ def test_no_related_question_from_a_url_or_a_negated_relative_clause() -> None:
     assert not any("//" in q for q in related)  # a link is not a file
     assert not any("sont plus" in q for q in related)  # "ne … plus" is no participle
     assert "Où sont enregistrées les règles ?" in related
+
+
+def test_no_related_question_on_a_phrase_cut_short() -> None:
+    cut = passage(7, "Une heuristique en est une version simplifiée, plus rapide.", "fr")
+    related = related_questions("Comment trier une liste ?", [cut], "fr")
+    assert not any(q.endswith(" en ?") for q in related)
