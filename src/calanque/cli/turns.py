@@ -59,6 +59,7 @@ def show_sources(answer: Answer) -> None:
     AI label."""
     quotes = {c.n: c for c in answer.citations}
     numbered = [r for r in answer.search_results if r.used]
+    french = answer.language == "fr"
     if numbered:
         out.print("\n[bold]Sources[/bold]")
     for n, result in enumerate(numbered, 1):
@@ -71,7 +72,7 @@ def show_sources(answer: Answer) -> None:
             out.print(f"    {safe_text(cited.fragment_url)}", style="dim")
     _show_unused(answer)
     if answer.related_questions:
-        out.print("\n[bold]Related[/bold]")
+        out.print(f"\n[bold]{'Pour aller plus loin' if french else 'Related'}[/bold]")
         for question in answer.related_questions:
             out.print(f"  • {safe_text(question)}")
     label = visible_label(answer.language, answer.writer, answer.model)
