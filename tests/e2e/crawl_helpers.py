@@ -17,10 +17,12 @@ from calanque.config import Settings, load_settings
 from calanque.types import Scope
 
 
-def calanque_json(home: Path, *args: str) -> dict[str, Any]:
-    """``python -m calanque ARGS --json`` on ``home`` (no politeness delay): its JSON."""
+def calanque_json(home: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``python -m calanque ARGS --json`` on ``home`` (no politeness delay, plus ``env``):
+    its JSON."""
+    settings = {"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0", **(env or {})}
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
-    env.update({"CALANQUE_HOME": str(home), "CALANQUE_CRAWL_MIN_DELAY": "0"})
+    env.update(settings)
     result = subprocess.run(
         [sys.executable, "-m", "calanque", *args, "--json"],
         env=env,

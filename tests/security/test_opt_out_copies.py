@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.crawl_helpers import distinct_text, page
+from tests.e2e.crawl_helpers import calanque_json, distinct_text, page
 from tests.sites import Route, serve_site
 
 from calanque.catalog import Catalog
@@ -65,23 +62,8 @@ def _routes(robots: str) -> dict[str, Route]:
 
 
 def _calanque(home: Path, *args: str) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
-    env.update(
-        {
-            "CALANQUE_HOME": str(home),
-            "CALANQUE_CRAWL_MIN_DELAY": "0",
-            "CALANQUE_CRAWL_ROBOTS_CACHE_S": "0",  # the re-crawl reads the new robots.txt
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "calanque", *args, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout)
+    # the re-crawl reads the new robots.txt
+    return calanque_json(home, *args, env={"CALANQUE_CRAWL_ROBOTS_CACHE_S": "0"})
 
 
 def files_holding(home: Path, word: str) -> list[str]:
