@@ -93,7 +93,7 @@ def held_types(sentence: str) -> frozenset[str]:
     code = looks_like_code(sentence) or "`" in sentence or bool(_OPTION.search(sentence))
     if code or technical_tokens(sentence):
         found.add("command")
-    if "command" in found or _has_cue(padded, data["evidence"]["procedure"]):
+    if code or _has_cue(padded, data["evidence"]["procedure"]):
         found.add("procedure")
     for kind in ("definition", "reason"):
         if _has_cue(padded, data["evidence"][kind]):

@@ -82,6 +82,31 @@ def test_held_types(sentence: str, held: set[str]) -> None:
     assert held <= sentence_features(sentence)
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # a modal verb or a sequencing word is not an instruction
+        "Si cela implique trop de mises à jour, on peut aussi recompiler le programme.",
+        "Tous les bogues critiques seront corrigés, même si cela doit retarder la sortie.",
+        "Then the project grew and the first release came out.",
+        # a product name is not a command line
+        "Les utilisateurs finaux, intéressés par la dernière version de GNOME ou de KDE, "
+        "trouveront en Debian Testing un bon compromis.",
+    ],
+)
+def test_a_procedure_is_an_instruction(sentence: str) -> None:
+    assert "procedure" not in sentence_features(sentence)
+
+
+def test_instructions_are_procedures() -> None:
+    for text in (
+        "Pour les mises à jour plus importantes, il faut utiliser apt full-upgrade.",
+        "Lancez la commande dpkg-reconfigure slapd.",
+        "You can enable the site with a2ensite.",
+    ):
+        assert "procedure" in sentence_features(text), text
+
+
 def test_names_no_passage_mentions(corpus: Corpus) -> None:
     passages = build_passages(corpus.search("paquet installer", k=6), corpus)
     question = "How do I set up replication between two PostgreSQL servers on Debian?"
