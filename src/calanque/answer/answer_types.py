@@ -99,3 +99,13 @@ def held_types(sentence: str) -> frozenset[str]:
         if _has_cue(padded, data["evidence"][kind]):
             found.add(kind)
     return frozenset(found)
+
+
+def refers_back(sentence: str) -> bool:
+    """Does ``sentence`` open with a pronoun or a demonstrative (``This release…``, ``Elle…``),
+    or hold a phrase (``à cette époque``) that points to the sentence before it?"""
+    data = _data()["anaphora"]
+    padded = _padded(sentence)
+    first = padded.split()[:2]
+    opener = " ".join(first[:1]), " ".join(first)
+    return any(o in data["openers"] for o in opener) or _has_cue(padded, data["phrases"])

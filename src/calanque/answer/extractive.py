@@ -14,7 +14,9 @@ Every sentence of the top passages is a candidate. Its score adds:
 Sentences are picked greedily with redundancy removed (MMR on sentence vectors),
 then put back in reading order with their ``[n]``: the source of the best sentence
 first, each source's sentences in the order they are written. A
-prose sentence ending in ``:`` brings the command line that follows it.
+prose sentence ending in ``:`` brings the command line that follows it, and one that
+refers back (``Support for powerpc was dropped in this release.``) brings the sentence
+before it, which says what it refers to (the anaphora are data: ``answer_types.json``).
 
 Abstention is decided from evidence (:func:`decide_answered`): how much of the
 question's key terms the core of the answer (the sentences scoring close to the best)
@@ -31,7 +33,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from calanque.answer.answer_types import asked_types, held_types
+from calanque.answer.answer_types import asked_types, held_types, refers_back
 from calanque.answer.citations import CitedSentence
 from calanque.answer.language import (
     STOPWORDS,
@@ -365,10 +367,19 @@ def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
 
 
 def _with_companions(chosen: list[Candidate]) -> list[Candidate]:
-    """Add the command line that follows a chosen sentence ending with ':'."""
+    """Add the command line that follows a chosen sentence ending with ':', and the
+    sentence before one that refers back to it (``This release…``, ``Il…``)."""
     out = list(chosen)
     taken = {(c.passage.n, c.index) for c in chosen}
     for cand in chosen:
+        before = cand.index - 1
+        if before >= 0 and (cand.passage.n, before) not in taken and refers_back(cand.span.text):
+            span = cand.passage.sentences[before]
+            if len(span.text.split()) >= MIN_WORDS and not looks_like_code(span.text):
+                out.append(
+                    Candidate(cand.passage, span, before, cand.row, cand.dense, 0.0, cand.score)
+                )
+                taken.add((cand.passage.n, before))
         following = cand.index + 1
         sentences = cand.passage.sentences
         if not cand.span.text.rstrip().endswith(":") or following >= len(sentences):

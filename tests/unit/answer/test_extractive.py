@@ -13,7 +13,9 @@ from calanque.answer.extractive import (
     question_intents,
     sentence_features,
 )
+from calanque.answer.answer_types import refers_back
 from calanque.answer.passages import Passage, build_passages
+from calanque.answer.sentences import split_sentences
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
 
 from .conftest import Corpus, WordEmbedder
@@ -232,3 +234,36 @@ def test_a_question_is_not_an_answer() -> None:
     question = _form_penalty("Omit OpenLDAP server configuration?", frozenset(), w)
     statement = _form_penalty("Run dpkg-reconfigure slapd to answer them again.", frozenset(), w)
     assert question > statement
+
+
+@pytest.mark.parametrize(
+    ("sentence", "back"),
+    [
+        ("Support for the powerpc architecture was dropped in this release.", True),
+        ("It was the first release to ship a graphical installer.", True),
+        ("Cette version a introduit un nouvel installateur.", True),
+        ("Elle a été publiée en juin 2017.", True),
+        ("À cette époque, le projet comptait cent développeurs.", True),
+        ("Debian 9 was released in June 2017.", False),
+        ("Items are listed in alphabetical order.", False),
+        ("Le paquet est installé par défaut.", False),
+    ],
+)
+def test_refers_back(sentence: str, back: bool) -> None:
+    assert refers_back(sentence) is back
+
+
+def test_a_sentence_that_refers_back_brings_the_one_before(embedder: WordEmbedder) -> None:
+    text = (
+        "Debian 9 Stretch was released in June 2017 after a long freeze. "
+        "Support for the powerpc architecture was dropped in this release. "
+        "Mirrors carry every architecture of the archive."
+    )
+    passage = Passage(1, "https://d.example/stretch", "Releases", text, 0)
+    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
+    draft = writer(embedder).write(
+        "Which release dropped support for the powerpc architecture?", "en", passages
+    )
+    quoted = [s.text for s in draft.sentences]
+    dropped = quoted.index("Support for the powerpc architecture was dropped in this release.")
+    assert dropped > 0 and quoted[dropped - 1].startswith("Debian 9 Stretch was released")
