@@ -277,6 +277,7 @@ class ExtractiveWriter:
         return chosen
 
 
+REFERS_BACK_DEPTH = 1  # sentences brought before one that refers back (2: no key fact more, tune)
 _NAME_WORD = re.compile(r"(?<=[\w,;:?!)»”\"] )([A-Z][\w+.-]*[A-Za-z0-9+])")
 # A name with a number: a version, a model, an edition ("Debian 12", "Windows 11",
 # "Apollo 13"). A year after a name ("Jeux olympiques 2024") is left to the dates.
@@ -368,28 +369,32 @@ def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
 
 def _with_companions(chosen: list[Candidate]) -> list[Candidate]:
     """Add the command line that follows a chosen sentence ending with ':', and the
-    sentence before one that refers back to it (``This release…``, ``Il…``)."""
+    sentences before one that refers back (``This release…``, ``Il…``), up to
+    ``REFERS_BACK_DEPTH`` of them while each refers back in turn."""
     out = list(chosen)
     taken = {(c.passage.n, c.index) for c in chosen}
+
+    def add(cand: Candidate, index: int) -> None:
+        span = cand.passage.sentences[index]
+        out.append(Candidate(cand.passage, span, index, cand.row, cand.dense, 0.0, cand.score))
+        taken.add((cand.passage.n, index))
+
     for cand in chosen:
-        before = cand.index - 1
-        if before >= 0 and (cand.passage.n, before) not in taken and refers_back(cand.span.text):
-            span = cand.passage.sentences[before]
-            if len(span.text.split()) >= MIN_WORDS and not looks_like_code(span.text):
-                out.append(
-                    Candidate(cand.passage, span, before, cand.row, cand.dense, 0.0, cand.score)
-                )
-                taken.add((cand.passage.n, before))
+        text, before = cand.span.text, cand.index - 1
+        for _ in range(REFERS_BACK_DEPTH):
+            if before < 0 or (cand.passage.n, before) in taken or not refers_back(text):
+                break
+            text = cand.passage.sentences[before].text
+            if len(text.split()) < MIN_WORDS or looks_like_code(text):
+                break
+            add(cand, before)
+            before -= 1
         following = cand.index + 1
         sentences = cand.passage.sentences
         if not cand.span.text.rstrip().endswith(":") or following >= len(sentences):
             continue
-        span = sentences[following]
-        if (cand.passage.n, following) not in taken and looks_like_code(span.text):
-            out.append(
-                Candidate(cand.passage, span, following, cand.row, cand.dense, 0.0, cand.score)
-            )
-            taken.add((cand.passage.n, following))
+        if (cand.passage.n, following) not in taken and looks_like_code(sentences[following].text):
+            add(cand, following)
     return out
 
 
