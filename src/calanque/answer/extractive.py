@@ -212,7 +212,7 @@ class ExtractiveWriter:
         selected = self._select(candidates, vectors)
         # Abstention is decided on the core of the answer, not on the context added to it.
         core = [c for c in selected if c.score >= selected[0].score - self.weights.evidence_within]
-        chosen = _reading_order(_with_companions(selected))
+        chosen = _reading_order(_with_companions(selected, core))
         quoted = _quoted_language(language, chosen)
         evidence = _evidence(question, language, terms, core, candidates, quoted)
         evidence = replace(evidence, missing_names=missing_names(question, passages))
@@ -367,9 +367,10 @@ def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
     return sorted(chosen, key=lambda c: (-best[c.passage.n], c.passage.n, c.span.start))
 
 
-def _with_companions(chosen: list[Candidate]) -> list[Candidate]:
+def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Candidate]:
     """Add the command line that follows a chosen sentence ending with ':', and the
-    sentences before one that refers back (``This release…``, ``Il…``), up to
+    sentences before a core one (see ``evidence_within``) that refers back (``This release…``,
+    ``Il…``), up to
     ``REFERS_BACK_DEPTH`` of them while each refers back in turn."""
     out = list(chosen)
     taken = {(c.passage.n, c.index) for c in chosen}
@@ -381,7 +382,7 @@ def _with_companions(chosen: list[Candidate]) -> list[Candidate]:
 
     for cand in chosen:
         text, before = cand.span.text, cand.index - 1
-        for _ in range(REFERS_BACK_DEPTH):
+        for _ in range(REFERS_BACK_DEPTH if cand in core else 0):
             if before < 0 or (cand.passage.n, before) in taken or not refers_back(text):
                 break
             text = cand.passage.sentences[before].text
