@@ -370,8 +370,7 @@ def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
 def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Candidate]:
     """Add the command line that follows a chosen sentence ending with ':', and the
     sentences before a core one (see ``evidence_within``) that refers back (``This release…``,
-    ``Il…``), up to
-    ``REFERS_BACK_DEPTH`` of them while each refers back in turn."""
+    ``Il…``), up to ``REFERS_BACK_DEPTH`` of them while each refers back in turn."""
     out = list(chosen)
     taken = {(c.passage.n, c.index) for c in chosen}
 
