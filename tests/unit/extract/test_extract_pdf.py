@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from calanque.errors import ExtractError
 from calanque.extract import extract
+from calanque.extract.pdf import glued
 
 
 def _pdf_string(text: str) -> str:
@@ -88,3 +91,58 @@ def test_pdf_without_text_is_empty() -> None:
     with pytest.raises(ExtractError) as caught:
         extract(make_pdf([[]]), "http://h/scan.pdf", "application/pdf")
     assert caught.value.kind == "empty"
+
+
+def test_running_heads_are_dropped_and_cut_paragraphs_joined() -> None:
+    pages = [
+        [
+            "Guide APT",
+            f"Paragraph {n} says that mirrors carry the archive and that apt reads them",
+            f"in order, as the sources list gives them ({n}).",
+            "",
+            f"Page {n} / 5",
+        ]
+        for n in range(1, 6)
+    ]
+    pages[1] = ["Guide APT", "A sentence cut by the end of the page, which goes", "Page 2 / 5"]
+    pages[2] = ["Guide APT", "on at the top of the next one.", "", "Page 3 / 5"]
+    doc = extract(make_pdf(pages), "http://h/guide.pdf", "application/pdf")
+    assert "Guide APT" not in doc.text and "/ 5" not in doc.text
+    assert "which goes on at the top of the next one." in doc.text
+    assert "apt reads them in order, as the sources list gives them (1)." in doc.text
+
+
+def test_glued_words_are_detected() -> None:
+    prose = "When you file a bug report, please use the reportbug command first. " * 5
+    glued_text = (
+        "Whenyoufileabugreport,pleaseuse reportbug(1)command. "
+        "RepositorybasedpackagemanagementoperationsontheDebiansystemcanbeperformed. "
+    ) * 5 + prose
+    assert not glued(prose)
+    assert glued(glued_text)
+
+
+@pytest.fixture(scope="module")
+def reference_pages() -> bytes:
+    """Six pages of the Debian Reference's PDF (dblatex), whose words pypdf runs together."""
+    from pypdf import PdfReader, PdfWriter
+    from tests.corpora import reference_dir
+
+    reader = PdfReader(reference_dir("en") / "debian-reference.en.pdf")
+    writer = PdfWriter()
+    for number in range(58, 64):
+        writer.add_page(reader.pages[number])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_words_a_pdf_places_by_position_are_rebuilt(reference_pages: bytes) -> None:
+    from pypdf import PdfReader
+
+    raw = "".join(p.extract_text() for p in PdfReader(io.BytesIO(reference_pages)).pages)
+    assert glued(raw)  # what pypdf alone gives: "Forthereplacementexpression,…"
+    doc = extract(reference_pages, "http://h/debian-reference.pdf", "application/pdf")
+    assert "For the replacement expression, some characters have special meanings." in doc.text
+    assert not glued(doc.text)
+    assert "Debian Reference" not in doc.text  # the running head of every page
