@@ -126,16 +126,16 @@ static inline int e5g_group(int nb, int g0) { return nb - g0 >= 8 ? 8 : 4; }
 static void e5g_permute_row(const int8_t *RESTRICT nat, int8_t *RESTRICT out, int nb) {
     for (int g0 = 0; g0 < nb; g0 += e5g_group(nb, g0)) {
         int G = e5g_group(nb, g0);
-        uint32_t src[64], dst[64];   /* a group: G blocks of 8 words */
-        memcpy(src, nat + (size_t)g0 * QK, (size_t)G * QK);
+        const int8_t *src = nat + (size_t)g0 * QK;
+        int8_t *dst = out + (size_t)g0 * QK;
         if (G == 8) {   /* vector k, lane l: word k of block l (an 8 x 8 transpose) */
             for (int k = 0; k < 8; k++)
-                for (int l = 0; l < 8; l++) dst[8 * k + l] = src[8 * l + k];
+                for (int l = 0; l < 8; l++) memcpy(dst + 4 * (8 * k + l), src + 4 * (8 * l + k), 4);
         } else {        /* G == 4: vector k, lane l: word 2k + l / 4 of block l % 4 */
             for (int k = 0; k < 4; k++)
-                for (int l = 0; l < 8; l++) dst[8 * k + l] = src[8 * (l & 3) + 2 * k + (l >> 2)];
+                for (int l = 0; l < 8; l++)
+                    memcpy(dst + 4 * (8 * k + l), src + 4 * (8 * (l & 3) + 2 * k + (l >> 2)), 4);
         }
-        memcpy(out + (size_t)g0 * QK, dst, (size_t)G * QK);
     }
 }
 
@@ -646,7 +646,10 @@ static void pack_kv(const float *k, const float *v, const int *segoff, const siz
                 const float *kr = k + (size_t)(s0 + i) * H + h * hd;
                 float *kb = kp + base + (size_t)(i & ~31) * hd + (i & 31);
                 for (int e = 0; e < hd; e++) kb[32 * e] = kr[e];
-                memcpy(vp + base + (size_t)i * hd, v + (size_t)(s0 + i) * H + h * hd, sizeof(float) * hd);
+                const float *vr = v + (size_t)(s0 + i) * H + h * hd;
+                float *vd = vp + base + (size_t)i * hd;
+                if (hd == 32) memcpy(vd, vr, 32 * sizeof(float));   /* inlined, not a libc call */
+                else memcpy(vd, vr, sizeof(float) * hd);
             }
         }
 }
