@@ -568,71 +568,95 @@ static inline float softmax_row(float *p, int n) {   /* p <- exp(p - max); retur
     return 1.f / sum;
 }
 
-/* Queries qa, qb (qb == qa when a segment has one left) of one head against n keys: kp, vp
- * the head's packed K and V, prob 2 * (n rounded up to 32) floats; outputs oa and ob. */
-static void attend_pair(const float *qa, const float *qb, int hd, float scale, int n,
-                        const float *kp, const float *vp, float *prob, float *oa, float *ob) {
-    int npad = (n + 31) & ~31;
-    float *pa = prob, *pb = prob + npad;
-    float qsa[64], qsb[64];   /* hd <= 64 */
-    for (int e = 0; e < hd; e++) { qsa[e] = qa[e] * scale; qsb[e] = qb[e] * scale; }
-    for (int i0 = 0; i0 < n; i0 += 32) {   /* scores, 32 keys (one packed block) at a time */
+/* Queries t0 .. t0 + nq - 1 (nq <= E5QT) of one segment, one head (q + hoff: the head's
+ * columns), against its n keys: kp, vp the head's packed K and V; prob E5QT * (n rounded up
+ * to 32) floats, acc E5QT * 64. The queries go two by two (the last one repeated when nq is
+ * odd), and each block of 32 keys is used by all the tile's pairs while it is in L1: a
+ * segment's K and V (~36 KB each for 300 tokens) do not fit there together, and reading
+ * them from L2 once per pair (256 bytes per key for 16 FMAs) held the FMAs back. The sums
+ * run in the same order as one query at a time. */
+#define E5QT 16
+static void attend_tile(const float *q, int H, int hoff, int t0, int nq, int hd, float scale,
+                        int n, const float *kp, const float *vp, float *prob, float *acc, float *ctx) {
+    int npad = (n + 31) & ~31, nr = (nq + 1) & ~1;   /* rows: nq, made even */
+    float qs[E5QT][64], inv[E5QT];   /* hd <= 64 */
+    for (int r = 0; r < nr; r++) {
+        const float *qr = q + (size_t)(t0 + (r < nq ? r : nq - 1)) * H + hoff;
+        for (int e = 0; e < hd; e++) qs[r][e] = qr[e] * scale;
+    }
+    for (int i0 = 0; i0 < n; i0 += 32) {   /* scores: one packed block of 32 keys, every pair */
         const float *kb = kp + (size_t)i0 * hd;
+        for (int r = 0; r < nr; r += 2) {
+            float *pa = prob + (size_t)r * npad + i0, *pb = pa + npad;
+            const float *qa = qs[r], *qb = qs[r + 1];
 #if defined(__AVX2__)
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int e = 0; e < hd; e++) {
-            const float *kr = kb + 32 * e;
-            __m256 k0 = _mm256_loadu_ps(kr), k1 = _mm256_loadu_ps(kr + 8);
-            __m256 k2 = _mm256_loadu_ps(kr + 16), k3 = _mm256_loadu_ps(kr + 24);
-            __m256 xa = _mm256_set1_ps(qsa[e]), xb = _mm256_set1_ps(qsb[e]);
-            a0 = _mm256_fmadd_ps(xa, k0, a0); a1 = _mm256_fmadd_ps(xa, k1, a1);
-            a2 = _mm256_fmadd_ps(xa, k2, a2); a3 = _mm256_fmadd_ps(xa, k3, a3);
-            b0 = _mm256_fmadd_ps(xb, k0, b0); b1 = _mm256_fmadd_ps(xb, k1, b1);
-            b2 = _mm256_fmadd_ps(xb, k2, b2); b3 = _mm256_fmadd_ps(xb, k3, b3);
-        }
-        _mm256_storeu_ps(pa + i0, a0); _mm256_storeu_ps(pa + i0 + 8, a1);
-        _mm256_storeu_ps(pa + i0 + 16, a2); _mm256_storeu_ps(pa + i0 + 24, a3);
-        _mm256_storeu_ps(pb + i0, b0); _mm256_storeu_ps(pb + i0 + 8, b1);
-        _mm256_storeu_ps(pb + i0 + 16, b2); _mm256_storeu_ps(pb + i0 + 24, b3);
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int e = 0; e < hd; e++) {
+                const float *kr = kb + 32 * e;
+                __m256 k0 = _mm256_loadu_ps(kr), k1 = _mm256_loadu_ps(kr + 8);
+                __m256 k2 = _mm256_loadu_ps(kr + 16), k3 = _mm256_loadu_ps(kr + 24);
+                __m256 xa = _mm256_set1_ps(qa[e]), xb = _mm256_set1_ps(qb[e]);
+                a0 = _mm256_fmadd_ps(xa, k0, a0); a1 = _mm256_fmadd_ps(xa, k1, a1);
+                a2 = _mm256_fmadd_ps(xa, k2, a2); a3 = _mm256_fmadd_ps(xa, k3, a3);
+                b0 = _mm256_fmadd_ps(xb, k0, b0); b1 = _mm256_fmadd_ps(xb, k1, b1);
+                b2 = _mm256_fmadd_ps(xb, k2, b2); b3 = _mm256_fmadd_ps(xb, k3, b3);
+            }
+            _mm256_storeu_ps(pa, a0); _mm256_storeu_ps(pa + 8, a1);
+            _mm256_storeu_ps(pa + 16, a2); _mm256_storeu_ps(pa + 24, a3);
+            _mm256_storeu_ps(pb, b0); _mm256_storeu_ps(pb + 8, b1);
+            _mm256_storeu_ps(pb + 16, b2); _mm256_storeu_ps(pb + 24, b3);
 #else
-        for (int i = 0; i < 32; i++) {
-            float sa = 0.f, sb = 0.f;
-            for (int e = 0; e < hd; e++) { sa += qsa[e] * kb[32 * e + i]; sb += qsb[e] * kb[32 * e + i]; }
-            pa[i0 + i] = sa; pb[i0 + i] = sb;
-        }
+            for (int i = 0; i < 32; i++) {
+                float sa = 0.f, sb = 0.f;
+                for (int e = 0; e < hd; e++) { sa += qa[e] * kb[32 * e + i]; sb += qb[e] * kb[32 * e + i]; }
+                pa[i] = sa; pb[i] = sb;
+            }
 #endif
+        }
     }
-    float inva = softmax_row(pa, n), invb = softmax_row(pb, n);
+    for (int r = 0; r < nr; r++) inv[r] = softmax_row(prob + (size_t)r * npad, n);
+    for (int r = 0; r < nr; r++) memset(acc + (size_t)r * 64, 0, sizeof(float) * hd);
+    for (int i0 = 0; i0 < n; i0 += 32) {   /* weighted values: 32 keys, every pair */
+        int i1 = i0 + 32 < n ? i0 + 32 : n;
+        for (int r = 0; r < nr; r += 2) {
+            const float *pa = prob + (size_t)r * npad, *pb = pa + npad;
+            float *ca = acc + (size_t)r * 64, *cb = ca + 64;
 #if defined(__AVX2__)
-    if (hd == 32) {   /* multilingual-e5-small's head: the 2 x 32 sums stay in registers */
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int i = 0; i < n; i++) {
-            const float *vi = vp + (size_t)i * 32;
-            __m256 v0 = _mm256_loadu_ps(vi), v1 = _mm256_loadu_ps(vi + 8);
-            __m256 v2 = _mm256_loadu_ps(vi + 16), v3 = _mm256_loadu_ps(vi + 24);
-            __m256 xa = _mm256_broadcast_ss(pa + i), xb = _mm256_broadcast_ss(pb + i);
-            a0 = _mm256_fmadd_ps(xa, v0, a0); a1 = _mm256_fmadd_ps(xa, v1, a1);
-            a2 = _mm256_fmadd_ps(xa, v2, a2); a3 = _mm256_fmadd_ps(xa, v3, a3);
-            b0 = _mm256_fmadd_ps(xb, v0, b0); b1 = _mm256_fmadd_ps(xb, v1, b1);
-            b2 = _mm256_fmadd_ps(xb, v2, b2); b3 = _mm256_fmadd_ps(xb, v3, b3);
-        }
-        __m256 sa = _mm256_set1_ps(inva), sb = _mm256_set1_ps(invb);
-        _mm256_storeu_ps(oa, _mm256_mul_ps(a0, sa)); _mm256_storeu_ps(oa + 8, _mm256_mul_ps(a1, sa));
-        _mm256_storeu_ps(oa + 16, _mm256_mul_ps(a2, sa)); _mm256_storeu_ps(oa + 24, _mm256_mul_ps(a3, sa));
-        _mm256_storeu_ps(ob, _mm256_mul_ps(b0, sb)); _mm256_storeu_ps(ob + 8, _mm256_mul_ps(b1, sb));
-        _mm256_storeu_ps(ob + 16, _mm256_mul_ps(b2, sb)); _mm256_storeu_ps(ob + 24, _mm256_mul_ps(b3, sb));
-        return;
-    }
+            if (hd == 32) {   /* multilingual-e5-small's head: the 2 x 32 sums in registers */
+                __m256 a0 = _mm256_loadu_ps(ca), a1 = _mm256_loadu_ps(ca + 8);
+                __m256 a2 = _mm256_loadu_ps(ca + 16), a3 = _mm256_loadu_ps(ca + 24);
+                __m256 b0 = _mm256_loadu_ps(cb), b1 = _mm256_loadu_ps(cb + 8);
+                __m256 b2 = _mm256_loadu_ps(cb + 16), b3 = _mm256_loadu_ps(cb + 24);
+                for (int i = i0; i < i1; i++) {
+                    const float *vi = vp + (size_t)i * 32;
+                    __m256 v0 = _mm256_loadu_ps(vi), v1 = _mm256_loadu_ps(vi + 8);
+                    __m256 v2 = _mm256_loadu_ps(vi + 16), v3 = _mm256_loadu_ps(vi + 24);
+                    __m256 xa = _mm256_broadcast_ss(pa + i), xb = _mm256_broadcast_ss(pb + i);
+                    a0 = _mm256_fmadd_ps(xa, v0, a0); a1 = _mm256_fmadd_ps(xa, v1, a1);
+                    a2 = _mm256_fmadd_ps(xa, v2, a2); a3 = _mm256_fmadd_ps(xa, v3, a3);
+                    b0 = _mm256_fmadd_ps(xb, v0, b0); b1 = _mm256_fmadd_ps(xb, v1, b1);
+                    b2 = _mm256_fmadd_ps(xb, v2, b2); b3 = _mm256_fmadd_ps(xb, v3, b3);
+                }
+                _mm256_storeu_ps(ca, a0); _mm256_storeu_ps(ca + 8, a1);
+                _mm256_storeu_ps(ca + 16, a2); _mm256_storeu_ps(ca + 24, a3);
+                _mm256_storeu_ps(cb, b0); _mm256_storeu_ps(cb + 8, b1);
+                _mm256_storeu_ps(cb + 16, b2); _mm256_storeu_ps(cb + 24, b3);
+                continue;
+            }
 #endif
-    float ca[64] = {0}, cb[64] = {0};
-    for (int i = 0; i < n; i++) {
-        const float *vi = vp + (size_t)i * hd;
-        for (int e = 0; e < hd; e++) { ca[e] += pa[i] * vi[e]; cb[e] += pb[i] * vi[e]; }
+            for (int i = i0; i < i1; i++) {
+                const float *vi = vp + (size_t)i * hd;
+                for (int e = 0; e < hd; e++) { ca[e] += pa[i] * vi[e]; cb[e] += pb[i] * vi[e]; }
+            }
+        }
     }
-    for (int e = 0; e < hd; e++) { oa[e] = ca[e] * inva; ob[e] = cb[e] * invb; }
+    for (int r = 0; r < nq; r++) {
+        float *o = ctx + (size_t)(t0 + r) * H + hoff;
+        for (int e = 0; e < hd; e++) o[e] = acc[(size_t)r * 64 + e] * inv[r];
+    }
 }
 
-/* Calanque: pack K and V of every (segment, head) for attend_pair. A segment's packed rows
+/* Calanque: pack K and V of every (segment, head) for attend_tile. A segment's packed rows
  * start at pst[sg] * H floats (pst: the segments' starts, each rounded up to 32 keys); head h
  * at h * npad * hd after that. Padding keys of K are left as they are (zero from calloc). */
 static void pack_kv(const float *k, const float *v, const int *segoff, const size_t *pst,
@@ -898,14 +922,14 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     float *mid = (float *)malloc((size_t)T * FF * sizeof(float));
     float *fo  = (float *)malloc(TH * sizeof(float));
     /* Calanque: K and V packed per (segment, head) for the attention (pack_kv), and the
-     * attention's work items: pairs of queries of one segment (qg: first token, second or -1) */
+     * attention's work items: tiles of up to E5QT queries of one segment (qg: first token, count) */
     size_t *pst = (size_t *)malloc(sizeof(size_t) * (nseg > 0 ? nseg : 1)), ptot = 0;
-    int *qg = (int *)malloc(sizeof(int) * 2 * ((size_t)T + nseg)), nqg = 0, nmax = 0;
+    int *qg = (int *)malloc(sizeof(int) * 2 * ((size_t)T / E5QT + 1 + nseg)), nqg = 0, nmax = 0;
     for (int sg = 0; sg < nseg; sg++) {
         int s0 = segoff[sg], s1 = segoff[sg + 1];
         pst[sg] = ptot; ptot += (size_t)((s1 - s0 + 31) & ~31);
         if (s1 - s0 > nmax) nmax = s1 - s0;
-        for (int t = s0; t < s1; t += 2) { qg[2 * nqg] = t; qg[2 * nqg + 1] = t + 1 < s1 ? t + 1 : -1; nqg++; }
+        for (int t = s0; t < s1; t += E5QT, nqg++) { qg[2 * nqg] = t; qg[2 * nqg + 1] = s1 - t < E5QT ? s1 - t : E5QT; }
     }
     float *kp = (float *)calloc(ptot * H, sizeof(float));
     float *vp = (float *)malloc(ptot * H * sizeof(float));
@@ -940,23 +964,22 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
         MAT(ly->kw, &ly->xk, ly->kb, k, H, H);
         MAT(ly->vw, &ly->xv, ly->vb, v, H, H);
         /* scaled dot-product attention, restricted to each text's own tokens.
-         * Calanque: on K and V packed per (segment, head), two queries at a time (attend_pair). */
+         * Calanque: on K and V packed per (segment, head), tiles of queries (attend_tile). */
         pack_kv(k, v, segoff, pst, nseg, NH, H, hd, kp, vp);
 #pragma omp parallel
         {
-            float *prob = (float *)malloc(sizeof(float) * 2 * (size_t)((nmax + 31) & ~31));
-            float junk[64];
+            float *prob = (float *)malloc(sizeof(float) * E5QT * (size_t)((nmax + 31) & ~31));
+            float *acc = (float *)malloc(sizeof(float) * E5QT * 64);
 #pragma omp for collapse(2) schedule(static)
             for (int h = 0; h < NH; h++)
                 for (int g = 0; g < nqg; g++) {
-                    int ta = qg[2 * g], tb = qg[2 * g + 1], sg = segidx[ta];
+                    int t0 = qg[2 * g], sg = segidx[t0];
                     int n = segoff[sg + 1] - segoff[sg], npad = (n + 31) & ~31;
                     size_t base = pst[sg] * H + (size_t)h * npad * hd;
-                    const float *qa = q + (size_t)ta * H + h * hd;
-                    attend_pair(qa, tb >= 0 ? q + (size_t)tb * H + h * hd : qa, hd, scale, n,
-                                kp + base, vp + base, prob, ctx + (size_t)ta * H + h * hd,
-                                tb >= 0 ? ctx + (size_t)tb * H + h * hd : junk);
+                    attend_tile(q, H, h * hd, t0, qg[2 * g + 1], hd, scale, n, kp + base, vp + base,
+                                prob, acc, ctx);
                 }
+            free(acc);
             free(prob);
         }
         QUANT(ctx, H); MAT(ly->aow, &ly->xao, ly->aob, ao, H, H);
