@@ -9,10 +9,13 @@
  *      AVX2 (matmul_avx2) > the original (matmul_q4q8).
  *      CALANQUE_E5_KERNEL=vnni512|avx2|plain forces one (a kernel the CPU lacks falls
  *      back to the best it has); CALANQUE_E5_VNNI=0, the older switch, means "plain".
- *   2. Attention with K transposed and keys in registers (the scalar 32-wide dot was a third
- *      of the time of a 300-token passage), and the weighted sum of values in registers.
+ *   2. Attention on K and V packed per (segment, head), pairs of queries in tiles of 16
+ *      with keys and sums in registers (attend_tile; the scalar 32-wide dot was a third of
+ *      the time of a 300-token passage).
+ *   3. Activations quantized with AVX2 (quantize_acts), the nibbles' "-8" offset taken in
+ *      integers inside the matmul kernels, texts tokenized in parallel (embed_n).
  * Same integer block dots and the same model; vectors agree with the shipped engine to a
- * cosine of 0.9999 (tests/unit/test_e5_engine.py). Measured in bench/embed.py.
+ * cosine of 0.9999 (tests/unit/embed/test_e5_engine.py). Measured in bench/embed.py.
  */
 /* e5.c - blazing-fast CPU inference for multilingual-e5-small.
  *
@@ -549,17 +552,18 @@ static int e5x_choose_kernel(void) {
 }
 /* ======================================================================= */
 
-/* Calanque: attention of one head over one text segment, two queries at a time.
+/* Calanque: attention of one head over one text segment, queries two at a time.
  * At each layer, K and V of every (segment, head) are first packed contiguously (pack_kv):
  *   K in blocks of 32 keys, [e][32] inside a block (zero-padded to a multiple of 32 keys),
  *   V as [key][hd].
  * Before this, the scores read K transposed over the whole batch, [H][T]: 32 rows T floats
  * apart per block of 32 keys, a stride that is a multiple of 4 KB whenever T * 4 is, so the
- * rows fell into a few L1 sets and missed; V rows were H floats apart for the same reason.
- * Packed, a block of 32 keys is 4 KB read in order and a head's V is read in order.
+ * rows fell into a few L1 sets and missed; V rows were H floats (1.5 KB) apart, which also
+ * maps them to few sets. Packed, a block of 32 keys is 4 KB read in order, and a head's V too.
  * Two queries of the same segment share each K and V load (8 independent FMA chains instead
- * of 4 dependent ones): the scores and the weighted sum of values then run at the FMA rate,
- * not the load rate. Each score and each output sums in the same order as before. */
+ * of 4 dependent ones). Each score and each output sums in the same order as before, so the
+ * vectors are those of the transposed version. Measured: the attention went from ~29% to
+ * ~22% of a 64-passage batch's time (one thread, AVX2 kernel), the rest being the matmuls. */
 static inline float softmax_row(float *p, int n) {   /* p <- exp(p - max); returns 1 / sum */
     float mx = -1e30f;
     for (int i = 0; i < n; i++) mx = p[i] > mx ? p[i] : mx;
