@@ -2,6 +2,7 @@ from dataclasses import replace
 
 import pytest
 
+from calanque.answer.answer_types import refers_back
 from calanque.answer.extractive import (
     AbstentionPolicy,
     Evidence,
@@ -13,7 +14,6 @@ from calanque.answer.extractive import (
     question_intents,
     sentence_features,
 )
-from calanque.answer.answer_types import refers_back
 from calanque.answer.passages import Passage, build_passages
 from calanque.answer.sentences import split_sentences
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors

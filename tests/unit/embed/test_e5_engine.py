@@ -155,13 +155,14 @@ def test_texts_of_every_length_around_the_attention_blocks(
     """The attention packs K in blocks of 32 keys and takes queries two at a time: texts of
     1 to 60 words (token counts on both sides of 32 and 64, odd and even), in one batch,
     agree with the shipped engine, and batched with one by one."""
-    words = (
+    sentence = (
         "Le gestionnaire de paquets apt installe les dépendances, vérifie les signatures "
         "des dépôts et met à jour le système ; the package manager resolves dependencies, "
         "checks every repository signature and upgrades the whole system in one run while "
         "dpkg unpacks each archive, runs its maintainer scripts and records installed files "
         "so that removal later deletes exactly what was put there"
-    ).split()
+    )
+    words = sentence.split()
     texts = [" ".join(words[:count]) for count in (1, 2, 3, *range(12, 40), 45, 50, 55, 60)]
     ours = _engine_with(kernel, monkeypatch)
     batch = ours.passage(texts)
