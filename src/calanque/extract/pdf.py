@@ -1,8 +1,8 @@
 """PDF to text: one block per paragraph, pages in order.
 
-pypdf reads each page (fast). Where its words come out run together ("Whenyoufileabug"): a
-PDF that places words by position rather than with spaces, as LaTeX and dblatex often do),
-the page is read again with pdfminer.six, which rebuilds words and paragraphs from the
+pypdf reads each page (fast). Where its words come out run together ("Whenyoufileabug",
+from a PDF that places words by position rather than with spaces, as LaTeX and dblatex often
+do), the page is read again with pdfminer.six, which rebuilds words and paragraphs from the
 glyphs' positions (ten times slower, so only there). Then the running headers and footers
 (a line at the top or bottom of most pages, page numbers aside) are dropped, a word cut by a
 hyphen at a line end is joined, and a paragraph broken by a page end is joined again: the
@@ -132,14 +132,14 @@ def _without_running_heads(pages: list[str]) -> list[str]:
 def _paragraphs(pages: list[str]) -> list[str]:
     """The paragraphs of the pages in order; one that a page end or a layout gap cut before
     its sentence ended (the next block starts in lower case) is joined again."""
-    out: list[str] = []
+    out: list[list[str]] = []  # each paragraph's blocks, joined once at the end (linear time)
     for text in pages:
         for block in split_paragraphs(_HYPHENATED.sub("", text.replace("\r\n", "\n"))):
-            if out and not _SENTENCE_END.search(out[-1]) and block.lstrip()[:1].islower():
-                out[-1] = f"{out[-1]} {block}"
+            if out and not _SENTENCE_END.search(out[-1][-1]) and block.lstrip()[:1].islower():
+                out[-1].append(block)
             else:
-                out.append(block)
-    return out
+                out.append([block])
+    return [" ".join(blocks) for blocks in out]
 
 
 def _title(reader: PdfReader) -> str:
