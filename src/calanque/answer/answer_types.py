@@ -39,6 +39,7 @@ _YEAR = re.compile(r"^(1[0-9]|20)\d\d$")
 _PATH = re.compile(r"(^|[\s(«\"'`])(~?/[\w.+-]+)+/?|\b[\w-]+\.(?:[a-z]{1,4}\d?|d)\b")
 _OPTION = re.compile(r"(^|\s)--?[a-zA-Z][\w-]*")
 _CURRENCY = ("euro", "dollar", "pound")
+_ALL_CAPITALS = re.compile(r"\b[A-Z]{2,}s?\b")  # GNOME, KDE, HTTP: names, not commands
 
 
 @cache
@@ -91,9 +92,12 @@ def held_types(sentence: str) -> frozenset[str]:
     if _PATH.search(sentence):
         found.add("path")
     code = looks_like_code(sentence) or "`" in sentence or bool(_OPTION.search(sentence))
-    if code or technical_tokens(sentence):
+    tokens = technical_tokens(sentence)
+    if code or tokens:
         found.add("command")
-    if code or _has_cue(padded, data["evidence"]["procedure"]):
+    # a command line or a command's name is a step; a product's name in capitals is not
+    steps = tokens - {normalise(a) for a in _ALL_CAPITALS.findall(sentence)}
+    if code or steps or _has_cue(padded, data["evidence"]["procedure"]):
         found.add("procedure")
     for kind in ("definition", "reason"):
         if _has_cue(padded, data["evidence"][kind]):
