@@ -113,3 +113,10 @@ def refers_back(sentence: str) -> bool:
     first = padded.split()[:2]
     opener = " ".join(first[:1]), " ".join(first)
     return any(o in data["openers"] for o in opener) or _has_cue(padded, data["phrases"])
+
+
+def points_elsewhere(sentence: str) -> bool:
+    """Does ``sentence`` open by sending the reader elsewhere (``See Section 11.7…``,
+    ``Pour plus d'informations, consultez…``) rather than by saying something?"""
+    padded = _padded(sentence)
+    return any(padded.startswith(f" {cue} ") for cue in _data()["pointers"]["openers"])

@@ -9,14 +9,16 @@ Every sentence of the top passages is a candidate. Its score adds:
 * a bonus when the sentence holds what the question asks for: a command for
   "comment/how", a path for "où/which file", a number for "combien/how many",
   a date for "quand/when", a definition for "qu'est-ce que/what is";
-* a small prior for the passage's rank, and a penalty for fragments.
+* a small prior for the passage's rank, and a penalty for fragments and for pointers
+  (``See Section 4…``, ``Pour plus d'informations, consultez…``: where to read, not what).
 
 Sentences are picked greedily with redundancy removed (MMR on sentence vectors),
 then put back in reading order with their ``[n]``: the source of the best sentence
 first, each source's sentences in the order they are written. A
 prose sentence ending in ``:`` brings the command line that follows it, and one that
 refers back (``Support for powerpc was dropped in this release.``) brings the sentence
-before it, which says what it refers to (the anaphora are data: ``answer_types.json``).
+before it, which says what it refers to (the anaphora are data: ``answer_types.json``),
+unless that sentence is itself a pointer.
 
 Abstention is decided from evidence (:func:`decide_answered`): how much of the
 question's key terms the core of the answer (the sentences scoring close to the best)
@@ -33,7 +35,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from calanque.answer.answer_types import asked_types, held_types, refers_back
+from calanque.answer.answer_types import asked_types, held_types, points_elsewhere, refers_back
 from calanque.answer.citations import CitedSentence
 from calanque.answer.language import (
     STOPWORDS,
@@ -76,6 +78,7 @@ class SelectionWeights:
     short_penalty: float = 0.7  # sentences of fewer than ``short_words`` words
     short_words: int = 5
     heading_penalty: float = 0.7  # no final punctuation: a heading or a fragment
+    pointer_penalty: float = 0.7  # "See Section 4…", "Pour plus d'informations, voir…"
     keep_within: float = 2.0  # further sentences must score within this of the best one
     evidence_within: float = 1.2  # the sentences that decide abstention: within this of the best
     duplicate_cosine: float = 0.93
@@ -356,6 +359,8 @@ def _form_penalty(text: str, features: frozenset[str], w: SelectionWeights) -> f
     penalty = w.short_penalty if len(text.split()) < w.short_words else 0.0
     if not _ENDS_SENTENCE.search(text) or _ASKS.search(text):
         penalty += w.heading_penalty  # a heading, a fragment, or a question: not an answer
+    if points_elsewhere(text):
+        penalty += w.pointer_penalty  # it tells where to read, not what is there
     return penalty
 
 
@@ -385,8 +390,8 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
             if before < 0 or (cand.passage.n, before) in taken or not refers_back(text):
                 break
             text = cand.passage.sentences[before].text
-            if len(text.split()) < MIN_WORDS or looks_like_code(text):
-                break
+            if len(text.split()) < MIN_WORDS or looks_like_code(text) or points_elsewhere(text):
+                break  # a pointer ("See Section 4…") does not say what is referred to
             add(cand, before)
             before -= 1
         following = cand.index + 1

@@ -2,7 +2,7 @@ from dataclasses import replace
 
 import pytest
 
-from calanque.answer.answer_types import refers_back
+from calanque.answer.answer_types import points_elsewhere, refers_back
 from calanque.answer.extractive import (
     AbstentionPolicy,
     Evidence,
@@ -269,3 +269,33 @@ def test_a_sentence_that_refers_back_brings_the_one_before(embedder: WordEmbedde
     quoted = [s.text for s in draft.sentences]
     dropped = quoted.index("Support for the powerpc architecture was dropped in this release.")
     assert dropped > 0 and quoted[dropped - 1].startswith("Debian 9 Stretch was released")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "pointer"),
+    [
+        ("See Section 11.7.3.2, « PAM configuration » for an example.", True),
+        ("Pour plus d’informations, consultez la page de manuel pam(7).", True),
+        ("Voir la section 3 pour les détails.", True),
+        ("Cf. chapitre 4.", True),
+        ("Seeing the log helps to find the error.", False),
+        ("Voici la commande qui installe le paquet.", False),
+    ],
+)
+def test_points_elsewhere(sentence: str, pointer: bool) -> None:
+    assert points_elsewhere(sentence) is pointer
+
+
+def test_a_pointer_is_not_brought_as_what_a_sentence_refers_to(embedder: WordEmbedder) -> None:
+    """ "See Section 8…" says nothing a following "de la même manière" could lean on."""
+    text = (
+        "The file /etc/environment sets variables for every user session. "
+        "See Section 8.1.3 for an example of session configuration. "
+        "The file /etc/default/locale works the same way and holds the LANG variable."
+    )
+    passage = Passage(1, "https://d.example/locale", "Locales", text, 0)
+    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
+    draft = writer(embedder).write("Which file holds the default LANG variable?", "en", passages)
+    quoted = [s.text for s in draft.sentences]
+    assert any(q.startswith("The file /etc/default/locale") for q in quoted)
+    assert not any(q.startswith("See Section") for q in quoted)
