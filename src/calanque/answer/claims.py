@@ -637,3 +637,72 @@ def injected(text: str) -> bool:
     padded = re.sub(r"[^\w' ]+", " ", padded)
     padded = f" {' '.join(padded.split())} "
     return any(f" {cue} " in padded for cue in vocabulary().injection)
+
+
+_PIECE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_][\w'’-]*[^\W_]|[^\W_]|[,;:.!?()\[\]«»\"“”—–]")
+_BREAK = frozenset(',;:.!?()[]«»"“”—–')
+SPECIFIC_KINDS = ("number", "name")
+_SHORT_ACRONYM = re.compile(r"[A-Z]{2,3}s?")  # CD, GUI, DNS: common nouns of a field
+
+
+def _pieces(text: str) -> list[tuple[str, str]]:
+    """``text`` as (folded token, kind): number, name (capitalised, not first of its
+    sentence), word (content), stop, or break (punctuation that ends a phrase)."""
+    out: list[tuple[str, str]] = []
+    for match in _PIECE.finditer(text):
+        raw = match.group(0)
+        token = fold(raw)
+        if raw in _BREAK:
+            kind = "break"
+        elif raw[0].isdigit():
+            kind = "number"
+        elif raw[0].isupper():  # first of its sentence: a name or a capitalised common word
+            first = not out or out[-1][0] in ".!?:"
+            kind = "stop" if first or _SHORT_ACRONYM.fullmatch(raw) else "name"
+        elif token.isalpha() and len(token) > 2 and token not in STOPWORDS:
+            kind = "word"
+        else:
+            kind = "stop"
+        out.append((token, kind))
+    return out
+
+
+def _around(pieces: list[tuple[str, str]], at: int, reach: int, step: int) -> set[tuple[str, str]]:
+    """The numbers and names within ``reach`` tokens of ``pieces[at]`` on one side (``step``
+    -1: before it, 1: after it), in its phrase."""
+    found: set[tuple[str, str]] = set()
+    i = at + step
+    while 0 <= i < len(pieces) and abs(i - at) <= reach and pieces[i][1] != "break":
+        if pieces[i][1] in SPECIFIC_KINDS:
+            found.add(pieces[i])
+        i += step
+    return found
+
+
+def misattached(sentence: str, passage: str, reach: int = 2, wide: int = 8) -> str:
+    """A number the sentence ties to a word that the passage ties to another number.
+
+    ``dissous en 1971`` against ``dissous en 1973, … la mort … en 1971``: each number of
+    the sentence is in the passage (so none is missing), but not next to the word it
+    qualifies there. A content word of the sentence with a number within ``reach`` tokens
+    on one side (same phrase) must, somewhere in the passage, have that number within
+    ``wide`` tokens on the same side; when it has only other numbers there, the sentence
+    moved it. Words are matched as written (folded), not by stem: a paraphrase that
+    changes the word is not judged. Returns ``"1971/1973 (dissous)"``, or ``""``.
+    """
+    s_pieces, p_pieces = _pieces(sentence), _pieces(passage)
+    in_passage = {piece for piece in p_pieces if piece[1] in SPECIFIC_KINDS}
+    near: dict[tuple[str, int], set[tuple[str, str]]] = {}
+    for i, (token, kind) in enumerate(p_pieces):
+        for step in (-1, 1) if kind == "word" else ():
+            near.setdefault((token, step), set()).update(_around(p_pieces, i, wide, step))
+    for i, (token, kind) in enumerate(s_pieces):
+        for step in (-1, 1) if kind == "word" else ():
+            there = near.get((token, step))
+            if not there:
+                continue
+            for specific in sorted(_around(s_pieces, i, reach, step) & in_passage - there):
+                rivals = sorted(t for t, k in there if k == specific[1])
+                if rivals:
+                    return f"{specific[0]}/{rivals[0]} ({token})"
+    return ""

@@ -14,7 +14,10 @@ For a sentence citing passage ``n`` (:meth:`CitationVerifier._check`):
    numbers (:func:`~calanque.answer.claims.specifics_missing`). A link or contact
    detail not in the passage is never shown, whatever the similarity.
 5. The passage sentence closest in meaning (embedding cosine) must agree in polarity
-   (a negation in one and not the other refuses), and be close enough: in the same
+   (a negation in one and not the other refuses), say it in the same order (roles not
+   swapped), tie each number and name to the same word as the passage does (``closed
+   in 1990`` is refused where the passage has ``closed in 1994, … died in 1990``:
+   :func:`~calanque.answer.claims.misattached`), and be close enough: in the same
    language, cosine ``>= same_sim`` with the sentence's key terms covered to
    ``same_lexical``; across languages, cosine ``>= cross_sim`` (:class:`SupportPolicy`).
 
@@ -37,6 +40,7 @@ from calanque.answer.claims import (
     contradiction,
     injected,
     links,
+    misattached,
     names,
     negations,
     phrases,
@@ -289,6 +293,9 @@ class CitationVerifier:
             swapped = substituted(text, src, passage.text, lambda w: stem(w, language))
             if swapped:
                 return f"puts a word in place of its closest passage sentence's ({swapped})"
+        moved = misattached(text, passage.text) if same else ""
+        if moved:
+            return f"ties a number or name to another word than the passage does ({moved})"
         opposite = contradiction(text, passage.text, same)
         if opposite:
             return f"says the opposite of its closest passage sentence ({opposite})"

@@ -4,6 +4,7 @@ import pytest
 
 from calanque.answer.claims import (
     injected,
+    misattached,
     months,
     polarity,
     quantities,
@@ -162,3 +163,55 @@ def test_a_clause_beyond_a_semicolon_or_an_aside_frames_nothing() -> None:
     # "(qui n'est rien de plus …)" is an aside, not a restrictive relative clause
     assert not quote_is_framed("", " (qui n'est rien de plus qu'un petit disque).")
     assert quote_is_framed("", " that are members of the same namespace.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "passage", "moved"),
+    [
+        (  # each year is in the passage, but the sentence ties the wrong one to "closed"
+            "The museum opened in 1921 and closed in 1990, the year its founder died.",
+            "The museum opened in 1921 and closed in 1994, four years after its founder died "
+            "in 1990.",
+            "1990/1994 (closed)",
+        ),
+        (  # two names swapped around the directions they go with
+            "The valley is bounded by Arles to the north and Nîmes to the west.",
+            "The valley is bounded by Nîmes to the north; and Arles to the west.",
+            "arles/nimes (bounded)",
+        ),
+        (
+            "Le pont fut ouvert en 1882 et fermé en 1950.",
+            "Le pont fut ouvert en 1882 et fermé en 1962, douze ans après la crue de 1950.",
+            "1950/1962 (ferme)",
+        ),
+    ],
+)
+def test_a_number_or_name_tied_to_another_word_than_in_the_passage(
+    sentence: str, passage: str, moved: str
+) -> None:
+    assert misattached(sentence, passage) == moved
+
+
+@pytest.mark.parametrize(
+    ("sentence", "passage"),
+    [
+        (  # the same ties, said in another order
+            "Closed in 1994, the museum had opened in 1921.",
+            "The museum opened in 1921 and closed in 1994.",
+        ),
+        (  # a number further from its word in the passage than in the sentence
+            "The release held about 8500 packages that fit on 7 CDs.",
+            "This release held about 8500 packages that fit on an official set of 7 CDs.",
+        ),
+        (  # a word that moves to the other side of its number is a paraphrase, not judged
+            "Version 1.0 was actually published as version 1.1.",
+            "It stopped before version 1.0, which was actually published as version 1.1.",
+        ),
+        (  # a capitalised first word or a short acronym is not a name
+            "Bruce wrote a CD for radio amateurs.",
+            "Later, Bruce wrote a CD for Linux radio amateurs.",
+        ),
+    ],
+)
+def test_ties_kept_or_not_judged(sentence: str, passage: str) -> None:
+    assert misattached(sentence, passage) == ""
