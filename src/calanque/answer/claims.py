@@ -75,6 +75,7 @@ class Vocabulary:
     comparison: tuple[str, ...]
     negative_prefixes: tuple[str, ...]
     negation_strict_fr: frozenset[str]
+    not_negations: dict[str, tuple[str, ...]]
     antonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     noun_markers: frozenset[str]
 
@@ -102,6 +103,7 @@ def vocabulary() -> Vocabulary:
         comparison=tuple(raw["comparison"]),
         negative_prefixes=tuple(raw["negative_prefixes"]),
         negation_strict_fr=frozenset(raw["negation_strict_fr"]),
+        not_negations={k: tuple(v) for k, v in raw["not_negations"].items()},
         antonyms=tuple((tuple(a), tuple(b)) for a, b in raw["antonyms"]),
         noun_markers=frozenset(raw["noun_markers"]),
     )
@@ -491,17 +493,21 @@ def unit_words(text: str) -> set[str]:
 
 
 def negations(text: str, language: str) -> int:
-    """How many negation cues ``text`` holds (``ne … pas`` counts once)."""
+    """How many negation cues ``text`` holds (``ne … pas`` and ``no longer`` count once;
+    hedges made of negation words, ``sans doute`` or ``not only``, count none)."""
     vocab = vocabulary()
-    tokens = _folded_words(text)
+    padded = f" {' '.join(_folded_words(text))} "
+    for phrase in vocab.not_negations.get(language, ()):
+        padded = padded.replace(f" {phrase} ", " ")
+    tokens = padded.split()
     if language == "fr":
         strict = set(vocab.negation_strict_fr)
         has_ne = any(t in ("ne", "n") for t in tokens)
         count = sum(t in strict for t in tokens)
         weak = vocab.negation["fr"] - strict - {"ne", "n"}
         return count or int(has_ne and any(t in weak for t in tokens))
-    cues = vocab.negation["en"]
-    return sum(t in cues or t.endswith("n't") for t in tokens) + " ".join(tokens).count("no longer")
+    cues = vocab.negation["en"]  # "no longer" counts by its "no"
+    return sum(t in cues or t.endswith("n't") for t in tokens)
 
 
 def polarity(text: str, language: str) -> bool:

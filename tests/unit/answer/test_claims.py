@@ -6,6 +6,7 @@ from calanque.answer.claims import (
     injected,
     misattached,
     months,
+    negations,
     polarity,
     quantities,
     quote_is_framed,
@@ -77,10 +78,21 @@ def test_month_names_count_only_next_to_a_number() -> None:
         ("It doesn't start at boot.", "en", True),
         ("The service never starts at boot.", "en", True),
         ("The service starts at boot.", "en", False),
+        # hedges and intensifiers made of negation words do not negate
+        ("C'est sans doute la distribution la plus populaire.", "fr", False),
+        ("Il répète sans fin les mêmes directives.", "fr", False),
+        ("It is, without question, the most popular distribution.", "en", False),
+        ("It is not only fast but also small.", "en", False),
     ],
 )
 def test_polarity(text: str, language: str, negative: bool) -> None:
     assert polarity(text, language) is negative
+
+
+def test_no_longer_is_one_negation_like_ne_plus() -> None:
+    """A French sentence and its English translation agree on how many negations they hold."""
+    assert negations("The bootloaders no longer need special tricks.", "en") == 1
+    assert negations("Les chargeurs n'ont plus besoin d'astuces.", "fr") == 1
 
 
 def test_a_quote_cut_from_a_negated_or_conditional_sentence_is_framed() -> None:
