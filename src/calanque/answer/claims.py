@@ -553,13 +553,18 @@ def frames(text: str) -> set[str]:
     return {c for c in vocab.refuting["en"] + vocab.refuting["fr"] if f" {c} " in padded}
 
 
+# A direction or a range: "from the lakes into the desert", "du nord au sud".
+_RANGE = re.compile(r"\bfrom\b.+\b(?:to|into|until|till)\b|\b(?:du|depuis)\b.+\b(?:au|aux|jusqu)\b")
+
+
 def reordered(sentence: str, source: str, stem: Callable[[str], str]) -> bool:
     """Does ``sentence`` copy ``source`` with its words put in another order (roles swapped)?
 
     Only for near-copies (five or more words found once in each, and at least 85% of the
     sentence's words in the source): the source positions of the shared words, read in
     the sentence's order, must increase, but for one word moved (a phrase put first). Two
-    or more moved words, or one across a comparison (``than``, ``plutôt que``), is a swap:
+    or more moved words, or one across a comparison (``than``, ``plutôt que``) or a range
+    (``from … to``, ``du … au``), is a swap:
     *ships rather than boats* for *boats rather than ships*.
     """
     s_words = [stem(w) for w in _folded_words(sentence) if w.isalnum() and w not in STOPWORDS]
@@ -572,7 +577,9 @@ def reordered(sentence: str, source: str, stem: Callable[[str], str]) -> bool:
     positions = [p_words.index(w) for w in s_words if w in once]
     blocks = _blocks(positions)
     moved = len(blocks) - _longest_increasing(blocks)
-    comparison = _has_cue(sentence, vocabulary().comparison)
+    comparison = _has_cue(sentence, vocabulary().comparison) or bool(
+        _RANGE.search(" ".join(_folded_words(sentence)))
+    )
     return moved >= 2 or (moved == 1 and comparison)
 
 

@@ -167,6 +167,25 @@ def test_a_phrase_moved_whole_is_not_a_swap_of_roles() -> None:
     assert reordered(swapped, source, en)
 
 
+def test_a_common_preposition_is_no_comparison() -> None:
+    """ "de", "to", "que" are in most sentences: a phrase moved past them is a paraphrase,
+    while one moved across "plutôt que" or a range "du … au" swaps what is said."""
+
+    def fr(word: str) -> str:
+        return stem(word, "fr")
+
+    source = (
+        "Il est situé dans le quartier du port au 12 de la rue Haute, entre les 3e et 4e quais."
+    )
+    moved = (
+        "Il se trouve au 12 de la rue Haute, dans le quartier du port, entre les 3e et 4e quais."
+    )
+    assert not reordered(moved, source, fr)
+    source = "Le fleuve coule du haut plateau granitique au grand delta marécageux vers la mer."
+    swapped = "Le fleuve coule du grand delta marécageux au haut plateau granitique vers la mer."
+    assert reordered(swapped, source, fr)
+
+
 def test_a_clause_beyond_a_semicolon_or_an_aside_frames_nothing() -> None:
     # "; … n'est donc plus prise en compte" is another clause, not a negation of the quote
     after = " ; la numérotation statique n'est donc plus prise en compte."
