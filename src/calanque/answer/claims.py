@@ -73,6 +73,7 @@ class Vocabulary:
     naming_nouns: frozenset[str]
     restrictive: frozenset[str]
     comparison: tuple[str, ...]
+    contrast: tuple[str, ...]
     negative_prefixes: tuple[str, ...]
     negation_strict_fr: frozenset[str]
     not_negations: dict[str, tuple[str, ...]]
@@ -101,6 +102,7 @@ def vocabulary() -> Vocabulary:
         naming_nouns=frozenset(raw["naming_nouns"]),
         restrictive=frozenset(raw["restrictive_suffix"]),
         comparison=tuple(raw["comparison"]),
+        contrast=tuple(raw["contrast"]),
         negative_prefixes=tuple(raw["negative_prefixes"]),
         negation_strict_fr=frozenset(raw["negation_strict_fr"]),
         not_negations={k: tuple(v) for k, v in raw["not_negations"].items()},
@@ -540,10 +542,14 @@ def quote_is_framed(before: str, after: str) -> bool:
     suffix_cues = vocab.suffix_condition["en"] + vocab.suffix_condition["fr"]
     if after.strip() and _has_cue(after, suffix_cues):
         return True
-    # a restrictive relative clause cut off: "visible to other processes | that are members…"
+    # a restrictive relative clause cut off: "visible to other processes | that are members…,
+    # but are invisible to…" restricts the quote when the rest of the sentence sets what it
+    # restricts against something else (a contrast or a negation); "a group of volunteers |
+    # who endeavor to…" only says more about it
     first = _folded_words(after)[:1]
     # (an aside in brackets or between dashes restricts nothing)
-    return bool(first) and after.lstrip()[:1] not in ",;:.(—–" and first[0] in vocab.restrictive
+    restrictive = first and after.lstrip()[:1] not in ",;:.(—–" and first[0] in vocab.restrictive
+    return bool(restrictive) and (negates(after) or _has_cue(after, vocab.contrast))
 
 
 def frames(text: str) -> set[str]:
