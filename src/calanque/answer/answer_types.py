@@ -73,8 +73,24 @@ def asked_types(question: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# What a program prints, quoted in a console transcript: "dpkg-source: info: extracting…",
+# "gpg: key 1234…", "E: Unable to locate…", "Get:1 http://…". Not a step to take.
+_OUTPUT = re.compile(
+    r"^\s*(?:[\w.+-]+: (?:info|warning|error|note|notice|key|debug|fatal)\b"
+    r"|(?:E|W|N|Get|Hit|Ign|Err):\S*\s)",
+    re.IGNORECASE,
+)
+
+
+def program_output(sentence: str) -> bool:
+    """Is ``sentence`` a line a program printed (``dpkg-source: info: extracting…``)?"""
+    return bool(_OUTPUT.match(sentence))
+
+
 def held_types(sentence: str) -> frozenset[str]:
-    """The answer types ``sentence`` can answer."""
+    """The answer types ``sentence`` can answer (none for a line a program printed)."""
+    if program_output(sentence):
+        return frozenset()
     data = _data()
     padded = _padded(sentence)
     found: set[str] = set()

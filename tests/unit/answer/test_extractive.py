@@ -85,6 +85,21 @@ def test_held_types(sentence: str, held: set[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    "line",
+    [
+        "dpkg-source: info: extracting samba in samba-4.13.13+dfsg",
+        "gpg: key 6ED0E7B82643E131: public key imported",
+        "E: Unable to locate package nginx-extras",
+        "Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]",
+    ],
+)
+def test_a_line_a_program_printed_answers_nothing(line: str) -> None:
+    """Console output quoted in a transcript is not the step to take (``$ apt source samba``)."""
+    assert sentence_features(line) == frozenset()
+    assert "command" in sentence_features("$ apt source samba")
+
+
+@pytest.mark.parametrize(
     "sentence",
     [
         # a modal verb or a sequencing word is not an instruction
