@@ -433,12 +433,14 @@ def _quoted_language(language: str, chosen: list[Candidate]) -> str:
     A chunk can mix French and English (a third of the French handbook is
     untranslated), so its label is not enough: each sentence is looked at.
     """
+    best_first = sorted(chosen, key=lambda c: -c.score)
     languages = [
         question_language(c.span.text, c.passage.language or language)
-        for c in chosen
+        for c in best_first
         if not looks_like_code(c.span.text)
     ]
-    return max(set(languages), key=languages.count) if languages else language
+    # on a tie, the best sentence's language (a set's order changes from run to run)
+    return max(dict.fromkeys(languages), key=languages.count) if languages else language
 
 
 def _lead(language: str, quoted: str) -> str:

@@ -314,3 +314,29 @@ def test_a_pointer_is_not_brought_as_what_a_sentence_refers_to(embedder: WordEmb
     quoted = [s.text for s in draft.sentences]
     assert any(q.startswith("The file /etc/default/locale") for q in quoted)
     assert not any(q.startswith("See Section") for q in quoted)
+
+
+def test_the_quoted_language_on_a_tie_is_the_best_sentences() -> None:
+    """Two French and two English sentences: the answer's language is the best one's, the
+    same in every run (a set's iteration order depends on the process's hash seed)."""
+    from calanque.answer.extractive import Candidate, _quoted_language
+
+    def candidate(text: str, language: str, score: float) -> Candidate:
+        passage = Passage(1, "https://d.example/p", "", text, 0, language=language)
+        span = split_sentences(text)[0]
+        return Candidate(passage, span, 0, 0, 0.8, 0.0, score)
+
+    english = [
+        candidate("Thrillers are defined by the moods they elicit in their audience.", "en", 3.0),
+        candidate("Suspense is the main element of the genre.", "en", 1.0),
+    ]
+    french = [
+        candidate("Il s'agit de la tendance d'une personne à s'ouvrir aux expériences.", "fr", 2.0),
+        candidate("Ces facettes sont l'ouverture aux rêveries et aux sentiments.", "fr", 1.5),
+    ]
+    for chosen in (
+        [*english, *french],
+        [*french, *english],
+        [french[0], english[0], *french[1:], english[1]],
+    ):
+        assert _quoted_language("fr", chosen) == "en"
