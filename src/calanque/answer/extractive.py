@@ -298,7 +298,10 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     similarity of the closest sentence (a question about another product is close).
     The same holds for a numbered name: sources about ``Debian 12`` do not answer a
     question about ``Debian 13``. The question's first word is skipped: it is
-    capitalised by position; a short acronym (``GUI``, ``DNS``) is a common noun.
+    capitalised by position; a short acronym (``GUI``, ``DNS``) is a common noun. Where
+    passages are in the other language, a title's words (``The Wind in the Willows`` is
+    *Le Vent dans les saules*) and demonyms (``Hawaiian``) may be translated: they are not
+    required.
     """
     names = dict.fromkeys(
         m.group(1)
@@ -314,12 +317,43 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
         return ()
     haystack = fold(" ".join(f"{p.title} {p.heading} {p.text}" for p in passages))
     missing = [n for n in names if not _mentioned(n, haystack)]
+    asked_in = question_language(question)
+    if any(p.language and p.language != asked_in for p in passages):
+        # sources in the other language write titles and demonyms their own way
+        missing = [n for n in missing if not _translatable(n, question)]
     for name, number in numbered:
         # "Debian 8.0" holds "Debian 8"; "Debian 13" does not hold "Debian 1" nor "Debian 1.3".
         held = rf"\b{re.escape(fold(name))}[\s\u00a0-]*{re.escape(number)}(?!\d)"
         if not re.search(held, haystack):
             missing.append(f"{name} {number}")
     return tuple(missing)
+
+
+# A run of capitalised words, joined by the short words titles keep ("The Wind in the
+# Willows", "Les Dents de la mer").
+_TITLE_RUN = re.compile(
+    r"[A-ZÀ-Ý][\w'’-]*(?:\s+(?:(?:of|the|in|on|and|a|an|de|la|le|les|des|du|dans|et|d'|l')\s+)*"
+    r"[A-ZÀ-Ý][\w'’-]*)+"
+)
+_ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "l'", "un", "une"})
+# A people's or a language's adjective ("Hawaiian", "hawaïen", "Japanese", "anglais").
+_DEMONYM = re.compile(r"\w+(?:ian|ians|ien|iens|ienne|iennes|ais|aise|ois|oise|ese|ish)", re.I)
+
+
+def _translatable(name: str, question: str) -> bool:
+    """Is ``name`` a word of a title ("The Wind in the Willows", "Les Dents de la mer") or a
+    demonym ("Hawaiian"), which the other language writes otherwise?"""
+    if _DEMONYM.fullmatch(name):
+        return True
+    for run in _TITLE_RUN.finditer(question):
+        words = run.group(0).split()
+        if name not in words:
+            continue
+        # a title opens with a capitalised article ("Proxmox VE on Debian" is two names)
+        before = words[: words.index(name) + 1]  # the article itself too
+        if any(w[0].isupper() and fold(w) in _ARTICLES for w in before):
+            return True
+    return False
 
 
 def _compact(text: str) -> str:

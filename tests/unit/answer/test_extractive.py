@@ -340,3 +340,18 @@ def test_the_quoted_language_on_a_tie_is_the_best_sentences() -> None:
         [french[0], english[0], *french[1:], english[1]],
     ):
         assert _quoted_language("fr", chosen) == "en"
+
+
+def test_titles_and_demonyms_may_be_translated_in_sources_of_the_other_language() -> None:
+    """A title ("The Wind in the Willows") or a demonym ("Hawaiian") is written otherwise in
+    a French source; a product's name ("Proxmox VE") or a name alone is not."""
+    text = "Le Vent dans les saules est publié en France en 1935. En hawaïen, le nom signifie baie."
+    french = [
+        Passage(1, "https://w.example/vent", "Le Vent dans les saules", text, 0, language="fr")
+    ]
+    english = [replace(french[0], language="en")]
+    question = "When was The Wind in the Willows first published in France?"
+    assert missing_names(question, french) == ()
+    assert missing_names(question, english) == ("The", "Wind", "Willows")  # same language
+    assert missing_names("What does Honolulu mean in Hawaiian?", french) == ("Honolulu",)
+    assert missing_names("How do I install Proxmox VE on Debian?", french) == ("Proxmox",)
