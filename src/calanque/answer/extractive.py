@@ -148,7 +148,11 @@ class AbstentionPolicy:
     right: the previous defaults (coverage_weak 0.4, sentence_coverage_weak 1/3,
     dense_floor 0.85) handled 0.735 (key fact 0.725, abstention 0.812, false abstention
     0.142); these handle 0.787 (0.792, 0.750, 0.033). Paraphrased questions share few
-    words with their answer, so coverage alone refused them.
+    words with their answer, so coverage alone refused them. On 2026-12-04, with 20 more
+    cross-lingual tune questions (French over English-only pages and the reverse: 156 in
+    all), ``dense_floor`` 0.83 → 0.80 and ``cross_lingual_dense`` 0.85 → 0.83 handle 122
+    instead of 119 (key fact 0.759 → 0.781, abstention 0.789 unchanged, false abstention
+    0.095 → 0.073): a French question's cosine to an English sentence runs lower.
     """
 
     coverage_min: float = 0.6  # key terms covered: enough on its own
@@ -157,8 +161,8 @@ class AbstentionPolicy:
     # ... and one sentence of the core must cover this much on its own (not words scattered
     # over several sentences)
     sentence_coverage_weak: float = 0.2
-    dense_floor: float = 0.83  # below this nothing is an answer, whatever the words
-    cross_lingual_dense: float = 0.85  # stands in for coverage when words cannot match
+    dense_floor: float = 0.80  # below this nothing is an answer, whatever the words
+    cross_lingual_dense: float = 0.83  # stands in for coverage when words cannot match
 
 
 def decide_answered(evidence: Evidence, policy: AbstentionPolicy | None = None) -> bool:
