@@ -5,7 +5,8 @@ Every sentence of the top passages is a candidate. Its score adds:
 * dense similarity of the question to the sentence (precomputed sentence vectors,
   see :mod:`calanque.answer.vectors`), as a z-score among the candidates;
 * lexical coverage of the question's key terms by the sentence, and by its
-  passage's title and heading (the context a quote is read in);
+  passage's title and heading (the context a quote is read in); for a sentence in the
+  other language, cognates count (``événements``/``events``: the first four letters);
 * a bonus when the sentence holds what the question asks for: a command for
   "comment/how", a path for "où/which file", a number for "combien/how many",
   a date for "quand/when", a definition for "qu'est-ce que/what is";
@@ -255,6 +256,8 @@ class ExtractiveWriter:
         out = []
         for row, (passage, index, span) in enumerate(spans):
             lexical = coverage(terms, stems(span.text, language))
+            if question_language(span.text, passage.language or language) != language:
+                lexical = max(lexical, cognate_coverage(terms, span.text))
             features = sentence_features(span.text)
             met = len(intents & features)
             w = self.weights
@@ -388,6 +391,25 @@ def _novel_token(text: str, asked: set[str]) -> bool:
         is_technical(w) and any(ch.isalpha() for ch in w) and fold(w) not in asked
         for w in words(text)
     )
+
+
+# Letters two words of French and English must share to count as cognates (chosen on the
+# tune halves: 4 gained two key facts, 5 and 6 none).
+COGNATE_PREFIX = 4
+
+
+def cognate_coverage(terms: list[Term], text: str) -> float:
+    """Weighted share of the question's key terms found in a sentence of the other language
+    by their first letters: cognates (``événements``/``events``, ``énergie``/``energy``,
+    ``directives``), which the stems of one language cannot match."""
+    prefixes = {fold(w)[:COGNATE_PREFIX] for w in words(text) if len(w) >= COGNATE_PREFIX}
+    total = sum(t.weight for t in terms)
+    found = sum(
+        t.weight
+        for t in terms
+        if len(t.surface) >= COGNATE_PREFIX and fold(t.surface)[:COGNATE_PREFIX] in prefixes
+    )
+    return found / total if total else 1.0
 
 
 def _form_penalty(text: str, features: frozenset[str], w: SelectionWeights) -> float:

@@ -355,3 +355,14 @@ def test_titles_and_demonyms_may_be_translated_in_sources_of_the_other_language(
     assert missing_names(question, english) == ("The", "Wind", "Willows")  # same language
     assert missing_names("What does Honolulu mean in Hawaiian?", french) == ("Honolulu",)
     assert missing_names("How do I install Proxmox VE on Debian?", french) == ("Proxmox",)
+
+
+def test_cognates_count_for_a_sentence_in_the_other_language() -> None:
+    from calanque.answer.extractive import cognate_coverage
+    from calanque.answer.language import key_terms
+
+    terms = key_terms("Quel démon réagit aux événements de gestion de l'énergie ?", "fr")
+    english = "The acpid daemon handles power management events and saves energy."
+    unrelated = "The kernel schedules processes on every processor."
+    assert cognate_coverage(terms, english) >= 0.4  # événements/events, énergie/energy
+    assert cognate_coverage(terms, unrelated) == 0.0
