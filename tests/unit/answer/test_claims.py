@@ -259,3 +259,17 @@ def test_a_number_or_name_tied_to_another_word_than_in_the_passage(
 )
 def test_ties_kept_or_not_judged(sentence: str, passage: str) -> None:
     assert misattached(sentence, passage) == ""
+
+
+def test_hundreds_and_thousands_are_numbers_in_both_languages() -> None:
+    passage = "It includes the Linux kernel and thousands of prepackaged applications."
+    wrong = "Elle comprend le noyau Linux et quelques centaines d'applications."
+    right = "Elle comprend le noyau Linux et des milliers d'applications."
+    assert specifics_missing(wrong, passage, same_language=False)
+    assert not specifics_missing(right, passage, same_language=False)
+    # "dozens of pages" is "des dizaines de pages", not twelve
+    assert not specifics_missing(
+        "A look through the dozens of pages of documentation shows it.",
+        "Il suffit de parcourir les dizaines de pages de documentation.",
+        same_language=False,
+    )
