@@ -479,7 +479,13 @@ def _name_runs(sentence: str) -> list[list[str]]:
 
 
 def _near(key: str, words: set[str]) -> bool:
-    if key in words or any(w.startswith(key[:4]) for w in words if len(key) > 4):
+    """Is a word of ``words`` ``key`` as another language may spell it (Londres/London)?
+    Not ``key`` with a negative prefix: "Unstable" is not "Stable"."""
+    if key in words:
+        return True
+    opposites = {prefix + key for prefix in vocabulary().negative_prefixes}
+    words = {w for w in words if w not in opposites}
+    if any(w.startswith(key[:4]) for w in words if len(key) > 4):
         return True
     return any(difflib.SequenceMatcher(None, key, w).ratio() >= 0.6 for w in words)
 

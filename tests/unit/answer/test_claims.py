@@ -273,3 +273,11 @@ def test_hundreds_and_thousands_are_numbers_in_both_languages() -> None:
         "Il suffit de parcourir les dizaines de pages de documentation.",
         same_language=False,
     )
+
+
+def test_a_name_with_a_negative_prefix_is_not_the_name_across_languages() -> None:
+    passage = "It is then a candidate for Testing, a group of Unstable packages."
+    assert specifics_missing("Il devient candidat pour la distribution Stable.", passage, False)
+    assert not specifics_missing(
+        "Il devient candidat pour la distribution Testing.", passage, False
+    )
