@@ -37,7 +37,7 @@ from calanque.answer.passages import (
 )
 from calanque.answer.prompt import ABSTAIN, build_messages
 from calanque.answer.related import related_questions
-from calanque.answer.rewrite import rewrite_extractive, rewrite_with_llm
+from calanque.answer.rewrite import leans_on_nothing, rewrite_extractive, rewrite_with_llm
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import (
     CitationVerifier,
@@ -197,7 +197,9 @@ class AnswerEngine:
             index_state=self._index_state() if scope != "web" else {},
         )
         yield AnswerEvent("sources", sources=base.search_results)
-        if isinstance(self.writer, ExtractiveWriter):
+        if not history and leans_on_nothing(question, language):
+            yield from self._abstain(base, passages)  # "Where are they listed?", asked first
+        elif isinstance(self.writer, ExtractiveWriter):
             yield from self._extractive(self.writer, base, passages, web.query_vector)
         else:
             yield from self._generative(self.writer, base, passages, instructions)

@@ -175,6 +175,18 @@ def is_follow_up(question: str, language: str, asked_nouns: Sequence[str] = ()) 
     return not own_name and len(terms) <= SHORT_FOLLOW_UP
 
 
+def leans_on_nothing(question: str, language: str) -> bool:
+    """Does ``question`` only point back ("Where are they listed?", "Et pour elle ?") while
+    naming nothing of its own? Asked first in a thread, it has nothing to point to: no
+    search can say what it is about."""
+    if _NEW_SUBJECT.match(question):
+        return False
+    if not (_PRONOUN.search(question) or _CONTINUATION.match(question)):
+        return False
+    own_name = bool(_OWN_NAME.search(question.strip().rstrip("?？ ")))
+    return not own_name and len(key_terms(question, language)) <= SHORT_FOLLOW_UP
+
+
 def _action_stems(question: str, language: str) -> set[str]:
     return {s for m in _ACTION.finditer(question) for s in stems(m.group(1), language)}
 

@@ -1,8 +1,10 @@
+import pytest
+
 from calanque.answer.labels import machine_label, visible_label
 from calanque.answer.language import question_language
 from calanque.answer.passages import Passage
 from calanque.answer.related import related_questions
-from calanque.answer.rewrite import rewrite_extractive, rewrite_with_llm
+from calanque.answer.rewrite import leans_on_nothing, rewrite_extractive, rewrite_with_llm
 from calanque.llm.scripted import ScriptedLLM
 
 
@@ -210,3 +212,18 @@ def test_no_related_question_on_a_phrase_cut_short() -> None:
     cut = passage(7, "Une heuristique en est une version simplifiée, plus rapide.", "fr")
     related = related_questions("Comment trier une liste ?", [cut], "fr")
     assert not any(q.endswith(" en ?") for q in related)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "alone"),
+    [
+        ("Where are they listed?", "en", True),
+        ("Et pour elle ?", "fr", True),
+        ("How do I remove it?", "en", True),
+        ("Where is the list of APT sources?", "en", False),
+        ("Who wrote it, Karl Marx or Engels?", "en", False),
+        ("Comment installer nginx ?", "fr", False),
+    ],
+)
+def test_a_question_that_only_points_back(question: str, language: str, alone: bool) -> None:
+    assert leans_on_nothing(question, language) is alone
