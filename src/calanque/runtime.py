@@ -170,9 +170,10 @@ class Runtime:
 
     Each part is opened on first use and shared by the parts built on it (one embedder for
     the index, the retriever and every engine). A catalog passed in stays the caller's to
-    close; one opened here is closed by :meth:`close`. ``wrap``, when given, is applied to
-    the embedder and the index that the other parts use (the server runs each of their calls
-    under its model lock); :attr:`raw_embedder` is the embedder itself.
+    close; one opened here is closed by :meth:`close`. ``wrap(role, part)``, when given, is
+    applied to the embedder (``role="embedder"``) and the index (``role="index"``) that the
+    other parts use (the server runs each of their calls under a lock of its own per part);
+    :attr:`raw_embedder` is the embedder itself.
     """
 
     def __init__(
@@ -181,14 +182,14 @@ class Runtime:
         catalog: Catalog | None = None,
         *,
         embedder: Embedder | None = None,
-        wrap: Callable[[Any], Any] | None = None,
+        wrap: Callable[[str, Any], Any] | None = None,
     ) -> None:
         self.settings = settings
         self._catalog = catalog
         self._owns_catalog = catalog is None
         self._raw_embedder = embedder
         self._embedder: Embedder | None = None
-        self._wrap = wrap or (lambda part: part)
+        self._wrap = wrap or (lambda role, part: part)
         self._raw_index: Index | None = None
         self._index: Index | None = None
         self._retriever: Retriever | None = None
@@ -210,14 +211,14 @@ class Runtime:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = self._wrap(self.raw_embedder)
+            self._embedder = self._wrap("embedder", self.raw_embedder)
         return self._embedder
 
     @property
     def index(self) -> Index:
         if self._index is None:
             self._raw_index = open_index(self.settings, self.raw_embedder)
-            self._index = self._wrap(self._raw_index)
+            self._index = self._wrap("index", self._raw_index)
         return self._index
 
     @property

