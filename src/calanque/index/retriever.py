@@ -45,17 +45,17 @@ class RetrievalConfig:
             raise ConfigError("retrieval candidates must be ≥ 1 and rrf_k ≥ 0")
 
 
-_QUERY_WORKERS = 4  # queries embedded at once beside their lexical searches
+_QUERY_WORKERS = 4  # lexical searches run at once beside their queries' embeddings
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
 def _query_pool() -> ThreadPoolExecutor:
-    """The threads that embed queries during hybrid search (one pool per process)."""
+    """The threads that search lexically during hybrid search (one pool per process)."""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(_QUERY_WORKERS, thread_name_prefix="calanque-query")
+            _pool = ThreadPoolExecutor(_QUERY_WORKERS, thread_name_prefix="calanque-lexical")
         return _pool
 
 
@@ -127,15 +127,19 @@ class Retriever:
             vector = self.embedder.embed_query(query)
             fused: list[Hit] = native(query, vector, depth, filters, config.rrf_k)
             return self._finish(query, vector, fused, k, rescore)
-        # The query is embedded in another thread while this one searches lexically: on two
-        # cores both finish in about the time of the slower (bench/search.py). This thread
-        # keeps the index calls, so a caller holding the index's lock cannot deadlock here.
-        embedding = _query_pool().submit(self.embedder.embed_query, query)
+        # The lexical search runs in another thread while this one embeds the query and
+        # searches densely: on two cores both finish in about the time of the slower
+        # (bench/search.py). This thread goes straight into the engine's C code, which lets
+        # the other run Python at once. So a caller must not hold the server's index lock
+        # around a search (the other thread would wait for it): the server never does.
+        lexical_search = _query_pool().submit(self.index.search_lexical, query, depth, filters)
         try:
-            lexical = self.index.search_lexical(query, depth, filters)
-        finally:
-            vector = embedding.result()
-        dense = self.index.search_dense(vector, depth, filters)
+            vector = self.embedder.embed_query(query)
+            dense = self.index.search_dense(vector, depth, filters)
+        except BaseException:
+            lexical_search.cancel()  # if it has not started; else it ends on its own
+            raise
+        lexical = lexical_search.result()
         fused = rrf_fuse(
             [lexical, dense], [config.lexical_weight, config.dense_weight], config.rrf_k
         )

@@ -116,9 +116,8 @@ def test_config_is_validated() -> None:
 def test_hybrid_search_embeds_the_query_while_it_searches_lexically(
     tmp_path: Path, hash_embedder: HashEmbedder
 ) -> None:
-    """The two steps overlap: the embedding (slowed here) does not wait for the lexical
-    search, nor the lexical search for it; index calls stay on the caller's thread, so a
-    caller holding the server's index lock cannot deadlock (LockedCalls, server)."""
+    """The two steps overlap: the lexical search (watched) runs while the embedding
+    (slowed here) is under way, through the server's locks (LockedCalls)."""
     import threading
     import time
 
@@ -148,11 +147,10 @@ def test_hybrid_search_embeds_the_query_while_it_searches_lexically(
                 lexical_ran_during_embedding.set()
             return index.search_lexical(*args)  # type: ignore[arg-type]
 
-    lock = threading.RLock()
-    locked_index = LockedCalls(WatchedIndex(), lock)
-    retriever = Retriever(locked_index, SlowEmbedder())  # type: ignore[arg-type]
-    with lock:  # e.g. the server's Services.models() around a batch of writes
-        hits = retriever.search("apt upgrades installed package", k=3, mode="hybrid")
+    locked_index = LockedCalls(WatchedIndex(), threading.RLock())
+    embedder = LockedCalls(SlowEmbedder(), threading.RLock())
+    retriever = Retriever(locked_index, embedder)  # type: ignore[arg-type]
+    hits = retriever.search("apt upgrades installed package", k=3, mode="hybrid")
     assert hits and hits[0].chunk_id in (1, 2)
     assert lexical_ran_during_embedding.is_set()
     index.close()
