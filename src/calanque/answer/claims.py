@@ -51,8 +51,9 @@ _AFTER_NUMBER = re.compile(
 )
 _TOKEN = re.compile(r"[^\W_][\w.+/~@'’-]*[\w/+~]|[^\W_]")
 _OPTION = re.compile(r"(?<![\w-])--?[a-zA-Z][\w-]*")
+_PHRASE_BREAK = re.compile(r"[.!?…](?=\s|$)|[;()\[\]—–]|(?<!\d)[,:]|[,:](?!\d)")
 _CLAUSE_BREAK = re.compile(
-    r"[.!?…](?=\s|$)|[,;:()\[\]—–]|\s-\s|\b(?:but|whereas|while|although|though|and|or|mais|tandis que|"
+    r"[.!?…](?=\s|$)|[;()\[\]—–]|(?<!\d)[,:]|[,:](?!\d)|\s-\s|\b(?:but|whereas|while|although|though|and|or|mais|tandis que|"
     r"alors que|bien que|et|ou)\b",
     re.IGNORECASE,
 )
@@ -214,8 +215,9 @@ def _phone_digits(text: str) -> set[str]:
 
 
 def phrases(text: str) -> list[str]:
-    """``text`` cut at punctuation only (a claim with its numbers stays whole)."""
-    return [p.strip() for p in re.split(r"[.!?…](?=\s|$)|[,;:()\[\]—–]", text) if p.strip()]
+    """``text`` cut at punctuation only (a claim with its numbers stays whole: a comma or a
+    colon between two digits, as in 1,811 or 8,46 or 10:30, cuts nothing)."""
+    return [p.strip() for p in _PHRASE_BREAK.split(text) if p.strip()]
 
 
 def clauses(text: str) -> list[str]:

@@ -281,3 +281,12 @@ def test_a_name_with_a_negative_prefix_is_not_the_name_across_languages() -> Non
     assert not specifics_missing(
         "Il devient candidat pour la distribution Testing.", passage, False
     )
+
+
+def test_a_comma_or_colon_between_digits_cuts_no_phrase_or_clause() -> None:
+    from calanque.answer.claims import clauses, phrases
+
+    text = "It covers 240 km2, while the area spans 1,811 km2 and 8,46 millions at 10:30."
+    assert "while the area spans 1,811 km2 and 8,46 millions at 10:30" in phrases(text)
+    assert "the area spans 1,811 km2" in clauses(text)
+    assert phrases("one, two; three") == ["one", "two", "three"]

@@ -117,3 +117,40 @@ def test_a_piece_of_a_negated_sentence_is_no_quote(embedder: WordEmbedder) -> No
     assert "negates or conditions" in result.sentences[0].reasons[0]
     whole = "You should not run apt-get upgrade without reading the release notes. [1]"
     assert verifier.verify(parse_citations(whole), passages, "en").sentences[0].supported
+
+
+def test_a_thousands_separator_or_decimal_comma_does_not_cut_a_number(
+    embedder: WordEmbedder,
+) -> None:
+    """'1,811 km2' and '8,46 millions' are one number each: cut at their comma, the
+    sentence's '1' or '8' was looked for alone and the supported sentence refused."""
+    corpus = Corpus()
+    corpus.add(
+        4,
+        "https://wiki.example/bucharest.html",
+        "Bucharest",
+        [
+            "The city has an area of 240 km2, while the metropolitan area covers 1,811 km2.",
+        ],
+        "en",
+    )
+    corpus.add(
+        5,
+        "https://wiki.example/kunming.html",
+        "Kunming",
+        ["La population était de 8,46 millions d'habitants lors du recensement de 2020."],
+        "fr",
+    )
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=FAKE_POLICY)
+    passages = build_passages([corpus.hit(400), corpus.hit(500)], corpus)
+    for text, language in (
+        (
+            "The city has an area of 240 km2, while its metropolitan area covers 1,811 km2. [1]",
+            "en",
+        ),
+        ("La population était de 8,46 millions d'habitants au recensement de 2020. [2]", "fr"),
+    ):
+        result = verifier.verify(parse_citations(text), passages, language)
+        assert result.sentences[0].supported, result.sentences[0].reasons
+    changed = "The metropolitan area covers 1,911 km2. [1]"
+    assert not verifier.verify(parse_citations(changed), passages, "en").sentences[0].supported
