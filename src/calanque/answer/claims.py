@@ -71,6 +71,8 @@ class Vocabulary:
     number_words: dict[str, int]
     months: dict[str, int]
     units: dict[str, frozenset[str]]
+    unit_only_after_a_number: frozenset[str]
+    not_units: tuple[str, ...]
     naming_nouns: frozenset[str]
     restrictive: frozenset[str]
     comparison: tuple[str, ...]
@@ -100,6 +102,8 @@ def vocabulary() -> Vocabulary:
         number_words={w: n for lang in raw["number_words"].values() for w, n in lang.items()},
         months={name: int(n) for n, names in raw["months"].items() for name in names},
         units={k: frozenset(v) for k, v in units.items()},
+        unit_only_after_a_number=frozenset(raw["unit_only_after_a_number"]),
+        not_units=tuple(raw["not_units"]),
         naming_nouns=frozenset(raw["naming_nouns"]),
         restrictive=frozenset(raw["restrictive_suffix"]),
         comparison=tuple(raw["comparison"]),
@@ -464,7 +468,8 @@ def _missing_names(sentence: str, folded_passage: str, same_language: bool) -> l
 
 
 def _name_runs(sentence: str) -> list[list[str]]:
-    """Names grouped by runs of adjacent capitalised words."""
+    """Names grouped by runs of capitalised words one space apart (``Nobel Prize``; not
+    ``Zimbabwe–Botswana–Zambie``, three names)."""
     runs: list[list[str]] = []
     last_end = -10
     found = set(names(sentence))
@@ -472,7 +477,7 @@ def _name_runs(sentence: str) -> list[list[str]]:
         token = match.group(0).rstrip(".'’-")
         if token not in found:
             continue
-        if runs and match.start() - last_end <= 1:
+        if runs and sentence[last_end : match.start()] in ("", " "):  # not across a dash
             runs[-1].append(token)
         else:
             runs.append([token])
@@ -493,10 +498,19 @@ def _near(key: str, words: set[str]) -> bool:
 
 
 def unit_words(text: str) -> set[str]:
-    """Units named in ``text`` with or without a number (``mois``, ``week``, ``%``)."""
+    """Units named in ``text`` with or without a number (``mois``, ``week``, ``%``).
+
+    Not a unit word that is mostly something else without a number (``livre``, ``second``:
+    after a number, :func:`quantities` reads it), nor one inside a phrase where it is no
+    unit (``mise à jour``, ``these days``)."""
     vocab = vocabulary()
+    padded = f" {' '.join(_folded_words(text))} "
+    for phrase in vocab.not_units:
+        padded = padded.replace(f" {phrase} ", " ")
     found: set[str] = set()
-    for token in _folded_words(text):
+    for token in padded.split():
+        if token in vocab.unit_only_after_a_number:
+            continue
         if (len(token) >= 3 or not token.isalpha()) and token in vocab.units:
             found |= vocab.units[token]
     return found

@@ -290,3 +290,27 @@ def test_a_comma_or_colon_between_digits_cuts_no_phrase_or_clause() -> None:
     assert "while the area spans 1,811 km2 and 8,46 millions at 10:30" in phrases(text)
     assert "the area spans 1,811 km2" in clauses(text)
     assert phrases("one, two; three") == ["one", "two", "three"]
+
+
+def test_names_joined_by_a_dash_are_looked_for_one_by_one() -> None:
+    passage = (
+        "Le tripoint où se rejoignent les frontières du Zimbabwe, du Botswana et de la Zambie."
+    )
+    assert specifics_missing("Le tripoint Zimbabwe–Botswana–Zambie.", passage, True) == []
+    assert specifics_missing("Le tripoint Zimbabwe–Botswana–Angola.", passage, True) == ["Angola"]
+    # a run of capitalised words one space apart is still one name
+    assert specifics_missing("La Free Software Foundation.", "la Mozilla Foundation", True)
+
+
+def test_a_unit_word_that_is_no_unit_is_not_required() -> None:
+    # "mise à jour" is an update, "livre" a book: across languages, nothing to look for
+    update = "SystemImager includes an update system that does not require a reinstallation."
+    assert specifics_missing("La mise à jour de SystemImager est simple.", update, False) == []
+    assert (
+        specifics_missing("Le livre de Kenneth Grahame.", "The book by Kenneth Grahame.", False)
+        == []
+    )
+    # after a number they are units, and a unit changed is still refused
+    assert specifics_missing("Attendre 8 heures.", "Wait 8 days.", False)
+    assert specifics_missing("It weighs 3 pounds.", "It weighs 3 kilograms.", True)
+    assert specifics_missing("The limit is set in megabytes.", "The limit is in gigabytes.", True)
