@@ -15,7 +15,9 @@ wheel runs instead.
 
 Speed. Either engine already runs a batch on every core with OpenMP (one thread per text
 or per row block), so a single in-process call is the fast path: ``workers=0`` (auto)
-embeds in-process; ``workers>=2`` starts a pool of single-threaded processes. The other
+embeds in-process; ``workers>=2`` starts a pool of single-threaded processes. A query is
+the exception: on Calanque's engine it runs on one core (``query_threads``), since hybrid
+search embeds it while the lexical search runs on the other (index/retriever.py). The other
 saving is never embedding a text twice: see :class:`calanque.embed.cache.CachedEmbedder`.
 """
 
