@@ -154,3 +154,26 @@ def test_a_thousands_separator_or_decimal_comma_does_not_cut_a_number(
         assert result.sentences[0].supported, result.sentences[0].reasons
     changed = "The metropolitan area covers 1,911 km2. [1]"
     assert not verifier.verify(parse_citations(changed), passages, "en").sentences[0].supported
+
+
+def test_across_languages_names_and_numbers_found_lower_the_bar(embedder: WordEmbedder) -> None:
+    """A sentence in another language than its passage, holding two names or numbers
+    found there, needs ``cross_sim_anchored``; one without them, ``cross_sim``."""
+    corpus = Corpus()
+    corpus.add(
+        6,
+        "https://wiki.example/slink.html",
+        "Slink",
+        ["Debian 2.1 Slink: with Wichert Akkerman as Project Leader, about 2250 packages."],
+        "en",
+    )
+    passages = build_passages([corpus.hit(600)], corpus)
+    policy = SupportPolicy(same_sim=0.5, same_lexical=0.5, cross_sim=1.01, cross_sim_anchored=-1)
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=policy)
+    anchored = "Slink comptait environ 2250 paquets, sous Wichert Akkerman. [1]"
+    bare = "La version comptait environ deux mille paquets. [1]"
+    assert verifier.verify(parse_citations(anchored), passages, "fr").sentences[0].supported
+    assert not verifier.verify(parse_citations(bare), passages, "fr").sentences[0].supported
+    # the anchors must all be in the passage: a number that is not refuses, whatever the bar
+    wrong = "Slink comptait environ 3250 paquets, sous Wichert Akkerman. [1]"
+    assert not verifier.verify(parse_citations(wrong), passages, "fr").sentences[0].supported
