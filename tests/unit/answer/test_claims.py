@@ -314,3 +314,10 @@ def test_a_unit_word_that_is_no_unit_is_not_required() -> None:
     assert specifics_missing("Attendre 8 heures.", "Wait 8 days.", False)
     assert specifics_missing("It weighs 3 pounds.", "It weighs 3 kilograms.", True)
     assert specifics_missing("The limit is set in megabytes.", "The limit is in gigabytes.", True)
+
+
+def test_jamais_without_ne_means_ever() -> None:
+    superlative = "C'est la plus grave catastrophe jamais survenue à ce jour."
+    assert negations(superlative, "fr") == 0
+    assert negations("Il ne faut jamais lancer cette commande.", "fr") == 1
+    assert negations("Plus que jamais, il faut sauvegarder.", "fr") == 0
