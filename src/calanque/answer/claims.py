@@ -66,6 +66,7 @@ class Vocabulary:
     negation: dict[str, frozenset[str]]
     condition: dict[str, tuple[str, ...]]
     suffix_condition: dict[str, tuple[str, ...]]
+    concessive: tuple[str, ...]
     refuting: dict[str, tuple[str, ...]]
     injection: tuple[str, ...]
     number_words: dict[str, int]
@@ -97,6 +98,7 @@ def vocabulary() -> Vocabulary:
         negation={k: frozenset(v) for k, v in raw["negation"].items()},
         condition={k: tuple(v) for k, v in raw["condition"].items()},
         suffix_condition={k: tuple(v) for k, v in raw["suffix_condition"].items()},
+        concessive=tuple(raw["concessive"]),
         refuting={k: tuple(v) for k, v in raw["refuting"].items()},
         injection=tuple(raw["injection"]),
         number_words={w: n for lang in raw["number_words"].values() for w, n in lang.items()},
@@ -559,7 +561,10 @@ def quote_is_framed(before: str, after: str) -> bool:
     after = after.split(";", 1)[0]
     parts = clauses(before)
     own_clause = parts[-1] if parts and not re.search(r"[,;:(—–]\s*$", before) else ""
-    if negates(own_clause) or (before.strip() and _has_cue(before, prefix_cues)):
+    conceded = f" {' '.join(_folded_words(before))} "
+    for phrase in vocab.concessive:  # "Même s'il est possible de…": it is possible
+        conceded = conceded.replace(f" {phrase} ", " ")
+    if negates(own_clause) or (conceded.strip() and _has_cue(conceded, prefix_cues)):
         return True
     suffix_cues = vocab.suffix_condition["en"] + vocab.suffix_condition["fr"]
     if after.strip() and _has_cue(after, suffix_cues):

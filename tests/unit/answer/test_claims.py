@@ -321,3 +321,10 @@ def test_jamais_without_ne_means_ever() -> None:
     assert negations(superlative, "fr") == 0
     assert negations("Il ne faut jamais lancer cette commande.", "fr") == 1
     assert negations("Plus que jamais, il faut sauvegarder.", "fr") == 0
+
+
+def test_meme_si_concedes_a_fact_and_si_sets_a_condition() -> None:
+    # "Même s'il est possible d'exécuter des scripts, …": it is possible
+    assert not quote_is_framed("Même s'", ", la souplesse de sélection reste limitée.")
+    assert quote_is_framed("S'", ", il faut relancer le service.")
+    assert quote_is_framed("Only if ", ", the service restarts.")
