@@ -328,3 +328,15 @@ def test_meme_si_concedes_a_fact_and_si_sets_a_condition() -> None:
     assert not quote_is_framed("Même s'", ", la souplesse de sélection reste limitée.")
     assert quote_is_framed("S'", ", il faut relancer le service.")
     assert quote_is_framed("Only if ", ", the service restarts.")
+
+
+def test_the_end_of_something_is_its_stop() -> None:
+    from calanque.answer.claims import contradiction
+
+    passage = (
+        "Spain was subject to invasions during the 5th century, resulting in the end of "
+        "Roman rule, marking the beginning of the Middle Ages in Spain."
+    )
+    assert contradiction("The invasions of the 5th century ended Roman rule.", passage) == ""
+    assert contradiction("La fin du service arrive.", "Le service démarre.", False)
+    assert contradiction("Roman rule began in the 5th century.", "the end of Roman rule")
