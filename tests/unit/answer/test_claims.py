@@ -340,3 +340,14 @@ def test_the_end_of_something_is_its_stop() -> None:
     assert contradiction("The invasions of the 5th century ended Roman rule.", passage) == ""
     assert contradiction("La fin du service arrive.", "Le service démarre.", False)
     assert contradiction("Roman rule began in the 5th century.", "the end of Roman rule")
+
+
+def test_growing_is_not_shrinking() -> None:
+    from calanque.answer.claims import contradiction
+
+    passage = (
+        "It started as a small group of hackers and gradually grew to become a large community."
+    )
+    assert contradiction("It gradually shrank into a small group.", passage)
+    assert contradiction("Le groupe a rétréci.", "The group grew.", False)
+    assert contradiction("It gradually grew into a large community.", passage) == ""
