@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,6 +58,15 @@ def _query_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(_QUERY_WORKERS, thread_name_prefix="calanque-lexical")
         return _pool
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's threads are not there, so a new pool is made."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 class Retriever:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -154,3 +155,28 @@ def test_hybrid_search_embeds_the_query_while_it_searches_lexically(
     assert hits and hits[0].chunk_id in (1, 2)
     assert lexical_ran_during_embedding.is_set()
     index.close()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_hybrid_search_works_in_a_forked_child(retriever: Retriever) -> None:
+    """The lexical search's threads are the parent's: a forked child makes its own pool
+    (otherwise its first hybrid search waits forever for a thread that is not there)."""
+    import multiprocessing
+
+    retriever.search("apt upgrades installed package", k=3, mode="hybrid")  # pool made here
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child_search, args=(retriever, send))  # not pickled
+    child.start()
+    try:
+        assert receive.poll(60), "the forked child's hybrid search did not finish"
+        ids = receive.recv()
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+    assert ids and ids[0] in (1, 2)
+
+
+def _child_search(retriever: Retriever, send: Any) -> None:
+    send.send([h.chunk_id for h in retriever.search("apt upgrades", k=3, mode="hybrid")])
