@@ -46,17 +46,17 @@ class RetrievalConfig:
             raise ConfigError("retrieval candidates must be ≥ 1 and rrf_k ≥ 0")
 
 
-_QUERY_WORKERS = 4  # lexical searches run at once beside their queries' embeddings
+_LEXICAL_WORKERS = 4  # lexical searches run at once beside their queries' embeddings
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _query_pool() -> ThreadPoolExecutor:
+def _lexical_pool() -> ThreadPoolExecutor:
     """The threads that search lexically during hybrid search (one pool per process)."""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(_QUERY_WORKERS, thread_name_prefix="calanque-lexical")
+            _pool = ThreadPoolExecutor(_LEXICAL_WORKERS, thread_name_prefix="calanque-lexical")
         return _pool
 
 
@@ -142,7 +142,7 @@ class Retriever:
         # (bench/search.py). This thread goes straight into the engine's C code, which lets
         # the other run Python at once. So a caller must not hold the server's index lock
         # around a search (the other thread would wait for it): the server never does.
-        lexical_search = _query_pool().submit(self.index.search_lexical, query, depth, filters)
+        lexical_search = _lexical_pool().submit(self.index.search_lexical, query, depth, filters)
         try:
             vector = self.embedder.embed_query(query)
             dense = self.index.search_dense(vector, depth, filters)

@@ -2,9 +2,9 @@
 
 The search and answer machinery is synchronous (embedder, tantivy, usearch, SQLite);
 routes run it in worker threads. Each call to the index holds the per-process model lock
-(``Services.lock``, see :mod:`calanque.server.model_lock`), each call to the embedder a lock
-of its own, which keeps the shared caches consistent while requests interleave between calls; run several
-worker processes (``calanque serve --workers 2``) to use several cores. Every search and
+(``Services.lock``, see :mod:`calanque.server.model_lock`), each call to the embedder a
+lock of its own, which keeps the shared caches consistent while requests interleave
+between calls; run several worker processes (``calanque serve --workers 2``) to use several cores. Every search and
 answer has a time budget (``server.request_timeout_s``, :meth:`Services.within_budget`).
 """
 
