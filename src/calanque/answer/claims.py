@@ -28,7 +28,7 @@ import bisect
 import difflib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -51,10 +51,11 @@ _AFTER_NUMBER = re.compile(
 )
 _TOKEN = re.compile(r"[^\W_][\w.+/~@'’-]*[\w/+~]|[^\W_]")
 _OPTION = re.compile(r"(?<![\w-])--?[a-zA-Z][\w-]*")
+# punctuation, but not a comma or colon between two digits (1,811; 8,46; 10:30)
 _PHRASE_BREAK = re.compile(r"[.!?…](?=\s|$)|[;()\[\]—–]|(?<!\d)[,:]|[,:](?!\d)")
 _CLAUSE_BREAK = re.compile(
-    r"[.!?…](?=\s|$)|[;()\[\]—–]|(?<!\d)[,:]|[,:](?!\d)|\s-\s|\b(?:but|whereas|while|although|though|and|or|mais|tandis que|"
-    r"alors que|bien que|et|ou)\b",
+    _PHRASE_BREAK.pattern + r"|\s-\s|\b(?:but|whereas|while|although|though|and|or|mais|"
+    r"tandis que|alors que|bien que|et|ou)\b",
     re.IGNORECASE,
 )
 _CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2,}")
@@ -121,6 +122,14 @@ def vocabulary() -> Vocabulary:
 def normalise(text: str) -> str:
     """Folded, one space between words, typographic apostrophes made plain."""
     return " ".join(fold(text).replace("’", "'").split())
+
+
+def _folded_without(text: str, phrases: Iterable[str]) -> str:
+    """``text``'s folded words, space-padded, with each of ``phrases`` taken out."""
+    padded = f" {' '.join(_folded_words(text))} "
+    for phrase in phrases:
+        padded = padded.replace(f" {phrase} ", " ")
+    return padded
 
 
 def _folded_words(text: str) -> list[str]:
@@ -502,15 +511,12 @@ def _near(key: str, words: set[str]) -> bool:
 def unit_words(text: str) -> set[str]:
     """Units named in ``text`` with or without a number (``mois``, ``week``, ``%``).
 
-    Not a unit word that is mostly something else without a number (``livre``, ``second``:
+    Not a unit word that is mostly something else without a number (``livre``, ``ton``:
     after a number, :func:`quantities` reads it), nor one inside a phrase where it is no
     unit (``mise à jour``, ``these days``)."""
     vocab = vocabulary()
-    padded = f" {' '.join(_folded_words(text))} "
-    for phrase in vocab.not_units:
-        padded = padded.replace(f" {phrase} ", " ")
     found: set[str] = set()
-    for token in padded.split():
+    for token in _folded_without(text, vocab.not_units).split():
         if token in vocab.unit_only_after_a_number:
             continue
         if (len(token) >= 3 or not token.isalpha()) and token in vocab.units:
@@ -522,10 +528,7 @@ def negations(text: str, language: str) -> int:
     """How many negation cues ``text`` holds (``ne … pas`` and ``no longer`` count once;
     hedges made of negation words, ``sans doute`` or ``not only``, count none)."""
     vocab = vocabulary()
-    padded = f" {' '.join(_folded_words(text))} "
-    for phrase in vocab.not_negations.get(language, ()):
-        padded = padded.replace(f" {phrase} ", " ")
-    tokens = padded.split()
+    tokens = _folded_without(text, vocab.not_negations.get(language, ())).split()
     if language == "fr":
         strict = set(vocab.negation_strict_fr)
         has_ne = any(t in ("ne", "n") for t in tokens)
@@ -561,9 +564,7 @@ def quote_is_framed(before: str, after: str) -> bool:
     after = after.split(";", 1)[0]
     parts = clauses(before)
     own_clause = parts[-1] if parts and not re.search(r"[,;:(—–]\s*$", before) else ""
-    conceded = f" {' '.join(_folded_words(before))} "
-    for phrase in vocab.concessive:  # "Même s'il est possible de…": it is possible
-        conceded = conceded.replace(f" {phrase} ", " ")
+    conceded = _folded_without(before, vocab.concessive)  # "Même s'il est possible…": it is
     if negates(own_clause) or (conceded.strip() and _has_cue(conceded, prefix_cues)):
         return True
     suffix_cues = vocab.suffix_condition["en"] + vocab.suffix_condition["fr"]
