@@ -17,7 +17,10 @@ For a sentence citing passage ``n`` (:meth:`CitationVerifier._check`):
    (a negation in one and not the other refuses), say it in the same order (roles not
    swapped), tie each number and name to the same word as the passage does (``closed
    in 1990`` is refused where the passage has ``closed in 1994, … died in 1990``:
-   :func:`~calanque.answer.claims.misattached`), and be close enough: in the same
+   :func:`~calanque.answer.claims.misattached`), not tie together names or numbers that
+   no three consecutive passage sentences hold together (``Namibia is named after the
+   Kalahari`` where the name comes from the Namib and the Kalahari is three sentences
+   on: :func:`~calanque.answer.claims.scattered`), and be close enough: in the same
    language, cosine ``>= same_sim`` with the sentence's key terms covered to
    ``same_lexical``; across languages, cosine ``>= cross_sim``, or ``cross_sim_anchored``
    for a sentence with two names or numbers or more, all in the passage
@@ -51,6 +54,7 @@ from calanque.answer.claims import (
     quantities_missing,
     quote_is_framed,
     reordered,
+    scattered,
     specifics_missing,
     substituted,
     technical_tokens,
@@ -303,6 +307,10 @@ class CitationVerifier:
             if swapped:
                 return f"puts a word in place of its closest passage sentence's ({swapped})"
         moved = misattached(text, passage.text) if same else ""
+        if same and not moved:
+            apart = scattered(text, [s.text for s in passage.sentences])
+            if apart:
+                return f"ties together names or numbers the passage holds apart ({apart!r})"
         if moved:
             return f"ties a number or name to another word than the passage does ({moved})"
         opposite = contradiction(text, passage.text, same)

@@ -11,6 +11,7 @@ from calanque.answer.claims import (
     quantities,
     quote_is_framed,
     reordered,
+    scattered,
     specifics_missing,
 )
 from calanque.answer.language import stem
@@ -351,3 +352,35 @@ def test_growing_is_not_shrinking() -> None:
     assert contradiction("It gradually shrank into a small group.", passage)
     assert contradiction("Le groupe a rétréci.", "The group grew.", False)
     assert contradiction("It gradually grew into a large community.", passage) == ""
+
+
+NAMIBIA = [
+    "La Namibie est un pays situé en Afrique australe.",
+    "Elle est bordée à l'ouest par l'océan Atlantique.",
+    "Sa limite orientale est proche du Zimbabwe.",
+    "Le pays doit son nom au désert du Namib, qui recouvre sa côte atlantique.",
+    "Ses frontières orientales sont recouvertes par le désert du Kalahari.",
+    "Sa capitale est Windhoek, fondée en 1890.",
+]
+
+
+def test_names_the_passage_holds_apart_are_not_tied_together() -> None:
+    # Namib and Kalahari are both in the passage; the sentence naming the country after
+    # the Kalahari joins what lies three sentences apart
+    assert scattered("La Namibie doit son nom au désert du Kalahari.", NAMIBIA)
+    assert scattered("La ville de Windhoek est proche du Zimbabwe.", NAMIBIA)
+    # a number tied to another name than in the passage
+    assert scattered("Le Zimbabwe fut fondé en 1890.", NAMIBIA)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "La Namibie est bordée par l'Atlantique.",  # a pronoun in the next sentence
+        "Windhoek, la capitale de la Namibie, fut fondée en 1890.",  # one name per phrase
+        "Le désert du Namib recouvre la côte atlantique du pays.",  # one name
+        "La Namibie est proche du Zimbabwe.",  # two sentences apart: within the window
+    ],
+)
+def test_names_held_near_each_other_are_not_scattered(sentence: str) -> None:
+    assert scattered(sentence, NAMIBIA) == ""
