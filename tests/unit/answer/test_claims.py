@@ -152,6 +152,18 @@ def test_a_noun_put_in_place_of_another_in_a_near_copy() -> None:
     assert substituted(swapped, source, passage, stem) == ""
 
 
+def test_the_last_item_of_a_list_put_in_place_of_another() -> None:
+    from calanque.answer.claims import substituted
+
+    source = "Natural predators of adult buffaloes include lions, wild dogs, hyenas and crocodiles."
+    stem = str.lower
+    added = "Natural predators of adult buffaloes include lions, wild dogs, hyenas and leopards."
+    assert substituted(added, source, source, stem) == "leopards/crocodiles"
+    french = "Le programme accepte des fichiers au format texte, image ou vidéo."
+    changed = "Le programme accepte des fichiers au format texte, image ou musique."
+    assert substituted(changed, french, french, stem) == "musique/video"
+
+
 def test_a_quoted_word_is_a_literal_in_the_same_language_only() -> None:
     passage = 'Some systems mount "/bin" with the "noatime" option, which disables their vote.'
     sentence = 'Some systems mount /bin with the "nodev" option, which disables their vote.'
