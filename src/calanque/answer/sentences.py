@@ -16,7 +16,8 @@ Rules, in order:
    ending in ``:`` or a heading, then ``[1]``) when the next word is not in lower case.
 3. No split after an abbreviation (``M.``, ``Dr.``, ``e.g.``, ``cf.``, ``p.``...)
    or a single initial (``J. Dupont``). ``etc.`` ends a sentence only when a
-   capitalised word follows. Numbers and paths never split (no space after their dots).
+   capitalised word follows. Numbers and paths never split (no space after their dots),
+   nor does a spaced ellipsis (``. . .``) inside a sentence.
 """
 
 from __future__ import annotations
@@ -136,8 +137,8 @@ def _split_line(line: str, base: int, markers: bool) -> list[Span]:
 
 def _is_boundary(line: str, punct_at: int, end: int, punct: str) -> bool:
     rest = line[end:].lstrip()
-    if rest and rest[0].islower():
-        return False
+    if rest and (rest[0].islower() or rest[0] == "."):
+        return False  # "…, . . .) seem to be down": a spaced ellipsis goes on
     if not punct.startswith(".") or punct.startswith(".."):
         return True
     before = _WORD_BEFORE.search(line[:punct_at])

@@ -4,8 +4,10 @@ pypdf reads each page (fast). Where its words come out run together ("Whenyoufil
 from a PDF that places words by position rather than with spaces, as LaTeX and dblatex often
 do), the page is read again with pdfminer.six, which rebuilds words and paragraphs from the
 glyphs' positions (ten times slower, so only there). Then the running headers and footers
-(a line at the top or bottom of most pages, page numbers aside) are dropped, a word cut by a
-hyphen at a line end is joined, and a paragraph broken by a page end is joined again: the
+(a line at the top or bottom of most pages, page numbers aside, or a short one holding the
+page's printed number) are dropped, a word cut by a hyphen at a line end is joined (a link
+cut after ``https://`` too), a numbered heading (``6.2 Legally Significant Changes``) stands
+apart from the paragraph after it, a table of contents' dotted lines are dropped, and a paragraph broken by a page end is joined again: the
 passages and their sentences are the document's, not its layout's.
 
 A PDF has no reliable heading structure, so ``Document.headings`` holds the
@@ -36,6 +38,20 @@ GLUED_RUN = 18  # letters: a longer run is almost always several words without s
 GLUED_SHARE = 0.02  # runs that long among a page's: ≈0.1 % in prose, 6-23 % when glued
 _EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running heads
 _HYPHENATED = re.compile(r"(?<=[a-zà-ÿ])-\n(?=[a-zà-ÿ])")
+# "GPL-\ncompatible": a hyphen after a capital or a digit is the word's own; the line end goes
+_KEPT_HYPHEN = re.compile(r"(?<=[A-Z0-9])-\n(?=[a-zà-ÿ])")
+# "https://\nwww.gnu.org/…", "https://lists.\ngnu.org/…": a link cut after its scheme or its
+# first label, where it cannot end
+_CUT_LINK = re.compile(r"(\b[a-z][a-z0-9+.-]*://(?:[\w-]+\.)?)\n(?=[a-z0-9])", re.IGNORECASE)
+_HEAD_WORDS = 12  # a running head is short
+# "6.2 Legally Significant Changes" alone on its line, a capitalised line after it: a
+# numbered heading, not the start of the paragraph that follows
+_NUMBERED_HEADING = re.compile(
+    r"^(\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+[A-ZÀ-Ý][^.!?:;]{0,80})\n(?=[A-ZÀ-Ý])", re.M
+)
+# "6.2 Legally Significant Changes . . . . . 3": a table of contents' line
+_CONTENTS_LINE = re.compile(r"^.*\S(?:\s*\.){4,}\s*[\divxlc]+\s*$", re.M | re.I)
+_FOLIO = re.compile(r"^(\d{1,4})\s+\D|\D\s(\d{1,4})$")
 _SENTENCE_END = re.compile(r"[.!?:;…»\")\]]\s*$")
 
 
@@ -101,9 +117,42 @@ def _edge_key(line: str) -> str:
     return re.sub(r"\d+", "#", " ".join(line.split())).casefold()
 
 
+def _edge_lines(text: str) -> tuple[list[str], set[int]]:
+    """The page's lines, and the indexes of the filled ones at its top and bottom."""
+    lines = text.split("\n")
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    return lines, set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:])
+
+
+def _folio(line: str) -> int | None:
+    """The number a short line starts or ends with ("Chapter 6: Legal Matters 7" → 7)."""
+    if len(line.split()) > _HEAD_WORDS:
+        return None
+    found = _FOLIO.search(line.strip())
+    if found is None:
+        return None
+    return int(found.group(1) or found.group(2))
+
+
+def _folio_offset(pages: list[str]) -> int | None:
+    """How far the printed page numbers are from the pages' order, when most pages print
+    theirs at an edge (a book's front matter shifts them: page 12 prints "8")."""
+    offsets: Counter[int] = Counter()
+    for number, text in enumerate(pages):
+        lines, edge = _edge_lines(text)
+        found = {n - number for i in edge if (n := _folio(lines[i])) is not None}
+        offsets.update(found)
+    if not offsets:
+        return None
+    offset, count = offsets.most_common(1)[0]
+    return offset if count >= max(3, len(pages) // 3) else None
+
+
 def _without_running_heads(pages: list[str]) -> list[str]:
     """Drop the lines at a page's top or bottom that most pages share (page numbers aside):
-    "Debian Reference 33 / 233" is not part of any paragraph."""
+    "Debian Reference 33 / 233" is not part of any paragraph. A short edge line holding the
+    page's own printed number goes too, though its words change from chapter to chapter
+    ("Chapter 6: Legal Matters 7", "8 Information for Maintainers of GNU Software")."""
     if len(pages) < 4:
         return pages
     edges = []
@@ -112,19 +161,20 @@ def _without_running_heads(pages: list[str]) -> list[str]:
         edges.append({_edge_key(line) for line in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]})
     counts = Counter(key for keys in edges for key in keys)
     running = {key for key, n in counts.items() if n >= max(4, len(pages) // 2)}
-    if not running:
+    offset = _folio_offset(pages)
+    if not running and offset is None:
         return pages
     out = []
-    for text in pages:
-        lines = text.split("\n")
-        filled = [i for i, line in enumerate(lines) if line.strip()]
-        edge = set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:])
+    for number, text in enumerate(pages):
+        lines, edge = _edge_lines(text)
+
+        def head(line: str) -> bool:
+            if _edge_key(line) in running:
+                return True
+            return offset is not None and _folio(line) == number + offset
+
         out.append(
-            "\n".join(
-                line
-                for i, line in enumerate(lines)
-                if not (i in edge and _edge_key(line) in running)
-            )
+            "\n".join(line for i, line in enumerate(lines) if not (i in edge and head(line)))
         )
     return out
 
@@ -134,7 +184,10 @@ def _paragraphs(pages: list[str]) -> list[str]:
     its sentence ended (the next block starts in lower case) is joined again."""
     out: list[list[str]] = []  # each paragraph's blocks, joined once at the end (linear time)
     for text in pages:
-        for block in split_paragraphs(_HYPHENATED.sub("", text.replace("\r\n", "\n"))):
+        text = _HYPHENATED.sub("", text.replace("\r\n", "\n"))
+        text = _CUT_LINK.sub(r"\1", _KEPT_HYPHEN.sub("-", text))
+        text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
+        for block in split_paragraphs(text):
             if out and not _SENTENCE_END.search(out[-1][-1]) and block.lstrip()[:1].islower():
                 out[-1].append(block)
             else:

@@ -35,6 +35,14 @@ def test_etc_ends_a_sentence_only_before_a_capital() -> None:
     ]
 
 
+def test_a_spaced_ellipsis_inside_a_sentence_does_not_end_it() -> None:
+    text = "If any server (ftp.gnu.org, savannah.gnu.org, . . .) seems down, wait. . . . Then call."
+    assert texts(text) == [
+        "If any server (ftp.gnu.org, savannah.gnu.org, . . .) seems down, wait. . . .",
+        "Then call.",
+    ]
+
+
 def test_paths_and_command_lines_stay_whole() -> None:
     text = "Éditez /etc/apt/sources.list. Puis :\n$ sudo apt-get install x. Y\napt-get install nom-du-paquet"
     assert texts(text) == [

@@ -112,6 +112,51 @@ def test_running_heads_are_dropped_and_cut_paragraphs_joined() -> None:
     assert "apt reads them in order, as the sources list gives them (1)." in doc.text
 
 
+def test_heads_that_change_by_chapter_go_by_their_page_number() -> None:
+    # a book's front matter shifts the printed numbers: the fifth page prints "1"
+    pages = [["Title page of the manual."], ["Copyright notice."], ["i", "Contents"]]
+    pages.append(["ii", "More contents"])
+    for n in range(1, 9):
+        chapter = "Getting Help" if n < 4 else "Legal Matters"
+        lines = [f"Chapter {1 + n // 4}: {chapter} {n}"] if n % 2 else [f"{n} The Manual"]
+        topic = ("mailing lists", "bug reports", "releases", "web pages", "copyright papers",
+                 "legal advice", "patches", "licenses")[n - 1]  # fmt: skip
+        lines += [f"This page explains how maintainers handle {topic} with", "care and patience."]
+        pages.append(lines)
+    pages[6].append("See https://")
+    pages[6].append("www.gnu.org/help/ for the GPL-")
+    pages[6].append("compatible licenses.")
+    doc = extract(make_pdf(pages), "http://h/manual.pdf", "application/pdf")
+    assert "Chapter" not in doc.text and "Legal Matters" not in doc.text
+    assert "The Manual" not in doc.text
+    assert "This page explains how maintainers handle releases with care and patience." in doc.text
+    assert "https://www.gnu.org/help/" in doc.text
+    assert "GPL-compatible licenses." in doc.text
+
+
+def test_numbered_headings_stand_apart_and_contents_lines_go() -> None:
+    pages = [
+        [
+            "Table of Contents",
+            "6.1 Copyright Papers . . . . . . . . . . 5",
+            "6.2 Legally Significant Changes . . . . . . 6",
+        ],  # fmt: skip
+        [
+            "6.2 Legally Significant Changes",
+            "If a person contributes more than around 15",
+            "lines of code, we need copyright papers.",
+            "2. Compose a message with the following",
+            "information about the release.",
+        ],  # fmt: skip
+    ]
+    doc = extract(make_pdf(pages), "http://h/maintain.pdf", "application/pdf")
+    assert ". . ." not in doc.text
+    assert "\n6.2 Legally Significant Changes\n" in f"\n{doc.text}\n"
+    assert "\nIf a person contributes more than around 15 lines of code" in doc.text
+    # a numbered step whose sentence goes on is no heading
+    assert "2. Compose a message with the following information about the release." in doc.text
+
+
 def test_glued_words_are_detected() -> None:
     prose = "When you file a bug report, please use the reportbug command first. " * 5
     glued_text = (
