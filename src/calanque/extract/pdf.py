@@ -164,18 +164,17 @@ def _without_running_heads(pages: list[str]) -> list[str]:
     offset = _folio_offset(pages)
     if not running and offset is None:
         return pages
+
+    def head(line: str, number: int) -> bool:
+        if _edge_key(line) in running:
+            return True
+        return offset is not None and _folio(line) == number + offset
+
     out = []
     for number, text in enumerate(pages):
         lines, edge = _edge_lines(text)
-
-        def head(line: str) -> bool:
-            if _edge_key(line) in running:
-                return True
-            return offset is not None and _folio(line) == number + offset
-
-        out.append(
-            "\n".join(line for i, line in enumerate(lines) if not (i in edge and head(line)))
-        )
+        kept = (line for i, line in enumerate(lines) if not (i in edge and head(line, number)))
+        out.append("\n".join(kept))
     return out
 
 
