@@ -6,8 +6,9 @@ place (*where / où*), a quantity (*how many / combien*), a price, a definition 
 command / quel paquet*), a file or folder (*which file / quel fichier*), a reason (*why /
 pourquoi*). :func:`asked_types` reads them from the question's wording;
 :func:`held_types` says which of them a sentence can answer: a date holds a year or a
-month, a quantity a number that is not a year, a person or a place a proper name, a
-file a path, a procedure an instruction or a command line, a definition a copula.
+month, a quantity a number that is not a year, a person or a place a proper name (a person
+also an e-mail address or a phone number: whom to write to), a file a path, a procedure an
+instruction or a command line, a definition a copula.
 
 The cue words are data (``answer/data/answer_types.json``), shared by every domain.
 """
@@ -20,7 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from calanque.answer.claims import months, names, normalise, quantities, technical_tokens
+from calanque.answer.claims import links, months, names, normalise, quantities, technical_tokens
 from calanque.answer.sentences import looks_like_code
 
 TYPES = (
@@ -105,6 +106,8 @@ def held_types(sentence: str) -> frozenset[str]:
         found.add("price")
     if names(sentence):
         found |= {"person", "place"}
+    if any("@" in link or link.startswith("tel:") for link in links(sentence)):
+        found.add("person")  # whom to write to or call: "please contact maintainers@gnu.org"
     if _PATH.search(sentence):
         found.add("path")
     code = looks_like_code(sentence) or "`" in sentence or bool(_OPTION.search(sentence))

@@ -78,6 +78,9 @@ def test_a_year_is_not_an_amount() -> None:
         ("Run apt-get install --no-install-recommends foo", {"command", "procedure"}),
         ("A mirror is a server that holds a copy of the archive.", {"definition"}),
         ("Releases are frozen because testing must stabilise.", {"reason"}),
+        # whom to write to answers "qui contacter ?": a person or a team
+        ("To propose co-maintainers, please contact maintainers@gnu.org.", {"person"}),
+        ("Pour toute question, appelez le +33 1 23 45 67 89.", {"person"}),
     ],
 )
 def test_held_types(sentence: str, held: set[str]) -> None:
