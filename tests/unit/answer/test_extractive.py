@@ -369,3 +369,19 @@ def test_cognates_count_for_a_sentence_in_the_other_language() -> None:
     unrelated = "The kernel schedules processes on every processor."
     assert cognate_coverage(terms, english) >= 0.4  # événements/events, énergie/energy
     assert cognate_coverage(terms, unrelated) == 0.0
+
+
+def test_the_tail_of_a_sentence_a_chunk_cut_is_not_quoted_first(embedder: WordEmbedder) -> None:
+    """A chunk that starts inside a sentence (its overlap) opens with half a thought."""
+    tail = "interactive programs print error messages that start with a capital letter."
+    other = "Error messages start with a capital letter in interactive programs, as a rule."
+    question = "Do error messages from interactive programs start with a capital letter?"
+    for start, opening in ((4_000, "Error messages"), (0, "interactive programs")):
+        first = Passage(1, "https://d.example/a", "Errors", tail, start)
+        second = Passage(2, "https://d.example/b", "Messages", other, 0)
+        passages = [
+            replace(p, sentences=tuple(split_sentences(p.text, base=p.start)))
+            for p in (first, second)
+        ]
+        draft = writer(embedder).write(question, "en", passages)
+        assert draft.sentences[0].text.startswith(opening)
