@@ -17,9 +17,10 @@ Every sentence of the top passages is a candidate. Its score adds:
 Sentences are picked greedily with redundancy removed (MMR on sentence vectors),
 then put back in reading order with their ``[n]``: the source of the best sentence
 first, each source's sentences in the order they are written. A
-prose sentence ending in ``:`` brings the command line that follows it, and one that
-refers back (``Support for powerpc was dropped in this release.``) brings the sentence
-before it, which says what it refers to (the anaphora are data: ``answer_types.json``),
+prose sentence ending in ``:`` brings the command line or the short example line that
+follows it (``Compiler errors should look like this:`` / ``sourcefile:lineno: message``),
+and one that refers back (``Support for powerpc was dropped in this release.``) brings
+the sentence before it, which says what it refers to (the anaphora are data: ``answer_types.json``),
 unless that sentence is itself a pointer.
 
 Abstention is decided from evidence (:func:`decide_answered`): how much of the
@@ -293,6 +294,9 @@ class ExtractiveWriter:
         return chosen
 
 
+# An example shown after a ':' on its own line is short and ends without a period (8 and
+# 12: the same answers on every tune and held-out half; 12 keeps a longer format line)
+EXAMPLE_WORDS = 12
 REFERS_BACK_DEPTH = 1  # sentences brought before one that refers back (2: no key fact more, tune)
 _NAME_WORD = re.compile(r"(?<=[\w,;:?!)»”\"] )([A-Z][\w+.-]*[A-Za-z0-9+])")
 # A name with a number: a version, a model, an edition ("Debian 12", "Windows 11",
@@ -433,6 +437,18 @@ def _form_penalty(text: str, features: frozenset[str], w: SelectionWeights) -> f
     return penalty
 
 
+def _shown_after(passage: Passage, index: int) -> bool:
+    """Is sentence ``index`` what the sentence before it announces with its ``:``: a command
+    line, or an example on a line of its own (``sourcefile:lineno: message``)?"""
+    span = passage.sentences[index]
+    if looks_like_code(span.text):
+        return True
+    before = passage.sentences[index - 1]
+    gap = passage.text[before.end - passage.start : span.start - passage.start]
+    short = len(span.text.split()) <= EXAMPLE_WORDS
+    return "\n" in gap and short and not _ENDS_SENTENCE.search(span.text)
+
+
 def _cut_by_the_chunk(passage: Passage, index: int) -> bool:
     """Is sentence ``index`` the tail of a sentence that began before the passage (a chunk
     that starts inside the document, in lower case)?"""
@@ -476,7 +492,7 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
         sentences = cand.passage.sentences
         if not cand.span.text.rstrip().endswith(":") or following >= len(sentences):
             continue
-        if (cand.passage.n, following) not in taken and looks_like_code(sentences[following].text):
+        if (cand.passage.n, following) not in taken and _shown_after(cand.passage, following):
             add(cand, following)
     return out
 

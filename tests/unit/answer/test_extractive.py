@@ -385,3 +385,17 @@ def test_the_tail_of_a_sentence_a_chunk_cut_is_not_quoted_first(embedder: WordEm
         ]
         draft = writer(embedder).write(question, "en", passages)
         assert draft.sentences[0].text.startswith(opening)
+
+
+def test_a_sentence_ending_with_a_colon_brings_its_example_line(embedder: WordEmbedder) -> None:
+    text = (
+        "Error messages from compilers should look like this:\n"
+        "sourcefile:lineno: message\n"
+        "Line numbers should start from 1 at the beginning of the file."
+    )
+    passage = Passage(1, "https://d.example/errors", "Errors", text, 0)
+    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
+    draft = writer(embedder).write("How should error messages from compilers look?", "en", passages)
+    quoted = [s.text for s in draft.sentences]
+    at = quoted.index("Error messages from compilers should look like this:")
+    assert quoted[at + 1] == "sourcefile:lineno: message"
