@@ -133,7 +133,32 @@ def _is_boilerplate(element: etree._Element) -> bool:
         return not any(a.tag in ("article", "main", "section") for a in element.iterancestors())
     if tag == "aside" or role == "complementary":
         return _link_density(element) > 0.5
+    if tag in ("table", "ul", "ol", "div") and _in_page_links(element):
+        return True
+    if tag in ("div", "p") and _steps_through_pages(element):
+        return True
     return _is_nav_name(element)
+
+
+_STEP_RELS = frozenset({"next", "prev", "previous", "up"})
+
+
+def _steps_through_pages(element: etree._Element) -> bool:
+    """Is ``element`` a manual's "Next: … Previous: … Up: …" bar (links with ``rel="next"``
+    and the like, and little else)?"""
+    rels = {(a.get("rel") or "").lower() for a in element.iter("a")}
+    return bool(rels & _STEP_RELS) and _link_density(element) > 0.4
+
+
+def _in_page_links(element: etree._Element) -> bool:
+    """Is ``element`` a page's own table of contents or index: ten links or more, nearly
+    all to anchors of the same page (``#index-formatting-error-messages``), and little
+    text besides them? Its rows ("formatting error messages: | Errors") say nothing."""
+    targets = [a.get("href") or "" for a in element.iter("a")]
+    if len(targets) < 10:
+        return False
+    inside = sum(t.startswith("#") for t in targets)
+    return inside >= 0.8 * len(targets) and _link_density(element) > 0.6
 
 
 def remove_boilerplate(root: etree._Element) -> None:

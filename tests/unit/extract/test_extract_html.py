@@ -148,3 +148,28 @@ def test_a_10_mb_page_is_extracted_whole() -> None:
     assert len(html) > 10_000_000
     doc = extract(html, "http://h/big.html", "text/html")
     assert len(doc.headings) == 4100
+
+
+def test_a_manuals_own_index_and_step_bar_are_dropped() -> None:
+    entries = "".join(
+        f'<tr><td><a href="#index-{n}">entry {n}</a>:</td><td><a href="#S{n}">Section {n}</a></td>'
+        "</tr>"
+        for n in range(12)
+    )
+    links = "".join(
+        f'<li><a href="https://other.example/{n}">Other site {n}</a></li>' for n in range(12)
+    )
+    html = (
+        "<html><body><div class='header'><p>Next: <a href='#b' rel='next'>Errors</a>, "
+        "Up: <a href='#top' rel='up'>Top</a> [<a href='#toc'>Contents</a>]</p></div>"
+        "<h1>Formatting Error Messages</h1>"
+        "<p>Error messages from compilers should look like this: sourcefile:lineno: message."
+        " Line numbers should start from 1 at the beginning of the file.</p>"
+        f"<table class='index-cp'>{entries}</table>"
+        f"<h2>See also</h2><ul>{links}</ul></body></html>"
+    )
+    doc = extract_html(html, "https://gnu.example/standards.html")
+    assert "Line numbers should start from 1" in doc.text
+    assert "entry 3" not in doc.text and "Section 7" not in doc.text
+    assert "Next:" not in doc.text and "Up:" not in doc.text
+    assert "Other site 5" in doc.text  # links to other pages are not the page's own index
