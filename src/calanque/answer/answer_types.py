@@ -58,8 +58,35 @@ def _has_cue(padded: str, cues: list[str]) -> bool:
     return any(f" {cue} " in padded or padded.startswith(f" {cue}") for cue in cues)
 
 
+# "doivent-ils", "a-t-il", "peut-elle": a French question's inverted subject
+_INVERSION = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on)\b", re.IGNORECASE)
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Does the question ask yes or no ("Should programs…?", "Les programmes doivent-ils…?")?
+
+    It opens with an auxiliary or ``est-ce que``, or its subject is inverted before any
+    question word (``Quand le gel a-t-il commencé ?`` asks for a date).
+    """
+    padded = _padded(question)
+    asked = _data()["question_words"]
+    second = re.compile(rf"(?:,|\band|\bor|\bet|\bou)\s+(?:{'|'.join(asked)})\b")
+    if second.search(" ".join(normalise(question).split())):
+        return False  # "Is there a format, and where is it specified?" asks both
+    if any(padded.startswith(f" {cue} ") for cue in _data()["yes_no_openers"]):
+        return True
+    inverted = _INVERSION.search(question)
+    if inverted is None:
+        return False
+    before = set(_padded(question[: inverted.start()]).replace("'", " ").split())
+    return not before & set(asked)
+
+
 def asked_types(question: str) -> frozenset[str]:
-    """The answer types the question asks for (empty when it does not say)."""
+    """The answer types the question asks for (empty when it does not say, or when it asks
+    yes or no)."""
+    if asks_yes_or_no(question):
+        return frozenset()
     data = _data()
     padded = _padded(question)
     raw = f" {' '.join(question.lower().split())} "

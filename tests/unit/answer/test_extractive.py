@@ -399,3 +399,21 @@ def test_a_sentence_ending_with_a_colon_brings_its_example_line(embedder: WordEm
     quoted = [s.text for s in draft.sentences]
     at = quoted.index("Error messages from compilers should look like this:")
     assert quoted[at + 1] == "sourcefile:lineno: message"
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        # a "when" / "quand" inside a yes-or-no question is a conjunction
+        ("Les programmes doivent-ils fonctionner quand /usr est en lecture seule ?", set()),
+        ("Should programs work when /usr is mounted read-only?", set()),
+        ("Est-ce que apt lit le fichier sources.list ?", set()),
+        # the inverted subject comes after the question word: a real "quand"
+        ("Quand le gel de la version a-t-il commencé ?", {"date"}),
+        ("Où APT trouve-t-il les clés des dépôts ?", {"place"}),
+        # yes or no, then a second question
+        ("Is there a format for copyright files, and where is it specified?", {"path"}),
+    ],
+)
+def test_a_yes_or_no_question_asks_for_no_type(question: str, asked: set[str]) -> None:
+    assert question_intents(question) == asked
