@@ -88,10 +88,21 @@ class Term:
     weight: float
 
 
+# "est-il", "doivent-ils", "a-t-il", "peut-on": a French verb with its inverted subject
+_INVERTED = re.compile(r"^(\w+)-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)$")
+
+
 def key_terms(text: str, language: str) -> list[Term]:
-    """Distinct content terms of ``text`` in order, stopwords and 1-letter words removed."""
+    """Distinct content terms of ``text`` in order, stopwords and 1-letter words removed.
+
+    An inverted French subject is no term: ``est-il`` counts as ``est`` (a stopword),
+    ``doivent-ils`` as ``doivent``.
+    """
     out: dict[str, Term] = {}
     for token in words(text):
+        inverted = _INVERTED.match(token)
+        if inverted:
+            token = inverted.group(1)
         if token in STOPWORDS or len(token) < 2 or token.isdigit() and len(token) < 2:
             continue
         key = stem(token, language)

@@ -417,3 +417,14 @@ def test_a_sentence_ending_with_a_colon_brings_its_example_line(embedder: WordEm
 )
 def test_a_yes_or_no_question_asks_for_no_type(question: str, asked: set[str]) -> None:
     assert question_intents(question) == asked
+
+
+def test_an_inverted_french_subject_is_no_key_term() -> None:
+    from calanque.answer.language import key_terms
+
+    asked = "À partir de combien de lignes un fichier est-il considéré comme non trivial ?"
+    surfaces = [t.surface for t in key_terms(asked, "fr")]
+    assert "est-il" not in surfaces and "est" not in surfaces
+    assert {"lignes", "fichier", "trivial"} <= set(surfaces)
+    assert "doivent" in [t.surface for t in key_terms("Les programmes doivent-ils …", "fr")]
+    assert "a-t-il" not in [t.surface for t in key_terms("Le gel a-t-il commencé ?", "fr")]
