@@ -428,3 +428,19 @@ def test_an_inverted_french_subject_is_no_key_term() -> None:
     assert {"lignes", "fichier", "trivial"} <= set(surfaces)
     assert "doivent" in [t.surface for t in key_terms("Les programmes doivent-ils …", "fr")]
     assert "a-t-il" not in [t.surface for t in key_terms("Le gel a-t-il commencé ?", "fr")]
+
+
+def test_half_a_sentence_is_not_brought_as_what_a_sentence_refers_to(
+    embedder: WordEmbedder,
+) -> None:
+    text = (
+        "arrangements to put the system-specific code in the repository without installing it. "
+        "It is ok to support a feature on other systems if it works as well on GNU."
+    )
+    passage = Passage(1, "https://d.example/features", "Features", text, 9_000)
+    passages = [replace(passage, sentences=tuple(split_sentences(text, base=9_000)))]
+    draft = writer(embedder).write(
+        "Is it ok to support a feature on other systems?", "en", passages
+    )
+    assert [s.text for s in draft.sentences][0].startswith("It is ok to support")
+    assert not any(s.text.startswith("arrangements") for s in draft.sentences)
