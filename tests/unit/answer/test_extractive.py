@@ -28,6 +28,18 @@ def writer(embedder: WordEmbedder) -> ExtractiveWriter:
     return ExtractiveWriter(embedder, SentenceVectorStore(), max_sentences=3, policy=FAKE_POLICY)
 
 
+def quoted(embedder: WordEmbedder, question: str, *texts: str, start: int = 0) -> list[str]:
+    """The sentences the writer quotes from one passage per text (the first at ``start``)."""
+    passages = [
+        Passage(n, f"https://d.example/{n}", f"Page {n}", text, start if n == 1 else 0)
+        for n, text in enumerate(texts, start=1)
+    ]
+    passages = [
+        replace(p, sentences=tuple(split_sentences(p.text, base=p.start))) for p in passages
+    ]
+    return [s.text for s in writer(embedder).write(question, "en", passages).sentences]
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -311,12 +323,9 @@ def test_a_pointer_is_not_brought_as_what_a_sentence_refers_to(embedder: WordEmb
         "See Section 8.1.3 for an example of session configuration. "
         "The file /etc/default/locale works the same way and holds the LANG variable."
     )
-    passage = Passage(1, "https://d.example/locale", "Locales", text, 0)
-    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
-    draft = writer(embedder).write("Which file holds the default LANG variable?", "en", passages)
-    quoted = [s.text for s in draft.sentences]
-    assert any(q.startswith("The file /etc/default/locale") for q in quoted)
-    assert not any(q.startswith("See Section") for q in quoted)
+    answer = quoted(embedder, "Which file holds the default LANG variable?", text)
+    assert any(q.startswith("The file /etc/default/locale") for q in answer)
+    assert not any(q.startswith("See Section") for q in answer)
 
 
 def test_the_quoted_language_on_a_tie_is_the_best_sentences() -> None:
@@ -377,14 +386,7 @@ def test_the_tail_of_a_sentence_a_chunk_cut_is_not_quoted_first(embedder: WordEm
     other = "Error messages start with a capital letter in interactive programs, as a rule."
     question = "Do error messages from interactive programs start with a capital letter?"
     for start, opening in ((4_000, "Error messages"), (0, "interactive programs")):
-        first = Passage(1, "https://d.example/a", "Errors", tail, start)
-        second = Passage(2, "https://d.example/b", "Messages", other, 0)
-        passages = [
-            replace(p, sentences=tuple(split_sentences(p.text, base=p.start)))
-            for p in (first, second)
-        ]
-        draft = writer(embedder).write(question, "en", passages)
-        assert draft.sentences[0].text.startswith(opening)
+        assert quoted(embedder, question, tail, other, start=start)[0].startswith(opening)
 
 
 def test_a_sentence_ending_with_a_colon_brings_its_example_line(embedder: WordEmbedder) -> None:
@@ -393,12 +395,9 @@ def test_a_sentence_ending_with_a_colon_brings_its_example_line(embedder: WordEm
         "sourcefile:lineno: message\n"
         "Line numbers should start from 1 at the beginning of the file."
     )
-    passage = Passage(1, "https://d.example/errors", "Errors", text, 0)
-    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
-    draft = writer(embedder).write("How should error messages from compilers look?", "en", passages)
-    quoted = [s.text for s in draft.sentences]
-    at = quoted.index("Error messages from compilers should look like this:")
-    assert quoted[at + 1] == "sourcefile:lineno: message"
+    answer = quoted(embedder, "How should error messages from compilers look?", text)
+    at = answer.index("Error messages from compilers should look like this:")
+    assert answer[at + 1] == "sourcefile:lineno: message"
 
 
 @pytest.mark.parametrize(
@@ -437,10 +436,6 @@ def test_half_a_sentence_is_not_brought_as_what_a_sentence_refers_to(
         "arrangements to put the system-specific code in the repository without installing it. "
         "It is ok to support a feature on other systems if it works as well on GNU."
     )
-    passage = Passage(1, "https://d.example/features", "Features", text, 9_000)
-    passages = [replace(passage, sentences=tuple(split_sentences(text, base=9_000)))]
-    draft = writer(embedder).write(
-        "Is it ok to support a feature on other systems?", "en", passages
-    )
-    assert [s.text for s in draft.sentences][0].startswith("It is ok to support")
-    assert not any(s.text.startswith("arrangements") for s in draft.sentences)
+    answer = quoted(embedder, "Is it ok to support a feature on other systems?", text, start=9_000)
+    assert answer[0].startswith("It is ok to support")
+    assert not any(q.startswith("arrangements") for q in answer)
