@@ -69,9 +69,7 @@ def asks_yes_or_no(question: str) -> bool:
     question word (``Quand le gel a-t-il commencé ?`` asks for a date).
     """
     padded = _padded(question)
-    asked = _data()["question_words"]
-    second = re.compile(rf"(?:,|\band|\bor|\bet|\bou)\s+(?:{'|'.join(asked)})\b")
-    if second.search(" ".join(normalise(question).split())):
+    if _second_question().search(" ".join(normalise(question).split())):
         return False  # "Is there a format, and where is it specified?" asks both
     if any(padded.startswith(f" {cue} ") for cue in _data()["yes_no_openers"]):
         return True
@@ -79,7 +77,14 @@ def asks_yes_or_no(question: str) -> bool:
     if inverted is None:
         return False
     before = set(_padded(question[: inverted.start()]).replace("'", " ").split())
-    return not before & set(asked)
+    return not before & set(_data()["question_words"])
+
+
+@cache
+def _second_question() -> re.Pattern[str]:
+    """A question word after "and", "or", "et", "ou" or a comma: a second question."""
+    asked = "|".join(_data()["question_words"])
+    return re.compile(rf"(?:,|\band|\bor|\bet|\bou)\s+(?:{asked})\b")
 
 
 def asked_types(question: str) -> frozenset[str]:

@@ -20,8 +20,8 @@ first, each source's sentences in the order they are written. A
 prose sentence ending in ``:`` brings the command line or the short example line that
 follows it (``Compiler errors should look like this:`` / ``sourcefile:lineno: message``),
 and one that refers back (``Support for powerpc was dropped in this release.``) brings
-the sentence before it, which says what it refers to (the anaphora are data: ``answer_types.json``),
-unless that sentence is itself a pointer.
+the sentence before it, which says what it refers to (the anaphora are data:
+``answer_types.json``), unless that sentence is itself a pointer or half a sentence.
 
 Abstention is decided from evidence (:func:`decide_answered`): how much of the
 question's key terms the core of the answer (the sentences scoring close to the best)

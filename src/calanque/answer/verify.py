@@ -307,12 +307,11 @@ class CitationVerifier:
             if swapped:
                 return f"puts a word in place of its closest passage sentence's ({swapped})"
         moved = misattached(text, passage.text) if same else ""
-        if same and not moved:
-            apart = scattered(text, [s.text for s in passage.sentences])
-            if apart:
-                return f"ties together names or numbers the passage holds apart ({apart!r})"
         if moved:
             return f"ties a number or name to another word than the passage does ({moved})"
+        apart = scattered(text, [s.text for s in passage.sentences]) if same else ""
+        if apart:
+            return f"ties together names or numbers the passage holds apart ({apart!r})"
         opposite = contradiction(text, passage.text, same)
         if opposite:
             return f"says the opposite of its closest passage sentence ({opposite})"

@@ -6,9 +6,10 @@ do), the page is read again with pdfminer.six, which rebuilds words and paragrap
 glyphs' positions (ten times slower, so only there). Then the running headers and footers
 (a line at the top or bottom of most pages, page numbers aside, or a short one holding the
 page's printed number) are dropped, a word cut by a hyphen at a line end is joined (a link
-cut after ``https://`` too), a numbered heading (``6.2 Legally Significant Changes``) stands
-apart from the paragraph after it, a table of contents' dotted lines are dropped, and a paragraph broken by a page end is joined again: the
-passages and their sentences are the document's, not its layout's.
+cut after ``https://`` too), a numbered heading (``6.2 Legally Significant Changes``)
+stands apart from the paragraph after it, a table of contents' dotted lines are dropped,
+and a paragraph broken by a page end is joined again: the passages and their sentences
+are the document's, not its layout's.
 
 A PDF has no reliable heading structure, so ``Document.headings`` holds the
 document outline (bookmarks) only when its titles are found in the text.
