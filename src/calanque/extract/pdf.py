@@ -156,11 +156,10 @@ def _without_running_heads(pages: list[str]) -> list[str]:
     ("Chapter 6: Legal Matters 7", "8 Information for Maintainers of GNU Software")."""
     if len(pages) < 4:
         return pages
-    edges = []
+    counts: Counter[str] = Counter()
     for text in pages:
-        lines = [line for line in text.split("\n") if line.strip()]
-        edges.append({_edge_key(line) for line in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]})
-    counts = Counter(key for keys in edges for key in keys)
+        lines, edge = _edge_lines(text)
+        counts.update({_edge_key(lines[i]) for i in edge})
     running = {key for key, n in counts.items() if n >= max(4, len(pages) // 2)}
     offset = _folio_offset(pages)
     if not running and offset is None:
