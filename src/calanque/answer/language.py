@@ -12,19 +12,16 @@ analyzers) of a word that is not a stopword or a question word; technical tokens
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-_STOPWORDS = json.loads(
-    resources.files("calanque.answer").joinpath("data/stopwords.json").read_text("utf-8")
-)
-_FR_STOP = frozenset(_STOPWORDS["fr"])
-_EN_STOP = frozenset(_STOPWORDS["en"])
+from calanque.index.analysis import STOPWORDS_BY_LANGUAGE
+
+_FR_STOP = STOPWORDS_BY_LANGUAGE["fr"]
+_EN_STOP = STOPWORDS_BY_LANGUAGE["en"]
 _FR_ONLY = _FR_STOP - _EN_STOP
 _EN_ONLY = _EN_STOP - _FR_STOP
 STOPWORDS = _FR_STOP | _EN_STOP

@@ -16,7 +16,9 @@ t') are cut by :func:`strip_elisions` in Python, on documents and queries alike.
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 from typing import Any
 
 import tantivy
@@ -25,6 +27,16 @@ FRENCH = "calanque_fr"
 ENGLISH = "calanque_en"
 FOLDED = "calanque_folded"
 _MAX_TOKEN_CHARS = 40
+
+# Function words of each language: not worth matching, and a vote for the language of a
+# short text (answer/language.py, index/words.py). Data, not code: data/stopwords.json.
+STOPWORDS_BY_LANGUAGE: dict[str, frozenset[str]] = {
+    language: frozenset(words)
+    for language, words in json.loads(
+        resources.files("calanque.index").joinpath("data/stopwords.json").read_text("utf-8")
+    ).items()
+    if not language.startswith("_")
+}
 
 _ELISION = re.compile(r"\b(?:qu|[ldjnsctm])['’](?=\w)", re.IGNORECASE)
 

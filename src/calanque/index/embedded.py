@@ -6,6 +6,7 @@ Folder layout::
     <folder>/lexical/            tantivy index (French/English analysis)
     <folder>/vectors.usearch     usearch HNSW graph, keys = chunk ids
     <folder>/embeddings.sqlite   embedding cache (see calanque.embed.cache), optional
+    <folder>/words.sqlite        the corpus's words and their vectors (calanque.index.words)
 
 Crash safety. ``commit(p)`` first saves usearch (to a temporary file renamed over the old
 one), then commits tantivy, then records ``lexical_position = dense_position = p`` in
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,13 @@ from calanque.errors import IndexBackendError, IndexMismatchError
 from calanque.index._dense import DenseStore
 from calanque.index._lexical import LexicalStore, document_hit
 from calanque.index.base import IndexInfo
+from calanque.index.words import WordBridge
 from calanque.types import Hit, IndexedChunk, SearchFilters
 
 META_FILE = "meta.json"
 VECTORS_FILE = "vectors.usearch"
+WORDS_FILE = "words.sqlite"
+_SCAN_BATCH = 2000  # stored chunks read at a time when the words are counted again
 FORMAT_VERSION = 1
 
 
@@ -94,6 +98,7 @@ class EmbeddedIndex:
         )
         self._meta_mtime = self._stat_meta()
         self._pending: set[int] | None = None  # dense pending ids, computed on demand
+        self._words = WordBridge(self.folder / WORDS_FILE)
 
     @classmethod
     def for_embedder(cls, folder: Path | str, embedder: Any, **options: Any) -> EmbeddedIndex:
@@ -243,7 +248,35 @@ class EmbeddedIndex:
             self._meta_mtime = self._stat_meta()
         return rewritten
 
+    def words_pending(self, limit: int) -> list[str]:
+        """Words of the corpus still without a vector (see :mod:`calanque.index.words`);
+        the words are counted again first when the index changed since they were."""
+        fingerprint = f"{self.position()}:{self._lexical.count()}"
+        if self._words.fingerprint() != fingerprint:
+            self._words.rebuild(self._languages_and_texts(), fingerprint)
+        return self._words.pending(limit)
+
+    def add_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        self._words.add_vectors(words, vectors)
+
+    def _languages_and_texts(self) -> Iterator[tuple[str, str]]:
+        ids = sorted(self._lexical.all_ids())
+        for start in range(0, len(ids), _SCAN_BATCH):
+            for chunk in self._lexical.stored_chunks(ids[start : start + _SCAN_BATCH]):
+                yield chunk.language, chunk.text
+
     # -- reads ----------------------------------------------------------------
+
+    def unknown_words(self, query: str) -> list[str]:
+        """The query's words that need a vector before :meth:`translations` (see
+        :mod:`calanque.index.words`)."""
+        return self._words.unknown_words(query)
+
+    def translations(
+        self, query: str, vectors: dict[str, np.ndarray] | None = None
+    ) -> dict[str, list[str]]:
+        """The corpus's words in the other language for the query's content words."""
+        return self._words.translations(query, vectors)
 
     def search_lexical(self, query: str, k: int, filters: SearchFilters) -> list[Hit]:
         text_query = self._lexical.text_query(query)
@@ -306,6 +339,7 @@ class EmbeddedIndex:
     def close(self) -> None:
         """Release the writer; changes not yet committed are discarded."""
         self._lexical.close()
+        self._words.close()
 
     def __enter__(self) -> EmbeddedIndex:
         return self

@@ -29,6 +29,8 @@ class RetrievalConfig:
     ``rrf_k``, ``lexical_weight``, ``dense_weight``: weighted RRF, Σ w / (rrf_k + rank).
     ``rescore_weight``: share of the cosine in the rescored score (rest: fused score).
     ``collapse_threshold``: cosine above which two chunks count as near-identical.
+    ``translate``: the lexical query also carries the corpus's words, in the other language,
+    for the question's words (:mod:`calanque.index.words`), where the backend keeps them.
     """
 
     mode: Mode = "hybrid+rescore"
@@ -38,6 +40,7 @@ class RetrievalConfig:
     dense_weight: float = 1.0
     rescore_weight: float = 0.9
     collapse_threshold: float = 0.97
+    translate: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -111,7 +114,8 @@ class Retriever:
     def search_lexical(
         self, query: str, k: int = 10, filters: SearchFilters | None = None
     ) -> list[Hit]:
-        hits = self.index.search_lexical(query, 2 * k, filters or SearchFilters())
+        vectors = self._word_vectors(query)
+        hits = self._lexical(query, 2 * k, filters or SearchFilters(), vectors)
         return collapse_near_duplicates(hits, limit=k)
 
     def search_dense(
@@ -142,7 +146,8 @@ class Retriever:
         # (bench/search.py). This thread goes straight into the engine's C code, which lets
         # the other run Python at once. So a caller must not hold the server's index lock
         # around a search (the other thread would wait for it): the server never does.
-        lexical_search = _lexical_pool().submit(self.index.search_lexical, query, depth, filters)
+        vectors = self._word_vectors(query)  # here: the model embeds one text at a time
+        lexical_search = _lexical_pool().submit(self._lexical, query, depth, filters, vectors)
         try:
             vector = self.embedder.embed_query(query)
             dense = self.index.search_dense(vector, depth, filters)
@@ -154,6 +159,40 @@ class Retriever:
             [lexical, dense], [config.lexical_weight, config.dense_weight], config.rrf_k
         )
         return self._finish(query, vector, fused, k, rescore)
+
+    def _word_vectors(self, query: str) -> dict[str, np.ndarray] | None:
+        """Vectors of the query's words the corpus does not use, for their translation;
+        None when nothing is translated (not configured, or a backend without words)."""
+        unknown = getattr(self.index, "unknown_words", None)
+        if not self.config.translate or not callable(unknown):
+            return None
+        words = list(unknown(query))
+        if not words:
+            return {}
+        return dict(zip(words, self.embedder.embed_passages(words), strict=True))
+
+    def _lexical(
+        self,
+        query: str,
+        k: int,
+        filters: SearchFilters,
+        vectors: dict[str, np.ndarray] | None,
+    ) -> list[Hit]:
+        """BM25 hits for ``query`` and, when ``vectors`` is given, its words' translations."""
+        if vectors is not None:
+            found = self.index.translations(query, vectors)  # type: ignore[attr-defined]
+            extra = dict.fromkeys(word for words in found.values() for word in words)
+            if extra:
+                query = f"{query} {' '.join(extra)}"
+        return self.index.search_lexical(query, k, filters)
+
+    def translations(self, query: str) -> dict[str, list[str]]:
+        """The corpus's words in the other language for each of the query's words that has
+        some (what its lexical search adds; the extractive writer matches them too)."""
+        vectors = self._word_vectors(query)
+        if vectors is None:
+            return {}
+        return dict(self.index.translations(query, vectors))  # type: ignore[attr-defined]
 
     def _finish(
         self, query: str, vector: np.ndarray, fused: list[Hit], k: int, rescore: bool

@@ -130,6 +130,7 @@ def catch_up(
             catalog, index, embedder, progress=dense_progress, after_batch=after_batch
         )
         report.embedded += filled.embedded
+        fill_words(index, embedder)
     report.dense_pending = index.dense_pending_count() if lexical_first else 0  # type: ignore[attr-defined]
     report.elapsed_s = time.monotonic() - started
     return report
@@ -214,6 +215,32 @@ def fill_dense(
     report.pending = index.dense_pending_count()
     report.elapsed_s = time.monotonic() - started
     return report
+
+
+WORD_BATCH = 256
+
+
+def fill_words(
+    index: Index,
+    embedder: Embedder,
+    *,
+    batch: int = WORD_BATCH,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
+    """Embed the corpus's words still without a vector (:mod:`calanque.index.words`: the
+    bridge between a question's language and the pages'); returns how many. Nothing for
+    a backend that keeps no words (Milvus)."""
+    pending = getattr(index, "words_pending", None)
+    if not callable(pending):
+        return 0
+    done = 0
+    while not (should_stop is not None and should_stop()):
+        words = list(pending(batch))
+        if not words:
+            break
+        index.add_word_vectors(words, embedder.embed_passages(words))  # type: ignore[attr-defined]
+        done += len(words)
+    return done
 
 
 def purge_deleted(index: Index) -> int:

@@ -365,7 +365,7 @@ class Services:
         embedding cache keeps it) and added under it: a question's embedding waits for an
         index call, never for a batch. Several worker processes: one pass at a time."""
         from calanque.answer.vectors import SentenceVectorStore
-        from calanque.index.sync import fill_dense
+        from calanque.index.sync import fill_dense, fill_words
 
         job = self.dense
         store = SentenceVectorStore.in_folder(self.settings.index_dir)
@@ -384,6 +384,7 @@ class Services:
                         embed=self.runtime.raw_embedder.embed_passages,
                     )
                     job.embedded += report.embedded
+                    fill_words(self.index, self.embedder, should_stop=self._stopping.is_set)
                     with self._dense_guard:
                         if not self._dense_requested or self._stopping.is_set():
                             break

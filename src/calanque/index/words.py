@@ -1,0 +1,293 @@
+"""Words of the corpus as a bridge between French and English (docs/architecture.md, step 8).
+
+A French question over English-only pages shares no word with them: the lexical search
+finds nothing, or only the French pages that happen to use the same words, and the fused
+ranking pushes down the right English page that the dense search found. So the lexical
+query of such a question also carries, for each of its content words, the nearest words of
+the corpus in the other language, by the embedder's own vectors of single words
+(multilingual e5 puts ``fichier`` next to ``file`` at 0.93, ``erreur`` next to ``error``
+at 0.96). Only words the pages use are offered: a translation that is not in the corpus
+cannot match anything.
+
+:class:`WordBridge` keeps, in ``words.sqlite`` beside the index, how many chunks of each
+language use each word (the :data:`MAX_WORDS` most used per language) and each word's
+vector. The counts are rebuilt from the index's stored chunks whenever the index changed
+(``fingerprint``), so a word of a deleted page goes with it, vector and all; vectors are
+computed once per word (:func:`calanque.index.sync.fill_words`), in the background like
+the chunks' own.
+
+A question's language is told by its function words (``data/stopwords.json``), and each
+content word (three letters or more, no digit) is translated into the other language when
+the corpus holds pages in it. A candidate is kept when its cosine is at least
+:data:`TRANSLATION_COSINE`, within :data:`TRANSLATION_WITHIN` of the best candidate's,
+and the pages use it more in the other language than in the question's (a French word
+quoted in an English chunk is no translation): :data:`TRANSLATIONS_PER_WORD` at most.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from calanque.index.analysis import STOPWORDS_BY_LANGUAGE, strip_elisions
+
+LANGUAGES = ("fr", "en")
+MAX_WORDS = 50_000  # per language, the most used (a 1M-chunk corpus: 77 MB of vectors)
+# chosen on the tune halves of the four answer sets (bench/answer.py, docs/benchmarks.md)
+TRANSLATION_COSINE = 0.90
+TRANSLATION_WITHIN = 0.02
+TRANSLATIONS_PER_WORD = 2
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_STOPWORDS = frozenset().union(*STOPWORDS_BY_LANGUAGE.values())
+_ONLY = {
+    language: words
+    - frozenset().union(*(w for o, w in STOPWORDS_BY_LANGUAGE.items() if o != language))
+    for language, words in STOPWORDS_BY_LANGUAGE.items()
+}
+
+EmbedFn = Callable[[list[str]], np.ndarray]
+
+
+def content_words(text: str) -> list[str]:
+    """The distinct lower-case words of ``text`` worth translating, in order."""
+    found = (w.lower() for w in _WORD.findall(strip_elisions(text)))
+    return list(dict.fromkeys(w for w in found if w not in _STOPWORDS))
+
+
+def language_of(text: str) -> str:
+    """``fr`` or ``en`` by the function words only either language has; ``""``: a tie."""
+    tokens = [w.lower() for w in _WORD.findall(strip_elisions(text))] + re.findall(
+        r"\b\w{1,2}\b", text.lower()
+    )
+    votes = {language: sum(t in only for t in tokens) for language, only in _ONLY.items()}
+    best = max(votes.values(), default=0)
+    leaders = [language for language, count in votes.items() if count == best]
+    return leaders[0] if best and len(leaders) == 1 else ""
+
+
+# letters English words do not carry: a word with one in an English page is quoted French
+_NOT_ENGLISH = re.compile(r"[àâçéèêëîïôûùüÿœæ]")
+
+
+def _looks(word: str, language: str) -> bool:
+    """Could ``word`` be a word of ``language``? (Four letters at least: "due", "thu" and
+    "sane" came up as translations of "deux", "tube" and "sienne".)"""
+    return len(word) >= 4 and not (language == "en" and _NOT_ENGLISH.search(word))
+
+
+def _nearest(similarities: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the ``n`` highest similarities, highest first."""
+    if len(similarities) <= n:
+        return np.argsort(-similarities)
+    top = np.argpartition(-similarities, n)[:n]
+    return top[np.argsort(-similarities[top])]
+
+
+def _language_key(language: str) -> str:
+    return "fr" if language.startswith("fr") else "en"
+
+
+@dataclass
+class _Table:
+    """The words of one language that have a vector, as a matrix (row i: words[i])."""
+
+    words: list[str]
+    matrix: np.ndarray
+    row: dict[str, int]
+
+
+class WordBridge:
+    """The corpus's words and their vectors, in ``path`` (see the module)."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.executescript(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS words (word TEXT NOT NULL, language TEXT NOT NULL,"
+                " chunks INTEGER NOT NULL, PRIMARY KEY (word, language));"
+                "CREATE TABLE IF NOT EXISTS vectors (word TEXT PRIMARY KEY, vector BLOB NOT NULL);"
+            )
+        self._tables: dict[str, _Table] | None = None
+        self._counts: dict[str, Counter[str]] = {}
+        self._version = -1
+
+    # -- writes ---------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+        return str(row[0]) if row else ""
+
+    def rebuild(self, chunks: Iterable[tuple[str, str]], fingerprint: str) -> None:
+        """Count the words of ``chunks`` ((language, text) pairs) afresh; the vectors of words
+        no chunk uses any more are dropped."""
+        counts: dict[str, Counter[str]] = {language: Counter() for language in LANGUAGES}
+        for language, text in chunks:
+            counts[_language_key(language)].update(content_words(text))
+        rows = [
+            (word, language, n)
+            for language, counter in counts.items()
+            for word, n in counter.most_common(MAX_WORDS)
+        ]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM words")
+                self._db.executemany("INSERT INTO words VALUES (?, ?, ?)", rows)
+                self._db.execute("DELETE FROM vectors WHERE word NOT IN (SELECT word FROM words)")
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,)
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._tables = None
+
+    def pending(self, limit: int) -> list[str]:
+        """Up to ``limit`` words without a vector, the most used first."""
+        rows = self._db.execute(
+            "SELECT word FROM words WHERE word NOT IN (SELECT word FROM vectors)"
+            " GROUP BY word ORDER BY MAX(chunks) DESC, word LIMIT ?",
+            (max(0, limit),),
+        ).fetchall()
+        return [str(word) for (word,) in rows]
+
+    def add_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        matrix = np.asarray(vectors, dtype=np.float16)
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                [(word, matrix[i].tobytes()) for i, word in enumerate(words)],
+            )
+            self._tables = None
+
+    # -- reads ----------------------------------------------------------------
+
+    def _loaded(self) -> dict[str, _Table]:
+        """The in-memory tables, read again when this or another process changed the file."""
+        with self._lock:
+            version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+            if self._tables is not None and version == self._version:
+                return self._tables
+            counts: dict[str, Counter[str]] = {language: Counter() for language in LANGUAGES}
+            for word, language, n in self._db.execute("SELECT word, language, chunks FROM words"):
+                counts[str(language)][str(word)] = int(n)
+            tables = {}
+            for language in LANGUAGES:
+                rows = self._db.execute(
+                    "SELECT v.word, v.vector FROM vectors v JOIN words w ON w.word = v.word"
+                    " WHERE w.language = ? ORDER BY w.chunks DESC, v.word",
+                    (language,),
+                ).fetchall()
+                words = [str(word) for word, _ in rows]
+                matrix = (
+                    np.vstack([np.frombuffer(blob, dtype=np.float16) for _, blob in rows]).astype(
+                        np.float32
+                    )
+                    if rows
+                    else np.zeros((0, 0), dtype=np.float32)
+                )
+                tables[language] = _Table(words, matrix, {w: i for i, w in enumerate(words)})
+            self._counts, self._tables, self._version = counts, tables, version
+            return tables
+
+    def unknown_words(self, query: str) -> list[str]:
+        """The query's content words that need a vector to be translated (none when the
+        corpus has no page in the other language)."""
+        plan = self._plan(query)
+        if plan is None:
+            return []
+        _, words = plan
+        tables = self._loaded()
+        return [w for w in words if not any(w in t.row for t in tables.values())]
+
+    def translations(
+        self, query: str, vectors: dict[str, np.ndarray] | None = None
+    ) -> dict[str, list[str]]:
+        """Words of the corpus, in the other language, for each content word of the query
+        that has some; ``vectors`` holds those of words the corpus does not use
+        (:meth:`unknown_words`)."""
+        plan = self._plan(query)
+        if plan is None:
+            return {}
+        language, words = plan
+        tables = self._loaded()
+        other = "en" if language == "fr" else "fr"
+        target = tables[other]
+        own, theirs = self._counts.get(language, Counter()), self._counts.get(other, Counter())
+        found: dict[str, list[str]] = {}
+        given = vectors or {}
+        asked = [(w, v) for w in words if (v := self._vector(w, tables, given)) is not None]
+        if not asked:
+            return found
+        # one product for every word: the matrix is read once (a 50k-word language: 77 MB)
+        similarities = np.vstack([v for _, v in asked]) @ target.matrix.T
+        for (word, _), sims in zip(asked, similarities, strict=True):
+            kept: list[str] = []
+            best = 0.0
+            for row in _nearest(sims, 10):
+                sim, candidate = float(sims[row]), target.words[row]
+                if sim < max(TRANSLATION_COSINE, best - TRANSLATION_WITHIN):
+                    break
+                best = max(best, sim)
+                if (
+                    candidate == word
+                    or not _looks(candidate, other)
+                    or own[candidate] > theirs[candidate]
+                ):
+                    continue
+                kept.append(candidate)
+                if len(kept) >= TRANSLATIONS_PER_WORD:
+                    break
+            if kept:
+                found[word] = kept
+        return found
+
+    def _plan(self, query: str) -> tuple[str, list[str]] | None:
+        """The query's language and content words, or None when nothing can be translated."""
+        tables = self._loaded()
+        language = language_of(query)
+        words = content_words(query)
+        if not language:
+            totals = {
+                lang: sum(self._counts.get(lang, Counter())[w] for w in words) for lang in LANGUAGES
+            }
+            if totals["fr"] == totals["en"]:
+                return None
+            language = max(totals, key=lambda lang: totals[lang])
+        other = "en" if language == "fr" else "fr"
+        if not words or not tables[other].words:
+            return None
+        return language, words
+
+    @staticmethod
+    def _vector(
+        word: str, tables: dict[str, _Table], given: dict[str, np.ndarray]
+    ) -> np.ndarray | None:
+        for table in tables.values():
+            row = table.row.get(word)
+            if row is not None:
+                return table.matrix[row]
+        found = given.get(word)
+        return None if found is None else np.asarray(found, dtype=np.float32)
+
+    def counts(self) -> dict[str, int]:
+        """Words counted per language, and how many still wait for a vector."""
+        totals = dict(self._db.execute("SELECT language, COUNT(*) FROM words GROUP BY language"))
+        waiting = self._db.execute(
+            "SELECT COUNT(DISTINCT word) FROM words WHERE word NOT IN (SELECT word FROM vectors)"
+        ).fetchone()[0]
+        return {**{lang: int(totals.get(lang, 0)) for lang in LANGUAGES}, "waiting": int(waiting)}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

