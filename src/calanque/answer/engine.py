@@ -19,6 +19,7 @@ creates the ``web`` source where they are stored, if it is missing (docs/web.md)
 
 from __future__ import annotations
 
+
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
@@ -261,7 +262,9 @@ class AnswerEngine:
         query, language = base.standalone_query, base.language
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
-        draft = writer.write(query, language, passages, query_vector)
+        translate = getattr(self.retriever, "translations", None)  # Retriever has it
+        translations = translate(query) if callable(translate) else {}
+        draft = writer.write(query, language, passages, query_vector, translations)
         verification = self.verifier.verify(draft.sentences, passages, language)
         if draft.answered and verification.citations:
             text = f"{draft.lead} {verification.text}"

@@ -39,7 +39,10 @@ import numpy as np
 from calanque.index.analysis import STOPWORDS_BY_LANGUAGE, strip_elisions
 
 LANGUAGES = ("fr", "en")
-MAX_WORDS = 50_000  # per language, the most used (a 1M-chunk corpus: 77 MB of vectors)
+# Per language, the most used. A question's words are compared with every one of them
+# (one matrix product, in the lexical search's thread): 20k words are 31 MB of float32,
+# read in about 3 ms on one core; 50k took 20-30 ms (docs/benchmarks.md, "Eighth round").
+MAX_WORDS = 20_000
 # chosen on the tune halves of the four answer sets (bench/answer.py, docs/benchmarks.md)
 TRANSLATION_COSINE = 0.90
 TRANSLATION_WITHIN = 0.02

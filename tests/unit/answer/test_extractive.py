@@ -439,3 +439,31 @@ def test_half_a_sentence_is_not_brought_as_what_a_sentence_refers_to(
     answer = quoted(embedder, "Is it ok to support a feature on other systems?", text, start=9_000)
     assert answer[0].startswith("It is ok to support")
     assert not any(q.startswith("arrangements") for q in answer)
+
+
+def test_translations_of_the_question_words_lead_to_the_sentence_that_holds_them(
+    embedder: WordEmbedder,
+) -> None:
+    """A French question over English pages: the corpus's own translations of its words
+    (index/words.py) find the sentence that the French words alone cannot."""
+    from calanque.answer.extractive import translated_coverage
+    from calanque.answer.language import key_terms
+
+    question = "Combien de lignes doit compter un fichier ?"
+    distractor = "The network daemon listens on port 80 for incoming requests from clients."
+    answer = "A source file longer than ten lines needs a copyright notice in its header."
+    passages = [
+        replace(p, sentences=tuple(split_sentences(p.text, base=0)))
+        for p in (
+            Passage(1, "https://d.example/1", "Page 1", distractor, 0, language="en"),
+            Passage(2, "https://d.example/2", "Page 2", answer, 0, language="en"),
+        )
+    ]
+    translations = {"lignes": ["lines"], "fichier": ["file", "files"]}
+    terms = key_terms(question, "fr")
+    assert translated_coverage(terms, answer, "fr", translations) == 0.5  # 2 of 4 terms
+    assert translated_coverage(terms, answer, "fr", {}) == 0.0
+    found = writer(embedder).write(question, "fr", passages, translations=translations)
+    assert found.sentences[0].text == answer
+    plain = writer(embedder).write(question, "fr", passages)
+    assert plain.sentences[0].text == distractor  # by the passages' order alone
