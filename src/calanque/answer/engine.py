@@ -19,7 +19,6 @@ creates the ``web`` source where they are stored, if it is missing (docs/web.md)
 
 from __future__ import annotations
 
-
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
