@@ -28,7 +28,7 @@ import trafilatura
 from lxml import etree
 
 from calanque.errors import ExtractError
-from calanque.extract.language import detect_language
+from calanque.extract.language import page_language
 from calanque.extract.text import (
     TextBuilder,
     bom_encoding,
@@ -353,7 +353,7 @@ def extract_html(text: str, url: str = "") -> Document:
     body = builder.text()
     if not body.strip():
         raise ExtractError(f"{url or 'page'} has no text to index", url=url, kind="empty")
-    language = detect_language(builder.prose_sample()) or metadata.declared_language
+    language = page_language(builder.prose_sample(), metadata.declared_language)
     return Document(
         url=url,
         text=body,

@@ -38,6 +38,11 @@ _MIN_LETTERS = 12
 # quotations, commands); the reverse is rare. A text that is mostly English but
 # holds at least this share of one other language is in that language.
 _SECOND_LANGUAGE_SHARE = 0.3
+# lingua's low-accuracy mode guesses on short texts ("CUPS manages printers; its web
+# interface listens on port 631." is French at 0.31, Danish at 0.25): below this many
+# characters a page's own declaration wins over a guess this unsure.
+_SHORT_TEXT = 200
+_SURE = 0.5
 _detector: LanguageDetector | None = None
 _lock = threading.Lock()
 
@@ -77,6 +82,16 @@ def language_shares(text: str) -> dict[str, float]:
             votes[language.iso_code_639_1.name.lower()] += len(block)
     total = sum(votes.values())
     return {code: count / total for code, count in votes.most_common()} if total else {}
+
+
+def page_language(text: str, declared: str) -> str:
+    """The language of a page's ``text``, which declares ``declared`` (``<html lang>``,
+    may be empty): detected, except on a short text the detector is unsure of."""
+    if declared and len(text.strip()) < _SHORT_TEXT:  # one look at the whole text
+        values = _get_detector().compute_language_confidence_values(text)
+        sure = bool(values) and values[0].value >= _SURE
+        return values[0].language.iso_code_639_1.name.lower() if sure else declared
+    return detect_language(text) or declared
 
 
 def detect_language(text: str) -> str:
