@@ -85,6 +85,9 @@ class IndexSettings:
     rescore_weight: float = 0.9  # share of the query-passage cosine after fusion
     # embed answer sentences at index time (extractive writer); false: on first use, then stored
     precompute_sentences: bool = False
+    # a question's lexical search also looks for the corpus's words in the other language
+    # (index/words.py); the embedded backend only
+    translate_words: bool = True
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,7 @@ def retrieval_config(settings: Settings, **overrides: Any) -> RetrievalConfig:
         "dense_weight": settings.index.dense_weight,
         "mode": "hybrid+rescore" if settings.index.rescore else "hybrid",
         "rescore_weight": settings.index.rescore_weight,
+        "translate": settings.index.translate_words,
     }
     values.update(overrides)
     return RetrievalConfig(**values)

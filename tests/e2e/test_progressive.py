@@ -95,6 +95,12 @@ def test_cli_answers_before_the_dense_pass_then_completes_it(
     assert report["embedded"] == chunks and report["dense_pending"] == 0
     status = run(home, "status")
     assert (status["dense"], status["dense_pending"], status["complete"]) == (chunks, 0, True)
+    # the pages' words were counted and embedded after the dense pass: a French question
+    # finds the English page about printers by its words alone ("imprimantes" → "printers")
+    words = status["words"]
+    assert words["waiting"] == 0 and words["fr"] > 0 and words["en"] > 0
+    hits = run(home, "search", "Comment gérer les imprimantes ?", "--mode", "lexical")["hits"]
+    assert hits[0]["url"].endswith("/docs/printing.html")
 
     late = run(home, "ask", QUESTION)
     assert late["index"] == {"dense_pending": 0, "complete": True}

@@ -176,6 +176,10 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         ("catalog changes not yet indexed", "changes_pending"),
     ):
         table.add_row(label, str(data[key]))
+    if "words" in data:
+        words = data["words"]
+        table.add_row("words of the pages (fr / en)", f"{words['fr']} / {words['en']}")
+        table.add_row("words waiting for vectors", str(words["waiting"]))
     out.print(table)
     if data["changes_pending"] or data["dense_pending"]:
         out.print("run `calanque index` to finish indexing")

@@ -259,6 +259,10 @@ class EmbeddedIndex:
     def add_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
         self._words.add_vectors(words, vectors)
 
+    def word_counts(self) -> dict[str, int]:
+        """Words counted per language, and how many wait for a vector."""
+        return self._words.counts()
+
     def _languages_and_texts(self) -> Iterator[tuple[str, str]]:
         ids = sorted(self._lexical.all_ids())
         for start in range(0, len(ids), _SCAN_BATCH):

@@ -10,12 +10,16 @@ from calanque.index.base import Index, index_state
 
 def index_status(catalog: Catalog, index: Index) -> dict[str, Any]:
     """Pages and chunks stored; chunks searchable lexically, with a vector, waiting for one;
-    catalog changes the index has not applied yet; ``complete`` when nothing waits."""
+    catalog changes the index has not applied yet; ``complete`` when nothing waits; and,
+    where the backend keeps them (index/words.py), the words counted per language and
+    those still without a vector (as of the last count: ``calanque index`` counts again)."""
     counts = catalog.counts()
     state = index_state(index)
     head = catalog.last_seq()
     changes = max(0, head - state.position)
+    words = getattr(index, "word_counts", None)
     return {
+        **({"words": words()} if callable(words) else {}),
         "pages": counts["pages"],
         "chunks": counts["chunks"],
         "lexical": state.lexical,

