@@ -66,9 +66,9 @@ from calanque.llm.base import LLM
 from calanque.runtime import make_writer, open_index, retrieval_config
 from calanque.types import Answer, IndexedChunk, SearchFilters
 
-CORPUS_VERSION = (
-    "4"  # bump when the way the corpus is built changes (4: in-page indexes and step bars dropped)
-)
+# bump when the way the corpus is built changes (4: in-page indexes and step bars dropped;
+# 5: a short page keeps its declared language when the detector is unsure)
+CORPUS_VERSION = "5"
 LATENCY_WARMUP = ("How do I configure the network?", "Comment configurer le réseau ?")
 __all__ = ["ci_pages", "split_halves"]  # re-exported: they lived here first
 

@@ -32,8 +32,9 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -60,6 +61,9 @@ MAX_WORDS = 20_000
 TRANSLATION_COSINE = 0.90
 TRANSLATION_WITHIN = 0.02
 TRANSLATIONS_PER_WORD = 2
+# While words are being embedded (the file changes every batch), searches read the tables
+# again at most this often: reading 40k vectors costs tens of milliseconds.
+RELOAD_EVERY_S = 5.0
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _STOPWORDS = frozenset().union(*STOPWORDS_BY_LANGUAGE.values())
 _ONLY = {
@@ -67,8 +71,6 @@ _ONLY = {
     - frozenset().union(*(w for o, w in STOPWORDS_BY_LANGUAGE.items() if o != language))
     for language, words in STOPWORDS_BY_LANGUAGE.items()
 }
-
-EmbedFn = Callable[[list[str]], np.ndarray]
 
 
 def content_words(text: str) -> list[str]:
@@ -93,8 +95,8 @@ _NOT_ENGLISH = re.compile(r"[àâçéèêëîïôûùüÿœæ]")
 
 
 def _looks(word: str, language: str) -> bool:
-    """Could ``word`` be a word of ``language``? (Four letters at least: "due", "thu" and
-    "sane" came up as translations of "deux", "tube" and "sienne".)"""
+    """Could ``word`` be a word of ``language``? (Four letters at least: "due" and "thu"
+    came up as translations of "deux" and "tube".)"""
     return len(word) >= 4 and not (language == "en" and _NOT_ENGLISH.search(word))
 
 
@@ -147,6 +149,7 @@ class WordBridge:
         self._tables: dict[str, _Table] | None = None
         self._counts: dict[str, Counter[str]] = {}
         self._version = -1
+        self._loaded_at = 0.0
 
     # -- writes ---------------------------------------------------------------
 
@@ -196,15 +199,19 @@ class WordBridge:
                 "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
                 [(word, matrix[i].tobytes()) for i, word in enumerate(words)],
             )
-            self._tables = None
+            self._version = -1  # read again, within RELOAD_EVERY_S
 
     # -- reads ----------------------------------------------------------------
 
     def _loaded(self) -> dict[str, _Table]:
-        """The in-memory tables, read again when this or another process changed the file."""
+        """The in-memory tables, read again when this or another process changed the file
+        (not more often than :data:`RELOAD_EVERY_S`)."""
         with self._lock:
+            if self._tables is not None and time.monotonic() - self._loaded_at < RELOAD_EVERY_S:
+                return self._tables
             version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
             if self._tables is not None and version == self._version:
+                self._loaded_at = time.monotonic()
                 return self._tables
             counts: dict[str, Counter[str]] = {language: Counter() for language in LANGUAGES}
             for word, language, n in self._db.execute("SELECT word, language, chunks FROM words"):
@@ -226,6 +233,7 @@ class WordBridge:
                 )
                 tables[language] = _Table(words, matrix, {w: i for i, w in enumerate(words)})
             self._counts, self._tables, self._version = counts, tables, version
+            self._loaded_at = time.monotonic()
             return tables
 
     def unknown_words(self, query: str) -> list[str]:
@@ -257,7 +265,7 @@ class WordBridge:
         asked = [(w, v) for w in words if (v := self._vector(w, tables, given)) is not None]
         if not asked:
             return found
-        # one product for every word: the matrix is read once (a 50k-word language: 77 MB)
+        # one product for every word: the matrix is read once (20k words: 31 MB)
         similarities = np.vstack([v for _, v in asked]) @ target.matrix.T
         for (word, _), sims in zip(asked, similarities, strict=True):
             kept: list[str] = []
