@@ -93,6 +93,7 @@ def test_cli_answers_before_the_dense_pass_then_completes_it(
 
     report = run(home, "index")
     assert report["embedded"] == chunks and report["dense_pending"] == 0
+    assert report["words_embedded"] > 0
     status = run(home, "status")
     assert (status["dense"], status["dense_pending"], status["complete"]) == (chunks, 0, True)
     # the pages' words were counted and embedded after the dense pass: a French question

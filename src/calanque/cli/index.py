@@ -72,6 +72,13 @@ def _run(rebuild: bool, quiet: bool, dense: bool = True) -> SyncReport:
             dense_task.append(progress.add_task("dense", total=todo, unit="chunks embedded"))
         progress.update(dense_task[0], completed=done, total=todo)
 
+    words_task: list[Any] = []
+
+    def update_words(done: int, todo: int) -> None:  # a third: the pages' words (words.py)
+        if not words_task:
+            words_task.append(progress.add_task("words", total=todo, unit="words embedded"))
+        progress.update(words_task[0], completed=done, total=todo)
+
     try:
         with progress:
             sentences, forget = _sentence_hooks(settings, embedder)
@@ -83,6 +90,7 @@ def _run(rebuild: bool, quiet: bool, dense: bool = True) -> SyncReport:
                     progress=update,
                     after_batch=sentences,
                     dense_progress=update_dense,
+                    words_progress=update_words,
                 )
             return catch_up_index(
                 catalog,
@@ -90,6 +98,7 @@ def _run(rebuild: bool, quiet: bool, dense: bool = True) -> SyncReport:
                 embedder,
                 progress=update,
                 dense_progress=update_dense,
+                words_progress=update_words,
                 after_batch=sentences,
                 forget=forget,
                 dense=dense,
@@ -142,7 +151,9 @@ def _show(report: SyncReport, as_json: bool) -> None:
         return
     out.print(
         f"index at catalog position {report.position}: {report.applied} chunks indexed, "
-        f"{report.embedded} embedded, {report.deleted} removed in {report.elapsed_s:.1f}s"
+        f"{report.embedded} embedded, {report.deleted} removed"
+        + (f", {report.words} words of the pages embedded" if report.words else "")
+        + f" in {report.elapsed_s:.1f}s"
     )
     if report.dense_pending:
         out.print(pending_note(report.dense_pending))

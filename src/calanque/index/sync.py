@@ -52,6 +52,7 @@ class SyncReport:
     elapsed_s: float = 0.0
     embedded: int = 0  # chunks given a vector by the dense pass that followed
     dense_pending: int = 0  # chunks still without a vector at the end
+    words: int = 0  # words of the pages given a vector after it (index/words.py)
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -62,6 +63,7 @@ class SyncReport:
             "elapsed_s": round(self.elapsed_s, 3),
             "embedded": self.embedded,
             "dense_pending": self.dense_pending,
+            "words_embedded": self.words,
         }
 
 
@@ -83,6 +85,7 @@ def catch_up(
     purge: bool = True,
     dense: bool = True,
     dense_progress: ProgressFn | None = None,
+    words_progress: ProgressFn | None = None,
 ) -> SyncReport:
     """Apply every catalog change after the index's position.
 
@@ -90,7 +93,9 @@ def catch_up(
     ``purge`` (the default) a catch-up that deleted chunks ends with :func:`purge_deleted`.
     On a progressive index the changes are applied lexically only (``after_batch`` is then
     :func:`fill_dense`'s, not called here); with ``dense`` (the default) the dense pass
-    follows at once, reporting to ``dense_progress``. Other backends embed as they go.
+    follows at once, reporting to ``dense_progress``, and then the pages' words are
+    embedded (:func:`fill_words`, reporting to ``words_progress``). Other backends embed
+    as they go.
     """
     lexical_first = isinstance(index, ProgressiveIndex)
     started = time.monotonic()
@@ -130,7 +135,7 @@ def catch_up(
             catalog, index, embedder, progress=dense_progress, after_batch=after_batch
         )
         report.embedded += filled.embedded
-        fill_words(index, embedder)
+        report.words = fill_words(index, embedder, progress=words_progress)
     report.dense_pending = index.dense_pending_count() if lexical_first else 0  # type: ignore[attr-defined]
     report.elapsed_s = time.monotonic() - started
     return report
@@ -226,20 +231,25 @@ def fill_words(
     *,
     batch: int = WORD_BATCH,
     should_stop: Callable[[], bool] | None = None,
+    progress: ProgressFn | None = None,
 ) -> int:
     """Embed the corpus's words still without a vector (:mod:`calanque.index.words`: the
     bridge between a question's language and the pages'); returns how many. Nothing for
-    a backend that keeps no words (Milvus)."""
+    a backend that keeps no words (Milvus). ``progress`` gets (words done, words to do)."""
     pending = getattr(index, "words_pending", None)
     if not callable(pending):
         return 0
-    done = 0
+    done, todo = 0, 0
     while not (should_stop is not None and should_stop()):
-        words = list(pending(batch))
+        words = list(pending(batch))  # the first call counts the words again if needed
         if not words:
             break
+        if not todo:
+            todo = int(index.word_counts()["waiting"])  # type: ignore[attr-defined]
         index.add_word_vectors(words, embedder.embed_passages(words))  # type: ignore[attr-defined]
         done += len(words)
+        if progress is not None:
+            progress(min(done, todo), todo)
     return done
 
 
@@ -280,6 +290,7 @@ def rebuild(
     progress: ProgressFn | None = None,
     after_batch: Callable[[list[IndexedChunk]], None] | None = None,
     dense_progress: ProgressFn | None = None,
+    words_progress: ProgressFn | None = None,
 ) -> SyncReport:
     """Start the index over from the catalog (after a change of embedder or backend)."""
     index.delete(list(_indexed_ids(index)))
@@ -291,6 +302,7 @@ def rebuild(
         progress=progress,
         after_batch=after_batch,
         dense_progress=dense_progress,
+        words_progress=words_progress,
     )
 
 
