@@ -51,10 +51,12 @@ from calanque.index.analysis import (
 )
 
 LANGUAGES = ("fr", "en")
-# Per language, the most used. A question's words are compared with every one of them
-# (one matrix product, in the lexical search's thread): 20k words are 31 MB of float32,
-# read in about 3 ms on one core; 50k took 20-30 ms (docs/benchmarks.md, "Eighth round").
-MAX_WORDS = 20_000
+# Per language, the most used: the words a translation is needed for are common ones (file,
+# line, network), a rare one (a command, a name) is mostly the same word in both languages.
+# A question's words are compared with every one of them in one matrix product, in the
+# lexical search's thread: 10k words (15 MB of float32) take about 2 ms for eight words,
+# 20k 3.5-4 ms (docs/benchmarks.md, "Eighth round").
+MAX_WORDS = 10_000
 # Chosen on the tune halves of the four answer sets (page MRR of their answerable questions,
 # docs/benchmarks.md "Eighth round"): 0.90-0.93 within one question of each other, 0.90
 # first; a floor above the mean of a word's ten nearest (0.01, 0.02) lost one.
@@ -265,7 +267,7 @@ class WordBridge:
         asked = [(w, v) for w in words if (v := self._vector(w, tables, given)) is not None]
         if not asked:
             return found
-        # one product for every word: the matrix is read once (20k words: 31 MB)
+        # one product for every word: the matrix is read once
         similarities = np.vstack([v for _, v in asked]) @ target.matrix.T
         for (word, _), sims in zip(asked, similarities, strict=True):
             kept: list[str] = []

@@ -1,0 +1,174 @@
+"""The corpus's words as a bridge between languages (index/words.py): what it gains, what it costs.
+
+    python -m bench.translation                         # four domains, both halves, latency
+    python -m bench.translation --cuts 0.86,0.9,0.92,0.94  # the cosine cut, tune halves only
+
+For each domain's corpus (built or reused as in :mod:`bench.answer`) and half, the page
+MRR, R@1 and cross-lingual MRR of the answerable questions (hybrid+rescore top 10) with
+translation off and on, in the same run; then search latency, off and on interleaved, with
+the query embedded each time (an empty query cache per search). ``--cuts`` scores each
+cosine cut by the sum of the tune halves' MRR (the held-out halves never choose). The CPU
+is named with every table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import numpy as np
+from bench._common import console, print_table, write_json
+from bench.answer import Corpus, open_domain
+from bench.domains import DOMAINS, HALVES, load_domain
+from bench.embed import cpu_description
+
+import calanque.index.words as words
+from calanque.embed.cache import CachedEmbedder
+from calanque.index.retriever import Retriever
+from calanque.types import SearchFilters
+
+LATENCY_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class Ranks:
+    mrr: float
+    at_1: int
+    asked: int
+    cross_mrr: float
+    cross_asked: int
+
+
+def ranks(corpus: Corpus, half: str, translate: bool) -> Ranks:
+    """Page ranks of one half's answerable questions, translation off or on."""
+    base = corpus.retriever
+    retriever = Retriever(base.index, base.embedder, replace(base.config, translate=translate))
+    reciprocal: list[float] = []
+    cross: list[float] = []
+    for q in corpus.domain.halves()[half]:
+        if not q.answerable or not q.gold_pages:
+            continue
+        hits = retriever.search(q.question, k=10, filters=corpus.filters(q))
+        rank = next(
+            (i for i, h in enumerate(hits) if corpus.domain.is_gold(h.url, q.gold_pages)), None
+        )
+        value = 0.0 if rank is None else 1 / (rank + 1)
+        reciprocal.append(value)
+        if q.kind == "cross-lingual":
+            cross.append(value)
+    return Ranks(
+        mrr=float(np.mean(reciprocal)) if reciprocal else 0.0,
+        at_1=sum(v == 1.0 for v in reciprocal),
+        asked=len(reciprocal),
+        cross_mrr=float(np.mean(cross)) if cross else 0.0,
+        cross_asked=len(cross),
+    )
+
+
+def latency(corpus: Corpus) -> dict[bool, list[float]]:
+    """Search milliseconds, off and on interleaved, each query embedded afresh."""
+    base = corpus.retriever
+    questions = corpus.domain.halves()["tune"]
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for round_ in range(LATENCY_ROUNDS):
+        for q in questions:
+            for translate in (False, True) if round_ % 2 == 0 else (True, False):
+                embedder = CachedEmbedder(corpus.embedder.inner, corpus.embedder.cache)
+                retriever = Retriever(
+                    base.index, embedder, replace(base.config, translate=translate)
+                )
+                filters = corpus.filters(q) or SearchFilters()
+                started = time.perf_counter()
+                retriever.search(q.question, k=6, filters=filters)
+                times[translate].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+@contextmanager
+def cosine_cut(value: float) -> Iterator[None]:
+    kept = words.TRANSLATION_COSINE
+    words.TRANSLATION_COSINE = value
+    try:
+        yield
+    finally:
+        words.TRANSLATION_COSINE = kept
+
+
+def compare(names: Sequence[str]) -> dict[str, object]:
+    rows, timing, data = [], [], {}
+    for name in names:
+        corpus = open_domain(load_domain(name), precompute=False)
+        try:
+            for half in HALVES:
+                off, on = ranks(corpus, half, False), ranks(corpus, half, True)
+                data[f"{name} {half}"] = {"off": off.__dict__, "on": on.__dict__}
+                rows.append(
+                    (
+                        f"{name} ({half})",
+                        f"{off.mrr:.3f} → {on.mrr:.3f}",
+                        f"{off.at_1} → {on.at_1} of {on.asked}",
+                        f"{off.cross_mrr:.3f} → {on.cross_mrr:.3f} ({on.cross_asked})",
+                    )
+                )
+            times = latency(corpus)
+            timing.append(
+                (
+                    name,
+                    *(
+                        f"{np.percentile(times[t], 50):.1f} / {np.percentile(times[t], 95):.1f}"
+                        for t in (False, True)
+                    ),
+                )
+            )
+            data[f"{name} latency_ms"] = {str(t): times[t] for t in (False, True)}
+        finally:
+            corpus.close()
+    cpu = cpu_description()
+    print_table(
+        f"Page ranks, translation off → on (hybrid+rescore top 10) — {cpu['model']}",
+        ("domain (half)", "MRR", "R@1", "cross-lingual MRR"),
+        rows,
+    )
+    print_table(
+        f"Search p50 / p95 ms, query embedded each time — {cpu['model']} ({' '.join(cpu['flags'])})",
+        ("domain", "off", "on"),
+        timing,
+    )
+    return {"cpu": cpu, **data}
+
+
+def cuts(names: Sequence[str], values: Sequence[float]) -> dict[str, object]:
+    totals = {value: 0.0 for value in values}
+    off = 0.0
+    for name in names:
+        corpus = open_domain(load_domain(name), precompute=False)
+        try:
+            result = ranks(corpus, "tune", False)
+            off += result.mrr * result.asked
+            for value in values:
+                with cosine_cut(value):
+                    result = ranks(corpus, "tune", True)
+                totals[value] += result.mrr * result.asked
+        finally:
+            corpus.close()
+    rows = [("off", f"{off:.2f}")] + [(f"{v:.2f}", f"{t:.2f}") for v, t in totals.items()]
+    print_table("Σ reciprocal rank, tune halves, by cosine cut", ("cut", "Σ MRR"), rows)
+    return {"off": off, "cuts": {str(v): t for v, t in totals.items()}}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--domains", default=",".join(DOMAINS))
+    parser.add_argument("--cuts", default="", help="cosine cuts to score on the tune halves")
+    args = parser.parse_args(argv)
+    names = [n for n in args.domains.split(",") if n]
+    values = [float(v) for v in args.cuts.split(",") if v]
+    result = cuts(names, values) if values else compare(names)
+    console.print(f"wrote {write_json('translation.json', result)}")
+
+
+if __name__ == "__main__":
+    main()
