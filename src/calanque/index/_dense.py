@@ -17,6 +17,13 @@ _BLANK_KEYS_FROM = 2**63
 # live vectors instead of overwriting the free slots one by one.
 _REBUILD_MIN_FREE = 1024
 _REBUILD_FREE_SHARE = 0.25
+# Up to this many vectors a search compares the query with every one (usearch's exact,
+# SIMD search: 0.6 ms at 10k, 3.3 ms at 50k, against 0.1-0.2 ms through the graph). HNSW
+# is approximate: over the Debian Policy corpus (455 chunks) it never reached the chunk
+# whose cosine ranks second for "Quels gros logiciels la Policy exclut-elle… ?", whatever
+# its search width, and 0.3-0.7 % of a bench corpus's chunks are not the first hit of
+# their own vector (docs/benchmarks.md, "Eighth round").
+EXACT_SEARCH_UP_TO = 20_000
 
 
 class DenseStore:
@@ -102,7 +109,8 @@ class DenseStore:
         """(chunk id, cosine similarity) of the ``count`` nearest vectors."""
         if len(self.graph) == 0 or count <= 0:
             return []
-        matches = self.graph.search(np.asarray(vector, dtype=np.float32), count)
+        exact = len(self.graph) <= EXACT_SEARCH_UP_TO
+        matches = self.graph.search(np.asarray(vector, dtype=np.float32), count, exact=exact)
         return [
             (int(key), 1.0 - float(dist))
             for key, dist in zip(matches.keys, matches.distances, strict=True)
