@@ -29,6 +29,8 @@ quoted in an English chunk is no translation), and the query does not match it a
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
 import threading
@@ -49,6 +51,8 @@ from calanque.index.analysis import (
     build_analyzers,
     strip_elisions,
 )
+
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("fr", "en")
 # Per language, the most used: the words a translation is needed for are common ones (file,
@@ -135,19 +139,40 @@ class _Table:
     row: dict[str, int]
 
 
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    try:
+        db.executescript(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS words (word TEXT NOT NULL, language TEXT NOT NULL,"
+            " chunks INTEGER NOT NULL, PRIMARY KEY (word, language));"
+            "CREATE TABLE IF NOT EXISTS vectors (word TEXT PRIMARY KEY, vector BLOB NOT NULL);"
+        )
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
 class WordBridge:
     """The corpus's words and their vectors, in ``path`` (see the module)."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.executescript(
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-                "CREATE TABLE IF NOT EXISTS words (word TEXT NOT NULL, language TEXT NOT NULL,"
-                " chunks INTEGER NOT NULL, PRIMARY KEY (word, language));"
-                "CREATE TABLE IF NOT EXISTS vectors (word TEXT PRIMARY KEY, vector BLOB NOT NULL);"
+        try:
+            self._db = _open(path)
+        except sqlite3.DatabaseError as exc:
+            # Derived data, counted again from the index: a damaged file (a full disk, a
+            # copy cut short) is set aside and started afresh rather than stopping search.
+            broken = path.with_name(path.name + ".broken")
+            log.warning(
+                "%s is unreadable (%s): moved to %s, the words are counted again",
+                path,
+                exc,
+                broken.name,
             )
+            os.replace(path, broken)
+            self._db = _open(path)
         self._tables: dict[str, _Table] | None = None
         self._counts: dict[str, Counter[str]] = {}
         self._version = -1

