@@ -17,6 +17,7 @@ from calanque.types import ConsentDecision
 CANARY = "withdrawn-page-canary-3b8e"
 URL = "https://example.org/docs/page"
 TOKEN = "zqxcanary7731"  # one token: found in stored text and in term dictionaries alike
+WORD = "zqxbeacon"  # letters only: a word of the pages (index/words.py) as well
 
 
 def test_opted_out_page_text_is_removed_from_stored_thread_messages(tmp_path: Path) -> None:
@@ -47,7 +48,7 @@ ROBOTS_CLOSED = "User-agent: *\nDisallow: /docs/lighthouse.html\n"
 LIGHTHOUSE = (
     f"The {TOKEN} lighthouse guides fishing boats into the harbour every night. "
     f"Its keeper lights the {TOKEN} lamp at sunset and writes the weather in a logbook. "
-    "Visitors may climb the tower on Sunday afternoons in summer."
+    f"Visitors may climb the {WORD} tower on Sunday afternoons in summer."
 )
 
 
@@ -97,10 +98,12 @@ def test_opted_out_page_leaves_no_copy_under_calanque_home(tmp_path: Path) -> No
         )
         assert TOKEN in json.dumps(answer), "the answer must quote the page, so a thread holds it"
         assert files_holding(home, TOKEN) and term_in_lexical_index(home, TOKEN)
+        assert "index/words.sqlite" in files_holding(home, WORD)
         site.set("/robots.txt", Route(body=ROBOTS_CLOSED, content_type="text/plain"))
         summary = _calanque(home, "crawl", "--refresh")
     assert summary["deleted"] == 1 and summary["index"]["deleted"] >= 1
     assert files_holding(home, TOKEN) == []
+    assert files_holding(home, WORD) == []
     assert not term_in_lexical_index(home, TOKEN)
     hits = _calanque(home, "search", "lighthouse keeper harbour", "--mode", "lexical")["hits"]
     assert all("lighthouse.html" not in hit["url"] for hit in hits)

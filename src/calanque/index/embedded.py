@@ -243,6 +243,7 @@ class EmbeddedIndex:
         vectors at each commit). Returns the live chunks rewritten to do it."""
         rewritten = self._lexical.purge_deleted()
         self._pending = None
+        self._count_words()  # a deleted page's words go now, not at the next dense pass
         if rewritten:  # other processes reload, and let go of the old segment files
             _write_json_atomically(self.folder / META_FILE, self._meta)
             self._meta_mtime = self._stat_meta()
@@ -251,10 +252,13 @@ class EmbeddedIndex:
     def words_pending(self, limit: int) -> list[str]:
         """Words of the corpus still without a vector (see :mod:`calanque.index.words`);
         the words are counted again first when the index changed since they were."""
+        self._count_words()
+        return self._words.pending(limit)
+
+    def _count_words(self) -> None:
         fingerprint = f"{self.position()}:{self._lexical.count()}"
         if self._words.fingerprint() != fingerprint:
             self._words.rebuild(self._languages_and_texts(), fingerprint)
-        return self._words.pending(limit)
 
     def add_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
         self._words.add_vectors(words, vectors)

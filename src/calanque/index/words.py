@@ -142,6 +142,7 @@ class _Table:
 def _open(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     try:
+        db.execute("PRAGMA secure_delete=ON")  # a deleted page's words leave no bytes
         db.executescript(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS words (word TEXT NOT NULL, language TEXT NOT NULL,"
