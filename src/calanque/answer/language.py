@@ -18,13 +18,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from calanque.index.analysis import STOPWORDS_BY_LANGUAGE
+from calanque.index.analysis import FUNCTION_WORDS_ONLY_IN, STOPWORDS_BY_LANGUAGE
 
-_FR_STOP = STOPWORDS_BY_LANGUAGE["fr"]
-_EN_STOP = STOPWORDS_BY_LANGUAGE["en"]
-_FR_ONLY = _FR_STOP - _EN_STOP
-_EN_ONLY = _EN_STOP - _FR_STOP
-STOPWORDS = _FR_STOP | _EN_STOP
+_FR_ONLY = FUNCTION_WORDS_ONLY_IN["fr"]
+_EN_ONLY = FUNCTION_WORDS_ONLY_IN["en"]
+STOPWORDS = STOPWORDS_BY_LANGUAGE["fr"] | STOPWORDS_BY_LANGUAGE["en"]
 _TOKEN = re.compile(r"[^\W_](?:[\w.+/~-]*[\w/+~])?")
 _FR_ACCENTS = re.compile(r"[éèêàçùâîôûœ]", re.IGNORECASE)
 _ELISION = re.compile(r"\b(?:qu|[ldjnsctm])['’]", re.IGNORECASE)

@@ -37,6 +37,11 @@ STOPWORDS_BY_LANGUAGE: dict[str, frozenset[str]] = {
     ).items()
     if not language.startswith("_")
 }
+# ... and those only one language has: a vote for that language
+FUNCTION_WORDS_ONLY_IN: dict[str, frozenset[str]] = {
+    language: words.difference(*(w for o, w in STOPWORDS_BY_LANGUAGE.items() if o != language))
+    for language, words in STOPWORDS_BY_LANGUAGE.items()
+}
 
 _ELISION = re.compile(r"\b(?:qu|[ldjnsctm])['’](?=\w)", re.IGNORECASE)
 

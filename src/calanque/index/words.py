@@ -47,6 +47,7 @@ import numpy as np
 from calanque.index.analysis import (
     ENGLISH,
     FRENCH,
+    FUNCTION_WORDS_ONLY_IN,
     STOPWORDS_BY_LANGUAGE,
     build_analyzers,
     strip_elisions,
@@ -72,11 +73,6 @@ TRANSLATIONS_PER_WORD = 2
 RELOAD_EVERY_S = 5.0
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _STOPWORDS = frozenset().union(*STOPWORDS_BY_LANGUAGE.values())
-_ONLY = {
-    language: words
-    - frozenset().union(*(w for o, w in STOPWORDS_BY_LANGUAGE.items() if o != language))
-    for language, words in STOPWORDS_BY_LANGUAGE.items()
-}
 
 
 def content_words(text: str) -> list[str]:
@@ -90,7 +86,10 @@ def language_of(text: str) -> str:
     tokens = [w.lower() for w in _WORD.findall(strip_elisions(text))] + re.findall(
         r"\b\w{1,2}\b", text.lower()
     )
-    votes = {language: sum(t in only for t in tokens) for language, only in _ONLY.items()}
+    votes = {
+        language: sum(t in only for t in tokens)
+        for language, only in FUNCTION_WORDS_ONLY_IN.items()
+    }
     best = max(votes.values(), default=0)
     leaders = [language for language, count in votes.items() if count == best]
     return leaders[0] if best and len(leaders) == 1 else ""
