@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,6 @@ from calanque.types import Hit, IndexedChunk, SearchFilters
 META_FILE = "meta.json"
 VECTORS_FILE = "vectors.usearch"
 WORDS_FILE = "words.sqlite"
-_SCAN_BATCH = 2000  # stored chunks read at a time when the words are counted again
 FORMAT_VERSION = 1
 
 
@@ -243,22 +243,28 @@ class EmbeddedIndex:
         vectors at each commit). Returns the live chunks rewritten to do it."""
         rewritten = self._lexical.purge_deleted()
         self._pending = None
-        self._count_words()  # a deleted page's words go now, not at the next dense pass
         if rewritten:  # other processes reload, and let go of the old segment files
             _write_json_atomically(self.folder / META_FILE, self._meta)
             self._meta_mtime = self._stat_meta()
         return rewritten
 
-    def words_pending(self, limit: int) -> list[str]:
-        """Words of the corpus still without a vector (see :mod:`calanque.index.words`);
-        the words are counted again first when the index changed since they were."""
-        self._count_words()
-        return self._words.pending(limit)
+    def words_stale(self) -> str:
+        """The index's fingerprint when its words were counted for an earlier state of it,
+        ``""`` when they are up to date (see :func:`calanque.index.sync.count_words`)."""
+        current = f"{self.position()}:{self._lexical.count()}"
+        return "" if self._words.fingerprint() == current else current
 
-    def _count_words(self) -> None:
-        fingerprint = f"{self.position()}:{self._lexical.count()}"
-        if self._words.fingerprint() != fingerprint:
-            self._words.rebuild(self._languages_and_texts(), fingerprint)
+    def stored_ids(self) -> set[int]:
+        """The ids of every chunk held (lexically)."""
+        return self._lexical.all_ids()
+
+    def set_words(self, counts: dict[str, Counter[str]], fingerprint: str) -> None:
+        """Replace the words' counts (:func:`calanque.index.words.tally`) as of ``fingerprint``."""
+        self._words.replace(counts, fingerprint)
+
+    def words_pending(self, limit: int) -> list[str]:
+        """Words of the corpus still without a vector (see :mod:`calanque.index.words`)."""
+        return self._words.pending(limit)
 
     def add_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
         self._words.add_vectors(words, vectors)
@@ -266,12 +272,6 @@ class EmbeddedIndex:
     def word_counts(self) -> dict[str, int]:
         """Words counted per language, and how many wait for a vector."""
         return self._words.counts()
-
-    def _languages_and_texts(self) -> Iterator[tuple[str, str]]:
-        ids = sorted(self._lexical.all_ids())
-        for start in range(0, len(ids), _SCAN_BATCH):
-            for chunk in self._lexical.stored_chunks(ids[start : start + _SCAN_BATCH]):
-                yield chunk.language, chunk.text
 
     # -- reads ----------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from calanque.catalog import Catalog
 from calanque.embed import Embedder
 from calanque.index.base import Index, ProgressiveIndex
+from calanque.index.words import tally
 from calanque.types import IndexedChunk
 
 ProgressFn = Callable[[int, int], None]  # (applied position, catalog head)
@@ -239,9 +240,10 @@ def fill_words(
     pending = getattr(index, "words_pending", None)
     if not callable(pending):
         return 0
+    count_words(index)
     done, todo = 0, 0
     while not (should_stop is not None and should_stop()):
-        words = list(pending(batch))  # the first call counts the words again if needed
+        words = list(pending(batch))
         if not words:
             break
         if not todo:
@@ -253,11 +255,39 @@ def fill_words(
     return done
 
 
+WORD_SCAN_BATCH = 2000
+
+
+def count_words(index: Index) -> bool:
+    """Count the corpus's words again (:mod:`calanque.index.words`) if the index changed
+    since they were; True when it did. The stored chunks are read a batch per call, so a
+    server's searches go on between them (each index call holds its lock)."""
+    stale = getattr(index, "words_stale", None)
+    if not callable(stale):
+        return False
+    fingerprint = stale()
+    if not fingerprint:
+        return False
+    ids = sorted(index.stored_ids())  # type: ignore[attr-defined]
+    counts = tally(())
+    for start in range(0, len(ids), WORD_SCAN_BATCH):
+        chunks = index.stored_chunks(ids[start : start + WORD_SCAN_BATCH])  # type: ignore[attr-defined]
+        tally(((c.language, c.text) for c in chunks), counts)
+    index.set_words(counts, fingerprint)  # type: ignore[attr-defined]
+    return True
+
+
 def purge_deleted(index: Index) -> int:
     """Make the index drop the text of deleted chunks from its files, where it keeps it
-    until a merge (the embedded index's tantivy segments); 0 for other backends."""
+    until a merge (the embedded index's tantivy segments), and count the corpus's words
+    again, so a deleted page's words go now, not at the next dense pass; 0 for other
+    backends."""
     purge = getattr(index, "purge_deleted", None)
-    return int(purge()) if callable(purge) else 0
+    if not callable(purge):
+        return 0
+    rewritten = int(purge())
+    count_words(index)
+    return rewritten
 
 
 def _stored_chunks(index: Index, chunk_ids: list[int]) -> list[IndexedChunk]:

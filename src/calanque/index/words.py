@@ -11,10 +11,11 @@ cannot match anything.
 
 :class:`WordBridge` keeps, in ``words.sqlite`` beside the index, how many chunks of each
 language use each word (the :data:`MAX_WORDS` most used per language) and each word's
-vector. The counts are rebuilt from the index's stored chunks whenever the index changed
-(``fingerprint``), so a word of a deleted page goes with it, vector and all; vectors are
-computed once per word (:func:`calanque.index.sync.fill_words`), in the background like
-the chunks' own.
+vector. The counts are made again from the index's stored chunks whenever the index
+changed (``fingerprint``; :func:`calanque.index.sync.count_words`, after the dense pass and
+after a purge of deleted chunks), so a word of a deleted page goes with it, vector and all;
+vectors are computed once per word (:func:`calanque.index.sync.fill_words`), in the
+background like the chunks' own.
 
 A question's language is told by its function words (``data/stopwords.json``), and each
 content word (three letters or more, no digit) is translated into the other language when
@@ -117,6 +118,17 @@ def _analyzers() -> dict[str, Any]:
     return build_analyzers()
 
 
+def tally(
+    chunks: Iterable[tuple[str, str]], counts: dict[str, Counter[str]] | None = None
+) -> dict[str, Counter[str]]:
+    """How many of ``chunks`` ((language, text) pairs) use each content word, per language
+    (added to ``counts`` when given)."""
+    counts = counts if counts is not None else {language: Counter() for language in LANGUAGES}
+    for language, text in chunks:
+        counts[_language_key(language)].update(content_words(text))
+    return counts
+
+
 def _nearest(similarities: np.ndarray, n: int) -> np.ndarray:
     """Rows of the ``n`` highest similarities, highest first."""
     if len(similarities) <= n:
@@ -184,12 +196,9 @@ class WordBridge:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         return str(row[0]) if row else ""
 
-    def rebuild(self, chunks: Iterable[tuple[str, str]], fingerprint: str) -> None:
-        """Count the words of ``chunks`` ((language, text) pairs) afresh; the vectors of words
-        no chunk uses any more are dropped."""
-        counts: dict[str, Counter[str]] = {language: Counter() for language in LANGUAGES}
-        for language, text in chunks:
-            counts[_language_key(language)].update(content_words(text))
+    def replace(self, counts: dict[str, Counter[str]], fingerprint: str) -> None:
+        """Keep these counts (:func:`tally`), the :data:`MAX_WORDS` most used per language;
+        the vectors of words no chunk uses any more are dropped."""
         rows = [
             (word, language, n)
             for language, counter in counts.items()

