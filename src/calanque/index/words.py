@@ -60,12 +60,13 @@ LANGUAGES = ("fr", "en")
 # Per language, the most used: the words a translation is needed for are common ones (file,
 # line, network), a rare one (a command, a name) is mostly the same word in both languages.
 # A question's words are compared with every one of them in one matrix product, in the
-# lexical search's thread: 10k words (15 MB of float32) take about 2 ms for eight words,
-# 20k 3.5-4 ms (docs/benchmarks.md, "Eighth round").
+# lexical search's thread: with 10k words (15 MB of float32) eight words are translated in
+# 2.8 ms, with 20k in 5.4 ms, with 50k in 15 ms (docs/benchmarks.md, "Eighth round").
 MAX_WORDS = 10_000
 # Chosen on the tune halves of the four answer sets (page MRR of their answerable questions,
-# docs/benchmarks.md "Eighth round"): 0.90-0.93 within one question of each other, 0.90
-# first; a floor above the mean of a word's ten nearest (0.01, 0.02) lost one.
+# docs/benchmarks.md "Eighth round"): 0.90-0.93 within one question of each other; 0.86 and
+# 0.88 half a question more, but below 0.90 a word's neighbours stop being translations
+# (stocker → socket); a floor above the mean of a word's ten nearest (0.01, 0.02) lost one.
 TRANSLATION_COSINE = 0.90
 TRANSLATION_WITHIN = 0.02
 TRANSLATIONS_PER_WORD = 2
