@@ -5,10 +5,10 @@
 
 For each domain's corpus (built or reused as in :mod:`bench.answer`) and half, the page
 MRR, R@1 and cross-lingual MRR of the answerable questions (hybrid+rescore top 10) with
-translation off and on, in the same run; then search latency, off and on interleaved, with
-the query embedded each time (an empty query cache per search). ``--cuts`` scores each
-cosine cut by the sum of the tune halves' MRR (the held-out halves never choose). The CPU
-is named with every table.
+translation off and on, in the same run; then search and answer latency, off and on
+interleaved, with the query embedded each time (an empty query cache per search and per
+answer). ``--cuts`` scores each cosine cut by the sum of the tune halves' MRR (the held-out
+halves never choose). The CPU is named with every table.
 """
 
 from __future__ import annotations
@@ -68,22 +68,33 @@ def ranks(corpus: Corpus, half: str, translate: bool) -> Ranks:
     )
 
 
-def latency(corpus: Corpus) -> dict[bool, list[float]]:
-    """Search milliseconds, off and on interleaved, each query embedded afresh."""
+def latency(corpus: Corpus) -> dict[str, dict[bool, list[float]]]:
+    """Search and answer milliseconds, off and on interleaved, each query embedded afresh
+    (a new query cache for every search and every answer)."""
     base = corpus.retriever
     questions = corpus.domain.halves()["tune"]
-    times: dict[bool, list[float]] = {False: [], True: []}
-    for round_ in range(LATENCY_ROUNDS):
-        for q in questions:
-            for translate in (False, True) if round_ % 2 == 0 else (True, False):
-                embedder = CachedEmbedder(corpus.embedder.inner, corpus.embedder.cache)
-                retriever = Retriever(
-                    base.index, embedder, replace(base.config, translate=translate)
-                )
-                filters = corpus.filters(q) or SearchFilters()
-                started = time.perf_counter()
-                retriever.search(q.question, k=6, filters=filters)
-                times[translate].append((time.perf_counter() - started) * 1000)
+    times: dict[str, dict[bool, list[float]]] = {
+        "search": {False: [], True: []},
+        "answer": {False: [], True: []},
+    }
+    try:
+        for round_ in range(LATENCY_ROUNDS):
+            for q in questions:
+                for translate in (False, True) if round_ % 2 == 0 else (True, False):
+                    embedder = CachedEmbedder(corpus.embedder.inner, corpus.embedder.cache)
+                    config = replace(base.config, translate=translate)
+                    retriever = Retriever(base.index, embedder, config)
+                    filters = corpus.filters(q) or SearchFilters()
+                    started = time.perf_counter()
+                    retriever.search(q.question, k=6, filters=filters)
+                    times["search"][translate].append((time.perf_counter() - started) * 1000)
+                    corpus.retriever = retriever
+                    engine = corpus.engine(fresh=True)
+                    started = time.perf_counter()
+                    engine.answer(q.question, filters=corpus.filters(q))
+                    times["answer"][translate].append((time.perf_counter() - started) * 1000)
+    finally:
+        corpus.retriever = base
     return times
 
 
@@ -118,12 +129,18 @@ def compare(names: Sequence[str]) -> dict[str, object]:
                 (
                     name,
                     *(
-                        f"{np.percentile(times[t], 50):.1f} / {np.percentile(times[t], 95):.1f}"
+                        f"{np.percentile(times[kind][t], 50):.1f} / "
+                        f"{np.percentile(times[kind][t], 95):.1f}"
+                        for kind in ("search", "answer")
                         for t in (False, True)
                     ),
                 )
             )
-            data[f"{name} latency_ms"] = {str(t): times[t] for t in (False, True)}
+            data[f"{name} latency_ms"] = {
+                f"{kind} {'on' if t else 'off'}": times[kind][t]
+                for kind in ("search", "answer")
+                for t in (False, True)
+            }
         finally:
             corpus.close()
     cpu = cpu_description()
@@ -133,8 +150,8 @@ def compare(names: Sequence[str]) -> dict[str, object]:
         rows,
     )
     print_table(
-        f"Search p50 / p95 ms, query embedded each time — {cpu['model']} ({' '.join(cpu['flags'])})",
-        ("domain", "off", "on"),
+        f"p50 / p95 ms, query embedded each time — {cpu['model']} ({' '.join(cpu['flags'])})",
+        ("domain", "search off", "search on", "answer off", "answer on"),
         timing,
     )
     return {"cpu": cpu, **data}
