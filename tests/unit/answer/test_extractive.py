@@ -28,15 +28,21 @@ def writer(embedder: WordEmbedder) -> ExtractiveWriter:
     return ExtractiveWriter(embedder, SentenceVectorStore(), max_sentences=3, policy=FAKE_POLICY)
 
 
-def quoted(embedder: WordEmbedder, question: str, *texts: str, start: int = 0) -> list[str]:
-    """The sentences the writer quotes from one passage per text (the first at ``start``)."""
+def passages_of(*texts: str, start: int = 0, language: str = "") -> list[Passage]:
+    """One passage per text, split into sentences (the first at ``start``)."""
     passages = [
         Passage(n, f"https://d.example/{n}", f"Page {n}", text, start if n == 1 else 0)
         for n, text in enumerate(texts, start=1)
     ]
-    passages = [
-        replace(p, sentences=tuple(split_sentences(p.text, base=p.start))) for p in passages
+    return [
+        replace(p, sentences=tuple(split_sentences(p.text, base=p.start)), language=language)
+        for p in passages
     ]
+
+
+def quoted(embedder: WordEmbedder, question: str, *texts: str, start: int = 0) -> list[str]:
+    """The sentences the writer quotes from one passage per text (the first at ``start``)."""
+    passages = passages_of(*texts, start=start)
     return [s.text for s in writer(embedder).write(question, "en", passages).sentences]
 
 
@@ -452,13 +458,7 @@ def test_translations_of_the_question_words_lead_to_the_sentence_that_holds_them
     question = "Combien de lignes doit compter un fichier ?"
     distractor = "The network daemon listens on port 80 for incoming requests from clients."
     answer = "A source file longer than ten lines needs a copyright notice in its header."
-    passages = [
-        replace(p, sentences=tuple(split_sentences(p.text, base=0)))
-        for p in (
-            Passage(1, "https://d.example/1", "Page 1", distractor, 0, language="en"),
-            Passage(2, "https://d.example/2", "Page 2", answer, 0, language="en"),
-        )
-    ]
+    passages = passages_of(distractor, answer, language="en")
     translations = {"lignes": ["lines"], "fichier": ["file", "files"]}
     terms = key_terms(question, "fr")
     assert translated_coverage(terms, answer, "fr", translations) == 0.5  # 2 of 4 terms
