@@ -17,6 +17,9 @@ paths are a gold page. Four domains (:func:`load_domain`):
 * ``debian_more``: ``sets/debian_more.json`` over its gold handbook pages (both trees)
   plus :data:`HANDBOOK_DISTRACTORS` other handbook pages, and its gold chapters of the
   Debian Reference (``reference/``).
+* ``pdf``: ``sets/pdf.json`` over three long PDFs (:data:`PDF_PAGES`): the Debian FAQ in
+  English and French and the Ubuntu Packaging Guide in English only, each one document
+  of 50-75 pages, so French questions about packaging find their answer in English.
 
 ``load_domain(name, half="held-out")`` keeps one half's questions and threads and serves
 only their gold pages and fewer distractors: the quality gate's small corpora.
@@ -27,6 +30,7 @@ other gold page is a site path (``fr/Tencent.html``, ``policy/ch-files.html``).
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import random
@@ -38,7 +42,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from tests.corpora import corpus_root, handbook_dir, reference_dir
+from tests.corpora import corpus_root, faq_pdf, handbook_dir, packaging_guide_pdf, reference_dir
 from tests.quality.datasets import (
     HANDBOOK_TREES,
     WIKI_FILES,
@@ -48,13 +52,15 @@ from tests.quality.datasets import (
 )
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets"
-DOMAINS = ("debian", "wiki", "history", "debian_more")
+DOMAINS = ("debian", "wiki", "history", "debian_more", "pdf")
 HALVES = ("tune", "held-out")
 WIKI_SEED = 20261201
 # distractors of the full site ("all") and of one half's smaller site ("half")
 WIKI_DISTRACTORS = {"all": 150, "half": 30}  # per language
 HANDBOOK_DISTRACTORS = {"all": 10, "half": 3}  # debian_more
 POLICY_DISTRACTORS = {"all": None, "half": 1}  # history: None is every other chapter
+# every file of the pdf domain, whatever the half: a long document is the point
+PDF_PAGES = ("pdf/debian-faq.en.pdf", "pdf/debian-faq.fr.pdf", "pdf/packaging-guide.en.pdf")
 HISTORY_PAGES = tuple(
     f"{page}.{lang}.html"
     for page in ("index", "intro", "leaders", "releases", "detailed", "manifesto")
@@ -199,6 +205,8 @@ def load_domain(name: str, half: str | None = None) -> Domain:
         return wiki_domain(questions, threads, size)
     if name == "history":
         return history_domain(questions, threads, size)
+    if name == "pdf":
+        return pdf_domain(questions, threads)
     return debian_more_domain(questions, threads, size)
 
 
@@ -289,6 +297,9 @@ def read_page(path: str) -> bytes:
         return (history_dir() / name).read_bytes()
     if folder == "policy":
         return (policy_dir() / name).read_bytes()
+    if folder == "pdf" and path in PDF_PAGES:
+        packed = faq_pdf(name.split(".")[-2]) if name.startswith("debian-faq") else None
+        return gzip.decompress((packed or packaging_guide_pdf()).read_bytes())
     if folder in WIKI_FILES:
         article = wiki_articles(folder).get(name.removesuffix(".html"))
         if article is None:
@@ -492,4 +503,19 @@ def debian_more_domain(
         pages=tuple(pages),
         spec={"domain": "debian_more", "pages": pages},
         lang_trees=dict(HANDBOOK_TREES),
+    )
+
+
+# -- pdf -------------------------------------------------------------------------------
+
+
+def pdf_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> Domain:
+    """The three PDFs of :data:`PDF_PAGES`, linked from ``pdf/index.html``."""
+    return Domain(
+        name="pdf",
+        sources=("pdf",),
+        questions=tuple(questions),
+        threads=tuple(threads),
+        pages=PDF_PAGES,
+        spec={"domain": "pdf", "pages": list(PDF_PAGES)},
     )

@@ -24,6 +24,7 @@ from pathlib import Path
 HANDBOOK = "debian-handbook"
 FAQ_PACKAGES = {"en": "debian-faq", "fr": "debian-faq-fr"}
 REFERENCE_PACKAGES = {"en": "debian-reference-en", "fr": "debian-reference-fr"}
+PACKAGING_GUIDE_PDF = "ubuntu-packaging-guide-pdf"
 
 
 def cache_root() -> Path:
@@ -98,3 +99,15 @@ def faq_dir(lang: str) -> Path:
     """Folder of the Debian FAQ for ``"en"`` or ``"fr"`` (files ``*.<lang>.html``)."""
     base = corpus_root(FAQ_PACKAGES[lang]) / "usr/share/doc/debian/FAQ"
     return base / "fr" if lang == "fr" else base
+
+
+def faq_pdf(lang: str) -> Path:
+    """The Debian FAQ as one PDF for ``"en"`` or ``"fr"`` (gzipped in its package)."""
+    base = corpus_root(FAQ_PACKAGES[lang]) / "usr/share/doc/debian/FAQ"
+    return base / f"debian-faq.{lang}.pdf.gz"
+
+
+def packaging_guide_pdf() -> Path:
+    """The Ubuntu Packaging Guide as one PDF, English (gzipped in its package)."""
+    folder = corpus_root(PACKAGING_GUIDE_PDF) / f"usr/share/doc/{PACKAGING_GUIDE_PDF}"
+    return folder / "ubuntu-packaging-guide.pdf.gz"

@@ -36,7 +36,11 @@ log = logging.getLogger(__name__)
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 GLUED_RUN = 18  # letters: a longer run is almost always several words without spaces
-GLUED_SHARE = 0.02  # runs that long among a page's: ≈0.1 % in prose, 6-23 % when glued
+# Two runs that long on one page: prose almost never has them (a word of 18 letters or more
+# is ≈0.1 % of a text's), and a page where a few justified lines came out glued (the Ubuntu
+# Packaging Guide: 1-14 runs a page, 0.5-5 % of its words) is read again whole. Rebuilding
+# a page that did not need it costs time only.
+GLUED_RUNS = 2
 _EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running heads
 _HYPHENATED = re.compile(r"(?<=[a-zà-ÿ])-\n(?=[a-zà-ÿ])")
 # "GPL-\ncompatible": a hyphen after a capital or a digit is the word's own; the line end goes
@@ -52,7 +56,12 @@ _NUMBERED_HEADING = re.compile(
 )
 # "6.2 Legally Significant Changes . . . . . 3": a table of contents' line
 _CONTENTS_LINE = re.compile(r"^.*\S(?:\s*\.){4,}\s*[\divxlc]+\s*$", re.M | re.I)
-_FOLIO = re.compile(r"^(\d{1,4})\s+\D|\D\s(\d{1,4})$")
+_PAGE_NUMBER_AT_ENDS = re.compile(r"^\d{1,4}(?:\s+|$)|\s+\d{1,4}$")
+_LEADERS = re.compile(r"(?:\.\s*){4,}(?:[\divxlc]+\s*)?$", re.I)  # ". . . . 17", ". . . ."
+# a table of contents' page: this many of its lines are dotted-leader entries, at least
+_CONTENTS_MIN = 5
+_CONTENTS_SHARE = 0.3  # and this share of its lines
+_FOLIO = re.compile(r"^(\d{1,4})(?:\s+\D|$)|\D\s(\d{1,4})$")  # "7 Title", "Title 7", "7"
 _SENTENCE_END = re.compile(r"[.!?:;…»\")\]]\s*$")
 
 
@@ -91,10 +100,7 @@ def _page_texts(reader: PdfReader, url: str) -> list[str]:
 
 def glued(text: str) -> bool:
     """Are the words of ``text`` run together (``Whenyoufileabugreport``)?"""
-    runs = _LETTER_RUN.findall(text)
-    if len(runs) < 30:
-        return False
-    return sum(len(run) >= GLUED_RUN for run in runs) / len(runs) > GLUED_SHARE
+    return sum(len(run) >= GLUED_RUN for run in _LETTER_RUN.findall(text)) >= GLUED_RUNS
 
 
 def _rebuilt(body: bytes, numbers: list[int]) -> dict[int, str]:
@@ -115,7 +121,11 @@ def _rebuilt(body: bytes, numbers: list[int]) -> dict[int, str]:
 
 
 def _edge_key(line: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(line.split())).casefold()
+    """What a running head's line is on every page: without the page number at either end
+    ("18 © 2010-2017, Ubuntu Developers" on one page, "© 2010-2017, Ubuntu Developers 19" on
+    the next), other numbers as ``#``. A bare page number's key is empty."""
+    bare = _PAGE_NUMBER_AT_ENDS.sub("", " ".join(line.split()))
+    return re.sub(r"\d+", "#", bare).casefold()
 
 
 def _edge_lines(text: str) -> tuple[list[str], set[int]]:
@@ -149,24 +159,44 @@ def _folio_offset(pages: list[str]) -> int | None:
     return offset if count >= max(3, len(pages) // 3) else None
 
 
-def _without_running_heads(pages: list[str]) -> list[str]:
+def _contents_page(text: str) -> bool:
+    """Is this page a table of contents? Most of its lines end in dotted leaders and a page
+    number; the others are entries that wrap or that fit without leaders (``4 Problèmes de
+    compatibilité 15``), which no line-by-line rule tells from prose: the page goes whole."""
+    filled = [line for line in text.split("\n") if line.strip()]
+    listed = sum(bool(_LEADERS.search(line)) for line in filled)
+    return listed >= _CONTENTS_MIN and listed >= _CONTENTS_SHARE * len(filled)
+
+
+def _without_running_heads(pages: list[str], title: str = "") -> list[str]:
     """Drop the lines at a page's top or bottom that most pages share (page numbers aside):
     "Debian Reference 33 / 233" is not part of any paragraph. A short edge line holding the
     page's own printed number goes too, though its words change from chapter to chapter
-    ("Chapter 6: Legal Matters 7", "8 Information for Maintainers of GNU Software")."""
+    ("Chapter 6: Legal Matters 7", "8 Information for Maintainers of GNU Software"), and so
+    does a short edge line holding the document's title where most pages print it next to
+    their chapter or section ("1.3. Fixing a bug in Ubuntu Ubuntu Packaging Guide")."""
     if len(pages) < 4:
         return pages
     counts: Counter[str] = Counter()
+    titled = 0
+    named = _edge_key(title) if len(title.split()) >= 2 else ""
     for text in pages:
         lines, edge = _edge_lines(text)
-        counts.update({_edge_key(lines[i]) for i in edge})
-    running = {key for key, n in counts.items() if n >= max(4, len(pages) // 2)}
+        keys = {_edge_key(lines[i]) for i in edge}
+        counts.update(keys)
+        titled += bool(named) and any(named in key for key in keys)
+    most = max(4, len(pages) // 2)
+    running = {key for key, n in counts.items() if n >= most}
+    in_heads = named if titled >= most else ""
     offset = _folio_offset(pages)
-    if not running and offset is None:
+    if not running and offset is None and not in_heads:
         return pages
 
     def head(line: str, number: int) -> bool:
-        if _edge_key(line) in running:
+        key = _edge_key(line)
+        if key in running:
+            return True
+        if in_heads and in_heads in key and len(line.split()) <= _HEAD_WORDS:
             return True
         return offset is not None and _folio(line) == number + offset
 
@@ -210,8 +240,9 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
     if run_together:
         for number, text in _rebuilt(body, run_together).items():
             pages[number] = text
+    pages = ["" if _contents_page(text) else text for text in pages]
     builder = TextBuilder()
-    for block in _paragraphs(_without_running_heads(pages)):
+    for block in _paragraphs(_without_running_heads(pages, _title(reader))):
         builder.paragraph(block)
     text = builder.text()
     if not text.strip():

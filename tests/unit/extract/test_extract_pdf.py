@@ -134,6 +134,42 @@ def test_heads_that_change_by_chapter_go_by_their_page_number() -> None:
     assert "GPL-compatible licenses." in doc.text
 
 
+def test_heads_with_the_title_and_footers_numbered_at_either_end_go() -> None:
+    # The Ubuntu Packaging Guide's layout: the title beside the chapter or section name
+    # at the top, the page number before or after the copyright line (or on its own
+    # line) at the bottom; no one form of either is on half the pages.
+    topics = ("mirrors", "patches", "changelogs", "uploads", "sponsors", "builds", "tests")
+    pages = []
+    for n in range(1, 10):
+        top = (
+            f"1.{n}. Working with {topics[n % len(topics)]} Example Guide"
+            if n % 2
+            else f"Example Guide Chapter {n // 4 + 1}. {('Articles', 'Knowledge', 'Reading')[n // 4]}"
+        )
+        topic = topics[(n + 3) % len(topics)]
+        body = [f"This part explains how contributors handle {topic}", "with care, every day."]
+        notice = "© 2010-2017, Example Developers, CC BY-SA 3.0"
+        bottom = [[f"{n} {notice}"], [f"{notice} {n}"], [notice, str(n)]][n % 3]
+        pages.append([top, *body, *bottom])
+    doc = extract(make_pdf(pages, title="Example Guide"), "http://h/g.pdf", "application/pdf")
+    assert "Example Guide" not in doc.text and "Example Developers" not in doc.text
+    assert "Chapter" not in doc.text and "Working with" not in doc.text
+    assert "This part explains how contributors handle sponsors with care, every day." in doc.text
+    assert not any(line.strip().isdigit() for line in doc.text.split("\n"))
+
+
+def test_a_contents_page_goes_whole() -> None:
+    # wrapped entries and entries that fit without leaders are no prose either
+    contents = ["Contents", "4 Compatibility issues 15"]
+    contents += [
+        f"4.{n} Does Debian run on machine number {n}? . . . . . . . . 16" for n in range(6)
+    ]
+    contents += ["4.7 Can I use packages of another distribution on a Debian", "system?", "17"]
+    answer = "Debian runs on many architectures, from small boards to mainframes."
+    doc = extract(make_pdf([contents, [answer]]), "http://h/faq.pdf", "application/pdf")
+    assert doc.text.strip() == answer
+
+
 def test_numbered_headings_stand_apart_and_contents_lines_go() -> None:
     pages = [
         [
@@ -165,6 +201,12 @@ def test_glued_words_are_detected() -> None:
     ) * 5 + prose
     assert not glued(prose)
     assert glued(glued_text)
+    # two lines of a long page justified without spaces (the Ubuntu Packaging Guide)
+    page = (
+        prose * 6 + "Itisveryimportanttodocumentyourchange sufficiently. Inourverysparseexample. "
+    )
+    assert glued(page)
+    assert not glued(prose * 6 + "Internationalization is a long word. ")
 
 
 @pytest.fixture(scope="module")
