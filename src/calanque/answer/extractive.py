@@ -3,7 +3,9 @@
 Every sentence of the top passages is a candidate. Its score adds:
 
 * dense similarity of the question to the sentence (precomputed sentence vectors,
-  see :mod:`calanque.answer.vectors`), as a z-score among the candidates;
+  see :mod:`calanque.answer.vectors`), as a z-score among the candidates, raised towards
+  the previous sentence's where that one is closer (a sentence is read after it:
+  ``La principale organisation est SPI`` follows a sentence about donations);
 * lexical coverage of the question's key terms by the sentence, and by its
   passage's title and heading (the context a quote is read in); for a sentence in the
   other language, cognates count (``événements``/``events``: the first four letters);
@@ -91,6 +93,13 @@ class SelectionWeights:
     # is not…"): quoted, it reads as half a thought (0.7 and 2: the same answers on every
     # tune and held-out half, 27 → 22 answer sentences opening in lower case on tune)
     cut_penalty: float = 2.0
+    # A sentence is read after the one before it: its dense z-score is at least this blend
+    # of the previous sentence's and its own (``La principale organisation est SPI`` after
+    # ``On peut faire des dons à des organismes…``; ``It needs a kernel supporting
+    # overlayfs`` after a sentence about sbuild). Chosen on the tune halves of the five
+    # answer sets (docs/benchmarks.md, "Ninth round"): 0 / 0.3 / 0.5 / 0.7 gave key fact
+    # 117 / 118 / 119 / 120 of 158.
+    previous: float = 0.7
 
 
 LEADS = {"fr": "D'après les sources", "en": "According to the sources"}
@@ -267,6 +276,7 @@ class ExtractiveWriter:
         context = {
             p.n: coverage(terms, stems(f"{p.title} {p.heading}", language)) for p in passages
         }
+        z = _read_after(z, spans, self.weights.previous)
         out = []
         for row, (passage, index, span) in enumerate(spans):
             lexical = coverage(terms, stems(span.text, language))
@@ -457,6 +467,22 @@ def cognate_coverage(terms: list[Term], text: str) -> float:
         if len(t.surface) >= COGNATE_PREFIX and fold(t.surface)[:COGNATE_PREFIX] in prefixes
     )
     return found / total if total else 1.0
+
+
+def _read_after(
+    z: np.ndarray, spans: Sequence[tuple[Passage, int, Span]], share: float
+) -> np.ndarray:
+    """Each sentence's z-score, raised to ``share`` × the previous sentence's (same passage)
+    + the rest × its own where that is more: what it says is about what came before."""
+    if not share:
+        return z
+    row_of = {(p.n, index): row for row, (p, index, _) in enumerate(spans)}
+    out = z.copy()
+    for row, (passage, index, _) in enumerate(spans):
+        before = row_of.get((passage.n, index - 1))
+        if before is not None:
+            out[row] = max(z[row], share * z[before] + (1 - share) * z[row])
+    return out
 
 
 def _form_penalty(text: str, features: frozenset[str], w: SelectionWeights) -> float:

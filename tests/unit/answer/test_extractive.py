@@ -467,3 +467,27 @@ def test_translations_of_the_question_words_lead_to_the_sentence_that_holds_them
     assert found.sentences[0].text == answer
     plain = writer(embedder).write(question, "fr", passages)
     assert plain.sentences[0].text == distractor  # by the passages' order alone
+
+
+def test_a_sentence_is_read_after_the_one_before_it(embedder: WordEmbedder) -> None:
+    # The answer's own words match nothing of the question: the sentence before it does.
+    texts = (
+        "Donations to the project may go to several organisations that support it. "
+        "The main one is Software in the Public Interest, based in the United States.",
+        "Project members meet once a year in a different country.",
+    )
+    question = "Which organisation receives the donations to the project?"
+
+    def quotes(previous: float) -> list[str]:
+        chosen = ExtractiveWriter(
+            embedder,
+            SentenceVectorStore(),
+            max_sentences=2,
+            policy=FAKE_POLICY,
+            weights=SelectionWeights(previous=previous),
+        )
+        return [s.text for s in chosen.write(question, "en", passages_of(*texts)).sentences]
+
+    answer = "The main one is Software in the Public Interest, based in the United States."
+    assert answer in quotes(SelectionWeights().previous)
+    assert answer not in quotes(0.0)  # scored on its own words, it loses to the others
