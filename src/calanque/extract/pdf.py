@@ -51,6 +51,12 @@ _CUT_LINK = re.compile(r"(\b[a-z][a-z0-9+.-]*://(?:[\w-]+\.)?)\n(?=[a-z0-9])", r
 _HEAD_WORDS = 12  # a running head is short
 # "6.2 Legally Significant Changes" alone on its line, a capitalised line after it: a
 # numbered heading, not the start of the paragraph that follows
+# "8.1.3 aptitude" alone on its line: a section number of two levels or more and a few
+# words without a sentence's punctuation is a heading, whatever case the next line starts
+# with (a list item, "2. Compose a message with the following", has one level)
+_SECTION_HEADING = re.compile(
+    r"^(\d{1,2}(?:\.\d{1,2}){1,3}\.?[ \t]+[^\W\d_][^.!?:;\n]{0,60})[ \t]*\n(?=\S)", re.M
+)
 _NUMBERED_HEADING = re.compile(
     r"^(\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+[A-ZÀ-Ý][^.!?:;]{0,80})\n(?=[A-ZÀ-Ý])", re.M
 )
@@ -216,8 +222,14 @@ def _paragraphs(pages: list[str]) -> list[str]:
         text = _HYPHENATED.sub("", text.replace("\r\n", "\n"))
         text = _CUT_LINK.sub(r"\1", _KEPT_HYPHEN.sub("-", text))
         text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
+        text = _SECTION_HEADING.sub(r"\n\1\n\n", text)
         for block in split_paragraphs(text):
-            if out and not _SENTENCE_END.search(out[-1][-1]) and block.lstrip()[:1].islower():
+            if (
+                out
+                and not _SENTENCE_END.search(out[-1][-1])
+                and block.lstrip()[:1].islower()
+                and not _SECTION_HEADING.match(f"{out[-1][-1].strip()}\n.")
+            ):
                 out[-1].append(block)
             else:
                 out.append([block])

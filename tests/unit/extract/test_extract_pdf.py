@@ -193,6 +193,22 @@ def test_numbered_headings_stand_apart_and_contents_lines_go() -> None:
     assert "2. Compose a message with the following information about the release." in doc.text
 
 
+def test_a_section_heading_stands_apart_whatever_case_follows() -> None:
+    pages = [
+        [
+            "8.1.3 aptitude",
+            "aptitude is a package manager for Debian systems that provides a",
+            "frontend to the apt infrastructure.",
+            "2. Compose a message with the following",
+            "information about the release.",
+        ]
+    ]
+    doc = extract(make_pdf(pages), "http://h/faq.pdf", "application/pdf")
+    assert "\n8.1.3 aptitude\n" in f"\n{doc.text}\n"
+    assert "\naptitude is a package manager for Debian systems that provides a frontend" in doc.text
+    assert "2. Compose a message with the following information about the release." in doc.text
+
+
 def test_glued_words_are_detected() -> None:
     prose = "When you file a bug report, please use the reportbug command first. " * 5
     glued_text = (
