@@ -366,6 +366,24 @@ def test_growing_is_not_shrinking() -> None:
     assert contradiction("It gradually grew into a large community.", passage) == ""
 
 
+@pytest.mark.parametrize(
+    ("sentence", "passage"),
+    [
+        ("Packages are downloaded to the mirror by developers.", "Developers upload packages."),
+        ("Le disque est chiffré au démarrage.", "Le disque est déchiffré au démarrage."),
+        ("The service stores static pages.", "The service builds dynamic pages."),
+        ("Le serveur local garde les journaux.", "Le serveur distant garde les journaux."),
+        ("This species is extinct.", "This species is still living in the deep sea."),
+        ("Cette espèce vit en eau douce.", "Cette espèce vit en eau de mer."),
+    ],
+)
+def test_words_of_opposite_meaning_contradict(sentence: str, passage: str) -> None:
+    from calanque.answer.claims import contradiction
+
+    assert contradiction(sentence, passage)
+    assert contradiction(passage, passage) == ""
+
+
 NAMIBIA = [
     "La Namibie est un pays situé en Afrique australe.",
     "Elle est bordée à l'ouest par l'océan Atlantique.",
