@@ -44,6 +44,9 @@ GLUED_RUNS = 2
 _EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running heads
 _HYPHENATED = re.compile(r"(?<=[a-zà-ÿ])-\n(?=[a-zà-ÿ])")
 # "GPL-\ncompatible": a hyphen after a capital or a digit is the word's own; the line end goes
+# LaTeX's opening quote (`stable') comes out of some PDFs as a combining grave accent on a
+# space: " ̀stable’". On no letter, it is the quote.
+_STRAY_GRAVE = re.compile(r"(?<![^\W\d_])\u0300")
 _KEPT_HYPHEN = re.compile(r"(?<=[A-Z0-9])-\n(?=[a-zà-ÿ])")
 # "https://\nwww.gnu.org/…", "https://lists.\ngnu.org/…": a link cut after its scheme or its
 # first label, where it cannot end
@@ -220,6 +223,7 @@ def _paragraphs(pages: list[str]) -> list[str]:
     out: list[list[str]] = []  # each paragraph's blocks, joined once at the end (linear time)
     for text in pages:
         text = _HYPHENATED.sub("", text.replace("\r\n", "\n"))
+        text = _STRAY_GRAVE.sub("\u2018", text)
         text = _CUT_LINK.sub(r"\1", _KEPT_HYPHEN.sub("-", text))
         text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
         text = _SECTION_HEADING.sub(r"\n\1\n\n", text)

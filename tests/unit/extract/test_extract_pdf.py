@@ -8,7 +8,7 @@ import pytest
 
 from calanque.errors import ExtractError
 from calanque.extract import extract
-from calanque.extract.pdf import glued
+from calanque.extract.pdf import _paragraphs, glued
 
 
 def _pdf_string(text: str) -> str:
@@ -207,6 +207,13 @@ def test_a_section_heading_stands_apart_whatever_case_follows() -> None:
     assert "\n8.1.3 aptitude\n" in f"\n{doc.text}\n"
     assert "\naptitude is a package manager for Debian systems that provides a frontend" in doc.text
     assert "2. Compose a message with the following information about the release." in doc.text
+
+
+def test_a_latex_opening_quote_read_as_a_grave_accent_is_a_quote() -> None:
+    [paragraph] = _paragraphs(
+        ["Packages in the \u0300stable\u2019 distribution; d\u00e8s que, fe\u0300ve."]
+    )
+    assert paragraph == "Packages in the \u2018stable\u2019 distribution; d\u00e8s que, fe\u0300ve."
 
 
 def test_glued_words_are_detected() -> None:
