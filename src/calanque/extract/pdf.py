@@ -3,13 +3,14 @@
 pypdf reads each page (fast). Where its words come out run together ("Whenyoufileabug",
 from a PDF that places words by position rather than with spaces, as LaTeX and dblatex often
 do), the page is read again with pdfminer.six, which rebuilds words and paragraphs from the
-glyphs' positions (ten times slower, so only there). Then the running headers and footers
-(a line at the top or bottom of most pages, page numbers aside, or a short one holding the
-page's printed number) are dropped, a word cut by a hyphen at a line end is joined (a link
-cut after ``https://`` too), a numbered heading (``6.2 Legally Significant Changes``)
-stands apart from the paragraph after it, a table of contents' dotted lines are dropped,
-and a paragraph broken by a page end is joined again: the passages and their sentences
-are the document's, not its layout's.
+glyphs' positions (ten times slower, so only there). Then a table of contents' pages are
+dropped, the running headers and footers (a line at the top or bottom of most pages, page
+numbers aside, or a short one holding the page's printed number or the document's title)
+are dropped, a word cut by a hyphen at a line end is joined (a link cut after
+``https://`` too), a numbered heading (``6.2 Legally Significant Changes``, ``8.1.3
+aptitude``) stands apart from the paragraph after it, a table of contents' dotted lines are
+dropped, and a paragraph broken by a page end is joined again: the passages and their
+sentences are the document's, not its layout's.
 
 A PDF has no reliable heading structure, so ``Document.headings`` holds the
 document outline (bookmarks) only when its titles are found in the text.
@@ -43,23 +44,23 @@ GLUED_RUN = 18  # letters: a longer run is almost always several words without s
 GLUED_RUNS = 2
 _EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be running heads
 _HYPHENATED = re.compile(r"(?<=[a-zà-ÿ])-\n(?=[a-zà-ÿ])")
-# "GPL-\ncompatible": a hyphen after a capital or a digit is the word's own; the line end goes
 # LaTeX's opening quote (`stable') comes out of some PDFs as a combining grave accent on a
 # space: " ̀stable’". On no letter, it is the quote.
 _STRAY_GRAVE = re.compile(r"(?<![^\W\d_])\u0300")
+# "GPL-\ncompatible": a hyphen after a capital or a digit is the word's own; the line end goes
 _KEPT_HYPHEN = re.compile(r"(?<=[A-Z0-9])-\n(?=[a-zà-ÿ])")
 # "https://\nwww.gnu.org/…", "https://lists.\ngnu.org/…": a link cut after its scheme or its
 # first label, where it cannot end
 _CUT_LINK = re.compile(r"(\b[a-z][a-z0-9+.-]*://(?:[\w-]+\.)?)\n(?=[a-z0-9])", re.IGNORECASE)
 _HEAD_WORDS = 12  # a running head is short
-# "6.2 Legally Significant Changes" alone on its line, a capitalised line after it: a
-# numbered heading, not the start of the paragraph that follows
 # "8.1.3 aptitude" alone on its line: a section number of two levels or more and a few
 # words without a sentence's punctuation is a heading, whatever case the next line starts
 # with (a list item, "2. Compose a message with the following", has one level)
 _SECTION_HEADING = re.compile(
     r"^(\d{1,2}(?:\.\d{1,2}){1,3}\.?[ \t]+[^\W\d_][^.!?:;\n]{0,60})[ \t]*\n(?=\S)", re.M
 )
+# "6.2 Legally Significant Changes" alone on its line, a capitalised line after it: a
+# numbered heading, not the start of the paragraph that follows
 _NUMBERED_HEADING = re.compile(
     r"^(\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+[A-ZÀ-Ý][^.!?:;]{0,80})\n(?=[A-ZÀ-Ý])", re.M
 )
