@@ -12,11 +12,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from bench.domains import HALVES, Domain, load_domain
+from bench.domains import HALVES, Domain, key_facts, load_domain
 
 GATED = ("wiki", "history", "debian_more")
 SITES: list[tuple[str, str | None]] = [(name, None) for name in GATED]
 SITES += [(name, half) for name in GATED for half in HALVES]
+SITES += [("pdf", None)]  # its three PDFs, whatever the half
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -67,6 +68,26 @@ def test_wiki_pages_hold_their_key_facts(tmp_path: Path) -> None:
     assert '<html lang="fr">' in page
     assert "<title>The Dark Side of the Moon</title>" in page
     assert "<h1>The Dark Side of the Moon</h1>" in page
+
+
+def test_pdf_key_facts_are_in_the_text_calanque_reads(tmp_path: Path) -> None:
+    # The key facts were written from another extractor's text: each must survive ours
+    # (running heads, contents pages, rebuilt words), or the set measures the extraction.
+    from calanque.extract import extract
+
+    domain = load_domain("pdf")
+    root = _written(domain, tmp_path)
+    texts = {
+        page: " ".join(extract((root / page).read_bytes(), page, "application/pdf").text.split())
+        for page in domain.pages
+    }
+    items = [(q.id, q.gold_pages, key_facts(q)) for q in domain.questions if q.answerable]
+    items += [(t.id, turn.gold_pages, key_facts(turn)) for t in domain.threads for turn in t.turns]
+    assert len(items) >= 48
+    for name, gold, facts in items:
+        held = (" ".join(f.split()).casefold() in texts[p].casefold() for f in facts for p in gold)
+        assert any(held), name
+    assert "Ubuntu Packaging Guide" not in texts["pdf/packaging-guide.en.pdf"]  # its head
 
 
 def test_gold_pages_match_urls_by_their_unquoted_path() -> None:
