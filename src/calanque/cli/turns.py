@@ -16,7 +16,7 @@ from calanque.catalog.publishers import log_served_citations
 from calanque.cli.common import STATE, out, safe_text
 from calanque.errors import SourceError
 from calanque.index.spaces import Narrowed, scope_within
-from calanque.types import Answer
+from calanque.types import Answer, Citation
 from calanque.views import answer_json
 from calanque.web import SCOPES, default_scope
 
@@ -57,7 +57,9 @@ def store_turn(thread_id: str, question: str, answer: Answer) -> dict[str, Any]:
 def show_sources(answer: Answer) -> None:
     """The numbered sources with their quotes, the pages not read, related questions, the
     AI label."""
-    quotes = {c.n: c for c in answer.citations}
+    quotes: dict[int, list[Citation]] = {}
+    for citation in answer.citations:  # every quote of a source, in the answer's order
+        quotes.setdefault(citation.n, []).append(citation)
     numbered = [r for r in answer.search_results if r.used]
     french = answer.language == "fr"
     if numbered:
@@ -66,8 +68,7 @@ def show_sources(answer: Answer) -> None:
         title = safe_text(result.title or result.url)
         date = f" · {safe_text(result.date)}" if result.date else ""
         out.print(f"[bold cyan]\\[{n}][/bold cyan] {title}{date}\n    {safe_text(result.url)}")
-        cited = quotes.get(n)
-        if cited is not None:
+        for cited in quotes.get(n, []):
             out.print(f"    [italic]« {safe_text(cited.quote)} »[/italic]")
             out.print(f"    {safe_text(cited.fragment_url)}", style="dim")
     _show_unused(answer)

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from calanque.cli import turns
-from calanque.types import Answer
+from calanque.types import Answer, Citation, SearchResult
 
 
 def shown(answer: Answer, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -27,3 +27,22 @@ def test_related_questions_are_headed_in_the_answer_language(
     answer = Answer("q", "a", True, language, related_questions=["Où est le fichier ?"])
     text = shown(answer, monkeypatch)
     assert f"\n{heading}\n" in text and "• Où est le fichier ?" in text
+
+
+def test_every_quote_of_a_source_is_shown_in_the_answers_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def cited(quote: str) -> Citation:
+        return Citation(1, "http://h/apt.html", "APT", quote, 0, 1, f"http://h/#{quote}", True)
+
+    answer = Answer(
+        "q",
+        "a",
+        True,
+        "en",
+        citations=[cited("apt update downloads the lists."), cited("apt clean empties the cache.")],
+        search_results=[SearchResult("http://h/apt.html", "APT", "")],
+    )
+    text = shown(answer, monkeypatch)
+    first, second = text.index("« apt update downloads"), text.index("« apt clean empties")
+    assert text.index("[1] APT") < first < second
