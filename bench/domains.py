@@ -3,7 +3,7 @@
 A :class:`Domain` is a list of site paths (``<folder>/<file>``) to serve, one crawl source
 per folder (seeded at the folder's ``index.html``, which links every page of it), the
 questions and threads asked over it, which sources a question searches and which URL
-paths are a gold page. Four domains (:func:`load_domain`):
+paths are a gold page. Five domains (:func:`load_domain`):
 
 * ``debian``: ``tests/quality/debian_questions.json`` over the Debian handbook's
   ``en-US`` and ``fr-FR`` trees: the whole handbook, or only :func:`ci_pages`; halves
@@ -298,8 +298,9 @@ def read_page(path: str) -> bytes:
     if folder == "policy":
         return (policy_dir() / name).read_bytes()
     if folder == "pdf" and path in PDF_PAGES:
-        packed = faq_pdf(name.split(".")[-2]) if name.startswith("debian-faq") else None
-        return gzip.decompress((packed or packaging_guide_pdf()).read_bytes())
+        is_guide = name.startswith("packaging-guide")
+        packed = packaging_guide_pdf() if is_guide else faq_pdf(name.split(".")[-2])
+        return gzip.decompress(packed.read_bytes())
     if folder in WIKI_FILES:
         article = wiki_articles(folder).get(name.removesuffix(".html"))
         if article is None:
