@@ -165,7 +165,14 @@ def test_admin_page_charts_citations_per_publisher(page: Page, served: Served) -
     page.goto(served.url + "/admin")
     bar = page.locator("#publishers li", has_text=host)
     expect(bar).to_have_attribute("aria-label", f"{host}: {cited['cited']} citations")
-    assert bar.locator(".bar").evaluate("n => n.getBoundingClientRect().width") > 0
+    # the page may lay the bar out a moment after its label (the stylesheet, a refresh)
+    width = 0.0
+    for _ in range(50):  # at most 5 s
+        width = bar.locator(".bar").evaluate("n => n.getBoundingClientRect().width")
+        if width > 0:
+            break
+        page.wait_for_timeout(100)
+    assert width > 0
     expect(page.locator("#no-citations")).to_be_hidden()
     shot(page, "admin-publishers")
 
