@@ -259,7 +259,8 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
             pages[number] = text
     pages = ["" if _contents_page(text) else text for text in pages]
     builder = TextBuilder()
-    for block in _paragraphs(_without_running_heads(pages, _title(reader))):
+    title = _title(reader)  # the document's own, also sought in its running heads
+    for block in _paragraphs(_without_running_heads(pages, title)):
         builder.paragraph(block)
     text = builder.text()
     if not text.strip():
@@ -271,6 +272,6 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
     return Document(
         url=url,
         text=text,
-        title=_title(reader) or text.split("\n", 1)[0][:200],
+        title=title or text.split("\n", 1)[0][:200],
         language=detect_language(builder.prose_sample()),
     )
