@@ -39,6 +39,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -301,7 +302,10 @@ def score(question: Asked, answer: Answer, catalog: Catalog, ms: float) -> Outco
     text = answer.answer if answer.answered else ""
     correct = holds_key_fact(question, text)
     sentences = parse_citations(without_lead(text)) if answer.answered else []
-    precise = sum(_citation_ok(c, sentences, catalog, answer.language) for c in answer.citations)
+    precise = sum(
+        _citation_ok(c, sentences, catalog, answer.language, answer.citations)
+        for c in answer.citations
+    )
     return Outcome(
         id=question.id,
         answerable=question.answerable,
@@ -316,7 +320,9 @@ def score(question: Asked, answer: Answer, catalog: Catalog, ms: float) -> Outco
     )
 
 
-def _citation_ok(citation: Any, sentences: Sequence[Any], catalog: Catalog, lang: str) -> bool:
+def _citation_ok(
+    citation: Any, sentences: Sequence[Any], catalog: Catalog, lang: str, every: Sequence[Any]
+) -> bool:
     if citation.chunk_id is None:
         return False
     chunk = catalog.chunk_texts([citation.chunk_id]).get(citation.chunk_id)
@@ -324,7 +330,22 @@ def _citation_ok(citation: Any, sentences: Sequence[Any], catalog: Catalog, lang
     if document is None or document.text[citation.start : citation.end] != citation.quote:
         return False
     citing = [s for s in sentences if citation.n in s.citations]
-    return any(quote_supports(s.text, citation.quote, lang) for s in citing)
+    return any(
+        quote_supports(s.text, citation.quote, lang) or _made_of_quotes(s, citation, every)
+        for s in citing
+    )
+
+
+def _made_of_quotes(sentence: Any, citation: Any, every: Sequence[Any]) -> bool:
+    """Is ``sentence`` made of ``citation``'s quote and the other quotes it cites, word for
+    word (a lead-in that ends with a colon and the list item it introduces)?"""
+    text = normalise(sentence.text)
+    if normalise(citation.quote) not in text:
+        return False
+    for other in every:
+        if other.n in sentence.citations:
+            text = text.replace(normalise(other.quote), " ", 1)
+    return not re.sub(r"[\W_]+", "", text)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,33 @@
+"""The answer benchmark's citation check (``bench/answer.py``): what it counts as precise."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from bench.answer import _made_of_quotes
+
+
+def _cite(n: int, quote: str) -> SimpleNamespace:
+    return SimpleNamespace(n=n, quote=quote)
+
+
+def test_a_sentence_made_of_two_quotes_of_its_source_is_precise_for_each() -> None:
+    lead = _cite(1, "Après avoir configuré le noyau, lancez la commande suivante :")
+    item = _cite(1, "make deb-pkg")
+    sentence = SimpleNamespace(text=f"{lead.quote} {item.quote}", citations=(1,))
+    assert _made_of_quotes(sentence, lead, [lead, item])
+    assert _made_of_quotes(sentence, item, [lead, item])
+
+
+def test_words_no_quote_holds_make_the_sentence_imprecise() -> None:
+    lead = _cite(1, "Après avoir configuré le noyau, lancez la commande suivante :")
+    item = _cite(1, "make deb-pkg")
+    sentence = SimpleNamespace(text=f"{lead.quote} {item.quote} en root", citations=(1,))
+    assert not _made_of_quotes(sentence, lead, [lead, item])
+
+
+def test_a_quote_of_another_source_does_not_cover_the_sentence() -> None:
+    lead = _cite(1, "Après avoir configuré le noyau, lancez la commande suivante :")
+    item = _cite(2, "make deb-pkg")
+    sentence = SimpleNamespace(text=f"{lead.quote} {item.quote}", citations=(1,))
+    assert not _made_of_quotes(sentence, lead, [lead, item])
