@@ -88,6 +88,9 @@ class IndexSettings:
     # a question's lexical search also looks for the corpus's words in the other language
     # (index/words.py); the embedded backend only
     translate_words: bool = True
+    # share of the query language's direction taken out of the query's vector, so a French
+    # question finds English pages as readily as French ones (index/retriever.py); 0: off
+    language_shift: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -398,6 +401,7 @@ def _validate(settings: Settings) -> None:
         (settings.crawl.min_delay >= 0, "crawl.min_delay must be >= 0 seconds"),
         (settings.crawl.max_body_bytes >= 1024, "crawl.max_body_bytes must be >= 1024"),
         (0 <= settings.crawl.max_redirects <= 20, "crawl.max_redirects must be in 0..20"),
+        (0 <= settings.index.language_shift <= 1, "index.language_shift must be in 0..1"),
         (
             settings.index.embedder in EMBEDDERS,
             f"index.embedder must be {one_of(EMBEDDERS)}",

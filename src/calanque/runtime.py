@@ -105,6 +105,7 @@ def retrieval_config(settings: Settings, **overrides: Any) -> RetrievalConfig:
         "mode": "hybrid+rescore" if settings.index.rescore else "hybrid",
         "rescore_weight": settings.index.rescore_weight,
         "translate": settings.index.translate_words,
+        "language_shift": settings.index.language_shift,
     }
     values.update(overrides)
     return RetrievalConfig(**values)

@@ -46,6 +46,7 @@ def test_calanque_home_moves_the_data_folder(tmp_path):
         ("[crawl]\nconcurrency = 'many'\n", "crawl.concurrency"),
         ("[crawl]\nconcurrency = 0\n", "crawl.concurrency must be at least 1"),
         ("[answer]\nwriter = 'gpt'\n", "answer.writer"),
+        ("[index]\nlanguage_shift = 1.5\n", "index.language_shift must be in 0..1"),
         ("[crawl\n", "not valid TOML"),
     ],
 )

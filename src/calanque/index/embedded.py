@@ -52,6 +52,11 @@ META_FILE = "meta.json"
 VECTORS_FILE = "vectors.usearch"
 WORDS_FILE = "words.sqlite"
 FORMAT_VERSION = 1
+# The languages whose mean vector a query can be shifted away from (see language_means),
+# sampled on up to LANGUAGE_SAMPLE chunks each, and only with LANGUAGE_MIN of them.
+MEAN_LANGUAGES = ("fr", "en")
+LANGUAGE_SAMPLE = 2000
+LANGUAGE_MIN = 20
 
 
 def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
@@ -99,6 +104,8 @@ class EmbeddedIndex:
         self._meta_mtime = self._stat_meta()
         self._pending: set[int] | None = None  # dense pending ids, computed on demand
         self._words = WordBridge(self.folder / WORDS_FILE)
+        # (vectors held when computed, mean vector per language): see language_means
+        self._language_means: tuple[int, dict[str, np.ndarray]] | None = None
 
     @classmethod
     def for_embedder(cls, folder: Path | str, embedder: Any, **options: Any) -> EmbeddedIndex:
@@ -309,6 +316,24 @@ class EmbeddedIndex:
 
     def get_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
         return self._dense.get(chunk_ids)
+
+    def language_means(self) -> dict[str, np.ndarray]:
+        """The mean vector of the French and of the English chunks (a language with fewer
+        than ``LANGUAGE_MIN`` vectors is left out), from up to ``LANGUAGE_SAMPLE`` chunks
+        each: what a query's vector holds of its language (see
+        :class:`calanque.index.retriever.RetrievalConfig`). Computed on first use and again
+        once the count of vectors has moved by a tenth."""
+        count = len(self._dense.graph)
+        cached = self._language_means
+        if cached is not None and abs(count - cached[0]) <= cached[0] / 10:
+            return cached[1]
+        means: dict[str, np.ndarray] = {}
+        for language in MEAN_LANGUAGES:
+            vectors = self._dense.get(self._lexical.sample_ids(language, LANGUAGE_SAMPLE))
+            if len(vectors) >= LANGUAGE_MIN:
+                means[language] = np.mean(np.stack(list(vectors.values())), axis=0)
+        self._language_means = (count, means)
+        return means
 
     def chunk_ids(self) -> set[int]:
         """Every chunk id held, lexical and dense (``calanque check`` compares them)."""

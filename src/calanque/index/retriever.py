@@ -15,6 +15,7 @@ from calanque.embed.base import Embedder
 from calanque.errors import ConfigError
 from calanque.index.base import Index, dense_pending
 from calanque.index.fusion import collapse_near_duplicates, rrf_fuse
+from calanque.index.words import language_of
 from calanque.rerank.base import DenseRescorer, Reranker
 from calanque.types import Hit, SearchFilters
 
@@ -32,6 +33,13 @@ class RetrievalConfig:
     ``collapse_threshold``: cosine above which two chunks count as near-identical.
     ``translate``: the lexical query also carries the corpus's words, in the other language,
     for the question's words (:mod:`calanque.index.words`), where the backend keeps them.
+    ``language_shift``: how much of its language's direction (the mean vector of the
+    corpus's chunks in the query's language less the mean of both languages' means) is
+    taken out of the query's vector before the dense search and the rescoring, so that a
+    French question finds an English page as readily as a French one (multilingual
+    embedders keep a language component in every vector); where the backend keeps those
+    means (:meth:`calanque.index.embedded.EmbeddedIndex.language_means`). 0.6 was chosen on
+    the tune halves of the five answer domains (docs/benchmarks.md, "Tenth round").
     """
 
     mode: Mode = "hybrid+rescore"
@@ -42,6 +50,7 @@ class RetrievalConfig:
     rescore_weight: float = 0.9
     collapse_threshold: float = 0.97
     translate: bool = True
+    language_shift: float = 0.6
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -124,7 +133,7 @@ class Retriever:
     def search_dense(
         self, query: str, k: int = 10, filters: SearchFilters | None = None
     ) -> list[Hit]:
-        vector = self.embedder.embed_query(query)
+        vector = self._query_vector(query)
         hits = self.index.search_dense(vector, 2 * k, filters or SearchFilters())
         return collapse_near_duplicates(hits, limit=k)
 
@@ -141,7 +150,7 @@ class Retriever:
         native = getattr(self.index, "search_hybrid", None)
         if callable(native) and config.lexical_weight == config.dense_weight:
             # the backend fuses itself (Milvus's RRFRanker); equal weights only
-            vector = self.embedder.embed_query(query)
+            vector = self._query_vector(query)
             fused: list[Hit] = native(query, vector, depth, filters, config.rrf_k)
             return self._finish(query, vector, fused, k, rescore)
         # The lexical search runs in another thread while this one embeds the query and
@@ -152,7 +161,7 @@ class Retriever:
         vectors = self._word_vectors(query)  # here: the model embeds one text at a time
         lexical_search = _lexical_pool().submit(self._lexical, query, depth, filters, vectors)
         try:
-            vector = self.embedder.embed_query(query)
+            vector = self._query_vector(query)
             dense = self.index.search_dense(vector, depth, filters)
         except BaseException:
             lexical_search.cancel()  # if it has not started; else it ends on its own
@@ -162,6 +171,22 @@ class Retriever:
             [lexical, dense], [config.lexical_weight, config.dense_weight], config.rrf_k
         )
         return self._finish(query, vector, fused, k, rescore)
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The query's vector less ``language_shift`` times its language's direction (see
+        :class:`RetrievalConfig`); as embedded where the language is unclear or the backend
+        does not keep both languages' means."""
+        vector = self.embedder.embed_query(query)
+        means = getattr(self.index, "language_means", None)
+        if not self.config.language_shift or not callable(means):
+            return vector
+        found: dict[str, np.ndarray] = means()
+        language = language_of(query)
+        if language not in found or len(found) < 2:
+            return vector
+        direction = found[language] - np.mean(np.stack(list(found.values())), axis=0)
+        shifted = vector - self.config.language_shift * direction
+        return (shifted / np.linalg.norm(shifted)).astype(vector.dtype, copy=False)
 
     def _word_vectors(self, query: str) -> dict[str, np.ndarray] | None:
         """Vectors of the query's words the corpus does not use, for their translation;

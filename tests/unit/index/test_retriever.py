@@ -180,3 +180,91 @@ def test_hybrid_search_works_in_a_forked_child(retriever: Retriever) -> None:
 
 def _child_search(retriever: Retriever, send: Any) -> None:
     send.send([h.chunk_id for h in retriever.search("apt upgrades", k=3, mode="hybrid")])
+
+
+class _Designed:
+    """An embedder whose query vector is given: a French question about topic A."""
+
+    name, dim = "designed", 8
+
+    def __init__(self, query: np.ndarray) -> None:
+        self.query = query / np.linalg.norm(query)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.query.astype(np.float32)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return np.zeros((len(texts), self.dim), dtype=np.float32)
+
+
+def _axis(*weights: tuple[int, float]) -> np.ndarray:
+    v = np.zeros(8, dtype=np.float32)
+    for at, w in weights:
+        v[at] = w
+    return v / np.linalg.norm(v)
+
+
+def _bilingual_index(tmp_path: Path, french: int = 22, english: int = 22) -> EmbeddedIndex:
+    """Every vector holds its language (axis 0 French, 1 English) and a topic: chunk 1 is
+    English on topic A (axis 2), chunk 2 French on topic B (axis 3), and fillers of each
+    language on topics 4-7."""
+    index = EmbeddedIndex(tmp_path, embedder_name="designed", dim=8)
+    chunks = [chunk(1, "the firewall's rules", language="en")]
+    vectors = [_axis((1, 1.0), (2, 1.0))]
+    chunks.append(chunk(2, "les sauvegardes", language="fr"))
+    vectors.append(_axis((0, 1.0), (3, 1.0)))
+    for i in range(french):
+        chunks.append(chunk(100 + i, f"page {i}", language="fr"))
+        vectors.append(_axis((0, 1.0), (4 + i % 2, 1.0)))
+    for i in range(english):
+        chunks.append(chunk(200 + i, f"page {i}", language="en"))
+        vectors.append(_axis((1, 1.0), (6 + i % 2, 1.0)))
+    index.upsert(chunks, np.stack(vectors))
+    index.commit(1)
+    return index
+
+
+FRENCH_QUESTION = "Quelles sont les règles du pare-feu ?"
+
+
+def test_the_query_s_language_is_taken_out_of_its_vector(tmp_path: Path) -> None:
+    """Same-language pages outrank the answer in the other language while the query's
+    vector holds its language; less of it, and the English page on topic A comes first."""
+    index = _bilingual_index(tmp_path)
+    embedder = _Designed(_axis((0, 1.0), (2, 0.8)))
+    kept = Retriever(index, embedder, RetrievalConfig(language_shift=0.0))  # type: ignore[arg-type]
+    assert kept.search(FRENCH_QUESTION, k=3, mode="dense")[0].chunk_id != 1
+    shifted = Retriever(index, embedder)  # type: ignore[arg-type]
+    assert shifted.search(FRENCH_QUESTION, k=3, mode="dense")[0].chunk_id == 1
+    assert shifted.search(FRENCH_QUESTION, k=3)[0].chunk_id == 1  # hybrid and rescored too
+    assert set(index.language_means()) == {"fr", "en"}
+    index.close()
+
+
+def test_no_shift_without_enough_pages_in_both_languages(tmp_path: Path) -> None:
+    """With 5 English vectors there is no English mean to measure against: the query is
+    searched as embedded (a mean of a handful of pages is the pages, not the language)."""
+    index = _bilingual_index(tmp_path, english=3)
+    embedder = _Designed(_axis((0, 1.0), (2, 0.8)))
+    assert set(index.language_means()) == {"fr"}
+    hits = Retriever(index, embedder).search(FRENCH_QUESTION, k=3, mode="dense")  # type: ignore[arg-type]
+    assert hits[0].chunk_id != 1
+    index.close()
+
+
+def test_a_question_of_no_clear_language_is_not_shifted(tmp_path: Path) -> None:
+    index = _bilingual_index(tmp_path)
+    embedder = _Designed(_axis((0, 1.0), (2, 0.8)))
+    hits = Retriever(index, embedder).search("nftables iptables", k=3, mode="dense")  # type: ignore[arg-type]
+    assert hits[0].chunk_id != 1
+    index.close()
+
+
+def test_the_language_means_follow_the_index_once_it_grew_by_a_tenth(tmp_path: Path) -> None:
+    index = _bilingual_index(tmp_path, english=3)
+    assert "en" not in index.language_means()
+    more = [chunk(300 + i, f"more {i}", language="en") for i in range(30)]
+    index.upsert(more, np.stack([_axis((1, 1.0), (6, 1.0))] * 30))
+    index.commit(2)
+    assert set(index.language_means()) == {"fr", "en"}
+    index.close()
