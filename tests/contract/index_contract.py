@@ -131,6 +131,25 @@ class IndexContract:
         expected = embedder.embed_query(CHUNKS[0].text)
         assert float(vectors[1] @ expected) == pytest.approx(1.0, abs=0.01)
 
+    def test_language_means_are_each_language_s_mean_vector(
+        self, make_index: OpenIndex, embedder: HashEmbedder
+    ) -> None:
+        """What the retriever shifts a query away from (RetrievalConfig.language_shift):
+        the mean of each language's vectors, and none for a language with too few."""
+        index = make_index()
+        chunks = [
+            replace(CHUNKS[i % 2], chunk_id=100 + i, text=f"{CHUNKS[i % 2].text} {i}",
+                    language="fr" if i < 25 else "en")
+            for i in range(30)
+        ]  # fmt: skip
+        vectors = vectors_for(chunks, embedder)
+        index.upsert(chunks, vectors)
+        index.commit(1)
+        means = index.language_means()  # type: ignore[attr-defined]
+        assert set(means) == {"fr"}  # 5 English chunks: too few for a mean
+        expected = vectors[:25].mean(axis=0)
+        assert np.allclose(means["fr"], expected, atol=0.01)
+
     # -- French / English analysis ----------------------------------------------
 
     @pytest.mark.parametrize("query", ["écoles", "école", "ecole", "l'école", "Écoles"])

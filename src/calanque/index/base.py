@@ -15,7 +15,7 @@ pending* set, derived from what is stored, so a crash loses none of them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -134,3 +134,20 @@ def dense_pending(index: Index) -> int:
     """Chunks of ``index`` searchable lexically but still without a vector (0 when the
     backend is not progressive: it stores both at once)."""
     return int(index.dense_pending_count()) if isinstance(index, ProgressiveIndex) else 0
+
+
+# The languages whose mean vector a query's vector is shifted away from (see
+# ``RetrievalConfig.language_shift``), each sampled on up to LANGUAGE_SAMPLE chunks and
+# measured only from LANGUAGE_MIN of them (a mean of a handful of pages is those pages).
+MEAN_LANGUAGES = ("fr", "en")
+LANGUAGE_SAMPLE = 2000
+LANGUAGE_MIN = 20
+
+
+def mean_vectors(sampled: Mapping[str, Sequence[np.ndarray]]) -> dict[str, np.ndarray]:
+    """The mean of each language's sampled vectors, for those with ``LANGUAGE_MIN``."""
+    return {
+        language: np.mean(np.stack(list(vectors)), axis=0)
+        for language, vectors in sampled.items()
+        if len(vectors) >= LANGUAGE_MIN
+    }

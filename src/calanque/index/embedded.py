@@ -44,7 +44,7 @@ import numpy as np
 from calanque.errors import IndexBackendError, IndexMismatchError
 from calanque.index._dense import DenseStore
 from calanque.index._lexical import LexicalStore, document_hit
-from calanque.index.base import IndexInfo
+from calanque.index.base import LANGUAGE_SAMPLE, MEAN_LANGUAGES, IndexInfo, mean_vectors
 from calanque.index.words import WordBridge
 from calanque.types import Hit, IndexedChunk, SearchFilters
 
@@ -52,11 +52,6 @@ META_FILE = "meta.json"
 VECTORS_FILE = "vectors.usearch"
 WORDS_FILE = "words.sqlite"
 FORMAT_VERSION = 1
-# The languages whose mean vector a query can be shifted away from (see language_means),
-# sampled on up to LANGUAGE_SAMPLE chunks each, and only with LANGUAGE_MIN of them.
-MEAN_LANGUAGES = ("fr", "en")
-LANGUAGE_SAMPLE = 2000
-LANGUAGE_MIN = 20
 
 
 def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
@@ -320,18 +315,21 @@ class EmbeddedIndex:
     def language_means(self) -> dict[str, np.ndarray]:
         """The mean vector of the French and of the English chunks (a language with fewer
         than ``LANGUAGE_MIN`` vectors is left out), from up to ``LANGUAGE_SAMPLE`` chunks
-        each: what a query's vector holds of its language (see
+        each (:func:`calanque.index.base.mean_vectors`): what a query's vector holds of its language (see
         :class:`calanque.index.retriever.RetrievalConfig`). Computed on first use and again
         once the count of vectors has moved by a tenth."""
         count = len(self._dense.graph)
         cached = self._language_means
         if cached is not None and abs(count - cached[0]) <= cached[0] / 10:
             return cached[1]
-        means: dict[str, np.ndarray] = {}
-        for language in MEAN_LANGUAGES:
-            vectors = self._dense.get(self._lexical.sample_ids(language, LANGUAGE_SAMPLE))
-            if len(vectors) >= LANGUAGE_MIN:
-                means[language] = np.mean(np.stack(list(vectors.values())), axis=0)
+        means = mean_vectors(
+            {
+                language: list(
+                    self._dense.get(self._lexical.sample_ids(language, LANGUAGE_SAMPLE)).values()
+                )
+                for language in MEAN_LANGUAGES
+            }
+        )
         self._language_means = (count, means)
         return means
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -65,9 +66,11 @@ from calanque.index._milvus_rows import (
     quote,
 )
 from calanque.index.analysis import strip_elisions
-from calanque.index.base import IndexInfo
+from calanque.index.base import LANGUAGE_SAMPLE, MEAN_LANGUAGES, IndexInfo, mean_vectors
 from calanque.index.fusion import rrf_fuse
 from calanque.types import Hit, IndexedChunk, SearchFilters
+
+LANGUAGE_MEANS_TTL_S = 600.0  # how long the languages' mean vectors are reused
 
 __all__ = ["MilvusFeatures", "MilvusIndex", "chunk_row", "filter_expression", "quote"]
 
@@ -131,6 +134,8 @@ class MilvusIndex:
         self._pending_upserts: dict[int, dict[str, Any]] = {}
         self._pending_deletes: set[int] = set()
         self._searchable: tuple[str, ...] | None = None  # languages with some text
+        # (when measured, mean vector per language): see language_means
+        self._language_means: tuple[float, dict[str, np.ndarray]] | None = None
         try:
             self._meta = self._open(embedder_name, dim)
         except IndexBackendError:
@@ -430,6 +435,26 @@ class MilvusIndex:
             for row in rows:
                 found[int(row["chunk_id"])] = np.asarray(row["dense"], dtype=np.float32)
         return found
+
+    def language_means(self) -> dict[str, np.ndarray]:
+        """The mean vector of the French and of the English chunks, from up to
+        ``LANGUAGE_SAMPLE`` of each (as the embedded index's; see
+        :func:`calanque.index.base.mean_vectors`). Measured on first use and again after
+        ``LANGUAGE_MEANS_TTL_S``: counting the collection at every search would cost a call."""
+        cached = self._language_means
+        if cached is not None and time.monotonic() - cached[0] < LANGUAGE_MEANS_TTL_S:
+            return cached[1]
+        sampled = {}
+        for language in MEAN_LANGUAGES:
+            rows = self._call(
+                "query", self._client.query, self.collection,
+                filter=filter_expression(SearchFilters(languages=(language,))),
+                output_fields=["dense"], limit=LANGUAGE_SAMPLE,
+            )  # fmt: skip
+            sampled[language] = [np.asarray(row["dense"], dtype=np.float32) for row in rows]
+        means = mean_vectors(sampled)
+        self._language_means = (time.monotonic(), means)
+        return means
 
     def chunk_ids(self) -> list[int]:
         """Every chunk id in the collection (used by ``rebuild``)."""

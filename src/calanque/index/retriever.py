@@ -37,8 +37,9 @@ class RetrievalConfig:
     corpus's chunks in the query's language less the mean of both languages' means) is
     taken out of the query's vector before the dense search and the rescoring, so that a
     French question finds an English page as readily as a French one (multilingual
-    embedders keep a language component in every vector); where the backend keeps those
-    means (:meth:`calanque.index.embedded.EmbeddedIndex.language_means`). 0.6 was chosen on
+    embedders keep a language component in every vector); where the backend measures
+    those means (``language_means``, both backends; :func:`calanque.index.base.mean_vectors`).
+    0.6 was chosen on
     the tune halves of the five answer domains (docs/benchmarks.md, "Tenth round").
     """
 
