@@ -12,8 +12,9 @@ aptitude``) stands apart from the paragraph after it, a table of contents' dotte
 dropped, and a paragraph broken by a page end is joined again: the passages and their
 sentences are the document's, not its layout's.
 
-A PDF has no reliable heading structure, so ``Document.headings`` holds the
-document outline (bookmarks) only when its titles are found in the text.
+A PDF has no reliable heading structure; ``Document.headings`` holds its numbered section
+headings (a paragraph that is a section number and a short title, ``8.6 Why is foo-data
+not removed?``), so passages are cut at sections and carry their section's title.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ _SECTION_HEADING = re.compile(
 _NUMBERED_HEADING = re.compile(
     r"^(\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+[A-ZÀ-Ý][^.!?:;]{0,80})\n(?=[A-ZÀ-Ý])", re.M
 )
+# A paragraph that is a numbered heading: "8.6 Why is foo-data not removed?", "3 Installing
+# Debian": a section number, then a short title (see _heading_level)
+_HEADING_BLOCK = re.compile(r"(\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \t]+([^\W\d_][^\n]*)")
+_HEADING_WORDS = 14  # a section's title is short
 # "6.2 Legally Significant Changes . . . . . 3": a table of contents' line
 _CONTENTS_LINE = re.compile(r"^.*\S(?:\s*\.){4,}\s*[\divxlc]+\s*$", re.M | re.I)
 _PAGE_NUMBER_AT_ENDS = re.compile(r"^\d{1,4}(?:\s+|$)|\s+\d{1,4}$")
@@ -199,12 +204,10 @@ def _without_running_heads(pages: list[str], title: str = "") -> list[str]:
     running = {key for key, n in counts.items() if n >= most}
     in_heads = named if titled >= most else ""
     offset = _folio_offset(pages)
-    if not running and offset is None and not in_heads:
-        return pages
 
     def head(line: str, number: int) -> bool:
         key = _edge_key(line)
-        if key in running:
+        if key in running or _cut_short_head(line):
             return True
         if in_heads and in_heads in key and len(line.split()) <= _HEAD_WORDS:
             return True
@@ -216,6 +219,26 @@ def _without_running_heads(pages: list[str], title: str = "") -> list[str]:
         kept = (line for i, line in enumerate(lines) if not (i in edge and head(line, number)))
         out.append("\n".join(kept))
     return out
+
+
+def _cut_short_head(line: str) -> bool:
+    """A page's head as LaTeX prints it, in capitals: the chapter (``CHAPTER 3. CHOOSING A
+    DEBIAN …``, ``CHAPITRE 1. DÉFINITIONS ET VUE D’ENSEMBLE``) or the section (``3.2. WHAT
+    ABOUT …``), often cut short to fit. It changes with the chapter, so no one form is on
+    most pages."""
+    text = line.strip()
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 4 or not all(c.isupper() for c in letters):
+        return False
+    if len(text.split()) > 2 * _HEAD_WORDS:
+        return False
+    return text.endswith(("\u2026", "...")) or bool(_LATEX_HEAD.match(text))
+
+
+# "CHAPTER 3. ", "CHAPITRE 1. ", "APPENDIX A. ", "3.2. ": how a LaTeX page head opens
+_LATEX_HEAD = re.compile(
+    r"(?:(?:CHAPTER|CHAPITRE|APPENDIX|ANNEXE|PART|PARTIE)\s+[\dIVXLA-Z]{1,4}|\d{1,2}(?:\.\d{1,2})+)\.\s"
+)
 
 
 def _paragraphs(pages: list[str]) -> list[str]:
@@ -241,6 +264,66 @@ def _paragraphs(pages: list[str]) -> list[str]:
     return [" ".join(blocks) for blocks in out]
 
 
+def _heading_level(block: str) -> int:
+    """The level of a paragraph that is a numbered section heading (the count of its
+    number's parts: ``8.6`` is 2), 0 for any other paragraph. A title that ends like a
+    sentence or a list item (``.``, ``,``, ``;``, ``:``) is not a heading, but a question
+    is (a FAQ's); one part alone (``3 Installing Debian``) must be short and capitalised,
+    since numbered list items have one part too."""
+    match = _HEADING_BLOCK.fullmatch(block.strip())
+    if match is None:
+        return 0
+    number, title = match.groups()
+    words = len(title.split())
+    if words > _HEADING_WORDS or title.rstrip()[-1] in ".,;:":
+        return 0
+    level = number.count(".") + 1
+    if level == 1 and (words > 8 or not title[0].isupper() or title.rstrip().endswith("?")):
+        return 0
+    return level
+
+
+def _section_repeats(blocks: list[str]) -> set[int]:
+    """The paragraphs that repeat a numbered heading as a page's head does (LaTeX's
+    ``1.4. PACKAGING NEW SOFTWARE`` on every page of section 1.4), or cut it short with
+    ``…``. Of the paragraphs naming one section, the heading itself is the one with no
+    dot after its number and not in capitals (the first one else), wherever it stands:
+    the head of the page where the section begins comes before it."""
+    named: dict[str, list[int]] = {}
+    for at, block in enumerate(blocks):
+        key = _section_key(block)
+        if key and (key.endswith("\u2026") or _heading_level(block)):
+            named.setdefault(key, []).append(at)  # a step said twice is no heading
+    repeats = set()
+    for key, places in named.items():
+        if key.endswith("\u2026"):
+            repeats.update(places)
+            continue
+        plain = [at for at in places if not _head_form(blocks[at])]
+        kept = (plain or places)[0]
+        repeats.update(at for at in places if at != kept)
+    return repeats
+
+
+def _head_form(block: str) -> bool:
+    """``1.4. Title`` or ``1.4 TITLE``: how a page's head prints a section's heading."""
+    number, title = block.strip().split(None, 1)
+    return (number.endswith(".") and "." in number[:-1]) or title.upper() == title
+
+
+def _section_key(block: str) -> str:
+    """A numbered heading's section as a page head repeats it: ``1.4 packaging new
+    software`` for ``1.4. Packaging New Software`` (number without its final dot, title
+    case-folded); one cut short ends with ``…`` (``3.1 which debian distribution …``).
+    ``""`` for a paragraph that is no numbered heading."""
+    match = _HEADING_BLOCK.fullmatch(block.strip())
+    if match is None or len(match.group(2).split()) > _HEADING_WORDS:
+        return ""
+    number, title = match.groups()
+    title = " ".join(title.replace("...", "\u2026").casefold().split())
+    return f"{number} {title}"
+
+
 def _title(reader: PdfReader) -> str:
     try:
         info = reader.metadata
@@ -260,8 +343,16 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
     pages = ["" if _contents_page(text) else text for text in pages]
     builder = TextBuilder()
     title = _title(reader)  # the document's own, also sought in its running heads
-    for block in _paragraphs(_without_running_heads(pages, title)):
-        builder.paragraph(block)
+    blocks = _paragraphs(_without_running_heads(pages, title))
+    repeats = _section_repeats(blocks)
+    for at, block in enumerate(blocks):
+        if at in repeats:
+            continue  # a page's head naming its section again: not text
+        level = _heading_level(block)
+        if level:
+            builder.heading(level, block)
+        else:
+            builder.paragraph(block)
     text = builder.text()
     if not text.strip():
         raise ExtractError(
@@ -274,4 +365,5 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
         text=text,
         title=title or text.split("\n", 1)[0][:200],
         language=detect_language(builder.prose_sample()),
+        headings=tuple(builder.headings),
     )

@@ -8,7 +8,7 @@ import pytest
 
 from calanque.errors import ExtractError
 from calanque.extract import extract
-from calanque.extract.pdf import _paragraphs, glued
+from calanque.extract.pdf import _heading_level, _paragraphs, glued
 
 
 def _pdf_string(text: str) -> str:
@@ -256,3 +256,59 @@ def test_words_a_pdf_places_by_position_are_rebuilt(reference_pages: bytes) -> N
     assert "For the replacement expression, some characters have special meanings." in doc.text
     assert not glued(doc.text)
     assert "Debian Reference" not in doc.text  # the running head of every page
+
+
+def test_numbered_headings_are_the_document_s_headings() -> None:
+    """Passages are cut at sections and carry their title, as an HTML page's are; a
+    numbered step is no heading."""
+    pages = [
+        [
+            "8.6 Removing data packages",
+            "Some packages are split in program and data, and the data package is",
+            "shared by several programs.",
+            "2. Compose a message with the following",
+            "information about the release.",
+        ],
+        ["8.7 Installing Debian", "Debian installs from a small image that fetches the rest."],
+    ]
+    doc = extract(make_pdf(pages), "http://h/faq.pdf", "application/pdf")
+    assert [(h.level, h.text) for h in doc.headings] == [
+        (2, "8.6 Removing data packages"),
+        (2, "8.7 Installing Debian"),
+    ]
+    for heading in doc.headings:
+        assert doc.text[heading.start : heading.start + len(heading.text)] == heading.text
+
+
+@pytest.mark.parametrize(
+    ("block", "level"),
+    [
+        ("8.6 Why is foo-data not removed when I uninstall foo?", 2),  # a FAQ's question
+        ("3 Installing Debian", 1),
+        ("12.4.1 aptitude", 3),
+        ("2. Compose a message with the following information.", 0),  # a step
+        ("3 installing the base system takes a while", 0),  # one level: capitalised only
+        ("1. Is this a step?", 0),
+        ("6.2 This title goes on and on and on for far more words than a title holds", 0),
+        ("The package is built.", 0),
+    ],
+)
+def test_which_paragraphs_are_numbered_headings(block: str, level: int) -> None:
+    assert _heading_level(block) == level
+
+
+def test_a_page_head_that_repeats_its_section_goes() -> None:
+    """LaTeX heads a page with its section (``1.4. Packaging New Software``) or chapter in
+    capitals, cut short to fit: not text, and no second heading."""
+    body = "This page explains how a package is built from its sources, step by step"
+    pages = [
+        ["1.4. PACKAGING NEW SOFTWARE", "1.4 Packaging New Software", f"{body} (1)."],
+        ["1.4. Packaging New Software", f"{body} (2), and the sentence", "goes on."],
+        ["CHAPTER 1. GETTING AND INSTALLING ...", "on the next page, where it ends."],
+        ["CHAPITRE 2. DÉFINITIONS ET VUE D'ENSEMBLE", f"{body} (4)."],
+    ]
+    doc = extract(make_pdf(pages), "http://h/guide.pdf", "application/pdf")
+    assert [h.text for h in doc.headings] == ["1.4 Packaging New Software"]
+    assert "PACKAGING" not in doc.text and "1.4. Packaging" not in doc.text
+    assert "CHAPTER" not in doc.text and "CHAPITRE" not in doc.text
+    assert "(2), and the sentence goes on." in doc.text
