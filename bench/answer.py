@@ -323,27 +323,34 @@ def score(question: Asked, answer: Answer, catalog: Catalog, ms: float) -> Outco
 def _citation_ok(
     citation: Any, sentences: Sequence[Any], catalog: Catalog, lang: str, every: Sequence[Any]
 ) -> bool:
-    if citation.chunk_id is None:
-        return False
-    chunk = catalog.chunk_texts([citation.chunk_id]).get(citation.chunk_id)
-    document = catalog.get_document(chunk.document_id) if chunk is not None else None
-    if document is None or document.text[citation.start : citation.end] != citation.quote:
+    if not _at_offsets(citation, catalog):
         return False
     citing = [s for s in sentences if citation.n in s.citations]
+    verbatim = [c for c in every if _at_offsets(c, catalog)]
     return any(
-        quote_supports(s.text, citation.quote, lang) or _made_of_quotes(s, citation, every)
+        quote_supports(s.text, citation.quote, lang) or _made_of_quotes(s, citation, verbatim)
         for s in citing
     )
 
 
-def _made_of_quotes(sentence: Any, citation: Any, every: Sequence[Any]) -> bool:
-    """Is ``sentence`` made of ``citation``'s quote and the other quotes it cites, word for
-    word (a lead-in that ends with a colon and the list item it introduces)?"""
-    text = normalise(sentence.text)
-    if normalise(citation.quote) not in text:
+def _at_offsets(citation: Any, catalog: Catalog) -> bool:
+    """Is the citation's quote exactly its stored document's text at its offsets?"""
+    if citation.chunk_id is None or not citation.quote.strip():
         return False
-    for other in every:
-        if other.n in sentence.citations:
+    chunk = catalog.chunk_texts([citation.chunk_id]).get(citation.chunk_id)
+    document = catalog.get_document(chunk.document_id) if chunk is not None else None
+    return document is not None and document.text[citation.start : citation.end] == citation.quote
+
+
+def _made_of_quotes(sentence: Any, citation: Any, verbatim: Sequence[Any]) -> bool:
+    """Is ``sentence`` made of ``citation``'s quote and other verbatim quotes of the
+    sources it cites, word for word (a lead-in that ends with a colon and the list item it
+    introduces)? ``verbatim``: the answer's quotes found at their offsets."""
+    text = normalise(sentence.text)
+    if not citation.quote.strip() or normalise(citation.quote) not in text:
+        return False
+    for other in verbatim:
+        if other.n in sentence.citations and other.quote.strip():
             text = text.replace(normalise(other.quote), " ", 1)
     return not re.sub(r"[\W_]+", "", text)
 

@@ -26,8 +26,18 @@ def test_words_no_quote_holds_make_the_sentence_imprecise() -> None:
     assert not _made_of_quotes(sentence, lead, [lead, item])
 
 
-def test_a_quote_of_another_source_does_not_cover_the_sentence() -> None:
+def test_an_empty_quote_covers_nothing() -> None:
+    lead = _cite(1, "Après avoir configuré le noyau, lancez la commande suivante :")
+    empty = _cite(1, "")
+    sentence = SimpleNamespace(text=f"{lead.quote} make deb-pkg", citations=(1,))
+    assert not _made_of_quotes(sentence, empty, [lead, empty])
+    assert not _made_of_quotes(sentence, lead, [lead, empty])
+
+
+def test_a_quote_of_a_source_the_sentence_does_not_cite_covers_nothing() -> None:
     lead = _cite(1, "Après avoir configuré le noyau, lancez la commande suivante :")
     item = _cite(2, "make deb-pkg")
     sentence = SimpleNamespace(text=f"{lead.quote} {item.quote}", citations=(1,))
     assert not _made_of_quotes(sentence, lead, [lead, item])
+    cited_both = SimpleNamespace(text=sentence.text, citations=(1, 2))
+    assert _made_of_quotes(cited_both, lead, [lead, item])

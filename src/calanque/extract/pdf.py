@@ -223,22 +223,26 @@ def _without_running_heads(pages: list[str], title: str = "") -> list[str]:
 
 def _cut_short_head(line: str) -> bool:
     """A page's head as LaTeX prints it, in capitals: the chapter (``CHAPTER 3. CHOOSING A
-    DEBIAN …``, ``CHAPITRE 1. DÉFINITIONS ET VUE D’ENSEMBLE``) or the section (``3.2. WHAT
-    ABOUT …``), often cut short to fit. It changes with the chapter, so no one form is on
-    most pages."""
+    DEBIAN …``, ``CHAPITRE 1. DÉFINITIONS ET VUE D’ENSEMBLE``), or the section cut short
+    to fit (``3.2. WHAT ABOUT …``). It changes with the chapter, so no one form is on most
+    pages. A line in capitals that names no chapter and is not a numbered section cut
+    short (``WARNING: THIS ERASES…``, ``7.1. IN NO EVENT SHALL…``) is the page's text."""
     text = line.strip()
     letters = [c for c in text if c.isalpha()]
     if len(letters) < 4 or not all(c.isupper() for c in letters):
         return False
     if len(text.split()) > 2 * _HEAD_WORDS:
         return False
-    return text.endswith(("\u2026", "...")) or bool(_LATEX_HEAD.match(text))
+    if _CHAPTER_HEAD.match(text):
+        return True
+    return text.endswith(("\u2026", "...")) and bool(_SECTION_HEAD.match(text))
 
 
-# "CHAPTER 3. ", "CHAPITRE 1. ", "APPENDIX A. ", "3.2. ": how a LaTeX page head opens
-_LATEX_HEAD = re.compile(
-    r"(?:(?:CHAPTER|CHAPITRE|APPENDIX|ANNEXE|PART|PARTIE)\s+[\dIVXLA-Z]{1,4}|\d{1,2}(?:\.\d{1,2})+)\.\s"
+# "CHAPTER 3. ", "CHAPITRE 1. ", "APPENDIX A. ": how a LaTeX page head names its chapter
+_CHAPTER_HEAD = re.compile(
+    r"(?:CHAPTER|CHAPITRE|APPENDIX|ANNEXE|PART|PARTIE)\s+[\dIVXLA-Z]{1,4}\.\s"
 )
+_SECTION_HEAD = re.compile(r"\d{1,2}(?:\.\d{1,2})+\.\s")  # "3.2. ": and its section
 
 
 def _paragraphs(pages: list[str]) -> list[str]:
@@ -268,8 +272,9 @@ def _heading_level(block: str) -> int:
     """The level of a paragraph that is a numbered section heading (the count of its
     number's parts: ``8.6`` is 2), 0 for any other paragraph. A title that ends like a
     sentence or a list item (``.``, ``,``, ``;``, ``:``) is not a heading, but a question
-    is (a FAQ's); one part alone (``3 Installing Debian``) must be short and capitalised,
-    since numbered list items have one part too."""
+    is (a FAQ's); one part alone (``3 Installing Debian``) must be short, capitalised and
+    without a dot after it, since numbered steps have one part too (``1. Open a
+    terminal``); two parts need a capital (``3.5 million people`` is a number)."""
     match = _HEADING_BLOCK.fullmatch(block.strip())
     if match is None:
         return 0
@@ -278,37 +283,45 @@ def _heading_level(block: str) -> int:
     if words > _HEADING_WORDS or title.rstrip()[-1] in ".,;:":
         return 0
     level = number.count(".") + 1
-    if level == 1 and (words > 8 or not title[0].isupper() or title.rstrip().endswith("?")):
-        return 0
+    if level == 1:
+        # "3 Installing Debian", not "1. Open a terminal" (a step) nor a sentence
+        dotted = block.strip()[len(number)] == "."
+        if dotted or words > 8 or not title[0].isupper() or title.rstrip().endswith("?"):
+            return 0
+    elif level == 2 and not title[0].isupper():
+        return 0  # "3.5 million people use Debian": a number, not a section ("8.1.3 aptitude" is)
     return level
 
 
 def _section_repeats(blocks: list[str]) -> set[int]:
-    """The paragraphs that repeat a numbered heading as a page's head does (LaTeX's
-    ``1.4. PACKAGING NEW SOFTWARE`` on every page of section 1.4), or cut it short with
-    ``…``. Of the paragraphs naming one section, the heading itself is the one with no
-    dot after its number and not in capitals (the first one else), wherever it stands:
-    the head of the page where the section begins comes before it."""
+    """The paragraphs that repeat a numbered heading as a page's head does: LaTeX's
+    ``1.4. PACKAGING NEW SOFTWARE`` or ``1.4. Packaging New Software`` on the pages of
+    section 1.4 (a dot after the number, or capitals), or such a head cut short with
+    ``…``. Of the paragraphs naming one section, the heading itself is the first without
+    that form, wherever it stands (the head of the page where the section begins comes
+    before it); a copy in the heading's own form is never dropped (a step said twice is
+    the text's)."""
     named: dict[str, list[int]] = {}
     for at, block in enumerate(blocks):
         key = _section_key(block)
-        if key and (key.endswith("\u2026") or _heading_level(block)):
-            named.setdefault(key, []).append(at)  # a step said twice is no heading
+        if key and _heading_level(block):
+            named.setdefault(key, []).append(at)
     repeats = set()
     for key, places in named.items():
-        if key.endswith("\u2026"):
-            repeats.update(places)
-            continue
-        plain = [at for at in places if not _head_form(blocks[at])]
-        kept = (plain or places)[0]
-        repeats.update(at for at in places if at != kept)
+        heads = [at for at in places if _head_form(blocks[at])]
+        if key.endswith("\u2026") or len(heads) < len(places):
+            repeats.update(heads)  # the heading itself is there, or this head is cut short
+        else:
+            repeats.update(heads[1:])  # in head form only: the first one is the heading
     return repeats
 
 
 def _head_form(block: str) -> bool:
     """``1.4. Title`` or ``1.4 TITLE``: how a page's head prints a section's heading."""
     number, title = block.strip().split(None, 1)
-    return (number.endswith(".") and "." in number[:-1]) or title.upper() == title
+    return (number.endswith(".") and "." in number[:-1]) or (
+        title.upper() == title and sum(c.isalpha() for c in title) >= 4
+    )
 
 
 def _section_key(block: str) -> str:

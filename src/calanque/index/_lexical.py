@@ -232,11 +232,6 @@ class LexicalStore:
         found = self.search(ids, filters, len(chunk_ids))
         return {int(doc.get_first("chunk_id")): doc for _, doc in found}
 
-    def sample_ids(self, language: str, limit: int) -> list[int]:
-        """Up to ``limit`` ids of chunks in ``language`` (the first ones held)."""
-        found = self.search(tantivy.Query.all_query(), SearchFilters(languages=(language,)), limit)
-        return [int(doc.get_first("chunk_id") or 0) for _, doc in found]
-
     def all_ids(self) -> set[int]:
         searcher = self.index.searcher()
         total = int(searcher.num_docs)

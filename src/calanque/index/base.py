@@ -137,10 +137,10 @@ def dense_pending(index: Index) -> int:
 
 
 # The languages whose mean vector a query's vector is shifted away from (see
-# ``RetrievalConfig.language_shift``), each sampled on up to LANGUAGE_SAMPLE chunks and
-# measured only from LANGUAGE_MIN of them (a mean of a handful of pages is those pages).
+# ``RetrievalConfig.language_shift``), measured on a sample of LANGUAGE_SAMPLE chunks, and
+# only from LANGUAGE_MIN of a language (a mean of a handful of pages is those pages).
 MEAN_LANGUAGES = ("fr", "en")
-LANGUAGE_SAMPLE = 2000
+LANGUAGE_SAMPLE = 4000
 LANGUAGE_MIN = 20
 
 

@@ -99,8 +99,9 @@ class EmbeddedIndex:
         self._meta_mtime = self._stat_meta()
         self._pending: set[int] | None = None  # dense pending ids, computed on demand
         self._words = WordBridge(self.folder / WORDS_FILE)
-        # (vectors held when computed, mean vector per language): see language_means
-        self._language_means: tuple[int, dict[str, np.ndarray]] | None = None
+        # (vectors held and position when computed, mean vector per language): see
+        # language_means
+        self._language_means: tuple[int, int, dict[str, np.ndarray]] | None = None
 
     @classmethod
     def for_embedder(cls, folder: Path | str, embedder: Any, **options: Any) -> EmbeddedIndex:
@@ -314,23 +315,29 @@ class EmbeddedIndex:
 
     def language_means(self) -> dict[str, np.ndarray]:
         """The mean vector of the French and of the English chunks (a language with fewer
-        than ``LANGUAGE_MIN`` vectors is left out), from up to ``LANGUAGE_SAMPLE`` chunks
-        each (:func:`calanque.index.base.mean_vectors`): what a query's vector holds of its language (see
-        :class:`calanque.index.retriever.RetrievalConfig`). Computed on first use and again
-        once the count of vectors has moved by a tenth."""
-        count = len(self._dense.graph)
+        than ``LANGUAGE_MIN`` vectors in the sample is left out), over a sample of
+        ``LANGUAGE_SAMPLE`` vectors drawn evenly at random (a fixed seed) from the whole
+        index (:func:`calanque.index.base.mean_vectors`): what a query's vector holds of its
+        language (see :class:`calanque.index.retriever.RetrievalConfig`). Computed on first
+        use, and again once the count of vectors, or the changes applied since, reach a
+        tenth of the count it was computed on (about 0.35 s at 1M chunks)."""
+        count, position = len(self._dense.graph), self.position()
         cached = self._language_means
-        if cached is not None and abs(count - cached[0]) <= cached[0] / 10:
-            return cached[1]
-        means = mean_vectors(
-            {
-                language: list(
-                    self._dense.get(self._lexical.sample_ids(language, LANGUAGE_SAMPLE)).values()
-                )
-                for language in MEAN_LANGUAGES
-            }
-        )
-        self._language_means = (count, means)
+        if cached is not None:
+            was_count, was_position, means = cached
+            if max(abs(count - was_count), position - was_position) <= was_count / 10:
+                return means
+        keys = np.asarray(self._dense.graph.keys, dtype=np.uint64)
+        if len(keys) > LANGUAGE_SAMPLE:
+            keys = np.random.default_rng(0).choice(keys, LANGUAGE_SAMPLE, replace=False)
+        ids = [int(k) for k in keys]
+        vectors = self._dense.get(ids)
+        sampled: dict[str, list[np.ndarray]] = {language: [] for language in MEAN_LANGUAGES}
+        for chunk in self._lexical.stored_chunks(ids):
+            if chunk.language in sampled and chunk.chunk_id in vectors:
+                sampled[chunk.language].append(vectors[chunk.chunk_id])
+        means = mean_vectors(sampled)
+        self._language_means = (count, position, means)
         return means
 
     def chunk_ids(self) -> set[int]:

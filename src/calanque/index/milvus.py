@@ -438,9 +438,11 @@ class MilvusIndex:
 
     def language_means(self) -> dict[str, np.ndarray]:
         """The mean vector of the French and of the English chunks, from up to
-        ``LANGUAGE_SAMPLE`` of each (as the embedded index's; see
-        :func:`calanque.index.base.mean_vectors`). Measured on first use and again after
-        ``LANGUAGE_MEANS_TTL_S``: counting the collection at every search would cost a call."""
+        ``LANGUAGE_SAMPLE`` of each as Milvus returns them (its queries have no random
+        order, so a collection far larger than the sample is measured on the chunks it
+        returns first; see :func:`calanque.index.base.mean_vectors`). Measured on first use
+        and again after ``LANGUAGE_MEANS_TTL_S``: counting the collection at every search
+        would cost a call."""
         cached = self._language_means
         if cached is not None and time.monotonic() - cached[0] < LANGUAGE_MEANS_TTL_S:
             return cached[1]

@@ -58,6 +58,8 @@ class RetrievalConfig:
             raise ConfigError(f"unknown retrieval mode {self.mode!r}: use one of {MODES}")
         if self.candidates < 1 or self.rrf_k < 0:
             raise ConfigError("retrieval candidates must be ≥ 1 and rrf_k ≥ 0")
+        if not 0 <= self.language_shift <= 1:
+            raise ConfigError("index.language_shift must be in 0..1")
 
 
 _LEXICAL_WORKERS = 4  # lexical searches run at once beside their queries' embeddings

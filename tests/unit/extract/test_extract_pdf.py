@@ -8,7 +8,13 @@ import pytest
 
 from calanque.errors import ExtractError
 from calanque.extract import extract
-from calanque.extract.pdf import _heading_level, _paragraphs, glued
+from calanque.extract.pdf import (
+    _cut_short_head,
+    _heading_level,
+    _paragraphs,
+    _section_repeats,
+    glued,
+)
 
 
 def _pdf_string(text: str) -> str:
@@ -289,6 +295,9 @@ def test_numbered_headings_are_the_document_s_headings() -> None:
         ("2. Compose a message with the following information.", 0),  # a step
         ("3 installing the base system takes a while", 0),  # one level: capitalised only
         ("1. Is this a step?", 0),
+        ("1. Open a terminal", 0),  # a step, however short
+        ("3.5 million people use Debian at home", 0),  # a number, not a section
+        ("8.1.3 aptitude", 3),
         ("6.2 This title goes on and on and on for far more words than a title holds", 0),
         ("The package is built.", 0),
     ],
@@ -312,3 +321,30 @@ def test_a_page_head_that_repeats_its_section_goes() -> None:
     assert "PACKAGING" not in doc.text and "1.4. Packaging" not in doc.text
     assert "CHAPTER" not in doc.text and "CHAPITRE" not in doc.text
     assert "(2), and the sentence goes on." in doc.text
+
+
+@pytest.mark.parametrize(
+    ("line", "head"),
+    [
+        ("CHAPTER 3. CHOOSING A DEBIAN …", True),
+        ("CHAPITRE 1. DÉFINITIONS ET VUE D’ENSEMBLE", True),
+        ("3.2. WHAT ABOUT …", True),
+        ("WARNING: THIS ERASES EVERY FILE ON THE DISK...", False),  # the page's text
+        ("7.1. IN NO EVENT SHALL THE AUTHORS BE LIABLE", False),
+        ("Chapter 3. Choosing a Debian …", False),
+    ],
+)
+def test_which_edge_lines_are_latex_page_heads(line: str, head: bool) -> None:
+    assert _cut_short_head(line) is head
+
+
+def test_a_step_said_twice_stays_and_only_a_head_form_copy_goes() -> None:
+    blocks = [
+        "1.4. Packaging New Software",  # the head of the page where 1.4 begins
+        "1.4 Packaging New Software",
+        "2.1 Open a terminal",
+        "Type the command.",
+        "2.1 Open a terminal",  # the same step in another procedure: text
+        "1.4. Packaging New Software",
+    ]
+    assert _section_repeats(blocks) == {0, 5}

@@ -112,6 +112,8 @@ def test_rescore_can_spread_compressed_cosines() -> None:
 def test_config_is_validated() -> None:
     with pytest.raises(ConfigError, match="mode"):
         RetrievalConfig(mode="magic")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="language_shift"):
+        RetrievalConfig(language_shift=1.5)
 
 
 def test_hybrid_search_embeds_the_query_while_it_searches_lexically(
@@ -242,7 +244,7 @@ def test_the_query_s_language_is_taken_out_of_its_vector(tmp_path: Path) -> None
 
 
 def test_no_shift_without_enough_pages_in_both_languages(tmp_path: Path) -> None:
-    """With 5 English vectors there is no English mean to measure against: the query is
+    """With 4 English vectors there is no English mean to measure against: the query is
     searched as embedded (a mean of a handful of pages is the pages, not the language)."""
     index = _bilingual_index(tmp_path, english=3)
     embedder = _Designed(_axis((0, 1.0), (2, 0.8)))
@@ -267,4 +269,20 @@ def test_the_language_means_follow_the_index_once_it_grew_by_a_tenth(tmp_path: P
     index.upsert(more, np.stack([_axis((1, 1.0), (6, 1.0))] * 30))
     index.commit(2)
     assert set(index.language_means()) == {"fr", "en"}
+    index.close()
+
+
+def test_the_language_means_are_drawn_from_the_whole_index(tmp_path: Path) -> None:
+    """Past the sample's size, the vectors are drawn at random from all of the index, not
+    taken from the first pages indexed (which would make one source's topic the language)."""
+    index = EmbeddedIndex(tmp_path, embedder_name="designed", dim=8)
+    half = 2600
+    chunks = [chunk(i, f"page {i}", language="fr") for i in range(2 * half)]
+    vectors = [_axis((0, 1.0), (2 if i < half else 3, 1.0)) for i in range(2 * half)]
+    chunks += [chunk(10_000 + i, f"page {i}", language="en") for i in range(100)]
+    vectors += [_axis((1, 1.0), (4, 1.0))] * 100
+    index.upsert(chunks, np.stack(vectors))
+    index.commit(1)
+    french = index.language_means()["fr"]
+    assert abs(float(french[2]) - float(french[3])) < 0.06  # both topics, near halves
     index.close()
