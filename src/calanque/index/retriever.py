@@ -39,8 +39,8 @@ class RetrievalConfig:
     French question finds an English page as readily as a French one (multilingual
     embedders keep a language component in every vector); where the backend measures
     those means (``language_means``, both backends; :func:`calanque.index.base.mean_vectors`).
-    0.6 was chosen on
-    the tune halves of the five answer domains (docs/benchmarks.md, "Tenth round").
+    0.6 was chosen on the tune halves of the five answer domains (docs/benchmarks.md,
+    "Tenth round").
     """
 
     mode: Mode = "hybrid+rescore"
