@@ -6,13 +6,15 @@ from types import SimpleNamespace
 
 from bench.answer import _made_of_quotes
 
+LEAD = "Après avoir configuré le noyau, lancez la commande suivante :"
+
 
 def _cite(n: int, quote: str) -> SimpleNamespace:
     return SimpleNamespace(n=n, quote=quote)
 
 
 def test_a_sentence_made_of_two_quotes_of_its_source_is_precise_for_each() -> None:
-    lead = _cite(1, "Après avoir configuré le noyau, lancez la commande suivante :")
+    lead = _cite(1, LEAD)
     item = _cite(1, "make deb-pkg")
     sentence = SimpleNamespace(text=f"{lead.quote} {item.quote}", citations=(1,))
     assert _made_of_quotes(sentence, lead, [lead, item])
@@ -20,14 +22,14 @@ def test_a_sentence_made_of_two_quotes_of_its_source_is_precise_for_each() -> No
 
 
 def test_words_no_quote_holds_make_the_sentence_imprecise() -> None:
-    lead = _cite(1, "Après avoir configuré le noyau, lancez la commande suivante :")
+    lead = _cite(1, LEAD)
     item = _cite(1, "make deb-pkg")
     sentence = SimpleNamespace(text=f"{lead.quote} {item.quote} en root", citations=(1,))
     assert not _made_of_quotes(sentence, lead, [lead, item])
 
 
 def test_an_empty_quote_covers_nothing() -> None:
-    lead = _cite(1, "Après avoir configuré le noyau, lancez la commande suivante :")
+    lead = _cite(1, LEAD)
     empty = _cite(1, "")
     sentence = SimpleNamespace(text=f"{lead.quote} make deb-pkg", citations=(1,))
     assert not _made_of_quotes(sentence, empty, [lead, empty])
@@ -35,7 +37,7 @@ def test_an_empty_quote_covers_nothing() -> None:
 
 
 def test_a_quote_of_a_source_the_sentence_does_not_cite_covers_nothing() -> None:
-    lead = _cite(1, "Après avoir configuré le noyau, lancez la commande suivante :")
+    lead = _cite(1, LEAD)
     item = _cite(2, "make deb-pkg")
     sentence = SimpleNamespace(text=f"{lead.quote} {item.quote}", citations=(1,))
     assert not _made_of_quotes(sentence, lead, [lead, item])
