@@ -69,6 +69,11 @@ _NUMBERED_HEADING = re.compile(
 # Debian": a section number, then a short title (see _heading_level)
 _HEADING_BLOCK = re.compile(r"(\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \t]+([^\W\d_][^\n]*)")
 _HEADING_WORDS = 14  # a section's title is short
+_QUESTION_WORDS = 20  # a FAQ's question, which wraps, a little longer
+# A heading's first line that a layout gap cut from its end is a wrapped line: this long at
+# least (the body's lines after a short heading, "8.1.4 synaptic", are not its end)
+_WRAPPED_HEADING = 30
+_HEADING_REST_WORDS = 12  # and its end, one line, is short
 # "6.2 Legally Significant Changes . . . . . 3": a table of contents' line
 _CONTENTS_LINE = re.compile(r"^.*\S(?:\s*\.){4,}\s*[\divxlc]+\s*$", re.M | re.I)
 _PAGE_NUMBER_AT_ENDS = re.compile(r"^\d{1,4}(?:\s+|$)|\s+\d{1,4}$")
@@ -256,7 +261,13 @@ def _paragraphs(pages: list[str]) -> list[str]:
         text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
         text = _SECTION_HEADING.sub(r"\n\1\n\n", text)
         for block in split_paragraphs(text):
-            if (
+            if out and len(out[-1]) == 1 and _rest_of_heading(out[-1][0], block):
+                head = out[-1][0].rstrip()
+                if head.endswith("-") and head[-2:-1].islower() and block.lstrip()[:1].islower():
+                    out[-1][0] = head[:-1] + block.lstrip()  # "GNU/Li-" + "nux ?"
+                else:
+                    out[-1].append(block)
+            elif (
                 out
                 and not _SENTENCE_END.search(out[-1][-1])
                 and block.lstrip()[:1].islower()
@@ -266,6 +277,27 @@ def _paragraphs(pages: list[str]) -> list[str]:
             else:
                 out.append([block])
     return [" ".join(blocks) for blocks in out]
+
+
+def _rest_of_heading(heading: str, block: str) -> bool:
+    """Is ``block`` the end of a numbered heading that its layout set apart from it? The
+    heading's line is a wrapped one (long, not ended like a sentence) and the block is one
+    short line that ends the title: a FAQ's question mark (``des paquets ?``) or, in lower
+    case, words without a sentence's punctuation (``disponibles sous Debian``). A short
+    heading (``8.1.4 synaptic``) keeps its body's first line, whatever its case."""
+    head, rest = heading.strip(), " ".join(block.split())
+    match = _HEADING_BLOCK.fullmatch(head)
+    if match is None or len(match.group(2)) < _WRAPPED_HEADING or _SENTENCE_END.search(head):
+        return False
+    if "\n" in block.strip() or not rest or len(rest.split()) > _HEADING_REST_WORDS:
+        return False
+    if rest.endswith("?") and not re.search(r"[.!:;]\s", rest):
+        return True
+    return rest[0].islower() and not re.search(r"[.!?:;]", rest)
+
+
+def _title_words(title: str) -> int:
+    return _QUESTION_WORDS if title.rstrip().endswith("?") else _HEADING_WORDS
 
 
 def _heading_level(block: str) -> int:
@@ -280,7 +312,7 @@ def _heading_level(block: str) -> int:
         return 0
     number, title = match.groups()
     words = len(title.split())
-    if words > _HEADING_WORDS or title.rstrip()[-1] in ".,;:":
+    if words > _title_words(title) or title.rstrip()[-1] in ".,;:":
         return 0
     level = number.count(".") + 1
     if level == 1:
@@ -330,7 +362,7 @@ def _section_key(block: str) -> str:
     case-folded); one cut short ends with ``…`` (``3.1 which debian distribution …``).
     ``""`` for a paragraph that is no numbered heading."""
     match = _HEADING_BLOCK.fullmatch(block.strip())
-    if match is None or len(match.group(2).split()) > _HEADING_WORDS:
+    if match is None or len(match.group(2).split()) > _title_words(match.group(2)):
         return ""
     number, title = match.groups()
     title = " ".join(title.replace("...", "\u2026").casefold().split())

@@ -215,6 +215,41 @@ def test_a_section_heading_stands_apart_whatever_case_follows() -> None:
     assert "2. Compose a message with the following information about the release." in doc.text
 
 
+def test_a_heading_that_its_layout_wrapped_is_one_heading() -> None:
+    """A rebuilt page sets a heading's second line apart like a paragraph (its large font
+    leaves a gap): the end of the title goes back to it, hyphenated words joined, instead
+    of standing alone as a fragment (``des paquets ?``) quoted in answers. A short heading
+    keeps its body apart, whatever its case."""
+    page = (
+        "5.3 How can I get a current list of programs that have been\n\n"
+        "packaged for Debian?\n\n"
+        "A complete list is available from any of the Debian mirrors.\n\n"
+        "4.1 Sur quelle architecture matérielle fonctionne Debian GNU/Li-\n\n"
+        "nux ?\n\n"
+        "Debian fonctionne sur neuf architectures.\n\n"
+        "1.6 How does the Debian project fit in or compare with the Free\n\n"
+        "software world of today\n\n"
+        "8.1.4 synaptic\n\n"
+        "synaptic is a graphical package manager.\n\n"
+        "2.3 The release notes are the first thing to read in\n\n"
+        "every case. They are short.\n"
+    )
+    blocks = [" ".join(b.split()) for b in _paragraphs([page])]
+    assert blocks[:3] == [
+        "5.3 How can I get a current list of programs that have been packaged for Debian?",
+        "A complete list is available from any of the Debian mirrors.",
+        "4.1 Sur quelle architecture matérielle fonctionne Debian GNU/Linux ?",
+    ]
+    assert (
+        "1.6 How does the Debian project fit in or compare with the Free software world of today"
+        in blocks
+    )
+    assert blocks[-4:-2] == ["8.1.4 synaptic", "synaptic is a graphical package manager."]
+    assert _heading_level(blocks[0]) == 2 and _heading_level(blocks[2]) == 2
+    # a sentence is no title's end
+    assert blocks[-1] == "every case. They are short."
+
+
 def test_a_latex_opening_quote_read_as_a_grave_accent_is_a_quote() -> None:
     [paragraph] = _paragraphs(
         ["Packages in the \u0300stable\u2019 distribution; d\u00e8s que, fe\u0300ve."]
@@ -299,6 +334,8 @@ def test_numbered_headings_are_the_document_s_headings() -> None:
         ("3.5 million people use Debian at home", 0),  # a number, not a section
         ("8.1.3 aptitude", 3),
         ("6.2 This title goes on and on and on for far more words than a title holds", 0),
+        # a FAQ's question is longer than a title
+        ("5.3 How can I get a current list of programs that have been packaged for Debian?", 2),
         ("The package is built.", 0),
     ],
 )
