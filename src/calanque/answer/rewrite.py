@@ -42,7 +42,7 @@ ANSWER_NAMES = 2  # names taken from an answer to "who…?" / "which band…?"
 # before a verb ("comment le désinstaller", "qui l'a remplacé", "il en existe").
 _PRONOUN = re.compile(
     r"\b(it|its|he|she|him|his|her|they|them|their|this|that|these|those|one|ones|"
-    r"il|elle|ils|elles|lui|leur|leurs|ça|cela|celui|celle|ceux|celles)\b"
+    r"il|elle|ils|elles|lui|leur|leurs|son|sa|ses|ça|cela|celui|celle|ceux|celles)\b"
     r"|\b(?:je|j['’]|tu|il|elle|on|nous|vous|ils|elles|ne|n['’]|comment|pour|où|ou|quand|"
     r"pourquoi|peut-on|faut-il|puis-je|dois-je|doit-on|peux-tu|pouvez-vous)\s+"
     r"(?:le|la|les|l['’]|en|y)\b"

@@ -26,6 +26,15 @@ def test_pronoun_follow_up_keeps_the_object_not_the_old_action() -> None:
     assert rewrite_extractive("how do I remove it?", history, "en") == "how do I remove it nginx?"
 
 
+def test_a_french_possessive_points_back_as_its_and_his_do() -> None:
+    history = [("Quel gestionnaire de paquets graphique la FAQ présente-t-elle ?", "…")]
+    rewritten = rewrite_extractive("Où trouver plus d'informations à son sujet ?", history, "fr")
+    assert "gestionnaire" in rewritten and "graphique" in rewritten
+    history = [("Which graphical package manager does the FAQ present?", "…")]
+    rewritten = rewrite_extractive("Where can I read more about its options?", history, "en")
+    assert "graphical" in rewritten
+
+
 def test_standalone_questions_are_left_alone() -> None:
     history = [("How do I install nginx?", "…")]
     question = "Which file configures the OpenSSH server daemon?"
