@@ -36,7 +36,8 @@ SHORT_FOLLOW_UP = 2  # key terms or fewer, and no name of its own: it leans on t
 MAX_QUERY_CHARS = 300
 MAX_CARRIED_NAMES = 4  # names carried from the conversation into one query
 ANSWER_NAMES = 2  # names taken from an answer to "who…?" / "which band…?"
-# English pronouns and demonstratives; French stressed and demonstrative pronouns. French
+# English pronouns, possessives and demonstratives; French stressed, possessive and
+# demonstrative ones. French
 # le/la/les/l'/en/y are articles and prepositions too ("la capitale", "en 1993"): they are
 # pronouns only as clitics, after a subject pronoun, a negation or a question word and
 # before a verb ("comment le désinstaller", "qui l'a remplacé", "il en existe").
