@@ -177,3 +177,53 @@ def test_across_languages_names_and_numbers_found_lower_the_bar(embedder: WordEm
     # the anchors must all be in the passage: a number that is not refuses, whatever the bar
     wrong = "Slink comptait environ 3250 paquets, sous Wichert Akkerman. [1]"
     assert not verifier.verify(parse_citations(wrong), passages, "fr").sentences[0].supported
+
+
+def test_across_languages_the_part_restated_decides_the_polarity(embedder: WordEmbedder) -> None:
+    """A French sentence restating the first part of an English passage sentence is not
+    refused for a negation in a part it leaves out (after a semicolon); a negation it adds
+    still is."""
+    corpus = Corpus()
+    corpus.add(
+        6,
+        "https://handbook.example/fai.html",
+        "FAI",
+        [
+            "Debian ships dpkg and apt for its packages. FAI installs machines from files and "
+            "scripts stored on the server; the default location /srv/fai/config is not created "
+            "automatically."
+        ],
+        "en",
+    )
+    passages = build_passages([corpus.hit(600)], corpus)
+    policy = SupportPolicy(same_sim=0.5, same_lexical=0.5, cross_sim=-1, cross_sim_anchored=-1)
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=policy)
+    restated = "FAI installe les machines depuis files and scripts stored on the server. [1]"
+    negated = "FAI n'installe pas les machines depuis files and scripts stored on the server. [1]"
+    assert verifier.verify(parse_citations(restated), passages, "fr").sentences[0].supported
+    assert not verifier.verify(parse_citations(negated), passages, "fr").sentences[0].supported
+
+
+def test_a_sentence_very_close_in_meaning_needs_fewer_of_its_words(embedder: WordEmbedder) -> None:
+    corpus = Corpus()
+    corpus.add(
+        6,
+        "https://handbook.example/apt.html",
+        "APT",
+        ["APT fetches the packages from the mirrors listed in the sources file."],
+        "en",
+    )
+    passages = build_passages([corpus.hit(600)], corpus)
+    sentence = parse_citations(
+        "APT downloads the packages from the mirrors listed in the sources file. [1]"
+    )
+    strict = SupportPolicy(same_sim=0.0, same_lexical=0.99, close_sim=1.01)
+    close = SupportPolicy(same_sim=0.0, same_lexical=0.99, close_sim=0.5, close_lexical=0.7)
+    refused = CitationVerifier(embedder, SentenceVectorStore(), policy=strict).verify(
+        sentence, passages, "en"
+    )
+    kept = CitationVerifier(embedder, SentenceVectorStore(), policy=close).verify(
+        sentence, passages, "en"
+    )
+    assert not refused.sentences[0].supported
+    assert kept.sentences[0].supported
