@@ -90,6 +90,16 @@ def test_polarity(text: str, language: str, negative: bool) -> None:
     assert polarity(text, language) is negative
 
 
+def test_a_lack_said_in_a_word_is_a_negation() -> None:
+    """ "lacks spiral arms" says what "does not have spiral arms" says, in both languages."""
+    assert negations("It lacks large-scale spiral arms.", "en") == negations(
+        "It does not have large-scale spiral arms.", "en"
+    )
+    assert negations("La population manque de nourriture.", "fr") == 1
+    assert negations("Une galaxie dépourvue de bras spiraux.", "fr") == 1
+    assert negations("The population lacks food.", "en") == 1
+
+
 def test_no_longer_is_one_negation_like_ne_plus() -> None:
     """A French sentence and its English translation agree on how many negations they hold."""
     assert negations("The bootloaders no longer need special tricks.", "en") == 1
