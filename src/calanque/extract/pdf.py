@@ -3,7 +3,10 @@
 pypdf reads each page (fast). Where its words come out run together ("Whenyoufileabug",
 from a PDF that places words by position rather than with spaces, as LaTeX and dblatex often
 do), the page is read again with pdfminer.six, which rebuilds words and paragraphs from the
-glyphs' positions (ten times slower, so only there). Then a table of contents' pages are
+glyphs' positions (ten times slower, so only there); there a table that it reads column
+by column (boxes side by side whose short lines sit at the same heights) comes out row by
+row, ``apt-get dist-upgrade | -> apt full-upgrade``, one paragraph a row as an HTML table's
+rows are. Then a table of contents' pages are
 dropped, the running headers and footers (a line at the top or bottom of most pages, page
 numbers aside, or a short one holding the page's printed number or the document's title)
 are dropped, a word cut by a hyphen at a line end is joined (a link cut after
@@ -23,6 +26,7 @@ import io
 import logging
 import re
 from collections import Counter
+from typing import Any
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -83,6 +87,11 @@ _CONTENTS_MIN = 5
 _CONTENTS_SHARE = 0.3  # and this share of its lines
 _FOLIO = re.compile(r"^(\d{1,4})(?:\s+\D|$)|\D\s(\d{1,4})$")  # "7 Title", "Title 7", "7"
 _SENTENCE_END = re.compile(r"[.!?:;…»\")\]]\s*$")
+# A table rebuilt from its columns (see _table_rows) travels as one block that starts with
+# this mark, one row a line, and becomes one paragraph a row, as an HTML table does.
+TABLE_MARK = "\x1e"
+_TABLE_ROWS = 3  # rows whose cells sit at one height, at least
+_CELL_WORDS = 6  # a cell's line is short: a prose column's line holds ten words or more
 
 
 def _open(body: bytes, url: str) -> PdfReader:
@@ -124,8 +133,9 @@ def glued(text: str) -> bool:
 
 
 def _rebuilt(body: bytes, numbers: list[int]) -> dict[int, str]:
-    """pdfminer.six's text of the pages ``numbers`` (0-based), paragraphs at blank lines;
-    a page it cannot read is left out (pypdf's text stays)."""
+    """pdfminer.six's text of the pages ``numbers`` (0-based), paragraphs at blank lines,
+    a table's rows as rows (see :func:`_table_rows`); a page it cannot read is left out
+    (pypdf's text stays)."""
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams, LTTextContainer
 
@@ -133,11 +143,75 @@ def _rebuilt(body: bytes, numbers: list[int]) -> dict[int, str]:
     try:
         pages = extract_pages(io.BytesIO(body), page_numbers=set(numbers), laparams=LAParams())
         for number, page in zip(sorted(numbers), pages, strict=False):
-            blocks = [e.get_text().strip() for e in page if isinstance(e, LTTextContainer)]
-            out[number] = "\n\n".join(b for b in blocks if b)
+            boxes = [e for e in page if isinstance(e, LTTextContainer)]
+            out[number] = "\n\n".join(b for b in _page_blocks(boxes) if b)
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds; pypdf's text stays
         log.warning("pdfminer.six could not rebuild the words of a PDF (%s)", exc)
     return out
+
+
+def _page_blocks(boxes: list[Any]) -> list[str]:
+    """The text of pdfminer's boxes in order; boxes side by side whose lines are a table's
+    rows come out as one table block (:data:`TABLE_MARK`, one row a line)."""
+    out: list[str] = []
+    at = 0
+    while at < len(boxes):
+        group = [boxes[at]]
+        while at + len(group) < len(boxes) and _beside(group[-1], boxes[at + len(group)]):
+            group.append(boxes[at + len(group)])
+        rows = _table_rows(group) if len(group) > 1 else []
+        if rows:
+            out.append(TABLE_MARK + "\n".join(rows))
+            at += len(group)
+        else:
+            out.append(boxes[at].get_text().strip())
+            at += 1
+    return out
+
+
+def _beside(left: Any, right: Any) -> bool:
+    """Does box ``right`` stand to the right of box ``left``, over the same lines?"""
+    overlap = min(left.y1, right.y1) - max(left.y0, right.y0)
+    return right.x0 >= left.x1 - 2 and overlap >= 0.5 * min(left.height, right.height)
+
+
+def _table_rows(boxes: list[Any]) -> list[str]:
+    """The rows of a table that pdfminer read column by column (``apt-get dist-upgrade``
+    in one box, ``-> apt full-upgrade`` beside it): each box's lines are short (a cell's,
+    not a column of prose, whose lines are long), and at least :data:`_TABLE_ROWS` lines of
+    different boxes sit at one height. Cells are joined as an HTML table's are
+    (``a | b``); ``[]`` when the boxes are no table."""
+    from pdfminer.layout import LTTextLine
+
+    lines = [
+        (column, line)
+        for column, box in enumerate(boxes)
+        for line in box
+        if isinstance(line, LTTextLine) and line.get_text().strip()
+    ]
+    per_box = Counter(column for column, _ in lines)
+    if len(per_box) < len(boxes) or min(per_box.values()) < 2:
+        return []
+    words = sorted(len(line.get_text().split()) for _, line in lines)
+    if words[len(words) // 2] > _CELL_WORDS:
+        return []
+    heights = sorted(line.height for _, line in lines)
+    tolerance = 0.5 * heights[len(heights) // 2]
+    rows: list[list[tuple[int, Any]]] = []
+    for column, line in sorted(lines, key=lambda item: -(item[1].y0 + item[1].y1)):
+        middle = (line.y0 + line.y1) / 2
+        if rows and abs(middle - sum(rows[-1][0][1].bbox[1::2]) / 2) <= tolerance:
+            rows[-1].append((column, line))
+        else:
+            rows.append([(column, line)])
+    if sum(len({column for column, _ in row}) > 1 for row in rows) < _TABLE_ROWS:
+        return []
+    return [
+        " | ".join(
+            normalize_space(line.get_text()) for _, line in sorted(row, key=lambda c: c[1].x0)
+        )
+        for row in rows
+    ]
 
 
 def _edge_key(line: str) -> str:
@@ -261,7 +335,9 @@ def _paragraphs(pages: list[str]) -> list[str]:
         text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
         text = _SECTION_HEADING.sub(r"\n\1\n\n", text)
         for block in split_paragraphs(text):
-            if out and len(out[-1]) == 1 and _rest_of_heading(out[-1][0], block):
+            if block.startswith(TABLE_MARK) or (out and out[-1][0].startswith(TABLE_MARK)):
+                out.append([block])  # a table is a block of its own
+            elif out and len(out[-1]) == 1 and _rest_of_heading(out[-1][0], block):
                 head = out[-1][0].rstrip()
                 if head.endswith("-") and head[-2:-1].islower() and block.lstrip()[:1].islower():
                     out[-1][0] = head[:-1] + block.lstrip()  # "GNU/Li-" + "nux ?"
@@ -394,7 +470,10 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
         if at in repeats:
             continue  # a page's head naming its section again: not text
         level = _heading_level(block)
-        if level:
+        if block.startswith(TABLE_MARK):
+            for row, line in enumerate(block[len(TABLE_MARK) :].splitlines()):
+                builder.paragraph(line, tight=row > 0)
+        elif level:
             builder.heading(level, block)
         else:
             builder.paragraph(block)

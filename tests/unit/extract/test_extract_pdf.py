@@ -9,9 +9,11 @@ import pytest
 from calanque.errors import ExtractError
 from calanque.extract import extract
 from calanque.extract.pdf import (
+    TABLE_MARK,
     _cut_short_head,
     _heading_level,
     _paragraphs,
+    _rebuilt,
     _section_repeats,
     glued,
 )
@@ -248,6 +250,53 @@ def test_a_heading_that_its_layout_wrapped_is_one_heading() -> None:
     assert _heading_level(blocks[0]) == 2 and _heading_level(blocks[2]) == 2
     # a sentence is no title's end
     assert blocks[-1] == "every case. They are short."
+
+
+def _placed_pdf(runs: list[tuple[float, float, str]]) -> bytes:
+    """A one-page PDF with each text run placed at (x, y): a table's columns."""
+    content = " ".join(f"BT /F1 10 Tf {x} {y} Td {_pdf_string(t)} Tj ET" for x, y, t in runs)
+    stream = content.encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def test_a_table_read_column_by_column_comes_out_row_by_row() -> None:
+    """pdfminer reads a table's columns as boxes side by side; their lines at one height
+    are a row, so ``apt-get dist-upgrade`` stays with ``apt full-upgrade``, each row one
+    paragraph as an HTML table's is. Prose beside nothing, and two lines side by side (a
+    page head), are left as they are."""
+    old = ["apt-get update", "apt-get upgrade", "apt-get dist-upgrade", "apt-get remove pkg"]
+    new = ["apt update", "apt upgrade", "apt full-upgrade", "apt remove pkg"]
+    runs = [(72.0, 760.0, "CHAPTER 8. PACKAGE TOOLS"), (400.0, 760.0, "8.1. PROGRAMS")]
+    runs += [(72.0, 700.0 - 14 * i, cell) for i, cell in enumerate(old)]
+    runs += [(250.0, 700.0 - 14 * i, cell) for i, cell in enumerate(new)]
+    runs.append((72.0, 600.0, "The apt tool merges the functions of apt-get and apt-cache."))
+    page = _rebuilt(_placed_pdf(runs), [0])[0]
+    blocks = _paragraphs([page])
+    table = [b for b in blocks if b.startswith(TABLE_MARK)]
+    assert len(table) == 1
+    assert table[0][len(TABLE_MARK) :].splitlines() == [
+        f"{a} | {b}" for a, b in zip(old, new, strict=True)
+    ]
+    assert "The apt tool merges the functions of apt-get and apt-cache." in blocks
+    assert "CHAPTER 8. PACKAGE TOOLS" in blocks and "8.1. PROGRAMS" in blocks
 
 
 def test_a_latex_opening_quote_read_as_a_grave_accent_is_a_quote() -> None:
