@@ -138,7 +138,8 @@ class Evidence:
     coverage: float  # key terms covered by the chosen sentences and their context
     best_dense: float
     margin: float  # best dense similarity minus the median of the candidates
-    cross_lingual: bool  # the chosen sentences are not in the question's language
+    # the quoted sentences, or the best of them, are not in the question's language
+    cross_lingual: bool
     intent_met: bool
     missing_names: tuple[str, ...] = ()  # names of the question found in no passage
     price_asked: bool = False  # the question asks what something costs
@@ -581,7 +582,10 @@ def _evidence(
         coverage=coverage(terms, stems(text, language)),
         best_dense=best,
         margin=best - median,
-        cross_lingual=quoted_language != language,
+        # words cannot be matched across languages: so when the best sentence is in the other
+        # language, even if most quoted are not (an English answer beside a French aside)
+        cross_lingual=quoted_language != language
+        or _quoted_language(language, chosen[:1]) != language,
         intent_met=met,
     )
 

@@ -5,15 +5,18 @@ import pytest
 from calanque.answer.answer_types import points_elsewhere, refers_back
 from calanque.answer.extractive import (
     AbstentionPolicy,
+    Candidate,
     Evidence,
     ExtractiveWriter,
     SelectionWeights,
+    _evidence,
     _form_penalty,
     decide_answered,
     missing_names,
     question_intents,
     sentence_features,
 )
+from calanque.answer.language import key_terms
 from calanque.answer.passages import Passage, build_passages
 from calanque.answer.sentences import split_sentences
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
@@ -231,6 +234,31 @@ def test_abstention_rules_on_evidence() -> None:
     assert not decide_answered(replace(weak, best_sentence_coverage=0.15))
     # ... unless the quotes are in the other language (words cannot match across languages)
     assert decide_answered(replace(weak, best_sentence_coverage=0.29, cross_lingual=True))
+
+
+def test_an_answer_whose_best_sentence_is_in_the_other_language_is_cross_lingual() -> None:
+    """Words cannot match across languages, so the dense fallback decides when the best
+    sentence is English under a French question, even if French asides outnumber it."""
+    question = "D'où vient la chaleur d'une source chaude ?"
+    english = passages_of("The groundwater is heated by shallow bodies of magma.", language="en")
+    french = passages_of(
+        "Le degré Celsius est une unité de température.",
+        "Une source chaude jaillit du sol.",
+        language="fr",
+    )
+
+    def candidate(passage: Passage, score: float) -> Candidate:
+        return Candidate(passage, passage.sentences[0], 0, 0, 0.84, 0.0, score)
+
+    best_english = [
+        candidate(english[0], 3.0),
+        candidate(french[0], 2.5),
+        candidate(french[1], 2.4),
+    ]
+    best_french = [candidate(french[1], 3.0), candidate(english[0], 2.5), candidate(french[0], 2.4)]
+    terms = key_terms(question, "fr")
+    assert _evidence(question, "fr", terms, best_english, best_english, "fr").cross_lingual
+    assert not _evidence(question, "fr", terms, best_french, best_french, "fr").cross_lingual
 
 
 def test_a_numbered_name_must_be_in_the_passages_with_its_number() -> None:
