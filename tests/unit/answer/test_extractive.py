@@ -236,6 +236,19 @@ def test_abstention_rules_on_evidence() -> None:
     assert decide_answered(replace(weak, best_sentence_coverage=0.29, cross_lingual=True))
 
 
+def test_a_passage_s_heading_is_not_quoted(embedder: WordEmbedder) -> None:
+    """A FAQ's question heading is close to the question asked, but says nothing."""
+    heading = "Why is foo-data not removed when I uninstall foo?"
+    passages = passages_of(
+        f"{heading} Some packages are split in program and data. "
+        "The data package is not removed when I uninstall foo because foo-data is shared."
+    )
+    passages = [replace(p, heading=f"8 Package management > {heading}") for p in passages]
+    said = [s.text for s in writer(embedder).write(heading, "en", passages).sentences]
+    assert said and heading not in said
+    assert any("foo-data is shared" in s for s in said)
+
+
 def test_an_answer_whose_best_sentence_is_in_the_other_language_is_cross_lingual() -> None:
     """Words cannot match across languages, so the dense fallback decides when the best
     sentence is English under a French question, even if French asides outnumber it."""
