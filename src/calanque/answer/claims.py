@@ -81,6 +81,7 @@ class Vocabulary:
     contrast: tuple[str, ...]
     negative_prefixes: tuple[str, ...]
     negation_strict_fr: frozenset[str]
+    negation_phrases: dict[str, tuple[str, ...]]
     not_negations: dict[str, tuple[str, ...]]
     antonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     noun_markers: frozenset[str]
@@ -113,6 +114,7 @@ def vocabulary() -> Vocabulary:
         contrast=tuple(raw["contrast"]),
         negative_prefixes=tuple(raw["negative_prefixes"]),
         negation_strict_fr=frozenset(raw["negation_strict_fr"]),
+        negation_phrases={k: tuple(v) for k, v in raw["negation_phrases"].items()},
         not_negations={k: tuple(v) for k, v in raw["not_negations"].items()},
         antonyms=tuple((tuple(a), tuple(b)) for a, b in raw["antonyms"]),
         noun_markers=frozenset(raw["noun_markers"]),
@@ -529,14 +531,16 @@ def negations(text: str, language: str) -> int:
     hedges made of negation words, ``sans doute`` or ``not only``, count none)."""
     vocab = vocabulary()
     tokens = _folded_without(text, vocab.not_negations.get(language, ())).split()
+    padded = f" {' '.join(tokens)} "
+    said = sum(padded.count(f" {p} ") for p in vocab.negation_phrases.get(language, ()))
     if language == "fr":
         strict = set(vocab.negation_strict_fr)
         has_ne = any(t in ("ne", "n") for t in tokens)
-        count = sum(t in strict for t in tokens)
+        count = sum(t in strict for t in tokens) + said
         weak = vocab.negation["fr"] - strict - {"ne", "n"}
         return count or int(has_ne and any(t in weak for t in tokens))
     cues = vocab.negation["en"]  # "no longer" counts by its "no"
-    return sum(t in cues or t.endswith("n't") for t in tokens)
+    return sum(t in cues or t.endswith("n't") for t in tokens) + said
 
 
 def polarity(text: str, language: str) -> bool:

@@ -563,6 +563,8 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
             text = cand.passage.sentences[before].text
             if len(text.split()) < MIN_WORDS or looks_like_code(text) or points_elsewhere(text):
                 break  # a pointer ("See Section 4…") does not say what is referred to
+            if _is_heading(text, cand.passage.heading):
+                break  # the heading is the passage's context, not a claim to quote
             if _cut_by_the_chunk(cand.passage, before):
                 break  # half a sentence does not say it either
             add(cand, before)

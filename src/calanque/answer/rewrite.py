@@ -36,14 +36,16 @@ SHORT_FOLLOW_UP = 2  # key terms or fewer, and no name of its own: it leans on t
 MAX_QUERY_CHARS = 300
 MAX_CARRIED_NAMES = 4  # names carried from the conversation into one query
 ANSWER_NAMES = 2  # names taken from an answer to "who…?" / "which band…?"
-# English pronouns, possessives and demonstratives; French stressed, possessive and
-# demonstrative ones. French
-# le/la/les/l'/en/y are articles and prepositions too ("la capitale", "en 1993"): they are
-# pronouns only as clitics, after a subject pronoun, a negation or a question word and
-# before a verb ("comment le désinstaller", "qui l'a remplacé", "il en existe").
+# English pronouns, possessives and demonstratives; French stressed and demonstrative
+# pronouns. French le/la/les/l'/en/y are articles and prepositions too ("la capitale", "en
+# 1993"): they are pronouns only as clitics, after a subject pronoun, a negation or a
+# question word and before a verb ("comment le désinstaller", "qui l'a remplacé", "il en
+# existe"). French son/sa/ses are most often "one's" ("Comment changer son mot de passe
+# ?"): they point back only in "à son sujet", "à son propos", and "le concernant".
 _PRONOUN = re.compile(
     r"\b(it|its|he|she|him|his|her|they|them|their|this|that|these|those|one|ones|"
-    r"il|elle|ils|elles|lui|leur|leurs|son|sa|ses|ça|cela|celui|celle|ceux|celles)\b"
+    r"il|elle|ils|elles|lui|leur|leurs|ça|cela|celui|celle|ceux|celles)\b"
+    r"|\b(?:à|a) (?:son|sa|leur) (?:sujet|propos)\b|\b(?:le|la|les) concernant\b"
     r"|\b(?:je|j['’]|tu|il|elle|on|nous|vous|ils|elles|ne|n['’]|comment|pour|où|ou|quand|"
     r"pourquoi|peut-on|faut-il|puis-je|dois-je|doit-on|peux-tu|pouvez-vous)\s+"
     r"(?:le|la|les|l['’]|en|y)\b"

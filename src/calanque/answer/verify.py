@@ -23,9 +23,9 @@ For a sentence citing passage ``n`` (:meth:`CitationVerifier._check`):
    Kalahari`` where the name comes from the Namib and the Kalahari is three sentences
    on: :func:`~calanque.answer.claims.scattered`), and be close enough: in the same
    language, cosine ``>= same_sim`` with the sentence's key terms covered to
-   ``same_lexical`` (or ``>= close_sim`` with ``close_lexical``); across languages, cosine ``>= cross_sim``, or ``cross_sim_anchored``
-   for a sentence with two names or numbers or more, all in the passage
-   (:class:`SupportPolicy`).
+   ``same_lexical`` (or ``>= close_sim`` with ``close_lexical``); across languages,
+   cosine ``>= cross_sim``, or ``cross_sim_anchored`` for a sentence with two names or
+   numbers or more, all in the passage (:class:`SupportPolicy`).
 
 A kept citation carries its quote: the matched passage sentence, with its offsets in
 the document and a text-fragment URL. A sentence left without any kept citation (or
@@ -262,7 +262,7 @@ class CitationVerifier:
             else f"{candidates[best].text} {closest.text}"
         )
         if not same:
-            aligned = self._restated(candidates[best].text, vector)
+            aligned = self._restated(text, candidates[best].text, vector)
         refusal = self._claim_refusal(text, terms, aligned, passage, language, passage_language)
         if refusal:
             return None, refusal
@@ -295,18 +295,24 @@ class CitationVerifier:
             return _citation(passage, candidates[best]), ""
         return None, f"not supported (similarity {similarity:.2f}, overlap {lexical:.2f})"
 
-    def _restated(self, sentence: str, vector: np.ndarray) -> str:
-        """The part of a passage sentence in another language that a sentence restates.
+    def _restated(self, text: str, sentence: str, vector: np.ndarray) -> str:
+        """The parts of ``sentence``, a passage sentence in another language, that ``text``
+        restates.
 
         Across languages words cannot say which sentence or clause is restated: the nearest
         sentence by meaning is, and of its parts that a semicolon sets apart (``…; the
-        default location is not automatically created``), the nearest one, so that a
-        negation in a part left out does not count against the sentence."""
+        default location is not automatically created``), the nearest one and every part
+        holding a name, number, command or path that ``text`` holds too, so that a negation
+        in a part left out does not count against ``text`` and one in a part it restates
+        does."""
         parts = [part for part in re.split(r";\s+", sentence) if len(part.split()) >= 3]
         if len(parts) < 2:
             return sentence
         sims = self.store.vectors(parts, self.embedder) @ vector
-        return parts[int(np.argmax(sims))]
+        nearest = int(np.argmax(sims))
+        anchors = _anchors(text)
+        kept = [part for at, part in enumerate(parts) if at == nearest or anchors & _anchors(part)]
+        return "; ".join(kept)
 
     def _claim_refusal(
         self,
@@ -362,6 +368,13 @@ class CitationVerifier:
             ):
                 return "states what the passage says is not so"
         return ""
+
+
+def _anchors(text: str) -> set[str]:
+    """The names, numbers, commands and paths of ``text``, folded: what a translation keeps."""
+    found = {fold(n) for n in names(text)} | technical_tokens(text)
+    found |= {value for q in quantities(text) for value in q.values}
+    return found
 
 
 def _only_denied(terms: list[Term], passage: Passage, language: str) -> bool:

@@ -78,6 +78,14 @@ _QUESTION_WORDS = 20  # a FAQ's question, which wraps, a little longer
 # least (the body's lines after a short heading, "8.1.4 synaptic", are not its end)
 _WRAPPED_HEADING = 30
 _HEADING_REST_WORDS = 12  # and its end, one line, is short
+# A title that reads as a question before its end: a question word or an inverted subject
+_ASKING = re.compile(
+    r"^(?:what|how|why|which|where|when|who|can|could|is|are|do|does|did|should|will|"
+    r"would|must|quel|quelle|quels|quelles|comment|pourquoi|où|quand|combien|qui|que|"
+    r"qu['’]|est-ce|puis-je|peut-on|faut-il|y a-t-il)\b|\w-t-(?:il|elle|on)\b"
+    r"|\w-(?:il|elle|ils|elles|je|on)\b|\bqu['’]est-ce\b",
+    re.IGNORECASE,
+)
 # "6.2 Legally Significant Changes . . . . . 3": a table of contents' line
 _CONTENTS_LINE = re.compile(r"^.*\S(?:\s*\.){4,}\s*[\divxlc]+\s*$", re.M | re.I)
 _PAGE_NUMBER_AT_ENDS = re.compile(r"^\d{1,4}(?:\s+|$)|\s+\d{1,4}$")
@@ -91,7 +99,9 @@ _SENTENCE_END = re.compile(r"[.!?:;…»\")\]]\s*$")
 # this mark, one row a line, and becomes one paragraph a row, as an HTML table does.
 TABLE_MARK = "\x1e"
 _TABLE_ROWS = 3  # rows whose cells sit at one height, at least
-_CELL_WORDS = 6  # a cell's line is short: a prose column's line holds ten words or more
+_CELL_WORDS = 6  # a cell's line is short (half of a box's lines this long or shorter)
+_FILLED = 0.9  # a line this close to its box's width fills it
+_FILLED_SHARE = 0.6  # a box whose lines mostly fill it is prose, however narrow
 
 
 def _open(body: bytes, url: str) -> PdfReader:
@@ -161,7 +171,7 @@ def _page_blocks(boxes: list[Any]) -> list[str]:
             group.append(boxes[at + len(group)])
         rows = _table_rows(group) if len(group) > 1 else []
         if rows:
-            out.append(TABLE_MARK + "\n".join(rows))
+            out.append("\n".join([TABLE_MARK, *rows]))
             at += len(group)
         else:
             out.append(boxes[at].get_text().strip())
@@ -175,12 +185,22 @@ def _beside(left: Any, right: Any) -> bool:
     return right.x0 >= left.x1 - 2 and overlap >= 0.5 * min(left.height, right.height)
 
 
+def _filled(lines: list[Any], width: float) -> bool:
+    """Do most of a box's lines (its last aside) fill its width, as a column of prose's do?
+    A column of cells is ragged."""
+    if len(lines) < 3:
+        return False
+    full = sum(line.width >= _FILLED * width for line in lines[:-1])
+    return full >= _FILLED_SHARE * (len(lines) - 1)
+
+
 def _table_rows(boxes: list[Any]) -> list[str]:
     """The rows of a table that pdfminer read column by column (``apt-get dist-upgrade``
-    in one box, ``-> apt full-upgrade`` beside it): each box's lines are short (a cell's,
-    not a column of prose, whose lines are long), and at least :data:`_TABLE_ROWS` lines of
-    different boxes sit at one height. Cells are joined as an HTML table's are
-    (``a | b``); ``[]`` when the boxes are no table."""
+    in one box, ``-> apt full-upgrade`` beside it): the lines of each box are short (half
+    of them :data:`_CELL_WORDS` words or fewer) and ragged (a column of prose fills its
+    width), and at least :data:`_TABLE_ROWS` rows, half of them at least, hold lines of
+    different boxes at one height. Cells are joined as an HTML table's are (``a | b``);
+    ``[]`` when the boxes are no table."""
     from pdfminer.layout import LTTextLine
 
     lines = [
@@ -192,9 +212,11 @@ def _table_rows(boxes: list[Any]) -> list[str]:
     per_box = Counter(column for column, _ in lines)
     if len(per_box) < len(boxes) or min(per_box.values()) < 2:
         return []
-    words = sorted(len(line.get_text().split()) for _, line in lines)
-    if words[len(words) // 2] > _CELL_WORDS:
-        return []
+    for column, box in enumerate(boxes):
+        own = [line for at, line in lines if at == column]
+        words = sorted(len(line.get_text().split()) for line in own)
+        if words[len(words) // 2] > _CELL_WORDS or _filled(own, box.width):
+            return []  # a column of prose, or a note beside one
     heights = sorted(line.height for _, line in lines)
     tolerance = 0.5 * heights[len(heights) // 2]
     rows: list[list[tuple[int, Any]]] = []
@@ -204,7 +226,8 @@ def _table_rows(boxes: list[Any]) -> list[str]:
             rows[-1].append((column, line))
         else:
             rows.append([(column, line)])
-    if sum(len({column for column, _ in row}) > 1 for row in rows) < _TABLE_ROWS:
+    shared = sum(len({column for column, _ in row}) > 1 for row in rows)
+    if shared < _TABLE_ROWS or shared < 0.5 * len(rows):
         return []
     return [
         " | ".join(
@@ -328,14 +351,9 @@ def _paragraphs(pages: list[str]) -> list[str]:
     """The paragraphs of the pages in order; one that a page end or a layout gap cut before
     its sentence ended (the next block starts in lower case) is joined again."""
     out: list[list[str]] = []  # each paragraph's blocks, joined once at the end (linear time)
-    for text in pages:
-        text = _HYPHENATED.sub("", text.replace("\r\n", "\n"))
-        text = _STRAY_GRAVE.sub("\u2018", text)
-        text = _CUT_LINK.sub(r"\1", _KEPT_HYPHEN.sub("-", text))
-        text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
-        text = _SECTION_HEADING.sub(r"\n\1\n\n", text)
-        for block in split_paragraphs(text):
-            if block.startswith(TABLE_MARK) or (out and out[-1][0].startswith(TABLE_MARK)):
+    for page in pages:
+        for block in (b for raw in split_paragraphs(page) for b in _mended(raw)):
+            if is_table(block) or (out and is_table(out[-1][0])):
                 out.append([block])  # a table is a block of its own
             elif out and len(out[-1]) == 1 and _rest_of_heading(out[-1][0], block):
                 head = out[-1][0].rstrip()
@@ -355,21 +373,42 @@ def _paragraphs(pages: list[str]) -> list[str]:
     return [" ".join(blocks) for blocks in out]
 
 
+def is_table(block: str) -> bool:
+    """Is ``block`` a table that :func:`_table_rows` rebuilt (its rows after the mark)?"""
+    return block.lstrip("\r\n \t").startswith(TABLE_MARK)
+
+
+def _mended(block: str) -> list[str]:
+    """A block of a page with its layout mended: words cut at a line end joined, links cut
+    after their scheme joined, contents lines dropped, numbered headings set apart. A
+    table's rows are left as they are (a row is no heading, its cells' hyphens its own)."""
+    if is_table(block):
+        return [block]
+    text = _HYPHENATED.sub("", block.replace("\r\n", "\n"))
+    text = _STRAY_GRAVE.sub("\u2018", text)
+    text = _CUT_LINK.sub(r"\1", _KEPT_HYPHEN.sub("-", text))
+    text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
+    text = _SECTION_HEADING.sub(r"\n\1\n\n", text)
+    return split_paragraphs(text)
+
+
 def _rest_of_heading(heading: str, block: str) -> bool:
-    """Is ``block`` the end of a numbered heading that its layout set apart from it? The
+    """Is ``block`` the end of a FAQ's numbered question that its layout set apart from it
+    (``8.1 Quels sont les programmes … pour la gestion`` + ``des paquets ?``)? The
     heading's line is a wrapped one (long, not ended like a sentence) and the block is one
-    short line that ends the title: a FAQ's question mark (``des paquets ?``) or, in lower
-    case, words without a sentence's punctuation (``disponibles sous Debian``). A short
-    heading (``8.1.4 synaptic``) keeps its body's first line, whatever its case."""
+    short line that ends the question: its mark, and in lower case unless the heading
+    already reads as a question (``… qu'est-ce que`` + ``Linux ?``). A title that is not a
+    question keeps its body apart (``2.3 Configuring the network interfaces by hand`` +
+    ``Why would you want to do this?``), and so does a short heading (``8.1.4 synaptic``)."""
     head, rest = heading.strip(), " ".join(block.split())
     match = _HEADING_BLOCK.fullmatch(head)
     if match is None or len(match.group(2)) < _WRAPPED_HEADING or _SENTENCE_END.search(head):
         return False
     if "\n" in block.strip() or not rest or len(rest.split()) > _HEADING_REST_WORDS:
         return False
-    if rest.endswith("?") and not re.search(r"[.!:;]\s", rest):
-        return True
-    return rest[0].islower() and not re.search(r"[.!?:;]", rest)
+    if not rest.endswith("?") or re.search(r"[.!:;]\s", rest):
+        return False
+    return rest[0].islower() or bool(_ASKING.search(match.group(2)))
 
 
 def _title_words(title: str) -> int:
@@ -470,8 +509,9 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
         if at in repeats:
             continue  # a page's head naming its section again: not text
         level = _heading_level(block)
-        if block.startswith(TABLE_MARK):
-            for row, line in enumerate(block[len(TABLE_MARK) :].splitlines()):
+        if is_table(block):
+            rows = [line for line in block.splitlines() if line.strip()]
+            for row, line in enumerate(rows):
                 builder.paragraph(line, tight=row > 0)
         elif level:
             builder.heading(level, block)

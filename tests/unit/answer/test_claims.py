@@ -96,6 +96,10 @@ def test_a_lack_said_in_a_word_is_a_negation() -> None:
         "It does not have large-scale spiral arms.", "en"
     )
     assert negations("La population manque de nourriture.", "fr") == 1
+    assert negations("Les machines manquent d'espace disque.", "fr") == 1
+    # "manquer" alone is to miss: no negation
+    assert negations("Il a manqué le train.", "fr") == 0
+    assert negations("Il manque un fichier.", "fr") == 0
     assert negations("Une galaxie dépourvue de bras spiraux.", "fr") == 1
     assert negations("The population lacks food.", "en") == 1
 

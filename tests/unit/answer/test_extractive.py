@@ -247,6 +247,11 @@ def test_a_passage_s_heading_is_not_quoted(embedder: WordEmbedder) -> None:
     said = [s.text for s in writer(embedder).write(heading, "en", passages).sentences]
     assert said and heading not in said
     assert any("foo-data is shared" in s for s in said)
+    # nor brought in before a sentence that refers back to it
+    passages = passages_of(f"{heading} It is shared by several programs, so it stays.")
+    passages = [replace(p, heading=f"8 Package management > {heading}") for p in passages]
+    said = [s.text for s in writer(embedder).write(heading, "en", passages).sentences]
+    assert heading not in said
 
 
 def test_an_answer_whose_best_sentence_is_in_the_other_language_is_cross_lingual() -> None:

@@ -26,13 +26,29 @@ def test_pronoun_follow_up_keeps_the_object_not_the_old_action() -> None:
     assert rewrite_extractive("how do I remove it?", history, "en") == "how do I remove it nginx?"
 
 
-def test_a_french_possessive_points_back_as_its_and_his_do() -> None:
+def test_about_it_in_french_points_back_as_its_and_his_do() -> None:
     history = [("Quel gestionnaire de paquets graphique la FAQ présente-t-elle ?", "…")]
-    rewritten = rewrite_extractive("Où trouver plus d'informations à son sujet ?", history, "fr")
-    assert "gestionnaire" in rewritten and "graphique" in rewritten
+    for follow_up in (
+        "Où trouver plus d'informations à son sujet ?",
+        "Que dit la documentation le concernant ?",
+    ):
+        rewritten = rewrite_extractive(follow_up, history, "fr")
+        assert "gestionnaire" in rewritten and "graphique" in rewritten
     history = [("Which graphical package manager does the FAQ present?", "…")]
     rewritten = rewrite_extractive("Where can I read more about its options?", history, "en")
     assert "graphical" in rewritten
+
+
+def test_one_s_own_in_french_points_back_to_nothing() -> None:
+    """ "son", "sa", "ses" are mostly "one's": such a question stands alone, first or not."""
+    history = [("Comment installer nginx ?", "…")]
+    for question in (
+        "Comment changer son mot de passe ?",
+        "Quelle est la capitale de la France et sa population ?",
+    ):
+        assert rewrite_extractive(question, history, "fr") == question
+    for question in ("Comment sauvegarder ses fichiers ?", "Comment vider sa corbeille ?"):
+        assert not leans_on_nothing(question, "fr")  # asked first, it is answered
 
 
 def test_standalone_questions_are_left_alone() -> None:

@@ -202,6 +202,12 @@ def test_across_languages_the_part_restated_decides_the_polarity(embedder: WordE
     negated = "FAI n'installe pas les machines depuis files and scripts stored on the server. [1]"
     assert verifier.verify(parse_citations(restated), passages, "fr").sentences[0].supported
     assert not verifier.verify(parse_citations(negated), passages, "fr").sentences[0].supported
+    # a sentence that restates both parts answers for the negation of the second too
+    both = (
+        "FAI installe les machines depuis files and scripts stored on the server et crée "
+        "/srv/fai/config automatically. [1]"
+    )
+    assert not verifier.verify(parse_citations(both), passages, "fr").sentences[0].supported
 
 
 def test_a_sentence_very_close_in_meaning_needs_fewer_of_its_words(embedder: WordEmbedder) -> None:

@@ -16,6 +16,7 @@ from calanque.extract.pdf import (
     _rebuilt,
     _section_repeats,
     glued,
+    is_table,
 )
 
 
@@ -218,10 +219,10 @@ def test_a_section_heading_stands_apart_whatever_case_follows() -> None:
 
 
 def test_a_heading_that_its_layout_wrapped_is_one_heading() -> None:
-    """A rebuilt page sets a heading's second line apart like a paragraph (its large font
-    leaves a gap): the end of the title goes back to it, hyphenated words joined, instead
-    of standing alone as a fragment (``des paquets ?``) quoted in answers. A short heading
-    keeps its body apart, whatever its case."""
+    """A rebuilt page sets a FAQ question's second line apart like a paragraph (its large
+    font leaves a gap): the end of the question goes back to it, hyphenated words joined,
+    instead of standing alone as a fragment (``des paquets ?``) quoted in answers. A title
+    that is no question, and a short heading, keep their body apart, whatever its case."""
     page = (
         "5.3 How can I get a current list of programs that have been\n\n"
         "packaged for Debian?\n\n"
@@ -229,24 +230,34 @@ def test_a_heading_that_its_layout_wrapped_is_one_heading() -> None:
         "4.1 Sur quelle architecture matérielle fonctionne Debian GNU/Li-\n\n"
         "nux ?\n\n"
         "Debian fonctionne sur neuf architectures.\n\n"
-        "1.6 How does the Debian project fit in or compare with the Free\n\n"
-        "software world of today\n\n"
+        "1.3 D’accord, maintenant je sais ce qu’est Debian, qu’est-ce que\n\n"
+        "Linux ?\n\n"
+        "2.3 Configuring the network interfaces by hand\n\n"
+        "Why would you want to do this?\n\n"
+        "3.2 Installing packages from the command line\n\n"
+        "sudo apt install nginx\n\n"
         "8.1.4 synaptic\n\n"
         "synaptic is a graphical package manager.\n\n"
-        "2.3 The release notes are the first thing to read in\n\n"
+        "2.4 The release notes are the first thing to read in\n\n"
         "every case. They are short.\n"
     )
     blocks = [" ".join(b.split()) for b in _paragraphs([page])]
-    assert blocks[:3] == [
+    assert blocks[:4] == [
         "5.3 How can I get a current list of programs that have been packaged for Debian?",
         "A complete list is available from any of the Debian mirrors.",
         "4.1 Sur quelle architecture matérielle fonctionne Debian GNU/Linux ?",
+        "Debian fonctionne sur neuf architectures.",
     ]
-    assert (
-        "1.6 How does the Debian project fit in or compare with the Free software world of today"
-        in blocks
-    )
-    assert blocks[-4:-2] == ["8.1.4 synaptic", "synaptic is a graphical package manager."]
+    assert "1.3 D’accord, maintenant je sais ce qu’est Debian, qu’est-ce que Linux ?" in blocks
+    for apart in (
+        "2.3 Configuring the network interfaces by hand",
+        "Why would you want to do this?",
+        "3.2 Installing packages from the command line",
+        "sudo apt install nginx",
+        "8.1.4 synaptic",
+        "synaptic is a graphical package manager.",
+    ):
+        assert apart in blocks
     assert _heading_level(blocks[0]) == 2 and _heading_level(blocks[2]) == 2
     # a sentence is no title's end
     assert blocks[-1] == "every case. They are short."
@@ -290,13 +301,78 @@ def test_a_table_read_column_by_column_comes_out_row_by_row() -> None:
     runs.append((72.0, 600.0, "The apt tool merges the functions of apt-get and apt-cache."))
     page = _rebuilt(_placed_pdf(runs), [0])[0]
     blocks = _paragraphs([page])
-    table = [b for b in blocks if b.startswith(TABLE_MARK)]
+    table = [b for b in blocks if is_table(b)]
     assert len(table) == 1
-    assert table[0][len(TABLE_MARK) :].splitlines() == [
+    assert [row for row in table[0].splitlines() if row.strip()] == [
         f"{a} | {b}" for a, b in zip(old, new, strict=True)
     ]
     assert "The apt tool merges the functions of apt-get and apt-cache." in blocks
     assert "CHAPTER 8. PACKAGE TOOLS" in blocks and "8.1. PROGRAMS" in blocks
+
+
+def test_columns_of_prose_and_a_note_beside_prose_are_no_table() -> None:
+    """Three narrow columns of prose at the same heights, and a paragraph with a margin
+    note of one or two words a line, are read as they are, not as rows."""
+    columns = [
+        [
+            "The new release brings many",
+            "changes to the installer and",
+            "to the desktop, which",
+            "now starts faster.",
+        ],
+        [
+            "Upgrading from the previous",
+            "release is supported, but you",
+            "should read the notes",
+            "before you start.",
+        ],
+        [
+            "Support for the old release",
+            "ends one year after the new",
+            "one is published, as",
+            "announced before.",
+        ],
+    ]
+    runs = [
+        (72.0 + 170 * c, 700.0 - 14 * i, line)
+        for c, col in enumerate(columns)
+        for i, line in enumerate(col)
+    ]
+    page = _rebuilt(_placed_pdf(runs), [0])[0]
+    assert not any(is_table(b) for b in _paragraphs([page]))
+    prose = [
+        "The installer configures the boot loader on the first disk it finds,",
+        "unless you choose another one; the choice is remembered for the next",
+        "upgrades, and you can change it later with the configuration tool of its own.",
+    ]
+    note = ["slow", "disks", "see", "below"]
+    runs = [(72.0, 700.0 - 14 * i, line) for i, line in enumerate(prose)]
+    runs += [(470.0, 700.0 - 14 * i, line) for i, line in enumerate(note)]
+    page = _rebuilt(_placed_pdf(runs), [0])[0]
+    assert not any(is_table(b) for b in _paragraphs([page]))
+
+
+def test_a_table_stays_whole_after_a_dropped_head_and_its_rows_are_no_headings() -> None:
+    """A table continued at the top of a page, where a running head was dropped, is still a
+    table; a row that starts like a numbered heading is a row, and a hyphen ending a cell
+    is the cell's."""
+    table = "\n".join(
+        [
+            TABLE_MARK,
+            "1.1 Authentication | required",
+            "1.2 Logging | optional-",
+            "1.3 Backups | required",
+        ]
+    )
+    blocks = _paragraphs(["The settings, row by row:", f"\n{table}"])
+    assert blocks[0] == "The settings, row by row:"
+    assert len(blocks) == 2 and is_table(blocks[1])
+    rows = [row for row in blocks[1].splitlines() if row.strip()]
+    assert rows == [
+        "1.1 Authentication | required",
+        "1.2 Logging | optional-",
+        "1.3 Backups | required",
+    ]
 
 
 def test_a_latex_opening_quote_read_as_a_grave_accent_is_a_quote() -> None:
