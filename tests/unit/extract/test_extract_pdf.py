@@ -26,18 +26,26 @@ def _pdf_string(text: str) -> str:
 
 def make_pdf(pages: list[list[str]], title: str = "") -> bytes:
     """A minimal valid PDF: one Helvetica text line per entry, one page per list."""
-    objects: list[bytes] = []
-    page_ids = [4 + 2 * i for i in range(len(pages))]
-    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    kids = " ".join(f"{n} 0 R" for n in page_ids)
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for lines in pages:
-        content = (
+    return _pdf_bytes(
+        [
             "BT /F1 12 Tf 72 720 Td 16 TL "
             + " ".join(f"{_pdf_string(line)} Tj T*" for line in lines)
             + " ET"
-        )
+            for lines in pages
+        ],
+        title,
+    )
+
+
+def _pdf_bytes(contents: list[str], title: str = "") -> bytes:
+    """A minimal valid PDF of one page per content stream, Helvetica as ``/F1``."""
+    objects: list[bytes] = []
+    page_ids = [4 + 2 * i for i in range(len(contents))]
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    kids = " ".join(f"{n} 0 R" for n in page_ids)
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(contents)} >>".encode())
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    for content in contents:
         stream = content.encode("latin-1")
         page_id = 4 + len(objects) - 3
         objects.append(
@@ -265,27 +273,9 @@ def test_a_heading_that_its_layout_wrapped_is_one_heading() -> None:
 
 def _placed_pdf(runs: list[tuple[float, float, str]]) -> bytes:
     """A one-page PDF with each text run placed at (x, y): a table's columns."""
-    content = " ".join(f"BT /F1 10 Tf {x} {y} Td {_pdf_string(t)} Tj ET" for x, y, t in runs)
-    stream = content.encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
+    return _pdf_bytes(
+        [" ".join(f"BT /F1 10 Tf {x} {y} Td {_pdf_string(t)} Tj ET" for x, y, t in runs)]
+    )
 
 
 def test_a_table_read_column_by_column_comes_out_row_by_row() -> None:
