@@ -11,9 +11,11 @@ dropped, the running headers and footers (a line at the top or bottom of most pa
 numbers aside, or a short one holding the page's printed number or the document's title)
 are dropped, a word cut by a hyphen at a line end is joined (a link cut after
 ``https://`` too), a numbered heading (``6.2 Legally Significant Changes``, ``8.1.3
-aptitude``) stands apart from the paragraph after it, a table of contents' dotted lines are
-dropped, and a paragraph broken by a page end is joined again: the passages and their
-sentences are the document's, not its layout's.
+aptitude``) stands apart from the paragraph after it and a FAQ's question that the layout
+wrapped onto two lines is one heading again (``8.1 Quels sont … pour la gestion`` + ``des
+paquets ?``), a table of contents' dotted lines are dropped, and a paragraph broken by a
+page end is joined again: the passages and their sentences are the document's, not its
+layout's.
 
 A PDF has no reliable heading structure; ``Document.headings`` holds its numbered section
 headings (a paragraph that is a section number and a short title, ``8.6 Why is foo-data
