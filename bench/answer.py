@@ -70,6 +70,7 @@ from calanque.types import Answer, IndexedChunk, SearchFilters
 # bump when the way the corpus is built changes (4: in-page indexes and step bars dropped;
 # 5: a short page keeps its declared language when the detector is unsure)
 CORPUS_VERSION = "5"
+SRC = Path(__file__).resolve().parents[1] / "src/calanque"
 LATENCY_WARMUP = ("How do I configure the network?", "Comment configurer le réseau ?")
 __all__ = ["ci_pages", "split_halves"]  # re-exported: they lived here first
 
@@ -114,9 +115,27 @@ def bench_settings(home: Path) -> Settings:
     return load_settings({"home": home, "crawl": crawl}, environ={})
 
 
+def _reading_code() -> str:
+    """A digest of the code that turns pages into stored text (extraction, chunking).
+
+    Part of a corpus's cache key, so that a change there rebuilds the corpus: a manual
+    version bump was once forgotten, and a PDF figure was read from a stale corpus.
+    """
+    digest = hashlib.sha256()
+    for package in ("extract", "chunk"):
+        for path in sorted((SRC / package).rglob("*.py")):
+            digest.update(path.relative_to(SRC).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def corpus_folder(domain: Domain, precompute: bool = True) -> Path:
-    """The cache folder of ``domain``'s corpus (its hash names what the site holds)."""
-    spec = json.dumps({"version": CORPUS_VERSION, **domain.spec, "precompute": precompute})
+    """The cache folder of ``domain``'s corpus (its hash names what the site holds and the
+    code that reads it)."""
+    spec = json.dumps(
+        {"version": CORPUS_VERSION, **domain.spec, "precompute": precompute}
+        | {"code": _reading_code()}
+    )
     return cache_dir() / f"answer-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
 
 
