@@ -22,8 +22,10 @@ Rules, in order:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from importlib import resources
 
 _ABBREVIATIONS = frozenset(
     [
@@ -79,8 +81,17 @@ _END = re.compile(
     r"(?P<punct>(?:[.!?…]+[\"'»”’)\]]*)?)(?P<markers>(?:\s*" + MARKER + r")*)(?=\s|$)"
 )
 _END_NO_MARKERS = re.compile(r"(?P<punct>[.!?…]+[\"'»”’)\]]*)(?P<markers>)(?=\s|$)")
+
+
+def _line_programs() -> str:
+    """The programs a command line opens with (data: ``answer/data/code_lines.json``)."""
+    text = resources.files("calanque.answer").joinpath("data/code_lines.json").read_text("utf-8")
+    programs = sorted(json.loads(text)["programs"], key=len, reverse=True)
+    return "|".join(re.escape(program) for program in programs)
+
+
 _CODE_LINE = re.compile(
-    r"^\s*(?:[$#>]\s|sudo\s|apt(?:-get|-cache)?\s|dpkg\s|systemctl\s|[\w.-]+\s+-{1,2}\w)"
+    rf"^\s*(?:[$#>]\s|(?:{_line_programs()})\s|[\w.-]+\s+-{{1,2}}\w)"
     r"|\s\|\s|&&|\s>{1,2}\s|^\s*/[\w.-]+/|^\s*[\w-]+=\S"
 )
 _WORD_BEFORE = re.compile(r"([\w.°]+)$")

@@ -1,3 +1,6 @@
+import json
+from importlib import resources
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -76,3 +79,17 @@ def test_every_span_is_an_exact_slice(parts: list[tuple[str, str]]) -> None:
         assert span.text == span.text.strip() and span.text
         assert span.start - 7 >= previous_end
         previous_end = span.end - 7
+
+
+def test_the_programs_that_open_a_command_line_are_data():
+    """Each program listed in answer/data/code_lines.json opens a command line without a
+    prompt; a word that only starts like one does not."""
+    data = resources.files("calanque.answer").joinpath("data/code_lines.json").read_text("utf-8")
+    programs = json.loads(data)["programs"]
+    assert programs
+    for program in programs:
+        assert looks_like_code(f"{program} update"), program
+        assert split_sentences(f"{program} update. Then reboot.")[0].text == (
+            f"{program} update. Then reboot."
+        )
+    assert not looks_like_code("aptitude is a front end. It helps.")
