@@ -39,7 +39,6 @@ TYPES = (
 _YEAR = re.compile(r"^(1[0-9]|20)\d\d$")
 _PATH = re.compile(r"(^|[\s(«\"'`])(~?/[\w.+-]+)+/?|\b[\w-]+\.(?:[a-z]{1,4}\d?|d)\b")
 _OPTION = re.compile(r"(^|\s)--?[a-zA-Z][\w-]*")
-_CURRENCY = ("euro", "dollar", "pound")
 _ALL_CAPITALS = re.compile(r"\b[A-Z]{2,}s?\b")  # GNOME, KDE, HTTP: names, not commands
 
 
@@ -132,7 +131,7 @@ def held_types(sentence: str) -> frozenset[str]:
         found.add("quantity")
     if any(_YEAR.match(v) for q in amounts for v in q.values) or months(sentence):
         found.add("date")
-    if any(set(q.units) & set(_CURRENCY) for q in amounts) or _has_cue(
+    if any(set(q.units) & set(data["currency_units"]) for q in amounts) or _has_cue(
         padded, data["evidence"]["price"]
     ):
         found.add("price")
