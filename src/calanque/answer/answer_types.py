@@ -94,7 +94,13 @@ def asked_types(question: str) -> frozenset[str]:
     data = _data()
     padded = _padded(question)
     raw = f" {' '.join(question.lower().split())} "
-    found = {kind for kind, cues in data["question_cues"].items() if _has_cue(padded, cues)}
+    found = {
+        kind
+        for kind, cues in data["question_cues"].items()
+        if _has_cue(padded, [c for c in cues if c not in data["relative_cues"]])
+    }
+    if _asks_who(question):
+        found.add("person")
     found |= {kind for kind, cues in data["question_cues_raw"].items() if _has_cue(raw, cues)}
     if "price" in found:
         found.discard("quantity")  # a price is an amount of money, not any number
@@ -103,6 +109,30 @@ def asked_types(question: str) -> frozenset[str]:
     if found & {"command", "path", "date", "quantity", "price", "person"}:
         found.discard("definition")  # "what is the file that…" asks for the file
     return frozenset(found)
+
+
+def _asks_who(question: str) -> bool:
+    """Does ``qui`` / ``who`` in ``question`` ask who, rather than relate a clause to the noun
+    before it (``la version qui a introduit apt``)? It asks where a question starts: as the
+    first word, after lead-in words only (``Et qui…``, ``And who…``), after a full stop or
+    a question mark, after an inverted verb (``définit-on qui``) or a conjunction (``… and
+    who proposed them?``), or after a comma with no question word before it (``Besides Ian
+    Murdock, who was…``) or after a clause opened by ``when``, ``quand``, ``if``…"""
+    data = _data()
+    cues = "|".join(re.escape(cue) for cue in data["relative_cues"])
+    text = " ".join(normalise(question).split())
+    lead_in, asking = set(data["lead_in_words"]), set(data["question_words"])
+    for match in re.finditer(rf"(?<![\w'-])(?:{cues})(?![\w'-])", text):
+        before = text[: match.start()].rstrip()
+        words = re.findall(r"[\w'-]+", before)
+        if not words or set(words) <= lead_in or before.endswith((".", "?", "!", ":")):
+            return True
+        if _INVERSION.search(words[-1]) or words[-1] in ("and", "et", "or", "ou", "but", "mais"):
+            return True  # "définit-on qui", "… and who first proposed them?"
+        opening = words[0] in data["subordinators"]  # "Quand plusieurs paquets…, qui doit…"
+        if before.endswith(",") and (opening or not set(re.findall(r"[a-z]+", before)) & asking):
+            return True
+    return False
 
 
 # What a program prints, quoted in a console transcript: "dpkg-source: info: extracting…",

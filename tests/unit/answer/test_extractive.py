@@ -82,6 +82,36 @@ def test_a_price_is_not_any_number() -> None:
     assert "definition" not in question_intents("What is the file that lists the mirrors?")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quel était le nom de code de la version de Debian qui a introduit apt ?",
+        "Quel démon complète cron pour les ordinateurs qui ne restent pas allumés ?",
+        "De quelle langue vient le mot anglais « quack », qui désigne un charlatan ?",
+        "Which package provides the daemon who answers power events?",
+    ],
+)
+def test_a_relative_pronoun_does_not_ask_who(question: str) -> None:
+    assert "person" not in question_intents(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Qui a fondé Debian ?",
+        "Et qui dirigeait le projet à cette époque ?",
+        "Par qui a-t-il été remplacé ?",
+        "Dans quel fichier définit-on qui a le droit d'utiliser sudo ?",
+        "What are the Debian Free Software Guidelines and who first proposed them?",
+        "Besides Ian Murdock, who was in the initial group?",
+        "I want to mirror the archive. Who should I get in touch with?",
+        "Quand plusieurs paquets fournissent un programme, qui doit choisir celui par défaut ?",
+    ],
+)
+def test_who_asks_where_a_question_starts(question: str) -> None:
+    assert "person" in question_intents(question)
+
+
 def test_a_year_is_not_an_amount() -> None:
     assert "quantity" not in sentence_features("Le projet a commencé en juin 2014.")
     assert "date" in sentence_features("Le projet a commencé en juin 2014.")

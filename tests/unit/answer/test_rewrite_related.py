@@ -252,3 +252,17 @@ def test_no_related_question_on_a_phrase_cut_short() -> None:
 )
 def test_a_question_that_only_points_back(question: str, language: str, alone: bool) -> None:
     assert leans_on_nothing(question, language) is alone
+
+
+def test_a_relative_qui_does_not_make_the_answer_a_person() -> None:
+    """ "la version qui a introduit apt" asks for a code name, not a person: the follow-up
+    carries the answer's first names (Slink), not its two-word ones (Potato Head)."""
+    history = [
+        (
+            "Quel était le nom de code de la version de Debian qui a introduit apt ?",
+            "D'après les sources : Debian 2.1 Slink (sortie le 9 mars 1999) : nom du chien. [1] "
+            "Debian 2.2 Potato : d'après le nom « Potato Head » des films Toy Story. [1]",
+        )
+    ]
+    rewritten = rewrite_extractive("Et qui dirigeait le projet à cette époque ?", history, "fr")
+    assert "Slink" in rewritten
