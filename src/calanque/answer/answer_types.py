@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any
 
 from calanque.answer.claims import links, months, names, normalise, quantities, technical_tokens
+from calanque.answer.language import fold
 from calanque.answer.sentences import looks_like_code
 
 TYPES = (
@@ -94,14 +95,25 @@ def asked_types(question: str) -> frozenset[str]:
     data = _data()
     padded = _padded(question)
     raw = f" {' '.join(question.lower().split())} "
+    positional = data["positional_cues"]
+    apart = {fold(cue) for cues in positional.values() for cue in cues}
     found = {
         kind
         for kind, cues in data["question_cues"].items()
-        if _has_cue(padded, [c for c in cues if c not in data["relative_cues"]])
+        if _has_cue(padded, [c for c in cues if c not in apart])
     }
-    if _asks_who(question):
-        found.add("person")
-    found |= {kind for kind, cues in data["question_cues_raw"].items() if _has_cue(raw, cues)}
+    found |= {
+        kind
+        for kind, cues in data["question_cues_raw"].items()
+        if _has_cue(raw, [c for c in cues if c not in positional.get(kind, ())])
+    }
+    found |= {
+        kind
+        for kind, cues in positional.items()
+        if _asks_at_start(question, cues, opening_clause=kind == "date")
+    }
+    if _has_cue(padded, data["naming_cues"]):
+        found.discard("procedure")  # "Comment s'appelle…?" asks for a name
     if "price" in found:
         found.discard("quantity")  # a price is an amount of money, not any number
     if "path" in found:
@@ -111,28 +123,43 @@ def asked_types(question: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _asks_who(question: str) -> bool:
-    """Does ``qui`` / ``who`` in ``question`` ask who, rather than relate a clause to the noun
-    before it (``la version qui a introduit apt``)? It asks where a question starts: as the
-    first word, after lead-in words only (``Et qui…``, ``And who…``), after a full stop or
-    a question mark, after an inverted verb (``définit-on qui``) or a conjunction (``… and
-    who proposed them?``), or after a comma with no question word before it (``Besides Ian
-    Murdock, who was…``) or after a clause opened by ``when``, ``quand``, ``if``…"""
+def _asks_at_start(question: str, cues: list[str], opening_clause: bool = False) -> bool:
+    """Does one of ``cues`` (``qui``, ``when``, ``où``…) ask in ``question``, rather than
+    relate a clause to the noun before it (``la version qui a introduit apt``, ``the logs
+    when storage is persistent``)? It asks where a question starts: as the first word,
+    after lead-in words only or right after one (``Et qui…``, ``and until when``), after a
+    full stop or a question mark, after an inverted verb (``définit-on qui``) or a
+    conjunction (``… and who proposed them?``), after a comma with no question word before
+    it (``Besides Ian Murdock, who was…``) or after a clause opened by ``when``, ``quand``,
+    ``if``… With ``opening_clause``, a cue opening a clause that a comma closes before
+    another question word is a conjunction (``When I uninstall foo, why…``)."""
     data = _data()
-    cues = "|".join(re.escape(cue) for cue in data["relative_cues"])
-    text = " ".join(normalise(question).split())
+    pattern = "|".join(re.escape(cue) for cue in cues)
+    text = " ".join(question.lower().split())
     lead_in, asking = set(data["lead_in_words"]), set(data["question_words"])
-    for match in re.finditer(rf"(?<![\w'-])(?:{cues})(?![\w'-])", text):
+    for match in re.finditer(rf"(?<![\w'-])(?:{pattern})(?![\w'-])", text):
+        if opening_clause and _closed_before_a_question(text[match.end() :], asking):
+            continue
         before = text[: match.start()].rstrip()
-        words = re.findall(r"[\w'-]+", before)
-        if not words or set(words) <= lead_in or before.endswith((".", "?", "!", ":")):
+        words = [fold(w) for w in re.findall(r"[\w'-]+", before)]
+        if not words or set(words) <= lead_in or words[-1] in lead_in:
             return True
-        if _INVERSION.search(words[-1]) or words[-1] in ("and", "et", "or", "ou", "but", "mais"):
-            return True  # "définit-on qui", "… and who first proposed them?"
+        if before.endswith((".", "?", "!", ":")) or _INVERSION.search(words[-1]):
+            return True
+        if words[-1] in ("and", "et", "or", "ou", "but", "mais"):
+            return True  # "… and who first proposed them?"
         opening = words[0] in data["subordinators"]  # "Quand plusieurs paquets…, qui doit…"
-        if before.endswith(",") and (opening or not set(re.findall(r"[a-z]+", before)) & asking):
+        if before.endswith(",") and (opening or not set(words) & asking):
             return True
     return False
+
+
+def _closed_before_a_question(after: str, asking: set[str]) -> bool:
+    """Does a comma close the clause in ``after`` before a question word (``…, why…``)?"""
+    if "," not in after:
+        return False
+    rest = re.findall(r"[\w'-]+", after.split(",", 1)[1])[:3]
+    return any(fold(word) in asking for word in rest)
 
 
 # What a program prints, quoted in a console transcript: "dpkg-source: info: extracting…",

@@ -112,6 +112,40 @@ def test_who_asks_where_a_question_starts(question: str) -> None:
     assert "person" in question_intents(question)
 
 
+@pytest.mark.parametrize(
+    ("question", "not_asked"),
+    [
+        ("Where does systemd-journald keep its logs when persistent storage is used?", "date"),
+        ("Où trouver le journal de Xorg quand le serveur X tourne sans les droits root ?", "date"),
+        ("When I uninstall a program like foo, why is foo-data left behind?", "date"),
+        ("Comment s'appelle le répertoire où un paquet attend avant l'archive ?", "place"),
+        ("Comment s'appelle le répertoire où un paquet attend avant l'archive ?", "procedure"),
+        ("Comment s'appelait la femme d'Alberto Giacometti ?", "procedure"),
+    ],
+)
+def test_a_conjunction_asks_no_date_and_a_name_no_procedure(question: str, not_asked: str) -> None:
+    assert not_asked not in question_intents(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        (
+            "Who was leading Debian when Woody came out, and until when did he hold the post?",
+            "date",
+        ),
+        ("Quand le gel de Debian 9 a-t-il commencé ?", "date"),
+        ("Et quand est-elle sortie ?", "date"),
+        ("Où Victor Hugo est-il né ?", "place"),
+        ("Une fois mon paquet envoyé, où dois-je déposer des captures d'écran ?", "place"),
+        ("For a third-party repository, where should I store its key?", "place"),
+        ("Comment installer Nextcloud sur un serveur Debian ?", "procedure"),
+    ],
+)
+def test_when_and_where_ask_where_a_question_starts(question: str, asked: str) -> None:
+    assert asked in question_intents(question)
+
+
 def test_a_year_is_not_an_amount() -> None:
     assert "quantity" not in sentence_features("Le projet a commencé en juin 2014.")
     assert "date" in sentence_features("Le projet a commencé en juin 2014.")
