@@ -34,6 +34,7 @@ that cited nothing) is removed, or kept and visibly flagged when ``unsupported="
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,7 +62,15 @@ from calanque.answer.claims import (
     substituted,
     technical_tokens,
 )
-from calanque.answer.language import Term, coverage, fold, key_terms, stem, stems
+from calanque.answer.language import (
+    Term,
+    coverage,
+    fold,
+    key_terms,
+    question_language,
+    stem,
+    stems,
+)
 from calanque.answer.passages import Passage
 from calanque.answer.sentences import Span, looks_like_code, split_sentences
 from calanque.answer.vectors import SentenceVectorStore
@@ -241,7 +250,15 @@ class CitationVerifier:
             if quote.framed:
                 return None, "the rest of the quoted sentence negates or conditions it"
             return _citation(passage, quote.span), ""
-        passage_language = passage.language or language
+        if _frames_a_quote(text, passage, self.policy):
+            return None, "frames a passage sentence with a negation or a condition"
+        # The sentence's own language decides, not the answer's: a model answering an
+        # English question may quote a French source in French, and that quote is then
+        # checked against its passage word for word, numbers and names included. The
+        # passage's language is read again from its words (a chunk listing names and dates
+        # may have been labelled another language).
+        language = question_language(text, language)
+        passage_language = question_language(passage.text, passage.language or language)
         same = passage_language == language
         missing = specifics_missing(text, passage.text, same)
         if missing:
@@ -459,6 +476,35 @@ def _verbatim(text: str, passage: Passage | None, policy: SupportPolicy) -> Quot
             continue
         return Quote(span, framed=quote_is_framed(before, after))
     return None
+
+
+# what must be copied from one passage sentence for the rest of the sentence to be its frame
+FRAMED_SHARE = 0.6
+
+
+def _frames_a_quote(text: str, passage: Passage, policy: SupportPolicy) -> bool:
+    """Does ``text`` copy most of a passage sentence inside words that negate, condition or
+    refute it (``It is not true that`` + the passage's words)?
+
+    The longest run of words ``text`` shares with a passage sentence, when it holds
+    ``FRAMED_SHARE`` of the sentence's words or more, is a quote; the sentence's words
+    around it are its frame, judged as a quote's frame is (:func:`quote_is_framed`)."""
+    wanted = _normalise(text)
+    tokens = list(re.finditer(r"[\w'’-]+", wanted))
+    words = [m.group(0) for m in tokens]
+    for span in passage.sentences:
+        theirs = re.findall(r"[\w'’-]+", _normalise(span.text))
+        if len(theirs) < policy.min_quote_words:
+            continue
+        matcher = difflib.SequenceMatcher(None, words, theirs, autojunk=False)
+        a, _, size = matcher.find_longest_match(0, len(words), 0, len(theirs))
+        if size < max(policy.min_quote_words, FRAMED_SHARE * len(words)) or size == len(words):
+            continue
+        before = wanted[: tokens[a].start()]
+        after = wanted[tokens[a + size - 1].end() :]
+        if quote_is_framed(before, after):
+            return True
+    return False
 
 
 def _citation(passage: Passage, quote: Span) -> Citation:

@@ -89,7 +89,7 @@ def verify_one(corpus: Corpus, verifier: CitationVerifier, text: str, n: int = 1
         # a link that is not in the passage, whatever the similarity
         ("The OpenSSH server listens on port 22, see http://evil.example/pay [3].", "evil"),
         # a negation inserted into the passage's sentence
-        ("The OpenSSH server never listens on port 22 by default. [3]", "negates"),
+        ("The OpenSSH server never listens on port 22 by default. [3]", "negat"),
     ],
 )
 def test_refuses_what_the_passage_does_not_say(
@@ -233,3 +233,61 @@ def test_a_sentence_very_close_in_meaning_needs_fewer_of_its_words(embedder: Wor
     )
     assert not refused.sentences[0].supported
     assert kept.sentences[0].supported
+
+
+def _passage(text: str, language: str):  # type: ignore[no-untyped-def]
+    from calanque.answer.passages import Passage
+    from calanque.answer.sentences import split_sentences
+
+    return Passage(
+        n=1,
+        url="https://doc.example/leaders.html",
+        title="",
+        text=text,
+        start=0,
+        language=language,
+        sentences=tuple(split_sentences(text)),
+    )
+
+
+LENIENT = SupportPolicy(same_sim=0.5, same_lexical=0.5, cross_sim=0.8, cross_sim_anchored=0.8)
+LEADERS = (
+    "Ian Jackson a dirigé Debian de janvier 1998 à décembre 1998. "
+    "Wichert Akkerman a dirigé Debian de janvier 1999 à mars 2001. "
+    "Anthony Towns a dirigé Debian d'avril 2004 à avril 2006."
+)
+
+
+@pytest.mark.parametrize("label", ["fr", "it"])
+def test_a_quote_in_its_source_language_is_checked_word_for_word(
+    embedder: WordEmbedder, label: str
+) -> None:
+    """A model answering an English question quotes a French source in French with a year
+    moved from another line: checked as French against French (the answer's language does
+    not make it a translation), even when the chunk was labelled another language."""
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=LENIENT)
+    planted = "Wichert Akkerman a dirigé Debian de janvier 2006 à mars 2001. [1]"
+    faithful = "Wichert Akkerman a dirigé Debian de janvier 1999 à mars 2001. [1]"
+    result = verifier.verify(
+        parse_citations(f"{faithful} {planted}"), [_passage(LEADERS, label)], "en"
+    )
+    kept, moved = result.sentences
+    assert kept.supported
+    assert not moved.supported and "2006" in moved.reasons[0]
+
+
+def test_a_passage_sentence_inside_a_denial_is_refused(embedder: WordEmbedder) -> None:
+    """``It is not true that`` + most of a passage sentence: the frame denies the quote."""
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=LENIENT)
+    passage = _passage(
+        "Avec Wichert menant encore le Projet, cette version consistait en plus de 3900 "
+        "paquets binaires maintenus par plus de 450 développeurs Debian.",
+        "fr",
+    )
+    text = (
+        "It is not true that cette version consistait en plus de 3900 paquets binaires "
+        "maintenus par plus de 450 développeurs Debian. [1]"
+    )
+    [sentence] = verifier.verify(parse_citations(text), [passage], "en").sentences
+    assert not sentence.supported
+    assert "frames a passage sentence" in sentence.reasons[0]
