@@ -156,6 +156,21 @@ def _asked_noun(question: str) -> str:
     return fold(match.group(1)) if match else ""
 
 
+def _points_back(question: str) -> bool:
+    """Does ``question`` hold a pronoun pointing back? ``that`` after a noun and before
+    more words relates a clause to that noun (``the daemon that handles power events``):
+    it points nowhere; after a verb or a question word (``Is that the default?``, ``When was
+    that pamphlet published?``) or last (``How do I remove that?``), it does."""
+    for match in _PRONOUN.finditer(question):
+        if match.group(0).lower() != "that":
+            return True
+        before = re.findall(r"[\w'’-]+", question[: match.start()])
+        after = re.findall(r"[\w'’-]+", question[match.end() :])
+        if not before or not after or fold(before[-1]) in STOPWORDS:
+            return True
+    return False
+
+
 def is_follow_up(question: str, language: str, asked_nouns: Sequence[str] = ()) -> bool:
     """Does ``question`` lean on the conversation?
 
@@ -166,7 +181,7 @@ def is_follow_up(question: str, language: str, asked_nouns: Sequence[str] = ()) 
     """
     if _NEW_SUBJECT.match(question):
         return False
-    if _PRONOUN.search(question) or _CONTINUATION.match(question):
+    if _points_back(question) or _CONTINUATION.match(question):
         return True
     folded = fold(question)
     if any(re.search(rf"\b{_DEFINITE}{re.escape(noun)}\b", folded) for noun in asked_nouns if noun):
@@ -184,7 +199,7 @@ def leans_on_nothing(question: str, language: str) -> bool:
     search can say what it is about."""
     if _NEW_SUBJECT.match(question):
         return False
-    if not (_PRONOUN.search(question) or _CONTINUATION.match(question)):
+    if not (_points_back(question) or _CONTINUATION.match(question)):
         return False
     own_name = bool(_OWN_NAME.search(question.strip().rstrip("?？ ")))
     return not own_name and len(key_terms(question, language)) <= SHORT_FOLLOW_UP
@@ -204,7 +219,7 @@ def _carried(question: str, previous: _Turn, language: str) -> list[str]:
     present = stems(question, language)
     folded = fold(question)
     drop = set()
-    if _PRONOUN.search(question) and _action_stems(question, language):
+    if _points_back(question) and _action_stems(question, language):
         drop = _action_stems(previous.asked, language)
     carried = [
         t.surface

@@ -266,3 +266,13 @@ def test_a_relative_qui_does_not_make_the_answer_a_person() -> None:
     ]
     rewritten = rewrite_extractive("Et qui dirigeait le projet à cette époque ?", history, "fr")
     assert "Slink" in rewritten
+
+
+def test_a_relative_that_does_not_make_a_follow_up() -> None:
+    """ "the daemon that handles…" relates a clause to its noun; the question stands alone
+    and carries nothing from the conversation. "that" after a verb, or last, points back."""
+    history = [("How do I install nginx?", "According to the sources: Run apt install nginx. [1]")]
+    standalone = "Which package provides the daemon that handles power events?"
+    assert rewrite_extractive(standalone, history, "en") == standalone
+    assert "nginx" in rewrite_extractive("How do I remove that?", history, "en")
+    assert "nginx" in rewrite_extractive("Is that the default web server?", history, "en")
