@@ -162,11 +162,41 @@ def _points_back(question: str) -> bool:
     it points nowhere; after a verb or a question word (``Is that the default?``, ``When was
     that pamphlet published?``) or last (``How do I remove that?``), it does."""
     for match in _PRONOUN.finditer(question):
-        if match.group(0).lower() != "that":
+        word = match.group(0).lower()
+        at = match.start() + word.startswith("-")  # "-elle" in "est-elle": after the hyphen
+        if word.lstrip("-") in _SUBJECTS and _inverted_after_its_subject(question, at):
+            continue
+        if word != "that":
             return True
         before = re.findall(r"[\w'’-]+", question[: match.start()])
         after = re.findall(r"[\w'’-]+", question[match.end() :])
         if not before or not after or fold(before[-1]) in STOPWORDS:
+            return True
+    return False
+
+
+_SUBJECTS = frozenset({"il", "elle", "ils", "elles", "on"})
+_ASKING_DETERMINERS = frozenset({"quel", "quelle", "quels", "quelles", "combien", "which", "what"})
+
+
+def _inverted_after_its_subject(question: str, at: int) -> bool:
+    """Is the pronoun at ``at`` a French inverted subject repeating a noun said before its
+    verb (``Quand Debian 12 est-elle sortie ?``, ``Où APT trouve-t-il…``)? Then it points to
+    that noun, not back into the conversation (``Quand est-elle sortie ?`` does)."""
+    head = question[:at]
+    if not head.endswith("-"):
+        return False  # "elle" standing alone, not "est-elle"
+    verb_start = max(head.rfind(" "), head.rfind("'"), head.rfind("’")) + 1
+    words = [fold(w) for w in re.findall(r"[\w]+", question[:verb_start])]
+    skip_next = False
+    for word in words:
+        if skip_next and word not in STOPWORDS:
+            skip_next = False  # the noun the question word asks about: "quelle ville"
+            continue
+        if word in _ASKING_DETERMINERS:
+            skip_next = True
+            continue
+        if word not in STOPWORDS and len(word) > 1:
             return True
     return False
 

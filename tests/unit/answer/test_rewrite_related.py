@@ -276,3 +276,28 @@ def test_a_relative_that_does_not_make_a_follow_up() -> None:
     assert rewrite_extractive(standalone, history, "en") == standalone
     assert "nginx" in rewrite_extractive("How do I remove that?", history, "en")
     assert "nginx" in rewrite_extractive("Is that the default web server?", history, "en")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quand Debian 12 est-elle sortie ?",
+        "Dans quelle ville la DebConf7 s'est-elle déroulée ?",
+        "Combien de paquets Debian 12 contient-elle ?",
+        "Où APT trouve-t-il les clés de signature des dépôts ?",
+    ],
+)
+def test_a_french_inverted_subject_repeating_its_noun_stands_alone(question: str) -> None:
+    """In "Quand Debian 12 est-elle sortie ?" the "elle" repeats "Debian 12": the question
+    names its subject and carries nothing from the conversation."""
+    history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
+    assert rewrite_extractive(question, history, "fr") == question
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Quand est-elle sortie ?", "Dans quelle ville est-elle née ?", "Que permet-il de faire ?"],
+)
+def test_a_french_inverted_subject_alone_points_back(question: str) -> None:
+    history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
+    assert "nginx" in rewrite_extractive(question, history, "fr")
