@@ -166,6 +166,10 @@ def _points_back(question: str) -> bool:
         at = match.start() + word.startswith("-")  # "-elle" in "est-elle": after the hyphen
         if word.lstrip("-") in _SUBJECTS and _inverted_after_its_subject(question, at):
             continue
+        if word.lstrip("-") == "il" and _IMPERSONAL.search(question[:at]):
+            continue  # "Faut-il…", "Vaut-il mieux…", "Y a-t-il…": "il" stands for nothing
+        if _article_not_clitic(word, question[match.end() :]):
+            continue
         if word != "that":
             return True
         before = re.findall(r"[\w'’-]+", question[: match.start()])
@@ -176,6 +180,28 @@ def _points_back(question: str) -> bool:
 
 
 _SUBJECTS = frozenset({"il", "elle", "ils", "elles", "on"})
+_IMPERSONAL = re.compile(
+    r"\b(?:faut|fallait|faudra|faudrait|vaut|valait|vaudra|vaudrait|agit|y\s+a|y\s+avait|"
+    r"y\s+aura)-(?:t-)?$",
+    re.IGNORECASE,
+)
+# After a subject pronoun or a negation, le/la/les/en/y can only be a pronoun ("je le",
+# "il en", "ne les"); after a question word or a preposition they are mostly articles.
+_CLITIC_FOR_SURE = re.compile(r"^(?:je|j['’]|tu|il|elle|on|nous|vous|ils|elles|ne|n['’])\s")
+_CLITIC = re.compile(r"\s(?:le|la|les|l['’]|en|y)$")
+_INFINITIVE = re.compile(r"^\s*([a-zà-ÿ]+(?:er|ir|re|oir))\b(?!\s+(?:de|du|des|d['’])\b)")
+
+
+def _article_not_clitic(matched: str, rest: str) -> bool:
+    """Is the ``le``/``la``/``les``/``en``/``y`` ending ``matched`` an article or a
+    preposition (``Comment le noyau gère-t-il…``, ``pour la sauvegarde``, ``ou en UTC``)
+    rather than a pronoun before its verb (``Comment le désinstaller``)? A pronoun after a
+    question word or a preposition stands before an infinitive."""
+    if not _CLITIC.search(matched) or _CLITIC_FOR_SURE.match(matched):
+        return False
+    return _INFINITIVE.match(rest.lower()) is None
+
+
 _ASKING_DETERMINERS = frozenset({"quel", "quelle", "quels", "quelles", "combien", "which", "what"})
 
 

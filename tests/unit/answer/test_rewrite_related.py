@@ -301,3 +301,34 @@ def test_a_french_inverted_subject_repeating_its_noun_stands_alone(question: str
 def test_a_french_inverted_subject_alone_points_back(question: str) -> None:
     history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
     assert "nginx" in rewrite_extractive(question, history, "fr")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Comment le noyau Linux gère-t-il la mémoire virtuelle ?",
+        "Quel outil utiliser pour la sauvegarde des comptes utilisateurs ?",
+        "Où la configuration de Postfix est-elle stockée ?",
+        "Vaut-il mieux régler l'horloge matérielle en heure locale ou en UTC ?",
+        "Faut-il redémarrer la machine après une mise à jour du noyau ?",
+        "Y a-t-il une interface web pour gérer les imprimantes ?",
+    ],
+)
+def test_an_article_or_an_impersonal_il_is_no_pronoun(question: str) -> None:
+    """After a question word or a preposition, le/la/les/en are articles unless an
+    infinitive follows; "il" in "Faut-il", "Vaut-il", "Y a-t-il" stands for nothing."""
+    history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
+    assert rewrite_extractive(question, history, "fr") == question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Comment le désinstaller proprement sans perdre mes fichiers ?",
+        "Pour le configurer avec plusieurs cartes réseau, que faire ?",
+        "Je le lance comment au démarrage du système ?",
+    ],
+)
+def test_a_clitic_before_its_verb_points_back(question: str) -> None:
+    history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
+    assert "nginx" in rewrite_extractive(question, history, "fr")
