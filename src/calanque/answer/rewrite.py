@@ -168,6 +168,10 @@ def _points_back(question: str) -> bool:
             continue
         if word.lstrip("-") == "il" and _IMPERSONAL.search(question[:at]):
             continue  # "Faut-il…", "Vaut-il mieux…", "Y a-t-il…": "il" stands for nothing
+        if word in _POSSESSIVES and _bound_in_its_clause(question[: match.start()]):
+            continue  # "How does Debian manage its releases?": "its" is Debian's
+        if word == "one" and _GENERIC_ONE.search(question[: match.start()]):
+            continue  # "Can one run Debian on…?": anyone
         if _article_not_clitic(word, question[match.end() :]):
             continue
         if word != "that":
@@ -180,6 +184,30 @@ def _points_back(question: str) -> bool:
 
 
 _SUBJECTS = frozenset({"il", "elle", "ils", "elles", "on"})
+_POSSESSIVES = frozenset({"its", "their", "his", "her"})
+_GENERIC_ONE = re.compile(
+    r"\b(?:can|could|should|would|must|may|might|does|do|did|will|shall)\s+$", re.IGNORECASE
+)
+
+
+# an auxiliary, then a subject that is no pronoun: "does Debian", "do users", not "do I"
+_NOUN_SUBJECT = re.compile(
+    r"\b(?:does|do|did|is|are|was|were|can|could|should|will|would|has|have|must)\s+"
+    r"(?!(?:i|you|we|one|it|they|he|she|its|their|his|her|this|that)\b)[\w.+-]+",
+    re.IGNORECASE,
+)
+
+
+def _bound_in_its_clause(before: str) -> bool:
+    """Does the clause before a possessive name its own subject after an auxiliary (``How
+    does Debian manage`` + ``its releases``, ``Where does rsyslogd store`` + ``its
+    logs``)? Then the possessive is that subject's. After ``do I`` or with no auxiliary
+    (``How do I remove`` + ``its config``, ``What are`` + ``its features``) it points back
+    into the conversation."""
+    clause = re.split(r"[,;:]", before)[-1]
+    return _NOUN_SUBJECT.search(clause) is not None
+
+
 _IMPERSONAL = re.compile(
     r"\b(?:faut|fallait|faudra|faudrait|vaut|valait|vaudra|vaudrait|agit|y\s+a|y\s+avait|"
     r"y\s+aura)-(?:t-)?$",

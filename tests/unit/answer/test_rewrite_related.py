@@ -332,3 +332,31 @@ def test_an_article_or_an_impersonal_il_is_no_pronoun(question: str) -> None:
 def test_a_clitic_before_its_verb_points_back(question: str) -> None:
     history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
     assert "nginx" in rewrite_extractive(question, history, "fr")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How does Debian manage its releases?",
+        "Where does rsyslogd store its log files?",
+        "How do users change their password on Debian?",
+        "Can one run Debian on a Raspberry Pi?",
+    ],
+)
+def test_a_possessive_of_the_questions_own_subject_is_no_pointer(question: str) -> None:
+    """ "its" after a subject and its verb is that subject's; "one" after a modal is anyone."""
+    history = [("How do I install nginx?", "According to the sources: Run apt install nginx. [1]")]
+    assert rewrite_extractive(question, history, "en") == question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I configure its firewall rules?",
+        "What are its main features?",
+        "Which one should I pick?",
+    ],
+)
+def test_a_possessive_with_no_subject_points_back(question: str) -> None:
+    history = [("How do I install nginx?", "According to the sources: Run apt install nginx. [1]")]
+    assert "nginx" in rewrite_extractive(question, history, "en")
