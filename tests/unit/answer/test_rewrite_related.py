@@ -7,6 +7,10 @@ from calanque.answer.related import related_questions
 from calanque.answer.rewrite import leans_on_nothing, rewrite_extractive, rewrite_with_llm
 from calanque.llm.scripted import ScriptedLLM
 
+# a first turn an unrelated question must not lean on
+NGINX_FR = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
+NGINX_EN = [("How do I install nginx?", "According to the sources: Run apt install nginx. [1]")]
+
 
 def test_question_language_on_short_questions() -> None:
     assert question_language("et pour Ubuntu ?") == "fr"
@@ -95,7 +99,7 @@ def test_a_new_subject_or_a_definition_question_stands_alone() -> None:
         "Qu'est-ce que l'haltérophilie ?"
     )
     question = "Autre chose : comment marquer un paquet pour qu'il soit retiré ?"
-    assert rewrite_extractive(question, history, "fr") == question
+    assert rewrite_extractive(question, NGINX_FR, "fr") == question
 
 
 def test_generative_rewrite_asks_the_model_and_falls_back() -> None:
@@ -271,11 +275,10 @@ def test_a_relative_qui_does_not_make_the_answer_a_person() -> None:
 def test_a_relative_that_does_not_make_a_follow_up() -> None:
     """ "the daemon that handles…" relates a clause to its noun; the question stands alone
     and carries nothing from the conversation. "that" after a verb, or last, points back."""
-    history = [("How do I install nginx?", "According to the sources: Run apt install nginx. [1]")]
     standalone = "Which package provides the daemon that handles power events?"
-    assert rewrite_extractive(standalone, history, "en") == standalone
-    assert "nginx" in rewrite_extractive("How do I remove that?", history, "en")
-    assert "nginx" in rewrite_extractive("Is that the default web server?", history, "en")
+    assert rewrite_extractive(standalone, NGINX_EN, "en") == standalone
+    assert "nginx" in rewrite_extractive("How do I remove that?", NGINX_EN, "en")
+    assert "nginx" in rewrite_extractive("Is that the default web server?", NGINX_EN, "en")
 
 
 @pytest.mark.parametrize(
@@ -290,8 +293,7 @@ def test_a_relative_that_does_not_make_a_follow_up() -> None:
 def test_a_french_inverted_subject_repeating_its_noun_stands_alone(question: str) -> None:
     """In "Quand Debian 12 est-elle sortie ?" the "elle" repeats "Debian 12": the question
     names its subject and carries nothing from the conversation."""
-    history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
-    assert rewrite_extractive(question, history, "fr") == question
+    assert rewrite_extractive(question, NGINX_FR, "fr") == question
 
 
 @pytest.mark.parametrize(
@@ -299,8 +301,7 @@ def test_a_french_inverted_subject_repeating_its_noun_stands_alone(question: str
     ["Quand est-elle sortie ?", "Dans quelle ville est-elle née ?", "Que permet-il de faire ?"],
 )
 def test_a_french_inverted_subject_alone_points_back(question: str) -> None:
-    history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
-    assert "nginx" in rewrite_extractive(question, history, "fr")
+    assert "nginx" in rewrite_extractive(question, NGINX_FR, "fr")
 
 
 @pytest.mark.parametrize(
@@ -317,8 +318,7 @@ def test_a_french_inverted_subject_alone_points_back(question: str) -> None:
 def test_an_article_or_an_impersonal_il_is_no_pronoun(question: str) -> None:
     """After a question word or a preposition, le/la/les/en are articles unless an
     infinitive follows; "il" in "Faut-il", "Vaut-il", "Y a-t-il" stands for nothing."""
-    history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
-    assert rewrite_extractive(question, history, "fr") == question
+    assert rewrite_extractive(question, NGINX_FR, "fr") == question
 
 
 @pytest.mark.parametrize(
@@ -330,8 +330,7 @@ def test_an_article_or_an_impersonal_il_is_no_pronoun(question: str) -> None:
     ],
 )
 def test_a_clitic_before_its_verb_points_back(question: str) -> None:
-    history = [("Comment installer nginx ?", "D'après les sources : Lancez apt install nginx. [1]")]
-    assert "nginx" in rewrite_extractive(question, history, "fr")
+    assert "nginx" in rewrite_extractive(question, NGINX_FR, "fr")
 
 
 @pytest.mark.parametrize(
@@ -345,8 +344,7 @@ def test_a_clitic_before_its_verb_points_back(question: str) -> None:
 )
 def test_a_possessive_of_the_questions_own_subject_is_no_pointer(question: str) -> None:
     """ "its" after a subject and its verb is that subject's; "one" after a modal is anyone."""
-    history = [("How do I install nginx?", "According to the sources: Run apt install nginx. [1]")]
-    assert rewrite_extractive(question, history, "en") == question
+    assert rewrite_extractive(question, NGINX_EN, "en") == question
 
 
 @pytest.mark.parametrize(
@@ -358,5 +356,4 @@ def test_a_possessive_of_the_questions_own_subject_is_no_pointer(question: str) 
     ],
 )
 def test_a_possessive_with_no_subject_points_back(question: str) -> None:
-    history = [("How do I install nginx?", "According to the sources: Run apt install nginx. [1]")]
-    assert "nginx" in rewrite_extractive(question, history, "en")
+    assert "nginx" in rewrite_extractive(question, NGINX_EN, "en")
