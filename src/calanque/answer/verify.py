@@ -252,13 +252,18 @@ class CitationVerifier:
             return _citation(passage, quote.span), ""
         if _frames_a_quote(text, passage, self.policy):
             return None, "frames a passage sentence with a negation or a condition"
-        # The sentence's own language decides, not the answer's: a model answering an
-        # English question may quote a French source in French, and that quote is then
-        # checked against its passage word for word, numbers and names included. The
-        # passage's language is read again from its words (a chunk listing names and dates
-        # may have been labelled another language).
-        language = question_language(text, language)
-        passage_language = question_language(passage.text, passage.language or language)
+        # A model answering an English question may quote a French source in French: read
+        # from their words, the sentence and the passage are then in one language, and the
+        # quote is checked word for word, numbers and names included (the passage's label
+        # may be wrong too: a chunk listing names and dates was labelled Italian). The
+        # checks across languages, weaker, apply only when both readings, the words' and
+        # the labels', say the languages differ: French names in an English sentence do
+        # not make it French against its English passage.
+        passage_language = passage.language or language
+        read_sentence = question_language(text, language)
+        read_passage = question_language(passage.text, passage_language)
+        if passage_language != language and read_sentence == read_passage:
+            language, passage_language = read_sentence, read_passage
         same = passage_language == language
         missing = specifics_missing(text, passage.text, same)
         if missing:
@@ -487,8 +492,10 @@ def _frames_a_quote(text: str, passage: Passage, policy: SupportPolicy) -> bool:
     refute it (``It is not true that`` + the passage's words)?
 
     The longest run of words ``text`` shares with a passage sentence, when it holds
-    ``FRAMED_SHARE`` of the sentence's words or more, is a quote; the sentence's words
-    around it are its frame, judged as a quote's frame is (:func:`quote_is_framed`)."""
+    ``FRAMED_SHARE`` of the passage sentence's words or more, is a quote; the sentence's
+    words around it are its frame, judged as a quote's frame is (:func:`quote_is_framed`),
+    unless the passage sentence frames the same words itself (``If IPv6 is disabled, …``
+    restated as ``When IPv6 is disabled, …``)."""
     wanted = _normalise(text)
     tokens = list(re.finditer(r"[\w'’-]+", wanted))
     words = [m.group(0) for m in tokens]
@@ -497,12 +504,19 @@ def _frames_a_quote(text: str, passage: Passage, policy: SupportPolicy) -> bool:
         if len(theirs) < policy.min_quote_words:
             continue
         matcher = difflib.SequenceMatcher(None, words, theirs, autojunk=False)
-        a, _, size = matcher.find_longest_match(0, len(words), 0, len(theirs))
-        if size < max(policy.min_quote_words, FRAMED_SHARE * len(words)) or size == len(words):
+        a, b, size = matcher.find_longest_match(0, len(words), 0, len(theirs))
+        if size < max(policy.min_quote_words, FRAMED_SHARE * len(theirs)) or size == len(words):
             continue
         before = wanted[: tokens[a].start()]
         after = wanted[tokens[a + size - 1].end() :]
-        if quote_is_framed(before, after):
+        if not quote_is_framed(before, after):
+            continue
+        # the passage may frame it the same way ("If IPv6 is disabled, …")
+        own = list(re.finditer(r"[\w'’-]+", _normalise(span.text)))
+        source = _normalise(span.text)
+        own_before = source[: own[b].start()]
+        own_after = source[own[b + size - 1].end() :]
+        if not quote_is_framed(own_before, own_after):
             return True
     return False
 

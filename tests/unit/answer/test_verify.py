@@ -250,6 +250,8 @@ def _passage(text: str, language: str):  # type: ignore[no-untyped-def]
     )
 
 
+SSH = "The OpenSSH server listens on port 22."
+IPV6 = "If IPv6 is disabled, sshd listens only on IPv4 addresses."
 LENIENT = SupportPolicy(same_sim=0.5, same_lexical=0.5, cross_sim=0.8, cross_sim_anchored=0.8)
 LEADERS = (
     "Ian Jackson a dirigé Debian de janvier 1998 à décembre 1998. "
@@ -291,3 +293,32 @@ def test_a_passage_sentence_inside_a_denial_is_refused(embedder: WordEmbedder) -
     [sentence] = verifier.verify(parse_citations(text), [passage], "en").sentences
     assert not sentence.supported
     assert "frames a passage sentence" in sentence.reasons[0]
+
+
+def test_names_with_accents_do_not_make_a_sentence_foreign(embedder: WordEmbedder) -> None:
+    """French names in an English sentence citing an English passage: still one language,
+    so a swap of roles is refused as in English (the checks across languages are weaker)."""
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=LENIENT)
+    passage = _passage(
+        "Stéphane Glondu replaced Sylvain Gall as OCaml maintainer during 2010. The team "
+        "was then reorganised and the packages were moved to a new repository.",
+        "en",
+    )
+    text = "Sylvain Gall replaced Stéphane Glondu as OCaml maintainer during 2010. [1]"
+    [sentence] = verifier.verify(parse_citations(text), [passage], "en").sentences
+    assert not sentence.supported
+
+
+@pytest.mark.parametrize(
+    ("sentence", "passage", "kept"),
+    [
+        ("Only if you enable it, the OpenSSH server listens on port 22.", SSH, False),
+        ("When IPv6 is disabled, sshd listens only on IPv4 addresses.", IPV6, True),
+    ],
+)
+def test_a_frame_counts_against_the_passage_sentence_it_frames(
+    embedder: WordEmbedder, sentence: str, passage: str, kept: bool
+) -> None:
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=LENIENT)
+    result = verifier.verify(parse_citations(f"{sentence} [1]"), [_passage(passage, "en")], "en")
+    assert result.sentences[0].supported is kept, result.sentences[0].reasons
