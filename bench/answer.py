@@ -115,17 +115,33 @@ def bench_settings(home: Path) -> Settings:
     return load_settings({"home": home, "crawl": crawl}, environ={})
 
 
+# What turns pages into the stored corpus: the code and the libraries that read them.
+READING_CODE = ("extract", "chunk", "index/analysis.py", "index/data")
+READING_LIBRARIES = ("pypdf", "pdfminer.six", "trafilatura", "lxml", "tantivy")
+
+
 def _reading_code() -> str:
-    """A digest of the code that turns pages into stored text (extraction, chunking).
+    """A digest of what turns pages into stored text and its lexical index: the extraction,
+    chunking and text analysis code (``READING_CODE``) and the versions of the libraries
+    that read pages or index them (``READING_LIBRARIES``).
 
     Part of a corpus's cache key, so that a change there rebuilds the corpus: a manual
     version bump was once forgotten, and a PDF figure was read from a stale corpus.
     """
+    from importlib.metadata import PackageNotFoundError, version
+
     digest = hashlib.sha256()
-    for package in ("extract", "chunk"):
-        for path in sorted((SRC / package).rglob("*.py")):
+    for name in READING_CODE:
+        target = SRC / name
+        files = sorted(target.rglob("*")) if target.is_dir() else [target]
+        for path in (f for f in files if f.is_file() and "__pycache__" not in f.parts):
             digest.update(path.relative_to(SRC).as_posix().encode())
             digest.update(path.read_bytes())
+    for library in READING_LIBRARIES:
+        try:
+            digest.update(f"{library}=={version(library)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{library} missing".encode())
     return digest.hexdigest()[:12]
 
 

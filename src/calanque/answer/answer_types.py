@@ -123,33 +123,58 @@ def asked_types(question: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# A question's words are read in its first this many characters (the API takes 20,000).
+READ_CHARS = 400
+_CONJUNCTIONS = frozenset({"and", "et", "or", "ou", "but", "mais"})
+# an inverted or embedding verb before the cue: "définit-on qui", "savez-vous qui"
+_ASKING_VERB = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on|vous|tu|je|moi|nous)$")
+# after when / quand, a question goes on with a verb: "When was…", "Quand est-elle…"
+_QUESTION_VERB = re.compile(
+    r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|"
+    r"[\w'’]+-(?:t-)?(?:il|elle|ils|elles|on))\b"
+)
+
+
 def _asks_at_start(question: str, cues: list[str], opening_clause: bool = False) -> bool:
     """Does one of ``cues`` (``qui``, ``when``, ``où``…) ask in ``question``, rather than
     relate a clause to the noun before it (``la version qui a introduit apt``, ``the logs
     when storage is persistent``)? It asks where a question starts: as the first word,
-    after lead-in words only or right after one (``Et qui…``, ``and until when``), after a
-    full stop or a question mark, after an inverted verb (``définit-on qui``) or a
-    conjunction (``… and who proposed them?``), after a comma with no question word before
-    it (``Besides Ian Murdock, who was…``) or after a clause opened by ``when``, ``quand``,
-    ``if``… With ``opening_clause``, a cue opening a clause that a comma closes before
-    another question word is a conjunction (``When I uninstall foo, why…``)."""
+    after lead-in words only (``Et qui…``, ``and until when``), after a full stop or a
+    question mark, after an inverted or embedding verb (``définit-on qui``, ``savez-vous
+    qui``, ``tell me who``), after a conjunction (``… and who proposed them?``), after a
+    comma with no question word before it (``Besides Ian Murdock, who was…``) or after a
+    clause opened by ``when``, ``quand``, ``if``…; and it asks as the question's last word
+    (``Debian 12 est sortie quand ?``). With ``opening_clause``, a cue opening a clause
+    that a comma closes before another question word, and not followed by a verb, is a
+    conjunction (``When I uninstall foo, why…``; not ``When was Woody released, and
+    who…``)."""
     data = _data()
     pattern = "|".join(re.escape(cue) for cue in cues)
-    text = " ".join(question.lower().split())
+    text = " ".join(question[:READ_CHARS].lower().split())
     lead_in, asking = set(data["lead_in_words"]), set(data["question_words"])
+    embedding = set(data["embedding_words"])
+    words = [(m.start(), fold(m.group(0))) for m in re.finditer(r"[\w'-]+", text)]
     for match in re.finditer(rf"(?<![\w'-])(?:{pattern})(?![\w'-])", text):
-        if opening_clause and _closed_before_a_question(text[match.end() :], asking):
+        after = text[match.end() :]
+        if not after.strip(" ?？!.»\"'"):
+            return True  # "… sortie quand ?"
+        if (
+            opening_clause
+            and not _QUESTION_VERB.match(after)
+            and _closed_before_a_question(after, asking)
+        ):
             continue
         before = text[: match.start()].rstrip()
-        words = [fold(w) for w in re.findall(r"[\w'-]+", before)]
-        if not words or set(words) <= lead_in or words[-1] in lead_in:
+        seen = [w for at, w in words if at < match.start()]
+        if not seen or set(seen) <= lead_in or before.endswith((".", "?", "!", ":")):
             return True
-        if before.endswith((".", "?", "!", ":")) or _INVERSION.search(words[-1]):
+        last = seen[-1]
+        if _ASKING_VERB.search(last) or last in embedding or last in _CONJUNCTIONS:
             return True
-        if words[-1] in ("and", "et", "or", "ou", "but", "mais"):
-            return True  # "… and who first proposed them?"
-        opening = words[0] in data["subordinators"]  # "Quand plusieurs paquets…, qui doit…"
-        if before.endswith(",") and (opening or not set(words) & asking):
+        if last in lead_in and len(seen) > 1 and seen[-2] in _CONJUNCTIONS:
+            return True  # "… and until when"
+        opening = seen[0] in data["subordinators"]  # "Quand plusieurs paquets…, qui doit…"
+        if before.endswith(",") and (opening or not set(seen) & asking):
             return True
     return False
 

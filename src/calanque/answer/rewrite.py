@@ -158,17 +158,23 @@ def _asked_noun(question: str) -> str:
 
 def _points_back(question: str) -> bool:
     """Does ``question`` hold a pronoun pointing back? ``that`` after a noun and before
-    more words relates a clause to that noun (``the daemon that handles power events``):
-    it points nowhere; after a verb or a question word (``Is that the default?``, ``When was
-    that pamphlet published?``) or last (``How do I remove that?``), it does."""
+    more words relates a clause to that noun (``the daemon that handles power events``),
+    and after ``know``, ``sure``… it opens one (``How do I know that nginx runs?``): it
+    points nowhere; after a verb or a question word (``Is that the default?``, ``When was
+    that pamphlet published?``), before the question's last word (``that way?``) or last
+    (``How do I remove that?``), it does. Read in the question's first ``READ_CHARS``
+    characters."""
+    question = question[:READ_CHARS]
     for match in _PRONOUN.finditer(question):
         word = match.group(0).lower()
         at = match.start() + word.startswith("-")  # "-elle" in "est-elle": after the hyphen
         if word.lstrip("-") in _SUBJECTS and _inverted_after_its_subject(question, at):
             continue
-        if word.lstrip("-") == "il" and _IMPERSONAL.search(question[:at]):
-            continue  # "Faut-il…", "Vaut-il mieux…", "Y a-t-il…": "il" stands for nothing
-        if word in _POSSESSIVES and _bound_in_its_clause(question[: match.start()]):
+        if word.lstrip("-") == "il" and (
+            _IMPERSONAL.search(question[:at]) or _IMPERSONAL_AFTER.match(question[match.end() :])
+        ):
+            continue  # "Faut-il…", "Y a-t-il…", "Est-il possible de…": "il" stands for nothing
+        if word in _POSSESSIVES and _bound_in_its_clause(question[: match.start()], word):
             continue  # "How does Debian manage its releases?": "its" is Debian's
         if word == "one" and _GENERIC_ONE.search(question[: match.start()]):
             continue  # "Can one run Debian on…?": anyone
@@ -178,12 +184,21 @@ def _points_back(question: str) -> bool:
             return True
         before = re.findall(r"[\w'’-]+", question[: match.start()])
         after = re.findall(r"[\w'’-]+", question[match.end() :])
-        if not before or not after or fold(before[-1]) in STOPWORDS:
-            return True
+        if before and fold(before[-1]) in _SAYING:
+            continue  # "How do I know that nginx is running?": a conjunction
+        if not before or len(after) < 2 or fold(before[-1]) in STOPWORDS:
+            return True  # last, "that way?", or after a verb or a question word
     return False
 
 
+READ_CHARS = 400
 _SUBJECTS = frozenset({"il", "elle", "ils", "elles", "on"})
+_SAYING = frozenset({"know", "knew", "sure", "ensure", "check", "verify", "mean", "means", "say"})
+_IMPERSONAL_AFTER = re.compile(
+    r"\s+(?:possible|nécessaire|necessaire|recommandé|recommande|conseillé|conseille|"
+    r"préférable|preferable|utile|obligatoire|vrai)\b",
+    re.IGNORECASE,
+)
 _POSSESSIVES = frozenset({"its", "their", "his", "her"})
 _GENERIC_ONE = re.compile(
     r"\b(?:can|could|should|would|must|may|might|does|do|did|will|shall)\s+$", re.IGNORECASE
@@ -191,21 +206,28 @@ _GENERIC_ONE = re.compile(
 
 
 # an auxiliary, then a subject that is no pronoun: "does Debian", "do users", not "do I"
-_NOUN_SUBJECT = re.compile(
-    r"\b(?:does|do|did|is|are|was|were|can|could|should|will|would|has|have|must)\s+"
-    r"(?!(?:i|you|we|one|it|they|he|she|its|their|his|her|this|that)\b)[\w.+-]+",
-    re.IGNORECASE,
+_NOT_A_SUBJECT = (
+    r"(?!(?:i|you|we|one|it|they|he|she|its|their|his|her|this|that|there|anyone|anybody|"
+    r"someone|somebody|everyone|everybody|people)\b)[\w.+-]+"
 )
+_MODAL = r"can|could|should|will|would|must|may|might|did"
+# its / his / her agree with a singular subject, their with a plural one
+_SUBJECT_OF = {
+    "its": re.compile(rf"\b(?:does|is|was|has|{_MODAL})\s+{_NOT_A_SUBJECT}", re.IGNORECASE),
+    "their": re.compile(rf"\b(?:do|are|were|have|{_MODAL})\s+{_NOT_A_SUBJECT}", re.IGNORECASE),
+}
+_SUBJECT_OF["his"] = _SUBJECT_OF["her"] = _SUBJECT_OF["its"]
 
 
-def _bound_in_its_clause(before: str) -> bool:
+def _bound_in_its_clause(before: str, possessive: str) -> bool:
     """Does the clause before a possessive name its own subject after an auxiliary (``How
     does Debian manage`` + ``its releases``, ``Where does rsyslogd store`` + ``its
-    logs``)? Then the possessive is that subject's. After ``do I`` or with no auxiliary
-    (``How do I remove`` + ``its config``, ``What are`` + ``its features``) it points back
-    into the conversation."""
+    logs``), agreeing in number (``does`` with ``its``, ``do`` with ``their``)? Then the
+    possessive is that subject's. After ``do I``, ``is there``, ``does anyone`` or with no
+    auxiliary (``How do I remove`` + ``its config``, ``What are`` + ``its features``) it
+    points back into the conversation."""
     clause = re.split(r"[,;:]", before)[-1]
-    return _NOUN_SUBJECT.search(clause) is not None
+    return _SUBJECT_OF[possessive].search(clause) is not None
 
 
 _IMPERSONAL = re.compile(
@@ -217,6 +239,7 @@ _IMPERSONAL = re.compile(
 # "il en", "ne les"); after a question word or a preposition they are mostly articles.
 _CLITIC_FOR_SURE = re.compile(r"^(?:je|j['’]|tu|il|elle|on|nous|vous|ils|elles|ne|n['’])\s")
 _CLITIC = re.compile(r"\s(?:le|la|les|l['’]|en|y)$")
+_INVERTED_LATER = re.compile(r"^\s*\S+\s+.*?[\w'’]-(?:t-)?(?:il|elle|ils|elles|on)\b")
 _INFINITIVE = re.compile(r"^\s*([a-zà-ÿ]+(?:er|ir|re|oir))\b(?!\s+(?:de|du|des|d['’])\b)")
 
 
@@ -224,9 +247,12 @@ def _article_not_clitic(matched: str, rest: str) -> bool:
     """Is the ``le``/``la``/``les``/``en``/``y`` ending ``matched`` an article or a
     preposition (``Comment le noyau gère-t-il…``, ``pour la sauvegarde``, ``ou en UTC``)
     rather than a pronoun before its verb (``Comment le désinstaller``)? A pronoun after a
-    question word or a preposition stands before an infinitive."""
+    question word or a preposition stands before an infinitive; an article stands before a
+    noun, often the subject of an inverted verb further on (``le fichier … est-il lu``)."""
     if not _CLITIC.search(matched) or _CLITIC_FOR_SURE.match(matched):
         return False
+    if _INVERTED_LATER.match(rest):
+        return True  # "Comment le fichier sources.list est-il lu ?": a subject, then its verb
     return _INFINITIVE.match(rest.lower()) is None
 
 
@@ -241,7 +267,8 @@ def _inverted_after_its_subject(question: str, at: int) -> bool:
     if not head.endswith("-"):
         return False  # "elle" standing alone, not "est-elle"
     verb_start = max(head.rfind(" "), head.rfind("'"), head.rfind("’")) + 1
-    words = [fold(w) for w in re.findall(r"[\w]+", question[:verb_start])]
+    clause = re.split(r"[,;:]", question[:verb_start])[-1]  # "Sur ARM, fonctionne-t-il ?"
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", clause)]
     skip_next = False
     for word in words:
         if skip_next and word not in STOPWORDS:

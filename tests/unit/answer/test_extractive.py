@@ -146,6 +146,28 @@ def test_when_and_where_ask_where_a_question_starts(question: str, asked: str) -
     assert asked in question_intents(question)
 
 
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("Debian 12 est sortie quand ?", "date"),
+        ("Le fichier sources.list se trouve où ?", "place"),
+        ("C'est qui le DPL actuel ?", "person"),
+        ("Savez-vous qui a fondé Debian ?", "person"),
+        ("Tell me who founded Debian.", "person"),
+        ("Any idea where the logs are stored?", "place"),
+        ("When was Woody released, and who led Debian then?", "date"),
+    ],
+)
+def test_review_questions_asked_last_or_embedded(question: str, asked: str) -> None:
+    assert asked in question_intents(question)
+
+
+def test_a_preposition_before_when_makes_no_date() -> None:
+    assert "date" not in question_intents(
+        "What does systemd fall back to when the network is down?"
+    )
+
+
 def test_a_year_is_not_an_amount() -> None:
     assert "quantity" not in sentence_features("Le projet a commencé en juin 2014.")
     assert "date" in sentence_features("Le projet a commencé en juin 2014.")

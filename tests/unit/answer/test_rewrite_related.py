@@ -357,3 +357,45 @@ def test_a_possessive_of_the_questions_own_subject_is_no_pointer(question: str) 
 )
 def test_a_possessive_with_no_subject_points_back(question: str) -> None:
     assert "nginx" in rewrite_extractive(question, NGINX_EN, "en")
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Sur ARM, fonctionne-t-il ?", "fr"),
+        ("En 2023, était-elle encore maintenue ?", "fr"),
+        ("Est-il installé par défaut ?", "fr"),
+        ("Is there a way to change its default port?", "en"),
+        ("Does anyone still maintain its Debian package?", "en"),
+        ("Why do people like its installer?", "en"),
+        ("Does Fedora handle packages that way?", "en"),
+    ],
+)
+def test_review_follow_ups_that_still_point_back(question: str, language: str) -> None:
+    """Found by review: what stands before the verb in another clause, an expletive
+    subject ("there", "anyone") or a plural one for "its", and a demonstrative "that"
+    before the question's last word leave the pronoun pointing back."""
+    history = NGINX_FR if language == "fr" else NGINX_EN
+    assert "nginx" in rewrite_extractive(question, history, language)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Comment le fichier sources.list est-il lu ?", "fr"),
+        ("Comment la mémoire est-elle gérée par le noyau ?", "fr"),
+        ("Est-il possible d'installer Debian sans Internet ?", "fr"),
+        ("How do I know that nginx is running on my server?", "en"),
+    ],
+)
+def test_review_standalone_questions_that_do_not_point_back(question: str, language: str) -> None:
+    history = NGINX_FR if language == "fr" else NGINX_EN
+    assert rewrite_extractive(question, history, language) == question
+
+
+def test_a_long_message_is_read_in_linear_time() -> None:
+    """The API takes 20,000 characters: the pronoun rules read the question's start."""
+    question = "Qui gère le répertoire où un paquet attend quand il est construit, " * 300
+    started = __import__("time").perf_counter()
+    rewrite_extractive(question, NGINX_FR * 10, "fr")
+    assert __import__("time").perf_counter() - started < 2.0
