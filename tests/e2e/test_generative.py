@@ -69,13 +69,14 @@ def smollm2() -> Path:
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m llama_cpp.server`` on a free loopback port; its base URL."""
+    """llama-cpp-python's server on a free loopback port, through Calanque's launcher (the
+    same server, started so that it runs on AMX CPUs too); its base URL."""
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.fail("llama-cpp-python is missing: `pip install -e '.[dev]'` builds it")
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2()),
+        sys.executable, "-m", "calanque.llm.llama_server", "--model", str(smollm2()),
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
         "--model_alias", "smollm2", "--seed", "7",
     ]  # fmt: skip

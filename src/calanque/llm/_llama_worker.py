@@ -28,10 +28,45 @@ def _send(out: IO[str], message: dict[str, Any]) -> None:
     out.flush()
 
 
+def has_amx(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Does this CPU have Intel AMX (Sapphire Rapids and later)?"""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as handle:
+            return any(line.startswith("flags") and " amx_int8" in line for line in handle)
+    except OSError:
+        return False
+
+
+def avoid_amx(llama_cpp: Any, cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """On a CPU with AMX, load models without llama.cpp's extra buffer types.
+
+    llama.cpp repacks weights for AMX there, and its AMX matrix product crashes the
+    process (SIGSEGV in ``ggml_backend_amx_mul_mat``, ggml-org/llama.cpp#20824): a 135M
+    model died on its first answer on a Xeon with ``amx_int8``. Without extra buffer types
+    the plain CPU kernels run (AVX-512 there). Returns whether the loader was changed.
+    """
+    low = getattr(llama_cpp, "llama_cpp", llama_cpp)  # the ctypes module Llama calls
+    default = getattr(low, "llama_model_default_params", None)
+    if default is None or not has_amx(cpuinfo) or getattr(default, "_calanque_no_amx", False):
+        return False
+    if "use_extra_bufts" not in {name for name, _ in default().__class__._fields_}:
+        return False
+
+    def without_extra_buffers() -> Any:
+        params = default()
+        params.use_extra_bufts = False
+        return params
+
+    without_extra_buffers._calanque_no_amx = True  # type: ignore[attr-defined]
+    low.llama_model_default_params = without_extra_buffers
+    return True
+
+
 def serve(model_path: str, n_ctx: int, n_threads: int, out: IO[str]) -> int:
     try:
         import llama_cpp
 
+        avoid_amx(llama_cpp)
         llama: Any = llama_cpp.Llama(
             model_path=model_path,
             n_ctx=n_ctx,
