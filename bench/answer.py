@@ -44,6 +44,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,7 @@ READING_CODE = ("extract", "chunk", "index/analysis.py", "index/data")
 READING_LIBRARIES = ("pypdf", "pdfminer.six", "trafilatura", "lxml", "tantivy")
 
 
+@cache
 def _reading_code() -> str:
     """A digest of what turns pages into stored text and its lexical index: the extraction,
     chunking and text analysis code (``READING_CODE``) and the versions of the libraries
@@ -149,8 +151,12 @@ def corpus_folder(domain: Domain, precompute: bool = True) -> Path:
     """The cache folder of ``domain``'s corpus (its hash names what the site holds and the
     code that reads it)."""
     spec = json.dumps(
-        {"version": CORPUS_VERSION, **domain.spec, "precompute": precompute}
-        | {"code": _reading_code()}
+        {
+            "version": CORPUS_VERSION,
+            **domain.spec,
+            "precompute": precompute,
+            "code": _reading_code(),
+        }
     )
     return cache_dir() / f"answer-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
 

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from calanque.answer.answer_types import asked_types
+from calanque.answer.answer_types import READ_CHARS, asked_types
 from calanque.answer.claims import technical_tokens
 from calanque.answer.language import STOPWORDS, fold, key_terms, stems
 from calanque.llm.base import LLM, complete
@@ -191,7 +191,6 @@ def _points_back(question: str) -> bool:
     return False
 
 
-READ_CHARS = 400
 _SUBJECTS = frozenset({"il", "elle", "ils", "elles", "on"})
 _SAYING = frozenset({"know", "knew", "sure", "ensure", "check", "verify", "mean", "means", "say"})
 _IMPERSONAL_AFTER = re.compile(

@@ -485,6 +485,7 @@ def _verbatim(text: str, passage: Passage | None, policy: SupportPolicy) -> Quot
 
 # what must be copied from one passage sentence for the rest of the sentence to be its frame
 FRAMED_SHARE = 0.6
+_WORD = re.compile(r"[\w'’-]+")
 
 
 def _frames_a_quote(text: str, passage: Passage, policy: SupportPolicy) -> bool:
@@ -497,12 +498,14 @@ def _frames_a_quote(text: str, passage: Passage, policy: SupportPolicy) -> bool:
     unless the passage sentence frames the same words itself (``If IPv6 is disabled, …``
     restated as ``When IPv6 is disabled, …``)."""
     wanted = _normalise(text)
-    tokens = list(re.finditer(r"[\w'’-]+", wanted))
+    tokens = list(_WORD.finditer(wanted))
     words = [m.group(0) for m in tokens]
     for span in passage.sentences:
-        theirs = re.findall(r"[\w'’-]+", _normalise(span.text))
-        if len(theirs) < policy.min_quote_words:
+        source = _normalise(span.text)
+        own = list(_WORD.finditer(source))
+        if len(own) < policy.min_quote_words:
             continue
+        theirs = [m.group(0) for m in own]
         matcher = difflib.SequenceMatcher(None, words, theirs, autojunk=False)
         a, b, size = matcher.find_longest_match(0, len(words), 0, len(theirs))
         if size < max(policy.min_quote_words, FRAMED_SHARE * len(theirs)) or size == len(words):
@@ -512,11 +515,7 @@ def _frames_a_quote(text: str, passage: Passage, policy: SupportPolicy) -> bool:
         if not quote_is_framed(before, after):
             continue
         # the passage may frame it the same way ("If IPv6 is disabled, …")
-        own = list(re.finditer(r"[\w'’-]+", _normalise(span.text)))
-        source = _normalise(span.text)
-        own_before = source[: own[b].start()]
-        own_after = source[own[b + size - 1].end() :]
-        if not quote_is_framed(own_before, own_after):
+        if not quote_is_framed(source[: own[b].start()], source[own[b + size - 1].end() :]):
             return True
     return False
 
