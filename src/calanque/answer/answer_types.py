@@ -49,6 +49,11 @@ def _data() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
+def cue_data() -> dict[str, Any]:
+    """The cue words of ``answer/data/answer_types.json`` (shared by the question readers)."""
+    return _data()
+
+
 def _padded(text: str) -> str:
     words = re.sub(r"[^\w' -]+", " ", normalise(text))
     return f" {' '.join(words.split())} "

@@ -26,7 +26,8 @@ from typing import Literal, Protocol
 import numpy as np
 
 from calanque.answer.citations import CitedSentence, parse_citations
-from calanque.answer.extractive import ExtractiveWriter
+from calanque.answer.compound import question_parts
+from calanque.answer.extractive import ExtractiveDraft, ExtractiveWriter
 from calanque.answer.language import fold, question_language
 from calanque.answer.passages import (
     ChunkSource,
@@ -182,7 +183,8 @@ class AnswerEngine:
         (a space's, from the operator) go to generative writers after the rules."""
         language = question_language(question)
         query = self._standalone(question, history, language)
-        passages, web = self._passages(query, language, filters, scope, asker)
+        parts = standalone_parts(query, language)
+        passages, web = self._passages(query, parts, language, filters, scope, asker)
         base = Answer(
             question=question,
             answer="",
@@ -200,30 +202,30 @@ class AnswerEngine:
         if not history and leans_on_nothing(question, language):
             yield from self._abstain(base, passages)  # "Where are they listed?", asked first
         elif isinstance(self.writer, ExtractiveWriter):
-            yield from self._extractive(self.writer, base, passages, web.query_vector)
+            yield from self._extractive(self.writer, base, parts, passages, web.query_vector)
         else:
             yield from self._generative(self.writer, base, passages, instructions)
 
     def _passages(
         self,
         query: str,
+        parts: Sequence[str],
         language: str,
         filters: SearchFilters | None,
         scope: AnswerScope,
         asker: str = OPERATOR,
     ) -> tuple[list[Passage], WebEvidence]:
-        """The numbered passages of ``scope``: index and web passages alternate in ``all``."""
+        """The numbered passages of ``scope``: index and web passages alternate in ``all``.
+
+        ``parts``: the questions the standalone ``query`` asks (:func:`standalone_parts`):
+        the whole query's hits and each part's alternate, so that each part has passages
+        of its own, and half as many passages again come for each part after the first."""
         count = self.settings.passages
         indexed: list[Passage] = []
         if scope != "web":
-            if self._index_state().get("complete", True):
-                hits = self.retriever.search(query, k=count, filters=filters)
-            else:  # some chunks rank by their words alone: see prefer_language
-                hits = self.retriever.search(query, k=count, filters=filters)
-                if language and not (filters and filters.languages):
-                    own = replace(filters or SearchFilters(), languages=(language,))
-                    same = self.retriever.search(query, k=count, filters=own)
-                    hits = prefer_language(hits, same, count)
+            found = [self._search(q, language, filters) for q in _queries(query, parts)]
+            total = count + (len(parts) - 1) * (count + 1) // 2
+            hits = list({h.chunk_id: h for h in _interleave(found)}.values())[:total]
             indexed = build_passages(hits, self.catalog)
         if scope == "sources":
             return indexed, WebEvidence()
@@ -240,6 +242,17 @@ class AnswerEngine:
         numbered = [replace(p, n=n) for n, p in enumerate(merged, 1)]
         return numbered, replace(web, unused=unused)
 
+    def _search(self, query: str, language: str, filters: SearchFilters | None) -> list[Hit]:
+        count = self.settings.passages
+        hits = self.retriever.search(query, k=count, filters=filters)
+        if self._index_state().get("complete", True):
+            return hits
+        if language and not (filters and filters.languages):  # see prefer_language
+            own = replace(filters or SearchFilters(), languages=(language,))
+            same = self.retriever.search(query, k=count, filters=own)
+            hits = prefer_language(hits, same, count)
+        return hits
+
     def _index_state(self) -> dict[str, int | bool]:
         """Whether the index answered with every vector (``Retriever.index_state``)."""
         state = getattr(self.retriever, "index_state", None)
@@ -254,16 +267,26 @@ class AnswerEngine:
         self,
         writer: ExtractiveWriter,
         base: Answer,
+        parts: Sequence[str],
         passages: list[Passage],
         query_vector: np.ndarray | None = None,
     ) -> Iterator[AnswerEvent]:
-        """``query_vector``: the standalone query's, when the web source embedded it."""
-        query, language = base.standalone_query, base.language
-        if query_vector is None:
-            query_vector = self.embedder.embed_query(query)
-        translate = getattr(self.retriever, "translations", None)  # Retriever has it
-        translations = translate(query) if callable(translate) else {}
-        draft = writer.write(query, language, passages, query_vector, translations)
+        """``query_vector``: the standalone query's, when the web source embedded it. A
+        question that asks several things is answered part by part, each part's sentences
+        after the previous part's (a part the passages do not answer adds nothing)."""
+        language = base.language
+        if len(parts) == 1:
+            draft = self._draft(writer, parts[0], language, passages, query_vector)
+        else:
+            share = max(2, -(-self.settings.max_sentences // len(parts)))
+            drafts = [self._draft(writer, p, language, passages, None, share) for p in parts]
+            draft = _joined(drafts)
+            missing = [
+                unanswered_part(p, language)
+                for p, d in zip(parts, drafts, strict=True)
+                if not d.answered
+            ]
+            base = replace(base, warnings=[*base.warnings, *missing])
         verification = self.verifier.verify(draft.sentences, passages, language)
         if draft.answered and verification.citations:
             text = f"{draft.lead} {verification.text}"
@@ -271,6 +294,21 @@ class AnswerEngine:
             yield self._final(base, text, verification, passages)
         else:
             yield from self._abstain(base, passages)
+
+    def _draft(
+        self,
+        writer: ExtractiveWriter,
+        query: str,
+        language: str,
+        passages: list[Passage],
+        query_vector: np.ndarray | None,
+        max_sentences: int | None = None,
+    ) -> ExtractiveDraft:
+        if query_vector is None:
+            query_vector = self.embedder.embed_query(query)
+        translate = getattr(self.retriever, "translations", None)  # Retriever has it
+        translations = translate(query) if callable(translate) else {}
+        return writer.write(query, language, passages, query_vector, translations, max_sentences)
 
     def _generative(
         self,
@@ -353,6 +391,57 @@ def _unused(passage: Passage) -> SearchResult:
         "not-needed",
         passage.cached,
     )
+
+
+def standalone_parts(query: str, language: str) -> list[str]:
+    """The questions ``query`` asks (:func:`~calanque.answer.compound.question_parts`),
+    each made standalone with the parts before it as its conversation (``…, and until when
+    did he hold the post?`` carries the first part's names)."""
+    parts = question_parts(query, language)
+    out = parts[:1]
+    for part in parts[1:]:
+        out.append(rewrite_extractive(part, [(p, "") for p in parts[: len(out)]], language))
+    return out
+
+
+UNANSWERED_PART = {
+    "fr": "Les sources ne répondent pas à cette partie de la question : « {part} »",
+    "en": "The sources do not answer this part of the question: “{part}”",
+}
+
+
+def unanswered_part(part: str, language: str) -> str:
+    """The warning an answer carries for a part of its question that it leaves out."""
+    return UNANSWERED_PART.get(language, UNANSWERED_PART["en"]).format(part=part)
+
+
+def _queries(query: str, parts: Sequence[str]) -> list[str]:
+    return [query] if len(parts) == 1 else [query, *parts]
+
+
+def _interleave(lists: Sequence[Sequence[Hit]]) -> list[Hit]:
+    """The first hit of each list, then the second of each, and so on."""
+    return [
+        found[rank]
+        for rank in range(max(map(len, lists), default=0))
+        for found in lists
+        if rank < len(found)
+    ]
+
+
+def _joined(drafts: Sequence[ExtractiveDraft]) -> ExtractiveDraft:
+    """One draft of the answered parts' sentences, in the parts' order, each sentence once."""
+    answered = [d for d in drafts if d.answered]
+    if not answered:
+        return drafts[0]
+    seen: set[str] = set()
+    sentences = []
+    for draft in answered:
+        for sentence in draft.sentences:
+            if sentence.text not in seen:
+                seen.add(sentence.text)
+                sentences.append(sentence)
+    return replace(answered[0], sentences=sentences)
 
 
 KEPT_ANY_LANGUAGE = 2  # best hits kept whatever their language

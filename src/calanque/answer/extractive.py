@@ -232,9 +232,11 @@ class ExtractiveWriter:
         passages: Sequence[Passage],
         query_vector: np.ndarray | None = None,
         translations: Mapping[str, Sequence[str]] | None = None,
+        max_sentences: int | None = None,
     ) -> ExtractiveDraft:
         """``translations``: words of the corpus in the other language for the question's
-        words (:meth:`calanque.index.retriever.Retriever.translations`)."""
+        words (:meth:`calanque.index.retriever.Retriever.translations`); ``max_sentences``:
+        fewer than the writer's own limit (one part of a question that asks several)."""
         terms = key_terms(question, language)
         translations = translations or {}
         if query_vector is None:
@@ -244,7 +246,8 @@ class ExtractiveWriter:
         )
         if not candidates:
             return ExtractiveDraft("", [], False, Evidence(0.0, 0.0, 0.0, False, False))
-        selected = self._select(candidates, vectors)
+        limit = min(self.max_sentences, max_sentences or self.max_sentences)
+        selected = self._select(candidates, vectors, limit)
         # Abstention is decided on the core of the answer, not on the context added to it.
         core = [c for c in selected if c.score >= selected[0].score - self.weights.evidence_within]
         chosen = _reading_order(_with_companions(selected, core))
@@ -310,13 +313,15 @@ class ExtractiveWriter:
             out.append(Candidate(passage, span, index, row, float(dense[row]), lexical, score))
         return out, vectors
 
-    def _select(self, candidates: list[Candidate], vectors: np.ndarray) -> list[Candidate]:
+    def _select(
+        self, candidates: list[Candidate], vectors: np.ndarray, limit: int
+    ) -> list[Candidate]:
         order = sorted(candidates, key=lambda c: c.score, reverse=True)
         best = order[0].score
         w = self.weights
         chosen: list[Candidate] = []
         for cand in order:
-            if len(chosen) >= self.max_sentences or cand.score < best - w.keep_within:
+            if len(chosen) >= limit or cand.score < best - w.keep_within:
                 break
             if any(float(vectors[cand.row] @ vectors[c.row]) >= w.duplicate_cosine for c in chosen):
                 continue

@@ -1,0 +1,85 @@
+"""A question that asks two things, read as two questions.
+
+``Which tool gets me a Let's Encrypt certificate, and how do I enable Apache's SSL
+module?`` asks for a tool and for a procedure; ``Pour signaler un bogue, quel outil la FAQ
+conseille-t-elle, et sur quelle plateforme le guide fait-il signaler les bogues ?`` for a
+tool and for a place, maybe in another document. Searched and answered as one question,
+the part whose words weigh more takes every passage and every quoted sentence.
+
+:func:`question_parts` splits a question where a conjunction (or a second question mark)
+opens a new question word: ``…, and how…``, ``…, et sur quelle…``, ``… ? Where…``. A later
+part that points back (``…, and until when did he hold the post?``) is made standalone
+by the follow-up rewriting (:func:`calanque.answer.rewrite.rewrite_extractive`), with the
+part before it as the conversation. A question word after a conjunction that only
+continues a clause (``how and why``, ``what and when``: nothing between) splits nothing,
+and a part shorter than :data:`MIN_PART_WORDS` stays with the rest.
+
+The cue words are data (``answer/data/answer_types.json``: ``question_words``,
+``lead_in_words``, and ``compound_conjunctions`` and ``compound_prepositions``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from calanque.answer.answer_types import cue_data
+from calanque.answer.language import fold
+
+MIN_PART_WORDS = 3  # words of a part of its own: "and why?" is no question to search alone
+MAX_PARTS = 3
+
+
+@cache
+def _split_pattern() -> re.Pattern[str]:
+    data = cue_data()
+    conjunctions = "|".join(re.escape(c) for c in data["compound_conjunctions"])
+    words = {*data["lead_in_words"], *data["compound_prepositions"]}
+    lead_ins = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if len(w) > 1)
+    asking = "|".join(re.escape(w) for w in data["question_words"] if len(w) > 2)
+    # ", and until when", "; et dans quel", ", and how": the new question starts at the
+    # lead-in (``until``) or at the question word; a second question mark starts one too
+    return re.compile(
+        rf"(?:[,;:]?\s+)(?:{conjunctions})\s+(?=(?:(?:{lead_ins})\s+){{0,2}}(?:{asking})\b)"
+        rf"|(?<=[?？])\s+(?=\S)"
+    )
+
+
+def question_parts(question: str, language: str) -> list[str]:
+    """The questions ``question`` asks, in order: ``[question]`` when it asks one thing."""
+    text = " ".join(question.split())
+    folded = "".join(fold(ch)[:1] or ch for ch in text)  # same length: offsets carry over
+    cuts: list[tuple[int, int]] = []
+    start = 0
+    for match in _split_pattern().finditer(folded):
+        if len(text[start : match.start()].split()) >= MIN_PART_WORDS:
+            cuts.append((match.start(), match.end()))
+            start = match.end()
+    if cuts and len(text[start:].split()) < MIN_PART_WORDS:
+        cuts.pop()  # "…, and why?": the last piece is too short to be searched alone
+    if not cuts or len(cuts) + 1 > MAX_PARTS:
+        return [question]
+    bounds = [0, *(at for cut in cuts for at in cut), len(text)]
+    parts = [text[a:b].strip(" ,;:") for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
+    if not all(_asks(p) for p in parts[1:]):
+        return [question]
+    return [_as_question(p, language) for p in parts]
+
+
+def _asks(part: str) -> bool:
+    """Does ``part`` open with a question word, at most two lead-in words in?"""
+    data = cue_data()
+    asking = set(data["question_words"])
+    lead_in = {*data["lead_in_words"], *data["compound_prepositions"]}
+    for word in re.findall(r"[\w']+", fold(part))[:3]:
+        if word in asking:
+            return True
+        if word not in lead_in:
+            return False
+    return False
+
+
+def _as_question(part: str, language: str) -> str:
+    if part.endswith(("?", "？")):
+        return part
+    return f"{part} ?" if language == "fr" else f"{part}?"

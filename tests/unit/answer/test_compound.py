@@ -1,0 +1,122 @@
+"""A question that asks several things is split, searched and answered part by part."""
+
+import pytest
+
+from calanque.answer.compound import question_parts
+from calanque.answer.engine import AnswerEngine, _interleave, standalone_parts, unanswered_part
+from calanque.answer.extractive import AbstentionPolicy, ExtractiveWriter
+from calanque.answer.vectors import SentenceVectorStore
+from calanque.config import AnswerSettings
+from calanque.types import Hit
+
+from .conftest import Corpus, WordEmbedder
+from .test_engine import FAKE_SUPPORT
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "parts"),
+    [
+        (
+            "I want HTTPS: which tool gets me a certificate, and how do I enable the SSL module?",
+            "en",
+            ["I want HTTPS: which tool gets me a certificate?", "how do I enable the SSL module?"],
+        ),
+        (
+            "Quel outil la FAQ conseille-t-elle, et sur quelle plateforme le guide fait-il "
+            "signaler les bogues ?",
+            "fr",
+            [
+                "Quel outil la FAQ conseille-t-elle ?",
+                "sur quelle plateforme le guide fait-il signaler les bogues ?",
+            ],
+        ),
+        (
+            "Who was leading Debian when Woody came out, and until when did he hold the post?",
+            "en",
+            ["Who was leading Debian when Woody came out?", "until when did he hold the post?"],
+        ),
+        (
+            "What does apt do? And what does dpkg do?",
+            "en",
+            ["What does apt do?", "what does dpkg do?"],
+        ),
+        ("Où est le fichier des dépôts et que contient-il ?", "fr", None),
+    ],
+)
+def test_a_question_asking_several_things_is_split(
+    question: str, language: str, parts: list[str] | None
+) -> None:
+    found = question_parts(question, language)
+    if parts is None:
+        assert found == ["Où est le fichier des dépôts ?", "que contient-il ?"]
+    else:
+        assert found == parts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How and why does the resolver pick a version?",  # one clause, two question words
+        "What is the golden ratio and when?",  # "when?" alone is no question to search
+        "Which is older: the Adventist Church or Rastafari?",  # "or" opens no question word
+        "Qui est né en premier : le sculpteur ou le dictateur ?",
+        "Which file lists the APT sources and the mirrors?",
+        "Is it free? Why?",
+        "Comment installer un paquet ?",
+    ],
+)
+def test_a_question_asking_one_thing_is_not_split(question: str) -> None:
+    assert question_parts(question, "en") == [question]
+
+
+def test_a_later_part_that_points_back_carries_the_first_parts_words() -> None:
+    first, second = standalone_parts("Où est la liste des dépôts APT et que contient-elle ?", "fr")
+    assert first == "Où est la liste des dépôts APT ?"
+    assert "dépôts" in second and "contient" in second
+
+
+def test_hits_alternate_between_the_parts() -> None:
+    def hit(n: int) -> Hit:
+        return Hit(n, n, f"https://x.example/{n}", "", "", "", 1.0, "en")
+
+    lists = [[hit(1), hit(2), hit(3)], [hit(4)], [hit(5), hit(6)]]
+    assert [h.chunk_id for h in _interleave(lists)] == [1, 4, 5, 2, 6, 3]
+
+
+def engine(corpus: Corpus, embedder: WordEmbedder) -> AnswerEngine:
+    store = SentenceVectorStore()
+    policy = AbstentionPolicy(dense_floor=0.3, cross_lingual_dense=0.5, coverage_weak=0.4)
+    writer = ExtractiveWriter(embedder, store, 3, policy)
+    settings = AnswerSettings(passages=2)
+    return AnswerEngine(
+        corpus, corpus, embedder, settings, writer, store=store, support=FAKE_SUPPORT
+    )
+
+
+def test_each_part_is_searched_and_answered(corpus: Corpus, embedder: WordEmbedder) -> None:
+    corpus.add(
+        3,
+        "https://doc.example/sources.html",
+        "APT sources",
+        ["The APT sources are listed in the file /etc/apt/sources.list, one per line."],
+        "en",
+    )
+    question = "Which port does the SSH server use, and which file lists the APT sources?"
+    answer = engine(corpus, embedder).answer(question)
+    assert answer.answered
+    assert "/etc/apt/sources.list" in answer.answer and "port 22" in answer.answer
+    assert corpus.searches[1:] == [
+        "Which port does the SSH server use?",
+        "which file lists the APT sources?",
+    ]
+    urls = {c.url for c in answer.citations}
+    assert urls == {"https://doc.example/sources.html", "https://doc.example/ssh.html"}
+    assert answer.warnings == []
+
+
+def test_a_part_the_sources_do_not_answer_is_named(corpus: Corpus, embedder: WordEmbedder) -> None:
+    question = "Which port does the SSH server use, and how much does an Oracle licence cost?"
+    answer = engine(corpus, embedder).answer(question)
+    assert answer.answered and "port 22" in answer.answer
+    assert "Oracle" not in answer.answer
+    assert answer.warnings == [unanswered_part("how much does an Oracle licence cost?", "en")]
