@@ -3,7 +3,7 @@
 A :class:`Domain` is a list of site paths (``<folder>/<file>``) to serve, one crawl source
 per folder (seeded at the folder's ``index.html``, which links every page of it), the
 questions and threads asked over it, which sources a question searches and which URL
-paths are a gold page. Five domains (:func:`load_domain`):
+paths are a gold page. Six domains (:func:`load_domain`):
 
 * ``debian``: ``tests/quality/debian_questions.json`` over the Debian handbook's
   ``en-US`` and ``fr-FR`` trees: the whole handbook, or only :func:`ci_pages`; halves
@@ -20,6 +20,9 @@ paths are a gold page. Five domains (:func:`load_domain`):
 * ``pdf``: ``sets/pdf.json`` over three long PDFs (:data:`PDF_PAGES`): the Debian FAQ in
   English and French and the Ubuntu Packaging Guide in English only, each one document
   of 50-75 pages, so French questions about packaging find their answer in English.
+* ``devref``: ``sets/devref.json`` over the Debian Developer's Reference in English and
+  French (``devref-en/``, ``devref-fr/``): nine chapters (:data:`DEVREF_PAGES`), each one
+  long page (up to 240 kB of HTML), in every half.
 
 ``load_domain(name, half="held-out")`` keeps one half's questions and threads and serves
 only their gold pages and fewer distractors: the quality gate's small corpora.
@@ -42,7 +45,14 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from tests.corpora import corpus_root, faq_pdf, handbook_dir, packaging_guide_pdf, reference_dir
+from tests.corpora import (
+    corpus_root,
+    devref_dir,
+    faq_pdf,
+    handbook_dir,
+    packaging_guide_pdf,
+    reference_dir,
+)
 from tests.quality.datasets import (
     HANDBOOK_TREES,
     WIKI_FILES,
@@ -52,7 +62,7 @@ from tests.quality.datasets import (
 )
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets"
-DOMAINS = ("debian", "wiki", "history", "debian_more", "pdf")
+DOMAINS = ("debian", "wiki", "history", "debian_more", "pdf", "devref")
 HALVES = ("tune", "held-out")
 WIKI_SEED = 20261201
 # distractors of the full site ("all") and of one half's smaller site ("half")
@@ -61,6 +71,19 @@ HANDBOOK_DISTRACTORS = {"all": 10, "half": 3}  # debian_more
 POLICY_DISTRACTORS = {"all": None, "half": 1}  # history: None is every other chapter
 # every file of the pdf domain, whatever the half: a long document is the point
 PDF_PAGES = ("pdf/debian-faq.en.pdf", "pdf/debian-faq.fr.pdf", "pdf/packaging-guide.en.pdf")
+# the Developer's Reference's chapters (not its one-page edition, index or search page)
+DEVREF_PAGES = (
+    "scope.html",
+    "new-maintainer.html",
+    "developer-duties.html",
+    "resources.html",
+    "pkgs.html",
+    "best-pkging-practices.html",
+    "beyond-pkging.html",
+    "l10n.html",
+    "tools.html",
+)
+DEVREF_TREES = {"en": "devref-en", "fr": "devref-fr"}
 HISTORY_PAGES = tuple(
     f"{page}.{lang}.html"
     for page in ("index", "intro", "leaders", "releases", "detailed", "manifesto")
@@ -207,6 +230,8 @@ def load_domain(name: str, half: str | None = None) -> Domain:
         return history_domain(questions, threads, size)
     if name == "pdf":
         return pdf_domain(questions, threads)
+    if name == "devref":
+        return devref_domain(questions, threads)
     return debian_more_domain(questions, threads, size)
 
 
@@ -297,6 +322,9 @@ def read_page(path: str) -> bytes:
         return (history_dir() / name).read_bytes()
     if folder == "policy":
         return (policy_dir() / name).read_bytes()
+    if folder in DEVREF_TREES.values() and name in DEVREF_PAGES:
+        lang = next(code for code, tree in DEVREF_TREES.items() if tree == folder)
+        return (devref_dir(lang) / name).read_bytes()
     if folder == "pdf" and path in PDF_PAGES:
         is_guide = name.startswith("packaging-guide")
         packed = packaging_guide_pdf() if is_guide else faq_pdf(name.split(".")[-2])
@@ -519,4 +547,23 @@ def pdf_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> Doma
         threads=tuple(threads),
         pages=PDF_PAGES,
         spec={"domain": "pdf", "pages": list(PDF_PAGES)},
+    )
+
+
+# -- devref ----------------------------------------------------------------------------
+
+
+def devref_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> Domain:
+    """Every chapter of the Developer's Reference in both trees, whatever the half: a bare
+    gold page name (``pkgs.html``) stands for it in each tree, and a question whose
+    ``gold_lang`` is "en" or "fr" searches only that tree."""
+    pages = [f"{tree}/{name}" for tree in DEVREF_TREES.values() for name in DEVREF_PAGES]
+    return Domain(
+        name="devref",
+        sources=tuple(DEVREF_TREES.values()),
+        questions=tuple(questions),
+        threads=tuple(threads),
+        pages=tuple(pages),
+        spec={"domain": "devref", "pages": pages},
+        lang_trees=dict(DEVREF_TREES),
     )

@@ -25,6 +25,7 @@ HANDBOOK = "debian-handbook"
 FAQ_PACKAGES = {"en": "debian-faq", "fr": "debian-faq-fr"}
 REFERENCE_PACKAGES = {"en": "debian-reference-en", "fr": "debian-reference-fr"}
 PACKAGING_GUIDE_PDF = "ubuntu-packaging-guide-pdf"
+DEVREF_PACKAGES = {"en": "developers-reference", "fr": "developers-reference-fr"}
 
 
 def cache_root() -> Path:
@@ -111,3 +112,10 @@ def packaging_guide_pdf() -> Path:
     """The Ubuntu Packaging Guide as one PDF, English (gzipped in its package)."""
     folder = corpus_root(PACKAGING_GUIDE_PDF) / f"usr/share/doc/{PACKAGING_GUIDE_PDF}"
     return folder / "ubuntu-packaging-guide.pdf.gz"
+
+
+def devref_dir(lang: str) -> Path:
+    """HTML folder of the Debian Developer's Reference for ``"en"`` or ``"fr"`` (Sphinx
+    pages, one per chapter: ``pkgs.html``, ``best-pkging-practices.html``…)."""
+    base = corpus_root(DEVREF_PACKAGES[lang]) / "usr/share/developers-reference"
+    return base / "fr" if lang == "fr" else base

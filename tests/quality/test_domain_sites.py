@@ -17,7 +17,7 @@ from bench.domains import HALVES, Domain, key_facts, load_domain
 GATED = ("wiki", "history", "debian_more")
 SITES: list[tuple[str, str | None]] = [(name, None) for name in GATED]
 SITES += [(name, half) for name in GATED for half in HALVES]
-SITES += [("pdf", None)]  # its three PDFs, whatever the half
+SITES += [("pdf", None), ("devref", None)]  # every page, whatever the half
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -88,6 +88,39 @@ def test_pdf_key_facts_are_in_the_text_calanque_reads(tmp_path: Path) -> None:
         held = (" ".join(f.split()).casefold() in texts[p].casefold() for f in facts for p in gold)
         assert any(held), name
     assert "Ubuntu Packaging Guide" not in texts["pdf/packaging-guide.en.pdf"]  # its head
+
+
+def test_devref_key_facts_are_in_the_text_calanque_reads(tmp_path: Path) -> None:
+    # Written from the pages' tag-stripped text: each fact must survive our extraction of
+    # the long Sphinx chapters (navigation, code blocks, tables), in the tree searched.
+    from calanque.extract import extract
+
+    domain = load_domain("devref")
+    root = _written(domain, tmp_path)
+    texts = {
+        page: " ".join(extract((root / page).read_bytes(), page, "text/html").text.split())
+        for page in domain.pages
+    }
+    items = [(q, q.gold_pages, key_facts(q)) for q in domain.questions if q.answerable]
+    assert len(domain.questions) >= 48 and len(domain.threads) >= 4
+    for q, gold, facts in items:
+        trees = domain.scope(q) or tuple(domain.lang_trees.values())
+        paths = [f"{tree}/{page}" for tree in trees for page in gold]
+        held = (" ".join(f.split()).casefold() in texts[p].casefold() for f in facts for p in paths)
+        assert any(held), q.id
+    for thread in domain.threads:
+        for turn in thread.turns:
+            paths = [
+                f"{tree}/{page}" for tree in domain.lang_trees.values() for page in turn.gold_pages
+            ]
+            assert any(
+                " ".join(f.split()).casefold() in texts[p].casefold()
+                for f in key_facts(turn)
+                for p in paths
+            ), thread.id
+    crossing = [q for q in domain.questions if q.kind == "cross-lingual"]
+    assert crossing and all(domain.scope(q) == (domain.lang_trees[q.gold_lang],) for q in crossing)
+    assert all(q.lang != q.gold_lang for q in crossing)
 
 
 def test_gold_pages_match_urls_by_their_unquoted_path() -> None:
