@@ -414,8 +414,14 @@ def test_a_question_is_not_an_answer() -> None:
         ("Cette version a introduit un nouvel installateur.", True),
         ("Elle a été publiée en juin 2017.", True),
         ("À cette époque, le projet comptait cent développeurs.", True),
+        # a conclusion or an addition: its premise or its subject is the sentence before
+        ("Therefore, we need to verify new members before giving them accounts.", True),
+        ("Also contains canonical config.sub and config.guess files.", True),
+        ("Par conséquent, il faut relancer le service.", True),
+        ("De plus, le paquet fournit une page de manuel.", True),
         ("Debian 9 was released in June 2017.", False),
         ("Items are listed in alphabetical order.", False),
+        ("Thereafter the archive was split into main and contrib.", False),
         ("Le paquet est installé par défaut.", False),
     ],
 )
@@ -452,6 +458,20 @@ def test_a_sentence_that_refers_back_brings_the_one_before(embedder: WordEmbedde
 )
 def test_points_elsewhere(sentence: str, pointer: bool) -> None:
     assert points_elsewhere(sentence) is pointer
+
+
+def test_a_conclusion_brings_its_premise(embedder: WordEmbedder) -> None:
+    """A "why" answered by "Therefore, …" alone quotes the conclusion without its reason."""
+    text = (
+        "A compromised account could be used to upload malicious packages to every user. "
+        "Therefore, new members are verified before they get accounts on the servers. "
+        "Mirrors carry every architecture of the archive."
+    )
+    answer = quoted(embedder, "Why are new members verified before they get accounts?", text)
+    verified = answer.index(
+        "Therefore, new members are verified before they get accounts on the servers."
+    )
+    assert verified > 0 and answer[verified - 1].startswith("A compromised account")
 
 
 def test_a_pointer_is_not_brought_as_what_a_sentence_refers_to(embedder: WordEmbedder) -> None:
