@@ -122,8 +122,29 @@ def _link_density(element: etree._Element) -> float:
     return sum(_chars(a) for a in element.iter("a")) / text
 
 
+# A heading's permalink (Sphinx and MkDocs "¶", Docusaurus "#", GitHub's "anchor"): an
+# anchor link to the heading itself, which a reader never reads as part of its text.
+_PERMALINK_CLASSES = {
+    "headerlink", "anchor", "anchorjs-link", "hash-link", "permalink", "header-anchor",
+    "heading-anchor", "anchor-link", "heading-link", "zola-anchor",
+}  # fmt: skip
+_PERMALINK_GLYPHS = {"", "¶", "#", "§", "🔗", "link", "permalink"}
+
+
+def _is_permalink(element: etree._Element) -> bool:
+    if not (element.get("href") or "").startswith("#"):
+        return False
+    text = element.text_content().strip().strip("\u200b")
+    if text in ("¶", "§"):
+        return True
+    classes = set(element.get("class", "").lower().split())
+    return bool(classes & _PERMALINK_CLASSES) and text.lower() in _PERMALINK_GLYPHS
+
+
 def _is_boilerplate(element: etree._Element) -> bool:
     tag = element.tag
+    if tag == "a" and _is_permalink(element):
+        return True
     role = (element.get("role") or "").lower()
     if role in _DROP_ROLES or element.get("aria-hidden") == "true" or element.get("hidden"):
         return True

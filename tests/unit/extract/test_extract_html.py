@@ -173,3 +173,25 @@ def test_a_manuals_own_index_and_step_bar_are_dropped() -> None:
     assert "entry 3" not in doc.text and "Section 7" not in doc.text
     assert "Next:" not in doc.text and "Up:" not in doc.text
     assert "Other site 5" in doc.text  # links to other pages are not the page's own index
+
+
+def test_heading_permalinks_are_not_text() -> None:
+    """Sphinx and MkDocs end every heading with a ``¶`` link to itself, Docusaurus with a
+    ``#``: they were part of every heading, so of every passage's context and prompt."""
+    html = (
+        "<html><body><main>"
+        '<h1>2. Applying<a class="headerlink" href="#applying" title="Permalink">¶</a></h1>'
+        "<p>Reading the GNU Manifesto would also be a good idea.</p>"
+        '<h2 id="s">2.3. Registering<a class="hash-link" href="#s">#</a></h2>'
+        '<dl><dt>dget<a class="headerlink" href="#dget">¶</a></dt><dd>Fetches a source package'
+        " from a URL.</dd></dl>"
+        '<p>See <a href="#s">section 2.3</a> and the <a class="anchor" href="#x">anchor</a>'
+        " term, and <a href='#notes'>#</a> alone.</p>"
+        "</main></body></html>"
+    )
+    doc = extract_html(html, "https://docs.example/new-maintainer.html")
+    assert [h.text for h in doc.headings] == ["2. Applying", "2.3. Registering"]
+    assert "¶" not in doc.text and "Registering#" not in doc.text
+    assert "dget" in doc.text
+    assert "See section 2.3 and the anchor term" in doc.text  # links that say something stay
+    assert "and # alone" in doc.text  # a bare "#" without a permalink class is left
