@@ -34,7 +34,10 @@ ABSTAIN = {
 
 
 def _attribute(value: str) -> str:
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    """``value`` escaped for an attribute: a heading path (``Title > 2.3 Section``) must not
+    end its tag early for a reader that looks for the tag's ``>``."""
+    escaped = value.replace("&", "&amp;").replace('"', "&quot;")
+    return escaped.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def neutralise(text: str) -> str:

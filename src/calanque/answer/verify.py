@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from calanque.answer.answer_types import program_output
 from calanque.answer.citations import CitedSentence, text_fragment_url
 from calanque.answer.claims import (
     clauses,
@@ -264,18 +265,22 @@ class CitationVerifier:
         read_passage = question_language(passage.text, passage_language)
         if passage_language != language and read_sentence == read_passage:
             language, passage_language = read_sentence, read_passage
+        if vector is None or not passage.sentences:
+            return None, "no sentence to compare"
+        candidates = _comparable(text, passage.sentences)
+        sims = self.store.vectors([s.text for s in candidates], self.embedder) @ vector
+        best = int(np.argmax(sims))
+        similarity = float(sims[best])
+        if passage_language != language and read_sentence == question_language(
+            candidates[best].text, passage_language
+        ):
+            # a passage of two languages (a translation with untranslated paragraphs): the
+            # sentence is closest to one in its own language, and is checked word for word
+            language = passage_language = read_sentence
         same = passage_language == language
         missing = specifics_missing(text, passage.text, same)
         if missing:
             return None, f"does not contain {', '.join(missing[:3])}"
-        if vector is None or not passage.sentences:
-            return None, "no sentence to compare"
-        candidates = [s for s in passage.sentences if len(s.text.split()) >= 2] or list(
-            passage.sentences
-        )
-        sims = self.store.vectors([s.text for s in candidates], self.embedder) @ vector
-        best = int(np.argmax(sims))
-        similarity = float(sims[best])
         terms = key_terms(text, language)
         closest = _closest_by_terms(terms, candidates, passage_language)
         aligned = (
@@ -390,6 +395,17 @@ class CitationVerifier:
             ):
                 return "states what the passage says is not so"
         return ""
+
+
+def _comparable(text: str, spans: Sequence[Span]) -> list[Span]:
+    """The passage sentences ``text`` may restate: of two words or more, and, for a sentence
+    in prose, not a command line or a line a program printed (``Warning: Skipping
+    conversion of scripts…``), whose vectors sit close to many unrelated sentences."""
+    spans = [s for s in spans if len(s.text.split()) >= 2] or list(spans)
+    if looks_like_code(text) or program_output(text):
+        return spans
+    prose = [s for s in spans if not looks_like_code(s.text) and not program_output(s.text)]
+    return prose or spans
 
 
 def _anchors(text: str) -> set[str]:

@@ -25,3 +25,17 @@ def test_a_page_cannot_close_its_own_block() -> None:
     cleaned = neutralise(text)
     assert "</source" not in cleaned and "<question" not in cleaned
     assert "‹/sources>" in cleaned
+
+
+def test_a_heading_path_does_not_end_its_source_tag(corpus: Corpus) -> None:
+    """``Title > 2.3 Section``: a raw ``>`` in the title attribute ended the tag early for a
+    reader looking for it (the scripted model found no source on a site whose passages
+    carry section headings)."""
+    from dataclasses import replace
+
+    from tests.e2e.scripted_model import sources
+
+    passage = replace(build_passages([corpus.hit(203)], corpus)[0], heading="2.3 <Port> & co")
+    _, user = build_messages("Quel est le port de SSH ?", [passage], "fr")
+    assert 'title="SSH server &gt; 2.3 &lt;Port&gt; &amp; co"' in user["content"]
+    assert sources({"messages": [user]}) == {1: passage.text.strip()}

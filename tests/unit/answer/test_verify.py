@@ -322,3 +322,45 @@ def test_a_frame_counts_against_the_passage_sentence_it_frames(
     verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=LENIENT)
     result = verifier.verify(parse_citations(f"{sentence} [1]"), [_passage(passage, "en")], "en")
     assert result.sentences[0].supported is kept, result.sentences[0].reasons
+
+
+MIXED = (
+    "The alien program converts packages between formats. "
+    "L'utilitaire alien convertit les paquets RPM en paquets Debian. "
+    "If you regularly use alien, write to your providers about the .deb format. "
+    "A converted package rarely offers the quality of one built for Debian."
+)
+
+
+def test_in_a_passage_of_two_languages_a_sentence_is_checked_in_its_own(
+    embedder: WordEmbedder,
+) -> None:
+    """A translated page with untranslated paragraphs (labelled and read as English): a
+    French sentence closest to its French sentence is checked word for word against it, not
+    with the weaker checks across languages (which let a planted sentence through)."""
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=LENIENT)
+    faithful = "L'utilitaire alien convertit les paquets RPM en paquets Debian. [1]"
+    planted = "L'utilitaire alien convertit les paquets RPM en paquets Debian avec dpkg-deb. [1]"
+    result = verifier.verify(
+        parse_citations(f"{faithful} {planted}"), [_passage(MIXED, "en")], "fr"
+    )
+    kept, added = result.sentences
+    assert kept.supported
+    assert not added.supported and "dpkg-deb" in added.reasons[0]
+
+
+def test_prose_is_not_compared_with_a_programs_output() -> None:
+    from calanque.answer.sentences import split_sentences
+    from calanque.answer.verify import _comparable
+
+    spans = split_sentences(
+        "Run alien to convert the package.\n$ fakeroot alien --to-deb phpMyAdmin.rpm\n"
+        "dpkg-source: warning: skipping the conversion of scripts in package phpmyadmin\n"
+        "The package is then written next to the original."
+    )
+    prose = [s.text for s in _comparable("Alien writes the package next to the RPM.", spans)]
+    assert prose == [
+        "Run alien to convert the package.",
+        "The package is then written next to the original.",
+    ]
+    assert len(_comparable("$ fakeroot alien --to-deb phpMyAdmin.rpm", spans)) == len(spans)
