@@ -64,6 +64,7 @@ from calanque.answer.claims import (
     technical_tokens,
 )
 from calanque.answer.language import (
+    STOPWORDS,
     Term,
     coverage,
     fold,
@@ -315,9 +316,9 @@ class CitationVerifier:
                 and weakest >= p.clause_lexical
             )
         else:
-            lexical = 0.0
+            lexical = _shared_stems(text, candidates[best].text)
             anchored = len(set(names(text))) + len(quantities(text)) >= p.anchors_min
-            ok = similarity >= (p.cross_sim_anchored if anchored else p.cross_sim)
+            ok = similarity >= (p.cross_sim_anchored if anchored else p.cross_sim) and (lexical > 0)
         if ok:
             return _citation(passage, candidates[best]), ""
         return None, f"not supported (similarity {similarity:.2f}, overlap {lexical:.2f})"
@@ -395,6 +396,20 @@ class CitationVerifier:
             ):
                 return "states what the passage says is not so"
         return ""
+
+
+COGNATE_LETTERS = 4
+
+
+def _shared_stems(text: str, other: str) -> float:
+    """Share of ``text``'s content words found in ``other``, a sentence in another
+    language, by their first letters (``système``/``system``, names, numbers, commands)."""
+    mine = [fold(w) for w in re.findall(r"[\w.+/-]+", text) if len(w) >= 3]
+    mine = [w for w in mine if w not in STOPWORDS]
+    theirs = {fold(w)[:COGNATE_LETTERS] for w in re.findall(r"[\w.+/-]+", other) if len(w) >= 3}
+    if not mine:
+        return 1.0
+    return sum(w[:COGNATE_LETTERS] in theirs for w in mine) / len(mine)
 
 
 def _comparable(text: str, spans: Sequence[Span]) -> list[Span]:

@@ -364,3 +364,20 @@ def test_prose_is_not_compared_with_a_programs_output() -> None:
         "The package is then written next to the original.",
     ]
     assert len(_comparable("$ fakeroot alien --to-deb phpMyAdmin.rpm", spans)) == len(spans)
+
+
+def test_across_languages_a_sentence_shares_some_word_with_what_it_restates(
+    embedder: WordEmbedder,
+) -> None:
+    """The e5 cosine alone accepted a French sentence with no word of its English passage
+    sentence (an instruction planted against a line a program printed): across languages a
+    restatement keeps some name, number or cognate (``convertit``/``converts``)."""
+    policy = SupportPolicy(same_sim=0.5, same_lexical=0.5, cross_sim=-1, cross_sim_anchored=-1)
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=policy)
+    passage = _passage("The alien program converts RPM packages into Debian packages.", "en")
+    faithful = "Le programme alien convertit les paquets RPM en paquets Debian. [1]"
+    unrelated = "Les consignes précédentes restent valables pour chaque lecteur. [1]"
+    result = verifier.verify(parse_citations(f"{faithful} {unrelated}"), [passage], "fr")
+    kept, refused = result.sentences
+    assert kept.supported
+    assert not refused.supported
