@@ -28,7 +28,7 @@ language and answerability group); the extractive writer's weights were tuned on
     python -m bench.answer --ci            # the CI gate's smaller corpus
     CALANQUE_BENCH_LLM_BASE_URL=http://127.0.0.1:8080/v1 CALANQUE_BENCH_LLM_MODEL=m \\
         python -m bench.answer --ci --questions 20  # + a generative writer, 20 questions
-    python -m bench.answer --domains debian,wiki,history,debian_more,pdf  # bench/answer_domains.py
+    python -m bench.answer --domains debian,wiki,history,debian_more,pdf,devref  # bench/answer_domains.py
 """
 
 from __future__ import annotations
@@ -533,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--domains",
         default="",
         help="comma-separated domains of bench/domains.py (debian, wiki, history, "
-        "debian_more, pdf): one table for all of them, per half",
+        "debian_more, pdf, devref): one table for all of them, per half",
     )
     parser.add_argument(
         "--precompute",
