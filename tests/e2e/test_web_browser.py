@@ -185,3 +185,20 @@ def test_admin_page_shows_sources_and_ledger(page: Page, served: Served) -> None
     expect(page.locator("#ledger tr").first).to_contain_text("robots.txt")
     expect(page.locator("#counts")).to_contain_text("documents")
     shot(page, "admin")
+
+
+def test_a_part_of_the_question_the_sources_leave_out_is_named(page: Page, served: Served) -> None:
+    """A question that asks two things, one the sources answer: the answer says which part
+    it leaves out, beside the answer, not only in the API's JSON."""
+    page.goto(served.url + "/")
+    ask(page, "How do I upgrade all installed packages, and how much does an Oracle licence cost?")
+    turn = page.locator(".turn").first
+    expect(turn.locator(".answer")).to_contain_text("apt full-upgrade")
+    notes = turn.locator(".warnings li")
+    expect(notes).to_have_count(1)
+    expect(notes.first).to_contain_text("how much does an Oracle licence cost?")
+    expect(turn.locator(".answer")).not_to_contain_text("Oracle")
+    ask(page, "Where are the package lists downloaded from?", box="#followup")
+    second = page.locator(".turn").nth(1)
+    expect(second.locator(".answer")).to_contain_text("sources.list")
+    expect(second.locator(".warnings")).to_be_hidden()

@@ -204,6 +204,7 @@
     const answer = el("p", { class: "answer", "aria-busy": "true", text: t("thinking") });
     const turn = el("article", { class: "turn", id },
       el("h2", { class: "question", text: question }), answer,
+      el("ul", { class: "warnings", role: "note", hidden: true }),
       el("p", { class: "ai-label" }), el("section", { class: "sources" }),
       el("section", { class: "related" }));
     turns.append(turn);
@@ -215,6 +216,12 @@
     const text = payload.verified_answer !== undefined ? payload.verified_answer : payload.answer;
     renderAnswer(answer, text, payload.citation_details || payload.citations, payload.search_results, turn.id);
     answer.removeAttribute("aria-busy");
+    // what the answer leaves out (a part of the question the sources do not answer, a web
+    // search provider that failed): said next to it, not only in the API's JSON
+    const notes = turn.querySelector(".warnings");
+    const warnings = payload.warnings || [];
+    notes.replaceChildren(...warnings.map((warning) => el("li", { text: warning })));
+    notes.hidden = warnings.length === 0;
     turn.querySelector(".ai-label").textContent = payload.label || labelFor(payload);
     const index = payload.index || {};  // the dense pass has not reached every passage yet
     if (index.complete === false) turn.querySelector(".ai-label").textContent += ` · ${t("index_partial").replace("{n}", index.dense_pending)}`;
