@@ -7,12 +7,13 @@ tool and for a place, maybe in another document. Searched and answered as one qu
 the part whose words weigh more takes every passage and every quoted sentence.
 
 :func:`question_parts` splits a question where a conjunction (or a second question mark)
-opens a new question word: ``…, and how…``, ``…, et sur quelle…``, ``… ? Where…``. A later
-part that points back (``…, and until when did he hold the post?``) is made standalone
-by the follow-up rewriting (:func:`calanque.answer.rewrite.rewrite_extractive`), with the
-part before it as the conversation. A question word after a conjunction that only
-continues a clause (``how and why``, ``what and when``: nothing between) splits nothing,
-and a part shorter than :data:`MIN_PART_WORDS` stays with the rest.
+opens a new question word: ``…, and how…``, ``…, et sur quelle…``, ``… ? Where…``. After a
+bare conjunction (no comma) only ``how``, ``why``, ``where``, ``comment``, ``pourquoi`` or
+a question word before an inverted subject or an auxiliary start a question: the others
+open relative or subordinate clauses there. A later part that points back (``…, and until
+when did he hold the post?``) is made standalone by the follow-up rewriting
+(:func:`calanque.answer.rewrite.rewrite_extractive`), with the conversation and the parts
+before it as its history. A part shorter than :data:`MIN_PART_WORDS` stays with the rest.
 
 The cue words are data (``answer/data/answer_types.json``: ``question_words``,
 ``lead_in_words``, and ``compound_conjunctions`` and ``compound_prepositions``).
@@ -30,17 +31,38 @@ MIN_PART_WORDS = 3  # words of a part of its own: "and why?" is no question to s
 MAX_PARTS = 3
 
 
+# After a bare conjunction (no comma before it) most question words open a relative or a
+# subordinate clause (``the package that provides sendmail and which is maintained by…``,
+# ``when I remove a package and when I purge it``): only these start a new question there,
+# or any question word followed by an inverted subject or an auxiliary (``et que
+# contient-il``, ``and what does dpkg do``).
+_STRONG = frozenset({"how", "why", "where", "comment", "pourquoi"})
+_ASKS_NEXT = re.compile(
+    r"^\S+\s+(?:\S+-(?:t-)?(?:il|elle|ils|elles|on)\b|est-ce\b|"
+    r"(?:do|does|did|is|are|was|were|can|could|should|will|would|has|have)\s)",
+    re.IGNORECASE,
+)
+
+
+_RELATIVES = frozenset({"which", "who", "whom", "whose", "qui", "que", "qu", "lequel", "laquelle"})
+_ASKS_NEXT_RELATIVE = re.compile(
+    r"^\S+\s+(?:\S+-(?:t-)?(?:il|elle|ils|elles|on)\b|est-ce\b|(?:do|does|did)\s)",
+    re.IGNORECASE,
+)
+
+
 @cache
 def _split_pattern() -> re.Pattern[str]:
     data = cue_data()
     conjunctions = "|".join(re.escape(c) for c in data["compound_conjunctions"])
     words = {*data["lead_in_words"], *data["compound_prepositions"]}
-    lead_ins = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True) if len(w) > 1)
+    lead_ins = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     asking = "|".join(re.escape(w) for w in data["question_words"] if len(w) > 2)
-    # ", and until when", "; et dans quel", ", and how": the new question starts at the
+    # ", and until when", "; et dans quel", ", and also how": the new question starts at the
     # lead-in (``until``) or at the question word; a second question mark starts one too
     return re.compile(
-        rf"(?:[,;:]?\s+)(?:{conjunctions})\s+(?=(?:(?:{lead_ins})\s+){{0,2}}(?:{asking})\b)"
+        rf"(?P<comma>[,;:])?\s+(?:(?:{conjunctions})\s+)+"
+        rf"(?=(?:(?:{lead_ins})\s+){{0,2}}(?:{asking})\b)"
         rf"|(?<=[?？])\s+(?=\S)"
     )
 
@@ -52,9 +74,13 @@ def question_parts(question: str, language: str) -> list[str]:
     cuts: list[tuple[int, int]] = []
     start = 0
     for match in _split_pattern().finditer(folded):
-        if len(text[start : match.start()].split()) >= MIN_PART_WORDS:
-            cuts.append((match.start(), match.end()))
-            start = match.end()
+        if len(text[start : match.start()].split()) < MIN_PART_WORDS:
+            continue
+        marked = match.group("comma") or folded[match.start() - 1] in "?？"
+        if not marked and not _opens_a_question(folded[match.end() :]):
+            continue  # a bare "and which is…", "et que sa version…": a clause
+        cuts.append((match.start(), match.end()))
+        start = match.end()
     if cuts and len(text[start:].split()) < MIN_PART_WORDS:
         cuts.pop()  # "…, and why?": the last piece is too short to be searched alone
     if not cuts or len(cuts) + 1 > MAX_PARTS:
@@ -64,6 +90,18 @@ def question_parts(question: str, language: str) -> list[str]:
     if not all(_asks(p) for p in parts[1:]):
         return [question]
     return [_as_question(p, language) for p in parts]
+
+
+def _opens_a_question(rest: str) -> bool:
+    """After a bare conjunction: does ``rest`` (folded) open a question of its own?"""
+    first = re.findall(r"[\w']+", rest)[:1]
+    if not first:
+        return False
+    if first[0] in _STRONG:
+        return True
+    if first[0] in _RELATIVES:  # "which is maintained by…": a relative; "which does…" asks
+        return bool(_ASKS_NEXT_RELATIVE.match(rest))
+    return bool(_ASKS_NEXT.match(rest))
 
 
 def _asks(part: str) -> bool:

@@ -38,7 +38,12 @@ from calanque.answer.passages import (
 )
 from calanque.answer.prompt import ABSTAIN, build_messages
 from calanque.answer.related import related_questions
-from calanque.answer.rewrite import leans_on_nothing, rewrite_extractive, rewrite_with_llm
+from calanque.answer.rewrite import (
+    leans_on_nothing,
+    points_back,
+    rewrite_extractive,
+    rewrite_with_llm,
+)
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import (
     CitationVerifier,
@@ -183,7 +188,8 @@ class AnswerEngine:
         (a space's, from the operator) go to generative writers after the rules."""
         language = question_language(question)
         query = self._standalone(question, history, language)
-        parts = standalone_parts(query, language)
+        asked = question_parts(question, language)
+        parts = [query] if len(asked) == 1 else standalone_parts(asked, history, language)
         passages, web = self._passages(query, parts, language, filters, scope, asker)
         base = Answer(
             question=question,
@@ -202,7 +208,9 @@ class AnswerEngine:
         if not history and leans_on_nothing(question, language):
             yield from self._abstain(base, passages)  # "Where are they listed?", asked first
         elif isinstance(self.writer, ExtractiveWriter):
-            yield from self._extractive(self.writer, base, parts, passages, web.query_vector)
+            yield from self._extractive(
+                self.writer, base, list(zip(asked, parts, strict=True)), passages, web.query_vector
+            )
         else:
             yield from self._generative(self.writer, base, passages, instructions)
 
@@ -219,12 +227,13 @@ class AnswerEngine:
 
         ``parts``: the questions the standalone ``query`` asks (:func:`standalone_parts`):
         the whole query's hits and each part's alternate, so that each part has passages
-        of its own, and half as many passages again come for each part after the first."""
+        of its own, and half as many passages again come for them (the prompt of a
+        generative writer stays within that size)."""
         count = self.settings.passages
         indexed: list[Passage] = []
         if scope != "web":
             found = [self._search(q, language, filters) for q in _queries(query, parts)]
-            total = count + (len(parts) - 1) * (count + 1) // 2
+            total = count + (count + 1) // 2 if len(parts) > 1 else count
             hits = list({h.chunk_id: h for h in _interleave(found)}.values())[:total]
             indexed = build_passages(hits, self.catalog)
         if scope == "sources":
@@ -267,28 +276,31 @@ class AnswerEngine:
         self,
         writer: ExtractiveWriter,
         base: Answer,
-        parts: Sequence[str],
+        parts: Sequence[tuple[str, str]],
         passages: list[Passage],
         query_vector: np.ndarray | None = None,
     ) -> Iterator[AnswerEvent]:
-        """``query_vector``: the standalone query's, when the web source embedded it. A
-        question that asks several things is answered part by part, each part's sentences
-        after the previous part's (a part the passages do not answer adds nothing)."""
+        """``query_vector``: the standalone query's, when the web source embedded it.
+        ``parts``: each question asked, as written and made standalone. A question that
+        asks several things is answered part by part, each with its share of sentences
+        after the previous part's; the answer names a part none of whose sentences
+        passed verification."""
         language = base.language
         if len(parts) == 1:
-            draft = self._draft(writer, parts[0], language, passages, query_vector)
+            drafts = [self._draft(writer, parts[0][1], language, passages, query_vector)]
         else:
-            share = max(2, -(-self.settings.max_sentences // len(parts)))
-            drafts = [self._draft(writer, p, language, passages, None, share) for p in parts]
-            draft = _joined(drafts)
-            missing = [
-                unanswered_part(p, language)
-                for p, d in zip(parts, drafts, strict=True)
-                if not d.answered
-            ]
-            base = replace(base, warnings=[*base.warnings, *missing])
+            share = max(1, self.settings.max_sentences // len(parts))
+            drafts = [self._draft(writer, p, language, passages, None, share) for _, p in parts]
+        draft = _joined(drafts)
         verification = self.verifier.verify(draft.sentences, passages, language)
         if draft.answered and verification.citations:
+            shown = {s.text for s in verification.kept}
+            missing = [
+                unanswered_part(asked, language)
+                for (asked, _), d in zip(parts, drafts, strict=True)
+                if len(parts) > 1 and not (d.answered and shown & {s.text for s in d.sentences})
+            ]
+            base = replace(base, warnings=[*base.warnings, *missing])
             text = f"{draft.lead} {verification.text}"
             yield AnswerEvent("delta", text=text)
             yield self._final(base, text, verification, passages)
@@ -393,14 +405,20 @@ def _unused(passage: Passage) -> SearchResult:
     )
 
 
-def standalone_parts(query: str, language: str) -> list[str]:
-    """The questions ``query`` asks (:func:`~calanque.answer.compound.question_parts`),
-    each made standalone with the parts before it as its conversation (``…, and until when
-    did he hold the post?`` carries the first part's names)."""
-    parts = question_parts(query, language)
-    out = parts[:1]
-    for part in parts[1:]:
-        out.append(rewrite_extractive(part, [(p, "") for p in parts[: len(out)]], language))
+def standalone_parts(
+    asked: Sequence[str], history: Sequence[tuple[str, str]], language: str
+) -> list[str]:
+    """Each question of ``asked`` (:func:`~calanque.answer.compound.question_parts`) made
+    standalone: the first with the conversation, as any question; a later one, when it
+    points back (``…, and until when did he hold the post?``), with the conversation and
+    the parts before it (a part that names its own subject is left as it is)."""
+    out = []
+    for at, part in enumerate(asked):
+        before = [*history, *((p, "") for p in asked[:at])]
+        if at == 0 or points_back(part):
+            out.append(rewrite_extractive(part, before, language) if before else part)
+        else:
+            out.append(part)
     return out
 
 

@@ -403,13 +403,22 @@ COGNATE_LETTERS = 4
 
 def _shared_stems(text: str, other: str) -> float:
     """Share of ``text``'s content words found in ``other``, a sentence in another
-    language, by their first letters (``système``/``system``, names, numbers, commands)."""
-    mine = [fold(w) for w in re.findall(r"[\w.+/-]+", text) if len(w) >= 3]
-    mine = [w for w in mine if w not in STOPWORDS]
-    theirs = {fold(w)[:COGNATE_LETTERS] for w in re.findall(r"[\w.+/-]+", other) if len(w) >= 3}
+    language, by their first letters (``système``/``system``, names, numbers, commands);
+    0 for a sentence without content words."""
+    mine = [w for w in _tokens(text) if w not in _FOLDED_STOPWORDS]
+    theirs = {w[:COGNATE_LETTERS] for w in _tokens(other)}
     if not mine:
-        return 1.0
+        return 0.0
     return sum(w[:COGNATE_LETTERS] in theirs for w in mine) / len(mine)
+
+
+def _tokens(text: str) -> list[str]:
+    """Folded words of three letters or more, punctuation off their ends (``apt.``)."""
+    words = (fold(w).strip(".,;:/+-") for w in re.findall(r"[\w.+/-]+", text))
+    return [w for w in words if len(w) >= 3]
+
+
+_FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 
 
 def _comparable(text: str, spans: Sequence[Span]) -> list[Span]:

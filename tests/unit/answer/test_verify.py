@@ -381,3 +381,11 @@ def test_across_languages_a_sentence_shares_some_word_with_what_it_restates(
     kept, refused = result.sentences
     assert kept.supported
     assert not refused.supported
+
+
+def test_the_shared_word_check_reads_words_not_punctuation() -> None:
+    from calanque.answer.verify import _shared_stems
+
+    assert _shared_stems("Utilisez apt.", "Use apt to install packages.") > 0
+    assert _shared_stems("C'est tout ce qu'il y a.", "The daemon restarts itself.") == 0.0
+    assert _shared_stems("Le système redémarre.", "The system restarts.") == 0.5  # système
