@@ -36,7 +36,7 @@ MAX_PARTS = 3
 # ``when I remove a package and when I purge it``): only these start a new question there,
 # or any question word followed by an inverted subject or an auxiliary (``et que
 # contient-il``, ``and what does dpkg do``).
-_STRONG = frozenset({"how", "why", "where", "comment", "pourquoi"})
+_STRONG = frozenset({"how", "why", "where", "comment", "pourquoi", "où"})
 _ASKS_NEXT = re.compile(
     r"^\S+\s+(?:\S+-(?:t-)?(?:il|elle|ils|elles|on)\b|est-ce\b|"
     r"(?:do|does|did|is|are|was|were|can|could|should|will|would|has|have)\s)",
@@ -57,7 +57,8 @@ def _split_pattern() -> re.Pattern[str]:
     conjunctions = "|".join(re.escape(c) for c in data["compound_conjunctions"])
     words = {*data["lead_in_words"], *data["compound_prepositions"]}
     lead_ins = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    asking = "|".join(re.escape(w) for w in data["question_words"] if len(w) > 2)
+    # "ou" (or) and "où" (where) fold alike: "où" is kept whole in the text matched
+    asking = "|".join(["où", *(re.escape(w) for w in data["question_words"] if len(w) > 2)])
     # ", and until when", "; et dans quel", ", and also how": the new question starts at the
     # lead-in (``until``) or at the question word; a second question mark starts one too
     return re.compile(
@@ -70,7 +71,8 @@ def _split_pattern() -> re.Pattern[str]:
 def question_parts(question: str, language: str) -> list[str]:
     """The questions ``question`` asks, in order: ``[question]`` when it asks one thing."""
     text = " ".join(question.split())
-    folded = "".join(fold(ch)[:1] or ch for ch in text)  # same length: offsets carry over
+    # folded, but for the "ù" of "où", one character for one: offsets carry over
+    folded = "".join(ch.lower() if ch in "ùÙ" else fold(ch)[:1] or ch for ch in text)
     cuts: list[tuple[int, int]] = []
     start = 0
     for match in _split_pattern().finditer(folded):

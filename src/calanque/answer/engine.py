@@ -38,12 +38,7 @@ from calanque.answer.passages import (
 )
 from calanque.answer.prompt import ABSTAIN, build_messages
 from calanque.answer.related import related_questions
-from calanque.answer.rewrite import (
-    leans_on_nothing,
-    points_back,
-    rewrite_extractive,
-    rewrite_with_llm,
-)
+from calanque.answer.rewrite import leans_on_nothing, rewrite_extractive, rewrite_with_llm
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import (
     CitationVerifier,
@@ -409,17 +404,14 @@ def standalone_parts(
     asked: Sequence[str], history: Sequence[tuple[str, str]], language: str
 ) -> list[str]:
     """Each question of ``asked`` (:func:`~calanque.answer.compound.question_parts`) made
-    standalone: the first with the conversation, as any question; a later one, when it
-    points back (``…, and until when did he hold the post?``), with the conversation and
-    the parts before it (a part that names its own subject is left as it is)."""
-    out = []
-    for at, part in enumerate(asked):
-        before = [*history, *((p, "") for p in asked[:at])]
-        if at == 0 or points_back(part):
-            out.append(rewrite_extractive(part, before, language) if before else part)
-        else:
-            out.append(part)
-    return out
+    standalone with the conversation and the parts before it, by the follow-up rewriting:
+    a part that points back or is too short to stand alone (``…, and until when did he
+    hold the post?``, ``…, and at what address?``) carries their words; one that names its
+    own subject (``…, and who founded Ubuntu?``) is left as it is."""
+    return [
+        rewrite_extractive(part, [*history, *((p, "") for p in asked[:at])], language)
+        for at, part in enumerate(asked)
+    ]
 
 
 UNANSWERED_PART = {

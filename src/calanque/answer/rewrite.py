@@ -156,11 +156,6 @@ def _asked_noun(question: str) -> str:
     return fold(match.group(1)) if match else ""
 
 
-def points_back(question: str) -> bool:
-    """Does ``question`` hold a pronoun or a demonstrative that refers outside it?"""
-    return _points_back(question)
-
-
 def _points_back(question: str) -> bool:
     """Does ``question`` hold a pronoun pointing back? ``that`` after a noun and before
     more words relates a clause to that noun (``the daemon that handles power events``),

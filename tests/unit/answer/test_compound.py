@@ -47,6 +47,11 @@ from .test_engine import FAKE_SUPPORT
             ["Which tool gets me a certificate?", "how do I enable the SSL module?"],
         ),
         (
+            "Quelle est la taille de l'archive et où est-elle stockée ?",
+            "fr",
+            ["Quelle est la taille de l'archive ?", "où est-elle stockée ?"],
+        ),
+        (
             "Which package provides sendmail and which does the Exim team maintain?",
             "en",
             ["Which package provides sendmail?", "which does the Exim team maintain?"],
@@ -70,6 +75,7 @@ def test_a_question_asking_several_things_is_split(
         "What is the golden ratio and when?",  # "when?" alone is no question to search
         "Which is older: the Adventist Church or Rastafari?",  # "or" opens no question word
         "Qui est né en premier : le sculpteur ou le dictateur ?",
+        "Faut-il installer le paquet sur le serveur ou sur chaque poste ?",
         "Which file lists the APT sources and the mirrors?",
         "Is it free? Why?",
         "Comment installer un paquet ?",
@@ -93,8 +99,19 @@ def test_a_later_part_that_points_back_carries_the_first_parts_words() -> None:
 
 
 def test_a_part_naming_its_own_subject_carries_nothing() -> None:
-    asked = question_parts("Who maintains dpkg, and who maintains apt?", "en")
-    assert standalone_parts(asked, [], "en") == ["Who maintains dpkg?", "who maintains apt?"]
+    asked = question_parts("Who founded the Debian project, and who founded Ubuntu?", "en")
+    assert standalone_parts(asked, [], "en") == [
+        "Who founded the Debian project?",
+        "who founded Ubuntu?",
+    ]
+
+
+def test_a_part_too_short_to_stand_alone_carries_the_first_parts_words() -> None:
+    asked = question_parts(
+        "Is there a web interface to manage printers, and at what address?", "en"
+    )
+    first, second = standalone_parts(asked, [], "en")
+    assert second.startswith("at what address") and "printers" in second
 
 
 def test_a_compound_follow_up_keeps_the_conversation_in_its_first_part() -> None:
