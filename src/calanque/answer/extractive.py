@@ -44,6 +44,7 @@ import numpy as np
 from calanque.answer.answer_types import asked_types, held_types, points_elsewhere, refers_back
 from calanque.answer.citations import CitedSentence
 from calanque.answer.language import (
+    COGNATE_LETTERS,
     STOPWORDS,
     Term,
     coverage,
@@ -455,11 +456,10 @@ def _novel_token(text: str, asked: set[str]) -> bool:
     )
 
 
-# Letters two words of French and English must share to count as cognates (chosen on the
-# tune halves: 4 gained two key facts, 5 and 6 none), and what a cognate is worth next to
-# a word of the question's own language (0.7 and 1.0 gained the same two, 0.5 none; at
-# 1.0 English sentences led the answer to the README's first, French question).
-COGNATE_PREFIX = 4
+# What a cognate (the first ``COGNATE_LETTERS`` letters shared: chosen on the tune halves,
+# 4 gained two key facts, 5 and 6 none) is worth next to a word of the question's own
+# language (0.7 and 1.0 gained the same two, 0.5 none; at 1.0 English sentences led the
+# answer to the README's first, French question).
 COGNATE_WEIGHT = 0.7
 
 
@@ -488,12 +488,12 @@ def cognate_coverage(terms: list[Term], text: str) -> float:
     """Weighted share of the question's key terms found in a sentence of the other language
     by their first letters: cognates (``événements``/``events``, ``énergie``/``energy``,
     ``directives``), which the stems of one language cannot match."""
-    prefixes = {fold(w)[:COGNATE_PREFIX] for w in words(text) if len(w) >= COGNATE_PREFIX}
+    prefixes = {fold(w)[:COGNATE_LETTERS] for w in words(text) if len(w) >= COGNATE_LETTERS}
     total = sum(t.weight for t in terms)
     found = sum(
         t.weight
         for t in terms
-        if len(t.surface) >= COGNATE_PREFIX and fold(t.surface)[:COGNATE_PREFIX] in prefixes
+        if len(t.surface) >= COGNATE_LETTERS and fold(t.surface)[:COGNATE_LETTERS] in prefixes
     )
     return found / total if total else 1.0
 

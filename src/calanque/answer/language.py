@@ -28,6 +28,12 @@ _FR_ACCENTS = re.compile(r"[éèêàçùâîôûœ]", re.IGNORECASE)
 _ELISION = re.compile(r"\b(?:qu|[ldjnsctm])['’]", re.IGNORECASE)
 
 
+# A word's first letters that a French word and its English cognate share
+# (``événements``/``events``, ``système``/``system``): read by the extractive writer and
+# the verifier alike.
+COGNATE_LETTERS = 4
+
+
 def fold(text: str) -> str:
     """Lowercase without accents: ``"Écoles"`` → ``"ecoles"``."""
     decomposed = unicodedata.normalize("NFKD", text.lower())

@@ -64,6 +64,7 @@ from calanque.answer.claims import (
     technical_tokens,
 )
 from calanque.answer.language import (
+    COGNATE_LETTERS,
     STOPWORDS,
     Term,
     coverage,
@@ -396,9 +397,6 @@ class CitationVerifier:
             ):
                 return "states what the passage says is not so"
         return ""
-
-
-COGNATE_LETTERS = 4
 
 
 def _shared_stems(text: str, other: str) -> float:
