@@ -9,6 +9,8 @@ what an earlier question asked for ("Which band…?" then "…left the band…")
 * the previous question's key terms, and the names that question had itself carried
   from earlier turns (its own names, or its words when it named nothing), so a subject
   survives two follow-ups;
+* the words of the question that opened the thread, when the previous question was itself
+  a follow-up: a subject without a name ("a removed package") survives two hops too;
 * the *answer* of the previous turn when that question asked for a named thing (who,
   which band, quel paquet): the names its answer gives that the question did not
   ("Who wrote Das Kapital?" → "Karl Marx"), so "Who did he write … with?" finds him.
@@ -100,6 +102,7 @@ class _Turn:
     names: tuple[str, ...]  # names it inherited from earlier turns
     answered: tuple[str, ...]  # names its answer gave, when it asked for a named thing
     asked_noun: str  # "band" in "Which band…?" ("" when none)
+    opener: str = ""  # the question that opened the thread: its subject
 
 
 def name_phrases(text: str) -> list[str]:
@@ -330,7 +333,7 @@ def _carried(question: str, previous: _Turn, language: str) -> list[str]:
     folded = fold(question)
     drop = set()
     if _points_back(question) and _action_stems(question, language):
-        drop = _action_stems(previous.asked, language)
+        drop = _action_stems(previous.asked, language) | _action_stems(previous.opener, language)
     carried = [
         t.surface
         for t in key_terms(previous.asked, language)
@@ -344,6 +347,9 @@ def _carried(question: str, previous: _Turn, language: str) -> list[str]:
         if fold(n) not in folded and not stems(n, language) <= (taken | present)
     }
     carried += list(fresh.values())[:MAX_CARRIED_NAMES]
+    # two hops on, the thread's subject (words with no name among them too)
+    taken = stems(" ".join(carried), language) | present | drop
+    carried += [t.surface for t in key_terms(previous.opener, language) if t.stem not in taken]
     return carried
 
 
@@ -369,7 +375,10 @@ def rewrite_extractive(question: str, history: Sequence[tuple[str, str]], langua
             own = [n for n in name_phrases(turns[-1].asked) if fold(n) not in STOPWORDS]
             inherited = [*(own or carried[: SHORT_FOLLOW_UP + 1]), *inherited]
         names = tuple(dict.fromkeys(inherited))
-        turns.append(_Turn(asked, names, _answered_names(asked, answer), _asked_noun(asked)))
+        opener = turns[-1].opener if carried else asked  # a follow-up keeps the thread's
+        turns.append(
+            _Turn(asked, names, _answered_names(asked, answer), _asked_noun(asked), opener)
+        )
     return _standalone(question, turns, language)[0]
 
 

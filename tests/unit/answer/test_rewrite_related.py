@@ -82,6 +82,28 @@ def test_the_subject_survives_two_follow_ups() -> None:
     assert "Marseille" in rewritten
 
 
+def test_a_subject_with_no_name_survives_two_follow_ups() -> None:
+    """The thread's subject is the opening question's words, not only its names: after two
+    hops "removed" (no capital, no path) was lost and the search drifted to the second
+    turn's topic."""
+    history = [
+        (
+            "I'd like to bring back a removed package into Debian. How do I find out why it "
+            "was removed in the first place?",
+            "",
+        ),
+        ("Which packaging should I start from, and where can I still get it?", ""),
+    ]
+    rewritten = rewrite_extractive(
+        "What about its old bugs that got closed back then — which ones should I reopen?",
+        history,
+        "en",
+    )
+    assert "removed" in rewritten
+    assert "packaging" in rewritten  # the previous turn's own words still come first
+    assert rewritten.index("packaging") < rewritten.index("removed")
+
+
 def test_the_noun_an_earlier_question_asked_for_refers_to_its_answer() -> None:
     history = [
         (
