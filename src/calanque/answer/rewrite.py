@@ -13,7 +13,9 @@ what an earlier question asked for ("Which band…?" then "…left the band…")
   a follow-up: a subject without a name ("a removed package") survives two hops too;
 * the *answer* of the previous turn when that question asked for a named thing (who,
   which band, quel paquet): the names its answer gives that the question did not
-  ("Who wrote Das Kapital?" → "Karl Marx"), so "Who did he write … with?" finds him.
+  ("Who wrote Das Kapital?" → "Karl Marx"), so "Who did he write … with?" finds him;
+  first the word the answer presents as the thing asked for, lowercase or not ("Quel
+  gestionnaire…?" → "synaptic est un gestionnaire…", "the band X").
 
 When the follow-up names its own action on a pronoun ("remove it"), the previous action
 ("install") is not carried, only what it acted on ("nginx"). A question that announces a
@@ -148,10 +150,35 @@ def _answered_names(question: str, answer: str) -> tuple[str, ...]:
     if not answer or not _asks_for_name(question):
         return ()
     asked = fold(question)
-    fresh = [n for n in name_phrases(_answer_text(answer)) if fold(n) not in asked]
+    phrases = name_phrases(_answer_text(answer))
+    named = [  # "floyd" in "Pink Floyd is a band" stands for the whole name
+        next((p for p in phrases if word in fold(p).split()), word)
+        for word in _named_as(_asked_noun(question), _MARKER.sub(" ", answer))
+    ]
+    fresh = list(dict.fromkeys(n for n in [*named, *phrases] if fold(n) not in asked))
     if "person" in asked_types(question):
         fresh.sort(key=lambda n: len(n.split()) < 2)  # people have a first and a last name
     return tuple(fresh[:ANSWER_NAMES])
+
+
+# "synaptic est un gestionnaire…", "Pink Floyd is a band", "the band Pink Floyd", "le
+# paquet synaptic": the answer names the thing asked for next to the noun it was asked by.
+_NAME_TOKEN = r"[\w][\w.+-]*[\w+]"
+_IS_A = r"(?:is|was|are|were|est|était|sont|étaient)\s+(?:a|an|the|one of the|un|une|le|la|l['’])"
+
+
+def _named_as(noun: str, answer: str) -> list[str]:
+    """Words of ``answer`` it presents as the ``noun`` a "which <noun>…?" question asked
+    for: "X is a <noun>" or "the <noun> X" (a lowercase package name is a name too)."""
+    if not noun:
+        return []
+    n = rf"{re.escape(noun)}s?"
+    patterns = (
+        rf"({_NAME_TOKEN})\s+{_IS_A}\s+(?:[^\W\d_]+\s+){{0,2}}{n}\b",
+        rf"\b(?:the|le|la|l['’])\s*{n}\s+({_NAME_TOKEN})",
+    )
+    found = [m.group(1) for p in patterns for m in re.finditer(p, fold(answer))]
+    return [w for w in found if w not in STOPWORDS and not w.isdigit()]
 
 
 def _asked_noun(question: str) -> str:

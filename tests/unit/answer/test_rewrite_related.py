@@ -82,6 +82,29 @@ def test_the_subject_survives_two_follow_ups() -> None:
     assert "Marseille" in rewritten
 
 
+def test_the_thing_an_answer_presents_as_what_was_asked_for_is_carried() -> None:
+    """A lowercase package name is the answer to "Quel gestionnaire…?" when the answer says
+    "synaptic est un gestionnaire…", however late in the answer it comes."""
+    answer = (
+        "D'après les sources : Il y a beaucoup d'outils de gestion des paquets, texte ou "
+        "graphiques. [2] Ce document est disponible dans le paquet debian-faq. [5] "
+        + "Voir la Référence Debian pour plus d'informations. [2] " * 6
+        + "synaptic est un gestionnaire graphique de paquets convivial. [1]"
+    )
+    history = [("Quel gestionnaire de paquets graphique la FAQ présente-t-elle ?", answer)]
+    rewritten = rewrite_extractive("Où trouver plus d'informations à son sujet ?", history, "fr")
+    assert "synaptic" in rewritten
+    history = [
+        (
+            "Which band recorded the song?",
+            "According to the sources: the song was recorded in 1973. [1] "
+            "Pink Floyd were an English rock band formed in London. [2]",
+        )
+    ]
+    rewritten = rewrite_extractive("When was it founded?", history, "en")
+    assert "Pink Floyd" in rewritten and "floyd" not in rewritten
+
+
 def test_a_subject_with_no_name_survives_two_follow_ups() -> None:
     """The thread's subject is the opening question's words, not only its names: after two
     hops "removed" (no capital, no path) was lost and the search drifted to the second
