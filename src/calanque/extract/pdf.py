@@ -59,6 +59,17 @@ _KEPT_HYPHEN = re.compile(r"(?<=[A-Z0-9])-\n(?=[a-zà-ÿ])")
 # "https://\nwww.gnu.org/…", "https://lists.\ngnu.org/…": a link cut after its scheme or its
 # first label, where it cannot end
 _CUT_LINK = re.compile(r"(\b[a-z][a-z0-9+.-]*://(?:[\w-]+\.)?)\n(?=[a-z0-9])", re.IGNORECASE)
+# "https:\n//www.debian.org/…", "(https: //bugs.debian.org/…)": cut after the scheme's colon
+_CUT_SCHEME = re.compile(r"\b(https?|ftp):[ \t]*\n?[ \t]*//", re.IGNORECASE)
+# "https://www.debian.org/doc/\nmanuals/securing-debian-howto/)": a link cut after a slash,
+# its path going on at the next line start (a word then "/", ".", "#" or ")": a sentence
+# that follows a link starts with a word and a space); where the line break became a space
+# ("…/releases/ stable/installmanual"), the rest must hold a slash itself
+_CUT_PATH = re.compile(
+    r"(\b(?:https?|ftp)://[^\s()<>]*/)(?:[ \t]*\n[ \t]*(?=[\w~%-]+[/.#)])|[ \t]+(?=[\w~%-]+/))",
+    re.IGNORECASE,
+)
+_ENDS_WITH_SCHEME = re.compile(r"\b(?:https?|ftp):$", re.IGNORECASE)
 _HEAD_WORDS = 12  # a running head is short
 # "8.1.3 aptitude" alone on its line: a section number of two levels or more and a few
 # words without a sentence's punctuation is a heading, whatever case the next line starts
@@ -357,6 +368,8 @@ def _paragraphs(pages: list[str]) -> list[str]:
         for block in (b for raw in split_paragraphs(page) for b in _mended(raw)):
             if is_table(block) or (out and is_table(out[-1][0])):
                 out.append([block])  # a table is a block of its own
+            elif out and _ENDS_WITH_SCHEME.search(out[-1][-1]) and block.startswith("//"):
+                out[-1][-1] += block  # a link cut after its scheme by a page or a gap
             elif out and len(out[-1]) == 1 and _rest_of_heading(out[-1][0], block):
                 head = out[-1][0].rstrip()
                 if head.endswith("-") and head[-2:-1].islower() and block.lstrip()[:1].islower():
@@ -372,7 +385,8 @@ def _paragraphs(pages: list[str]) -> list[str]:
                 out[-1].append(block)
             else:
                 out.append([block])
-    return [" ".join(blocks) for blocks in out]
+    # a link cut where a page or a layout gap cut its paragraph
+    return [_CUT_PATH.sub(r"\1", _CUT_SCHEME.sub(r"\1://", " ".join(b))) for b in out]
 
 
 def is_table(block: str) -> bool:
@@ -382,13 +396,14 @@ def is_table(block: str) -> bool:
 
 def _mended(block: str) -> list[str]:
     """A block of a page with its layout mended: words cut at a line end joined, links cut
-    after their scheme joined, contents lines dropped, numbered headings set apart. A
+    after their scheme, its colon or a slash of their path joined, contents lines dropped, numbered headings set apart. A
     table's rows are left as they are (a row is no heading, its cells' hyphens its own)."""
     if is_table(block):
         return [block]
     text = _HYPHENATED.sub("", block.replace("\r\n", "\n"))
     text = _STRAY_GRAVE.sub("\u2018", text)
     text = _CUT_LINK.sub(r"\1", _KEPT_HYPHEN.sub("-", text))
+    text = _CUT_PATH.sub(r"\1", _CUT_SCHEME.sub(r"\1://", text))
     text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
     text = _SECTION_HEADING.sub(r"\n\1\n\n", text)
     return split_paragraphs(text)

@@ -500,3 +500,27 @@ def test_a_step_said_twice_stays_and_only_a_head_form_copy_goes() -> None:
         "1.4. Packaging New Software",
     ]
     assert _section_repeats(blocks) == {0, 5}
+
+
+def test_a_link_cut_after_its_colon_or_a_slash_is_one_link() -> None:
+    """The Debian FAQ's PDFs cut links after the scheme's colon (``https:`` / ``//www…``), at
+    a page end too, and after a slash of the path: the link came out as two words, so a
+    quote of it was no link and its address was in no sentence."""
+    pages = [
+        [
+            "The Installation Guide (https:",
+            "//www.debian.org/releases/stable/installmanual) explains it.",
+            "The Security Manual (https://www.debian.org/doc/",
+            "manuals/securing-debian-howto/) covers hardening.",
+            "Read more at https://www.gnu.org/",
+            "The next sentence starts here.",
+            "The last version is on the Debian web site at https:",
+        ],
+        ["//www.debian.org/doc/FAQ/.", "It is also available for download."],
+    ]
+    doc = extract(make_pdf(pages), "http://h/faq.pdf", "application/pdf")
+    assert "(https://www.debian.org/releases/stable/installmanual)" in doc.text
+    assert "(https://www.debian.org/doc/manuals/securing-debian-howto/)" in doc.text
+    assert "https://www.debian.org/doc/FAQ/." in doc.text
+    assert "https://www.gnu.org/The" not in doc.text  # a sentence after a link stays apart
+    assert "The next sentence starts here." in doc.text
