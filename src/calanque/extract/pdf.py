@@ -382,7 +382,12 @@ def _paragraphs(pages: list[str]) -> list[str]:
                 and block.lstrip()[:1].islower()
                 and not _SECTION_HEADING.match(f"{out[-1][-1].strip()}\n.")
             ):
-                out[-1].append(block)
+                cut = out[-1][-1].rstrip()
+                if cut.endswith("-") and cut[-2:-1].isalnum():
+                    # a word cut at a box's or a page's end: "con-" + "trol"; "32-" + "bit"
+                    out[-1][-1] = (cut[:-1] if cut[-2:-1].islower() else cut) + block.lstrip()
+                else:
+                    out[-1].append(block)
             else:
                 out.append([block])
     # a link cut where a page or a layout gap cut its paragraph

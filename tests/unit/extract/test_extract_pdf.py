@@ -524,3 +524,16 @@ def test_a_link_cut_after_its_colon_or_a_slash_is_one_link() -> None:
     assert "https://www.debian.org/doc/FAQ/." in doc.text
     assert "https://www.gnu.org/The" not in doc.text  # a sentence after a link stays apart
     assert "The next sentence starts here." in doc.text
+
+
+def test_a_word_cut_at_a_page_end_is_one_word() -> None:
+    """A word hyphenated across a page (or across two of pdfminer's boxes) came out as
+    ``con- trol``: a word no search or quote could match."""
+    pages = [
+        ["Maintainers who package this software are listed in the Debian con-"],
+        ["trol file that comes with each package, on 32-"],
+        ["bit PCs too."],
+    ]
+    doc = extract(make_pdf(pages), "http://h/faq.pdf", "application/pdf")
+    assert "listed in the Debian control file that comes with each package" in doc.text
+    assert "32-bit PCs" in doc.text  # a hyphen after a digit is the word's own
