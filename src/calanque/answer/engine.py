@@ -282,10 +282,13 @@ class AnswerEngine:
         passed verification."""
         language = base.language
         if len(parts) == 1:
-            drafts = [self._draft(writer, parts[0][1], language, passages, query_vector)]
+            asked, query = parts[0]
+            drafts = [self._draft(writer, query, language, passages, query_vector, asked=asked)]
         else:
             share = max(1, self.settings.max_sentences // len(parts))
-            drafts = [self._draft(writer, p, language, passages, None, share) for _, p in parts]
+            drafts = [
+                self._draft(writer, p, language, passages, None, share, asked=a) for a, p in parts
+            ]
         draft = _joined(drafts)
         verification = self.verifier.verify(draft.sentences, passages, language)
         if draft.answered and verification.citations:
@@ -310,12 +313,15 @@ class AnswerEngine:
         passages: list[Passage],
         query_vector: np.ndarray | None,
         max_sentences: int | None = None,
+        asked: str = "",
     ) -> ExtractiveDraft:
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
         translate = getattr(self.retriever, "translations", None)  # Retriever has it
         translations = translate(query) if callable(translate) else {}
-        return writer.write(query, language, passages, query_vector, translations, max_sentences)
+        return writer.write(
+            query, language, passages, query_vector, translations, max_sentences, asked=asked
+        )
 
     def _generative(
         self,

@@ -234,11 +234,17 @@ class ExtractiveWriter:
         query_vector: np.ndarray | None = None,
         translations: Mapping[str, Sequence[str]] | None = None,
         max_sentences: int | None = None,
+        asked: str = "",
     ) -> ExtractiveDraft:
         """``translations``: words of the corpus in the other language for the question's
         words (:meth:`calanque.index.retriever.Retriever.translations`); ``max_sentences``:
-        fewer than the writer's own limit (one part of a question that asks several)."""
+        fewer than the writer's own limit (one part of a question that asks several);
+        ``asked``: the question as asked when ``question`` is its standalone rewrite (its
+        words weigh more than those carried from the conversation, see :data:`CARRIED`)."""
         terms = key_terms(question, language)
+        if asked and fold(asked) != fold(question):
+            own = stems(asked, language)
+            terms = [t if t.stem in own else replace(t, weight=t.weight * CARRIED) for t in terms]
         translations = translations or {}
         if query_vector is None:
             query_vector = self.embedder.embed_query(question)
@@ -462,6 +468,14 @@ def _novel_token(text: str, asked: set[str]) -> bool:
 # answer to the README's first, French question).
 COGNATE_WEIGHT = 0.7
 
+
+# A follow-up's standalone query carries words of the conversation ("Et qui dirigeait le
+# projet à cette époque ?" + the previous question's words): they count for this much next
+# to the words the follow-up says itself, so that its answer is about what it asks, not a
+# second answer to the previous question. Chosen on the tune halves: 1.0 / 0.5 / 0.25 gave
+# 30 / 33 / 31 right thread turns of 43, nothing else changed (docs/benchmarks.md,
+# "Fourteenth round").
+CARRIED = 0.5
 
 # What a translation of a key term is worth in a sentence of the other language next to the
 # word itself (1.0 and 0.7 gained the same tune key fact, wiki-xl2-fr-014; 1.0: simpler).

@@ -643,3 +643,22 @@ def test_a_sentence_is_read_after_the_one_before_it(embedder: WordEmbedder) -> N
     answer = "The main one is Software in the Public Interest, based in the United States."
     assert answer in quotes(SelectionWeights().previous)
     assert answer not in quotes(0.0)  # scored on its own words, it loses to the others
+
+
+def test_a_follow_up_is_answered_by_its_own_words_more_than_the_carried_ones(
+    embedder: WordEmbedder,
+) -> None:
+    """The standalone query of a follow-up carries the previous question's words (release,
+    codename, Slink): weighed like the follow-up's own, they chose a second answer to the
+    previous question."""
+    passages = passages_of(
+        "Slink was the release codename of 1999. The mirror keeps every package for a year."
+    )
+    standalone = "What does the mirror keep release codename Slink?"
+    neutral = embedder.embed_query("zzz")  # the same similarity for both: words decide
+    one = ExtractiveWriter(embedder, SentenceVectorStore(), max_sentences=1, policy=FAKE_POLICY)
+    plain = one.write(standalone, "en", passages, neutral).sentences[0].text
+    asked = "What does the mirror keep?"
+    followed = one.write(standalone, "en", passages, neutral, asked=asked).sentences[0].text
+    assert plain.startswith("Slink")  # without the question as asked: the carried words
+    assert followed.startswith("The mirror keeps")
