@@ -70,6 +70,23 @@ _CUT_PATH = re.compile(
     re.IGNORECASE,
 )
 _ENDS_WITH_SCHEME = re.compile(r"\b(?:https?|ftp):$", re.IGNORECASE)
+# What typesetting put in a PDF's text that a reader types otherwise: TeX's and groff's
+# ligatures ("ﬁle" is "file": no search, quote or key fact matched it) and groff's minus and
+# hyphen signs in options and names ("−−login", "dpkg‐reconfigure").
+_TYPESET = str.maketrans(
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2212": "-",
+    }
+)
 _HEAD_WORDS = 12  # a running head is short
 # "8.1.3 aptitude" alone on its line: a section number of two levels or more and a few
 # words without a sentence's punctuation is a heading, whatever case the next line starts
@@ -522,7 +539,7 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
     if run_together:
         for number, text in _rebuilt(body, run_together).items():
             pages[number] = text
-    pages = ["" if _contents_page(text) else text for text in pages]
+    pages = ["" if _contents_page(text) else text.translate(_TYPESET) for text in pages]
     builder = TextBuilder()
     title = _title(reader)  # the document's own, also sought in its running heads
     blocks = _paragraphs(_without_running_heads(pages, title))

@@ -537,3 +537,49 @@ def test_a_word_cut_at_a_page_end_is_one_word() -> None:
     doc = extract(make_pdf(pages), "http://h/faq.pdf", "application/pdf")
     assert "listed in the Debian control file that comes with each package" in doc.text
     assert "32-bit PCs" in doc.text  # a hyphen after a digit is the word's own
+
+
+def _pdf_with_to_unicode(line: str, mapping: dict[str, str]) -> bytes:
+    """A one-line PDF whose font maps the byte ``key`` to the character ``mapping[key]``
+    (a ``/ToUnicode`` CMap, as TeX's and groff's PDFs carry for their ligatures)."""
+    chars = " ".join(f"<{ord(k):02X}> <{ord(v):04X}>" for k, v in mapping.items())
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /L def\n"
+        "1 begincodespacerange <00> <FF> endcodespacerange\n"
+        f"{len(mapping)} beginbfchar {chars} endbfchar\n"
+        "endcmap CMapName currentdict /CMap defineresource pop end end"
+    ).encode()
+    content = f"BT /F1 12 Tf 72 720 Td {_pdf_string(line)} Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def test_ligatures_and_minus_signs_are_the_letters_a_reader_types() -> None:
+    """groff's and TeX's PDFs (bash.pdf of Debian's bash-doc: 978 "ﬁ") write "ﬁle" with one
+    ligature character and options with minus signs ("−−login"): no search for "file" or
+    "--login", no quote and no key fact matched them."""
+    line = "The \x01le con\x01guration is read \x01rst. Start it with \x03\x03login or \x03s, a \x02ag."
+    body = _pdf_with_to_unicode(line, {"\x01": "\ufb01", "\x02": "\ufb02", "\x03": "\u2212"})
+    text = extract(body, "http://h/bash.pdf", "application/pdf").text
+    assert "The file configuration is read first." in text
+    assert "Start it with --login or -s, a flag." in text
