@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from calanque.answer.answer_types import READ_CHARS, asked_types
 from calanque.answer.claims import technical_tokens
-from calanque.answer.language import STOPWORDS, fold, key_terms, stems
+from calanque.answer.language import STOPWORDS, fold, is_technical, key_terms, stems
 from calanque.llm.base import LLM, complete
 
 SHORT_FOLLOW_UP = 2  # key terms or fewer, and no name of its own: it leans on the previous one
@@ -163,8 +163,10 @@ def _answered_names(question: str, answer: str) -> tuple[str, ...]:
 
 # "synaptic est un gestionnaire…", "Pink Floyd is a band", "the band Pink Floyd", "le
 # paquet synaptic": the answer names the thing asked for next to the noun it was asked by.
-_NAME_TOKEN = r"[\w][\w.+-]*[\w+]"
-_IS_A = r"(?:is|was|are|were|est|était|sont|étaient)\s+(?:a|an|the|one of the|un|une|le|la|l['’])"
+# (read in folded text: "était" is "etait"; a token starts where none can go on to its left,
+# so that a long run of word characters is read once, not once a character)
+_NAME_TOKEN = r"(?<![\w.+-])[\w][\w.+-]*[\w+]"
+_IS_A = r"(?:is|was|are|were|est|etait|sont|etaient)\s+(?:a|an|the|one of the|un|une|le|la|l['’])"
 
 
 def _named_as(noun: str, answer: str) -> list[str]:
@@ -177,8 +179,17 @@ def _named_as(noun: str, answer: str) -> list[str]:
         rf"({_NAME_TOKEN})\s+{_IS_A}\s+(?:[^\W\d_]+\s+){{0,2}}{n}\b",
         rf"\b(?:the|le|la|l['’])\s*{n}\s+({_NAME_TOKEN})",
     )
-    found = [m.group(1) for p in patterns for m in re.finditer(p, fold(answer))]
-    return [w for w in found if w not in STOPWORDS and not w.isdigit()]
+    folded = fold(answer)
+    presented = [m.group(1) for m in re.finditer(patterns[0], folded)]
+    # after "the band" / "le paquet" a verb may follow ("The band released it"): there only
+    # a capitalised or a technical word is a name
+    capitalised = {fold(w) for w in re.findall(r"[\w][\w.+-]*", answer) if w[:1].isupper()}
+    presented += [
+        m.group(1)
+        for m in re.finditer(patterns[1], folded)
+        if m.group(1) in capitalised or is_technical(m.group(1))
+    ]
+    return [w for w in presented if w not in STOPWORDS and not w.isdigit()]
 
 
 def _asked_noun(question: str) -> str:
@@ -374,7 +385,10 @@ def _carried(question: str, previous: _Turn, language: str) -> list[str]:
         if fold(n) not in folded and not stems(n, language) <= (taken | present)
     }
     carried += list(fresh.values())[:MAX_CARRIED_NAMES]
-    # two hops on, the thread's subject (words with no name among them too)
+    # two hops on, the thread's subject (words with no name among them too), less its
+    # action where the previous question named its own ("install" after "remove it")
+    if _action_stems(previous.asked, language):
+        drop |= _action_stems(previous.opener, language)
     taken = stems(" ".join(carried), language) | present | drop
     carried += [t.surface for t in key_terms(previous.opener, language) if t.stem not in taken]
     return carried

@@ -60,15 +60,19 @@ _KEPT_HYPHEN = re.compile(r"(?<=[A-Z0-9])-\n(?=[a-zà-ÿ])")
 # first label, where it cannot end
 _CUT_LINK = re.compile(r"(\b[a-z][a-z0-9+.-]*://(?:[\w-]+\.)?)\n(?=[a-z0-9])", re.IGNORECASE)
 # "https:\n//www.debian.org/…", "(https: //bugs.debian.org/…)": cut after the scheme's colon
-_CUT_SCHEME = re.compile(r"\b(https?|ftp):[ \t]*\n?[ \t]*//", re.IGNORECASE)
+_CUT_SCHEME = re.compile(r"\b(https?|ftp):[ \t]*(?:\n[ \t]*)?//", re.IGNORECASE)
 # "https://www.debian.org/doc/\nmanuals/securing-debian-howto/)": a link cut after a slash,
-# its path going on at the next line start (a word then "/", ".", "#" or ")": a sentence
-# that follows a link starts with a word and a space); where the line break became a space
-# ("…/releases/ stable/installmanual"), the rest must hold a slash itself
+# its path going on at the next line start (a word then "/", "#", ")" or a "." inside a
+# word: a sentence that follows a link starts with a word and a space, a list item with
+# "2. "). A path holds no second "://" (one link start a path, not one a character).
+_LINK_PATH = r"\b(?:https?|ftp)://(?:[^\s()<>:]|:(?!//))*/"
 _CUT_PATH = re.compile(
-    r"(\b(?:https?|ftp)://[^\s()<>]*/)(?:[ \t]*\n[ \t]*(?=[\w~%-]+[/.#)])|[ \t]+(?=[\w~%-]+/))",
-    re.IGNORECASE,
+    rf"({_LINK_PATH})[ \t]*\n[ \t]*(?=[\w~%-]+(?:[/#)]|\.[^\W_]))", re.IGNORECASE
 )
+# where a page or a layout gap cut it ("…/releases/" + "stable/installmanual"), the rest
+# must hold a slash itself; a space inside a line is no cut ("…/ and/or")
+_ENDS_WITH_PATH = re.compile(rf"{_LINK_PATH}$", re.IGNORECASE)
+_PATH_GOES_ON = re.compile(r"[\w~%-]+/")
 _ENDS_WITH_SCHEME = re.compile(r"\b(?:https?|ftp):$", re.IGNORECASE)
 # What typesetting put in a PDF's text that a reader types otherwise: TeX's and groff's
 # ligatures ("ﬁle" is "file": no search, quote or key fact matched it) and groff's minus and
@@ -403,6 +407,8 @@ def _paragraphs(pages: list[str]) -> list[str]:
                 if cut.endswith("-") and cut[-2:-1].isalnum():
                     # a word cut at a box's or a page's end: "con-" + "trol"; "32-" + "bit"
                     out[-1][-1] = (cut[:-1] if cut[-2:-1].islower() else cut) + block.lstrip()
+                elif _ENDS_WITH_PATH.search(cut) and _PATH_GOES_ON.match(block.lstrip()):
+                    out[-1][-1] = cut + block.lstrip()  # "…/releases/" + "stable/…"
                 else:
                     out[-1].append(block)
             else:
@@ -531,6 +537,19 @@ def _title(reader: PdfReader) -> str:
     return normalize_space(str(info.title or "")) if info is not None else ""
 
 
+# A footnote's number set in superscript digits against its word ("ends in .zip⁶)", "⁴Having
+# said that"): the word must stay a word a search and a quote can match.
+_SUPERSCRIPT_AFTER = re.compile(r"(?<=[^\W_])([\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+)")
+_SUPERSCRIPT_BEFORE = re.compile(r"([\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+)(?=[^\W\d_])")
+
+
+def _typeset(text: str) -> str:
+    """``text`` with the letters a reader types (:data:`_TYPESET`) and footnote numbers in
+    superscript set apart from the words they touch."""
+    text = text.translate(_TYPESET)
+    return _SUPERSCRIPT_BEFORE.sub(r"\1 ", _SUPERSCRIPT_AFTER.sub(r" \1", text))
+
+
 def extract_pdf(body: bytes, url: str = "") -> Document:
     """A :class:`Document` from PDF bytes; ``ExtractError`` kind ``pdf`` or ``empty``."""
     reader = _open(body, url)
@@ -539,7 +558,7 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
     if run_together:
         for number, text in _rebuilt(body, run_together).items():
             pages[number] = text
-    pages = ["" if _contents_page(text) else text.translate(_TYPESET) for text in pages]
+    pages = ["" if _contents_page(text) else _typeset(text) for text in pages]
     builder = TextBuilder()
     title = _title(reader)  # the document's own, also sought in its running heads
     blocks = _paragraphs(_without_running_heads(pages, title))

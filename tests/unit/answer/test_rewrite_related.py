@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from calanque.answer.labels import machine_label, visible_label
@@ -125,6 +127,54 @@ def test_a_subject_with_no_name_survives_two_follow_ups() -> None:
     assert "removed" in rewritten
     assert "packaging" in rewritten  # the previous turn's own words still come first
     assert rewritten.index("packaging") < rewritten.index("removed")
+
+
+def test_an_answer_in_the_past_tense_presents_its_name_too() -> None:
+    """The answer is read folded ("était" is "etait"): "synaptic était un gestionnaire"
+    named nothing, the accented words of the pattern could never match."""
+    history = [
+        (
+            "Quel gestionnaire de paquets graphique la FAQ présentait-elle ?",
+            "D'après les sources : synaptic était un gestionnaire graphique convivial. [1]",
+        )
+    ]
+    rewritten = rewrite_extractive("Où trouver plus d'informations à son sujet ?", history, "fr")
+    assert "synaptic" in rewritten
+
+
+def test_the_word_after_the_noun_asked_for_is_no_name_when_it_is_a_verb() -> None:
+    """In "The band released it", "le paquet contient…" the word after the noun is a verb,
+    not what the answer names; it went first, ahead of the band's real name."""
+    history = [
+        (
+            "Which band recorded Money?",
+            "According to the sources: Money was recorded by Pink Floyd in 1973. [1] "
+            "The band released it as a single. [2]",
+        )
+    ]
+    rewritten = rewrite_extractive("When was it founded?", history, "en")
+    assert "Pink Floyd" in rewritten and "released" not in rewritten
+
+
+def test_reading_the_name_an_answer_gives_takes_linear_time() -> None:
+    """The answer comes with the request's history: a long run of word characters was read
+    once a character (100,000 took a minute and a half)."""
+    history = [("Which band recorded the song?", "a." * 50_000), ("Where?", "b" * 100_000)]
+    start = time.perf_counter()
+    rewrite_extractive("When was it founded?", history, "en")
+    assert time.perf_counter() - start < 1.0
+
+
+def test_the_action_a_follow_up_replaced_does_not_come_back_two_hops_on() -> None:
+    """A follow-up's "remove it" after "install nginx" drops "install"; the thread's
+    opener, carried two hops on, brought it back into the next query."""
+    history = [("How do I install nginx on Debian?", ""), ("And how do I remove it?", "")]
+    rewritten = rewrite_extractive("Where are its logs kept?", history, "en")
+    assert "nginx" in rewritten and "remove" in rewritten
+    assert "install" not in rewritten
+    history = [("Comment installer nginx sur Debian ?", ""), ("Et comment le supprimer ?", "")]
+    rewritten = rewrite_extractive("Et ses journaux, où sont-ils ?", history, "fr")
+    assert "nginx" in rewritten and "installer" not in rewritten
 
 
 def test_the_noun_an_earlier_question_asked_for_refers_to_its_answer() -> None:

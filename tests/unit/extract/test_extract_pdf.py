@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
@@ -577,9 +578,42 @@ def _pdf_with_to_unicode(line: str, mapping: dict[str, str]) -> bytes:
 def test_ligatures_and_minus_signs_are_the_letters_a_reader_types() -> None:
     """groff's and TeX's PDFs (bash.pdf of Debian's bash-doc: 978 "ﬁ") write "ﬁle" with one
     ligature character and options with minus signs ("−−login"): no search for "file" or
-    "--login", no quote and no key fact matched them."""
+    "--login", no quote and no key fact matched them. The Debian New Maintainers' Guide sets
+    its footnotes' numbers in superscript digits against the word (".zip⁶")."""
     line = "The \x01le con\x01guration is read \x01rst. Start it with \x03\x03login or \x03s, a \x02ag."
-    body = _pdf_with_to_unicode(line, {"\x01": "\ufb01", "\x02": "\ufb02", "\x03": "\u2212"})
-    text = extract(body, "http://h/bash.pdf", "application/pdf").text
+    line += " Unpack any .zip\x04 file."  # a footnote's number in superscript
+    mapping = {"\x01": "\ufb01", "\x02": "\ufb02", "\x03": "\u2212", "\x04": "\u2076"}
+    text = extract(_pdf_with_to_unicode(line, mapping), "http://h/b.pdf", "application/pdf").text
     assert "The file configuration is read first." in text
     assert "Start it with --login or -s, a flag." in text
+    assert "Unpack any .zip \u2076 file." in text  # ".zip" is a word again
+
+
+def test_a_link_and_the_words_after_it_on_its_line_stay_apart() -> None:
+    """A space inside a line is no cut: "…/ and/or", "…/ et/ou" after a link were glued
+    to it, and so were a list item ("2. ") and a one-word sentence after a link that ends
+    its line."""
+    pages = [
+        [
+            "See https://www.debian.org/ and/or the mirror list.",
+            "Voir https://www.debian.org/ et/ou la liste des miroirs.",
+            "1. Open https://www.debian.org/",
+            "2. Download the image from https://cdimage.debian.org/",
+            "Thanks.",
+        ]
+    ]
+    text = extract(make_pdf(pages), "http://h/faq.pdf", "application/pdf").text
+    assert "https://www.debian.org/ and/or the mirror list." in text
+    assert "https://www.debian.org/ et/ou la liste" in text
+    assert "https://www.debian.org/ 2. Download" in text
+    assert "https://cdimage.debian.org/ Thanks." in text
+
+
+def test_link_mends_take_linear_time() -> None:
+    """A link start each few characters (``http://http://…``) or a long run of spaces after
+    ``https:`` took seconds per 100,000 characters: each start read to the run's end."""
+    glued_links = "http://" * 15_000
+    spaces = "https:" + " " * 100_000 + "x"
+    start = time.perf_counter()
+    _paragraphs([glued_links, spaces])
+    assert time.perf_counter() - start < 1.0
