@@ -554,11 +554,17 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
     """A :class:`Document` from PDF bytes; ``ExtractError`` kind ``pdf`` or ``empty``."""
     reader = _open(body, url)
     pages = _page_texts(reader, url)
-    run_together = [number for number, text in enumerate(pages) if glued(text)]
+    # a contents page is told by its leader lines in pypdf's text: pdfminer's layout cuts
+    # its leaders and page numbers into boxes of their own (the Debian Reference's ten)
+    contents = {number for number, text in enumerate(pages) if _contents_page(text)}
+    run_together = [n for n, text in enumerate(pages) if n not in contents and glued(text)]
     if run_together:
         for number, text in _rebuilt(body, run_together).items():
             pages[number] = text
-    pages = ["" if _contents_page(text) else _typeset(text) for text in pages]
+    pages = [
+        "" if number in contents or _contents_page(text) else _typeset(text)
+        for number, text in enumerate(pages)
+    ]
     builder = TextBuilder()
     title = _title(reader)  # the document's own, also sought in its running heads
     blocks = _paragraphs(_without_running_heads(pages, title))

@@ -617,3 +617,24 @@ def test_link_mends_take_linear_time() -> None:
     start = time.perf_counter()
     _paragraphs([glued_links, spaces])
     assert time.perf_counter() - start < 1.0
+
+
+def test_a_contents_page_whose_words_pdfminer_rebuilds_still_goes() -> None:
+    """The Debian Reference's contents pages are told by their leader lines in pypdf's text;
+    pdfminer.six, which rebuilds the words of its pages, cuts the leaders and the page
+    numbers into boxes of their own, so the pages came back as ". . ." lines and section
+    titles read as the document's headings."""
+    from pypdf import PdfReader, PdfWriter
+    from tests.corpora import reference_dir
+
+    reader = PdfReader(reference_dir("en") / "debian-reference.en.pdf")
+    writer = PdfWriter()
+    for number in (4, 5, *range(58, 64)):  # two pages of contents, six of text
+        writer.add_page(reader.pages[number])
+    out = io.BytesIO()
+    writer.write(out)
+    doc = extract(out.getvalue(), "http://h/debian-reference.pdf", "application/pdf")
+    assert ". . . ." not in doc.text
+    assert "Customization of MC" not in doc.text  # a contents entry of page 5
+    assert "For the replacement expression, some characters have special meanings." in doc.text
+    assert not any("Customization of MC" in h.text for h in doc.headings)
