@@ -61,6 +61,7 @@ _BLOCK_TAGS = {
     "tfoot", "caption", "address", "details", "summary", "hr", "center", "form", "fieldset",
     "legend", "body", "html", "tr", "td", "th", "noframes", "hgroup", "option",
 }  # fmt: skip
+_DEFINITION_BLOCKS = ("dd", "p", "div")
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _CELL_BLOCKS = ("table", "p", "div", "ul", "ol", "pre", "h1", "h2", "h3", "h4", "blockquote")
 _MAX_GUARDED_SHARE = 0.3
@@ -232,11 +233,27 @@ def find_container(root: etree._Element) -> etree._Element:
 class _Walk:
     builder: TextBuilder
     inline: list[str]
+    # a definition list's term waits for its definition, to be one paragraph with it
+    # ("-n: Do not read commands", "Priority: required"), not a line of its own
+    term: bool = False
 
     def flush(self, *, tight: bool = False) -> None:
+        self.term = False
         if self.inline:
             self.builder.paragraph("".join(self.inline), tight=tight)
             self.inline.clear()
+
+    def define(self, tag: str) -> bool:
+        """At a block's start: does it go on the line of the term before it (a ``dd``, or
+        the first block of one)?"""
+        if not self.term or tag not in _DEFINITION_BLOCKS:
+            return False
+        if tag == "dd":
+            term = "".join(self.inline).rstrip()
+            self.inline[:] = [term, " " if term.endswith((":", ".", "?", "!")) else ": "]
+        else:
+            self.term = False  # the definition's first paragraph: the rest go as they are
+        return True
 
 
 def _is_data_row(row: etree._Element) -> bool:
@@ -270,7 +287,10 @@ def _start(walk: _Walk, walker: etree.iterwalk, element: etree._Element) -> None
     elif tag == "br":
         walk.flush(tight=True)
     elif tag in _BLOCK_TAGS:
-        walk.flush()
+        if not walk.define(tag):
+            walk.flush()
+        if element.text and element.text.strip():
+            walk.term = False  # its own words: the definition began
         if element.text:
             walk.inline.append(element.text)
     elif element.text:
@@ -287,7 +307,9 @@ def write_blocks(container: etree._Element, builder: TextBuilder) -> None:
         if event == "start":
             _start(walk, walker, element)
             continue
-        if element.tag in _BLOCK_TAGS or element.tag in _HEADINGS or element.tag == "pre":
+        if element.tag == "dt" and "".join(walk.inline).strip():
+            walk.term = True  # its definition's start decides (see _Walk.define)
+        elif element.tag in _BLOCK_TAGS or element.tag in _HEADINGS or element.tag == "pre":
             walk.flush()
         if element.tail and element is not container:
             walk.inline.append(element.tail)

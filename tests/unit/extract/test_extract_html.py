@@ -195,3 +195,25 @@ def test_heading_permalinks_are_not_text() -> None:
     assert "dget" in doc.text
     assert "See section 2.3 and the anchor term" in doc.text  # links that say something stay
     assert "and # alone" in doc.text  # a bare "#" without a permalink class is left
+
+
+def test_a_definition_list_s_term_and_definition_are_one_paragraph() -> None:
+    """Option lists (texinfo, man pages, DocBook's variable lists) put the term in a ``dt``
+    and what it means in a ``dd``: as two paragraphs, "alert (bell)" or "Do not read
+    commands." was quoted without saying what it was about."""
+    html = (
+        "<html><body><main><h1>Options</h1><dl>"
+        "<dt><code>-n</code></dt><dd><p>Read commands but do not execute them.</p>"
+        "<p>This may be used to check a script for syntax errors.</p></dd>"
+        "<dt>Priority:</dt><dd>required</dd>"
+        "<dt>-a</dt><dt>-b</dt><dd>Both options mark the variable.</dd>"
+        "<dt>Comment installer ?</dt><dd><p>Avec apt.</p></dd>"
+        "</dl><p>After the list.</p></main></body></html>"
+    )
+    text = extract_html(html, "https://h.example/opts").text
+    assert "-n: Read commands but do not execute them." in text
+    assert "\n\nThis may be used to check a script for syntax errors." in text
+    assert "Priority: required" in text
+    assert "-a\n\n-b: Both options mark the variable." in text  # a term alone stays alone
+    assert "Comment installer ? Avec apt." in text
+    assert "\n\nAfter the list." in text
