@@ -96,15 +96,6 @@ def test_the_thing_an_answer_presents_as_what_was_asked_for_is_carried() -> None
     history = [("Quel gestionnaire de paquets graphique la FAQ présente-t-elle ?", answer)]
     rewritten = rewrite_extractive("Où trouver plus d'informations à son sujet ?", history, "fr")
     assert "synaptic" in rewritten
-    history = [
-        (
-            "Which band recorded the song?",
-            "According to the sources: the song was recorded in 1973. [1] "
-            "Pink Floyd were an English rock band formed in London. [2]",
-        )
-    ]
-    rewritten = rewrite_extractive("When was it founded?", history, "en")
-    assert "Pink Floyd" in rewritten and "floyd" not in rewritten
 
 
 def test_a_subject_with_no_name_survives_two_follow_ups() -> None:
@@ -142,18 +133,20 @@ def test_an_answer_in_the_past_tense_presents_its_name_too() -> None:
     assert "synaptic" in rewritten
 
 
-def test_the_word_after_the_noun_asked_for_is_no_name_when_it_is_a_verb() -> None:
-    """In "The band released it", "le paquet contient…" the word after the noun is a verb,
-    not what the answer names; it went first, ahead of the band's real name."""
-    history = [
-        (
-            "Which band recorded Money?",
-            "According to the sources: Money was recorded by Pink Floyd in 1973. [1] "
-            "The band released it as a single. [2]",
-        )
-    ]
+@pytest.mark.parametrize(
+    ("answer", "not_carried"),
+    [
+        # "X were a band": the whole name, not its last word
+        ("the song was recorded in 1973. [1] Pink Floyd were an English rock band. [2]", "floyd"),
+        # "The band released it", "le paquet contient…": after the noun a verb, no name;
+        # it went first, ahead of the band's real name
+        ("Money was recorded by Pink Floyd in 1973. [1] The band released it. [2]", "released"),
+    ],
+)
+def test_the_name_an_answer_gives_for_the_band_asked_for(answer: str, not_carried: str) -> None:
+    history = [("Which band recorded the song?", f"According to the sources: {answer}")]
     rewritten = rewrite_extractive("When was it founded?", history, "en")
-    assert "Pink Floyd" in rewritten and "released" not in rewritten
+    assert "Pink Floyd" in rewritten and not_carried not in rewritten
 
 
 def test_reading_the_name_an_answer_gives_takes_linear_time() -> None:

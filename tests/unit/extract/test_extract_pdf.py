@@ -54,8 +54,13 @@ def _pdf_bytes(contents: list[str], title: str = "") -> bytes:
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    info_id = len(objects) + 1
     objects.append(f"<< /Title {_pdf_string(title)} >>".encode("latin-1"))
+    return _assembled(objects, info=len(objects))
+
+
+def _assembled(objects: list[bytes], info: int = 0) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1, the catalog first), its cross-reference
+    table and trailer; ``info``: the number of its ``/Info`` object (0: none)."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -64,7 +69,8 @@ def _pdf_bytes(contents: list[str], title: str = "") -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n" % (len(objects) + 1, info_id)
+    extra = b" /Info %d 0 R" % info if info else b""
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, extra)
     out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
 
@@ -560,19 +566,7 @@ def _pdf_with_to_unicode(line: str, mapping: dict[str, str]) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
         b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return _assembled(objects)
 
 
 def test_ligatures_and_minus_signs_are_the_letters_a_reader_types() -> None:
