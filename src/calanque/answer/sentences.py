@@ -92,8 +92,14 @@ def _line_programs() -> str:
 
 _CODE_LINE = re.compile(
     rf"^\s*(?:[$#>]\s|(?:{_line_programs()})\s|[\w.-]+\s+-{{1,2}}\w)"
-    r"|\s\|\s|&&|\s>{1,2}\s|^\s*/[\w.-]+/|^\s*[\w-]+=\S"
+    r"|\s\|\s|^\s*/[\w.-]+/|^\s*[\w-]+=\S"
 )
+# An operator inside a line ("make && make install", "echo x > file") makes it code unless
+# the line reads as prose that names the operator ("any command executed in a && or || list
+# except the command following the final && or ||."): see _reads_as_prose.
+_OPERATOR = re.compile(r"&&|\s>{1,2}\s")
+_PLAIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+PROSE_WORDS = 12  # a command line is shorter in words, or mostly not plain words
 _WORD_BEFORE = re.compile(r"([\w.°]+)$")
 
 
@@ -108,7 +114,21 @@ class Span:
 
 def looks_like_code(line: str) -> bool:
     """True when a line reads as a command or a configuration line, not prose."""
-    return bool(_CODE_LINE.search(line))
+    if _CODE_LINE.search(line):
+        return True
+    return bool(_OPERATOR.search(line)) and not _reads_as_prose(line)
+
+
+def _reads_as_prose(line: str) -> bool:
+    """A line of ``PROSE_WORDS`` words or more, seven in ten of them plain words, that ends
+    like a sentence."""
+    tokens = line.split()
+    plain = sum(bool(_PLAIN_WORD.fullmatch(t.strip(".,;:!?()[]«»\"'“”‘’"))) for t in tokens)
+    return (
+        len(tokens) >= PROSE_WORDS
+        and plain >= 0.7 * len(tokens)
+        and line.rstrip()[-1:] in (".", "!", "?", ":", "…")
+    )
 
 
 def split_sentences(text: str, base: int = 0, markers: bool = False) -> list[Span]:

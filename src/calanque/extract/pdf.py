@@ -173,7 +173,21 @@ def _page_texts(reader: PdfReader, url: str) -> list[str]:
 
 def glued(text: str) -> bool:
     """Are the words of ``text`` run together (``Whenyoufileabugreport``)?"""
-    return sum(len(run) >= GLUED_RUN for run in _LETTER_RUN.findall(text)) >= GLUED_RUNS
+    runs = _LETTER_RUN.findall(text)
+    return sum(len(run) >= GLUED_RUN and not _option_letters(run) for run in runs) >= GLUED_RUNS
+
+
+def _option_letters(run: str) -> bool:
+    """A command's option letters, sorted (``abefhkmnptuvxBCEHPT`` in ``set
+    [-abefhkmnptuvxBCEHPT]``): each case's letters in alphabetical order, as words run
+    together never are."""
+    lower = "".join(ch for ch in run if ch.islower())
+    upper = "".join(ch for ch in run if ch.isupper())
+    return all(_sorted(letters) for letters in (lower, upper))
+
+
+def _sorted(letters: str) -> bool:
+    return list(letters) == sorted(set(letters))
 
 
 def _rebuilt(body: bytes, numbers: list[int]) -> dict[int, str]:
@@ -538,6 +552,23 @@ def _title(reader: PdfReader) -> str:
     return normalize_space(str(info.title or "")) if info is not None else ""
 
 
+TITLE_CHARS = 120
+
+
+def _first_line(pages: list[str]) -> str:
+    """A PDF without a ``/Title`` (TeX's) is named by the first line of its first page with
+    words, not its first paragraph (a title page's lines run into one: title, edition, date
+    and authors), cut at a word to ``TITLE_CHARS``."""
+    for page in pages:
+        for line in page.splitlines():
+            line = normalize_space(line)
+            if sum(ch.isalpha() for ch in line) >= 2:
+                if len(line) <= TITLE_CHARS:
+                    return line
+                return line[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
 # A footnote's number set in superscript digits against its word ("ends in .zip⁶)", "⁴Having
 # said that"): the word must stay a word a search and a quote can match.
 _SUPERSCRIPT_AFTER = re.compile(r"(?<=[^\W_])([\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+)")
@@ -592,7 +623,7 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
     return Document(
         url=url,
         text=text,
-        title=title or text.split("\n", 1)[0][:200],
+        title=title or _first_line(pages),
         language=detect_language(builder.prose_sample()),
         headings=tuple(builder.headings),
     )

@@ -93,3 +93,29 @@ def test_the_programs_that_open_a_command_line_are_data():
             f"{program} update. Then reboot."
         )
     assert not looks_like_code("aptitude is a front end. It helps.")
+
+
+def test_prose_that_names_an_operator_is_still_split_into_sentences():
+    """The Bash manual's ``set -e``: a paragraph that mentions ``&&`` or ``>`` in its words
+    is prose, not a command line kept whole (it became one 874-character "sentence", too
+    long to be quoted: the answer to "which option exits when a command fails" was lost)."""
+    text = (
+        "Exit immediately if a pipeline returns a non-zero status. The shell does not exit if"
+        " the command that fails is part of any command executed in a && or || list except"
+        " the command following the final && or ||. Output goes to the file named after >"
+        " when one is given, as the redirection section explains."
+    )
+    assert texts(text) == [
+        "Exit immediately if a pipeline returns a non-zero status.",
+        "The shell does not exit if the command that fails is part of any command executed"
+        " in a && or || list except the command following the final && or ||.",
+        "Output goes to the file named after > when one is given, as the redirection section"
+        " explains.",
+    ]
+    for line in (
+        "cd /tmp && make && sudo make install",
+        "./configure --prefix=/usr && make. Then install.",
+        "echo deb http://deb.debian.org/debian bookworm main > /etc/apt/sources.list",
+        "dpkg -l | grep linux-image",
+    ):
+        assert looks_like_code(line), line

@@ -90,6 +90,29 @@ def test_pdf_text_and_title() -> None:
     assert doc.title == "Guide APT"
 
 
+def test_a_pdf_without_a_title_is_named_by_its_first_line() -> None:
+    """TeX's PDFs carry no /Title: the Bash manual's title page is one paragraph, and all of
+    it (191 characters: edition, date, authors) was the title shown for each of its passages."""
+    body = make_pdf(
+        [
+            [
+                "Bash Reference Manual",
+                "Reference Documentation for Bash",
+                "Edition 5.2, for Bash Version 5.2.",
+                "September 2022",
+            ],
+            ["Bash is the shell, or command language interpreter, for the GNU system."],
+        ]
+    )
+    doc = extract(body, "http://h/bashref.pdf", "application/pdf")
+    assert doc.title == "Bash Reference Manual"
+    assert "Edition 5.2" in doc.text  # the title page is still text
+    # a first line that is a whole sentence is cut to a title's length, at a word
+    long_line = "This document describes " + "the many options of a long manual " * 8
+    doc = extract(make_pdf([[long_line.strip() + "."]]), "http://h/x.pdf", "application/pdf")
+    assert len(doc.title) <= 120 and long_line.startswith(doc.title.removesuffix("…"))
+
+
 def test_pdf_served_as_html_is_sniffed() -> None:
     body = make_pdf([["Un document servi avec le mauvais type de contenu, mais lisible."]])
     doc = extract(body, "http://h/x", "text/html")
@@ -393,6 +416,13 @@ def test_glued_words_are_detected() -> None:
     )
     assert glued(page)
     assert not glued(prose * 6 + "Internationalization is a long word. ")
+    # a builtin's option letters (the Bash manual's "set [-abefhkmnptuvxBCEHPT] [-o
+    # option-name]"): sorted letters, no words, and read by pypdf as they are; its pages
+    # rebuilt by pdfminer lost the option names before their meanings ("-e" / "Exit
+    # immediately if…" in boxes of their own)
+    synopsis = "set [-abefhkmnptuvxBCEHPT] [-o option-name] [--] [-] [argument ...]\n"
+    assert not glued(prose + synopsis * 2)
+    assert not glued(prose + "shopt [-pqsu] [-o] [optname ...] declare [-aAfFgiIlnrtux]\n" * 2)
 
 
 @pytest.fixture(scope="module")
