@@ -419,6 +419,11 @@ def test_a_question_is_not_an_answer() -> None:
         ("Also contains canonical config.sub and config.guess files.", True),
         ("Par conséquent, il faut relancer le service.", True),
         ("De plus, le paquet fournit une page de manuel.", True),
+        # a restatement ("That is, "$*" is equivalent to "$1c$2c…"", the Bash manual: quoted
+        # alone, the answer to "$* or $@?" read as if nothing came before)
+        ('That is, "$*" is equivalent to "$1c$2c...".', True),
+        ("That option is off by default.", True),
+        ("C'est-à-dire que la variable est exportée.", True),
         ("Debian 9 was released in June 2017.", False),
         ("Items are listed in alphabetical order.", False),
         ("Thereafter the archive was split into main and contrib.", False),
