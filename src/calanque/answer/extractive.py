@@ -23,7 +23,10 @@ prose sentence ending in ``:`` brings the command line or the short example line
 follows it (``Compiler errors should look like this:`` / ``sourcefile:lineno: message``),
 and one that refers back (``Support for powerpc was dropped in this release.``) brings
 the sentence before it, which says what it refers to (the anaphora are data:
-``answer_types.json``), unless that sentence is itself a pointer or half a sentence.
+``answer_types.json``), unless that sentence is itself a pointer or half a sentence. A
+later sentence of a definition list's item (``HISTFILE: The name of the file…`` then ``The
+default value is ~/.bash_history.``) brings the item's first, which names the term, unless
+it names the term itself.
 
 Abstention is decided from evidence (:func:`decide_answered`): how much of the
 question's key terms the core of the answer (the sentences scoring close to the best)
@@ -582,6 +585,9 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
         taken.add((cand.passage.n, index))
 
     for cand in chosen:
+        term = _defining(cand) if cand in core else None
+        if term is not None and (cand.passage.n, term) not in taken:
+            add(cand, term)
         text, before = cand.span.text, cand.index - 1
         for _ in range(REFERS_BACK_DEPTH if cand in core else 0):
             if before < 0 or (cand.passage.n, before) in taken or not refers_back(text):
@@ -602,6 +608,40 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
         if (cand.passage.n, following) not in taken and _shown_after(cand.passage, following):
             add(cand, following)
     return out
+
+
+def _defining(cand: Candidate) -> int | None:
+    """The sentence that names what ``cand`` says more of, in a definition list's item
+    (``HISTFILE: The name of the file … saved.`` then ``The default value is
+    ~/.bash_history.``): quoted alone, that second sentence answered a question about
+    another variable. The first sentence of ``cand``'s paragraph, when it opens with a
+    term and a colon (as extraction writes a term and its definition) and ``cand`` does not
+    name that term itself; else None."""
+    passage, first = cand.passage, cand.index
+    while first > 0 and _same_line(passage, first - 1, first):
+        first -= 1
+    if first == cand.index:
+        return None
+    defined = _DEFINED.match(passage.sentences[first].text)
+    if defined is None or len(defined.group(1).split()) > DEFINED_WORDS:
+        return None
+    if fold(defined.group(1)) in fold(cand.span.text):
+        return None
+    return first
+
+
+def _same_line(passage: Passage, before: int, index: int) -> bool:
+    gap = passage.text[
+        passage.sentences[before].end - passage.start : passage.sentences[index].start
+        - passage.start
+    ]
+    return "\n" not in gap
+
+
+# A definition list's term as extraction writes it before its definition ("-n: Read
+# commands…", "HISTFILE: The name of…", "Priority: required"): a few words and a colon.
+DEFINED_WORDS = 3
+_DEFINED = re.compile(r"([^\s:](?:[^:\n]{0,38}[^\s:])?):\s")
 
 
 def _evidence(

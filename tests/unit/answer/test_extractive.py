@@ -450,6 +450,33 @@ def test_a_sentence_that_refers_back_brings_the_one_before(embedder: WordEmbedde
     assert dropped > 0 and quoted[dropped - 1].startswith("Debian 9 Stretch was released")
 
 
+def test_a_definition_s_later_sentence_brings_the_term_it_defines(embedder: WordEmbedder) -> None:
+    """The Bash manual's variables, as extraction writes a definition list: quoted alone,
+    "The default value is ~/.bash_history." answered a question about HISTSIZE."""
+    text = (
+        "HISTFILE: The name of the file in which command history is saved. The default value"
+        " is ~/.bash_history.\n"
+        "HISTSIZE: The maximum number of commands to remember on the history list. The default"
+        " value is 500; HISTSIZE is read after the startup files.\n"
+        "Lines are counted from the top. The default value is larger on servers."
+    )
+    passage = Passage(1, "https://d.example/bash", "Bash Variables", text, 0)
+    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
+    quoted = [
+        s.text
+        for s in writer(embedder)
+        .write("Which file is the default value?", "en", passages)
+        .sentences
+    ]
+    # a sentence that names its term, and one of a paragraph that defines nothing, come alone
+    assert quoted == [
+        "HISTFILE: The name of the file in which command history is saved.",
+        "The default value is ~/.bash_history.",
+        "The default value is 500; HISTSIZE is read after the startup files.",
+        "The default value is larger on servers.",
+    ]
+
+
 @pytest.mark.parametrize(
     ("sentence", "pointer"),
     [
