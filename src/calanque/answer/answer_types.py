@@ -252,6 +252,12 @@ def refers_back(sentence: str) -> bool:
     return any(o in data["openers"] for o in opener) or _has_cue(padded, data["phrases"])
 
 
+def announces(sentence: str) -> bool:
+    """Does ``sentence`` announce what follows it (``La commande suivante…``, ``Run the
+    following command.``)?"""
+    return _has_cue(_padded(sentence), _data()["announcers"]["cues"])
+
+
 def points_elsewhere(sentence: str) -> bool:
     """Does ``sentence`` open by sending the reader elsewhere (``See Section 11.7…``,
     ``Pour plus d'informations, consultez…``) rather than by saying something?"""

@@ -44,7 +44,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from calanque.answer.answer_types import asked_types, held_types, points_elsewhere, refers_back
+from calanque.answer.answer_types import (
+    announces,
+    asked_types,
+    held_types,
+    points_elsewhere,
+    refers_back,
+)
 from calanque.answer.citations import CitedSentence
 from calanque.answer.language import (
     COGNATE_LETTERS,
@@ -555,6 +561,14 @@ def _shown_after(passage: Passage, index: int) -> bool:
     return "\n" in gap and short and not _ENDS_SENTENCE.search(span.text)
 
 
+def _command_after(passage: Passage, index: int) -> bool:
+    """Is sentence ``index`` a command line on a line of its own (``# dpkg-reconfigure
+    tzdata`` after ``La commande suivante relance la configuration du fuseau horaire.``)?"""
+    return looks_like_code(passage.sentences[index].text) and not _same_line(
+        passage, index - 1, index
+    )
+
+
 def _cut_by_the_chunk(passage: Passage, index: int) -> bool:
     """Is sentence ``index`` the tail of a sentence that began before the passage (a chunk
     that starts inside the document, in lower case)?"""
@@ -603,9 +617,12 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
             before -= 1
         following = cand.index + 1
         sentences = cand.passage.sentences
-        if not cand.span.text.rstrip().endswith(":") or following >= len(sentences):
+        if following >= len(sentences) or (cand.passage.n, following) in taken:
             continue
-        if (cand.passage.n, following) not in taken and _shown_after(cand.passage, following):
+        if cand.span.text.rstrip().endswith(":"):
+            if _shown_after(cand.passage, following):
+                add(cand, following)
+        elif announces(cand.span.text) and _command_after(cand.passage, following):
             add(cand, following)
     return out
 

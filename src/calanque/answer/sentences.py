@@ -121,14 +121,14 @@ def looks_like_code(line: str) -> bool:
 
 def _reads_as_prose(line: str) -> bool:
     """A line of ``PROSE_WORDS`` words or more, seven in ten of them plain words, that ends
-    like a sentence."""
+    like a sentence (or a footnote's number after it)."""
     tokens = line.split()
     plain = sum(bool(_PLAIN_WORD.fullmatch(t.strip(".,;:!?()[]«»\"'“”‘’"))) for t in tokens)
     return (
         len(tokens) >= PROSE_WORDS
         and plain >= 0.7 * len(tokens)
-        and line.rstrip()[-1:] in (".", "!", "?", ":", "…")
-    )
+        and line.rstrip().rstrip("0123456789").rstrip()[-1:] in (".", "!", "?", ":", "…")
+    )  # a footnote's number may follow the sentence's end ("… only = is allowed. 2")
 
 
 def split_sentences(text: str, base: int = 0, markers: bool = False) -> list[Span]:

@@ -2,13 +2,14 @@ from dataclasses import replace
 
 import pytest
 
-from calanque.answer.answer_types import points_elsewhere, refers_back
+from calanque.answer.answer_types import announces, points_elsewhere, refers_back
 from calanque.answer.extractive import (
     AbstentionPolicy,
     Candidate,
     Evidence,
     ExtractiveWriter,
     SelectionWeights,
+    _command_after,
     _evidence,
     _form_penalty,
     decide_answered,
@@ -448,6 +449,34 @@ def test_a_sentence_that_refers_back_brings_the_one_before(embedder: WordEmbedde
     quoted = [s.text for s in draft.sentences]
     dropped = quoted.index("Support for the powerpc architecture was dropped in this release.")
     assert dropped > 0 and quoted[dropped - 1].startswith("Debian 9 Stretch was released")
+
+
+def test_a_sentence_that_announces_a_command_brings_it(embedder: WordEmbedder) -> None:
+    """The Debian Reference's "La commande suivante relance la configuration du fuseau
+    horaire…" ends with a period, not a colon: the command on the next line came without
+    it."""
+    text = (
+        "La commande suivante relance la configuration du fuseau horaire du système.\n"
+        "# dpkg-reconfigure tzdata\n"
+        "Les règles suivantes servent au fuseau horaire du serveur de temps.\n"
+        "Le fuseau horaire se règle aussi pendant l'installation."
+    )
+    passage = Passage(1, "https://d.example/ref", "Heure", text, 0)
+    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
+    quoted = [
+        s.text
+        for s in writer(embedder)
+        .write("Comment relancer la configuration du fuseau horaire ?", "fr", passages)
+        .sentences
+    ]
+    announced = quoted.index(
+        "La commande suivante relance la configuration du fuseau horaire du système."
+    )
+    assert quoted[announced + 1] == "# dpkg-reconfigure tzdata"
+    # what follows an announcement is brought only when it is a command line
+    assert announces(quoted[announced]) and _command_after(passages[0], 1)
+    assert announces("Les règles suivantes servent au fuseau horaire du serveur de temps.")
+    assert not _command_after(passages[0], 3)  # "Le fuseau horaire se règle aussi…"
 
 
 def test_a_definition_s_later_sentence_brings_the_term_it_defines(embedder: WordEmbedder) -> None:

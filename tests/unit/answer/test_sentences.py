@@ -112,7 +112,15 @@ def test_prose_that_names_an_operator_is_still_split_into_sentences():
         "Output goes to the file named after > when one is given, as the redirection section"
         " explains.",
     ]
+    # the Debian Policy's, a footnote's number after it
+    policy = (
+        "The relations allowed are <<, <=, =, >= and >> for strictly earlier, earlier or"
+        " equal, exactly equal, later or equal and strictly later, respectively. The"
+        " exception is the Provides field, for which only = is allowed. 2"
+    )
+    assert texts(policy)[1] == "The exception is the Provides field, for which only = is allowed."
     for line in (
+        "sudo apt update && sudo apt upgrade && sudo apt autoremove && sudo reboot",
         "cd /tmp && make && sudo make install",
         "./configure --prefix=/usr && make. Then install.",
         "echo deb http://deb.debian.org/debian bookworm main > /etc/apt/sources.list",
