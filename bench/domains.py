@@ -3,7 +3,7 @@
 A :class:`Domain` is a list of site paths (``<folder>/<file>``) to serve, one crawl source
 per folder (seeded at the folder's ``index.html``, which links every page of it), the
 questions and threads asked over it, which sources a question searches and which URL
-paths are a gold page. Six domains (:func:`load_domain`):
+paths are a gold page. Seven domains (:func:`load_domain`):
 
 * ``debian``: ``tests/quality/debian_questions.json`` over the Debian handbook's
   ``en-US`` and ``fr-FR`` trees: the whole handbook, or only :func:`ci_pages`; halves
@@ -23,6 +23,9 @@ paths are a gold page. Six domains (:func:`load_domain`):
 * ``devref``: ``sets/devref.json`` over the Debian Developer's Reference in English and
   French (``devref-en/``, ``devref-fr/``): nine chapters (:data:`DEVREF_PAGES`), each one
   long page (up to 240 kB of HTML), in every half.
+* ``bash``: ``sets/bash.json`` over the GNU Bash Reference Manual (bash-doc), English
+  only, as one long texinfo HTML page and as its 196-page PDF (:data:`BASH_PAGES`):
+  French questions find their answer in English, in a long page or a long PDF.
 
 ``load_domain(name, half="held-out")`` keeps one half's questions and threads and serves
 only their gold pages and fewer distractors: the quality gate's small corpora.
@@ -46,6 +49,7 @@ from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from tests.corpora import (
+    bash_manual_dir,
     corpus_root,
     devref_dir,
     faq_pdf,
@@ -62,7 +66,7 @@ from tests.quality.datasets import (
 )
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets"
-DOMAINS = ("debian", "wiki", "history", "debian_more", "pdf", "devref")
+DOMAINS = ("debian", "wiki", "history", "debian_more", "pdf", "devref", "bash")
 HALVES = ("tune", "held-out")
 WIKI_SEED = 20261201
 # distractors of the full site ("all") and of one half's smaller site ("half")
@@ -84,6 +88,8 @@ DEVREF_PAGES = (
     "tools.html",
 )
 DEVREF_TREES = {"en": "devref-en", "fr": "devref-fr"}
+# the Bash manual twice, whatever the half: the same text as a long page and a long PDF
+BASH_PAGES = ("bash/bashref.html", "bash/bashref.pdf")
 HISTORY_PAGES = tuple(
     f"{page}.{lang}.html"
     for page in ("index", "intro", "leaders", "releases", "detailed", "manifesto")
@@ -232,6 +238,8 @@ def load_domain(name: str, half: str | None = None) -> Domain:
         return pdf_domain(questions, threads)
     if name == "devref":
         return devref_domain(questions, threads)
+    if name == "bash":
+        return bash_domain(questions, threads)
     return debian_more_domain(questions, threads, size)
 
 
@@ -329,6 +337,8 @@ def read_page(path: str) -> bytes:
         is_guide = name.startswith("packaging-guide")
         packed = packaging_guide_pdf() if is_guide else faq_pdf(name.split(".")[-2])
         return gzip.decompress(packed.read_bytes())
+    if path in BASH_PAGES:
+        return (bash_manual_dir() / name).read_bytes()
     if folder in WIKI_FILES:
         article = wiki_articles(folder).get(name.removesuffix(".html"))
         if article is None:
@@ -566,4 +576,20 @@ def devref_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> D
         pages=tuple(pages),
         spec={"domain": "devref", "pages": pages},
         lang_trees=dict(DEVREF_TREES),
+    )
+
+
+# -- bash ------------------------------------------------------------------------------
+
+
+def bash_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> Domain:
+    """The Bash manual's HTML page and PDF (:data:`BASH_PAGES`), linked from
+    ``bash/index.html``."""
+    return Domain(
+        name="bash",
+        sources=("bash",),
+        questions=tuple(questions),
+        threads=tuple(threads),
+        pages=BASH_PAGES,
+        spec={"domain": "bash", "pages": list(BASH_PAGES)},
     )

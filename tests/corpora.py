@@ -26,6 +26,7 @@ FAQ_PACKAGES = {"en": "debian-faq", "fr": "debian-faq-fr"}
 REFERENCE_PACKAGES = {"en": "debian-reference-en", "fr": "debian-reference-fr"}
 PACKAGING_GUIDE_PDF = "ubuntu-packaging-guide-pdf"
 DEVREF_PACKAGES = {"en": "developers-reference", "fr": "developers-reference-fr"}
+BASH_DOC = "bash-doc"
 
 
 def cache_root() -> Path:
@@ -119,3 +120,9 @@ def devref_dir(lang: str) -> Path:
     pages, one per chapter: ``pkgs.html``, ``best-pkging-practices.html``…)."""
     base = corpus_root(DEVREF_PACKAGES[lang]) / "usr/share/developers-reference"
     return base / "fr" if lang == "fr" else base
+
+
+def bash_manual_dir() -> Path:
+    """The GNU Bash Reference Manual, English only: ``bashref.html`` (one texinfo page of
+    866 kB) and ``bashref.pdf`` (196 pages), from bash-doc."""
+    return corpus_root(BASH_DOC) / "usr/share/doc/bash"

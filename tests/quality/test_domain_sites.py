@@ -14,6 +14,8 @@ from urllib.parse import quote
 import pytest
 from bench.domains import HALVES, Domain, key_facts, load_domain
 
+from calanque.extract import extract
+
 GATED = ("wiki", "history", "debian_more")
 SITES: list[tuple[str, str | None]] = [(name, None) for name in GATED]
 SITES += [(name, half) for name in GATED for half in HALVES]
@@ -117,6 +119,23 @@ def test_devref_key_facts_are_in_the_text_calanque_reads(tmp_path: Path) -> None
     crossing = [q for q in domain.questions if q.kind == "cross-lingual"]
     assert crossing and all(domain.scope(q) == (domain.lang_trees[q.gold_lang],) for q in crossing)
     assert all(q.lang != q.gold_lang for q in crossing)
+
+
+def test_bash_key_facts_are_in_the_manual_s_page_as_calanque_reads_it(tmp_path: Path) -> None:
+    # Written from lxml's text of the texinfo page: each fact must survive our extraction
+    # (definition lists, examples), in the HTML page, which the crawl keeps (the PDF, a
+    # near-copy of it, is stored as another address of the same document).
+    domain = load_domain("bash")
+    root = _written(domain, tmp_path)
+    page = "bash/bashref.html"
+    texts = {page: " ".join(extract((root / page).read_bytes(), page, "text/html").text.split())}
+    texts[page] = texts[page].casefold()
+    assert len(domain.questions) >= 48 and len(domain.threads) >= 4
+    items = [(q.id, key_facts(q)) for q in domain.questions if q.answerable]
+    items += [(t.id, key_facts(turn)) for t in domain.threads for turn in t.turns]
+    for name, facts in items:
+        assert _holds(texts, facts, [page]), name
+    assert all(q.kind != "cross-lingual" or q.lang == "fr" for q in domain.questions)
 
 
 def test_gold_pages_match_urls_by_their_unquoted_path() -> None:
