@@ -4,11 +4,12 @@ Answer types, French and English: a person (*who / qui*), a date (*when / quand*
 place (*where / où*), a quantity (*how many / combien*), a price, a definition (*what is
 / qu'est-ce que*), a procedure (*how / comment*), a command or named tool (*which
 command / quel paquet*), a file or folder (*which file / quel fichier*), a reason (*why /
-pourquoi*). :func:`asked_types` reads them from the question's wording;
+pourquoi*), a key (*which key / quelle touche*). :func:`asked_types` reads them from the question's wording;
 :func:`held_types` says which of them a sentence can answer: a date holds a year or a
 month, a quantity a number that is not a year, a person or a place a proper name (a person
 also an e-mail address or a phone number: whom to write to), a file a path, a procedure an
-instruction or a command line, a definition a copula.
+instruction or a command line, a definition a copula, a key a key as manuals write one
+(``C-y``, ``Shift+u``, ``RET``).
 
 The cue words are data (``answer/data/answer_types.json``), shared by every domain.
 """
@@ -36,6 +37,7 @@ TYPES = (
     "command",
     "path",
     "reason",
+    "key",
 )
 _YEAR = re.compile(r"^(1[0-9]|20)\d\d$")
 _PATH = re.compile(r"(^|[\s(«\"'`])(~?/[\w.+-]+)+/?|\b[\w-]+\.(?:[a-z]{1,4}\d?|d)\b")
@@ -121,6 +123,8 @@ def asked_types(question: str) -> frozenset[str]:
         found.discard("procedure")  # "Comment s'appelle…?" asks for a name
     if "price" in found:
         found.discard("quantity")  # a price is an amount of money, not any number
+    if "quantity" in found:
+        found.discard("key")  # "What key size…?" asks for a number of bits
     if "path" in found:
         found.discard("place")
     if found & {"command", "path", "date", "quantity", "price", "person"}:
@@ -239,7 +243,19 @@ def held_types(sentence: str) -> frozenset[str]:
     for kind in ("definition", "reason"):
         if _has_cue(padded, data["evidence"][kind]):
             found.add(kind)
+    if _key().search(sentence):
+        found.add("key")
     return frozenset(found)
+
+
+@cache
+def _key() -> re.Pattern[str]:
+    """A key as a manual writes it (``C-y``, ``M-y``, ``Ctrl+Alt+F1``, ``Shift+u``, ``RET``):
+    the modifiers and the named keys are data (``keys``)."""
+    keys = _data()["keys"]
+    modifiers = "|".join(map(re.escape, keys["modifiers"]))
+    named = "|".join(map(re.escape, keys["named"]))
+    return re.compile(rf"(?<![\w-])(?:(?:{modifiers})[-+][^\s,;.)]|(?:{named})(?![\w-]))")
 
 
 def refers_back(sentence: str) -> bool:

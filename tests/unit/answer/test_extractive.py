@@ -169,6 +169,22 @@ def test_a_preposition_before_when_makes_no_date() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("After yanking text back, which key cycles to older kills?", "key"),
+        ("Dans aptitude, quelle touche prépare la mise à jour du système ?", "key"),
+        ("Quel raccourci Readline avance d'un mot ?", "key"),
+        # a key's size is a number of bits, not a key to press
+        ("What key size does my OpenPGP key need at minimum?", "quantity"),
+        ("Quelle taille de clé faut-il pour une clé OpenPGP ?", "quantity"),
+    ],
+)
+def test_which_key_asks_for_a_key_unless_it_asks_its_size(question: str, asked: str) -> None:
+    assert question_intents(question) & {"key", "quantity"} == {asked}
+    assert not sentence_features("The Control key is on the left of the keyboard.") & {"key"}
+
+
 def test_a_year_is_not_an_amount() -> None:
     assert "quantity" not in sentence_features("Le projet a commencé en juin 2014.")
     assert "date" in sentence_features("Le projet a commencé en juin 2014.")
@@ -189,6 +205,10 @@ def test_a_year_is_not_an_amount() -> None:
         # whom to write to answers "qui contacter ?": a person or a team
         ("To propose co-maintainers, please contact maintainers@gnu.org.", {"person"}),
         ("Pour toute question, appelez le +33 1 23 45 67 89.", {"person"}),
+        # a key as manuals write one answers "which key…?" (the Bash manual, aptitude)
+        ("M-y: Rotate the kill-ring, and yank the new top.", {"key"}),
+        ("Press Shift+u to prepare an upgrade of every package.", {"key"}),
+        ("You do not have to be at the end of the line to press RET.", {"key"}),
     ],
 )
 def test_held_types(sentence: str, held: set[str]) -> None:
