@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from calanque.index.analysis import STOPWORDS_BY_LANGUAGE
+
 _ABBREVIATIONS = frozenset(
     [
         "m",
@@ -170,14 +172,37 @@ def _is_boundary(line: str, punct_at: int, end: int, punct: str) -> bool:
     rest = line[end:].lstrip()
     if rest and (rest[0].islower() or rest[0] == "."):
         return False  # "…, . . .) seem to be down": a spaced ellipsis goes on
-    if not punct.startswith(".") or punct.startswith(".."):
+    if punct.startswith(("…", "..")):
+        # "$1 … $N", "1, 2, … n": an ellipsis in a series goes on unless a word follows
+        return not rest or not (rest[0].isdigit() or rest[0] in _SERIES)
+    if not punct.startswith("."):
         return True
     before = _WORD_BEFORE.search(line[:punct_at])
     word = before.group(1).lower() if before else ""
     if word in _ABBREVIATIONS:
         return False
-    # A single capital initial ("J. Dupont"), but not a one-letter final word like "a".
-    return not (len(word) == 1 and word.isalpha() and line[punct_at - 1].isupper() and rest)
+    # A single capital initial ("J. Dupont"), but not a one-letter final word like "a", a
+    # variable ("… $N. The special parameter"), nor a letter a sentence ends with ("set it
+    # to N. The return status…": a surname is no function word).
+    initial = len(word) == 1 and word.isalpha() and line[punct_at - 1].isupper() and rest
+    sign = before is not None and line[before.start() - 1 : before.start()] in _SIGNS
+    return not initial or sign or _opens_sentence(rest)
+
+
+_SIGNS = frozenset("$%&@#")
+_SERIES = frozenset("$%&*+-/<=>@^_|~\\")  # what a series of values may go on with
+
+
+def _opens_sentence(rest: str) -> bool:
+    """Does ``rest`` start with a function word of three letters or more (``The``, ``Then``,
+    ``Les``, ``Pour``): a word that opens a sentence, not a surname after an initial."""
+    first = re.match(r"[^\W\d_]+", rest)
+    return first is not None and first.group(0).lower() in _OPENERS
+
+
+# the function words of both languages (index/data/stopwords.json) long enough not to be a
+# surname's particle ("J. De Vries", "M. Le Pen")
+_OPENERS = frozenset(w for words in STOPWORDS_BY_LANGUAGE.values() for w in words if len(w) >= 3)
 
 
 def _trimmed(line: str, start: int, end: int, base: int) -> list[Span]:

@@ -127,3 +127,26 @@ def test_prose_that_names_an_operator_is_still_split_into_sentences():
         "dpkg -l | grep linux-image",
     ):
         assert looks_like_code(line), line
+
+
+def test_a_variable_or_a_letter_before_a_period_ends_the_sentence() -> None:
+    """The Bash manual's "renamed to $1 … $N. The special parameter # is set to N. The
+    return status is zero." was one sentence (and its "…" cut it before "$N"): "N." read
+    as an initial. An initial is a capital after a space, before a surname, which no
+    function word is."""
+    text = (
+        "The parameters are renamed to $1 … $N. The special parameter # is set to N. "
+        "The return status is zero."
+    )
+    assert texts(text) == [
+        "The parameters are renamed to $1 … $N.",
+        "The special parameter # is set to N.",
+        "The return status is zero.",
+    ]
+    assert texts("Written by J. Dupont. Then edited.") == ["Written by J. Dupont.", "Then edited."]
+    assert texts("By J. R. R. Tolkien, in 1954.") == ["By J. R. R. Tolkien, in 1954."]
+    assert texts("Counting 1, 2, … 10 is easy. Wait… Then go.") == [
+        "Counting 1, 2, … 10 is easy.",
+        "Wait…",
+        "Then go.",
+    ]
