@@ -62,6 +62,8 @@ def _padded(text: str) -> str:
 
 
 def _has_cue(padded: str, cues: list[str]) -> bool:
+    """A cue anywhere as whole words, or opening the text, where it may end inside a word
+    (``qu'est-ce qu`` opens ``qu'est-ce que…`` and ``qu'est-ce qu'un…``)."""
     return any(f" {cue} " in padded or padded.startswith(f" {cue}") for cue in cues)
 
 
@@ -123,6 +125,8 @@ def asked_types(question: str) -> frozenset[str]:
         found.discard("procedure")  # "Comment s'appelle…?" asks for a name
     if "price" in found:
         found.discard("quantity")  # a price is an amount of money, not any number
+    if "key" in found and not any(f" {cue} " in padded for cue in data["question_cues"]["key"]):
+        found.discard("key")  # "What keyword…?", "Which keyring…?": not a key to press
     if "quantity" in found:
         found.discard("key")  # "What key size…?" asks for a number of bits
     if "path" in found:
@@ -250,12 +254,24 @@ def held_types(sentence: str) -> frozenset[str]:
 
 @cache
 def _key() -> re.Pattern[str]:
-    """A key as a manual writes it (``C-y``, ``M-y``, ``Ctrl+Alt+F1``, ``Shift+u``, ``RET``):
-    the modifiers and the named keys are data (``keys``)."""
+    """A key as a manual writes it (``C-y``, ``Ctrl+Alt+F1``, ``Shift+u``, ``RET``, ``^C``,
+    ``la touche Entrée``, ``the u key``); the modifiers and the named keys are data
+    (``keys``)."""
     keys = _data()["keys"]
+    cased = "|".join(map(re.escape, keys["modifiers_cased"]))
     modifiers = "|".join(map(re.escape, keys["modifiers"]))
     named = "|".join(map(re.escape, keys["named"]))
-    return re.compile(rf"(?<![\w-])(?:(?:{modifiers})[-+][^\s,;.)]|(?:{named})(?![\w-]))")
+    words = "|".join(map(re.escape, keys["key_words"]))
+    names = "|".join(map(re.escape, keys["key_names"]))
+    chord = (
+        rf"(?:(?:{cased}|(?i:{modifiers}))\s?[-+]\s?)+"
+        rf"(?:[^\W_](?![\w+])|F\d{{1,2}}\b|(?:{named})\b)"
+    )
+    return re.compile(
+        rf"(?<![\w-])(?:{chord}|(?:{named})(?![\w-])|\^[A-Z]\b)"
+        rf"|(?i:\b(?:{words})\s+[«\"“]?\s?[^\W_]+)"
+        rf"|(?i:\b(?:[b-z]|F\d{{1,2}}|{names})\s+keys?\b)"  # "a key" is no key named
+    )
 
 
 def refers_back(sentence: str) -> bool:
@@ -269,9 +285,13 @@ def refers_back(sentence: str) -> bool:
 
 
 def announces(sentence: str) -> bool:
-    """Does ``sentence`` announce what follows it (``La commande suivante…``, ``Run the
-    following command.``)?"""
-    return _has_cue(_padded(sentence), _data()["announcers"]["cues"])
+    """Does ``sentence`` announce what follows it (``La commande suivante relance…``,
+    ``Schedule a job by the following.``), not merely use such a word (``the command
+    following the final &&``, ``Suivant les cas…``)? Cues: ``announcers`` (data)."""
+    data, padded = _data()["announcers"], _padded(sentence)
+    return _has_cue(padded, data["phrases"]) or any(
+        padded.endswith(f" {ending} ") for ending in data["endings"]
+    )
 
 
 def points_elsewhere(sentence: str) -> bool:

@@ -587,9 +587,11 @@ def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
 
 
 def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Candidate]:
-    """Add the command line that follows a chosen sentence ending with ':', and the
-    sentences before a core one (see ``evidence_within``) that refers back (``This release…``,
-    ``Il…``), up to ``REFERS_BACK_DEPTH`` of them while each refers back in turn."""
+    """Add the command line that follows a chosen sentence ending with ':' or announcing it
+    (``La commande suivante…``), and, for a core sentence (see ``evidence_within``), the
+    sentence naming the term of the definition it goes on with (:func:`_defining`) and
+    the sentences before it while it refers back (``This release…``, ``Il…``), up to
+    ``REFERS_BACK_DEPTH`` of them."""
     out = list(chosen)
     taken = {(c.passage.n, c.index) for c in chosen}
 
@@ -631,23 +633,30 @@ def _defining(cand: Candidate) -> int | None:
     """The sentence that names what ``cand`` says more of, in a definition list's item
     (``HISTFILE: The name of the file … saved.`` then ``The default value is
     ~/.bash_history.``): quoted alone, that second sentence answered a question about
-    another variable. The first sentence of ``cand``'s paragraph, when it opens with a
-    term and a colon (as extraction writes a term and its definition) and ``cand`` does not
-    name that term itself; else None."""
+    another variable. It is the first sentence of ``cand``'s paragraph when that one opens
+    with a term and a colon (as extraction writes a term and its definition: a few words,
+    no function word, so not ``Note``'s or ``For example``'s kind of label) and ``cand`` does
+    not name the term as a word of its own; else None."""
     passage, first = cand.passage, cand.index
     while first > 0 and _same_line(passage, first - 1, first):
         first -= 1
-    if first == cand.index:
+    if first == cand.index or _cut_by_the_chunk(passage, first):
         return None
     defined = _DEFINED.match(passage.sentences[first].text)
-    if defined is None or len(defined.group(1).split()) > DEFINED_WORDS:
+    if defined is None:
         return None
-    if fold(defined.group(1)) in fold(cand.span.text):
+    term = fold(defined.group(1))
+    words = term.split()
+    if len(words) > DEFINED_WORDS or any(w in STOPWORDS for w in words):
         return None
-    return first
+    named = re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", fold(cand.span.text))
+    return None if named else first
 
 
 def _same_line(passage: Passage, before: int, index: int) -> bool:
+    """Are sentences ``before`` and ``index`` of ``passage`` on one line (one paragraph)?"""
+    if before < 0:
+        return False
     gap = passage.text[
         passage.sentences[before].end - passage.start : passage.sentences[index].start
         - passage.start

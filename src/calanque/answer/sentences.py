@@ -8,16 +8,20 @@ Rules, in order:
 
 1. Every line is split on its own (extracted pages put one paragraph or one
    command per line). A line that looks like code (a shell prompt, a pipe, an
-   option flag, a path at its start...) is kept whole.
+   option flag, a path at its start, ``&&`` or a redirection unless the line reads as
+   prose that names them...) is kept whole.
 2. Inside a line, a sentence ends at ``.``, ``!``, ``?`` or ``…`` (with closing
    quotes/brackets and, when ``markers`` is set, citation markers such as
    ``[1]`` that follow it), when the next word does not start in lower case. With
    ``markers``, a citation marker ends a sentence even without punctuation (a line
    ending in ``:`` or a heading, then ``[1]``) when the next word is not in lower case.
 3. No split after an abbreviation (``M.``, ``Dr.``, ``e.g.``, ``cf.``, ``p.``...)
-   or a single initial (``J. Dupont``). ``etc.`` ends a sentence only when a
+   or a single initial (``J. Dupont``); a capital after a sign (``$N.``) is no initial,
+   nor one before a word that opens sentences and is no surname (``… set to N. The
+   return status``: ``data/sentence_openers.json``). ``etc.`` ends a sentence only when a
    capitalised word follows. Numbers and paths never split (no space after their dots),
-   nor does a spaced ellipsis (``. . .``) inside a sentence.
+   nor does a spaced ellipsis (``. . .``) inside a sentence, nor an ellipsis before a
+   sign (``$1 … $N``).
 """
 
 from __future__ import annotations
@@ -26,8 +30,6 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import resources
-
-from calanque.index.analysis import STOPWORDS_BY_LANGUAGE
 
 _ABBREVIATIONS = frozenset(
     [
@@ -127,10 +129,13 @@ def _reads_as_prose(line: str) -> bool:
     tokens = line.split()
     plain = sum(bool(_PLAIN_WORD.fullmatch(t.strip(".,;:!?()[]«»\"'“”‘’"))) for t in tokens)
     return (
-        len(tokens) >= PROSE_WORDS
-        and plain >= 0.7 * len(tokens)
-        and line.rstrip().rstrip("0123456789").rstrip()[-1:] in (".", "!", "?", ":", "…")
-    )  # a footnote's number may follow the sentence's end ("… only = is allowed. 2")
+        len(tokens) >= PROSE_WORDS and plain >= 0.7 * len(tokens) and bool(_PROSE_END.search(line))
+    )
+
+
+# a sentence's end, closing quotes and brackets, and a footnote's number ("… only = is
+# allowed. 2")
+_PROSE_END = re.compile(r"[.!?:…][\"'»”’)\]]*(?:\s*\d+)?\s*$")
 
 
 def split_sentences(text: str, base: int = 0, markers: bool = False) -> list[Span]:
@@ -173,36 +178,43 @@ def _is_boundary(line: str, punct_at: int, end: int, punct: str) -> bool:
     if rest and (rest[0].islower() or rest[0] == "."):
         return False  # "…, . . .) seem to be down": a spaced ellipsis goes on
     if punct.startswith(("…", "..")):
-        # "$1 … $N", "1, 2, … n": an ellipsis in a series goes on unless a word follows
-        return not rest or not (rest[0].isdigit() or rest[0] in _SERIES)
+        # "$1 … $N": an ellipsis in a series of values goes on before a sign
+        return not rest or rest[0] not in _SERIES
     if not punct.startswith("."):
         return True
-    before = _WORD_BEFORE.search(line[:punct_at])
+    # the word before the period, read in a bounded tail of the line (linear time)
+    tail = max(0, punct_at - _TAIL)
+    before = _WORD_BEFORE.search(line[tail:punct_at])
     word = before.group(1).lower() if before else ""
     if word in _ABBREVIATIONS:
         return False
     # A single capital initial ("J. Dupont"), but not a one-letter final word like "a", a
     # variable ("… $N. The special parameter"), nor a letter a sentence ends with ("set it
-    # to N. The return status…": a surname is no function word).
+    # to N. The return status…": a word that opens sentences is no surname).
     initial = len(word) == 1 and word.isalpha() and line[punct_at - 1].isupper() and rest
-    sign = before is not None and line[before.start() - 1 : before.start()] in _SIGNS
+    at = tail + before.start() if before else punct_at
+    sign = line[at - 1 : at] in _SIGNS if at > 0 else False
     return not initial or sign or _opens_sentence(rest)
 
 
+_TAIL = 64
 _SIGNS = frozenset("$%&@#")
-_SERIES = frozenset("$%&*+-/<=>@^_|~\\")  # what a series of values may go on with
+_SERIES = frozenset("$%&*+/<=>@^_|~\\")  # what a series of values may go on with
 
 
 def _opens_sentence(rest: str) -> bool:
-    """Does ``rest`` start with a function word of three letters or more (``The``, ``Then``,
-    ``Les``, ``Pour``): a word that opens a sentence, not a surname after an initial."""
-    first = re.match(r"[^\W\d_]+", rest)
-    return first is not None and first.group(0).lower() in _OPENERS
+    """Does ``rest`` start (after an opening bracket or quote) with a word that opens
+    sentences and is no surname (``The``, ``Then``, ``Les``, ``Pour``)?"""
+    first = re.match(r"[(\[«\"“‘'\s]*([^\W\d_]+)", rest)
+    return first is not None and first.group(1).lower() in _OPENERS
 
 
-# the function words of both languages (index/data/stopwords.json) long enough not to be a
-# surname's particle ("J. De Vries", "M. Le Pen")
-_OPENERS = frozenset(w for words in STOPWORDS_BY_LANGUAGE.values() for w in words if len(w) >= 3)
+# words that open a sentence and are no surname (data: sentence_openers.json)
+_OPENERS = frozenset(
+    json.loads(
+        resources.files("calanque.answer").joinpath("data/sentence_openers.json").read_text("utf-8")
+    )["openers"]
+)
 
 
 def _trimmed(line: str, start: int, end: int, base: int) -> list[Span]:

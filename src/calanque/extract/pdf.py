@@ -553,16 +553,18 @@ def _title(reader: PdfReader) -> str:
 
 
 TITLE_CHARS = 120
+_WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 def _first_line(pages: list[str]) -> str:
-    """A PDF without a ``/Title`` (TeX's) is named by the first line of its first page with
-    words, not its first paragraph (a title page's lines run into one: title, edition, date
-    and authors), cut at a word to ``TITLE_CHARS``."""
+    """A PDF without a ``/Title`` (TeX's) is named by the first line with a word (three
+    letters) of its pages less their running heads, not by its first paragraph (a title
+    page's lines run into one: title, edition, date and authors), cut at a word to
+    ``TITLE_CHARS``."""
     for page in pages:
         for line in page.splitlines():
             line = normalize_space(line)
-            if sum(ch.isalpha() for ch in line) >= 2:
+            if _WORD.search(line):
                 if len(line) <= TITLE_CHARS:
                     return line
                 return line[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
@@ -599,7 +601,8 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
     ]
     builder = TextBuilder()
     title = _title(reader)  # the document's own, also sought in its running heads
-    blocks = _paragraphs(_without_running_heads(pages, title))
+    bodies = _without_running_heads(pages, title)
+    blocks = _paragraphs(bodies)
     repeats = _section_repeats(blocks)
     for at, block in enumerate(blocks):
         if at in repeats:
@@ -623,7 +626,7 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
     return Document(
         url=url,
         text=text,
-        title=title or _first_line(pages),
+        title=title or _first_line(bodies),
         language=detect_language(builder.prose_sample()),
         headings=tuple(builder.headings),
     )

@@ -10,6 +10,7 @@ from calanque.answer.extractive import (
     ExtractiveWriter,
     SelectionWeights,
     _command_after,
+    _defining,
     _evidence,
     _form_penalty,
     decide_answered,
@@ -177,12 +178,33 @@ def test_a_preposition_before_when_makes_no_date() -> None:
         ("Quel raccourci Readline avance d'un mot ?", "key"),
         # a key's size is a number of bits, not a key to press
         ("What key size does my OpenPGP key need at minimum?", "quantity"),
+        ("Which key sizes does GnuPG accept?", "quantity"),
         ("Quelle taille de clé faut-il pour une clé OpenPGP ?", "quantity"),
+        # a longer word is no key (the review's: they came to ask for one)
+        ("What keyword makes a variable local in a function?", ""),
+        ("Which keyring package does APT trust by default?", ""),
     ],
 )
 def test_which_key_asks_for_a_key_unless_it_asks_its_size(question: str, asked: str) -> None:
-    assert question_intents(question) & {"key", "quantity"} == {asked}
-    assert not sentence_features("The Control key is on the left of the keyboard.") & {"key"}
+    assert question_intents(question) & {"key", "quantity"} == ({asked} if asked else set())
+
+
+@pytest.mark.parametrize(
+    ("sentence", "key"),
+    [
+        ("M-y: Rotate the kill-ring, and yank the new top.", True),
+        ("Press Ctrl + C, CTRL+ALT+F1 or C-x C-e.", True),
+        ("Appuyez sur la touche Entrée pour valider.", True),
+        ("Press the u key, then ^C to stop.", True),
+        ("C-RET inserts a line.", True),
+        # a name, a model, a word with a hyphen: no key
+        ("C-3PO and M-16 are no keys, nor is an S-curve.", False),
+        ("C++ is a language; meta-data and a Super-user are words.", False),
+        ("Sign the upload with a key.", False),
+    ],
+)
+def test_a_key_is_held_as_manuals_write_one(sentence: str, key: bool) -> None:
+    assert ("key" in sentence_features(sentence)) is key
 
 
 def test_a_year_is_not_an_amount() -> None:
@@ -471,6 +493,40 @@ def test_a_sentence_that_refers_back_brings_the_one_before(embedder: WordEmbedde
     assert dropped > 0 and quoted[dropped - 1].startswith("Debian 9 Stretch was released")
 
 
+def test_a_definition_s_term_is_brought_only_where_it_defines() -> None:
+    """The review's cases: a short option named inside a longer word is not named (``-i``
+    in ``non-interactive``); a label with a function word (``For example:``) or of more
+    than three words defines nothing; an earlier paragraph's term is not this one's."""
+    text = (
+        "-i: Force the shell to run interactively. The option is ignored for non-interactive"
+        " invocations.\n"
+        "For example: the shell reads a file. The option is ignored for scripts.\n"
+        "Startup files read twice: the shell reads them. The option is ignored at login.\n"
+        "-e: Exit at once.\n"
+        "The option is ignored for restricted shells."
+    )
+    passage = Passage(1, "https://d.example/bash", "Options", text, 0)
+    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
+    by_text = {s.text: i for i, s in enumerate(passages[0].sentences)}
+
+    def defining(sentence: str) -> int | None:
+        cand = Candidate(
+            passages[0],
+            passages[0].sentences[by_text[sentence]],
+            by_text[sentence],
+            0,
+            0.0,
+            0.0,
+            0.0,
+        )
+        return _defining(cand)
+
+    assert defining("The option is ignored for non-interactive invocations.") == 0
+    assert defining("The option is ignored for scripts.") is None
+    assert defining("The option is ignored at login.") is None
+    assert defining("The option is ignored for restricted shells.") is None  # its own line
+
+
 def test_a_sentence_that_announces_a_command_brings_it(embedder: WordEmbedder) -> None:
     """The Debian Reference's "La commande suivante relance la configuration du fuseau
     horaire…" ends with a period, not a colon: the command on the next line came without
@@ -493,10 +549,22 @@ def test_a_sentence_that_announces_a_command_brings_it(embedder: WordEmbedder) -
         "La commande suivante relance la configuration du fuseau horaire du système."
     )
     assert quoted[announced + 1] == "# dpkg-reconfigure tzdata"
-    # what follows an announcement is brought only when it is a command line
-    assert announces(quoted[announced]) and _command_after(passages[0], 1)
-    assert announces("Les règles suivantes servent au fuseau horaire du serveur de temps.")
+    # what follows an announcement is brought only when it is a command line of its own
+    assert _command_after(passages[0], 1)
     assert not _command_after(passages[0], 3)  # "Le fuseau horaire se règle aussi…"
+    inline = "Lancez la commande suivante. Dpkg -i paquet.deb"
+    inline_passage = replace(passage, text=inline, sentences=tuple(split_sentences(inline)))
+    assert len(inline_passage.sentences) == 2 and not _command_after(inline_passage, 1)
+    # a cue used as an ordinary word announces nothing (the review's: an unrelated command
+    # line came with them)
+    assert announces("Schedule a one-time job by the following.")
+    for sentence in (
+        "Les règles suivantes servent au fuseau horaire du serveur de temps.",
+        "The shell does not exit if the command following the final && fails.",
+        "Suivant les cas, le service démarre au boot.",
+        "Versions below 2.0 are no longer supported.",
+    ):
+        assert not announces(sentence), sentence
 
 
 def test_a_definition_s_later_sentence_brings_the_term_it_defines(embedder: WordEmbedder) -> None:

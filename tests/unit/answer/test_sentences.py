@@ -119,6 +119,15 @@ def test_prose_that_names_an_operator_is_still_split_into_sentences():
         " exception is the Provides field, for which only = is allowed. 2"
     )
     assert texts(policy)[1] == "The exception is the Provides field, for which only = is allowed."
+    quoted = (
+        "Redirection with > truncates the file first; use >> to append instead, as the"
+        " section on redirections explains in detail.)"
+    )
+    assert not looks_like_code(quoted)
+    # a command line of many words, few of them plain words, stays whole
+    assert looks_like_code(
+        "gcc -O2 -Wall -o prog main.c util.c && ./prog --verbose --dry-run in.txt > out.log."
+    )
     for line in (
         "sudo apt update && sudo apt upgrade && sudo apt autoremove && sudo reboot",
         "cd /tmp && make && sudo make install",
@@ -145,8 +154,16 @@ def test_a_variable_or_a_letter_before_a_period_ends_the_sentence() -> None:
     ]
     assert texts("Written by J. Dupont. Then edited.") == ["Written by J. Dupont.", "Then edited."]
     assert texts("By J. R. R. Tolkien, in 1954.") == ["By J. R. R. Tolkien, in 1954."]
-    assert texts("Counting 1, 2, … 10 is easy. Wait… Then go.") == [
-        "Counting 1, 2, … 10 is easy.",
+    assert texts("Wait… Then go. Wait... 10 minutes later it came.") == [
         "Wait…",
         "Then go.",
+        "Wait...",
+        "10 minutes later it came.",
     ]
+    # a sign alone makes "N." no initial; a surname, even one that is a word, keeps it one
+    assert texts("The last one is $N. Zebras follow.") == ["The last one is $N.", "Zebras follow."]
+    assert texts("The column by George F. Will was read. Josquin J. Des Prez wrote.") == [
+        "The column by George F. Will was read.",
+        "Josquin J. Des Prez wrote.",
+    ]
+    assert texts("It is set to N. (The default.)") == ["It is set to N.", "(The default.)"]
