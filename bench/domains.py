@@ -550,13 +550,20 @@ def debian_more_domain(
 
 def pdf_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> Domain:
     """The three PDFs of :data:`PDF_PAGES`, linked from ``pdf/index.html``."""
+    return _one_folder("pdf", PDF_PAGES, questions, threads)
+
+
+def _one_folder(
+    name: str, pages: tuple[str, ...], questions: Sequence[Question], threads: Sequence[Thread]
+) -> Domain:
+    """A domain of ``pages`` in one folder named ``name``, served whatever the half."""
     return Domain(
-        name="pdf",
-        sources=("pdf",),
+        name=name,
+        sources=(name,),
         questions=tuple(questions),
         threads=tuple(threads),
-        pages=PDF_PAGES,
-        spec={"domain": "pdf", "pages": list(PDF_PAGES)},
+        pages=pages,
+        spec={"domain": name, "pages": list(pages)},
     )
 
 
@@ -585,11 +592,4 @@ def devref_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> D
 def bash_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> Domain:
     """The Bash manual's HTML page and PDF (:data:`BASH_PAGES`), linked from
     ``bash/index.html``."""
-    return Domain(
-        name="bash",
-        sources=("bash",),
-        questions=tuple(questions),
-        threads=tuple(threads),
-        pages=BASH_PAGES,
-        spec={"domain": "bash", "pages": list(BASH_PAGES)},
-    )
+    return _one_folder("bash", BASH_PAGES, questions, threads)

@@ -493,6 +493,16 @@ def test_a_sentence_that_refers_back_brings_the_one_before(embedder: WordEmbedde
     assert dropped > 0 and quoted[dropped - 1].startswith("Debian 9 Stretch was released")
 
 
+def _quoted(
+    embedder: WordEmbedder, text: str, question: str, language: str
+) -> tuple[list[Passage], list[str]]:
+    """One passage of ``text`` split into sentences, and what the writer quotes from it."""
+    passage = Passage(1, "https://d.example/doc", "Manual", text, 0)
+    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
+    draft = writer(embedder).write(question, language, passages)
+    return passages, [s.text for s in draft.sentences]
+
+
 def test_a_definition_s_term_is_brought_only_where_it_defines() -> None:
     """The review's cases: a short option named inside a longer word is not named (``-i``
     in ``non-interactive``); a label with a function word (``For example:``) or of more
@@ -537,14 +547,10 @@ def test_a_sentence_that_announces_a_command_brings_it(embedder: WordEmbedder) -
         "Les règles suivantes servent au fuseau horaire du serveur de temps.\n"
         "Le fuseau horaire se règle aussi pendant l'installation."
     )
-    passage = Passage(1, "https://d.example/ref", "Heure", text, 0)
-    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
-    quoted = [
-        s.text
-        for s in writer(embedder)
-        .write("Comment relancer la configuration du fuseau horaire ?", "fr", passages)
-        .sentences
-    ]
+    passages, quoted = _quoted(
+        embedder, text, "Comment relancer la configuration du fuseau horaire ?", "fr"
+    )
+    passage = passages[0]
     announced = quoted.index(
         "La commande suivante relance la configuration du fuseau horaire du système."
     )
@@ -577,14 +583,7 @@ def test_a_definition_s_later_sentence_brings_the_term_it_defines(embedder: Word
         " value is 500; HISTSIZE is read after the startup files.\n"
         "Lines are counted from the top. The default value is larger on servers."
     )
-    passage = Passage(1, "https://d.example/bash", "Bash Variables", text, 0)
-    passages = [replace(passage, sentences=tuple(split_sentences(text)))]
-    quoted = [
-        s.text
-        for s in writer(embedder)
-        .write("Which file is the default value?", "en", passages)
-        .sentences
-    ]
+    _, quoted = _quoted(embedder, text, "Which file is the default value?", "en")
     # a sentence that names its term, and one of a paragraph that defines nothing, come alone
     assert quoted == [
         "HISTFILE: The name of the file in which command history is saved.",
