@@ -635,12 +635,13 @@ def _defining(cand: Candidate) -> int | None:
     ~/.bash_history.``): quoted alone, that second sentence answered a question about
     another variable. It is the first sentence of ``cand``'s paragraph when that one opens
     with a term and a colon (as extraction writes a term and its definition: a few words,
-    no function word, so not ``Note``'s or ``For example``'s kind of label) and ``cand`` does
-    not name the term as a word of its own; else None."""
+    no function word, so not ``Note``'s or ``For example``'s kind of label), at most
+    ``DEFINITION_REACH`` sentences before, and ``cand`` does not name the term as a word of
+    its own; else None."""
     passage, first = cand.passage, cand.index
     while first > 0 and _same_line(passage, first - 1, first):
         first -= 1
-    if first == cand.index or _cut_by_the_chunk(passage, first):
+    if not 0 < cand.index - first <= DEFINITION_REACH or _cut_by_the_chunk(passage, first):
         return None
     defined = _DEFINED.match(passage.sentences[first].text)
     if defined is None:
@@ -667,6 +668,8 @@ def _same_line(passage: Passage, before: int, index: int) -> bool:
 # A definition list's term as extraction writes it before its definition ("-n: Read
 # commands…", "HISTFILE: The name of…", "Priority: required"): a few words and a colon.
 DEFINED_WORDS = 3
+# an item's later sentences this far from its term: a PDF's page can be one paragraph
+DEFINITION_REACH = 3
 _DEFINED = re.compile(r"([^\s:](?:[^:\n]{0,38}[^\s:])?):\s")
 
 

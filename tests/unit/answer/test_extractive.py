@@ -513,7 +513,8 @@ def test_a_definition_s_term_is_brought_only_where_it_defines() -> None:
         "For example: the shell reads a file. The option is ignored for scripts.\n"
         "Startup files read twice: the shell reads them. The option is ignored at login.\n"
         "-e: Exit at once.\n"
-        "The option is ignored for restricted shells."
+        "The option is ignored for restricted shells.\n"
+        "-r: Restrict. It is one. It is two. It is three. The option is ignored by root."
     )
     passage = Passage(1, "https://d.example/bash", "Options", text, 0)
     passages = [replace(passage, sentences=tuple(split_sentences(text)))]
@@ -535,6 +536,8 @@ def test_a_definition_s_term_is_brought_only_where_it_defines() -> None:
     assert defining("The option is ignored for scripts.") is None
     assert defining("The option is ignored at login.") is None
     assert defining("The option is ignored for restricted shells.") is None  # its own line
+    assert defining("It is three.") is not None
+    assert defining("The option is ignored by root.") is None  # four sentences on
 
 
 def test_a_sentence_that_announces_a_command_brings_it(embedder: WordEmbedder) -> None:
