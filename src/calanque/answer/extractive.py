@@ -555,10 +555,9 @@ def _shown_after(passage: Passage, index: int) -> bool:
     span = passage.sentences[index]
     if looks_like_code(span.text):
         return True
-    before = passage.sentences[index - 1]
-    gap = passage.text[before.end - passage.start : span.start - passage.start]
     short = len(span.text.split()) <= EXAMPLE_WORDS
-    return "\n" in gap and short and not _ENDS_SENTENCE.search(span.text)
+    own_line = not _same_line(passage, index - 1, index)
+    return own_line and short and not _ENDS_SENTENCE.search(span.text)
 
 
 def _command_after(passage: Passage, index: int) -> bool:
