@@ -2,6 +2,7 @@
 
     python -m bench.translation                         # four domains, both halves, latency
     python -m bench.translation --cuts 0.86,0.9,0.92,0.94  # the cosine cut, tune halves only
+    python -m bench.translation --lexicon off,known,first,only  # lexicon and vectors, tune
 
 For each domain's corpus (built or reused as in :mod:`bench.answer`) and half, the page
 MRR, R@1 and cross-lingual MRR of the answerable questions (hybrid+rescore top 10) with
@@ -21,8 +22,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from bench._common import console, print_table, write_json
+from bench.abstention import normalise
 from bench.answer import Corpus, open_domain
-from bench.domains import DOMAINS, HALVES, load_domain
+from bench.domains import DOMAINS, HALVES, key_facts, load_domain
 from bench.embed import cpu_description
 
 import calanque.index.words as words
@@ -40,6 +42,7 @@ class Ranks:
     asked: int
     cross_mrr: float
     cross_asked: int
+    fact_mrr: float = 0.0  # the first passage holding the key fact (long single pages)
 
 
 def ranks(corpus: Corpus, half: str, translate: bool) -> Ranks:
@@ -48,6 +51,7 @@ def ranks(corpus: Corpus, half: str, translate: bool) -> Ranks:
     retriever = Retriever(base.index, base.embedder, replace(base.config, translate=translate))
     reciprocal: list[float] = []
     cross: list[float] = []
+    facts: list[float] = []
     for q in corpus.domain.halves()[half]:
         if not q.answerable or not q.gold_pages:
             continue
@@ -59,12 +63,18 @@ def ranks(corpus: Corpus, half: str, translate: bool) -> Ranks:
         reciprocal.append(value)
         if q.kind == "cross-lingual":
             cross.append(value)
+        wanted = [normalise(f) for f in key_facts(q) if f]
+        fact = next(
+            (i for i, h in enumerate(hits) if any(f in normalise(h.text) for f in wanted)), None
+        )
+        facts.append(0.0 if fact is None else 1 / (fact + 1))
     return Ranks(
         mrr=float(np.mean(reciprocal)) if reciprocal else 0.0,
         at_1=sum(v == 1.0 for v in reciprocal),
         asked=len(reciprocal),
         cross_mrr=float(np.mean(cross)) if cross else 0.0,
         cross_asked=len(cross),
+        fact_mrr=float(np.mean(facts)) if facts else 0.0,
     )
 
 
@@ -106,6 +116,45 @@ def cosine_cut(value: float) -> Iterator[None]:
         yield
     finally:
         words.TRANSLATION_COSINE = kept
+
+
+@contextmanager
+def lexicon_mode(value: str) -> Iterator[None]:
+    kept = words.LEXICON_MODE
+    words.LEXICON_MODE = value
+    try:
+        yield
+    finally:
+        words.LEXICON_MODE = kept
+
+
+def lexicon_modes(names: Sequence[str], values: Sequence[str]) -> dict[str, object]:
+    """Page MRR of the tune halves (and of their cross-lingual questions) by the way the
+    lexicon and the vectors share the translation (words.LEXICON_MODE)."""
+    rows, data = [], {}
+    totals = dict.fromkeys(values, 0.0)
+    fact_totals = dict.fromkeys(values, 0.0)
+    for name in names:
+        corpus = open_domain(load_domain(name), precompute=False)
+        try:
+            cells = []
+            for value in values:
+                with lexicon_mode(value):
+                    result = ranks(corpus, "tune", True)
+                totals[value] += result.mrr * result.asked
+                fact_totals[value] += result.fact_mrr * result.asked
+                data[f"{name} {value}"] = result.__dict__
+                cells.append(f"{result.mrr:.3f} ({result.cross_mrr:.3f}) {result.fact_mrr:.3f}")
+            rows.append((name, *cells))
+        finally:
+            corpus.close()
+    rows.append(("Σ MRR, Σ fact MRR", *(f"{totals[v]:.2f}, {fact_totals[v]:.2f}" for v in values)))
+    print_table(
+        "Page MRR (cross-lingual page MRR), key-fact passage MRR, tune halves, by lexicon mode",
+        ("domain", *values),
+        rows,
+    )
+    return {"modes": data, "totals": totals, "fact_totals": fact_totals}
 
 
 def compare(names: Sequence[str]) -> dict[str, object]:
@@ -180,10 +229,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--domains", default=",".join(DOMAINS))
     parser.add_argument("--cuts", default="", help="cosine cuts to score on the tune halves")
+    parser.add_argument(
+        "--lexicon", default="", help="lexicon modes to score on the tune halves (off,known,…)"
+    )
     args = parser.parse_args(argv)
     names = [n for n in args.domains.split(",") if n]
     values = [float(v) for v in args.cuts.split(",") if v]
-    result = cuts(names, values) if values else compare(names)
+    modes = [m for m in args.lexicon.split(",") if m]
+    if modes:
+        result = lexicon_modes(names, modes)
+    else:
+        result = cuts(names, values) if values else compare(names)
     console.print(f"wrote {write_json('translation.json', result)}")
 
 

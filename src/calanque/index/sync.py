@@ -95,8 +95,9 @@ def catch_up(
     On a progressive index the changes are applied lexically only (``after_batch`` is then
     :func:`fill_dense`'s, not called here); with ``dense`` (the default) the dense pass
     follows at once, reporting to ``dense_progress``, and then the pages' words are
-    embedded (:func:`fill_words`, reporting to ``words_progress``). Other backends embed
-    as they go.
+    embedded (:func:`fill_words`, reporting to ``words_progress``); without it the pages'
+    words are counted, for the lexicon's translations (:mod:`calanque.index.lexicon`).
+    Other backends embed as they go.
     """
     lexical_first = isinstance(index, ProgressiveIndex)
     started = time.monotonic()
@@ -131,6 +132,8 @@ def catch_up(
     if purge and report.deleted:
         purge_deleted(index)
     report.head = max(report.head, report.position)
+    if lexical_first and not dense:
+        count_words(index)  # the lexicon translates with the words alone, before any vector
     if lexical_first and dense:
         filled = fill_dense(
             catalog, index, embedder, progress=dense_progress, after_batch=after_batch

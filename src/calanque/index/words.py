@@ -12,15 +12,19 @@ cannot match anything.
 :class:`WordBridge` keeps, in ``words.sqlite`` beside the index, how many chunks of each
 language use each word (the :data:`MAX_WORDS` most used per language) and each word's
 vector. The counts are made again from the index's stored chunks whenever the index
-changed (``fingerprint``; :func:`calanque.index.sync.count_words`, after the dense pass and
-after a purge of deleted chunks), so a word of a deleted page goes with it, vector and all;
+changed (``fingerprint``; :func:`calanque.index.sync.count_words`, after a lexical-only
+catch-up, before and after the dense pass, and after a purge of deleted chunks), so a word of a deleted page goes with it, vector and all;
 vectors are computed once per word (:func:`calanque.index.sync.fill_words`), in the
 background like the chunks' own.
 
 A question's language is told by its function words (``data/stopwords.json``), and each
 content word (three letters or more, no digit) is translated into the other language when
-the corpus holds pages in it. A candidate is kept when its cosine is at least
-:data:`TRANSLATION_COSINE`, within :data:`TRANSLATION_WITHIN` of the best candidate's,
+the corpus holds pages in it. Where the corpus has (almost) no text in the question's
+language, a word of the French-English lexicon (:mod:`calanque.index.lexicon`) is translated
+by it: the lexicon's words the pages use, found by their stem, and no vector is needed for
+it (a small model places everyday words by their letters: ``fermer`` → ``promptvars``);
+other words, and every word elsewhere, by the vectors, as follows. A candidate is kept
+when its cosine is at least :data:`TRANSLATION_COSINE`, within :data:`TRANSLATION_WITHIN` of the best candidate's,
 the pages use it more in the other language than in the question's (a French word
 quoted in an English chunk is no translation), and the query does not match it already
 (same stem): :data:`TRANSLATIONS_PER_WORD` at most. Below the cosines of true translations
@@ -53,6 +57,7 @@ from calanque.index.analysis import (
     build_analyzers,
     strip_elisions,
 )
+from calanque.index.lexicon import lexicon, stem
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,18 @@ MAX_WORDS = 10_000
 TRANSLATION_COSINE = 0.90
 TRANSLATION_WITHIN = 0.02
 TRANSLATIONS_PER_WORD = 2
+# How the lexicon (lexicon.py) and the vectors share the work: "known" (the lexicon's
+# translations the corpus uses, else the vectors' neighbours), "first" (the lexicon's, then
+# the neighbours up to TRANSLATIONS_PER_WORD), "only" (a word the lexicon knows is never
+# translated by the vectors), "off". The three gave the same tune answers; "known" was
+# first (docs/benchmarks.md, "Sixteenth round"); 1, 2 or 3 of the lexicon's words: the same.
+LEXICON_MODE = "known"
+LEXICON_PER_WORD = 2
+# The lexicon serves a question only where the corpus has (almost) no text in its language:
+# over the bilingual corpora it made the other language's sentences compete with the right
+# ones (history, whose French pages are 12 % of its words, lost two tune answers at 0.2;
+# at 0.1 only the English-only corpus changes). Shares of the corpus's counted words.
+LEXICON_OWN_SHARE = 0.1
 # While words are being embedded (the file changes every batch), searches read the tables
 # again at most this often: reading 40k vectors costs tens of milliseconds.
 RELOAD_EVERY_S = 5.0
@@ -138,6 +155,15 @@ def _nearest(similarities: np.ndarray, n: int) -> np.ndarray:
     return top[np.argsort(-similarities[top])]
 
 
+def _by_stem(counts: Counter[str], language: str) -> dict[str, str]:
+    """The most used counted word of each stem."""
+    analyzers = _analyzers()
+    found: dict[str, str] = {}
+    for word, _ in counts.most_common():
+        found.setdefault(stem(analyzers, word, language), word)
+    return found
+
+
 def _language_key(language: str) -> str:
     return "fr" if language.startswith("fr") else "en"
 
@@ -188,6 +214,8 @@ class WordBridge:
             self._db = _open(path)
         self._tables: dict[str, _Table] | None = None
         self._counts: dict[str, Counter[str]] = {}
+        self._by_stem: dict[str, dict[str, str]] = {}
+        self._share: dict[str, float] = {}
         self._version = -1
         self._loaded_at = 0.0
 
@@ -270,6 +298,12 @@ class WordBridge:
                 )
                 tables[language] = _Table(words, matrix, {w: i for i, w in enumerate(words)})
             self._counts, self._tables, self._version = counts, tables, version
+            self._by_stem = {
+                language: _by_stem(counts[language], language) for language in LANGUAGES
+            }
+            volume = {language: sum(counts[language].values()) for language in LANGUAGES}
+            total = sum(volume.values())
+            self._share = {lang: (volume[lang] / total if total else 0.0) for lang in LANGUAGES}
             self._loaded_at = time.monotonic()
             return tables
 
@@ -279,9 +313,14 @@ class WordBridge:
         plan = self._plan(query)
         if plan is None:
             return []
-        _, words = plan
+        language, words = plan
         tables = self._loaded()
-        return [w for w in words if not any(w in t.row for t in tables.values())]
+        return [
+            w
+            for w in words
+            if not any(w in t.row for t in tables.values())
+            and not self._settled_by_lexicon(w, language)
+        ]
 
     def translations(
         self, query: str, vectors: dict[str, np.ndarray] | None = None
@@ -298,16 +337,27 @@ class WordBridge:
         target = tables[other]
         own, theirs = self._counts.get(language, Counter()), self._counts.get(other, Counter())
         found: dict[str, list[str]] = {}
+        for word in words:
+            known, kept = self._lexicon(word, language)
+            if kept:
+                found[word] = kept
         given = vectors or {}
-        asked = [(w, v) for w in words if (v := self._vector(w, tables, given)) is not None]
-        if not asked:
+        asked = [
+            (w, v)
+            for w in words
+            if not self._settled_by_lexicon(w, language)
+            and (v := self._vector(w, tables, given)) is not None
+        ]
+        if not asked or not target.words:
             return found
         # one product for every word: the matrix is read once
         similarities = np.vstack([v for _, v in asked]) @ target.matrix.T
         for (word, _), sims in zip(asked, similarities, strict=True):
-            kept: list[str] = []
+            kept = list(found.get(word, ()))
             best = 0.0
             for row in _nearest(sims, 10):
+                if len(kept) >= TRANSLATIONS_PER_WORD:
+                    break
                 sim, candidate = float(sims[row]), target.words[row]
                 if sim < max(TRANSLATION_COSINE, best - TRANSLATION_WITHIN):
                     break
@@ -316,13 +366,12 @@ class WordBridge:
                 best = max(best, sim)  # the word itself, in both languages: no translation
                 if (
                     candidate == word
+                    or candidate in kept
                     or not _looks(candidate, other)
                     or own[candidate] > theirs[candidate]
                 ):
                     continue
                 kept.append(candidate)
-                if len(kept) >= TRANSLATIONS_PER_WORD:
-                    break
             if kept:
                 found[word] = kept
         return found
@@ -340,9 +389,41 @@ class WordBridge:
                 return None
             language = max(totals, key=lambda lang: totals[lang])
         other = "en" if language == "fr" else "fr"
-        if not words or not tables[other].words:
+        if not words or not (tables[other].words or self._counts.get(other)):
             return None
         return language, words
+
+    def _lexicon(self, word: str, language: str) -> tuple[bool, list[str]]:
+        """Does the lexicon know ``word``, and which of its translations do the pages use
+        (their own form of the word, more in the other language than in ``language``)?"""
+        if LEXICON_MODE == "off" or self._share.get(language, 0.0) >= LEXICON_OWN_SHARE:
+            return False, []
+        other = "en" if language == "fr" else "fr"
+        own, theirs = self._counts.get(language, Counter()), self._counts.get(other, Counter())
+        by_stem = self._by_stem.get(other, {})
+        lex = lexicon()
+        translations = lex.translate(word, language)
+        kept: list[str] = []
+        for translation in translations:
+            form = by_stem.get(stem(lex.analyzers, translation, other))
+            if (
+                form is None
+                or form in kept
+                or own[form] > theirs[form]
+                or _same_stem(form, word, other)
+            ):
+                continue
+            kept.append(form)
+            if len(kept) >= LEXICON_PER_WORD:
+                break
+        return bool(translations), kept
+
+    def _settled_by_lexicon(self, word: str, language: str) -> bool:
+        """Is ``word`` translated by the lexicon alone (no vector needed)?"""
+        if LEXICON_MODE in ("off", "first"):
+            return False
+        known, kept = self._lexicon(word, language)
+        return bool(kept) or (known and LEXICON_MODE == "only")
 
     @staticmethod
     def _vector(

@@ -365,7 +365,7 @@ class Services:
         embedding cache keeps it) and added under it: a question's embedding waits for an
         index call, never for a batch. Several worker processes: one pass at a time."""
         from calanque.answer.vectors import SentenceVectorStore
-        from calanque.index.sync import fill_dense, fill_words
+        from calanque.index.sync import count_words, fill_dense, fill_words
 
         job = self.dense
         store = SentenceVectorStore.in_folder(self.settings.index_dir)
@@ -374,6 +374,7 @@ class Services:
                 while mine:
                     with self._dense_guard:
                         self._dense_requested = False
+                    count_words(self.index)  # the lexicon's translations need no vector
                     report = fill_dense(
                         self.catalog,
                         self.index,
