@@ -297,13 +297,16 @@ class WordBridge:
                     else np.zeros((0, 0), dtype=np.float32)
                 )
                 tables[language] = _Table(words, matrix, {w: i for i, w in enumerate(words)})
+            if counts != self._counts:  # not when only vectors were added (every batch)
+                self._by_stem = {
+                    language: _by_stem(counts[language], language) for language in LANGUAGES
+                }
+                volume = {language: sum(counts[language].values()) for language in LANGUAGES}
+                total = sum(volume.values())
+                self._share = {
+                    language: volume[language] / total if total else 0.0 for language in LANGUAGES
+                }
             self._counts, self._tables, self._version = counts, tables, version
-            self._by_stem = {
-                language: _by_stem(counts[language], language) for language in LANGUAGES
-            }
-            volume = {language: sum(counts[language].values()) for language in LANGUAGES}
-            total = sum(volume.values())
-            self._share = {lang: (volume[lang] / total if total else 0.0) for lang in LANGUAGES}
             self._loaded_at = time.monotonic()
             return tables
 
