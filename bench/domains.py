@@ -26,6 +26,8 @@ paths are a gold page. Seven domains (:func:`load_domain`):
 * ``bash``: ``sets/bash.json`` over the GNU Bash Reference Manual (bash-doc), English
   only, as one long texinfo HTML page and as its 196-page PDF (:data:`BASH_PAGES`):
   French questions find their answer in English, in a long page or a long PDF.
+* ``maint``: ``sets/maint.json`` over the Debian New Maintainers' Guide (maint-guide),
+  English only, as one 63-page PDF (:data:`MAINT_PAGES`).
 
 ``load_domain(name, half="held-out")`` keeps one half's questions and threads and serves
 only their gold pages and fewer distractors: the quality gate's small corpora.
@@ -54,6 +56,7 @@ from tests.corpora import (
     devref_dir,
     faq_pdf,
     handbook_dir,
+    maint_guide_pdf,
     packaging_guide_pdf,
     reference_dir,
 )
@@ -66,7 +69,7 @@ from tests.quality.datasets import (
 )
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets"
-DOMAINS = ("debian", "wiki", "history", "debian_more", "pdf", "devref", "bash")
+DOMAINS = ("debian", "wiki", "history", "debian_more", "pdf", "devref", "bash", "maint")
 HALVES = ("tune", "held-out")
 WIKI_SEED = 20261201
 # distractors of the full site ("all") and of one half's smaller site ("half")
@@ -90,6 +93,8 @@ DEVREF_PAGES = (
 DEVREF_TREES = {"en": "devref-en", "fr": "devref-fr"}
 # the Bash manual twice, whatever the half: the same text as a long page and a long PDF
 BASH_PAGES = ("bash/bashref.html", "bash/bashref.pdf")
+# the New Maintainers' Guide as one PDF, whatever the half
+MAINT_PAGES = ("maint/maint-guide.en.pdf",)
 HISTORY_PAGES = tuple(
     f"{page}.{lang}.html"
     for page in ("index", "intro", "leaders", "releases", "detailed", "manifesto")
@@ -240,6 +245,8 @@ def load_domain(name: str, half: str | None = None) -> Domain:
         return devref_domain(questions, threads)
     if name == "bash":
         return bash_domain(questions, threads)
+    if name == "maint":
+        return _one_folder("maint", MAINT_PAGES, questions, threads)
     return debian_more_domain(questions, threads, size)
 
 
@@ -339,6 +346,8 @@ def read_page(path: str) -> bytes:
         return gzip.decompress(packed.read_bytes())
     if path in BASH_PAGES:
         return (bash_manual_dir() / name).read_bytes()
+    if path in MAINT_PAGES:
+        return maint_guide_pdf().read_bytes()
     if folder in WIKI_FILES:
         article = wiki_articles(folder).get(name.removesuffix(".html"))
         if article is None:

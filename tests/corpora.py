@@ -27,6 +27,7 @@ REFERENCE_PACKAGES = {"en": "debian-reference-en", "fr": "debian-reference-fr"}
 PACKAGING_GUIDE_PDF = "ubuntu-packaging-guide-pdf"
 DEVREF_PACKAGES = {"en": "developers-reference", "fr": "developers-reference-fr"}
 BASH_DOC = "bash-doc"
+MAINT_GUIDE = "maint-guide"
 
 
 def cache_root() -> Path:
@@ -126,3 +127,9 @@ def bash_manual_dir() -> Path:
     """The GNU Bash Reference Manual, English only: ``bashref.html`` (one texinfo page of
     866 kB) and ``bashref.pdf`` (196 pages), from bash-doc."""
     return corpus_root(BASH_DOC) / "usr/share/doc/bash"
+
+
+def maint_guide_pdf() -> Path:
+    """The Debian New Maintainers' Guide as one PDF (63 pages), English only, from
+    maint-guide."""
+    return corpus_root(MAINT_GUIDE) / "usr/share/doc/maint-guide/maint-guide.en.pdf"

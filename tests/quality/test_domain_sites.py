@@ -138,6 +138,19 @@ def test_bash_key_facts_are_in_the_manual_s_page_as_calanque_reads_it(tmp_path: 
     assert all(q.kind != "cross-lingual" or q.lang == "fr" for q in domain.questions)
 
 
+def test_maint_key_facts_are_in_the_guide_s_pdf_as_calanque_reads_it(tmp_path: Path) -> None:
+    # Written from pypdf's text, which drops many spaces: each fact must survive our
+    # extraction of the 63-page PDF too; every French question is over English text.
+    domain = load_domain("maint")
+    texts = _read_as_calanque(domain, _written(domain, tmp_path), "application/pdf")
+    assert len(domain.questions) >= 48 and len(domain.threads) >= 4
+    items = [(q.id, key_facts(q)) for q in domain.questions if q.answerable]
+    items += [(t.id, key_facts(turn)) for t in domain.threads for turn in t.turns]
+    for name, facts in items:
+        assert _holds(texts, facts, list(domain.pages)), name
+    assert all(q.kind != "cross-lingual" or q.lang == "fr" for q in domain.questions)
+
+
 def test_gold_pages_match_urls_by_their_unquoted_path() -> None:
     wiki, more = load_domain("wiki"), load_domain("debian_more")
     url = "http://127.0.0.1:8000/en/Michelson%E2%80%93Morley_experiment.html"
