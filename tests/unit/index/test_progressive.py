@@ -40,6 +40,9 @@ def test_lexical_pass_embeds_nothing_and_answers_lexically(tmp_path: Path) -> No
     report = catch_up(catalog, index, embedder, dense=False)
     assert embedder.passages_embedded == 0
     assert report.applied == 40 and report.embedded == 0 and report.dense_pending == 40
+    # the pages' words are counted (the lexicon translates with them alone), none embedded
+    counts = index.word_counts()
+    assert counts["en"] > 0 and counts["waiting"] == counts["en"]
     retriever = Retriever(index, embedder)
     hits = retriever.search("subject7", k=3)  # hybrid+rescore with no vector at all
     assert hits and hits[0].url == "http://x.test/7"
