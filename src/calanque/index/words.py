@@ -78,8 +78,9 @@ TRANSLATIONS_PER_WORD = 2
 # How the lexicon (lexicon.py) and the vectors share the work: "known" (the lexicon's
 # translations the corpus uses, else the vectors' neighbours), "first" (the lexicon's, then
 # the neighbours up to TRANSLATIONS_PER_WORD), "only" (a word the lexicon knows is never
-# translated by the vectors), "off". The three gave the same tune answers; "known" was
-# first (docs/benchmarks.md, "Sixteenth round"); 1, 2 or 3 of the lexicon's words: the same.
+# translated by the vectors), "off". The three gave the same tune answers (bash, where the
+# gate below lets the lexicon in); "known" was first (docs/benchmarks.md, "Sixteenth
+# round"); 1, 2 or 3 of the lexicon's words: the same.
 LEXICON_MODE = "known"
 LEXICON_PER_WORD = 2
 # The lexicon serves a question only where the corpus has (almost) no text in its language:
