@@ -322,8 +322,7 @@ class WordBridge:
         return [
             w
             for w in words
-            if not any(w in t.row for t in tables.values())
-            and not self._settled_by_lexicon(w, language)
+            if not any(w in t.row for t in tables.values()) and not self._lexicon(w, language)[0]
         ]
 
     def translations(
@@ -340,17 +339,13 @@ class WordBridge:
         other = "en" if language == "fr" else "fr"
         target = tables[other]
         own, theirs = self._counts.get(language, Counter()), self._counts.get(other, Counter())
-        found: dict[str, list[str]] = {}
-        for word in words:
-            _, kept = self._lexicon(word, language)
-            if kept:
-                found[word] = kept
+        by_lexicon = {word: self._lexicon(word, language) for word in words}
+        found = {word: kept for word, (_, kept) in by_lexicon.items() if kept}
         given = vectors or {}
         asked = [
             (w, v)
             for w in words
-            if not self._settled_by_lexicon(w, language)
-            and (v := self._vector(w, tables, given)) is not None
+            if not by_lexicon[w][0] and (v := self._vector(w, tables, given)) is not None
         ]
         if not asked or not target.words:
             return found
@@ -423,10 +418,6 @@ class WordBridge:
                 break
         settled = bool(kept) or matched or (bool(translations) and LEXICON_MODE == "only")
         return settled and LEXICON_MODE != "first", kept
-
-    def _settled_by_lexicon(self, word: str, language: str) -> bool:
-        """Is ``word`` translated by the lexicon alone (no vector needed)?"""
-        return self._lexicon(word, language)[0]
 
     @staticmethod
     def _vector(
