@@ -13,9 +13,9 @@ cannot match anything.
 language use each word (the :data:`MAX_WORDS` most used per language) and each word's
 vector. The counts are made again from the index's stored chunks whenever the index
 changed (``fingerprint``; :func:`calanque.index.sync.count_words`, after a lexical-only
-catch-up, before and after the dense pass, and after a purge of deleted chunks), so a word of a deleted page goes with it, vector and all;
-vectors are computed once per word (:func:`calanque.index.sync.fill_words`), in the
-background like the chunks' own.
+catch-up, before and after the dense pass, and after a purge of deleted chunks), so a
+word of a deleted page goes with it, vector and all; vectors are computed once per word
+(:func:`calanque.index.sync.fill_words`), in the background like the chunks' own.
 
 A question's language is told by its function words (``data/stopwords.json``), and each
 content word (three letters or more, no digit) is translated into the other language when
@@ -24,10 +24,10 @@ language, a word of the French-English lexicon (:mod:`calanque.index.lexicon`) i
 by it: the lexicon's words the pages use, found by their stem, and no vector is needed for
 it (a small model places everyday words by their letters: ``fermer`` → ``promptvars``);
 other words, and every word elsewhere, by the vectors, as follows. A candidate is kept
-when its cosine is at least :data:`TRANSLATION_COSINE`, within :data:`TRANSLATION_WITHIN` of the best candidate's,
-the pages use it more in the other language than in the question's (a French word
-quoted in an English chunk is no translation), and the query does not match it already
-(same stem): :data:`TRANSLATIONS_PER_WORD` at most. Below the cosines of true translations
+when its cosine is at least :data:`TRANSLATION_COSINE`, within :data:`TRANSLATION_WITHIN`
+of the best candidate's, the pages use it more in the other language than in the
+question's (a French word quoted in an English chunk is no translation), and the query
+does not match it already (same stem): :data:`TRANSLATIONS_PER_WORD` at most. Below the cosines of true translations
 (0.93-0.98) lie near misses that the tune halves did not punish (``doit`` → ``due``
 0.926): they add a word to a lexical query and a word a sentence may hold, nothing more.
 """
