@@ -139,7 +139,8 @@ def lexicon_modes(names: Sequence[str], values: Sequence[str]) -> dict[str, obje
             rows.append((name, *cells))
         finally:
             corpus.close()
-    rows.append(("Σ MRR, Σ fact MRR", *(f"{totals[v]:.2f}, {fact_totals[v]:.2f}" for v in values)))
+    sums = (f"{totals[v]:.2f}, {fact_totals[v]:.2f}" for v in values)
+    rows.append(("Σ MRR, Σ fact MRR", *sums))
     print_table(
         "Page MRR (cross-lingual page MRR), key-fact passage MRR, tune halves, by lexicon mode",
         ("domain", *values),

@@ -27,9 +27,10 @@ other words, and every word elsewhere, by the vectors, as follows. A candidate i
 when its cosine is at least :data:`TRANSLATION_COSINE`, within :data:`TRANSLATION_WITHIN`
 of the best candidate's, the pages use it more in the other language than in the
 question's (a French word quoted in an English chunk is no translation), and the query
-does not match it already (same stem): :data:`TRANSLATIONS_PER_WORD` at most. Below the cosines of true translations
-(0.93-0.98) lie near misses that the tune halves did not punish (``doit`` → ``due``
-0.926): they add a word to a lexical query and a word a sentence may hold, nothing more.
+does not match it already (same stem): :data:`TRANSLATIONS_PER_WORD` at most. Below the
+cosines of true translations (0.93-0.98) lie near misses that the tune halves did not
+punish (``doit`` → ``due`` 0.926): they add a word to a lexical query and a word a
+sentence may hold, nothing more.
 """
 
 from __future__ import annotations
