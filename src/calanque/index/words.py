@@ -51,8 +51,6 @@ from typing import Any
 import numpy as np
 
 from calanque.index.analysis import (
-    ENGLISH,
-    FRENCH,
     FUNCTION_WORDS_ONLY_IN,
     STOPWORDS_BY_LANGUAGE,
     build_analyzers,
@@ -129,8 +127,8 @@ def _looks(word: str, language: str) -> bool:
 def _same_stem(candidate: str, word: str, language: str) -> bool:
     """Does the lexical query already match ``candidate`` through ``word`` (its stem in the
     candidate's language)? ``fichier`` quoted in an English page, for ``fichiers``."""
-    analyzer = _analyzers()[FRENCH if language == "fr" else ENGLISH]
-    return list(analyzer.analyze(candidate)) == list(analyzer.analyze(word))
+    analyzers = _analyzers()
+    return stem(analyzers, candidate, language) == stem(analyzers, word, language)
 
 
 @lru_cache(maxsize=1)
