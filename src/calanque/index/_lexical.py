@@ -118,6 +118,7 @@ class LexicalStore:
         register_analyzers(self.index, analyzers)
         self.analyzer = QueryAnalyzer(analyzers)
         self.field_boosts = dict(field_boosts or DEFAULT_FIELD_BOOSTS)
+        self.common_term_share = COMMON_TERM_SHARE
         self._writer: Any = None
         self.dirty = False
 
@@ -171,9 +172,10 @@ class LexicalStore:
                 clauses.append((tantivy.Occur.Should, term_query))
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
-    @staticmethod
-    def _informative(searcher: Any, field: str, terms: list[str]) -> list[str]:
-        """Drop terms found in more than ``COMMON_TERM_SHARE`` of the chunks (le, the, de…).
+    def _informative(self, searcher: Any, field: str, terms: list[str]) -> list[str]:
+        """Drop terms found in more than ``common_term_share`` of the chunks (le, the, de…;
+        :data:`COMMON_TERM_SHARE`, kept against 0.1 and 0.05 on the answer sets:
+        docs/benchmarks.md, "Sixth round" and "Seventeenth round").
 
         Their BM25 weight is next to nothing, but their posting lists are the longest: at
         300k chunks this cut a query from 4.4 to 1.5 ms (bench/search.py). A query made only
@@ -182,7 +184,8 @@ class LexicalStore:
         total = int(searcher.num_docs)
         if total < 1000 or len(terms) < 2:
             return terms
-        rare = [t for t in terms if searcher.doc_freq(field, t) <= COMMON_TERM_SHARE * total]
+        share = self.common_term_share
+        rare = [t for t in terms if searcher.doc_freq(field, t) <= share * total]
         return rare or terms
 
     def filter_clauses(self, filters: SearchFilters) -> list[tuple[Any, Any]]:

@@ -1,0 +1,59 @@
+"""The lexical query leaves out terms that most chunks hold (``common_term_share``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calanque.index._lexical import _FIELD_ANALYZER, COMMON_TERM_SHARE, LexicalStore
+from calanque.types import IndexedChunk
+
+CHUNKS = 1200  # pruning starts at 1,000 chunks: doc frequencies mean little below
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> LexicalStore:
+    lexical = LexicalStore(Path(tmp_path_factory.mktemp("lexical")))
+    chunks = []
+    for n in range(CHUNKS):
+        words = ["kernel"] if n % 2 == 0 else []  # in half the chunks
+        words += ["firewall"] if n % 7 == 0 else []  # in 1 chunk of 7 (14 %)
+        words += ["zebra"] if n == 5 else []  # in one chunk
+        text = " ".join([*words, f"filler{n}", "text"])
+        chunks.append(
+            IndexedChunk(n, n, text, "", f"https://example.org/{n}", "", "en", "example.org", 1)
+        )
+    lexical.upsert(chunks)
+    lexical.commit()
+    lexical.reload()
+    return lexical
+
+
+def _terms(store: LexicalStore, text: str) -> list[str]:
+    """``text``'s terms as the English text field indexes them (each held by some chunk)."""
+    terms = store.analyzer.terms(text, _FIELD_ANALYZER["text_en"])
+    searcher = store.index.searcher()
+    assert all(searcher.doc_freq("text_en", t) > 0 for t in terms)
+    return terms
+
+
+def _kept(store: LexicalStore, share: float, text: str) -> list[str]:
+    store.common_term_share = share
+    try:
+        return store._informative(store.index.searcher(), "text_en", _terms(store, text))
+    finally:
+        store.common_term_share = COMMON_TERM_SHARE
+
+
+def test_the_shipped_share_drops_a_term_half_the_chunks_hold_and_keeps_rarer_ones(store) -> None:
+    kept = _kept(store, COMMON_TERM_SHARE, "kernel firewall zebra")
+    assert kept == _terms(store, "firewall zebra")
+
+
+def test_a_lower_share_drops_more_terms(store) -> None:
+    assert _kept(store, 0.1, "kernel firewall zebra") == _terms(store, "zebra")
+
+
+def test_a_query_made_only_of_common_terms_keeps_them(store) -> None:
+    assert _kept(store, 0.01, "kernel text") == _terms(store, "kernel text")
