@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ from calanque.index._lexical import _FIELD_ANALYZER, COMMON_TERM_SHARE, DEFAULT_
 
 WARMUP = 20
 REPEATS = 2
-BUCKETS = ((0, 20), (20, 45), (45, 80), (80, 1000))
+BUCKETS = {0: "0-19", 20: "20-44", 45: "45-79", 80: "80+"}  # term clauses, from: label
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,6 @@ VARIANTS = (
 )
 
 
-@dataclass
-class Timings:
-    ms: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, name: str, value: float) -> None:
-        self.ms.setdefault(name, []).append(value)
-
-
 def percentiles(values: Sequence[float]) -> tuple[float, float, float]:
     """p50, p95 and max of ``values``."""
     p50, p95 = np.percentile(np.asarray(values, dtype=float), [50, 95])
@@ -71,15 +64,8 @@ def percentiles(values: Sequence[float]) -> tuple[float, float, float]:
 
 
 def bucket_of(clauses: int) -> str:
-    """The clause-count range of :data:`BUCKETS` that ``clauses`` falls in."""
-    for low, high in BUCKETS:
-        if low <= clauses < high:
-            return f"{low}-{high - 1}"
-    return f"{BUCKETS[-1][0]}+"
-
-
-def _low(bucket: str) -> int:
-    return int(bucket.split("-")[0].rstrip("+"))
+    """The clause-count range that ``clauses`` falls in (``"20-44"``, ``"80+"``)."""
+    return BUCKETS[max(low for low in BUCKETS if low <= clauses)]
 
 
 def _query(lex: Any, text: str, variant: Variant) -> Any:
@@ -112,7 +98,8 @@ def measure(size: int) -> dict[str, Any]:
     shipped = built[VARIANTS[0].name]
     for query in shipped[:WARMUP]:
         searcher.search(query, 50, count=False)
-    timings, by_length = Timings(), Timings()
+    timings: dict[str, list[float]] = defaultdict(list)
+    by_length: dict[str, list[float]] = defaultdict(list)
     load_before = load_average()
     for _ in range(REPEATS):
         for i in range(len(queries)):
@@ -121,16 +108,20 @@ def measure(size: int) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 searcher.search(query, variant.k, count=False)
                 ms = 1000.0 * (time.perf_counter() - t0)
-                timings.add(variant.name, ms)
+                timings[variant.name].append(ms)
                 if variant is VARIANTS[0]:
-                    by_length.add(bucket_of(clauses[i]), ms)
+                    by_length[bucket_of(clauses[i])].append(ms)
     return {
         "size": size,
         "queries": len(queries),
-        "variants": {name: percentiles(v) for name, v in timings.ms.items()},
+        "variants": {name: percentiles(v) for name, v in timings.items()},
         "by_clauses": {
-            name: {"queries": len(v) // REPEATS, "p50_p95_max": percentiles(v)}
-            for name, v in sorted(by_length.ms.items(), key=lambda kv: _low(kv[0]))
+            label: {
+                "queries": len(by_length[label]) // REPEATS,
+                "p50_p95_max": percentiles(by_length[label]),
+            }
+            for label in BUCKETS.values()
+            if by_length[label]
         },
         "load": [load_before, load_average()],
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
