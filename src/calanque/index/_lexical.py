@@ -158,13 +158,20 @@ class LexicalStore:
     def count(self) -> int:
         return int(self.index.searcher().num_docs)
 
-    def text_query(self, query: str) -> Any | None:
+    def query_terms(self, query: str) -> dict[str, list[str]]:
+        """The terms a lexical query for ``query`` looks for, by field."""
         searcher = self.index.searcher()
-        clauses = []
-        for field, boost in self.field_boosts.items():
-            terms = self._informative(
+        return {
+            field: self._informative(
                 searcher, field, self.analyzer.terms(query, _FIELD_ANALYZER[field])
             )
+            for field in self.field_boosts
+        }
+
+    def text_query(self, query: str) -> Any | None:
+        clauses = []
+        for field, terms in self.query_terms(query).items():
+            boost = self.field_boosts[field]
             for term in terms:
                 term_query = tantivy.Query.term_query(self.schema, field, term)
                 if boost != 1.0:  # a boost of 1 would only wrap the scorer (slower, same score)
