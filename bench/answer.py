@@ -117,15 +117,16 @@ def bench_settings(home: Path) -> Settings:
 
 
 # What turns pages into the stored corpus: the code and the libraries that read them.
-READING_CODE = ("extract", "chunk", "index/analysis.py", "index/data")
+READING_CODE = ("extract", "chunk", "index/analysis.py", "index/_lexical.py", "index/data")
 READING_LIBRARIES = ("pypdf", "pdfminer.six", "trafilatura", "lxml", "tantivy")
 
 
 @cache
 def _reading_code() -> str:
     """A digest of what turns pages into stored text and its lexical index: the extraction,
-    chunking and text analysis code (``READING_CODE``) and the versions of the libraries
-    that read pages or index them (``READING_LIBRARIES``).
+    chunking and text analysis code and the lexical store's documents (``READING_CODE``)
+    and the versions of the libraries that read pages or index them
+    (``READING_LIBRARIES``).
 
     Part of a corpus's cache key, so that a change there rebuilds the corpus: a manual
     version bump was once forgotten, and a PDF figure was read from a stale corpus.

@@ -43,3 +43,26 @@ def test_a_quote_of_a_source_the_sentence_does_not_cite_covers_nothing() -> None
     assert not _made_of_quotes(sentence, lead, [lead, item])
     cited_both = SimpleNamespace(text=sentence.text, citations=(1, 2))
     assert _made_of_quotes(cited_both, lead, [lead, item])
+
+
+def test_a_change_to_the_lexical_documents_rebuilds_the_bench_corpora(
+    tmp_path, monkeypatch
+) -> None:
+    """The corpus cache key covers what builds the tantivy documents (a variant of
+    ``chunk_document`` was once measured on corpora indexed by the shipped one)."""
+    import shutil
+
+    import bench.answer as bench_answer
+
+    copy = tmp_path / "calanque"
+    shutil.copytree(bench_answer.SRC, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(bench_answer, "SRC", copy)
+    bench_answer._reading_code.cache_clear()
+    try:
+        before = bench_answer._reading_code()
+        lexical = copy / "index/_lexical.py"
+        lexical.write_text(lexical.read_text() + "\n# another document shape\n")
+        bench_answer._reading_code.cache_clear()
+        assert bench_answer._reading_code() != before
+    finally:
+        bench_answer._reading_code.cache_clear()
