@@ -99,6 +99,15 @@ class SelectionWeights:
     keep_within: float = 2.0  # further sentences must score within this of the best one
     evidence_within: float = 1.2  # the sentences that decide abstention: within this of the best
     duplicate_cosine: float = 0.93
+    # A sentence of a page in one language and its translation on the other language's page
+    # (a bilingual site) say the same thing twice: at this cosine or more, between pages
+    # labelled in two languages and sentences read as two languages, only the better one is
+    # kept, or the one in the question's language. Chosen on the tune halves of the eight
+    # answer sets (docs/benchmarks.md, "Eighteenth round": the same key facts, abstentions
+    # and turns, 14 answers without a repeated sentence); E5 puts translations at ~0.9 and
+    # unrelated sentences of two languages at ~0.85, but two unrelated sentences of one
+    # language can reach 0.9, hence the languages.
+    cross_duplicate_cosine: float = 0.90
     novel: float = 0.5  # a command/path/package token the question does not already hold
     # the end of a sentence a chunk's overlap cut ("from a source other than a terminal, it
     # is not…"): quoted, it reads as half a thought (0.7 and 2: the same answers on every
@@ -263,7 +272,7 @@ class ExtractiveWriter:
         if not candidates:
             return ExtractiveDraft("", [], False, Evidence(0.0, 0.0, 0.0, False, False))
         limit = min(self.max_sentences, max_sentences or self.max_sentences)
-        selected = self._select(candidates, vectors, limit)
+        selected = self._select(candidates, vectors, limit, language)
         # Abstention is decided on the core of the answer, not on the context added to it.
         core = [c for c in selected if c.score >= selected[0].score - self.weights.evidence_within]
         chosen = _reading_order(_with_companions(selected, core))
@@ -330,7 +339,7 @@ class ExtractiveWriter:
         return out, vectors
 
     def _select(
-        self, candidates: list[Candidate], vectors: np.ndarray, limit: int
+        self, candidates: list[Candidate], vectors: np.ndarray, limit: int, language: str = ""
     ) -> list[Candidate]:
         order = sorted(candidates, key=lambda c: c.score, reverse=True)
         best = order[0].score
@@ -339,10 +348,31 @@ class ExtractiveWriter:
         for cand in order:
             if len(chosen) >= limit or cand.score < best - w.keep_within:
                 break
-            if any(float(vectors[cand.row] @ vectors[c.row]) >= w.duplicate_cosine for c in chosen):
-                continue
-            chosen.append(cand)
+            said = next((c for c in chosen if self._duplicate(cand, c, vectors)), None)
+            if said is None:
+                chosen.append(cand)
+            elif _sentence_language(cand) == language != _sentence_language(said):
+                chosen[chosen.index(said)] = cand  # its translation, in the question's language
         return chosen
+
+    def _duplicate(self, cand: Candidate, other: Candidate, vectors: np.ndarray) -> bool:
+        """Does ``cand`` say what ``other`` says: the same sentence nearly, or its
+        translation on a page in the other language (``cross_duplicate_cosine``)?"""
+        cosine = float(vectors[cand.row] @ vectors[other.row])
+        if cosine >= self.weights.duplicate_cosine:
+            return True
+        if cosine < self.weights.cross_duplicate_cosine:
+            return False
+        first, second = cand.passage.language[:2], other.passage.language[:2]
+        if not first or not second or first == second:
+            return False
+        return _sentence_language(cand) != _sentence_language(other)
+
+
+def _sentence_language(cand: Candidate) -> str:
+    """The language ``cand``'s sentence is written in (its page's, unless its words say
+    otherwise: an untranslated paragraph)."""
+    return question_language(cand.span.text, cand.passage.language[:2] or "en")
 
 
 # An example shown after a ':' on its own line is short and ends without a period (8 and

@@ -813,3 +813,91 @@ def test_a_follow_up_is_answered_by_its_own_words_more_than_the_carried_ones(
     followed = one.write(standalone, "en", passages, neutral, asked=asked).sentences[0].text
     assert plain.startswith("Slink")  # without the question as asked: the carried words
     assert followed.startswith("The mirror keeps")
+
+
+class _TableEmbedder:
+    """Given vectors for given texts (the question included); any other text is far away."""
+
+    name = "test/table"
+    dim = 8
+
+    def __init__(self, table: dict[str, list[float]]) -> None:
+        self.table = {text: self._unit(values) for text, values in table.items()}
+
+    @staticmethod
+    def _unit(values: list[float]):
+        import numpy as np
+
+        vector = np.zeros(8, dtype=np.float32)
+        vector[: len(values)] = values
+        return vector / float(np.linalg.norm(vector))
+
+    def _vector(self, text: str):
+        return self.table.get(text, self._unit([0, 0, 0, 0, 0, 0, 0, 1]))
+
+    def embed_passages(self, texts):
+        import numpy as np
+
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, 8))
+
+    def embed_query(self, text: str):
+        return self._vector(text)
+
+
+QUESTION_FR = "De quelle maladie Martin Butterweck est-il mort ?"
+DIED_EN = "On July 21st, 2002, Martin Butterweck died after battling leukemia."
+DIED_FR = "Le 21 juillet 2002, Martin Butterweck est mort après avoir combattu la leucémie."
+JOINED_FR = "Martin Butterweck avait rejoint récemment le projet Debian."
+
+
+def _translation_pair(english: float, french: float) -> _TableEmbedder:
+    """The question's cosine to the English sentence and to the French one; the two are
+    at ``english × french`` to each other (their other parts are orthogonal)."""
+    return _TableEmbedder(
+        {
+            QUESTION_FR: [1.0],
+            DIED_EN: [english, (1 - english**2) ** 0.5, 0.0],
+            DIED_FR: [french, 0.0, (1 - french**2) ** 0.5],
+            JOINED_FR: [0.9, 0.0, 0.0, (1 - 0.81) ** 0.5],
+        }
+    )
+
+
+def _written(embedder: _TableEmbedder, english_first: bool, languages=("en", "fr")) -> list[str]:
+    english = passages_of(DIED_EN, language=languages[0])[0]
+    french = replace(passages_of(f"{DIED_FR} {JOINED_FR}", language=languages[1])[0], n=2)
+    english = replace(english, n=1 if english_first else 2)
+    french = replace(french, n=2 if english_first else 1)
+    writer = ExtractiveWriter(embedder, SentenceVectorStore(), max_sentences=3, policy=FAKE_POLICY)
+    draft = writer.write(
+        QUESTION_FR, "fr", [english, french] if english_first else [french, english]
+    )
+    return [s.text for s in draft.sentences]
+
+
+def test_a_sentence_and_its_translation_are_quoted_once_in_the_questions_language() -> None:
+    """A bilingual site holds each sentence twice; the answer quotes it once, and in the
+    question's language even when the other page ranks first (``hist-fr-011``)."""
+    # the English sentence scores first (closer to the question, on the first page): its
+    # translation takes its place
+    quoted_sentences = _written(_translation_pair(0.99, 0.92), english_first=True)
+    assert DIED_FR in quoted_sentences
+    assert DIED_EN not in quoted_sentences
+    # the French one scores first: the English one is left out
+    quoted_sentences = _written(_translation_pair(0.92, 0.99), english_first=False)
+    assert DIED_FR in quoted_sentences
+    assert DIED_EN not in quoted_sentences
+
+
+def test_two_close_sentences_of_pages_in_one_language_are_both_quoted() -> None:
+    """Only pages labelled in two languages hold translations: two French pages with
+    sentences as close as a translation pair keep both (cosine under 0.93)."""
+    quoted_sentences = _written(
+        _translation_pair(0.99, 0.92), english_first=True, languages=("fr", "fr")
+    )
+    assert DIED_EN in quoted_sentences and DIED_FR in quoted_sentences
+
+
+def test_sentences_of_two_languages_further_apart_than_a_translation_are_both_quoted() -> None:
+    quoted_sentences = _written(_translation_pair(0.93, 0.92), english_first=True)  # 0.856
+    assert DIED_EN in quoted_sentences and DIED_FR in quoted_sentences
