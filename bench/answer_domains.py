@@ -91,12 +91,15 @@ class DomainResult:
 
 
 def recall_at_k(corpus: Corpus, questions: Sequence[Question]) -> list[Recalled]:
-    """Page recall@k of the engine's retriever for the answerable questions."""
+    """Page recall@k of the search listing (``index.results_per_page``) for the answerable
+    questions."""
     recalled = []
     for q in questions:
         if not q.answerable or not q.gold_pages:
             continue
-        hits = corpus.retriever.search(q.question, k=RECALL_K, filters=corpus.filters(q))
+        hits = corpus.retriever.search(
+            q.question, RECALL_K, corpus.filters(q), per_page=corpus.settings.index.results_per_page
+        )
         found = any(corpus.domain.is_gold(hit.url, q.gold_pages) for hit in hits)
         recalled.append(Recalled(q.id, q.kind == "cross-lingual", found))
     return recalled

@@ -91,6 +91,10 @@ class IndexSettings:
     # share of the query language's direction taken out of the query's vector, so a French
     # question finds English pages as readily as French ones (index/retriever.py); 0: off
     language_shift: float = 0.6
+    # a search listing (`calanque search`, POST /v1/search) shows at most this many chunks
+    # of one page while other pages have hits (index/fusion.py spread_pages); 0: no limit.
+    # Answers' passages are never spread (it cost key facts on the tune halves)
+    results_per_page: int = 1
 
 
 @dataclass(frozen=True)
@@ -402,6 +406,10 @@ def _validate(settings: Settings) -> None:
         (settings.crawl.max_body_bytes >= 1024, "crawl.max_body_bytes must be >= 1024"),
         (0 <= settings.crawl.max_redirects <= 20, "crawl.max_redirects must be in 0..20"),
         (0 <= settings.index.language_shift <= 1, "index.language_shift must be in 0..1"),
+        (
+            settings.index.results_per_page >= 0,
+            "index.results_per_page must be >= 0 (0: no limit per page)",
+        ),
         (
             settings.index.embedder in EMBEDDERS,
             f"index.embedder must be {one_of(EMBEDDERS)}",

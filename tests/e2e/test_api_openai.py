@@ -179,6 +179,13 @@ def test_search_sources_crawl_and_consent_over_http(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=30) as http:
         hits = http.post("/v1/search", json={"query": "nft list ruleset", "k": 3}).json()["hits"]
         assert hits[0]["url"].endswith("/docs/firewall.html") and len(hits) <= 3
+        listed = http.post("/v1/search", json={"query": "Debian apt", "k": 20}).json()["hits"]
+        pages = [h["url"] for h in listed]
+        distinct = len(set(pages))
+        assert len(set(pages[:distinct])) == distinct, pages  # every page before a second chunk
+        bad = http.post("/v1/search", json={"query": "apt", "per_page": -1})
+        assert bad.status_code == 422 and "per_page" in bad.text
+        assert http.post("/v1/search", json={"query": "apt", "per_page": 0}).status_code == 200
         sources = http.get("/v1/sources").json()["sources"]
         assert {s["url"] for s in sources} == {served.corpus.docs_url, served.corpus.wiki_url}
         added = http.post(

@@ -47,6 +47,7 @@ def test_calanque_home_moves_the_data_folder(tmp_path):
         ("[crawl]\nconcurrency = 0\n", "crawl.concurrency must be at least 1"),
         ("[answer]\nwriter = 'gpt'\n", "answer.writer"),
         ("[index]\nlanguage_shift = 1.5\n", "index.language_shift must be in 0..1"),
+        ("[index]\nresults_per_page = -1\n", "index.results_per_page must be >= 0"),
         ("[crawl\n", "not valid TOML"),
     ],
 )

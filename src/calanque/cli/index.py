@@ -207,14 +207,23 @@ def search(
     since: str = typer.Option("", "--since", help="YYYY-MM-DD, or day / week / month / year."),
     source: list[int] = typer.Option([], "--source", help="Only this source id (repeatable)."),
     mode: str = typer.Option("", "--mode", help="lexical, dense, hybrid or hybrid+rescore."),
+    per_page: int | None = typer.Option(
+        None,
+        "--per-page",
+        min=0,
+        help="At most this many hits of one page while other pages have some "
+        "(default: index.results_per_page; 0: no limit).",
+    ),
     space: str | None = typer.Option(None, "--space", help=SPACE_OPTION_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Search the index (hybrid lexical + dense, fused)."""
+    """Search the index (hybrid lexical + dense, fused), each page once by default."""
     overrides = {"mode": mode} if mode else {}
     filters = within_space(space, build_filters(site, exclude_site, lang, since, source)).filters
     retriever = STATE.runtime.retriever_with(**overrides)
-    hits = retriever.search(query, k=k, filters=filters)
+    if per_page is None:
+        per_page = STATE.settings.index.results_per_page
+    hits = retriever.search(query, k=k, filters=filters, per_page=per_page)
     if as_json:
         print_json({"hits": [hit_json(h) for h in hits]})
         return

@@ -90,6 +90,24 @@ def collapse_near_duplicates(
     return kept
 
 
+def spread_pages(hits: Sequence[Hit], per_page: int, limit: int) -> list[Hit]:
+    """The first ``limit`` of ``hits`` with at most ``per_page`` chunks of any one page
+    among them while other pages' chunks remain; a page's further chunks come after.
+
+    ``per_page`` 0 keeps the order as it is.
+    """
+    if per_page <= 0:
+        return list(hits[:limit])
+    first: list[Hit] = []
+    later: list[Hit] = []
+    taken: dict[int, int] = {}
+    for hit in hits:
+        count = taken.get(hit.document_id, 0)
+        (first if count < per_page else later).append(hit)
+        taken[hit.document_id] = count + 1
+    return (first + later)[:limit]
+
+
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 

@@ -14,7 +14,7 @@ import numpy as np
 from calanque.embed.base import Embedder
 from calanque.errors import ConfigError
 from calanque.index.base import Index, dense_pending
-from calanque.index.fusion import collapse_near_duplicates, rrf_fuse
+from calanque.index.fusion import collapse_near_duplicates, rrf_fuse, spread_pages
 from calanque.index.words import language_of
 from calanque.rerank.base import DenseRescorer, Reranker
 from calanque.types import Hit, SearchFilters
@@ -62,6 +62,8 @@ class RetrievalConfig:
             raise ConfigError("index.language_shift must be in 0..1")
 
 
+# A listing spread over pages picks its k hits among this many times k
+_SPREAD_DEPTH = 3
 _LEXICAL_WORKERS = 4  # lexical searches run at once beside their queries' embeddings
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -114,8 +116,17 @@ class Retriever:
         k: int = 10,
         filters: SearchFilters | None = None,
         mode: Mode | None = None,
+        per_page: int = 0,
     ) -> list[Hit]:
-        """Top-``k`` hits for ``query`` under ``filters``, by ``mode`` (default: config)."""
+        """Top-``k`` hits for ``query`` under ``filters``, by ``mode`` (default: config).
+
+        ``per_page``: at most this many chunks of one page among the hits while other
+        pages' chunks are found (:func:`~calanque.index.fusion.spread_pages`), for a
+        listing of pages; 0 (answers' passages) keeps the ranking as it is.
+        """
+        if per_page > 0:
+            found = self.search(query, _SPREAD_DEPTH * k, filters, mode)
+            return spread_pages(found, per_page, k)
         chosen = mode or self.config.mode
         filters = filters or SearchFilters()
         if chosen == "lexical":

@@ -189,6 +189,9 @@ class SearchRequest(SearchFiltersBody):
     model_config = ConfigDict(extra="forbid")
     query: Annotated[Text, StringConstraints(min_length=1)]
     k: int = Field(10, ge=1, le=50)
+    # at most this many hits of one page while other pages have some; None: the server's
+    # index.results_per_page; 0: the ranking as it is
+    per_page: int | None = Field(None, ge=0, le=50)
 
 
 class SourceRequest(BaseModel):
@@ -378,7 +381,9 @@ async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
         svc.refresh()
         if scope == "web":
             return []
-        return list(svc.retriever.search(query, k=body.k, filters=narrowed.filters))
+        per_page = svc.settings.index.results_per_page if body.per_page is None else body.per_page
+        found = svc.retriever.search(query, body.k, narrowed.filters, per_page=per_page)
+        return list(found)
 
     hits = await svc.within_budget(run)
     found: dict[str, Any] = {"query": body.query, "hits": [hit_json(h) for h in hits]}

@@ -13,6 +13,7 @@ from calanque.index.fusion import (
     rrf_fuse,
     since_for_recency,
     site_domains,
+    spread_pages,
     text_fingerprint,
 )
 from calanque.types import Hit, SearchFilters
@@ -88,3 +89,17 @@ def test_since_for_recency() -> None:
     assert since_for_recency("day", today) == "2024-03-09"
     with pytest.raises(ConfigError, match="recency"):
         since_for_recency("decade", today)
+
+
+def test_spread_pages_lists_each_page_before_any_page_s_second_chunk() -> None:
+    ranked = [hit(1, document_id=7), hit(2, document_id=7), hit(3, document_id=7),
+              hit(4, document_id=8), hit(5, document_id=9), hit(6, document_id=8)]  # fmt: skip
+    assert [h.chunk_id for h in spread_pages(ranked, 1, 4)] == [1, 4, 5, 2]
+    assert [h.chunk_id for h in spread_pages(ranked, 2, 4)] == [1, 2, 4, 5]
+    # a page's further chunks fill the listing when other pages run out
+    assert [h.chunk_id for h in spread_pages(ranked, 1, 6)] == [1, 4, 5, 2, 3, 6]
+
+
+def test_spread_pages_zero_keeps_the_ranking() -> None:
+    ranked = [hit(1, document_id=7), hit(2, document_id=7), hit(3, document_id=8)]
+    assert [h.chunk_id for h in spread_pages(ranked, 0, 2)] == [1, 2]

@@ -54,6 +54,30 @@ def test_every_mode_finds_the_answer_and_collapses_duplicates(
     assert len(ids) == len(set(ids))
 
 
+def test_a_listing_spread_over_pages_shows_each_page_once_first(
+    tmp_path: Path, hash_embedder: HashEmbedder
+) -> None:
+    """One long page about nftables has three chunks that outrank the other pages':
+    answers' passages keep them; a listing (``per_page=1``) shows the other pages first."""
+    page = [chunk(10 + n, f"nftables firewall rules part {n} of the firewall page", document_id=10)
+            for n in range(3)]  # fmt: skip
+    others = [chunk(20, "the nftables firewall of the kernel", document_id=20),
+              chunk(21, "backups with rsync", document_id=21)]  # fmt: skip
+    corpus = page + others
+    index = EmbeddedIndex.for_embedder(tmp_path, hash_embedder)
+    index.upsert(corpus, hash_embedder.embed_passages([c.text for c in corpus]))
+    index.commit(1)
+    try:
+        retriever = Retriever(index, hash_embedder)
+        plain = [h.document_id for h in retriever.search("nftables firewall rules page", k=3)]
+        spread = retriever.search("nftables firewall rules page", k=3, per_page=1)
+        assert plain == [10, 10, 10]
+        assert [h.document_id for h in spread][:2] == [10, 20]
+        assert len({h.chunk_id for h in spread}) == 3
+    finally:
+        index.close()
+
+
 def test_filters_reach_both_methods(retriever: Retriever) -> None:
     filters = SearchFilters(sites=("b.org",))
     hits = retriever.search("nftables firewall", k=5, filters=filters)
