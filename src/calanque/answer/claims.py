@@ -59,6 +59,11 @@ _CLAUSE_BREAK = re.compile(
     re.IGNORECASE,
 )
 _CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2,}")
+# A shell or make expansion: ``$HOME``, ``${!name[@]}``, ``$(< file)``, ``$@``, ``$?``; not
+# an amount of dollars (``$5``, ``$1,000``)
+_EXPANSION = re.compile(
+    r"\$(?:\{[^{}\s]{1,40}\}|\([^()\n]{1,40}\)|[A-Za-z_]\w*|[@*#?!$-](?![\w$]))"
+)
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[«\"“(]\s*)$")
 
 
@@ -245,6 +250,7 @@ def clauses(text: str) -> list[str]:
 def technical_tokens(text: str) -> set[str]:
     """Commands, paths, versions, options and CamelCase names: matched exactly."""
     out = {fold(m.group(0)) for m in _OPTION.finditer(text)}
+    out |= {fold(m.group(0)) for m in _EXPANSION.finditer(text)}
     for match in _TOKEN.finditer(text):
         token = match.group(0).rstrip(".'’-")
         if (

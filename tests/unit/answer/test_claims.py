@@ -56,6 +56,23 @@ def test_specifics_missing(sentence: str, missing: str) -> None:
     assert missing in specifics_missing(sentence, PASSAGE, same_language=True)
 
 
+SHELL = "The substitution $(cat file) reads a file, ${!name[@]} lists an array's keys."
+
+
+@pytest.mark.parametrize(
+    ("sentence", "missing"),
+    [
+        ("Use $(< file) to read a file.", "$(< file)"),
+        ("${name[@]} lists an array's keys.", "${name[@]}"),
+        ("Set $HOMEDIR first.", "$homedir"),
+    ],
+)
+def test_a_shell_expansion_is_a_command_copied_as_is(sentence: str, missing: str) -> None:
+    """``$(< file)`` is not ``$(cat file)``: expansions are checked like commands."""
+    assert missing in specifics_missing(sentence, SHELL, same_language=True)
+    assert specifics_missing("Use $(cat file) to read a file.", SHELL, same_language=True) == []
+
+
 def test_numbers_are_read_in_both_conventions() -> None:
     [french, english, decimal] = quantities("1 000 km, 1,000 people, 3,5 Go")
     assert "1000" in french.values and "kilometer" in french.units

@@ -231,6 +231,9 @@ def test_a_year_is_not_an_amount() -> None:
         ("M-y: Rotate the kill-ring, and yank the new top.", {"key"}),
         ("Press Shift+u to prepare an upgrade of every package.", {"key"}),
         ("You do not have to be at the end of the line to press RET.", {"key"}),
+        # a shell expansion is code: it answers "how do I…?" as a command line does
+        ("${!name[*]} expands to the list of array indices assigned in name.", {"command"}),
+        ("The equivalent but faster $(< file) replaces $(cat file).", {"procedure"}),
     ],
 )
 def test_held_types(sentence: str, held: set[str]) -> None:
