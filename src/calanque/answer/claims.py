@@ -264,7 +264,9 @@ def technical_tokens(text: str) -> set[str]:
 
 
 def _hyphenated(text: str) -> set[str]:
-    return {t for t in re.findall(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b", text) if len(t) > 3}
+    """Hyphenated words (``dist-upgrade``), not compounds of function words (``celui-ci``)."""
+    found = re.findall(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b", text)
+    return {t for t in found if len(t) > 3 and not all(p in STOPWORDS for p in t.split("-"))}
 
 
 def named_by_type(text: str) -> set[str]:

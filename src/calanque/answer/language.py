@@ -106,6 +106,8 @@ def key_terms(text: str, language: str) -> list[Term]:
             token = inverted.group(1)
         if token in STOPWORDS or len(token) < 2 or token.isdigit() and len(token) < 2:
             continue
+        if "-" in token and all(part in STOPWORDS for part in token.split("-")):
+            continue  # eux-mêmes, peut-être, celui-ci: function words, not a command
         key = stem(token, language)
         if len(key) < 2 or key in out:
             continue

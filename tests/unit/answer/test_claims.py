@@ -73,6 +73,13 @@ def test_a_shell_expansion_is_a_command_copied_as_is(sentence: str, missing: str
     assert specifics_missing("Use $(cat file) to read a file.", SHELL, same_language=True) == []
 
 
+def test_a_compound_of_function_words_need_not_be_copied() -> None:
+    """``celui-ci`` says "this one", not a command: a restatement may say it otherwise."""
+    passage = "Le paquet foo remplace bar depuis Debian 12 ; lancez apt-get install foo."
+    assert specifics_missing("Depuis Debian 12, celui-ci remplace bar.", passage, True) == []
+    assert "dist-upgrade" in specifics_missing("Lancez apt-get dist-upgrade.", passage, True)
+
+
 def test_numbers_are_read_in_both_conventions() -> None:
     [french, english, decimal] = quantities("1 000 km, 1,000 people, 3,5 Go")
     assert "1000" in french.values and "kilometer" in french.units

@@ -904,3 +904,16 @@ def test_two_close_sentences_of_pages_in_one_language_are_both_quoted() -> None:
 def test_sentences_of_two_languages_further_apart_than_a_translation_are_both_quoted() -> None:
     quoted_sentences = _written(_translation_pair(0.93, 0.92), english_first=True)  # 0.856
     assert DIED_EN in quoted_sentences and DIED_FR in quoted_sentences
+
+
+def test_a_compound_of_function_words_is_no_key_term() -> None:
+    """``eux-mêmes``, ``peut-être``, ``celui-ci`` read as prose, not as a command that a
+    sentence must hold word for word (a hyphen made them technical terms of weight 2)."""
+    question = "Dans quel répertoire les paquets eux-mêmes sont-ils rangés, peut-être celui-ci ?"
+    terms = {t.surface: t.weight for t in key_terms(question, "fr")}
+    assert set(terms) == {"répertoire", "paquets", "rangés"}
+    assert {t.surface: t.weight for t in key_terms("Run apt-get dist-upgrade", "en")} == {
+        "run": 1.0,
+        "apt-get": 2.0,
+        "dist-upgrade": 2.0,
+    }
