@@ -68,6 +68,28 @@ def page(
     )
 
 
+PRINTING_TOPICS = (
+    "paper trays and the sizes of paper each tray holds",
+    "ink levels, toner cartridges and when to change them",
+    "job priorities, held jobs and jobs cancelled by their owner",
+    "drivers, PPD files and the filters that convert documents",
+)
+
+
+def long_printing_page(title: str) -> str:
+    """A page of four long, distinct sections about printing: several chunks of one page."""
+    body = "".join(
+        f"<h2>{topic}</h2><p>"
+        + f"The printing system CUPS handles {topic} for every printer queue. " * 30
+        + "</p>"
+        for topic in PRINTING_TOPICS
+    )
+    return (
+        f'<!doctype html><html lang="en"><head><title>{title}</title></head>'
+        f"<body><main><h1>{title}</h1>{body}</main></body></html>"
+    )
+
+
 LOREM_EN = (
     "The package manager keeps a list of installed software and resolves dependencies "
     "between packages so that the system stays consistent after every upgrade. "

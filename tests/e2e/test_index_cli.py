@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from tests.e2e.crawl_helpers import calanque_json, page
+from tests.e2e.crawl_helpers import calanque_json, long_printing_page, page
 from tests.sites import Route, serve_site
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -105,31 +105,12 @@ def test_opt_out_removes_the_page_from_search(indexed):
     assert "later.html" not in urls(run(home, "search", "printers CUPS port 631"))
 
 
-TOPICS = (
-    "paper trays and the sizes of paper each tray holds",
-    "ink levels, toner cartridges and when to change them",
-    "job priorities, held jobs and jobs cancelled by their owner",
-    "drivers, PPD files and the filters that convert documents",
-)
-
-
-def _long_page(title: str) -> str:
-    """A page of long, distinct sections about printing, so several chunks."""
-    body = "".join(
-        f"<h2>{topic}</h2><p>"
-        + f"The printing system CUPS handles {topic} for every printer queue. " * 30
-        + "</p>"
-        for topic in TOPICS
-    )
-    return f'<!doctype html><html lang="en"><head><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>'
-
-
 def test_search_lists_each_page_once_before_any_second_chunk(tmp_path):
     """A long page's chunks would fill the listing; by default (index.results_per_page 1)
     the other pages come first, and ``--per-page 0`` gives the ranking as it is."""
     routes = {
         "/p/index.html": Route(body=page("Printing", "Printers.", links=("long.html", "short.html"))),
-        "/p/long.html": Route(body=_long_page("The printing system")),
+        "/p/long.html": Route(body=long_printing_page("The printing system")),
         "/p/short.html": Route(body=page("Sharing", "A printer is shared over the network with CUPS.")),
     }  # fmt: skip
     with serve_site(routes) as site:

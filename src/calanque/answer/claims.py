@@ -34,7 +34,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from calanque.answer.language import STOPWORDS, fold
+from calanque.answer.language import STOPWORDS, fold, function_compound
 
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'\]\[)]+", re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -60,9 +60,10 @@ _CLAUSE_BREAK = re.compile(
 )
 _CAMEL = re.compile(r"[a-z][A-Z]|[A-Z]{2,}")
 # A shell or make expansion: ``$HOME``, ``${!name[@]}``, ``$(< file)``, ``$@``, ``$?``; not
-# an amount of dollars (``$5``, ``$1,000``)
+# an amount (``$5``, ``40 $CA``, ``5 millions $US``) nor a formula between dollars (``$x$``)
 _EXPANSION = re.compile(
-    r"\$(?:\{[^{}\s]{1,40}\}|\([^()\n]{1,40}\)|[A-Za-z_]\w*|[@*#?!$-](?![\w$]))"
+    r"(?<!\d\s)\$(?:\{[^{}\s]{1,40}\}|\([^()\n]{1,40}\)"
+    r"|(?!(?:US|CA|CAN|AU|NZ|HK|SG)\b)[A-Za-z_]\w*(?!\$)|[@*#?!$-](?![\w$]))"
 )
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[«\"“(]\s*)$")
 
@@ -250,7 +251,7 @@ def clauses(text: str) -> list[str]:
 def technical_tokens(text: str) -> set[str]:
     """Commands, paths, versions, options and CamelCase names: matched exactly."""
     out = {fold(m.group(0)) for m in _OPTION.finditer(text)}
-    out |= {fold(m.group(0)) for m in _EXPANSION.finditer(text)}
+    out |= {normalise(m.group(0)) for m in _EXPANSION.finditer(text)}
     for match in _TOKEN.finditer(text):
         token = match.group(0).rstrip(".'’-")
         if (
@@ -266,7 +267,7 @@ def technical_tokens(text: str) -> set[str]:
 def _hyphenated(text: str) -> set[str]:
     """Hyphenated words (``dist-upgrade``), not compounds of function words (``celui-ci``)."""
     found = re.findall(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b", text)
-    return {t for t in found if len(t) > 3 and not all(p in STOPWORDS for p in t.split("-"))}
+    return {t for t in found if len(t) > 3 and not function_compound(t)}
 
 
 def named_by_type(text: str) -> set[str]:

@@ -93,6 +93,13 @@ class Term:
 _INVERTED = re.compile(r"^(\w+)-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous)$")
 
 
+def function_compound(token: str) -> bool:
+    """A French compound of function words (``eux-mêmes``, ``peut-être``, ``celui-ci``):
+    prose, not a command. English compounds (``do-while``, ``how-to``) are left as terms."""
+    parts = token.split("-")
+    return len(parts) > 1 and all(part in STOPWORDS_BY_LANGUAGE["fr"] for part in parts)
+
+
 def key_terms(text: str, language: str) -> list[Term]:
     """Distinct content terms of ``text`` in order, stopwords and 1-letter words removed.
 
@@ -106,8 +113,8 @@ def key_terms(text: str, language: str) -> list[Term]:
             token = inverted.group(1)
         if token in STOPWORDS or len(token) < 2 or token.isdigit() and len(token) < 2:
             continue
-        if "-" in token and all(part in STOPWORDS for part in token.split("-")):
-            continue  # eux-mêmes, peut-être, celui-ci: function words, not a command
+        if function_compound(token):
+            continue
         key = stem(token, language)
         if len(key) < 2 or key in out:
             continue

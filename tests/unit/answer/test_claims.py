@@ -13,6 +13,7 @@ from calanque.answer.claims import (
     reordered,
     scattered,
     specifics_missing,
+    technical_tokens,
 )
 from calanque.answer.language import stem
 
@@ -71,6 +72,18 @@ def test_a_shell_expansion_is_a_command_copied_as_is(sentence: str, missing: str
     """``$(< file)`` is not ``$(cat file)``: expansions are checked like commands."""
     assert missing in specifics_missing(sentence, SHELL, same_language=True)
     assert specifics_missing("Use $(cat file) to read a file.", SHELL, same_language=True) == []
+    # copied as is, spaces and quotes as the passage has them, it is found
+    spaced = "Run $(ls  -l) to list, or $(echo ’hi’) to greet."
+    assert specifics_missing(spaced, f"Intro. {spaced}", same_language=True) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["It costs $5.99 or $1,000.", "Un budget de 5 millions $US.", "Il paie 40 $CA.",
+     "The slope is between $a$ and $b$.", "Prices end with a $."],
+)  # fmt: skip
+def test_an_amount_or_a_formula_is_no_shell_expansion(text: str) -> None:
+    assert not any(t.startswith("$") for t in technical_tokens(text)), technical_tokens(text)
 
 
 def test_a_compound_of_function_words_need_not_be_copied() -> None:
