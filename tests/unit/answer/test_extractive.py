@@ -917,3 +917,5 @@ def test_a_compound_of_function_words_is_no_key_term() -> None:
         "apt-get": 2.0,
         "dist-upgrade": 2.0,
     }
+    # English compounds of function words name a thing of the field: they stay
+    assert {"do-while", "how-to"} <= {t.surface for t in key_terms("A do-while how-to", "en")}
