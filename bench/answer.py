@@ -554,6 +554,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="with --domains: 'scripted' runs the generative writer against a scripted model "
         "that plants one wrong sentence per answer (bench/scripted_writer.py)",
     )
+    parser.add_argument(
+        "--lexical-only",
+        action="store_true",
+        help="with --domains: answer as an index does before its dense pass (words only, "
+        "the README's first minutes); writes answer-domains-lexical.json",
+    )
     parser.add_argument("--tune", action="store_true", help="grid on the tune half, then stop")
     parser.add_argument("--questions", type=int, default=0, help="only the first N (0: all)")
     args = parser.parse_args(argv)
@@ -562,7 +568,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         names = [name.strip() for name in args.domains.split(",")]
         writer = "" if args.writer == "extractive" else args.writer
-        run_domains(names, args.failures, args.precompute, args.gate, writer)
+        run_domains(names, args.failures, args.precompute, args.gate, writer, args.lexical_only)
         return
     questions = debian_questions()
     halves = split_halves(questions)

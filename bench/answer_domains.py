@@ -46,6 +46,8 @@ from bench.scripted_writer import Leaks, PlantingModel, leaks
 from calanque.answer.engine import AnswerEngine
 from calanque.answer.language import fold
 from calanque.config import AnswerSettings
+from calanque.index.retriever import Retriever
+from calanque.types import Hit, SearchFilters
 
 RECALL_K = 10
 
@@ -152,12 +154,43 @@ def run_threads(
 # -- running ---------------------------------------------------------------------------
 
 
+class BeforeDensePass(Retriever):
+    """The retriever of an index whose dense pass has not begun (the first minutes after a
+    crawl, as the README's first command answers): chunks are found by their words only,
+    and the index says that vectors are pending, so the engine does what it does then
+    (:func:`calanque.answer.engine.prefer_language`). The writer is unchanged: it embeds
+    the passages' sentences as it reads them, as it does then."""
+
+    def __init__(self, base: Retriever) -> None:
+        super().__init__(base.index, base.embedder, base.config, base.reranker)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: Any = None,
+        per_page: int = 0,
+    ) -> list[Hit]:
+        return super().search(query, k, filters, "lexical", per_page)
+
+    def index_state(self) -> dict[str, int | bool]:
+        return {"dense_pending": 1, "complete": False}
+
+
 def evaluate(
-    domain: Domain, halves: Sequence[str] = HALVES, precompute: bool = False, writer: str = ""
+    domain: Domain,
+    halves: Sequence[str] = HALVES,
+    precompute: bool = False,
+    writer: str = "",
+    lexical_only: bool = False,
 ) -> DomainResult:
-    """Build (or reuse) the domain's corpus and run its questions and threads."""
+    """Build (or reuse) the domain's corpus and run its questions and threads
+    (``lexical_only``: as before the index's dense pass, :class:`BeforeDensePass`)."""
     started = time.perf_counter()
     corpus = open_domain(domain, precompute)
+    if lexical_only:
+        corpus.retriever = BeforeDensePass(corpus.retriever)
     ready_s = time.perf_counter() - started
     try:
         if writer == "scripted":
@@ -326,8 +359,10 @@ def main(
     precompute: bool = False,
     gate: bool = False,
     writer: str = "",
+    lexical_only: bool = False,
 ) -> None:
-    """One table for every domain; ``gate``: the held-out half over the gate's small sites."""
+    """One table for every domain; ``gate``: the held-out half over the gate's small sites;
+    ``lexical_only``: answered as before the index's dense pass."""
     rows: list[list[Any]] = []
     results: dict[str, Any] = {"gate": gate}
     started = time.perf_counter()
@@ -335,7 +370,7 @@ def main(
     for name in names:
         domain = load_domain(name, half="held-out" if gate else None)
         begin = time.perf_counter()
-        result = evaluate(domain, halves, precompute=precompute, writer=writer)
+        result = evaluate(domain, halves, precompute, writer, lexical_only)
         info, run_s = result.corpus, time.perf_counter() - begin
         console.print(
             f"{name}: {info['pages']} pages, {info['chunks']} chunks, corpus ready in "
@@ -350,13 +385,12 @@ def main(
             results[name]["floors"] = floors_from(result.halves["held-out"])
     results["total_s"] = time.perf_counter() - started
     title = "generative writer, scripted to plant errors" if writer else "extractive writer"
+    if lexical_only:
+        title += ", before the dense pass"
     print_table(f"Answers per domain and half ({title})", COLUMNS, rows, width=170)
     if gate:
         floors = {name: results[name]["floors"] for name in names}
         console.print(f"floors (measured less a margin): {json.dumps(floors, indent=1)}")
-    output = (
-        "answer-domains-gate.json"
-        if gate
-        else f"answer-domains{'-' + writer if writer else ''}.json"
-    )
+    suffix = f"{'-' + writer if writer else ''}{'-lexical' if lexical_only else ''}"
+    output = "answer-domains-gate.json" if gate else f"answer-domains{suffix}.json"
     console.print(f"wrote {write_json(output, results)}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 from bench.answer import _made_of_quotes
+from tests.conftest import HashEmbedder
 
 LEAD = "Après avoir configuré le noyau, lancez la commande suivante :"
 
@@ -80,3 +82,32 @@ def test_the_steady_state_warm_up_never_rehearses_the_timed_questions() -> None:
     assert len(set(warm_up)) == len(warm_up)
     assert other_questions(timed, 400) == warm_up  # a fixed order, run to run
     assert other_questions(timed + warm_up[:10], 5) == warm_up[10:15]
+
+
+def test_before_the_dense_pass_the_bench_searches_words_only(
+    tmp_path: Path, hash_embedder: HashEmbedder
+) -> None:
+    """``bench.answer --lexical-only``: lexical hits whatever mode is asked, and an index
+    that says vectors are pending (so the engine prefers the question's language)."""
+    from bench.answer_domains import BeforeDensePass
+
+    from calanque.index.embedded import EmbeddedIndex
+    from calanque.index.retriever import Retriever
+    from calanque.types import IndexedChunk
+
+    chunks = [
+        IndexedChunk(chunk_id=n, document_id=n, text=text, title="", url=f"https://a.org/{n}",
+                     heading="", language="en", site="a.org", source_id=1)
+        for n, text in enumerate(["apt upgrades packages", "nftables filters packets"], 1)
+    ]  # fmt: skip
+    index = EmbeddedIndex.for_embedder(tmp_path, hash_embedder)
+    index.upsert(chunks, hash_embedder.embed_passages([c.text for c in chunks]))
+    index.commit(1)
+    try:
+        before = BeforeDensePass(Retriever(index, hash_embedder))
+        assert before.index_state()["complete"] is False
+        lexical = before.search("nftables", 5, mode="hybrid+rescore")
+        assert [h.chunk_id for h in lexical] == [2]  # the dense side would list both
+        assert len(Retriever(index, hash_embedder).search("nftables", 5)) == 2
+    finally:
+        index.close()
