@@ -88,31 +88,37 @@ def worker_env(database_url: str, home: Path, name: str, **crawl: object) -> dic
     """The environment of one ``calanque worker`` process: this process's environment without
     its ``CALANQUE_*`` settings, plus the catalog URL, a home of its own and ``crawl`` settings
     (``min_delay=0.15`` becomes ``CALANQUE_CRAWL_MIN_DELAY=0.15``). ``PGAPPNAME`` names its
-    PostgreSQL sessions, so a test can see in ``pg_stat_activity`` that it is connected."""
+    PostgreSQL sessions in ``pg_stat_activity``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
     env.update(CALANQUE_DATABASE_URL=database_url, CALANQUE_HOME=str(home), PGAPPNAME=name)
     env.update({f"CALANQUE_CRAWL_{key.upper()}": str(value) for key, value in crawl.items()})
     return env
 
 
-def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    """``python -m calanque worker --json ARGS`` in the background (stdout: its JSON summary)."""
-    Path(env["CALANQUE_HOME"]).mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [sys.executable, "-m", "calanque", "worker", "--json", *args],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+class Worker(subprocess.Popen[str]):
+    """A ``calanque worker --json`` process: its summary on stdout, its stderr in ``log``
+    (a file, so a test can read it while the worker runs)."""
+
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def connected_apps(database_url: str) -> set[str]:
-    """The ``application_name`` of every session connected to that database now."""
-    name = urlsplit(database_url).path.lstrip("/")
-    with _admin(database_url) as conn:
-        rows = conn.execute(
-            "SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = %s", (name,)
-        ).fetchall()
-    return {row[0] for row in rows}
+def start_worker(env: dict[str, str], *args: str) -> Worker:
+    """``python -m calanque worker --json ARGS`` in the background; stderr goes to
+    ``$CALANQUE_HOME/worker.log``."""
+    home = Path(env["CALANQUE_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / "worker.log"
+    with log.open("w") as stderr:  # the child keeps its own copy of the descriptor
+        proc = Worker(
+            [sys.executable, "-m", "calanque", "worker", "--json", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    proc.log = log
+    return proc

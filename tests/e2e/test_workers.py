@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 from tests.e2e.crawl_helpers import add_site, distinct_text, page
 from tests.postgres import (  # noqa: F401  (pg_url_fixture provides pg_url)
-    connected_apps,
+    Worker,
     pg_url_fixture,
     start_worker,
     worker_env,
@@ -66,35 +66,31 @@ def expected_urls(sites: list[Site], pages_each: int) -> set[str]:
     }
 
 
-def wait_for(
-    what: str, check: Callable[[], bool], timeout_s: float, procs: list[subprocess.Popen[str]]
-) -> None:
+def wait_for(what: str, check: Callable[[], bool], timeout_s: float, procs: list[Worker]) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         for proc in procs:
             if proc.poll() is not None and proc.returncode != 0:
-                raise AssertionError(
-                    f"worker exited with {proc.returncode}: {proc.stderr and proc.stderr.read()}"
-                )
+                raise AssertionError(f"worker exited with {proc.returncode}: {proc.log_text()}")
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(0.05)
 
 
-def finish(proc: subprocess.Popen[str], timeout_s: float = 120) -> dict[str, Any]:
+def finish(proc: Worker, timeout_s: float = 120) -> dict[str, Any]:
     try:
-        stdout, stderr = proc.communicate(timeout=timeout_s)
+        stdout, _ = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         proc.kill()
-        stdout, stderr = proc.communicate()
+        proc.communicate()
         raise AssertionError(
-            f"worker still running after {timeout_s} s; stderr:\n{stderr[-3000:]}"
+            f"worker still running after {timeout_s} s; stderr:\n{proc.log_text()[-3000:]}"
         ) from None
-    assert proc.returncode == 0, stderr[-3000:]
+    assert proc.returncode == 0, proc.log_text()[-3000:]
     return dict(json.loads(stdout))
 
 
-def kill_all(procs: list[subprocess.Popen[str]]) -> None:
+def kill_all(procs: list[Worker]) -> None:
     for proc in procs:
         if proc.poll() is None:
             proc.kill()
@@ -226,7 +222,14 @@ def test_live_workers_share_the_hosts_and_stop_cleanly_on_sigterm(
         for name in names
     ]
     try:
-        wait_for("both workers connected", lambda: set(names) <= connected_apps(pg_url), 60, procs)
+        # past start-up (imports, the extraction pool: seconds) and idle: a worker still
+        # starting when the sites arrive would leave all of them to the other one
+        wait_for(
+            "both workers idle",
+            lambda: all("nothing due; looking again every 0.3 s" in p.log_text() for p in procs),
+            60,
+            procs,
+        )
         with fixture_hosts(4, pages_each) as sites:
             for site in sites:  # the workers are idle and polling: the crawl starts now
                 add_site(catalog, f"{site.url}/index.html")

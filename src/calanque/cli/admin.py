@@ -42,6 +42,7 @@ class WorkerRun:
     rounds: int = 0
     released: int = 0
     stopped_by_signal: str = ""
+    announced_idle: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = self.summary.to_dict()
@@ -114,6 +115,11 @@ async def _work(
         run.rounds += 1
         if not forever:
             break
+        if not run.announced_idle and part.fetched + part.unchanged == 0:
+            run.announced_idle = True  # once: the operator (or a script) sees it is up and idle
+            console.print(
+                f"worker {run.owner}: nothing due; looking again every {idle_s:g} s", soft_wrap=True
+            )
         with contextlib.suppress(TimeoutError):  # idle: look again later, or stop on a signal
             await asyncio.wait_for(stopper.event.wait(), timeout=idle_s)
 
