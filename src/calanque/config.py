@@ -95,6 +95,9 @@ class IndexSettings:
     # of one page while other pages have hits (index/fusion.py spread_pages); 0: no limit.
     # Answers' passages are never spread (it cost key facts on the tune halves)
     results_per_page: int = 1
+    # while the dense pass has not reached them, this many of a search's best candidates are
+    # embedded at search time and ranked by meaning too (rerank/base.py); 0: words alone
+    embed_missing: int = 20
 
 
 @dataclass(frozen=True)
@@ -406,6 +409,10 @@ def _validate(settings: Settings) -> None:
         (settings.crawl.max_body_bytes >= 1024, "crawl.max_body_bytes must be >= 1024"),
         (0 <= settings.crawl.max_redirects <= 20, "crawl.max_redirects must be in 0..20"),
         (0 <= settings.index.language_shift <= 1, "index.language_shift must be in 0..1"),
+        (
+            0 <= settings.index.embed_missing <= 200,
+            "index.embed_missing must be in 0..200 (0: no chunk embedded at search time)",
+        ),
         (
             settings.index.results_per_page >= 0,
             "index.results_per_page must be >= 0 (0: no limit per page)",

@@ -106,6 +106,7 @@ def retrieval_config(settings: Settings, **overrides: Any) -> RetrievalConfig:
         "rescore_weight": settings.index.rescore_weight,
         "translate": settings.index.translate_words,
         "language_shift": settings.index.language_shift,
+        "embed_missing": settings.index.embed_missing,
     }
     values.update(overrides)
     return RetrievalConfig(**values)

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,10 @@ def test_server_answers_while_its_dense_pass_runs(lexical_only: Path, tmp_path: 
 
     home = tmp_path / "home"
     shutil.copytree(lexical_only, home)
+    # no candidate embedded at search time: each would cost this embedder its 1.5 s, and
+    # what is measured here is that the answer waits for none of the dense pass's batches
     settings = corpus_settings(home)
+    settings = replace(settings, index=replace(settings.index, embed_missing=0))
     embedder = SlowFirstEmbedding(open_embedder(settings), delay_s=1.5)
     app = create_app(settings, embedder=embedder)  # type: ignore[arg-type]
     port = free_port()

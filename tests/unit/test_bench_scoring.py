@@ -87,8 +87,9 @@ def test_the_steady_state_warm_up_never_rehearses_the_timed_questions() -> None:
 def test_before_the_dense_pass_the_bench_searches_words_only(
     tmp_path: Path, hash_embedder: HashEmbedder
 ) -> None:
-    """``bench.answer --lexical-only``: lexical hits whatever mode is asked, and an index
-    that says vectors are pending (so the engine prefers the question's language)."""
+    """``bench.answer --lexical-only``: the index's vectors hidden (only lexical hits, and
+    candidates embedded at search time when ``embed_missing`` says so), and an index that
+    says vectors are pending (so the engine prefers the question's language)."""
     from bench.answer_domains import BeforeDensePass
 
     from calanque.index.embedded import EmbeddedIndex
@@ -104,10 +105,14 @@ def test_before_the_dense_pass_the_bench_searches_words_only(
     index.upsert(chunks, hash_embedder.embed_passages([c.text for c in chunks]))
     index.commit(1)
     try:
-        before = BeforeDensePass(Retriever(index, hash_embedder))
+        assert len(Retriever(index, hash_embedder).search("nftables", 5)) == 2  # dense: both
+        before = BeforeDensePass(Retriever(index, hash_embedder), embed_missing=0)
         assert before.index_state()["complete"] is False
-        lexical = before.search("nftables", 5, mode="hybrid+rescore")
-        assert [h.chunk_id for h in lexical] == [2]  # the dense side would list both
-        assert len(Retriever(index, hash_embedder).search("nftables", 5)) == 2
+        embedded = hash_embedder.passages_embedded
+        assert [h.chunk_id for h in before.search("nftables", 5)] == [2]  # words alone
+        assert hash_embedder.passages_embedded == embedded
+        ahead = BeforeDensePass(Retriever(index, hash_embedder), embed_missing=5)
+        assert [h.chunk_id for h in ahead.search("nftables", 5)] == [2]
+        assert hash_embedder.passages_embedded == embedded + 1  # its stored vector is hidden
     finally:
         index.close()

@@ -48,6 +48,7 @@ def test_calanque_home_moves_the_data_folder(tmp_path):
         ("[answer]\nwriter = 'gpt'\n", "answer.writer"),
         ("[index]\nlanguage_shift = 1.5\n", "index.language_shift must be in 0..1"),
         ("[index]\nresults_per_page = -1\n", "index.results_per_page must be >= 0"),
+        ("[index]\nembed_missing = 500\n", "index.embed_missing must be in 0..200"),
         ("[crawl\n", "not valid TOML"),
     ],
 )

@@ -16,6 +16,27 @@ MODEL_MAX_TOKENS = 512
 MAX_QUERY_CHARS = MODEL_MAX_TOKENS * 4
 
 
+class Titled(Protocol):
+    """A chunk or a search hit: a text under a page title and a section heading."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def heading(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+def passage_text(chunk: Titled) -> str:
+    """What the embedder sees for a chunk: its title and heading give the passage context.
+    The dense pass and a search that embeds a chunk ahead of it must agree on it (the
+    embedding cache is keyed by this text)."""
+    context = " — ".join(part for part in (chunk.title, chunk.heading) if part)
+    return f"{context}\n{chunk.text}" if context else chunk.text
+
+
 def clip_query(text: str) -> str:
     """``text`` cut to :data:`MAX_QUERY_CHARS`, at a word boundary when there is one."""
     if len(text) <= MAX_QUERY_CHARS:

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from calanque.catalog import Catalog
 from calanque.catalog import schema as t
 from calanque.embed import Embedder
+from calanque.embed.base import passage_text
 from calanque.index.base import Index, ProgressiveIndex
-from calanque.index.sync import catch_up, passage_text
+from calanque.index.sync import catch_up
 
 
 @dataclass

@@ -19,6 +19,7 @@ from calanque.index.words import language_of
 from calanque.rerank.base import DenseRescorer, Reranker
 from calanque.types import Hit, SearchFilters
 
+MAX_EMBED_MISSING = 200  # chunks embedded at search time, at most (a few seconds' work)
 Mode = Literal["lexical", "dense", "hybrid", "hybrid+rescore"]
 MODES: tuple[str, ...] = ("lexical", "dense", "hybrid", "hybrid+rescore")
 
@@ -41,6 +42,9 @@ class RetrievalConfig:
     those means (``language_means``, both backends; :func:`calanque.index.base.mean_vectors`).
     0.6 was chosen on the tune halves of the five answer domains (docs/benchmarks.md,
     "Tenth round").
+    ``embed_missing``: how many of the best fused candidates are embedded at search time
+    when the dense pass has not reached them yet (:class:`~calanque.rerank.DenseRescorer`;
+    0: they rank by their words alone until it does).
     """
 
     mode: Mode = "hybrid+rescore"
@@ -52,6 +56,7 @@ class RetrievalConfig:
     collapse_threshold: float = 0.97
     translate: bool = True
     language_shift: float = 0.6
+    embed_missing: int = 20
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -60,6 +65,8 @@ class RetrievalConfig:
             raise ConfigError("retrieval candidates must be ≥ 1 and rrf_k ≥ 0")
         if not 0 <= self.language_shift <= 1:
             raise ConfigError("index.language_shift must be in 0..1")
+        if not 0 <= self.embed_missing <= MAX_EMBED_MISSING:
+            raise ConfigError(f"index.embed_missing must be in 0..{MAX_EMBED_MISSING}")
 
 
 # A listing spread over pages picks its k hits among this many times k
@@ -100,7 +107,9 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
-        self.reranker = reranker or DenseRescorer(index, self.config.rescore_weight)
+        self.reranker = reranker or DenseRescorer(
+            index, self.config.rescore_weight, embedder, self.config.embed_missing
+        )
         # the last query's translations, for the writer that asks right after the search
         self._translated: tuple[str, float, dict[str, list[str]]] | None = None
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from calanque.catalog import Catalog
 from calanque.embed import Embedder
+from calanque.embed.base import passage_text
 from calanque.index.base import Index, ProgressiveIndex
 from calanque.index.words import tally
 from calanque.types import IndexedChunk
@@ -66,12 +67,6 @@ class SyncReport:
             "dense_pending": self.dense_pending,
             "words_embedded": self.words,
         }
-
-
-def passage_text(chunk: IndexedChunk) -> str:
-    """What the embedder sees for a chunk: its title and heading give the passage context."""
-    context = " — ".join(part for part in (chunk.title, chunk.heading) if part)
-    return f"{context}\n{chunk.text}" if context else chunk.text
 
 
 def catch_up(

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from calanque.embed.base import passage_text
 from calanque.types import Hit
 
 if TYPE_CHECKING:
+    from calanque.embed.base import Embedder
     from calanque.index.base import Index
 
 
@@ -63,12 +65,32 @@ def rescore(
 
 
 class DenseRescorer:
-    """Rescores candidates by the cosine of their stored vectors (see :func:`rescore`)."""
+    """Rescores candidates by the cosine of their stored vectors (see :func:`rescore`).
 
-    def __init__(self, index: Index, weight: float = 0.7) -> None:
+    ``embed_missing``: while the dense pass has not reached them, the best of the fused
+    candidates still without a vector (among the first ``embed_missing``) are embedded now,
+    as the dense pass will embed them (:func:`~calanque.embed.base.passage_text`), so that
+    an index searchable by its words alone ranks its candidates by meaning too. Through the
+    runtime's embedding cache, the dense pass then finds those vectors computed.
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        weight: float = 0.7,
+        embedder: Embedder | None = None,
+        embed_missing: int = 0,
+    ) -> None:
         self.index = index
         self.weight = weight
+        self.embedder = embedder
+        self.embed_missing = embed_missing
 
     def rerank(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
         vectors = self.index.get_vectors([hit.chunk_id for hit in hits])
+        if self.embedder is not None and self.embed_missing > 0:
+            missing = [h for h in hits[: self.embed_missing] if h.chunk_id not in vectors]
+            if missing:
+                found = self.embedder.embed_passages([passage_text(h) for h in missing])
+                vectors.update(zip((h.chunk_id for h in missing), found, strict=True))
         return rescore(query_vector, hits, vectors, self.weight)

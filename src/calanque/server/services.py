@@ -320,7 +320,7 @@ class Services:
     def _embed_ahead(self, position: int, sentences: Any, batch: int, progressive: bool) -> bool:
         """Embed the next batch's chunks into the caches (not for a progressive index:
         its catch-up does not embed); False when the log is caught up."""
-        from calanque.index.sync import passage_text
+        from calanque.embed.base import passage_text
 
         changes = self.catalog.changes_since(position, limit=batch)
         if progressive:

@@ -10,10 +10,11 @@ from tests.conftest import HashEmbedder
 
 from calanque.answer.vectors import SentenceVectorStore, candidate_sentences
 from calanque.catalog import Catalog, PageRecord
+from calanque.embed.base import passage_text
 from calanque.embed.cache import CachedEmbedder, content_key
 from calanque.index import EmbeddedIndex, _dense
 from calanque.index._dense import DenseStore
-from calanque.index.sync import catch_up, passage_text
+from calanque.index.sync import catch_up
 from calanque.types import Chunk, ConsentDecision, Document, Scope
 
 SECRET = "The zqxsecret4411 harbour light guides boats home every night."

@@ -6,9 +6,10 @@ import sqlite3
 
 from calanque.catalog import Catalog, PageRecord
 from calanque.catalog import schema as t
+from calanque.embed.base import passage_text
 from calanque.index import EmbeddedIndex
 from calanque.index.drift import check
-from calanque.index.sync import catch_up, passage_text
+from calanque.index.sync import catch_up
 from calanque.types import Chunk, Document, Scope
 
 

@@ -16,10 +16,11 @@ from tests.conftest import HashEmbedder
 from tests.unit.index.progressive_writer import fill_catalog, open_all, save_page
 
 from calanque.catalog import Catalog
+from calanque.embed.cache import CachedEmbedder
 from calanque.index import EmbeddedIndex
 from calanque.index.base import index_state
 from calanque.index.drift import check
-from calanque.index.retriever import Retriever
+from calanque.index.retriever import RetrievalConfig, Retriever
 from calanque.index.status import index_status
 from calanque.index.sync import catch_up, fill_dense
 from calanque.types import SearchFilters
@@ -52,6 +53,22 @@ def test_lexical_pass_embeds_nothing_and_answers_lexically(tmp_path: Path) -> No
         40, 40, 0, 40)  # fmt: skip
     assert status["changes_pending"] == 0 and status["complete"] is False
     assert check(catalog, index, embedder).ok  # waiting is not drift
+
+
+def test_a_search_embeds_its_best_candidates_ahead_of_the_dense_pass(tmp_path: Path) -> None:
+    catalog, index, embedder = build(tmp_path)
+    catch_up(catalog, index, embedder, dense=False)
+    cached = CachedEmbedder.in_folder(embedder, tmp_path / "cache")
+    words_only = Retriever(index, cached, RetrievalConfig(translate=False, embed_missing=0))
+    assert words_only.search("subject7 page", k=3)[0].url == "http://x.test/7"
+    assert embedder.passages_embedded == 0  # embed_missing = 0: words alone
+    config = RetrievalConfig(translate=False, embed_missing=5)
+    hits = Retriever(index, cached, config).search("subject7 page", k=3)
+    assert hits[0].url == "http://x.test/7"
+    assert embedder.passages_embedded == 5  # the five best candidates, not all 40 chunks
+    assert index.dense_pending_count() == 40  # the index itself is unchanged
+    report = fill_dense(catalog, index, cached)
+    assert report.embedded == 40 and embedder.passages_embedded == 40  # five were cached
 
 
 def test_dense_pass_completes_with_progress(tmp_path: Path) -> None:
