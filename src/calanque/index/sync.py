@@ -89,9 +89,10 @@ def catch_up(
     ``purge`` (the default) a catch-up that deleted chunks ends with :func:`purge_deleted`.
     On a progressive index the changes are applied lexically only (``after_batch`` is then
     :func:`fill_dense`'s, not called here); with ``dense`` (the default) the dense pass
-    follows at once, reporting to ``dense_progress``, and then the pages' words are
-    embedded (:func:`fill_words`, reporting to ``words_progress``); without it the pages'
-    words are counted, for the lexicon's translations (:mod:`calanque.index.lexicon`).
+    follows at once, reporting to ``dense_progress``, once the pages' words are embedded
+    (:func:`fill_words`, reporting to ``words_progress``; seconds, where the chunks take
+    minutes); without it the pages' words are counted, for the lexicon's translations
+    (:mod:`calanque.index.lexicon`).
     Other backends embed as they go.
     """
     lexical_first = isinstance(index, ProgressiveIndex)
@@ -130,11 +131,13 @@ def catch_up(
     if lexical_first and not dense:
         count_words(index)  # the lexicon translates with the words alone, before any vector
     if lexical_first and dense:
+        # the words first: seconds of work that let a question in the other language find
+        # pages by their words while the chunks' vectors take minutes (or hours)
+        report.words = fill_words(index, embedder, progress=words_progress)
         filled = fill_dense(
             catalog, index, embedder, progress=dense_progress, after_batch=after_batch
         )
         report.embedded += filled.embedded
-        report.words = fill_words(index, embedder, progress=words_progress)
     report.dense_pending = index.dense_pending_count() if lexical_first else 0  # type: ignore[attr-defined]
     report.elapsed_s = time.monotonic() - started
     return report

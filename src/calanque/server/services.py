@@ -365,7 +365,7 @@ class Services:
         embedding cache keeps it) and added under it: a question's embedding waits for an
         index call, never for a batch. Several worker processes: one pass at a time."""
         from calanque.answer.vectors import SentenceVectorStore
-        from calanque.index.sync import count_words, fill_dense, fill_words
+        from calanque.index.sync import fill_dense, fill_words
 
         job = self.dense
         store = SentenceVectorStore.in_folder(self.settings.index_dir)
@@ -374,7 +374,9 @@ class Services:
                 while mine:
                     with self._dense_guard:
                         self._dense_requested = False
-                    count_words(self.index)  # the lexicon's translations need no vector
+                    # the words first (seconds): the bridge between the languages works
+                    # while the chunks' vectors take minutes (fill_words counts them too)
+                    fill_words(self.index, self.embedder, should_stop=self._stopping.is_set)
                     report = fill_dense(
                         self.catalog,
                         self.index,
@@ -385,7 +387,6 @@ class Services:
                         embed=self.runtime.raw_embedder.embed_passages,
                     )
                     job.embedded += report.embedded
-                    fill_words(self.index, self.embedder, should_stop=self._stopping.is_set)
                     with self._dense_guard:
                         if not self._dense_requested or self._stopping.is_set():
                             break

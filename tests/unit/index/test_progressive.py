@@ -101,11 +101,22 @@ def test_a_partial_dense_side_still_ranks_lexical_matches(tmp_path: Path) -> Non
     assert hits[0].url == catalog.indexed_chunks([target])[0].url
 
 
-def test_default_catch_up_is_lexical_then_dense(tmp_path: Path) -> None:
+def test_default_catch_up_is_lexical_then_words_then_dense(tmp_path: Path) -> None:
     catalog, index, embedder = build(tmp_path)
-    report = catch_up(catalog, index, embedder)
+    events: list[str] = []
+    report = catch_up(
+        catalog,
+        index,
+        embedder,
+        dense_progress=lambda done, todo: events.append("dense"),
+        words_progress=lambda done, todo: events.append("words"),
+    )
     assert report.applied == 40 and report.embedded == 40 and report.dense_pending == 0
     assert index_state(index).dense == 40
+    # the words' vectors (seconds) before the chunks' (minutes): the bridge between the
+    # languages works during the dense pass
+    assert report.words > 0 and index.word_counts()["waiting"] == 0
+    assert events and events.index("dense") > max(i for i, e in enumerate(events) if e == "words")
 
 
 def test_deleted_and_changed_while_pending(tmp_path: Path) -> None:
