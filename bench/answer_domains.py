@@ -182,8 +182,8 @@ class BeforeDensePass(Retriever):
     says that vectors are pending, so the engine does what it does then
     (:func:`calanque.answer.engine.prefer_language`). The writer is unchanged: it embeds
     the passages' sentences as it reads them, as it does then. The words of the other
-    language (:mod:`calanque.index.words`) are those of the finished index: their vectors
-    come with the dense pass, so this is the state just before it ends for them."""
+    language (:mod:`calanque.index.words`) are the finished index's: their vectors come
+    first, in seconds, before the chunks' (:func:`calanque.index.sync.catch_up`)."""
 
     def __init__(self, base: Retriever, embed_missing: int | None = None) -> None:
         config = base.config
