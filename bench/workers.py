@@ -77,9 +77,9 @@ def run_once(sites: Sequence[Site], workers: int, crawl: dict[str, Any], home: P
         ]
         outputs = [proc.communicate(timeout=600) for proc in procs]
         wall = time.perf_counter() - started
-        for proc, (_, stderr) in zip(procs, outputs, strict=True):
+        for proc in procs:
             if proc.returncode != 0:
-                raise SystemExit(f"a worker failed ({proc.returncode}):\n{stderr[-2000:]}")
+                raise SystemExit(f"a worker failed ({proc.returncode}):\n{proc.log_text()[-2000:]}")
         summaries = [json.loads(stdout) for stdout, _ in outputs]
         with catalog.engine.connect() as conn:
             stored = int(

@@ -232,7 +232,8 @@ class Runtime:
 
     def retriever_with(self, **overrides: Any) -> Retriever:
         """A retriever over the shared index with some fusion settings changed (``mode=``)."""
-        return Retriever(self.index, self.embedder, retrieval_config(self.settings, **overrides))
+        config = retrieval_config(self.settings, **overrides)
+        return Retriever(self.index, self.embedder, config, ahead=self.raw_embedder)
 
     def writers(self) -> list[str]:
         """The writers this process can answer with (see :func:`configured_writers`)."""

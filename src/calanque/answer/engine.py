@@ -466,11 +466,12 @@ KEPT_ANY_LANGUAGE = 2  # best hits kept whatever their language
 def prefer_language(hits: Sequence[Hit], same: Sequence[Hit], count: int) -> list[Hit]:
     """``count`` hits: the best two of any language, then those in the question's language.
 
-    While the dense pass is unfinished, chunks without a vector rank by their words alone,
-    and words shared across languages (``APT``, ``/etc/apt/sources.list``) rank a French
-    page as high as its English twin. The embedder prefers the question's language; this
-    stands in for it, and the two best hits of any language stay (the answer may be in a
-    page of the other language only).
+    While the dense pass is unfinished, chunks without a vector are found by their words
+    (only the best of them are embedded at search time, ``index.embed_missing``), and words
+    shared across languages (``APT``, ``/etc/apt/sources.list``) rank a French page as
+    high as its English twin. The embedder prefers the question's language; this stands
+    in for it, and the two best hits of any language stay (the answer may be in a page of
+    the other language only).
     """
     chosen = {h.chunk_id: h for h in hits[:KEPT_ANY_LANGUAGE]}
     for hit in [*same, *hits[KEPT_ANY_LANGUAGE:]]:

@@ -115,7 +115,8 @@ async def _work(
         run.rounds += 1
         if not forever:
             break
-        if not run.announced_idle and part.fetched + part.unchanged == 0:
+        idle = not (part.fetched or part.unchanged or part.errors or stopper.event.is_set())
+        if idle and not run.announced_idle:
             run.announced_idle = True  # once: the operator (or a script) sees it is up and idle
             console.print(
                 f"worker {run.owner}: nothing due; looking again every {idle_s:g} s", soft_wrap=True

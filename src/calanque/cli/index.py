@@ -67,14 +67,14 @@ def _run(rebuild: bool, quiet: bool, dense: bool = True) -> SyncReport:
     def update(position: int, head: int) -> None:
         progress.update(task, completed=position, total=head)
 
-    def update_dense(done: int, todo: int) -> None:  # a second bar, once the dense pass starts
+    def update_dense(done: int, todo: int) -> None:  # a bar of its own, once the dense pass starts
         if not dense_task:
             dense_task.append(progress.add_task("dense", total=todo, unit="chunks embedded"))
         progress.update(dense_task[0], completed=done, total=todo)
 
     words_task: list[Any] = []
 
-    def update_words(done: int, todo: int) -> None:  # a third: the pages' words (words.py)
+    def update_words(done: int, todo: int) -> None:  # the pages' words (words.py), before it
         if not words_task:
             words_task.append(progress.add_task("words", total=todo, unit="words embedded"))
         progress.update(words_task[0], completed=done, total=todo)

@@ -103,19 +103,23 @@ class Retriever:
         embedder: Embedder,
         config: RetrievalConfig | None = None,
         reranker: Reranker | None = None,
+        ahead: Embedder | None = None,
     ) -> None:
+        """``ahead``: ``embedder`` without its lock, where it has one (the server's), for
+        the candidates embedded at search time (:class:`~calanque.rerank.DenseRescorer`)."""
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self.reranker = reranker or DenseRescorer(
-            index, self.config.rescore_weight, embedder, self.config.embed_missing
+            index, self.config.rescore_weight, embedder, self.config.embed_missing, ahead
         )
         # the last query's translations, for the writer that asks right after the search
         self._translated: tuple[str, float, dict[str, list[str]]] | None = None
 
     def index_state(self) -> dict[str, int | bool]:
         """What answers say about the index they searched: chunks still without a vector
-        (the dense pass has not reached them; they rank by their lexical score alone)."""
+        (the dense pass has not reached them; found by their words, and ranked by meaning
+        only where a search embedded them, ``RetrievalConfig.embed_missing``)."""
         pending = dense_pending(self.index)
         return {"dense_pending": pending, "complete": pending == 0}
 

@@ -72,6 +72,9 @@ class DenseRescorer:
     as the dense pass will embed them (:func:`~calanque.embed.base.passage_text`), so that
     an index searchable by its words alone ranks its candidates by meaning too. Through the
     runtime's embedding cache, the dense pass then finds those vectors computed.
+    ``ahead``: the embedder to compute them with, when ``embedder`` runs its calls under a
+    lock (the server's): the cache is filled without holding it, as the dense pass does, so
+    other questions' embeddings do not wait for these (``embedder`` then reads the cache).
     """
 
     def __init__(
@@ -80,17 +83,37 @@ class DenseRescorer:
         weight: float = 0.7,
         embedder: Embedder | None = None,
         embed_missing: int = 0,
+        ahead: Embedder | None = None,
     ) -> None:
         self.index = index
         self.weight = weight
         self.embedder = embedder
         self.embed_missing = embed_missing
+        self.ahead = ahead
 
     def rerank(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
         vectors = self.index.get_vectors([hit.chunk_id for hit in hits])
         if self.embedder is not None and self.embed_missing > 0:
             missing = [h for h in hits[: self.embed_missing] if h.chunk_id not in vectors]
             if missing:
-                found = self.embedder.embed_passages([passage_text(h) for h in missing])
-                vectors.update(zip((h.chunk_id for h in missing), found, strict=True))
+                vectors.update(self._embed_now(self.embedder, missing))
         return rescore(query_vector, hits, vectors, self.weight)
+
+    def _embed_now(self, embedder: Embedder, hits: list[Hit]) -> dict[int, np.ndarray]:
+        texts = [passage_text(h) for h in hits]
+        ahead = self.ahead
+        if ahead is None or ahead is embedder or not hasattr(ahead, "forget_passages"):
+            ahead = None  # no cache to fill first: computed once, by the embedder
+        if ahead is not None:
+            ahead.embed_passages(texts)  # into the cache, outside the embedder's lock
+        found = embedder.embed_passages(texts)
+        # A chunk deleted (an opt-out, a page gone) while it was embedded: the deletion
+        # dropped its text's cached vectors before this call wrote one; drop that too.
+        stored = getattr(self.index, "stored_chunks", None)
+        forget = getattr(ahead or embedder, "forget_passages", None)
+        if callable(stored) and callable(forget):
+            held = {c.chunk_id for c in stored([h.chunk_id for h in hits])}
+            gone = [t for h, t in zip(hits, texts, strict=True) if h.chunk_id not in held]
+            if gone:
+                forget(gone)
+        return dict(zip((h.chunk_id for h in hits), found, strict=True))

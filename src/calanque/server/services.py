@@ -363,7 +363,8 @@ class Services:
     def _dense_pass(self) -> None:
         """Small batches (:data:`DENSE_BATCH`), each embedded without the model lock (the
         embedding cache keeps it) and added under it: a question's embedding waits for an
-        index call, never for a batch. Several worker processes: one pass at a time."""
+        index call, never for a batch (nor for the chunks another question embeds at
+        search time: ``Retriever(ahead=…)``). Several worker processes: one pass at a time."""
         from calanque.answer.vectors import SentenceVectorStore
         from calanque.index.sync import fill_dense, fill_words
 
@@ -387,6 +388,8 @@ class Services:
                         embed=self.runtime.raw_embedder.embed_passages,
                     )
                     job.embedded += report.embedded
+                    # and the words of chunks indexed meanwhile (nothing when there are none)
+                    fill_words(self.index, self.embedder, should_stop=self._stopping.is_set)
                     with self._dense_guard:
                         if not self._dense_requested or self._stopping.is_set():
                             break

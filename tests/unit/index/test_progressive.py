@@ -8,21 +8,27 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from tests.conftest import HashEmbedder
 from tests.unit.index.progressive_writer import fill_catalog, open_all, save_page
 
 from calanque.catalog import Catalog
-from calanque.embed.cache import CachedEmbedder
+from calanque.embed.base import passage_text
+from calanque.embed.cache import CachedEmbedder, content_key
 from calanque.index import EmbeddedIndex
 from calanque.index.base import index_state
 from calanque.index.drift import check
 from calanque.index.retriever import RetrievalConfig, Retriever
 from calanque.index.status import index_status
 from calanque.index.sync import catch_up, fill_dense
+from calanque.server.model_lock import LockedCalls
 from calanque.types import SearchFilters
 
 WRITER = Path(__file__).with_name("progressive_writer.py")
@@ -69,6 +75,64 @@ def test_a_search_embeds_its_best_candidates_ahead_of_the_dense_pass(tmp_path: P
     assert index.dense_pending_count() == 40  # the index itself is unchanged
     report = fill_dense(catalog, index, cached)
     assert report.embedded == 40 and embedder.passages_embedded == 40  # five were cached
+
+
+class _DuringEmbedding(HashEmbedder):
+    """A HashEmbedder that runs ``during()`` inside each call, as another thread would."""
+
+    def __init__(self, during: Any) -> None:
+        super().__init__()
+        self.during = during
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.during()
+        return super().embed_passages(texts)
+
+
+def test_a_chunk_deleted_while_a_search_embeds_it_leaves_no_vector(tmp_path: Path) -> None:
+    catalog, index, _ = build(tmp_path)
+    catch_up(catalog, index, HashEmbedder(), dense=False)
+    target = index.search_lexical("subject7", 1, NONE)[0].chunk_id
+
+    def opt_out() -> None:  # the page's withdrawal lands while the search embeds it
+        if target in index.chunk_ids():
+            index.delete([target])
+            index.commit(index.position())
+
+    cached = CachedEmbedder.in_folder(_DuringEmbedding(opt_out), tmp_path / "cache")
+    config = RetrievalConfig(translate=False, embed_missing=5)
+    Retriever(index, cached, config).search("subject7 page", k=3)
+    stored = {c.chunk_id: c for c in catalog.indexed_chunks(catalog.all_chunk_ids())}
+    key = content_key(cached.name, passage_text(stored[target]))
+    others = [content_key(cached.name, passage_text(stored[i])) for i in stored if i != target]
+    assert cached.cache.get_many([key]) == {}  # nothing of the withdrawn text stays
+    assert len(cached.cache.get_many(others)) >= 1  # the other candidates' vectors do
+
+
+def test_a_locked_embedder_is_not_held_while_candidates_are_embedded(tmp_path: Path) -> None:
+    catalog, index, _ = build(tmp_path)
+    catch_up(catalog, index, HashEmbedder(), dense=False)
+    lock = threading.RLock()
+    free: list[bool] = []
+
+    def lock_is_free() -> None:  # as another question's embedding would try it
+        def probe() -> None:
+            got = lock.acquire(timeout=0.2)
+            if got:
+                lock.release()
+            free.append(got)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        prober.join()
+
+    raw = CachedEmbedder.in_folder(_DuringEmbedding(lock_is_free), tmp_path / "cache")
+    locked = LockedCalls(raw, lock)  # the server's embedder
+    config = RetrievalConfig(translate=False, embed_missing=5)
+    hits = Retriever(index, locked, config, ahead=raw).search("subject7 page", k=3)  # type: ignore[arg-type]
+    assert hits[0].url == "http://x.test/7"
+    assert free and all(free)  # every model call ran without the lock
+    assert raw.inner.passages_embedded == 5  # once: the locked call read the cache
 
 
 def test_dense_pass_completes_with_progress(tmp_path: Path) -> None:
