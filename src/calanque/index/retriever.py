@@ -259,6 +259,12 @@ class Retriever:
     ) -> list[Hit]:
         if not rescore:
             return collapse_near_duplicates(fused, limit=k)
-        ranked = self.reranker.rerank(query, vector, fused)
-        vectors = self.index.get_vectors([hit.chunk_id for hit in ranked[: 3 * k]])
+        rescored = getattr(self.reranker, "rescored", None)
+        if callable(rescored):  # the stored vectors it read: the index is asked once
+            ranked, stored = rescored(query, vector, fused)
+        else:
+            ranked = self.reranker.rerank(query, vector, fused)
+            stored = self.index.get_vectors([hit.chunk_id for hit in ranked[: 3 * k]])
+        top = {hit.chunk_id for hit in ranked[: 3 * k]}
+        vectors = {cid: v for cid, v in stored.items() if cid in top}
         return collapse_near_duplicates(ranked, vectors, self.config.collapse_threshold, limit=k)

@@ -92,12 +92,23 @@ class DenseRescorer:
         self.ahead = ahead
 
     def rerank(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[Hit]:
-        vectors = self.index.get_vectors([hit.chunk_id for hit in hits])
+        return self.rescored(query, query_vector, hits)[0]
+
+    def rescored(
+        self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]
+    ) -> tuple[list[Hit], dict[int, np.ndarray]]:
+        """:meth:`rerank`, and the stored vectors it read (by chunk id), which the
+        retriever's near-duplicate collapse reads in turn, so the index is asked once.
+        Those computed at search time are left out of them: collapsing with them too
+        changed ten answers before the dense pass and cost a held-out key fact
+        (docs/benchmarks.md, "Twentieth round")."""
+        stored = self.index.get_vectors([hit.chunk_id for hit in hits])
+        vectors = dict(stored)
         if self.embedder is not None and self.embed_missing > 0:
             missing = [h for h in hits[: self.embed_missing] if h.chunk_id not in vectors]
             if missing:
                 vectors.update(self._embed_now(self.embedder, missing))
-        return rescore(query_vector, hits, vectors, self.weight)
+        return rescore(query_vector, hits, vectors, self.weight), stored
 
     def _embed_now(self, embedder: Embedder, hits: list[Hit]) -> dict[int, np.ndarray]:
         texts = [passage_text(h) for h in hits]

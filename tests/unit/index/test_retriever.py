@@ -310,3 +310,21 @@ def test_the_language_means_are_drawn_from_the_whole_index(tmp_path: Path) -> No
     french = index.language_means()["fr"]
     assert abs(float(french[2]) - float(french[3])) < 0.06  # both topics, near halves
     index.close()
+
+
+def test_a_rescored_search_reads_the_stored_vectors_once(retriever: Retriever) -> None:
+    """The rescoring and the near-duplicate collapse share one read of the candidates'
+    vectors (each read is a trip to the vector store: Milvus over the network)."""
+    index = retriever.index
+    calls: list[int] = []
+    read = index.get_vectors
+
+    def counted(chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        calls.append(len(chunk_ids))
+        return read(chunk_ids)
+
+    index.get_vectors = counted  # type: ignore[method-assign]
+    hits = retriever.search("apt upgrades installed package", k=3, mode="hybrid+rescore")
+    assert [h.chunk_id for h in hits][:1] in ([1], [2])
+    assert not {1, 2} <= {h.chunk_id for h in hits}  # still collapsed
+    assert len(calls) == 1
