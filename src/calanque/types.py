@@ -143,6 +143,15 @@ class Hit:
     site: str = ""
     source_id: int = 0
 
+    def with_score(self, score: float) -> Hit:
+        """This hit with another score. ``dataclasses.replace`` re-runs ``__init__`` and its
+        checks: 2-3 µs a hit where this takes 0.5, and a search re-scores every fused hit
+        twice (fusion, then rescoring: ~200 hits), on the path every answer waits for."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__["score"] = score
+        return copy
+
 
 @dataclass(frozen=True)
 class Citation:

@@ -10,7 +10,6 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -41,7 +40,7 @@ def rrf_fuse(
             first.setdefault(hit.chunk_id, hit)
             scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (k + rank)
     order = sorted(first, key=lambda cid: -scores[cid])
-    return [replace(first[cid], score=scores[cid]) for cid in order]
+    return [first[cid].with_score(scores[cid]) for cid in order]
 
 
 def normalized_text(text: str) -> str:

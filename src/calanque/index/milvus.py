@@ -42,7 +42,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -381,7 +381,7 @@ class MilvusIndex:
                 hits.setdefault(hit.chunk_id, hit)
                 scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + hit.score
         order = sorted(hits, key=lambda cid: -scores[cid])[:k]
-        return [replace(hits[cid], score=scores[cid]) for cid in order]
+        return [hits[cid].with_score(scores[cid]) for cid in order]
 
     def search_dense(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[Hit]:
         if k <= 0:

@@ -7,7 +7,6 @@ candidate's stored vector and mixes its cosine with the query into the fused sco
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
@@ -58,7 +57,7 @@ def rescore(
         low, high = min(cosines), max(cosines)
         cosines = [(c - low) / (high - low) if high > low else 1.0 for c in cosines]
     scored = [
-        replace(hit, score=weight * cosine + (1.0 - weight) * hit.score / best)
+        hit.with_score(weight * cosine + (1.0 - weight) * hit.score / best)
         for hit, cosine in zip(hits, cosines, strict=True)
     ]
     return sorted(scored, key=lambda hit: -hit.score)

@@ -103,3 +103,15 @@ def test_spread_pages_lists_each_page_before_any_page_s_second_chunk() -> None:
 def test_spread_pages_zero_keeps_the_ranking() -> None:
     ranked = [hit(1, document_id=7), hit(2, document_id=7), hit(3, document_id=8)]
     assert [h.chunk_id for h in spread_pages(ranked, 0, 2)] == [1, 2]
+
+
+def test_a_hit_with_another_score_is_that_hit_rescored_and_still_frozen() -> None:
+    import dataclasses
+
+    original = hit(7, "some text", language="fr", date="2024-01-02", site="a.org", source_id=3)
+    rescored = original.with_score(0.25)
+    assert rescored == dataclasses.replace(original, score=0.25)
+    assert hash(rescored) == hash(dataclasses.replace(original, score=0.25))
+    assert original.score == 0.0  # the original is not touched
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rescored.score = 1.0  # type: ignore[misc]
