@@ -75,6 +75,8 @@ class Vocabulary:
     suffix_condition: dict[str, tuple[str, ...]]
     concessive: tuple[str, ...]
     refuting: dict[str, tuple[str, ...]]
+    unasserted: dict[str, tuple[str, ...]]
+    refuting_suffix: dict[str, tuple[str, ...]]
     injection: tuple[str, ...]
     number_words: dict[str, int]
     months: dict[str, int]
@@ -108,6 +110,8 @@ def vocabulary() -> Vocabulary:
         suffix_condition={k: tuple(v) for k, v in raw["suffix_condition"].items()},
         concessive=tuple(raw["concessive"]),
         refuting={k: tuple(v) for k, v in raw["refuting"].items()},
+        unasserted={k: tuple(v) for k, v in raw["unasserted"].items()},
+        refuting_suffix={k: tuple(v) for k, v in raw["refuting_suffix"].items()},
         injection=tuple(raw["injection"]),
         number_words={w: n for lang in raw["number_words"].values() for w, n in lang.items()},
         months={name: int(n) for n, names in raw["months"].items() for name in names},
@@ -572,6 +576,7 @@ def quote_is_framed(before: str, after: str) -> bool:
     vocab = vocabulary()
     prefix_cues = vocab.condition["en"] + vocab.condition["fr"]
     prefix_cues += vocab.refuting["en"] + vocab.refuting["fr"]
+    prefix_cues += vocab.unasserted["en"] + vocab.unasserted["fr"]
     # A semicolon ends a clause: what stands beyond it frames nothing of the quote.
     before = before.rsplit(";", 1)[-1] if ";" in before else before
     after = after.split(";", 1)[0]
@@ -581,6 +586,7 @@ def quote_is_framed(before: str, after: str) -> bool:
     if negates(own_clause) or (conceded.strip() and _has_cue(conceded, prefix_cues)):
         return True
     suffix_cues = vocab.suffix_condition["en"] + vocab.suffix_condition["fr"]
+    suffix_cues += vocab.refuting_suffix["en"] + vocab.refuting_suffix["fr"]
     if after.strip() and _has_cue(after, suffix_cues):
         return True
     # a restrictive relative clause cut off: "visible to other processes | that are members…,

@@ -155,6 +155,22 @@ def test_a_quote_cut_from_a_negated_or_conditional_sentence_is_framed() -> None:
     assert not quote_is_framed("", ", and the installer is small")
 
 
+def test_a_quote_under_a_belief_a_check_or_a_refutation_after_it_is_framed() -> None:
+    """What people believe, what to check and what a sentence then calls false are not
+    asserted: "Backups run every night." is no quote of "We recommend checking that
+    backups run every night." (both leaked before these frames were data)."""
+    assert quote_is_framed("We recommend checking that ", ".")
+    assert quote_is_framed("Make sure that ", " before you reboot.")
+    assert quote_is_framed("Assurez-vous que ", ".")
+    assert quote_is_framed("Many believe that ", ".")
+    assert quote_is_framed("On croit souvent que ", ", ce qui est faux.")
+    assert quote_is_framed("", ", which is false.")
+    assert quote_is_framed("", ", ce qui est inexact.")
+    # a clause after a full stop, or a plain statement, frames nothing
+    assert not quote_is_framed("Backups are checked. ", ".")
+    assert not quote_is_framed("", ", which is why the mirror is fast.")
+
+
 def test_a_restrictive_clause_cut_off_frames_a_quote_only_against_something_else() -> None:
     # "Changes are visible to other processes" is false when the clause cut off restricts
     # "other processes" against the rest of them

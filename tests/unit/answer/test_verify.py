@@ -119,6 +119,32 @@ def test_a_piece_of_a_negated_sentence_is_no_quote(embedder: WordEmbedder) -> No
     assert verifier.verify(parse_citations(whole), passages, "en").sentences[0].supported
 
 
+@pytest.mark.parametrize(
+    ("source", "claim", "language"),
+    [
+        ("We recommend checking that backups run every night.", "Backups run every night.", "en"),
+        (
+            "On croit souvent que le paquet est installé par défaut, ce qui est faux.",
+            "Le paquet est installé par défaut.",
+            "fr",
+        ),
+        ("The daemon restarts itself after a crash, which is false.", "The daemon restarts "
+         "itself after a crash.", "en"),
+    ],
+)  # fmt: skip
+def test_a_piece_of_a_sentence_that_checks_or_refutes_it_is_no_quote(
+    embedder: WordEmbedder, source: str, claim: str, language: str
+) -> None:
+    """A writer that cuts what a page says to check, or what it calls false, out of its
+    sentence asserts what the page does not (each was shown with a quote before)."""
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=FAKE_POLICY)
+    result = verifier.verify(
+        parse_citations(f"{claim} [1]"), [_passage(source, language)], language
+    )
+    assert not result.sentences[0].supported
+    assert "negates or conditions" in result.sentences[0].reasons[0]
+
+
 def test_a_thousands_separator_or_decimal_comma_does_not_cut_a_number(
     embedder: WordEmbedder,
 ) -> None:
