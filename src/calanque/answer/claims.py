@@ -454,11 +454,27 @@ def quantities_missing(sentence: str, passage: str) -> list[str]:
     return _missing_quantities(sentence, passage)
 
 
+_DECIMAL = re.compile(r"\d+[.,]\d+")
+
+
+def _as_written(raw: str) -> str:
+    """A number with one decimal separator, its digits as written (``6,10`` → ``6.10``)."""
+    return raw.replace(",", ".")
+
+
 def _missing_quantities(sentence: str, passage: str) -> list[str]:
     available = quantities(passage)
     missing = []
     for q in quantities(sentence):
         same = [p for p in available if p.values & q.values]
+        if same and not q.units and _DECIMAL.fullmatch(q.raw):
+            # without a unit a number may be a version, where a trailing zero counts:
+            # kernel 6.10 is not 6.1, Python 3.10 not 3.1 (an amount has its unit)
+            same = [
+                p
+                for p in same
+                if not _DECIMAL.fullmatch(p.raw) or _as_written(p.raw) == _as_written(q.raw)
+            ]
         if not same:
             missing.append(q.raw)
         elif q.units and not any(p.units & q.units for p in same):

@@ -9,6 +9,7 @@ from calanque.answer.claims import (
     negations,
     polarity,
     quantities,
+    quantities_missing,
     quote_is_framed,
     reordered,
     scattered,
@@ -153,6 +154,16 @@ def test_a_quote_cut_from_a_negated_or_conditional_sentence_is_framed() -> None:
     assert quote_is_framed("c'est un mythe que ", "")
     assert quote_is_framed("", ", unless the mirror is down")
     assert not quote_is_framed("", ", and the installer is small")
+
+
+def test_a_version_is_not_its_number_without_the_trailing_zero() -> None:
+    """Kernel 6.10 is not 6.1, Python 3.10 not 3.1 (both were shown as supported); an amount
+    or a measure keeps its unit and stays equal however its decimals are written."""
+    assert quantities_missing("Debian 12 ships Linux kernel 6.10.", "It ships kernel 6.1.")
+    assert quantities_missing("Python 3.1 is required.", "Python 3.10 is required.")
+    assert not quantities_missing("Il coûte 2,5 €.", "It costs 2.50 €.")
+    assert not quantities_missing("La valeur est 3,5.", "The value is 3.5.")
+    assert not quantities_missing("There are 1.000 packages.", "There are 1,000 packages.")
 
 
 def test_a_quote_under_a_belief_a_check_or_a_refutation_after_it_is_framed() -> None:

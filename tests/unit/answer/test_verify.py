@@ -145,6 +145,19 @@ def test_a_piece_of_a_sentence_that_checks_or_refutes_it_is_no_quote(
     assert "negates or conditions" in result.sentences[0].reasons[0]
 
 
+def test_a_version_with_its_trailing_zero_dropped_is_not_supported(embedder: WordEmbedder) -> None:
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=FAKE_POLICY)
+    source = _passage("Debian 12 bookworm ships Linux kernel 6.1.", "en")
+    wrong = verifier.verify(
+        parse_citations("Debian 12 bookworm ships Linux kernel 6.10. [1]"), [source], "en"
+    )
+    assert not wrong.sentences[0].supported
+    right = verifier.verify(
+        parse_citations("Debian 12 bookworm ships Linux kernel 6.1. [1]"), [source], "en"
+    )
+    assert right.sentences[0].supported
+
+
 def test_a_thousands_separator_or_decimal_comma_does_not_cut_a_number(
     embedder: WordEmbedder,
 ) -> None:
