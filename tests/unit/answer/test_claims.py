@@ -3,6 +3,7 @@
 import pytest
 
 from calanque.answer.claims import (
+    contradiction,
     injected,
     misattached,
     months,
@@ -154,6 +155,14 @@ def test_a_quote_cut_from_a_negated_or_conditional_sentence_is_framed() -> None:
     assert quote_is_framed("c'est un mythe que ", "")
     assert quote_is_framed("", ", unless the mirror is down")
     assert not quote_is_framed("", ", and the installer is small")
+
+
+def test_until_is_the_opposite_of_since() -> None:
+    """ "Until Debian 10, AppArmor was enabled by default." was shown with a quote of "Since
+    Debian 10, AppArmor is enabled by default."."""
+    source = "Since Debian 10, AppArmor is enabled by default."
+    assert contradiction("Until Debian 10, AppArmor was enabled by default.", source)
+    assert not contradiction("AppArmor has been enabled by default since Debian 10.", source)
 
 
 def test_a_version_is_not_its_number_without_the_trailing_zero() -> None:
