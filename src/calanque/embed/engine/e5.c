@@ -5,9 +5,9 @@
  * faster. Changes, all marked "Calanque:" below:
  *   1. Matmul kernels on weights expanded once at load (in an order that puts one block
  *      per 32-bit lane, so a group of blocks is summed in integers before it is scaled),
- *      chosen at run time by CPUID: AMX-INT8 tiles (matmul_amx, where Linux grants the tile
- *      state) > AVX-512 VNNI on 256-bit registers (matmul_vnni) > AVX2 (matmul_avx2) > the
- *      original (matmul_q4q8).
+ *      chosen at run time by CPUID: AVX-512 VNNI on 256-bit registers (matmul_vnni) > AVX2
+ *      (matmul_avx2) > the original (matmul_q4q8); AMX-INT8 tiles (matmul_amx, where Linux
+ *      grants the tile state) only when asked for.
  *      CALANQUE_E5_KERNEL=amx|vnni512|avx2|plain forces one (a kernel the CPU lacks falls
  *      back to the best it has); CALANQUE_E5_VNNI=0, the older switch, means "plain".
  *   2. Attention on K and V packed per (segment, head), pairs of queries in tiles of 16
@@ -538,7 +538,12 @@ static void matmul_vnni(const xmat *X, const float *bias, const int8_t *aq, cons
  * its first tile and releases
  * the tiles after its last; Linux lends the tile state to a process only after it asks
  * (arch_prctl ARCH_REQ_XCOMP_PERM, e5x_has_amx). Activations are quantized in natural order
- * (no grouping), into buffers of whole 16-token tiles. */
+ * (no grouping), into buffers of whole 16-token tiles.
+ * Not the default: the fp32 sums run in another order than the VNNI and AVX2 kernels' (which
+ * agree bit for bit), so its vectors differ from theirs in the fifth decimal (cosine 0.99995),
+ * enough to move an answer that sat on the refusal threshold. A variant in their exact order
+ * (eight lane sums per output, the last four blocks split in even and odd words) gave the
+ * same vectors bit for bit but only 1.1x their speed on queries and less on passages. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <sys/syscall.h>
 #define E5M_ROWS 16
@@ -686,7 +691,7 @@ static int e5x_has_avx2(void) {
 }
 
 static int e5x_choose_kernel(void) {
-    int best = e5x_has_amx() ? E5K_AMX : e5x_has_vnni() ? E5K_VNNI512 : e5x_has_avx2() ? E5K_AVX2 : E5K_PLAIN;
+    int best = e5x_has_vnni() ? E5K_VNNI512 : e5x_has_avx2() ? E5K_AVX2 : E5K_PLAIN;
     const char *want = getenv("CALANQUE_E5_KERNEL"), *vnni = getenv("CALANQUE_E5_VNNI");
     int asked = best;
     if (want && want[0]) {
@@ -695,6 +700,9 @@ static int e5x_choose_kernel(void) {
     } else if (vnni && vnni[0] == '0') {
         asked = E5K_PLAIN;
     }
+    /* Calanque: AMX only when asked for (its vectors differ from the other kernels', which
+     * agree bit for bit, in the fifth decimal: see matmul_amx) */
+    if (asked == E5K_AMX) return e5x_has_amx() ? E5K_AMX : best;
     return asked < best ? asked : best;
 }
 /* ======================================================================= */
