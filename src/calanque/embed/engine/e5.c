@@ -535,15 +535,15 @@ static void matmul_vnni(const xmat *X, const float *bias, const int8_t *aq, cons
  * [nout / 16][nb][16]) times the token's d_a; padding tokens past L are skipped there. Four
  * blocks' tiles are in flight at a time, so the tile unit works while the vector units scale,
  * and the weights 8 blocks ahead are prefetched. A thread loads the tile configuration before
- * its first tile and releases
- * the tiles after its last; Linux lends the tile state to a process only after it asks
- * (arch_prctl ARCH_REQ_XCOMP_PERM, e5x_has_amx). Activations are quantized in natural order
+ * its first tile and releases the tiles after its last; Linux lends the tile state to a
+ * process only after it asks (arch_prctl ARCH_REQ_XCOMP_PERM, e5x_has_amx). Activations are quantized in natural order
  * (no grouping), into buffers of whole 16-token tiles.
  * Not the default: the fp32 sums run in another order than the VNNI and AVX2 kernels' (which
  * agree bit for bit), so its vectors differ from theirs in the fifth decimal (cosine 0.99995),
  * enough to move an answer that sat on the refusal threshold. A variant in their exact order
  * (eight lane sums per output, the last four blocks split in even and odd words) gave the
- * same vectors bit for bit but only 1.1x their speed on queries and less on passages. */
+ * same vectors bit for bit but only 1.15-1.2x their speed on queries and less on passages
+ * (docs/benchmarks.md, "Embedding"). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <sys/syscall.h>
 #define E5M_ROWS 16
