@@ -93,6 +93,7 @@ class Vocabulary:
     not_negations: dict[str, tuple[str, ...]]
     antonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     noun_markers: frozenset[str]
+    passive_auxiliaries: tuple[str, ...]
 
 
 @cache
@@ -128,6 +129,7 @@ def vocabulary() -> Vocabulary:
         not_negations={k: tuple(v) for k, v in raw["not_negations"].items()},
         antonyms=tuple((tuple(a), tuple(b)) for a, b in raw["antonyms"]),
         noun_markers=frozenset(raw["noun_markers"]),
+        passive_auxiliaries=tuple(raw["passive_auxiliaries"]),
     )
 
 
@@ -629,27 +631,63 @@ _RANGE = re.compile(r"\bfrom\b.+\b(?:to|into|until|till)\b|\b(?:du|depuis)\b.+\b
 def reordered(sentence: str, source: str, stem: Callable[[str], str]) -> bool:
     """Does ``sentence`` copy ``source`` with its words put in another order (roles swapped)?
 
-    Only for near-copies (five or more words found once in each, and at least 85% of the
-    sentence's words in the source): the source positions of the shared words, read in
-    the sentence's order, must increase, but for one word moved (a phrase put first). Two
-    or more moved words, or one across a comparison (``than``, ``plutôt que``) or a range
-    (``from … to``, ``du … au``), is a swap:
-    *ships rather than boats* for *boats rather than ships*.
+    Only for near-copies (five or more words found once in each, and at least 80% of the
+    sentence's words in the source). Two shared words on either side of a third that
+    changed sides is a swap (*the base services start first, followed by the desktop*
+    against *the desktop starts first, followed by the base services*), unless one of the
+    two is in the passive voice and the other not (*two architectures were added* /
+    *added two architectures*). With 85% of the words shared, the source positions of the
+    shared words, read in the sentence's order, must also increase but for one word moved
+    (a phrase put first); two or more moved words, or one across a comparison (``than``,
+    ``plutôt que``) or a range (``from … to``, ``du … au``), is a swap: *ships rather
+    than boats* for *boats rather than ships*.
     """
     s_words = [stem(w) for w in _folded_words(sentence) if w.isalnum() and w not in STOPWORDS]
     p_words = [stem(w) for w in _folded_words(source) if w.isalnum() and w not in STOPWORDS]
     if not s_words:
         return False
     once = {w for w in s_words if s_words.count(w) == 1 and p_words.count(w) == 1}
-    if len(once) < 5 or sum(w in p_words for w in s_words) < 0.85 * len(s_words):
+    shared = sum(w in p_words for w in s_words) / len(s_words)
+    if len(once) < 5 or shared < 0.8:
         return False
     positions = [p_words.index(w) for w in s_words if w in once]
+    if _passive(sentence) != _passive(source):
+        return False
+    if _crossed(positions):
+        return True
+    if shared < 0.85:
+        return False
     blocks = _blocks(positions)
     moved = len(blocks) - _longest_increasing(blocks)
     comparison = _has_cue(sentence, vocabulary().comparison) or bool(
         _RANGE.search(" ".join(_folded_words(sentence)))
     )
     return moved >= 2 or (moved == 1 and comparison)
+
+
+def _crossed(positions: list[int]) -> bool:
+    """Do two of ``positions`` (the source's, in the sentence's order) lie on either side of
+    a third in the sentence and on the other sides of it in the source?"""
+    for i, first in enumerate(positions):
+        for k in range(i + 2, len(positions)):
+            last = positions[k]
+            if last < first and any(last < middle < first for middle in positions[i + 1 : k]):
+                return True
+    return False
+
+
+def _passive(text: str) -> bool:
+    """Is a verb of ``text`` in the passive voice (an auxiliary, then a participle)?"""
+    words = _folded_words(text)
+    auxiliaries = vocabulary().passive_auxiliaries
+    return any(
+        word in auxiliaries
+        and any(_PARTICIPLE.fullmatch(w) and w not in STOPWORDS for w in words[at + 1 : at + 3])
+        for at, word in enumerate(words)
+    )
+
+
+_PARTICIPLE = re.compile(r"[a-z]{2,}(?:ed|en|e|es|ee|ees|is|it|u|us)")
 
 
 def substituted(sentence: str, source: str, passage: str, stem: Callable[[str], str]) -> str:

@@ -508,3 +508,29 @@ def test_names_the_passage_holds_apart_are_not_tied_together() -> None:
 )
 def test_names_held_near_each_other_are_not_scattered(sentence: str) -> None:
     assert scattered(sentence, NAMIBIA) == ""
+
+
+def test_two_things_that_change_sides_of_a_third_are_swapped_roles() -> None:
+    """Under 85% of shared words, an order with one phrase moved is still read, but two
+    words that trade places across a third are a swap; a change of voice is not."""
+
+    def en(word: str) -> str:
+        return stem(word, "en")
+
+    source = (
+        "As a rule, the logging daemon and other base services start first at boot, "
+        "followed by the standard services and finally the graphical desktop manager."
+    )
+    swapped = (
+        "Usually, the graphical desktop manager starts first at boot, followed by the "
+        "standard services and then the logging daemon and other base services."
+    )
+    assert reordered(swapped, source, en)
+    kept = (
+        "Usually, the logging daemon and other base services start first at boot, "
+        "followed by the standard services and then the graphical desktop manager."
+    )
+    assert not reordered(kept, source, en)
+    source = "Two more architectures, Alpha and SPARC, were added by the release team in March."
+    active = "In March the release team added two more architectures, Alpha and SPARC."
+    assert not reordered(active, source, en)
