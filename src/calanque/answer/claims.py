@@ -283,7 +283,10 @@ def named_by_type(text: str) -> set[str]:
     return {
         token
         for noun, token in zip(tokens, tokens[1:], strict=False)
-        if noun in vocab.naming_nouns and token not in STOPWORDS and not token.isdigit()
+        if noun in vocab.naming_nouns
+        and token not in STOPWORDS
+        and token not in vocab.passive_auxiliaries
+        and not token.isdigit()
     }
 
 

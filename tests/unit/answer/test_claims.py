@@ -534,3 +534,13 @@ def test_two_things_that_change_sides_of_a_third_are_swapped_roles() -> None:
     source = "Two more architectures, Alpha and SPARC, were added by the release team in March."
     active = "In March the release team added two more architectures, Alpha and SPARC."
     assert not reordered(active, source, en)
+
+
+def test_a_form_of_be_after_a_naming_noun_is_its_verb_not_a_name() -> None:
+    """``the package sudo`` names a package; ``qu'un paquet soit intégré`` does not name
+    one ``soit``: a restatement that says ``l'intégration d'un paquet`` keeps its quote."""
+    passage = "Certains refusent d'attendre 8 jours l'intégration d'un nouveau paquet."
+    sentence = "Certains refusent d'attendre 8 jours qu'un nouveau paquet soit intégré."
+    assert specifics_missing(sentence, passage, same_language=True) == []
+    named = "Certains refusent d'attendre 8 jours que le paquet sudo soit intégré."
+    assert specifics_missing(named, passage, same_language=True) == ["sudo"]
