@@ -270,6 +270,17 @@ def technical_tokens(text: str) -> set[str]:
     return {t for t in out if len(t) > 1 and not re.fullmatch(r"[\d.,]+", t)}
 
 
+# A manual page as Unix manuals cite it, with its section: ``dpkg(1)``, ``sources.list(5)``,
+# ``printf(3p)``. The section is part of the name (``dhelp(8)`` is not ``dhelp(1)``), while
+# a number in parentheses elsewhere is a phrase of its own.
+_MANUAL_REFERENCE = re.compile(r"(?<![\w.+-])([A-Za-z][\w.+-]*)\((\d[a-z]{0,3})\)")
+
+
+def manual_references(text: str) -> set[str]:
+    """The manual pages ``text`` cites with their section, folded: ``{"dpkg(1)"}``."""
+    return {f"{fold(m.group(1))}({m.group(2)})" for m in _MANUAL_REFERENCE.finditer(text)}
+
+
 def _hyphenated(text: str) -> set[str]:
     """Hyphenated words (``dist-upgrade``), not compounds of function words (``celui-ci``)."""
     found = re.findall(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b", text)
@@ -393,6 +404,7 @@ def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[
     passage_months = months(passage)
     missing += [f"month {m}" for m in months(sentence) if m not in passage_months]
     missing += [t for t in technical_tokens(sentence) if t not in folded]
+    missing += [r for r in manual_references(sentence) if r not in manual_references(passage)]
     if same_language:  # a command named in one language is named the same way in the other
         missing += [t for t in named_by_type(sentence) if t not in folded]
     if same_language:  # dist-upgrade, full-upgrade: a hyphenated word is copied, not translated

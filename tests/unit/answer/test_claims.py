@@ -544,3 +544,16 @@ def test_a_form_of_be_after_a_naming_noun_is_its_verb_not_a_name() -> None:
     assert specifics_missing(sentence, passage, same_language=True) == []
     named = "Certains refusent d'attendre 8 jours que le paquet sudo soit intégré."
     assert specifics_missing(named, passage, same_language=True) == ["sudo"]
+
+
+def test_a_manual_page_keeps_its_section() -> None:
+    """``dhelp(8)`` is another page than ``dhelp(1)``: the number in parentheses is part of
+    the name, not a phrase of its own that any ``8`` of the passage would hold."""
+    passage = (
+        "Register it with the doc-base file, so the user can find it with dhelp(1) or "
+        "dwww(1). Daemons are described in section 8, as cron(8) is."
+    )
+    moved = "Register it with the doc-base file, so the user can find it with dhelp(8)."
+    assert specifics_missing(moved, passage, same_language=True) == ["dhelp(8)"]
+    kept = "Register it with the doc-base file, so the user can find it with dhelp(1)."
+    assert specifics_missing(kept, passage, same_language=True) == []
