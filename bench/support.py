@@ -39,7 +39,7 @@ from calanque.answer.verify import CitationVerifier, SupportPolicy
 from calanque.embed.base import Embedder
 
 SETS = Path(__file__).resolve().parents[1] / "tests/quality/sets"
-SUPPORT_FILES = (SETS / "support.json", SETS / "support_more.json")
+SUPPORT_FILES = (SETS / "support.json", SETS / "support_more.json", SETS / "support_third.json")
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--half", choices=("tune", "held-out", "both"), default="both")
     parser.add_argument(
-        "--batch", choices=("all", "support", "support_more"), default="all", help="which set"
+        "--batch", choices=("all", "support", "support_more", "support_third"), default="all", help="which set"
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="a SupportPolicy field"
