@@ -187,7 +187,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--half", choices=("tune", "held-out", "both"), default="both")
     parser.add_argument(
-        "--batch", choices=("all", "support", "support_more", "support_third"), default="all", help="which set"
+        "--batch",
+        choices=("all", "support", "support_more", "support_third"),
+        default="all",
+        help="which set",
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="a SupportPolicy field"

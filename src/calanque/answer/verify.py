@@ -62,6 +62,7 @@ from calanque.answer.claims import (
     specifics_missing,
     substituted,
     technical_tokens,
+    vocabulary,
 )
 from calanque.answer.language import (
     COGNATE_LETTERS,
@@ -382,13 +383,17 @@ class CitationVerifier:
                 return "negates what its closest passage sentence says, or the reverse"
             return ""
         passage_clauses = clauses(passage.text)
+        cues = vocabulary().negation[language] | vocabulary().negation[passage_language]
         for clause in clauses(text):
+            # the clause is matched by what it speaks of, not by its negation ("cannot"
+            # would pick the passage clause that says "cannot" too)
             clause_terms = key_terms(clause, language)
             if len(clause_terms) < 2:
                 continue
+            spoken_of = [t for t in clause_terms if fold(t.surface) not in cues] or clause_terms
             match = max(
                 passage_clauses or [passage.text],
-                key=lambda c: coverage(clause_terms, stems(c, passage_language)),
+                key=lambda c: coverage(spoken_of, stems(c, passage_language)),
             )
             if negations(clause, language) != negations(match, passage_language):
                 return f"negates what the passage says, or the reverse ({clause!r} / {match!r})"

@@ -428,3 +428,29 @@ def test_the_shared_word_check_reads_words_not_punctuation() -> None:
     assert _shared_stems("Utilisez apt.", "Use apt to install packages.") > 0
     assert _shared_stems("C'est tout ce qu'il y a.", "The daemon restarts itself.") == 0.0
     assert _shared_stems("Le système redémarre.", "The system restarts.") == 0.5  # système
+
+
+def test_a_negation_is_matched_with_the_clause_it_speaks_of(embedder: WordEmbedder) -> None:
+    """ "cannot" is no word of what a clause speaks of: counted as one, it matched the
+    passage's other clause that says "cannot", and the inserted negation was shown."""
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=FAKE_POLICY)
+    source = _passage(
+        "List names cannot be given the alias attribute. However, alias names can point to "
+        "list names and indexed list names.",
+        "en",
+    )
+    wrong = verifier.verify(
+        parse_citations(
+            "However, alias names cannot point to list names or indexed list names. [1]"
+        ),
+        [source],
+        "en",
+    )
+    assert not wrong.sentences[0].supported
+    assert "negates" in wrong.sentences[0].reasons[0]
+    right = verifier.verify(
+        parse_citations("Alias names can point to list names and indexed list names. [1]"),
+        [source],
+        "en",
+    )
+    assert right.sentences[0].supported
