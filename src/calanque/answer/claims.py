@@ -94,6 +94,7 @@ class Vocabulary:
     antonyms: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     noun_markers: frozenset[str]
     passive_auxiliaries: tuple[str, ...]
+    modality: dict[str, tuple[str, ...]]
 
 
 @cache
@@ -130,6 +131,7 @@ def vocabulary() -> Vocabulary:
         antonyms=tuple((tuple(a), tuple(b)) for a, b in raw["antonyms"]),
         noun_markers=frozenset(raw["noun_markers"]),
         passive_auxiliaries=tuple(raw["passive_auxiliaries"]),
+        modality={k: tuple(v) for k, v in raw["modality"].items()},
     )
 
 
@@ -758,6 +760,15 @@ def _longest_increasing(values: list[int]) -> int:
         at = bisect.bisect_left(tails, value)
         tails[at : at + 1] = [value]
     return len(tails)
+
+
+def modality(text: str) -> str:
+    """The strongest of must / should / may that ``text`` says (``""`` when none)."""
+    padded = f" {' '.join(_folded_words(text))} "
+    for strength, cues in vocabulary().modality.items():
+        if any(f" {' '.join(_folded_words(cue))} " in padded for cue in cues):
+            return strength
+    return ""
 
 
 def conditional(text: str) -> bool:

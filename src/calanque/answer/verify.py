@@ -15,7 +15,8 @@ For a sentence citing passage ``n`` (:meth:`CitationVerifier._check`):
    detail not in the passage is never shown, whatever the similarity.
 5. The passage sentence closest in meaning (embedding cosine; across languages, of its
    parts a semicolon sets apart, the closest) must agree in polarity
-   (a negation in one and not the other refuses), say it in the same order (roles not
+   (a negation in one and not the other refuses), with the same modal where both have
+   one (*may* is not *must*), say it in the same order (roles not
    swapped), tie each number and name to the same word as the passage does (``closed
    in 1990`` is refused where the passage has ``closed in 1994, … died in 1990``:
    :func:`~calanque.answer.claims.misattached`), not tie together names or numbers that
@@ -50,6 +51,7 @@ from calanque.answer.claims import (
     injected,
     links,
     misattached,
+    modality,
     names,
     negations,
     phrases,
@@ -397,6 +399,11 @@ class CitationVerifier:
             )
             if negations(clause, language) != negations(match, passage_language):
                 return f"negates what the passage says, or the reverse ({clause!r} / {match!r})"
+            # "may call" where the passage says "must call" (RFC 2119's words; not across
+            # languages: "ne doivent pas être confondues" is "should not be confused")
+            said, meant = modality(clause), modality(match)
+            if said and meant and said != meant:
+                return f"says {said} where the passage says {meant} ({clause!r} / {match!r})"
             if not polarity(clause, language) and _only_denied(
                 clause_terms, passage, passage_language
             ):

@@ -454,3 +454,21 @@ def test_a_negation_is_matched_with_the_clause_it_speaks_of(embedder: WordEmbedd
         "en",
     )
     assert right.sentences[0].supported
+
+
+def test_may_is_not_must(embedder: WordEmbedder) -> None:
+    """A policy's "must" restated as "may" (or "should") changes what it requires; the
+    same modal, or a restatement without one, is kept."""
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), policy=FAKE_POLICY)
+    source = _passage(
+        "After the aliases file is edited, the program editing it must call newaliases.", "en"
+    )
+    for weaker in ("may", "should"):
+        claim = (
+            f"After the aliases file is edited, the program editing it {weaker} call newaliases."
+        )
+        result = verifier.verify(parse_citations(f"{claim} [1]"), [source], "en")
+        assert not result.sentences[0].supported, weaker
+        assert "where the passage says must" in result.sentences[0].reasons[0]
+    same = "After the aliases file is edited, the program that edits it must call newaliases. [1]"
+    assert verifier.verify(parse_citations(same), [source], "en").sentences[0].supported
