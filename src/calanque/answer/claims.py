@@ -854,6 +854,35 @@ def misattached(sentence: str, passage: str, reach: int = 2, wide: int = 8) -> s
     return ""
 
 
+_APPOSITION = re.compile(r"([^\W\d_][\w'’-]*)\s*\(([^()]{1,60})\)")
+
+
+def exchanged(sentence: str, passage: str, reach: int = 3) -> str:
+    """A value in parentheses that the sentence gives to another thing than the passage.
+
+    ``the Debian Makefile (debian/control) or the control file (debian/rules)`` against
+    ``the Debian Makefile (debian/rules), the Debian control file (debian/control)``: each
+    value is in the passage, but after another word. The word before the parenthesis in
+    the sentence must be among the ``reach`` words before the same parenthesis in the
+    passage, unless the passage never gives that word a parenthesis of its own (then the
+    sentence only says it otherwise). Returns ``"debian/control (makefile)"``, or ``""``.
+    """
+    found: dict[str, list[set[str]]] = {}  # a parenthesis of the passage: the words before it
+    attributed: set[str] = set()  # words the passage gives a parenthesis to
+    for match in _APPOSITION.finditer(passage):
+        before = _folded_words(passage[: match.end(1)])[-reach:]
+        found.setdefault(normalise(match.group(2)), []).append(set(before))
+        attributed.update(before)
+    for match in _APPOSITION.finditer(sentence):
+        head = _folded_words(match.group(1))[-1:]
+        value = normalise(match.group(2))
+        if not head or head[0] in STOPWORDS or value not in found:
+            continue
+        if head[0] in attributed and not any(head[0] in words for words in found[value]):
+            return f"{value} ({head[0]})"
+    return ""
+
+
 def scattered(sentence: str, passage_sentences: Sequence[str], window: int = 3) -> str:
     """A phrase of ``sentence`` that ties names or numbers together which the passage
     holds apart: no ``window`` consecutive passage sentences hold them all.

@@ -48,6 +48,7 @@ from calanque.answer.claims import (
     clauses,
     conditional,
     contradiction,
+    exchanged,
     injected,
     links,
     misattached,
@@ -371,6 +372,9 @@ class CitationVerifier:
             swapped = substituted(text, src, passage.text, lambda w: stem(w, language))
             if swapped:
                 return f"puts a word in place of its closest passage sentence's ({swapped})"
+        given = exchanged(text, passage.text) if same else ""
+        if given:
+            return f"gives a value in parentheses to another thing than the passage ({given})"
         moved = misattached(text, passage.text) if same else ""
         if moved:
             return f"ties a number or name to another word than the passage does ({moved})"

@@ -4,6 +4,7 @@ import pytest
 
 from calanque.answer.claims import (
     contradiction,
+    exchanged,
     injected,
     misattached,
     months,
@@ -557,3 +558,21 @@ def test_a_manual_page_keeps_its_section() -> None:
     assert specifics_missing(moved, passage, same_language=True) == ["dhelp(8)"]
     kept = "Register it with the doc-base file, so the user can find it with dhelp(1)."
     assert specifics_missing(kept, passage, same_language=True) == []
+
+
+def test_a_value_in_parentheses_stays_with_its_thing() -> None:
+    passage = (
+        "Logs go to the journal (/var/log/journal) and crash dumps to the spool "
+        "(/var/crash), while mail waits in the queue (/var/spool/postfix)."
+    )
+    exchanged_values = (
+        "Logs go to the journal (/var/crash) and crash dumps to the spool (/var/log/journal)."
+    )
+    assert exchanged(exchanged_values, passage) == "/var/crash (journal)"
+    kept = (
+        "Crash dumps are written to the spool (/var/crash); logs to the journal (/var/log/journal)."
+    )
+    assert exchanged(kept, passage) == ""
+    # a word the passage gives no parenthesis of its own may restate another's
+    reworded = "Crash dumps land in a spool folder (/var/crash)."
+    assert exchanged(reworded, passage) == ""
