@@ -34,7 +34,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from calanque.answer.language import STOPWORDS, fold, function_compound
+from calanque.answer.language import STOPWORDS, fold, function_compound, stem
 
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'\]\[)]+", re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -50,7 +50,9 @@ _AFTER_NUMBER = re.compile(
     r"\s?(?:(?:de |d'|of )\s?)?([%€$£°]\w?|[^\W\d_][^\W\d_/]*(?:/[^\W\d_]+)?(?: cent)?)"
 )
 _TOKEN = re.compile(r"[^\W_][\w.+/~@'’-]*[\w/+~]|[^\W_]")
-_OPTION = re.compile(r"(?<![\w-])--?[a-zA-Z][\w-]*")
+# an option opens a word: after a space, a bracket, a quote or "=", not after ")" as in
+# "mailcap(5)-format"
+_OPTION = re.compile(r"(?<![^\s(\[{\"'`=])--?[a-zA-Z][\w-]*")
 # punctuation, but not a comma or colon between two digits (1,811; 8,46; 10:30)
 _PHRASE_BREAK = re.compile(r"[.!?…](?=\s|$)|[;()\[\]—–]|(?<!\d)[,:]|[,:](?!\d)")
 _CLAUSE_BREAK = re.compile(
@@ -297,6 +299,7 @@ def named_by_type(text: str) -> set[str]:
         token
         for noun, token in zip(tokens, tokens[1:], strict=False)
         if noun in vocab.naming_nouns
+        and token not in vocab.naming_nouns  # "binary package": a kind, not a name
         and token not in STOPWORDS
         and token not in vocab.passive_auxiliaries
         and not token.isdigit()
@@ -408,7 +411,16 @@ def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[
     missing += [t for t in technical_tokens(sentence) if t not in folded]
     missing += [r for r in manual_references(sentence) if r not in manual_references(passage)]
     if same_language:  # a command named in one language is named the same way in the other
-        missing += [t for t in named_by_type(sentence) if t not in folded]
+        # ... and a word the passage holds in another form is a verb, not a name: "the
+        # packaging script sets it" where the passage says "will set"
+        passage_stems = {stem(w, "en") for w in _folded_words(passage)} | {
+            stem(w, "fr") for w in _folded_words(passage)
+        }
+        missing += [
+            t
+            for t in named_by_type(sentence)
+            if t not in folded and not (t.isalpha() and stem(t, "en") in passage_stems)
+        ]
     if same_language:  # dist-upgrade, full-upgrade: a hyphenated word is copied, not translated
         missing += [t for t in _hyphenated(sentence) if t not in folded]
     missing += _missing_names(sentence, folded, same_language)
@@ -523,7 +535,7 @@ def _missing_names(sentence: str, folded_passage: str, same_language: bool) -> l
             if len(run) > 1 and not absent and phrase not in folded_passage:
                 absent.append(" ".join(run))  # "Free Software Foundation" for "Mozilla Foundation"
             missing += absent
-        elif not any(_near(k, passage_words) for k in keys):
+        elif not any(_near(k, passage_words) or "." in k and k in folded_passage for k in keys):
             missing.append(" ".join(run))
     return missing
 

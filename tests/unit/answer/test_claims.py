@@ -576,3 +576,19 @@ def test_a_value_in_parentheses_stays_with_its_thing() -> None:
     # a word the passage gives no parenthesis of its own may restate another's
     reworded = "Crash dumps land in a spool folder (/var/crash)."
     assert exchanged(reworded, passage) == ""
+
+
+def test_words_that_only_look_like_options_or_names_are_not_required() -> None:
+    """Each was refused as missing from a passage that says it (third support batch)."""
+    # "-format" after a manual page's section is no option
+    assert "-format" not in technical_tokens("Install a mailcap(5)-format file.")
+    assert "-l" in technical_tokens("Run ls -l (or ls -la).")
+    passage = "The packaging script will set DESTDIR to the temporary directory, named after the binary package."
+    # a naming noun's next word in another form in the passage is a verb; a kind is no name
+    said = "The packaging script sets DESTDIR to the temporary directory, named after the binary package."
+    assert specifics_missing(said, passage, same_language=True) == []
+    assert specifics_missing("The package doas sets it.", passage, same_language=True) == ["doas"]
+    # initials across languages: "J.H.M. Dassen" is written the same way
+    french = "La première édition a été écrite par J.H.M. Dassen (Ray) et Chuck Stickelman."
+    english = "The first edition was written by J.H.M. Dassen (Ray) and Chuck Stickelman."
+    assert specifics_missing(english, french, same_language=False) == []
