@@ -20,6 +20,15 @@ from calanque.answer.claims import (
 )
 from calanque.answer.language import stem
 
+
+def en(word: str) -> str:
+    return stem(word, "en")
+
+
+def fr(word: str) -> str:
+    return stem(word, "fr")
+
+
 PASSAGE = (
     "You should not run apt-get upgrade without reading the release notes. "
     "Debian 10 was released on 6 July 2019. The installer needs 5 GB of disk space and "
@@ -271,9 +280,6 @@ def test_a_quoted_word_is_a_literal_in_the_same_language_only() -> None:
 
 
 def test_a_phrase_moved_whole_is_not_a_swap_of_roles() -> None:
-    def en(word: str) -> str:
-        return stem(word, "en")
-
     source = (
         "The museum stands at 350 Fifth Avenue in the Midtown district, between the "
         "33rd and 34th streets, near the old railway station."
@@ -291,9 +297,6 @@ def test_a_phrase_moved_whole_is_not_a_swap_of_roles() -> None:
 def test_a_common_preposition_is_no_comparison() -> None:
     """ "de", "to", "que" are in most sentences: a phrase moved past them is a paraphrase,
     while one moved across "plutôt que" or a range "du … au" swaps what is said."""
-
-    def fr(word: str) -> str:
-        return stem(word, "fr")
 
     source = (
         "Il est situé dans le quartier du port au 12 de la rue Haute, entre les 3e et 4e quais."
@@ -514,9 +517,6 @@ def test_names_held_near_each_other_are_not_scattered(sentence: str) -> None:
 def test_two_things_that_change_sides_of_a_third_are_swapped_roles() -> None:
     """Under 85% of shared words, an order with one phrase moved is still read, but two
     words that trade places across a third are a swap; a change of voice is not."""
-
-    def en(word: str) -> str:
-        return stem(word, "en")
 
     source = (
         "As a rule, the logging daemon and other base services start first at boot, "
