@@ -705,6 +705,10 @@ def _crossed(positions: list[int]) -> bool:
     return False
 
 
+# a participle's endings, English and French (folded): "added", "written", "demarree", "mis"
+_PARTICIPLE = re.compile(r"[a-z]{2,}(?:ed|en|e|es|ee|ees|is|it|u|us)")
+
+
 def _passive(text: str) -> bool:
     """Is a verb of ``text`` in the passive voice (an auxiliary, then a participle)?"""
     words = _folded_words(text)
@@ -714,9 +718,6 @@ def _passive(text: str) -> bool:
         and any(_PARTICIPLE.fullmatch(w) and w not in STOPWORDS for w in words[at + 1 : at + 3])
         for at, word in enumerate(words)
     )
-
-
-_PARTICIPLE = re.compile(r"[a-z]{2,}(?:ed|en|e|es|ee|ees|is|it|u|us)")
 
 
 def substituted(sentence: str, source: str, passage: str, stem: Callable[[str], str]) -> str:
