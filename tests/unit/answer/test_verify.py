@@ -472,3 +472,26 @@ def test_may_is_not_must(embedder: WordEmbedder) -> None:
         assert "where the passage says must" in result.sentences[0].reasons[0]
     same = "After the aliases file is edited, the program that edits it must call newaliases. [1]"
     assert verifier.verify(parse_citations(same), [source], "en").sentences[0].supported
+
+
+def test_a_sentence_very_close_in_meaning_needs_half_its_terms(embedder: WordEmbedder) -> None:
+    """The third tier of the same-language check: at ``very_close_sim`` a paraphrase with
+    half its key terms in the passage is kept; below it, the same sentence is not."""
+    source = _passage(
+        "Only matches which are prefixed by the word being completed are returned.", "en"
+    )
+    claim = parse_citations("Completion keeps only the matches prefixed by the completed word. [1]")
+    strict = SupportPolicy(same_sim=1.1, close_sim=1.1, very_close_sim=1.1, very_close_lexical=0.5)
+    assert (
+        not CitationVerifier(embedder, SentenceVectorStore(), policy=strict)
+        .verify(claim, [source], "en")
+        .sentences[0]
+        .supported
+    )
+    tier = SupportPolicy(same_sim=1.1, close_sim=1.1, very_close_sim=0.3, very_close_lexical=0.5)
+    assert (
+        CitationVerifier(embedder, SentenceVectorStore(), policy=tier)
+        .verify(claim, [source], "en")
+        .sentences[0]
+        .supported
+    )
