@@ -413,14 +413,11 @@ def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[
     if same_language:  # a command named in one language is named the same way in the other
         # ... and a word the passage holds in another form is a verb, not a name: "the
         # packaging script sets it" where the passage says "will set"
-        passage_stems = {stem(w, "en") for w in _folded_words(passage)} | {
-            stem(w, "fr") for w in _folded_words(passage)
-        }
-        missing += [
-            t
-            for t in named_by_type(sentence)
-            if t not in folded and not (t.isalpha() and stem(t, "en") in passage_stems)
-        ]
+        unnamed = [t for t in named_by_type(sentence) if t not in folded]
+        if unnamed:  # the passage's words are stemmed only when a name is missing
+            words = _folded_words(passage)
+            passage_stems = {stem(w, "en") for w in words} | {stem(w, "fr") for w in words}
+            missing += [t for t in unnamed if not (t.isalpha() and stem(t, "en") in passage_stems)]
     if same_language:  # dist-upgrade, full-upgrade: a hyphenated word is copied, not translated
         missing += [t for t in _hyphenated(sentence) if t not in folded]
     missing += _missing_names(sentence, folded, same_language)
@@ -778,8 +775,8 @@ def _longest_increasing(values: list[int]) -> int:
 def modality(text: str) -> str:
     """The strongest of must / should / may that ``text`` says (``""`` when none)."""
     padded = f" {' '.join(_folded_words(text))} "
-    for strength, cues in vocabulary().modality.items():
-        if any(f" {' '.join(_folded_words(cue))} " in padded for cue in cues):
+    for strength, cues in vocabulary().modality.items():  # cues are folded words already
+        if any(f" {cue} " in padded for cue in cues):
             return strength
     return ""
 
