@@ -36,7 +36,6 @@ GRID = {
     "sentence_coverage_weak": (0.1, 0.2, 1 / 3),
     "dense_floor": (0.77, 0.80, 0.83, 0.85),
     "cross_lingual_dense": (0.80, 0.81, 0.83, 0.85),
-    "asked_min": (0.0, 0.01, 0.3, 0.5),
 }
 
 

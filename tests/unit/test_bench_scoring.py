@@ -116,3 +116,17 @@ def test_before_the_dense_pass_the_bench_searches_words_only(
         assert hash_embedder.passages_embedded == embedded + 1  # its stored vector is hidden
     finally:
         index.close()
+
+
+def test_the_abstention_grid_only_names_policy_fields() -> None:
+    """``python -m bench.abstention`` replays every cell of its grid: a field the policy
+    does not have (one left from an experiment) made it fail before the first cell."""
+    from dataclasses import fields, replace
+
+    from bench.abstention import GRID
+
+    from calanque.answer.extractive import AbstentionPolicy
+
+    assert set(GRID) <= {f.name for f in fields(AbstentionPolicy)}
+    cell = replace(AbstentionPolicy(), **{name: values[0] for name, values in GRID.items()})
+    assert all(getattr(cell, name) == values[0] for name, values in GRID.items())
