@@ -481,12 +481,21 @@ def run_writer(corpus: Corpus, engine: AnswerEngine, questions: Sequence[Asked])
     return outcomes
 
 
+def configured_model() -> AnswerSettings | None:
+    """The generative writer at ``CALANQUE_BENCH_LLM_BASE_URL`` (``CALANQUE_BENCH_LLM_MODEL``,
+    key in ``CALANQUE_BENCH_LLM_API_KEY``), or None where no endpoint is configured."""
+    base_url = os.environ.get("CALANQUE_BENCH_LLM_BASE_URL", "")
+    if not base_url:
+        return None
+    model = os.environ.get("CALANQUE_BENCH_LLM_MODEL", "default")
+    return AnswerSettings(writer="openai", llm_base_url=base_url, llm_model=model)
+
+
 def writers_to_run() -> dict[str, AnswerSettings]:
     writers = {"extractive": AnswerSettings()}
-    base_url = os.environ.get("CALANQUE_BENCH_LLM_BASE_URL", "")
-    if base_url:
-        model = os.environ.get("CALANQUE_BENCH_LLM_MODEL", "default")
-        writers["openai"] = AnswerSettings(writer="openai", llm_base_url=base_url, llm_model=model)
+    model = configured_model()
+    if model is not None:
+        writers["openai"] = model
     else:
         console.print(
             "[yellow]generative writers skipped: set CALANQUE_BENCH_LLM_BASE_URL (and "
@@ -549,10 +558,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--writer",
-        choices=("extractive", "scripted"),
+        choices=("extractive", "scripted", "openai"),
         default="extractive",
         help="with --domains: 'scripted' runs the generative writer against a scripted model "
-        "that plants one wrong sentence per answer (bench/scripted_writer.py)",
+        "that plants one wrong sentence per answer (bench/scripted_writer.py); 'openai' "
+        "against the real model at CALANQUE_BENCH_LLM_BASE_URL (CALANQUE_BENCH_LLM_MODEL)",
     )
     parser.add_argument(
         "--lexical-only",

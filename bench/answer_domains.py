@@ -17,6 +17,11 @@ played by :class:`bench.scripted_writer.PlantingModel` (faithful copied sentence
 planted alteration per answer): the table adds how many planted sentences reached the
 reader and how many faithful ones were kept. Threads are asked of the extractive writer only.
 
+With ``--writer openai`` they are answered by the generative writer and a real model, at
+the OpenAI-compatible endpoint named by ``CALANQUE_BENCH_LLM_BASE_URL`` (and
+``CALANQUE_BENCH_LLM_MODEL``, ``CALANQUE_BENCH_LLM_API_KEY``): the same table as the
+extractive writer's, threads included, every answer through the claim verifier.
+
 Individual failures are only ever shown for the ``tune`` half.
 """
 
@@ -34,6 +39,7 @@ from bench.answer import (
     Corpus,
     Outcome,
     Summary,
+    configured_model,
     open_domain,
     run_writer,
     score,
@@ -215,7 +221,7 @@ def evaluate(
         if writer == "scripted":
             results = run_scripted(corpus, domain, halves)
         else:
-            engine = corpus.engine()
+            engine = corpus.engine(model_settings() if writer == "openai" else None)
             results = {}
             for half in halves:
                 questions = domain.halves()[half]
@@ -227,6 +233,18 @@ def evaluate(
     finally:
         corpus.close()
     return DomainResult(domain.name, asdict(corpus.info), ready_s, results)
+
+
+def model_settings() -> AnswerSettings:
+    """The generative writer at the endpoint of ``CALANQUE_BENCH_LLM_BASE_URL``."""
+    settings = configured_model()
+    if settings is None:
+        raise SystemExit(
+            "--writer openai measures a real model: set CALANQUE_BENCH_LLM_BASE_URL to an "
+            "OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) and "
+            "CALANQUE_BENCH_LLM_MODEL to its model's name"
+        )
+    return settings
 
 
 def run_scripted(corpus: Corpus, domain: Domain, halves: Sequence[str]) -> dict[str, HalfResult]:
@@ -405,7 +423,10 @@ def main(
         if gate:
             results[name]["floors"] = floors_from(result.halves["held-out"])
     results["total_s"] = time.perf_counter() - started
-    title = "generative writer, scripted to plant errors" if writer else "extractive writer"
+    title = {
+        "scripted": "generative writer, scripted to plant errors",
+        "openai": f"generative writer, {model_settings().llm_model} at the configured endpoint",
+    }.get(writer, "extractive writer")
     if lexical_only:
         title += ", before the dense pass"
     print_table(f"Answers per domain and half ({title})", COLUMNS, rows, width=170)
@@ -413,5 +434,5 @@ def main(
         floors = {name: results[name]["floors"] for name in names}
         console.print(f"floors (measured less a margin): {json.dumps(floors, indent=1)}")
     suffix = f"{'-' + writer if writer else ''}{'-lexical' if lexical_only else ''}"
-    output = "answer-domains-gate.json" if gate else f"answer-domains{suffix}.json"
+    output = f"answer-domains{'-gate' if gate else ''}{suffix}.json"
     console.print(f"wrote {write_json(output, results)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from bench.answer import _made_of_quotes
 from tests.conftest import HashEmbedder
 
@@ -130,3 +131,19 @@ def test_the_abstention_grid_only_names_policy_fields() -> None:
     assert set(GRID) <= {f.name for f in fields(AbstentionPolicy)}
     cell = replace(AbstentionPolicy(), **{name: values[0] for name, values in GRID.items()})
     assert all(getattr(cell, name) == values[0] for name, values in GRID.items())
+
+
+def test_a_model_run_without_an_endpoint_says_which_variable_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench.answer_domains import model_settings
+
+    monkeypatch.delenv("CALANQUE_BENCH_LLM_BASE_URL", raising=False)
+    with pytest.raises(SystemExit, match="CALANQUE_BENCH_LLM_BASE_URL"):
+        model_settings()
+    monkeypatch.setenv("CALANQUE_BENCH_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("CALANQUE_BENCH_LLM_MODEL", "mistral-small")
+    settings = model_settings()
+    assert (settings.writer, settings.llm_base_url, settings.llm_model) == (
+        "openai", "http://127.0.0.1:9/v1", "mistral-small",
+    )  # fmt: skip

@@ -1,0 +1,41 @@
+"""``python -m bench.answer --domains … --writer openai``: the per-domain table for a real
+model at a configured OpenAI-compatible endpoint.
+
+No model ships offline, so the endpoint here is a real HTTP server on 127.0.0.1 that
+speaks the OpenAI protocol and plays a model that copies the passages' closest sentences
+and plants one altered sentence per answer (:class:`bench.scripted_writer.PlantingModel`).
+The run goes through the path an operator's model takes: the environment variables, the
+generative writer, the claim verifier, on the gate's held-out wiki site.
+"""
+
+from __future__ import annotations
+
+import pytest
+from bench.answer_domains import evaluate, summarise_half
+from bench.domains import load_domain
+from bench.scripted_writer import PlantingModel, leaks
+
+pytestmark = pytest.mark.quality
+
+
+def test_the_configured_model_answers_and_its_planted_sentences_are_not_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = PlantingModel()
+    try:
+        monkeypatch.setenv("CALANQUE_BENCH_LLM_BASE_URL", model.url)
+        monkeypatch.setenv("CALANQUE_BENCH_LLM_MODEL", "planted")
+        domain = load_domain("wiki", half="held-out")
+        result = evaluate(domain, halves=("held-out",), writer="openai")
+    finally:
+        model.close()
+    half = result.halves["held-out"]
+    questions = domain.halves()["held-out"]
+    assert len(model.scripts) >= sum(o.answered for o in half.outcomes) > 0
+    answers = {q.question: o.answer for q, o in zip(questions, half.outcomes, strict=True)}
+    shown = leaks(model.scripts, answers)
+    assert shown.planted > 0 and shown.shown == 0, shown
+    assert shown.kept > 0, shown  # the model's faithful sentences reach the reader
+    summary = summarise_half(half)
+    assert summary.questions.citation_precision == 1.0, summary
+    assert summary.turns is not None and summary.rewrite is not None, summary
