@@ -247,6 +247,15 @@ def model_settings() -> AnswerSettings:
     return settings
 
 
+def writer_title(writer: str) -> str:
+    """What answered, for the table's title (``writer``: "", "scripted" or "openai")."""
+    if writer == "scripted":
+        return "generative writer, scripted to plant errors"
+    if writer == "openai":
+        return f"generative writer, {model_settings().llm_model} at the configured endpoint"
+    return "extractive writer"
+
+
 def run_scripted(corpus: Corpus, domain: Domain, halves: Sequence[str]) -> dict[str, HalfResult]:
     """The questions answered by the generative writer, its model scripted to plant errors."""
     model = PlantingModel()
@@ -423,10 +432,7 @@ def main(
         if gate:
             results[name]["floors"] = floors_from(result.halves["held-out"])
     results["total_s"] = time.perf_counter() - started
-    title = {
-        "scripted": "generative writer, scripted to plant errors",
-        "openai": f"generative writer, {model_settings().llm_model} at the configured endpoint",
-    }.get(writer, "extractive writer")
+    title = writer_title(writer)
     if lexical_only:
         title += ", before the dense pass"
     print_table(f"Answers per domain and half ({title})", COLUMNS, rows, width=170)

@@ -10,7 +10,11 @@ generative writer, the claim verifier, on the gate's held-out wiki site.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from bench.answer import main
 from bench.answer_domains import evaluate, summarise_half
 from bench.domains import load_domain
 from bench.scripted_writer import PlantingModel, leaks
@@ -39,3 +43,27 @@ def test_the_configured_model_answers_and_its_planted_sentences_are_not_shown(
     summary = summarise_half(half)
     assert summary.questions.citation_precision == 1.0, summary
     assert summary.turns is not None and summary.rewrite is not None, summary
+
+
+@pytest.mark.parametrize("writer", ["extractive", "openai"])
+def test_the_command_writes_each_writers_table(
+    writer: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``python -m bench.answer --domains wiki --gate [--writer openai]`` as an operator runs
+    it: the table's file is written, one per writer, with the held-out half's figures."""
+    import bench._common
+
+    monkeypatch.setattr(bench._common, "OUT_DIR", tmp_path)
+    model = PlantingModel()
+    try:
+        monkeypatch.setenv("CALANQUE_BENCH_LLM_BASE_URL", model.url)
+        if writer == "extractive":
+            monkeypatch.delenv("CALANQUE_BENCH_LLM_BASE_URL")
+        main(["--domains", "wiki", "--gate", "--writer", writer])
+    finally:
+        model.close()
+    suffix = "" if writer == "extractive" else f"-{writer}"
+    written = json.loads((tmp_path / f"answer-domains-gate{suffix}.json").read_text())
+    measured = written["wiki"]["halves"]["held-out"]["questions"]
+    assert measured["questions"] > 20 and measured["citation_precision"] == 1.0, measured
+    assert bool(model.scripts) == (writer == "openai")

@@ -147,3 +147,16 @@ def test_a_model_run_without_an_endpoint_says_which_variable_to_set(
     assert (settings.writer, settings.llm_base_url, settings.llm_model) == (
         "openai", "http://127.0.0.1:9/v1", "mistral-small",
     )  # fmt: skip
+
+
+def test_the_extractive_table_needs_no_model_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The title of the extractive writer's table once asked for the model's settings too,
+    and so ended every run without an endpoint before its results were written."""
+    from bench.answer_domains import writer_title
+
+    monkeypatch.delenv("CALANQUE_BENCH_LLM_BASE_URL", raising=False)
+    assert writer_title("") == "extractive writer"
+    assert "scripted" in writer_title("scripted")
+    monkeypatch.setenv("CALANQUE_BENCH_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("CALANQUE_BENCH_LLM_MODEL", "mistral-small")
+    assert "mistral-small" in writer_title("openai")
