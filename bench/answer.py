@@ -543,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--domains",
         default="",
         help="comma-separated domains of bench/domains.py (debian, wiki, history, "
-        "debian_more, pdf, devref, bash, maint): one table for all of them, per half",
+        "debian_more, pdf, devref, bash, maint, install): one table for all of them, per half",
     )
     parser.add_argument(
         "--precompute",

@@ -3,7 +3,7 @@
 A :class:`Domain` is a list of site paths (``<folder>/<file>``) to serve, one crawl source
 per folder (seeded at the folder's ``index.html``, which links every page of it), the
 questions and threads asked over it, which sources a question searches and which URL
-paths are a gold page. Seven domains (:func:`load_domain`):
+paths are a gold page. Nine domains (:func:`load_domain`):
 
 * ``debian``: ``tests/quality/debian_questions.json`` over the Debian handbook's
   ``en-US`` and ``fr-FR`` trees: the whole handbook, or only :func:`ci_pages`; halves
@@ -28,6 +28,10 @@ paths are a gold page. Seven domains (:func:`load_domain`):
   French questions find their answer in English, in a long page or a long PDF.
 * ``maint``: ``sets/maint.json`` over the Debian New Maintainers' Guide (maint-guide),
   English only, as one 63-page PDF (:data:`MAINT_PAGES`).
+* ``install``: ``sets/install.json`` over the Debian Installation Guide for amd64
+  (installation-guide-amd64) in English and French (``install-en/``, ``install-fr/``):
+  every page of both trees (:func:`install_pages`), in every half. A corpus no rule or
+  setting was chosen on before its set was written (2026-12-06).
 
 ``load_domain(name, half="held-out")`` keeps one half's questions and threads and serves
 only their gold pages and fewer distractors: the quality gate's small corpora.
@@ -56,6 +60,7 @@ from tests.corpora import (
     devref_dir,
     faq_pdf,
     handbook_dir,
+    install_guide_dir,
     maint_guide_pdf,
     packaging_guide_pdf,
     reference_dir,
@@ -69,7 +74,9 @@ from tests.quality.datasets import (
 )
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets"
-DOMAINS = ("debian", "wiki", "history", "debian_more", "pdf", "devref", "bash", "maint")
+DOMAINS = (
+    "debian", "wiki", "history", "debian_more", "pdf", "devref", "bash", "maint", "install",
+)  # fmt: skip
 HALVES = ("tune", "held-out")
 WIKI_SEED = 20261201
 # distractors of the full site ("all") and of one half's smaller site ("half")
@@ -92,6 +99,7 @@ DEVREF_PAGES = (
 )
 DEVREF_TREES = {"en": "devref-en", "fr": "devref-fr"}
 # the Bash manual twice, whatever the half: the same text as a long page and a long PDF
+INSTALL_TREES = {"en": "install-en", "fr": "install-fr"}
 BASH_PAGES = ("bash/bashref.html", "bash/bashref.pdf")
 # the New Maintainers' Guide as one PDF, whatever the half
 MAINT_PAGES = ("maint/maint-guide.en.pdf",)
@@ -247,6 +255,8 @@ def load_domain(name: str, half: str | None = None) -> Domain:
         return bash_domain(questions, threads)
     if name == "maint":
         return _one_folder("maint", MAINT_PAGES, questions, threads)
+    if name == "install":
+        return install_domain(questions, threads)
     return debian_more_domain(questions, threads, size)
 
 
@@ -344,6 +354,9 @@ def read_page(path: str) -> bytes:
         is_guide = name.startswith("packaging-guide")
         packed = packaging_guide_pdf() if is_guide else faq_pdf(name.split(".")[-2])
         return gzip.decompress(packed.read_bytes())
+    if folder in INSTALL_TREES.values() and name in install_pages():
+        lang = next(code for code, tree in INSTALL_TREES.items() if tree == folder)
+        return (install_guide_dir(lang) / name).read_bytes()
     if path in BASH_PAGES:
         return (bash_manual_dir() / name).read_bytes()
     if path in MAINT_PAGES:
@@ -592,6 +605,33 @@ def devref_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> D
         pages=tuple(pages),
         spec={"domain": "devref", "pages": pages},
         lang_trees=dict(DEVREF_TREES),
+    )
+
+
+# -- install ---------------------------------------------------------------------------
+
+
+@cache
+def install_pages() -> tuple[str, ...]:
+    """The Installation Guide's pages present in both trees (its own ``index.html``, the
+    table of contents, aside: each source folder gets an index linking every page)."""
+    names = [{p.name for p in install_guide_dir(lang).glob("*.html")} for lang in INSTALL_TREES]
+    return tuple(sorted(set.intersection(*names) - {"index.html"}))
+
+
+def install_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> Domain:
+    """Every page of the Installation Guide in both trees, whatever the half: a bare gold
+    page name (``ch06s03.html``) stands for it in each tree, and a question whose
+    ``gold_lang`` is "en" or "fr" searches only that tree."""
+    pages = [f"{tree}/{name}" for tree in INSTALL_TREES.values() for name in install_pages()]
+    return Domain(
+        name="install",
+        sources=tuple(INSTALL_TREES.values()),
+        questions=tuple(questions),
+        threads=tuple(threads),
+        pages=tuple(pages),
+        spec={"domain": "install", "pages": pages},
+        lang_trees=dict(INSTALL_TREES),
     )
 
 

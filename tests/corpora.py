@@ -28,6 +28,7 @@ PACKAGING_GUIDE_PDF = "ubuntu-packaging-guide-pdf"
 DEVREF_PACKAGES = {"en": "developers-reference", "fr": "developers-reference-fr"}
 BASH_DOC = "bash-doc"
 MAINT_GUIDE = "maint-guide"
+INSTALL_GUIDE = "installation-guide-amd64"
 
 
 def cache_root() -> Path:
@@ -121,6 +122,12 @@ def devref_dir(lang: str) -> Path:
     pages, one per chapter: ``pkgs.html``, ``best-pkging-practices.html``…)."""
     base = corpus_root(DEVREF_PACKAGES[lang]) / "usr/share/developers-reference"
     return base / "fr" if lang == "fr" else base
+
+
+def install_guide_dir(lang: str) -> Path:
+    """HTML folder of the Debian Installation Guide for amd64 in ``"en"`` or ``"fr"`` (96
+    DocBook pages a language, the same file names in both: ``ch06s03.html``…)."""
+    return corpus_root(INSTALL_GUIDE) / f"usr/share/doc/{INSTALL_GUIDE}" / lang
 
 
 def bash_manual_dir() -> Path:

@@ -19,7 +19,7 @@ from calanque.extract import extract
 GATED = ("wiki", "history", "debian_more")
 SITES: list[tuple[str, str | None]] = [(name, None) for name in GATED]
 SITES += [(name, half) for name in GATED for half in HALVES]
-SITES += [("pdf", None), ("devref", None)]  # every page, whatever the half
+SITES += [("pdf", None), ("devref", None), ("install", None)]  # every page, whatever the half
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -99,10 +99,14 @@ def test_pdf_key_facts_are_in_the_text_calanque_reads(tmp_path: Path) -> None:
     assert "ubuntu packaging guide" not in texts["pdf/packaging-guide.en.pdf"]  # its head
 
 
-def test_devref_key_facts_are_in_the_text_calanque_reads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["devref", "install"])
+def test_translated_trees_key_facts_are_in_the_text_calanque_reads(
+    name: str, tmp_path: Path
+) -> None:
     # Written from the pages' tag-stripped text: each fact must survive our extraction of
-    # the long Sphinx chapters (navigation, code blocks, tables), in the tree searched.
-    domain = load_domain("devref")
+    # the long Sphinx chapters (navigation, code blocks, tables) and of the DocBook pages,
+    # in the tree searched.
+    domain = load_domain(name)
     texts = _read_as_calanque(domain, _written(domain, tmp_path), "text/html")
     every_tree = tuple(domain.lang_trees.values())
     assert len(domain.questions) >= 48 and len(domain.threads) >= 4
