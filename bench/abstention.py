@@ -1,6 +1,6 @@
 """When to answer: the extractive writer's abstention policy, chosen on the tune halves.
 
-For every question of the tune halves of the answer domains (all eight by default), the
+For every question of the tune halves of the answer domains (all nine by default), the
 extractive writer's draft is computed once with the shipped
 selection weights: its :class:`~calanque.answer.extractive.Evidence` and whether the draft
 holds the key fact. :func:`~calanque.answer.extractive.decide_answered` is then replayed
@@ -20,13 +20,12 @@ from dataclasses import dataclass, replace
 
 from bench._common import console, print_table, write_json
 from bench.answer import open_domain
-from bench.domains import key_facts, load_domain
+from bench.domains import DOMAINS, key_facts, load_domain
 
 from calanque.answer.extractive import AbstentionPolicy, Evidence, decide_answered
 from calanque.answer.language import question_language
 from calanque.answer.passages import build_passages
 
-DOMAINS = ("debian", "debian_more", "wiki", "history", "pdf", "devref", "bash", "maint")
 # The shipped cell sat on the grid's lower edge of four fields (2026-12-05, eight domains):
 # the grid reaches below it there.
 GRID = {

@@ -28,7 +28,7 @@ from typing import Any
 from tests.e2e.scripted_model import ScriptedModel, is_rewrite_request, sources
 
 from calanque.answer.language import fold, key_terms, question_language, stems
-from calanque.answer.sentences import split_sentences
+from calanque.answer.sentences import split_sentences, unwrapped
 
 KINDS = ("negated", "number", "link", "injection", "unrelated")
 _QUESTION = re.compile(r"<question>\n(.*?)\n</question>", re.DOTALL)
@@ -92,7 +92,7 @@ def best_sentences(question: str, numbered: dict[int, str], k: int = 2) -> list[
     scored = []
     for n, text in numbered.items():
         for span in split_sentences(text):
-            sentence = span.text.strip()
+            sentence = unwrapped(span.text).strip()  # a model writes a comment's prose
             if len(sentence.split()) < 5 or not sentence.endswith((".", "!", "?")):
                 continue
             shared = len(terms & stems(sentence, language))

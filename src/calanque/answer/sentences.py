@@ -9,7 +9,11 @@ Rules, in order:
 1. Every line is split on its own (extracted pages put one paragraph or one
    command per line). A line that looks like code (a shell prompt, a pipe, an
    option flag, a path at its start, ``&&`` or a redirection unless the line reads as
-   prose that names them...) is kept whole.
+   prose that names them...) is kept whole. But the prose of a comment in a script or a
+   configuration file runs on over its lines (``# … other questions may`` / ``# be
+   asked. To get a list of every``…): consecutive comment lines of prose whose sentences
+   go on from one line to the next are split as one text, their markers read as spaces
+   (a sentence's text keeps them: it is the page's text; :func:`unwrapped` is its prose).
 2. Inside a line, a sentence ends at ``.``, ``!``, ``?`` or ``…`` (with closing
    quotes/brackets and, when ``markers`` is set, citation markers such as
    ``[1]`` that follow it), when the next word does not start in lower case. With
@@ -146,16 +150,83 @@ def split_sentences(text: str, base: int = 0, markers: bool = False) -> list[Spa
     """
     spans: list[Span] = []
     position = 0
-    for line in text.split("\n"):
-        spans.extend(_split_line(line, base + position, markers))
-        position += len(line) + 1
+    lines = text.split("\n")
+    at = 0
+    while at < len(lines):
+        run = _comment_run(lines, at)
+        if run > 1:  # one text: its lines' markers masked by spaces, offsets unchanged
+            region = "\n".join(lines[at : at + run])
+            found = _split_line(_masked(lines[at : at + run]), base + position, markers, True)
+            spans += [Span(region[x.start - base - position : x.end - base - position],
+                           x.start, x.end) for x in found]  # fmt: skip
+            position += len(region) + 1
+            at += run
+            continue
+        spans.extend(_split_line(lines[at], base + position, markers))
+        position += len(lines[at]) + 1
+        at += 1
     return spans
 
 
-def _split_line(line: str, base: int, markers: bool) -> list[Span]:
+# A comment line of a script or a configuration file: its marker, then its text.
+_COMMENT = re.compile(r"^(\s*(?:#+|//)\s+)(?=\S)")
+
+
+def _comment_prose(line: str) -> re.Match[str] | None:
+    """The marker of a comment line whose text reads as prose (not code commented out, not
+    a command shown in a comment), or None."""
+    found = _COMMENT.match(line)
+    if found is None:
+        return None
+    body = line[found.end() :]
+    tokens = body.split()
+    plain = sum(bool(_PLAIN_WORD.fullmatch(t.strip(".,;:!?()[]«»\"'“”‘’"))) for t in tokens)
+    if len(tokens) < 3 or plain < 0.7 * len(tokens) or looks_like_code(body):
+        return None
+    return found
+
+
+def _comment_run(lines: list[str], at: int) -> int:
+    """How many lines from ``at`` make one comment of prose whose sentences run on from a
+    line to the next (0 where none does: each line is then split on its own)."""
+    first = _comment_prose(lines[at])
+    if first is None:
+        return 0
+    marker = first.group(1).strip()
+    end = at + 1
+    while end < len(lines):
+        found = _comment_prose(lines[end])
+        if found is None or found.group(1).strip() != marker:
+            break
+        end += 1
+    runs_on = any(not _PROSE_END.search(line) for line in lines[at : end - 1])
+    return end - at if runs_on else 0
+
+
+# a line break inside a comment's sentence, with the next line's comment marker
+_CONTINUED = re.compile(r"\n[ \t]*(?:#+|//)[ \t]+")
+
+
+def unwrapped(text: str) -> str:
+    """A sentence of a comment that runs over several lines, as the prose it is: each line
+    break and the next line's marker one space (other text is returned as it is)."""
+    return _CONTINUED.sub(" ", text) if "\n" in text else text
+
+
+def _masked(lines: list[str]) -> str:
+    """The comment lines as one line of their text: each marker and line break a space."""
+    out = []
+    for line in lines:
+        found = _COMMENT.match(line)
+        width = found.end() if found else 0
+        out.append(" " * width + line[width:])
+    return " ".join(out)
+
+
+def _split_line(line: str, base: int, markers: bool, prose: bool = False) -> list[Span]:
     if not line.strip():
         return []
-    if looks_like_code(line):
+    if not prose and looks_like_code(line):
         return _trimmed(line, 0, len(line), base)
     pattern = _END if markers else _END_NO_MARKERS
     spans: list[Span] = []

@@ -4,7 +4,7 @@ from importlib import resources
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calanque.answer.sentences import looks_like_code, split_sentences, strip_markers
+from calanque.answer.sentences import looks_like_code, split_sentences, strip_markers, unwrapped
 
 
 def texts(text: str) -> list[str]:
@@ -167,3 +167,42 @@ def test_a_variable_or_a_letter_before_a_period_ends_the_sentence() -> None:
         "Josquin J. Des Prez wrote.",
     ]
     assert texts("It is set to N. (The default.)") == ["It is set to N.", "(The default.)"]
+
+
+PRESEED = """# Depending on what software you choose to install, or if things go wrong
+# during the installation process, it's possible that other questions may
+# be asked. You can preseed those too, of course. To get a list of every
+# possible question that could be asked during an install, do an
+# installation, and then run these commands:
+#   debconf-get-selections --installer > file
+#d-i netcfg/get_hostname string unassigned-hostname
+# One comment that ends.
+# And another one, whole."""
+
+
+def test_a_comment_s_prose_runs_on_over_its_lines() -> None:
+    """Each line of a script's comment was a sentence: answers quoted "# be asked. You can
+    preseed those too, of course. To get a list of every" and stopped there."""
+    spans = split_sentences(PRESEED, base=7)
+    assert all(PRESEED[s.start - 7 : s.end - 7] == s.text for s in spans)
+    texts = [s.text for s in spans]
+    assert texts[:3] == [
+        "Depending on what software you choose to install, or if things go wrong\n"
+        "# during the installation process, it's possible that other questions may\n# be asked.",
+        "You can preseed those too, of course.",
+        "To get a list of every\n# possible question that could be asked during an install, "
+        "do an\n# installation, and then run these commands:",
+    ]
+    # a command shown in a comment, and code commented out, stay lines of their own; so do
+    # comment lines whose sentences end where their lines do
+    assert texts[3:] == [
+        "#   debconf-get-selections --installer > file",
+        "#d-i netcfg/get_hostname string unassigned-hostname",
+        "# One comment that ends.",
+        "# And another one, whole.",
+    ]
+    assert unwrapped(texts[2]) == (
+        "To get a list of every possible question that could be asked during an install, "
+        "do an installation, and then run these commands:"
+    )
+    assert unwrapped(texts[3]) == texts[3]

@@ -4,6 +4,7 @@ from calanque.answer.citations import parse_citations
 from calanque.answer.passages import build_passages
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import CitationVerifier, SupportPolicy
+from calanque.types import Hit
 
 from .conftest import Corpus, WordEmbedder
 
@@ -495,3 +496,22 @@ def test_a_sentence_very_close_in_meaning_needs_half_its_terms(embedder: WordEmb
         .sentences[0]
         .supported
     )
+
+
+def test_a_comment_s_sentence_shown_as_prose_is_verbatim_from_its_lines() -> None:
+    """The extractive writer shows a comment's sentence that runs over its lines as prose
+    (``unwrapped``); it is still the passage's sentence, word for word."""
+    from calanque.answer.sentences import split_sentences, unwrapped
+    from calanque.answer.verify import _verbatim
+
+    text = (
+        "# Depending on what you install, other questions may\n# be asked. To get a list of "
+        "every\n# question, run these commands:\n#   debconf-get-selections --installer > file"
+    )
+    hit = Hit(1, 1, "http://h/preseed", "Preseeding", "", text, 1.0, "en")
+    passage = build_passages([hit], None)[0]
+    spans = split_sentences(text)
+    shown = unwrapped(spans[1].text)
+    assert shown == "To get a list of every question, run these commands:"
+    quote = _verbatim(shown, passage, SupportPolicy())
+    assert quote is not None and not quote.framed and quote.span.text == spans[1].text
