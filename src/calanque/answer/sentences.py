@@ -153,8 +153,8 @@ def split_sentences(text: str, base: int = 0, markers: bool = False) -> list[Spa
     lines = text.split("\n")
     at = 0
     while at < len(lines):
-        run = _comment_run(lines, at)
-        if run > 1:  # one text: its lines' markers masked by spaces, offsets unchanged
+        run, runs_on = _comment_run(lines, at)
+        if runs_on:  # one text: its lines' markers masked by spaces, offsets unchanged
             region = "\n".join(lines[at : at + run])
             found = _split_line(_masked(lines[at : at + run]), base + position, markers, True)
             spans += [Span(region[x.start - base - position : x.end - base - position],
@@ -162,9 +162,10 @@ def split_sentences(text: str, base: int = 0, markers: bool = False) -> list[Spa
             position += len(region) + 1
             at += run
             continue
-        spans.extend(_split_line(lines[at], base + position, markers))
-        position += len(lines[at]) + 1
-        at += 1
+        for line in lines[at : at + max(1, run)]:  # each line ends its sentences
+            spans.extend(_split_line(line, base + position, markers))
+            position += len(line) + 1
+        at += max(1, run)
     return spans
 
 
@@ -186,12 +187,13 @@ def _comment_prose(line: str) -> re.Match[str] | None:
     return found
 
 
-def _comment_run(lines: list[str], at: int) -> int:
-    """How many lines from ``at`` make one comment of prose whose sentences run on from a
-    line to the next (0 where none does: each line is then split on its own)."""
+def _comment_run(lines: list[str], at: int) -> tuple[int, bool]:
+    """How many lines from ``at`` make one comment of prose (0: ``lines[at]`` is none), and
+    whether its sentences run on from a line to the next (else each line is split on its
+    own). Each line is read once: the caller goes on after the run either way."""
     first = _comment_prose(lines[at])
     if first is None:
-        return 0
+        return 0, False
     marker = first.group(1).strip()
     end = at + 1
     while end < len(lines):
@@ -200,7 +202,7 @@ def _comment_run(lines: list[str], at: int) -> int:
             break
         end += 1
     runs_on = any(not _PROSE_END.search(line) for line in lines[at : end - 1])
-    return end - at if runs_on else 0
+    return end - at, runs_on
 
 
 # a line break inside a comment's sentence, with the next line's comment marker

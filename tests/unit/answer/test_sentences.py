@@ -1,6 +1,7 @@
 import json
 from importlib import resources
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -206,3 +207,25 @@ def test_a_comment_s_prose_runs_on_over_its_lines() -> None:
         "do an installation, and then run these commands:"
     )
     assert unwrapped(texts[3]) == texts[3]
+
+
+def test_comment_lines_that_each_end_their_sentence_are_read_once_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long comment block is read line by line once (a run that does not run on was
+    read again from each of its lines: quadratic in a page of comment lines)."""
+    from calanque.answer import sentences
+
+    calls = 0
+    read = sentences._comment_prose
+
+    def counted(line: str) -> object:
+        nonlocal calls
+        calls += 1
+        return read(line)
+
+    monkeypatch.setattr(sentences, "_comment_prose", counted)
+    block = "\n".join(f"# Option {i} is set by the installer." for i in range(2000))
+    spans = split_sentences(block)
+    assert len(spans) == 2000 and spans[1999].text == "# Option 1999 is set by the installer."
+    assert calls <= 2 * 2000
