@@ -66,7 +66,7 @@ from calanque.answer.language import (
     words,
 )
 from calanque.answer.passages import Passage
-from calanque.answer.sentences import Span, looks_like_code, unwrapped
+from calanque.answer.sentences import Span, as_shown, looks_like_code
 from calanque.answer.vectors import MAX_CHARS, MIN_WORDS, SentenceVectorStore
 from calanque.embed.base import Embedder
 
@@ -279,8 +279,9 @@ class ExtractiveWriter:
         quoted = _quoted_language(language, chosen)
         evidence = _evidence(question, language, terms, core, candidates, quoted)
         evidence = replace(evidence, missing_names=missing_names(question, passages))
-        # a comment's sentence that runs over its lines is shown as the prose it is
-        sentences = [CitedSentence(unwrapped(c.span.text), (c.passage.n,), 0, 0) for c in chosen]
+        # a comment's sentence that runs over its lines is shown as the prose it is, and the
+        # page's footnote references are left out: "[12]" would read as a citation
+        sentences = [CitedSentence(as_shown(c.span.text), (c.passage.n,), 0, 0) for c in chosen]
         lead = _lead(language, quoted)
         return ExtractiveDraft(lead, sentences, decide_answered(evidence, self.policy), evidence)
 

@@ -215,6 +215,28 @@ def unwrapped(text: str) -> str:
     return _CONTINUED.sub(" ", text) if "\n" in text else text
 
 
+# A page's own footnote reference in its prose ("… avec moins de mémoire [2] ou …", "« serveur
+# SSH » [12].", "the owner[19] of the variable"): 1 to 999 in brackets after a word or a
+# closing mark, before a space, a punctuation mark or the end. Not a subscript ("argv[0]",
+# "${name[1]}", "a[1]=x"): nothing but a space or punctuation follows a footnote.
+_FOOTNOTE = re.compile(
+    r"(?:(?<=[^\W\d_]{2})|(?<=[»”)]))[ \u00a0]?\[[1-9]\d{0,2}\](?=[\s.,;:!?)»”]|$)"
+)
+
+
+# ... and a footnote's own number before its text ("[2] The graphical installer needs …"),
+# not a job's number before its process id ("[1] 25647")
+_FOOTNOTE_LABEL = re.compile(r"^\[[1-9]\d{0,2}\][ \u00a0]+(?=[^\W\d_])")
+
+
+def as_shown(text: str) -> str:
+    """A quoted sentence as an answer shows it: a comment's prose on one line
+    (:func:`unwrapped`), and without the page's footnote references and labels, which a
+    reader (and every client that reads ``[n]`` as a citation) would take for the answer's
+    citations."""
+    return _FOOTNOTE_LABEL.sub("", _FOOTNOTE.sub("", unwrapped(text)))
+
+
 def _masked(lines: list[str]) -> str:
     """The comment lines as one line of their text: each marker and line break a space."""
     out = []

@@ -79,7 +79,7 @@ from calanque.answer.language import (
     stems,
 )
 from calanque.answer.passages import Passage
-from calanque.answer.sentences import Span, looks_like_code, split_sentences, unwrapped
+from calanque.answer.sentences import Span, as_shown, looks_like_code, split_sentences
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.embed.base import Embedder
 from calanque.types import Citation
@@ -523,8 +523,9 @@ class Quote:
 
 
 def _normalise(text: str) -> str:
-    """Folded, spaces collapsed, a comment's sentence read as its prose (``unwrapped``)."""
-    return " ".join(fold(unwrapped(text)).split())
+    """Folded, spaces collapsed, as a quote is shown (``as_shown``: a comment's sentence as
+    its prose, without the page's footnote references)."""
+    return " ".join(fold(as_shown(text)).split())
 
 
 def _verbatim(text: str, passage: Passage | None, policy: SupportPolicy) -> Quote | None:

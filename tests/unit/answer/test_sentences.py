@@ -229,3 +229,20 @@ def test_comment_lines_that_each_end_their_sentence_are_read_once_each(
     spans = split_sentences(block)
     assert len(spans) == 2000 and spans[1999].text == "# Option 1999 is set by the installer."
     assert calls <= 2 * 2000
+
+
+def test_a_quote_is_shown_without_the_page_s_footnote_references() -> None:
+    """A page's "[12]" inside a quoted sentence read as a citation of source 12."""
+    from calanque.answer.sentences import as_shown
+
+    assert as_shown("… moins de mémoire [2] ou avec moins d'espace disque.") == (
+        "… moins de mémoire ou avec moins d'espace disque."
+    )
+    assert as_shown("du « serveur SSH » [12].") == "du « serveur SSH »."
+    assert as_shown("prepend the owner[19] of the variable") == "prepend the owner of the variable"
+    assert as_shown("[2] The graphical installer needs 800 MB.") == (
+        "The graphical installer needs 800 MB."
+    )
+    # subscripts, and a job's number before its process id, are the text's own
+    for kept in ("its own name (argv[0] in C).", "echo ${name[1]}", "a[1]=x", "[1] 25647"):
+        assert as_shown(kept) == kept

@@ -120,11 +120,12 @@
 
   function renderAnswer(node, text, details, results, turnId) {
     node.replaceChildren();
-    // The k-th "[n]" in the text is supported by the k-th citation numbered n.
+    // The k-th "[n]" in the text is supported by the k-th citation numbered n. The answer's
+    // markers follow a space, another marker or the start; "argv[0]" in a quote is no marker.
     const byN = new Map();
     (details || []).forEach((c) => byN.set(c.n, (byN.get(c.n) || []).concat([c])));
     const seen = new Map();
-    const parts = String(text).split(/\[(\d+)\]/);
+    const parts = String(text).split(/(?<![^\s\]])\[(\d+)\]/);
     parts.forEach((part, i) => {
       if (i % 2 === 0) { if (part) node.append(document.createTextNode(part)); return; }
       const n = Number(part);

