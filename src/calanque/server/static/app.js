@@ -121,19 +121,27 @@
   function renderAnswer(node, text, details, results, turnId) {
     node.replaceChildren();
     // The k-th "[n]" in the text is supported by the k-th citation numbered n. The answer's
-    // markers follow a space, another marker or the start; "argv[0]" in a quote is no marker.
+    // markers follow a space, another marker or the start; "argv[0]" in a quote is no marker
+    // (read without a look-behind, which older browsers cannot parse).
     const byN = new Map();
     (details || []).forEach((c) => byN.set(c.n, (byN.get(c.n) || []).concat([c])));
     const seen = new Map();
-    const parts = String(text).split(/(?<![^\s\]])\[(\d+)\]/);
-    parts.forEach((part, i) => {
-      if (i % 2 === 0) { if (part) node.append(document.createTextNode(part)); return; }
-      const n = Number(part);
+    const source = String(text);
+    const marker = /\[(\d+)\]/g;
+    let last = 0;
+    let count = 0;
+    for (let m = marker.exec(source); m !== null; m = marker.exec(source)) {
+      if (m.index > 0 && !/[\s\]]/.test(source[m.index - 1])) continue;
+      if (m.index > last) node.append(document.createTextNode(source.slice(last, m.index)));
+      const n = Number(m[1]);
       const k = seen.get(n) || 0;
       seen.set(n, k + 1);
       const found = byN.get(n) || [];
-      node.append(chip(n, found[Math.min(k, found.length - 1)], (results || [])[n - 1], `${turnId}-${i}`));
-    });
+      count += 1;
+      node.append(chip(n, found[Math.min(k, found.length - 1)], (results || [])[n - 1], `${turnId}-${count}`));
+      last = m.index + m[0].length;
+    }
+    if (last < source.length) node.append(document.createTextNode(source.slice(last)));
   }
 
   function consentText(consent) {
