@@ -593,18 +593,30 @@ def _one_folder(
 
 
 def devref_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> Domain:
-    """Every chapter of the Developer's Reference in both trees, whatever the half: a bare
-    gold page name (``pkgs.html``) stands for it in each tree, and a question whose
-    ``gold_lang`` is "en" or "fr" searches only that tree."""
-    pages = [f"{tree}/{name}" for tree in DEVREF_TREES.values() for name in DEVREF_PAGES]
+    """Every chapter of the Developer's Reference in both trees, whatever the half (see
+    :func:`_translated_trees`)."""
+    return _translated_trees("devref", DEVREF_TREES, DEVREF_PAGES, questions, threads)
+
+
+def _translated_trees(
+    name: str,
+    trees: dict[str, str],
+    names: Sequence[str],
+    questions: Sequence[Question],
+    threads: Sequence[Thread],
+) -> Domain:
+    """Pages ``names`` in each of ``trees`` (translations of each other): a bare gold page
+    name (``pkgs.html``) stands for it in each tree, and a question whose ``gold_lang`` is
+    "en" or "fr" searches only that tree."""
+    pages = [f"{tree}/{page}" for tree in trees.values() for page in names]
     return Domain(
-        name="devref",
-        sources=tuple(DEVREF_TREES.values()),
+        name=name,
+        sources=tuple(trees.values()),
         questions=tuple(questions),
         threads=tuple(threads),
         pages=tuple(pages),
-        spec={"domain": "devref", "pages": pages},
-        lang_trees=dict(DEVREF_TREES),
+        spec={"domain": name, "pages": pages},
+        lang_trees=dict(trees),
     )
 
 
@@ -620,19 +632,9 @@ def install_pages() -> tuple[str, ...]:
 
 
 def install_domain(questions: Sequence[Question], threads: Sequence[Thread]) -> Domain:
-    """Every page of the Installation Guide in both trees, whatever the half: a bare gold
-    page name (``ch06s03.html``) stands for it in each tree, and a question whose
-    ``gold_lang`` is "en" or "fr" searches only that tree."""
-    pages = [f"{tree}/{name}" for tree in INSTALL_TREES.values() for name in install_pages()]
-    return Domain(
-        name="install",
-        sources=tuple(INSTALL_TREES.values()),
-        questions=tuple(questions),
-        threads=tuple(threads),
-        pages=tuple(pages),
-        spec={"domain": "install", "pages": pages},
-        lang_trees=dict(INSTALL_TREES),
-    )
+    """Every page of the Installation Guide in both trees, whatever the half (see
+    :func:`_translated_trees`)."""
+    return _translated_trees("install", INSTALL_TREES, install_pages(), questions, threads)
 
 
 # -- bash ------------------------------------------------------------------------------
