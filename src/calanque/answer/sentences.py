@@ -234,6 +234,8 @@ def as_shown(text: str) -> str:
     (:func:`unwrapped`), and without the page's footnote references and labels, which a
     reader (and every client that reads ``[n]`` as a citation) would take for the answer's
     citations."""
+    if "[" not in text:  # most sentences: read on every check of every quote
+        return unwrapped(text)
     return _FOOTNOTE_LABEL.sub("", _FOOTNOTE.sub("", unwrapped(text)))
 
 
