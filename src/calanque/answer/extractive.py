@@ -653,11 +653,21 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
         if following >= len(sentences) or (cand.passage.n, following) in taken:
             continue
         if cand.span.text.rstrip().endswith(":"):
-            if _shown_after(cand.passage, following):
-                add(cand, following)
-        elif announces(cand.span.text) and _command_after(cand.passage, following):
-            add(cand, following)
+            if not _shown_after(cand.passage, following):
+                continue
+        elif not (announces(cand.span.text) and _command_after(cand.passage, following)):
+            continue
+        add(cand, following)
+        # ... and the listing's next command lines: its steps are read together
+        for index in range(following + 1, min(len(sentences), following + 1 + LISTING_MORE)):
+            if (cand.passage.n, index) in taken or not _command_after(cand.passage, index):
+                break
+            add(cand, index)
     return out
+
+
+# the command lines shown after the one a sentence announces, at most (a listing's steps)
+LISTING_MORE = 3
 
 
 def _defining(cand: Candidate) -> int | None:

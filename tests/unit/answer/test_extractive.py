@@ -579,6 +579,34 @@ def test_a_sentence_that_announces_a_command_brings_it(embedder: WordEmbedder) -
         assert not announces(sentence), sentence
 
 
+def test_an_announced_listing_comes_whole(embedder: WordEmbedder) -> None:
+    """ "… restarted with either of the following commands:" came with its first command
+    only, and a procedure announced with a colon lost its later steps."""
+    text = (
+        "After editing the file, the NFS server must be restarted with either of the "
+        "following commands:\n"
+        "# exportfs -ra\n"
+        "# systemctl restart nfs-kernel-server\n"
+        "# systemctl status nfs-kernel-server\n"
+        "# journalctl -u nfs-kernel-server\n"
+        "# ls /etc/exports.d\n"
+        "The exports file lists the directories shared over the network."
+    )
+    _, quoted = _quoted(embedder, text, "How is the NFS server restarted after editing?", "en")
+    announced = quoted.index(
+        "After editing the file, the NFS server must be restarted with either of the "
+        "following commands:"
+    )
+    # the announced command and at most LISTING_MORE lines of its listing after it
+    assert quoted[announced + 1 : announced + 5] == [
+        "# exportfs -ra",
+        "# systemctl restart nfs-kernel-server",
+        "# systemctl status nfs-kernel-server",
+        "# journalctl -u nfs-kernel-server",
+    ]
+    assert "# ls /etc/exports.d" not in quoted
+
+
 def test_a_definition_s_later_sentence_brings_the_term_it_defines(embedder: WordEmbedder) -> None:
     """The Bash manual's variables, as extraction writes a definition list: quoted alone,
     "The default value is ~/.bash_history." answered a question about HISTSIZE."""
