@@ -83,7 +83,10 @@ _ABBREVIATIONS = frozenset(
         "op",
     ]
 )
-MARKER = r"(?:\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]|【\s*\d+\s*】|\[\^\d+\])"
+# A citation marker: [1], [1, 2], [1-3], 【1】, [^1]. Passages are numbered from 1, and a
+# marker ends where the text does not go on as code: "argv[0]", "${name[1]}", "a[1]=x" are
+# subscripts, not citations.
+MARKER = r"(?:\[\s*[1-9]\d*(?:\s*[,;–-]\s*\d+)*\s*\](?![\w}={])|【\s*\d+\s*】|\[\^\d+\])"
 # With markers, a marker also ends a sentence without final punctuation ("... : [1] Next")
 _END = re.compile(
     r"(?P<punct>(?:[.!?…]+[\"'»”’)\]]*)?)(?P<markers>(?:\s*" + MARKER + r")*)(?=\s|$)"

@@ -82,3 +82,17 @@ def test_a_marker_ends_a_sentence_without_final_punctuation() -> None:
     # ... but not inside a sentence, before a word in lower case.
     inside = parse_citations("Debian uses apt [1] and dpkg [2].")
     assert [(p.text, p.citations) for p in inside] == [("Debian uses apt and dpkg.", (1, 2))]
+
+
+def test_a_subscript_in_a_model_s_sentence_is_no_citation() -> None:
+    """A model quoting ``argv[0]`` or ``${name[1]}`` had its text cut ("argv", "${name}")
+    and a citation it never made added: [0], or [1], a real passage."""
+    sentences = parse_citations(
+        "The program finds its name in argv[0] when it starts. [1] "
+        "Use ${name[1]} for the second element. [2] Set a[1]=x first[3]."
+    )
+    assert [(s.text, s.citations) for s in sentences] == [
+        ("The program finds its name in argv[0] when it starts.", (1,)),
+        ("Use ${name[1]} for the second element.", (2,)),
+        ("Set a[1]=x first.", (3,)),
+    ]
