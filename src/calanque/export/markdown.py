@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from calanque.answer.markdown import to_markdown as answer_markdown
 from calanque.export.document import ExportedCitation, ExportedThread, ExportedTurn
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -17,10 +18,10 @@ def md_escape(text: str) -> str:
 
 
 def _answer(turn: ExportedTurn, number: int) -> str:
-    """The answer's text with its ``[n]`` markers as footnote references."""
-    escaped = _MARKER.sub(lambda m: f"\x00{m.group(1)}\x01", turn.answer)
-    escaped = md_escape(escaped)
-    return re.sub(r"\x00(\d+)\x01", lambda m: f"[^{number}-{m.group(1)}]", escaped)
+    """The answer's text (its command lines as paragraphs) with its ``[n]`` markers as
+    footnote references: an escaped bracket is never a marker."""
+    escaped = answer_markdown(turn.answer)
+    return _MARKER.sub(lambda m: f"[^{number}-{m.group(1)}]", escaped)
 
 
 def _footnote(citations: list[ExportedCitation], number: int) -> str:

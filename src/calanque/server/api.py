@@ -168,6 +168,12 @@ class ChatRequest(SearchFiltersBody):
     )
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
+    content_format: Literal["markdown", "text"] = Field(
+        "markdown",
+        description="The answer's content as Markdown, escaped so that a chat client "
+        "renders it as written (command lines as paragraphs, no heading, emphasis, HTML, "
+        "link or image from a quoted page), or as the plain text the web page shows.",
+    )
     thread_id: ThreadId | None = Field(None, description="Continue this stored thread.")
     store: bool = Field(False, description="Store this exchange as a new thread (see /v1/threads).")
     # Accepted for compatibility with OpenAI clients; the extractive writer ignores them.
@@ -308,10 +314,16 @@ async def chat_completions(body: ChatRequest, request: Request) -> JSONResponse 
         answer = await svc.within_budget(run)
         await run_in_threadpool(_store_turn, svc, answer)
         consents = await run_in_threadpool(consents_of, svc, _used_urls(answer))
-        return JSONResponse(completion(answer, model, consents))
+        markdown = body.content_format == "markdown"
+        return JSONResponse(completion(answer, model, consents, markdown))
     events = engine.stream(question, **options)
     return StreamingResponse(
-        _stream(svc, events, model, time.monotonic() + svc.settings.server.request_timeout_s),
+        _stream(
+            svc,
+            events,
+            ChunkWriter(model, body.content_format == "markdown"),
+            time.monotonic() + svc.settings.server.request_timeout_s,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -340,8 +352,9 @@ async def _next_event_before(svc: Services, events: Any, deadline: float) -> Any
         raise over_budget(svc.settings.server.request_timeout_s) from exc
 
 
-async def _stream(svc: Services, events: Any, model: str, deadline: float) -> AsyncIterator[bytes]:
-    chunks = ChunkWriter(model)
+async def _stream(
+    svc: Services, events: Any, chunks: ChunkWriter, deadline: float
+) -> AsyncIterator[bytes]:
     try:
         while (event := await _next_event_before(svc, events, deadline)) is not None:
             if event.kind == "sources":

@@ -12,9 +12,12 @@ the latest consent-ledger decision for its page (``allowed``, ``signal``, ``rule
 
 Streaming: the first chunk carries the role and, once retrieval is done, ``citations``
 and ``search_results``; content deltas follow; the last chunk (``finish_reason: stop``)
-carries every extra field and ``verified_answer``. With the extractive writer the deltas
-are already verified; with a generative writer they are the model's raw text and
-``verified_answer`` (unsupported sentences removed or flagged) replaces them.
+carries every extra field and ``verified_answer``, which equals the streamed text: the
+deltas are verified text only (see :mod:`calanque.answer.engine`).
+
+``content`` (and ``verified_answer``) is Markdown by default, escaped so that it renders
+as the plain answer reads (:mod:`calanque.answer.markdown`); a request with
+``content_format: "text"`` (the web page's) gets the plain text.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import asdict
 from typing import Any
 
 from calanque.answer.labels import machine_label, visible_label
+from calanque.answer.markdown import MarkdownStream, to_markdown
 from calanque.types import Answer, SearchResult
 from calanque.views import index_fields, search_result_json
 
@@ -102,8 +106,11 @@ def _usage(question: str, text: str) -> dict[str, int]:
     }
 
 
-def completion(answer: Answer, model: str, consents: Consents | None = None) -> dict[str, Any]:
-    """A non-streamed ``chat.completion``."""
+def completion(
+    answer: Answer, model: str, consents: Consents | None = None, markdown: bool = True
+) -> dict[str, Any]:
+    """A non-streamed ``chat.completion`` (its content as Markdown, or plain text)."""
+    content = to_markdown(answer.answer) if markdown else answer.answer
     return {
         "id": new_id(),
         "object": "chat.completion",
@@ -112,7 +119,7 @@ def completion(answer: Answer, model: str, consents: Consents | None = None) -> 
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": answer.answer},
+                "message": {"role": "assistant", "content": content},
                 "finish_reason": "stop",
             }
         ],
@@ -124,10 +131,11 @@ def completion(answer: Answer, model: str, consents: Consents | None = None) -> 
 class ChunkWriter:
     """Builds the ``chat.completion.chunk`` events of one streamed answer."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, markdown: bool = True) -> None:
         self.id = new_id()
         self.created = int(time.time())
         self.model = model
+        self.markdown = MarkdownStream() if markdown else None
 
     def chunk(self, delta: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> bytes:
         return encode(
@@ -145,13 +153,13 @@ class ChunkWriter:
         return self.chunk({"role": "assistant", "content": ""}, **source_fields(results))
 
     def delta(self, text: str) -> bytes:
-        return self.chunk({"content": text})
+        return self.chunk({"content": self.markdown.convert(text) if self.markdown else text})
 
     def final(self, answer: Answer, consents: Consents | None = None) -> bytes:
         return self.chunk(
             {},
             "stop",
-            verified_answer=answer.answer,
+            verified_answer=to_markdown(answer.answer) if self.markdown else answer.answer,
             usage=_usage(answer.question, answer.answer),
             **answer_fields(answer, consents),
         )

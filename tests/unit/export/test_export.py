@@ -83,8 +83,9 @@ def test_markdown_has_every_quote_link_label_date_and_consent(thread: Any) -> No
 
 def test_markdown_escapes_crawled_text(thread: Any) -> None:
     text = to_markdown(thread)
-    assert "<script>" not in text and "[click](" not in text
-    assert "\\<script\\>" in text
+    # in the question's heading and in the answer, escaped: no HTML, no link
+    assert re.search(r"(?<!\\)<script", text) is None and "[click](" not in text
+    assert "## " in text and "\\<script\\>" in text and "\\<script>" in text
 
 
 def test_html_is_escaped_standalone_and_complete(thread: Any) -> None:

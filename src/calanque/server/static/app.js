@@ -269,7 +269,8 @@
     busy = true;
     const turn = newTurn(question);
     const answer = turn.querySelector(".answer");
-    const body = Object.assign({ stream: true,  // no model: the writer the operator configured
+    // no model: the writer the operator configured; the page shows the answer as plain text
+    const body = Object.assign({ stream: true, content_format: "text",
       messages: [{ role: "user", content: question }] }, filters());
     if (threadId) body.thread_id = threadId; else body.store = true;
     let text = "";

@@ -1,0 +1,89 @@
+"""An answer's text as Markdown, for the clients that render it.
+
+An answer is plain text: sentences quoted from pages, ``[n]`` markers, and command lines
+on lines of their own. Chat clients of the OpenAI API (and Markdown exports) render it as
+Markdown, where that text changes: a root prompt's ``# apt install foo`` becomes a
+heading, ``rm *.o *.a`` loses its stars to emphasis, ``<package>`` vanishes as HTML, a
+command line runs into the sentence before it (one newline is a soft break), and a page's
+``![](https://tracker.example/?q=…)`` or ``[click](…)``, quoted verbatim, would load a
+remote image or hide a link's target in the reader's client.
+
+:func:`to_markdown` backslash-escapes what CommonMark (and GitHub's extensions) would read
+as syntax, keeps the ``[n]`` markers and links as written, and makes each line a
+paragraph: rendered, the text reads as the plain text does. :class:`MarkdownStream` does
+the same for an answer streamed in deltas. The conversion is made character by character
+from what came just before, so converting the deltas one after the other gives the
+conversion of their concatenation (a delta never cuts a marker: the engine streams whole
+sentences with their markers).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Characters that open syntax wherever they are: code, emphasis, HTML and autolinks,
+# links and images, strikethrough. (A table cannot form: its rows would be paragraphs.)
+_ANYWHERE = frozenset("\\`*<[]~")
+# Opening a line: a heading, a quote, a list item, a setext underline or thematic break.
+_LINE_START = frozenset("#>+-=")
+_MARKER = re.compile(r"\[\d+\]")
+_LINK = re.compile(r"https?://[^\s<>\[\]`]+")
+_ORDERED = re.compile(r"\d{1,9}[.)](?=\s|$)")
+_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+def to_markdown(text: str) -> str:
+    """``text`` escaped for Markdown, each line a paragraph (see the module docstring)."""
+    return _converted(text, "\n")[0]
+
+
+def _converted(text: str, previous: str) -> tuple[str, str]:
+    """``text`` converted after ``previous`` (the character before it; a newline at the
+    start of an answer), and the character to convert the next text after."""
+    out: list[str] = []
+    at = 0
+    while at < len(text):
+        piece, end = _piece(text, at, previous)
+        out.append(piece)
+        if piece or previous != "\n":
+            previous = text[end - 1]  # a line's dropped leading blanks: still at its start
+        at = end
+    return "".join(out), previous
+
+
+def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
+    """What ``text[at:end]`` becomes, and ``end``."""
+    if not (previous.isalnum() or previous == "_"):
+        for pattern in (_MARKER, _LINK):  # kept as written
+            match = pattern.match(text, at)
+            if match:
+                return match.group(0), match.end()
+    char = text[at]
+    if previous == "\n":
+        number = _ORDERED.match(text, at)
+        if number:  # "1. Run…" would start a list
+            return f"{number.group(0)[:-1]}\\{number.group(0)[-1]}", number.end()
+        if char in " \t":
+            return "", at + 1  # indented by four, a line would be a code block
+        if char in _LINE_START:
+            return "\\" + char, at + 1
+    if char == "\n":
+        return ("" if previous == "\n" else "\n\n"), at + 1  # each line a paragraph
+    if char in _ANYWHERE:
+        return "\\" + char, at + 1
+    if char == "_" and not (previous.isalnum() and text[at + 1 : at + 2].isalnum()):
+        return "\\_", at + 1  # emphasis; "dh_install" stays as written
+    if char == "&" and _ENTITY.match(text, at):
+        return "\\&", at + 1  # "&amp;" would show "&"
+    return char, at + 1
+
+
+class MarkdownStream:
+    """Converts an answer's deltas one after the other (see :func:`to_markdown`)."""
+
+    def __init__(self) -> None:
+        self._previous = "\n"
+
+    def convert(self, delta: str) -> str:
+        converted, self._previous = _converted(delta, self._previous)
+        return converted
