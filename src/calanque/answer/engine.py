@@ -39,6 +39,7 @@ from calanque.answer.passages import (
 from calanque.answer.prompt import ABSTAIN, build_messages
 from calanque.answer.related import related_questions
 from calanque.answer.rewrite import leans_on_nothing, rewrite_extractive, rewrite_with_llm
+from calanque.answer.sentences import looks_like_code
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import (
     CitationVerifier,
@@ -299,7 +300,7 @@ class AnswerEngine:
                 if len(parts) > 1 and not (d.answered and shown & {s.text for s in d.sentences})
             ]
             base = replace(base, warnings=[*base.warnings, *missing])
-            text = f"{draft.lead} {verification.text}"
+            text = after_lead(draft.lead, verification)
             yield AnswerEvent("delta", text=text)
             yield self._final(base, text, verification, passages)
         else:
@@ -391,6 +392,14 @@ class AnswerEngine:
         yield AnswerEvent("delta", text=text)
         related = related_questions(base.standalone_query, passages, base.language)
         yield AnswerEvent("final", answer=replace(base, answer=text, related_questions=related))
+
+
+def after_lead(lead: str, verification: Verification) -> str:
+    """The answer's text after its lead ("According to the sources:"); a command line that
+    comes first stands on a line of its own, as it does after a sentence."""
+    kept = verification.kept
+    joiner = "\n" if kept and looks_like_code(kept[0].text) else " "
+    return f"{lead}{joiner}{verification.text}"
 
 
 def _unused(passage: Passage) -> SearchResult:

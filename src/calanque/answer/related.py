@@ -289,12 +289,55 @@ def _from_heading(heading: str, language: str) -> Candidate | None:
         return None
     if text.endswith("?"):
         return Candidate(text, text)
-    first = text.split()[0].lower()
-    if language == "fr" and re.fullmatch(r"\w{3,}(?:er|ir|re)", first) and first not in STOPWORDS:
+    if language == "fr" and _french_action(text):
         return Candidate(f"Comment {_lower_first(text)} ?", text)
     if language != "fr" and (found := re.match(r"(?i)^how to\s+(.{3,})$", text)):
         return Candidate(f"How do I {found[1]}?", found[1])
     return None
+
+
+# What follows an infinitive's object ("Installer un paquet", "Configurer le réseau"); a
+# noun ending like one ("Structure d'un paquet", "Fichier de configuration") is followed
+# by "de" instead.
+_OBJECT_OPENERS = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "l",
+        "un",
+        "une",
+        "son",
+        "sa",
+        "ses",
+        "leur",
+        "leurs",
+        "ce",
+        "cet",
+        "cette",
+        "ces",
+        "mon",
+        "ma",
+        "mes",
+        "votre",
+        "vos",
+        "à",
+    ]
+)
+
+
+def _french_action(heading: str) -> bool:
+    """Does a French heading read as an action: an infinitive, then its object (or a
+    reflexive one: "Se connecter à distance")?"""
+    words = re.findall(r"\w+", heading.lower().replace("’", "'"))
+    if words[:1] == ["se"] or heading.lower().startswith("s'"):
+        return len(words) > 1 and bool(re.fullmatch(r"\w{3,}(?:er|ir|re)", words[1]))
+    return (
+        len(words) > 1
+        and bool(re.fullmatch(r"\w{3,}(?:er|ir|re)", words[0]))
+        and words[0] not in STOPWORDS
+        and words[1] in _OBJECT_OPENERS
+    )
 
 
 def _language_of(sentence: str, passage: Passage, default: str) -> str:

@@ -1,13 +1,13 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calanque.answer.engine import AnswerEngine, GenerativeWriter, prefer_language
+from calanque.answer.engine import AnswerEngine, GenerativeWriter, after_lead, prefer_language
 from calanque.answer.extractive import AbstentionPolicy, ExtractiveWriter
 from calanque.answer.vectors import SentenceVectorStore
-from calanque.answer.verify import SupportPolicy
+from calanque.answer.verify import SupportPolicy, Verification, VerifiedSentence
 from calanque.config import AnswerSettings
 from calanque.llm.scripted import ScriptedLLM
-from calanque.types import Hit
+from calanque.types import Citation, Hit
 
 from .conftest import Corpus, WordEmbedder
 
@@ -175,3 +175,15 @@ def test_while_vectors_are_missing_the_question_language_is_preferred() -> None:
     chosen = prefer_language(hits, same, count=4)
     assert [h.chunk_id for h in chosen] == [1, 2, 7, 9]  # the two best stay, whatever language
     assert prefer_language(hits, [], count=3) == hits[:3]  # no page in that language
+
+
+def test_a_command_line_that_comes_first_stands_on_its_own_line() -> None:
+    def kept(*texts: str) -> Verification:
+        cite = Citation(1, "https://d.example/1", "Doc", "quote", 0, 5, "", True)
+        return Verification([VerifiedSentence(t, (1,), (cite,), True) for t in texts])
+
+    lead = "According to the sources:"
+    first = after_lead(lead, kept("# apt install nftables", "Then enable it."))
+    assert first.split("\n")[:2] == [lead, "# apt install nftables [1]"]
+    prose = after_lead(lead, kept("Install nftables.", "# apt install nftables"))
+    assert prose.split("\n") == [f"{lead} Install nftables. [1]", "# apt install nftables [1]"]

@@ -298,6 +298,24 @@ def test_a_heading_that_reads_as_an_action_is_the_last_resort() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("heading", "question"),
+    [
+        ("5.3. Structure d'un paquet source", None),  # a noun in -re: "Comment structure…"
+        ("Fichier de configuration", None),
+        ("Premier démarrage", None),
+        ("Configurer le réseau", "Comment configurer le réseau ?"),
+        ("Se connecter à distance", "Comment se connecter à distance ?"),
+        ("Mettre à jour le système", "Comment mettre à jour le système ?"),
+    ],
+)
+def test_a_french_heading_is_an_action_only_when_an_infinitive_takes_an_object(
+    heading: str, question: str | None
+) -> None:
+    only = passage(8, "Voir la documentation.", "fr", heading=f"Doc > {heading}")
+    assert related_questions("Où est la doc ?", [only], "fr") == ([question] if question else [])
+
+
 def test_labels() -> None:
     assert visible_label("fr") == "Réponse générée par IA"
     assert (
