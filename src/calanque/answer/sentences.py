@@ -16,7 +16,9 @@ Rules, in order:
    (a sentence's text keeps them: it is the page's text; :func:`unwrapped` is its prose).
 2. Inside a line, a sentence ends at ``.``, ``!``, ``?`` or ``…`` (with closing
    quotes/brackets and, when ``markers`` is set, citation markers such as
-   ``[1]`` that follow it), when the next word does not start in lower case. With
+   ``[1]`` that follow it), when the next word does not start in lower case, or does
+   after a period that ends a plain lower-case word (``… anymore. apt-mark auto…``: a
+   command opens the next sentence). With
    ``markers``, a citation marker ends a sentence even without punctuation (a line
    ending in ``:`` or a heading, then ``[1]``) when the next word is not in lower case.
 3. No split after an abbreviation (``M.``, ``Dr.``, ``e.g.``, ``cf.``, ``p.``...)
@@ -81,6 +83,19 @@ _ABBREVIATIONS = frozenset(
         "resp",
         "ibid",
         "op",
+        "min",
+        "max",
+        "sec",
+        "incl",
+        "esp",
+        "misc",
+        "viz",
+        "spp",
+        "subsp",
+        "var",
+        "hab",
+        "lit",
+        "seq",
     ]
 )
 # A citation marker: [1], [1, 2], [1-3], 【1】, [^1]. Passages are numbered from 1, and a
@@ -101,13 +116,13 @@ def _line_programs() -> str:
     return "|".join(re.escape(program) for program in programs)
 
 
-_CODE_LINE = re.compile(
-    rf"^\s*(?:[$#>]\s|(?:{_line_programs()})\s|[\w.-]+\s+-{{1,2}}\w)"
-    r"|\s\|\s|^\s*/[\w.-]+/|^\s*[\w-]+=\S"
-)
-# An operator inside a line ("make && make install", "echo x > file") makes it code unless
-# the line reads as prose that names the operator ("any command executed in a && or || list
-# except the command following the final && or ||."): see _reads_as_prose.
+_CODE_LINE = re.compile(r"^\s*(?:[$#>]\s|[\w.-]+\s+-{1,2}\w)|\s\|\s|^\s*/[\w.-]+/|^\s*[\w-]+=\S")
+# A program's name at the start ("apt-get update", "systemctl reload nginx"), or an
+# operator inside a line ("make && make install", "echo x > file"), makes it code unless the
+# line reads as prose that opens with the program or names the operator ("apt-cache search
+# is a very rudimentary tool, …"; "any command executed in a && or || list except the
+# command following the final && or ||."): see _reads_as_prose.
+_PROGRAM = re.compile(rf"^\s*(?:{_line_programs()})\s")
 _OPERATOR = re.compile(r"&&|\s>{1,2}\s")
 _PLAIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 PROSE_WORDS = 12  # a command line is shorter in words, or mostly not plain words
@@ -127,7 +142,7 @@ def looks_like_code(line: str) -> bool:
     """True when a line reads as a command or a configuration line, not prose."""
     if _CODE_LINE.search(line):
         return True
-    return bool(_OPERATOR.search(line)) and not _reads_as_prose(line)
+    return bool(_PROGRAM.search(line) or _OPERATOR.search(line)) and not _reads_as_prose(line)
 
 
 def _reads_as_prose(line: str) -> bool:
@@ -275,8 +290,10 @@ def _split_line(line: str, base: int, markers: bool, prose: bool = False) -> lis
 
 def _is_boundary(line: str, punct_at: int, end: int, punct: str) -> bool:
     rest = line[end:].lstrip()
-    if rest and (rest[0].islower() or rest[0] == "."):
+    if rest and rest[0] == ".":
         return False  # "…, . . .) seem to be down": a spaced ellipsis goes on
+    if rest and rest[0].islower():
+        return _command_opens(line, punct_at, punct)
     if punct.startswith(("…", "..")):
         # "$1 … $N": an ellipsis in a series of values goes on before a sign
         return not rest or rest[0] not in _SERIES
@@ -295,6 +312,25 @@ def _is_boundary(line: str, punct_at: int, end: int, punct: str) -> bool:
     at = tail + before.start() if before else punct_at
     sign = line[at - 1 : at] in _SIGNS if at > 0 else False
     return not initial or sign or _opens_sentence(rest)
+
+
+def _command_opens(line: str, punct_at: int, punct: str) -> bool:
+    """Does a sentence that opens in lower case start after this period? It does after a
+    plain word (``… when they aren't necessary anymore. apt-mark auto package will mark…``,
+    ``… other features. ar is a very rudimentary tool``): in prose, what opens a sentence
+    in lower case is a command or a program's name. Not after an abbreviation (``etc.``,
+    ``approx.``), a capitalised word (``Falcot Corp. runs``), a number or a sign."""
+    if punct != ".":
+        return False
+    before = _WORD_BEFORE.search(line[max(0, punct_at - _TAIL) : punct_at])
+    word = before.group(1) if before else ""
+    return (
+        len(word) >= 3
+        and word.isalpha()
+        and word.islower()
+        and word not in _ABBREVIATIONS
+        and word != "etc"
+    )
 
 
 _TAIL = 64

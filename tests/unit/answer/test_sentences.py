@@ -246,3 +246,33 @@ def test_a_quote_is_shown_without_the_page_s_footnote_references() -> None:
     # subscripts, and a job's number before its process id, are the text's own
     for kept in ("its own name (argv[0] in C).", "echo ${name[1]}", "a[1]=x", "[1] 25647"):
         assert as_shown(kept) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (  # the Debian handbook: a command opens the next sentence, in lower case
+            "Mark the packages you don't need anymore. apt-mark auto package will mark the "
+            "given package as automatic.",
+            2,
+        ),
+        ("Its man page documents all its other features. ar is a very rudimentary tool.", 2),
+        ("Falcot Corp. runs its own repository.", 1),  # a capitalised word: a name's end
+        ("HTTPS, FTPS, SFTP, etc. are not supported.", 1),
+        ("It costs approx. ten euros, 5 min. later.", 1),
+        ("Set it to version 2. then restart it.", 1),  # a number: no sentence's end
+    ],
+)
+def test_a_sentence_may_open_with_a_command_in_lower_case(text: str, sentences: int) -> None:
+    assert len(split_sentences(text)) == sentences
+
+
+def test_prose_that_opens_with_a_program_s_name_is_no_command_line() -> None:
+    prose = (
+        "apt-cache search is a very rudimentary tool, basically implementing grep on "
+        "package's descriptions. It often returns too many results."
+    )
+    assert not looks_like_code(prose)
+    assert [s.text[:14] for s in split_sentences(prose)] == ["apt-cache sear", "It often retur"]
+    assert looks_like_code("apt-get install build-essential devscripts")
+    assert looks_like_code("systemctl reload nginx")
