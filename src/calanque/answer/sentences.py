@@ -247,11 +247,19 @@ _FOOTNOTE = re.compile(
 _FOOTNOTE_LABEL = re.compile(r"^\[[1-9]\d{0,2}\][ \u00a0]+(?=[^\W\d_])")
 
 
+# A listing whose lines an extraction joined (a PDF's "$ dquilt new foo.patch $ dquilt add
+# Makefile"): each further prompt, then a command, opens a line of its own again.
+_LISTING = re.compile(r"^\s*\$ \S")
+_JOINED_PROMPT = re.compile(r" +(?=\$ [\w./~-])")
+
+
 def as_shown(text: str) -> str:
     """A quoted sentence as an answer shows it: a comment's prose on one line
-    (:func:`unwrapped`), and without the page's footnote references and labels, which a
-    reader (and every client that reads ``[n]`` as a citation) would take for the answer's
-    citations."""
+    (:func:`unwrapped`), a listing's joined commands one a line, and without the page's
+    footnote references and labels, which a reader (and every client that reads ``[n]``
+    as a citation) would take for the answer's citations."""
+    if _LISTING.match(text):
+        text = _JOINED_PROMPT.sub("\n", text)
     if "[" not in text:  # most sentences: read on every check of every quote
         return unwrapped(text)
     return _FOOTNOTE_LABEL.sub("", _FOOTNOTE.sub("", unwrapped(text)))

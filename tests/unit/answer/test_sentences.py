@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calanque.answer.sentences import looks_like_code, split_sentences, strip_markers, unwrapped
+from calanque.answer.sentences import (
+    as_shown,
+    looks_like_code,
+    split_sentences,
+    strip_markers,
+    unwrapped,
+)
 
 
 def texts(text: str) -> list[str]:
@@ -276,3 +282,16 @@ def test_prose_that_opens_with_a_program_s_name_is_no_command_line() -> None:
     assert [s.text[:14] for s in split_sentences(prose)] == ["apt-cache sear", "It often retur"]
     assert looks_like_code("apt-get install build-essential devscripts")
     assert looks_like_code("systemctl reload nginx")
+
+
+def test_a_listing_whose_lines_were_joined_is_shown_one_command_a_line() -> None:
+    """A PDF's extraction joins a listing's lines: an answer showed "$ dquilt new foo.patch
+    $ dquilt add Makefile" as one command."""
+    joined = "$ dquilt new foo2.patch $ dquilt add Makefile $ sed -i -e 's/-lfoo/-lfoo2/g' Makefile"
+    assert as_shown(joined).split("\n") == [
+        "$ dquilt new foo2.patch",
+        "$ dquilt add Makefile",
+        "$ sed -i -e 's/-lfoo/-lfoo2/g' Makefile",
+    ]
+    assert as_shown("$ echo $HOME") == "$ echo $HOME"  # a variable, not a prompt
+    assert as_shown("It costs $ 5 or $ 6 a month.") == "It costs $ 5 or $ 6 a month."

@@ -515,3 +515,18 @@ def test_a_comment_s_sentence_shown_as_prose_is_verbatim_from_its_lines() -> Non
     assert shown == "To get a list of every question, run these commands:"
     quote = _verbatim(shown, passage, SupportPolicy())
     assert quote is not None and not quote.framed and quote.span.text == spans[1].text
+
+
+def test_a_joined_listing_shown_one_command_a_line_is_verbatim_from_its_line() -> None:
+    """A PDF's listing joined on one line is shown one command a line (``as_shown``); it is
+    still the passage's text, word for word."""
+    from calanque.answer.sentences import as_shown, split_sentences
+    from calanque.answer.verify import _verbatim
+
+    text = "Make the patch:\n$ dquilt new foo2.patch $ dquilt add Makefile $ dquilt refresh"
+    passage = _passage(text, "en")
+    line = split_sentences(text)[-1]
+    shown = as_shown(line.text)
+    assert shown.count("\n") == 2
+    quote = _verbatim(shown, passage, SupportPolicy())
+    assert quote is not None and quote.span.text == line.text
