@@ -148,11 +148,14 @@ def looks_like_code(line: str) -> bool:
 def _reads_as_prose(line: str) -> bool:
     """A line of ``PROSE_WORDS`` words or more, seven in ten of them plain words, that ends
     like a sentence (or a footnote's number after it)."""
-    tokens = line.split()
+    return _mostly_words(line, PROSE_WORDS) and bool(_PROSE_END.search(line))
+
+
+def _mostly_words(text: str, at_least: int) -> bool:
+    """``at_least`` words or more, seven in ten of them plain words (not code, not numbers)."""
+    tokens = text.split()
     plain = sum(bool(_PLAIN_WORD.fullmatch(t.strip(".,;:!?()[]«»\"'“”‘’"))) for t in tokens)
-    return (
-        len(tokens) >= PROSE_WORDS and plain >= 0.7 * len(tokens) and bool(_PROSE_END.search(line))
-    )
+    return len(tokens) >= at_least and plain >= 0.7 * len(tokens)
 
 
 # a sentence's end, closing quotes and brackets, and a footnote's number ("… only = is
@@ -198,9 +201,7 @@ def _comment_prose(line: str) -> re.Match[str] | None:
     if found is None:
         return None
     body = line[found.end() :]
-    tokens = body.split()
-    plain = sum(bool(_PLAIN_WORD.fullmatch(t.strip(".,;:!?()[]«»\"'“”‘’"))) for t in tokens)
-    if len(tokens) < 3 or plain < 0.7 * len(tokens) or looks_like_code(body):
+    if not _mostly_words(body, 3) or looks_like_code(body):
         return None
     return found
 
