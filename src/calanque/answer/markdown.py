@@ -26,8 +26,10 @@ import re
 _ANYWHERE = frozenset("\\`*<[]~")
 # Opening a line: a heading, a quote, a list item, a setext underline or thematic break.
 _LINE_START = frozenset("#>+-=")
+_LINE_END = frozenset("\r\n")  # CommonMark's line endings: \n, \r\n and \r alone
 _MARKER = re.compile(r"\[\d+\]")
-_LINK = re.compile(r"https?://[^\s<>\[\]`]+")
+_LINK = re.compile(r"https?://[^\s<>\[\]`]+", re.IGNORECASE)
+_LINK_TRAILER = ".,:;!?'\""  # ends the sentence around a link, not the link
 _ORDERED = re.compile(r"\d{1,9}[.)](?=\s|$)")
 _ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
@@ -45,7 +47,7 @@ def _converted(text: str, previous: str) -> tuple[str, str]:
     while at < len(text):
         piece, end = _piece(text, at, previous)
         out.append(piece)
-        if piece or previous != "\n":
+        if piece or previous not in _LINE_END:
             previous = text[end - 1]  # a line's dropped leading blanks: still at its start
         at = end
     return "".join(out), previous
@@ -54,12 +56,16 @@ def _converted(text: str, previous: str) -> tuple[str, str]:
 def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
     """What ``text[at:end]`` becomes, and ``end``."""
     if not (previous.isalnum() or previous == "_"):
-        for pattern in (_MARKER, _LINK):  # kept as written
-            match = pattern.match(text, at)
-            if match:
-                return match.group(0), match.end()
+        marker = _MARKER.match(text, at)
+        if marker:  # kept as written
+            return marker.group(0), marker.end()
+        link = _LINK.match(text, at)
+        if link:  # as an autolink, where nothing in it is read as Markdown
+            url = _link_text(link.group(0))
+            return f"<{url}>", at + len(url)
     char = text[at]
-    if previous == "\n":
+    at_start = previous in _LINE_END
+    if at_start:
         number = _ORDERED.match(text, at)
         if number:  # "1. Run…" would start a list
             return f"{number.group(0)[:-1]}\\{number.group(0)[-1]}", number.end()
@@ -67,15 +73,26 @@ def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
             return "", at + 1  # indented by four, a line would be a code block
         if char in _LINE_START:
             return "\\" + char, at + 1
-    if char == "\n":
-        return ("" if previous == "\n" else "\n\n"), at + 1  # each line a paragraph
-    if char in _ANYWHERE:
+    if char in _LINE_END:  # each line a paragraph; "\r\n" is one line's end
+        return ("" if at_start else "\n\n"), at + 1
+    if char in _ANYWHERE or (previous == "]" and char in "(:"):
+        # "[1](…)" would be a link, "[1]: …" a link's definition
         return "\\" + char, at + 1
     if char == "_" and not (previous.isalnum() and text[at + 1 : at + 2].isalnum()):
         return "\\_", at + 1  # emphasis; "dh_install" stays as written
     if char == "&" and _ENTITY.match(text, at):
         return "\\&", at + 1  # "&amp;" would show "&"
     return char, at + 1
+
+
+def _link_text(url: str) -> str:
+    """The link itself, without the punctuation that ends the sentence after it, nor a
+    closing bracket that it does not open ("(see https://example.org/a)")."""
+    while url and (
+        url[-1] in _LINK_TRAILER or (url[-1] == ")" and url.count("(") < url.count(")"))
+    ):
+        url = url[:-1]
+    return url
 
 
 class MarkdownStream:

@@ -176,7 +176,10 @@ def _subject(np: str, context: str) -> str | None:
 
 
 def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) == 1 else text
+    """``Configurer le réseau`` → ``configurer le réseau``; ``S'abonner`` → ``s'abonner``;
+    an acronym or a name (``APT``, ``Debian``) stays as it is."""
+    second = text[2:3] if text[1:2] in "'’" else text[1:2]
+    return text[:1].lower() + text[1:] if second.islower() or len(text) == 1 else text
 
 
 def _base_verb(verb: str) -> str:
@@ -296,9 +299,9 @@ def _from_heading(heading: str, language: str) -> Candidate | None:
     return None
 
 
-# What follows an infinitive's object ("Installer un paquet", "Configurer le réseau"); a
-# noun ending like one ("Structure d'un paquet", "Fichier de configuration") is followed
-# by "de" instead.
+# What opens an infinitive's object ("Installer un paquet", "Installer des paquets",
+# "Compiler du code"); a noun that ends like an infinitive is followed by "de" ("Structure
+# d'un paquet", "Fichier de configuration") or "à" ("Fichier à modifier") instead.
 _OBJECT_OPENERS = frozenset(
     [
         "le",
@@ -307,6 +310,8 @@ _OBJECT_OPENERS = frozenset(
         "l",
         "un",
         "une",
+        "des",
+        "du",
         "son",
         "sa",
         "ses",
@@ -321,22 +326,28 @@ _OBJECT_OPENERS = frozenset(
         "mes",
         "votre",
         "vos",
-        "à",
     ]
+)
+# A French infinitive: the first and second groups' -er and -ir, and the third group's -re
+# endings (prendre, mettre, construire, écrire, connaître, suivre, résoudre, conclure,
+# faire…), which nouns in -re seldom have (structure, fenêtre, chapitre, mémoire, nombre).
+_INFINITIVE = re.compile(
+    r"\w{2,}(?:er|ir|ndre|ttre|uire|[^oa]ire|aitre|vre|ompre|oudre|clure)|(?:\w*f|pl|t)aire|[dlr]ire"
 )
 
 
 def _french_action(heading: str) -> bool:
-    """Does a French heading read as an action: an infinitive, then its object (or a
-    reflexive one: "Se connecter à distance")?"""
-    words = re.findall(r"\w+", heading.lower().replace("’", "'"))
-    if words[:1] == ["se"] or heading.lower().startswith("s'"):
-        return len(words) > 1 and bool(re.fullmatch(r"\w{3,}(?:er|ir|re)", words[1]))
-    return (
-        len(words) > 1
-        and bool(re.fullmatch(r"\w{3,}(?:er|ir|re)", words[0]))
-        and words[0] not in STOPWORDS
-        and words[1] in _OBJECT_OPENERS
+    """Does a French heading read as an action: an infinitive, then its object (a
+    determiner or a name: "Configurer Apache"), or a reflexive one ("Se connecter à
+    distance", "S'abonner à la liste")?"""
+    words = re.findall(r"\w+", re.sub(r"(?<=\b[sSlLdD])['’]", " ", heading))
+    if len(words) < 2:
+        return False
+    first, second = fold(words[0]), words[1]
+    if first in {"se", "s"}:
+        return bool(_INFINITIVE.fullmatch(fold(second)))
+    return bool(_INFINITIVE.fullmatch(first)) and (
+        fold(second) in _OBJECT_OPENERS or second[:1].isupper()
     )
 
 

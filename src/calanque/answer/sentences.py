@@ -83,19 +83,8 @@ _ABBREVIATIONS = frozenset(
         "resp",
         "ibid",
         "op",
-        "min",
-        "max",
-        "sec",
-        "incl",
-        "esp",
-        "misc",
-        "viz",
-        "spp",
         "subsp",
-        "var",
-        "hab",
-        "lit",
-        "seq",
+        "trans",
     ]
 )
 # A citation marker: [1], [1, 2], [1-3], 【1】, [^1]. Passages are numbered from 1, and a
@@ -250,8 +239,15 @@ _FOOTNOTE_LABEL = re.compile(r"^\[[1-9]\d{0,2}\][ \u00a0]+(?=[^\W\d_])")
 
 # A listing whose lines an extraction joined (a PDF's "$ dquilt new foo.patch $ dquilt add
 # Makefile"): each further prompt, then a command, opens a line of its own again.
-_LISTING = re.compile(r"^\s*\$ \S")
-_JOINED_PROMPT = re.compile(r" +(?=\$ [\w./~-])")
+_LISTING = re.compile(r"^\s*\$ [a-z./~]")
+_JOINED_PROMPT = re.compile(r" +(?=\$ [a-z./~])")
+
+
+def _prompt_break(found: re.Match[str]) -> str:
+    """A line break before a prompt, unless it is quoted (``$ echo "total: $ 5"``)."""
+    before = found.string[: found.start()]
+    quoted = before.count('"') % 2 or before.count("'") % 2
+    return found.group(0) if quoted else "\n"
 
 
 def as_shown(text: str) -> str:
@@ -260,7 +256,7 @@ def as_shown(text: str) -> str:
     footnote references and labels, which a reader (and every client that reads ``[n]``
     as a citation) would take for the answer's citations."""
     if _LISTING.match(text):
-        text = _JOINED_PROMPT.sub("\n", text)
+        text = _JOINED_PROMPT.sub(_prompt_break, text)
     if "[" not in text:  # most sentences: read on every check of every quote
         return unwrapped(text)
     return _FOOTNOTE_LABEL.sub("", _FOOTNOTE.sub("", unwrapped(text)))
@@ -323,22 +319,27 @@ def _is_boundary(line: str, punct_at: int, end: int, punct: str) -> bool:
     return not initial or sign or _opens_sentence(rest)
 
 
+# A plain word this long before a period ends a sentence whatever follows: abbreviations
+# are shorter ("approx.", "trans." aside: _ABBREVIATIONS).
+OPENER_WORD_BEFORE = 5
+
+
 def _command_opens(line: str, punct_at: int, punct: str) -> bool:
     """Does a sentence that opens in lower case start after this period? It does after a
     plain word (``… when they aren't necessary anymore. apt-mark auto package will mark…``,
     ``… other features. ar is a very rudimentary tool``): in prose, what opens a sentence
-    in lower case is a command or a program's name. Not after an abbreviation (``etc.``,
-    ``approx.``), a capitalised word (``Falcot Corp. runs``), a number or a sign."""
+    in lower case is a command or a program's name. Not after an abbreviation, which is
+    shorter (``etc.``, ``avg.``, ``dept.``, ``trad.``; ``approx.``), a capitalised word
+    (``Falcot Corp. runs``), a number or a sign."""
     if punct != ".":
         return False
     before = _WORD_BEFORE.search(line[max(0, punct_at - _TAIL) : punct_at])
     word = before.group(1) if before else ""
     return (
-        len(word) >= 3
+        len(word) >= OPENER_WORD_BEFORE
         and word.isalpha()
         and word.islower()
         and word not in _ABBREVIATIONS
-        and word != "etc"
     )
 
 

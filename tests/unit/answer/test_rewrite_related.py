@@ -302,11 +302,17 @@ def test_a_heading_that_reads_as_an_action_is_the_last_resort() -> None:
     ("heading", "question"),
     [
         ("5.3. Structure d'un paquet source", None),  # a noun in -re: "Comment structure…"
+        ("Structure des paquets", None),
         ("Fichier de configuration", None),
+        ("Fichier à modifier", None),
+        ("Mémoire à court terme", None),
         ("Premier démarrage", None),
         ("Configurer le réseau", "Comment configurer le réseau ?"),
+        ("Installer des paquets", "Comment installer des paquets ?"),
+        ("Configurer Apache", "Comment configurer Apache ?"),
+        ("Faire une sauvegarde", "Comment faire une sauvegarde ?"),
         ("Se connecter à distance", "Comment se connecter à distance ?"),
-        ("Mettre à jour le système", "Comment mettre à jour le système ?"),
+        ("S’abonner à la liste", "Comment s’abonner à la liste ?"),
     ],
 )
 def test_a_french_heading_is_an_action_only_when_an_infinitive_takes_an_object(

@@ -267,6 +267,12 @@ def test_a_quote_is_shown_without_the_page_s_footnote_references() -> None:
         ("HTTPS, FTPS, SFTP, etc. are not supported.", 1),
         ("It costs approx. ten euros, 5 min. later.", 1),
         ("Set it to version 2. then restart it.", 1),  # a number: no sentence's end
+        # abbreviations are shorter than a sentence's last word
+        ("The avg. load and the dept. head, see figs. below, 5 lbs. more.", 1),
+        ("Traduit de l'anglais (trad. de Dupont, sous la dir. de Martin).", 1),
+        ("It was translated (trans. by Smith).", 1),
+        ("Logs are kept under /var. The daemon rotates them.", 2),
+        ("When the LED is lit. The device boots.", 2),
     ],
 )
 def test_a_sentence_may_open_with_a_command_in_lower_case(text: str, sentences: int) -> None:
@@ -295,3 +301,5 @@ def test_a_listing_whose_lines_were_joined_is_shown_one_command_a_line() -> None
     ]
     assert as_shown("$ echo $HOME") == "$ echo $HOME"  # a variable, not a prompt
     assert as_shown("It costs $ 5 or $ 6 a month.") == "It costs $ 5 or $ 6 a month."
+    for whole in ("$ 10 a month, $ 20 a year.", '$ echo "total: $ ls"', "$ ls -l $ HOME"):
+        assert as_shown(whole) == whole  # an amount, a quoted prompt, a variable
