@@ -95,6 +95,18 @@ def _link_text(url: str) -> str:
     return url
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_AUTOLINK = re.compile(r"<((?i:https?)://[^\s<>]*)>")
+
+
+def from_markdown(text: str) -> str:
+    """An answer as :func:`to_markdown` wrote it, back to its plain text (what a chat
+    client sends back as the conversation's earlier answers): escapes, autolinks and
+    paragraph breaks undone."""
+    plain = _AUTOLINK.sub(r"\1", text.replace("\n\n", "\n"))
+    return _ESCAPED.sub(r"\1", plain)
+
+
 class MarkdownStream:
     """Converts an answer's deltas one after the other (see :func:`to_markdown`)."""
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from starlette.concurrency import run_in_threadpool
 
 from calanque import __version__
+from calanque.answer.markdown import from_markdown
 from calanque.catalog.publishers import (
     forget_host,
     log_served_citations,
@@ -238,7 +239,8 @@ def list_models(request: Request) -> dict[str, Any]:
 
 # ---- chat completions ----------------------------------------------------------------
 def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
-    """The question (the last user message) and the earlier (question, answer) turns."""
+    """The question (the last user message) and the earlier (question, answer) turns (an
+    answer as Calanque's Markdown wrote it is read as its plain text)."""
     turns = [m for m in messages if m.role in ("user", "assistant")]
     if not turns or turns[-1].role != "user" or not turns[-1].text().strip():
         raise RequestError("the last message must be the user's question, with some text.")
@@ -248,7 +250,7 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[tuple[str, str]
         if message.role == "user":
             question = message.text()
         elif question:
-            history.append((question, message.text()))
+            history.append((question, from_markdown(message.text())))
             question = ""
     return turns[-1].text().strip(), history
 

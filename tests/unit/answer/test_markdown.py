@@ -9,7 +9,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from calanque.answer.markdown import MarkdownStream, to_markdown
+from calanque.answer.markdown import MarkdownStream, from_markdown, to_markdown
 
 RENDERER = MarkdownIt("commonmark").enable("strikethrough")
 
@@ -78,3 +78,11 @@ def test_a_stream_converted_delta_by_delta_is_the_whole_converted(plain: str) ->
     stream = MarkdownStream()
     assert "".join(stream.convert(p) for p in pieces) == to_markdown(plain)
     assert len(pieces) > 1
+
+
+@pytest.mark.parametrize("plain", ANSWERS.values(), ids=ANSWERS.keys())
+def test_an_answer_sent_back_as_history_reads_as_its_plain_text(plain: str) -> None:
+    """A chat client sends the Markdown back with the conversation's earlier answers."""
+    lines = [" ".join(line.split()) for line in re.split(r"\r\n?|\n", plain) if line.strip()]
+    back = [" ".join(line.split()) for line in from_markdown(to_markdown(plain)).split("\n")]
+    assert back == lines

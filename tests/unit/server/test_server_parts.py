@@ -61,6 +61,21 @@ def test_conversation_pairs_earlier_turns() -> None:
         conversation([ChatMessage(role="user", content="  ")])
 
 
+def test_an_earlier_answer_in_calanque_s_markdown_is_read_as_plain_text() -> None:
+    markdown = (
+        "According to the sources: [1]\n\n\\# apt install nginx [1]\n\nSee <https://nginx.org/>."
+    )
+    messages = [
+        ChatMessage(role="user", content="How do I install nginx?"),
+        ChatMessage(role="assistant", content=markdown),
+        ChatMessage(role="user", content="And how do I start it?"),
+    ]
+    _, [(_, answer)] = conversation(messages)
+    assert (
+        answer == "According to the sources: [1]\n# apt install nginx [1]\nSee https://nginx.org/."
+    )
+
+
 def test_serve_refuses_public_bind_without_keys() -> None:
     check_bind("127.0.0.1", 0)
     check_bind("::1", 0)
