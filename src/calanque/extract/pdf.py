@@ -10,7 +10,8 @@ rows are. Then a table of contents' pages are
 dropped, the running headers and footers (a line at the top or bottom of most pages, page
 numbers aside, or a short one holding the page's printed number or the document's title)
 are dropped, a word cut by a hyphen at a line end is joined (a link cut after
-``https://`` too), a numbered heading (``6.2 Legally Significant Changes``, ``8.1.3
+``https://`` too, and a file's path cut after a slash: ``/usr/share/lintian/`` +
+``overrides/package``), a numbered heading (``6.2 Legally Significant Changes``, ``8.1.3
 aptitude``) stands apart from the paragraph after it and a FAQ's question that the layout
 wrapped onto two lines is one heading again (``8.1 Quels sont … pour la gestion`` + ``des
 paquets ?``), a table of contents' dotted lines are dropped, and a paragraph broken by a
@@ -68,6 +69,14 @@ _CUT_SCHEME = re.compile(r"\b(https?|ftp):[ \t]*(?:\n[ \t]*)?//", re.IGNORECASE)
 _LINK_PATH = r"\b(?:https?|ftp)://(?:[^\s()<>:]|:(?!//))*/"
 _CUT_PATH = re.compile(
     rf"({_LINK_PATH})[ \t]*\n[ \t]*(?=[\w~%-]+(?:[/#)]|\.[^\W_]))", re.IGNORECASE
+)
+# "… into usr/share/lintian/\noverrides/package", "… in /usr/share/doc/gentoo/\nchangelog.gz":
+# a file's path cut after a slash where prose wrapped its line (words before it on the
+# line), going on as a path does (a word then "/", "#", ")" or an extension). Not
+# "/etc/\ndirectory", nor a listing's lines ("usr/bin/" then "usr/lib/foo/*.so").
+_CUT_FILE_PATH = re.compile(
+    r"((?<=\S[ \t])[(\[\"'«]?[~.]{0,2}/?(?:[\w.+-]+/)+)[ \t]*\n[ \t]*"
+    r"(?=[\w~%+-]+(?:[/#)]|\.[^\W_]))"
 )
 # where a page or a layout gap cut it ("…/releases/" + "stable/installmanual"), the rest
 # must hold a slash itself; a space inside a line is no cut ("…/ and/or")
@@ -447,6 +456,7 @@ def _mended(block: str) -> list[str]:
     text = _STRAY_GRAVE.sub("\u2018", text)
     text = _CUT_LINK.sub(r"\1", _KEPT_HYPHEN.sub("-", text))
     text = _CUT_PATH.sub(r"\1", _CUT_SCHEME.sub(r"\1://", text))
+    text = _CUT_FILE_PATH.sub(r"\1", text)
     text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
     text = _SECTION_HEADING.sub(r"\n\1\n\n", text)
     return split_paragraphs(text)

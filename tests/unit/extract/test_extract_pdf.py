@@ -546,6 +546,31 @@ def test_a_step_said_twice_stays_and_only_a_head_form_copy_goes() -> None:
     assert _section_repeats(blocks) == {0, 5}
 
 
+def test_a_file_path_cut_after_a_slash_is_one_path() -> None:
+    """The maint-guide's PDF wraps lines inside paths ("usr/share/lintian/ overrides/package",
+    "/usr/share/ doc/devscripts/README.gz"): a key fact or a quote of the path matched
+    nothing. A listing's lines, each a whole path, stay apart, and so does a path that a
+    word follows."""
+    pages = [
+        [
+            "It is installed into usr/share/lintian/",
+            "overrides/package by the dh_lintian command.",
+            "Read the guide (/usr/share/",
+            "doc/devscripts/README.gz) first.",
+            "The foo.install file might look like:",
+            "usr/bin/",
+            "usr/lib/foo/*.so",
+            "Configuration files live in /etc/",
+            "directory trees of their own.",
+        ]
+    ]
+    doc = extract(make_pdf(pages), "http://h/guide.pdf", "application/pdf")
+    assert "into usr/share/lintian/overrides/package by" in doc.text
+    assert "(/usr/share/doc/devscripts/README.gz)" in doc.text
+    assert "usr/bin/usr/lib" not in doc.text
+    assert "/etc/directory" not in doc.text
+
+
 def test_a_link_cut_after_its_colon_or_a_slash_is_one_link() -> None:
     """The Debian FAQ's PDFs cut links after the scheme's colon (``https:`` / ``//www…``), at
     a page end too, and after a slash of the path: the link came out as two words, so a
