@@ -9,8 +9,9 @@ command line runs into the sentence before it (one newline is a soft break), and
 remote image or hide a link's target in the reader's client.
 
 :func:`to_markdown` backslash-escapes what CommonMark (and GitHub's extensions) would read
-as syntax, keeps the ``[n]`` markers and links as written, and makes each line a
-paragraph: rendered, the text reads as the plain text does. :class:`MarkdownStream` does
+as syntax, keeps the ``[n]`` markers as written, writes a URL as an autolink (``<…>``, in
+which nothing is read as Markdown), and makes each line a paragraph: rendered, the text
+reads as the plain text does; :func:`from_markdown` undoes it. :class:`MarkdownStream` does
 the same for an answer streamed in deltas. The conversion is made character by character
 from what came just before, so converting the deltas one after the other gives the
 conversion of their concatenation (a delta never cuts a marker: the engine streams whole
