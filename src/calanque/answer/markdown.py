@@ -10,7 +10,7 @@ remote image or hide a link's target in the reader's client.
 
 :func:`to_markdown` backslash-escapes what CommonMark (and GitHub's extensions) would read
 as syntax, keeps the ``[n]`` markers as written, writes a URL as an autolink (``<…>``, in
-which nothing is read as Markdown), and makes each line a paragraph: rendered, the text
+which nothing is read as Markdown; a bare ``www.`` is no link), and makes each line a paragraph: rendered, the text
 reads as the plain text does; :func:`from_markdown` undoes it. :class:`MarkdownStream` does
 the same for an answer streamed in deltas. The conversion is made character by character
 from what came just before, so converting the deltas one after the other gives the
@@ -29,7 +29,11 @@ _ANYWHERE = frozenset("\\`*<[]~")
 _LINE_START = frozenset("#>+-=")
 _LINE_END = frozenset("\r\n")  # CommonMark's line endings: \n, \r\n and \r alone
 _MARKER = re.compile(r"\[\d+\]")
-_LINK = re.compile(r"https?://[^\s<>\[\]`]+", re.IGNORECASE)
+_LINK = re.compile(r"(?:https?|ftp)://[^\W_][^\s<>\[\]`]*", re.IGNORECASE)  # a host first
+# GitHub's renderer (cmark-gfm) links a bare "www.example.org" by scanning the Markdown as
+# written, up to a space or "<": the backslashes of the escapes after it go into the link
+# and the "<" they escaped opens raw HTML again. Its "." escaped, it is no link there.
+_WWW = re.compile(r"www\.", re.IGNORECASE)
 _LINK_TRAILER = ".,:;!?'\""  # ends the sentence around a link, not the link
 _ORDERED = re.compile(r"\d{1,9}[.)](?=\s|$)")
 _ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
@@ -64,6 +68,8 @@ def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
         if link:  # as an autolink, where nothing in it is read as Markdown
             url = _link_text(link.group(0))
             return f"<{url}>", at + len(url)
+    if not previous.isalnum() and _WWW.match(text, at):
+        return f"{text[at : at + 3]}\\.", at + 4
     char = text[at]
     at_start = previous in _LINE_END
     if at_start:
@@ -76,6 +82,8 @@ def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
             return "\\" + char, at + 1
     if char in _LINE_END:  # each line a paragraph; "\r\n" is one line's end
         return ("" if at_start else "\n\n"), at + 1
+    if char == ":" and text.startswith("//", at + 1):
+        return "\\:", at + 1  # "x_http://…", no autolink of ours: GFM's must not take it
     if char in _ANYWHERE or (previous == "]" and char in "(:"):
         # "[1](…)" would be a link, "[1]: …" a link's definition
         return "\\" + char, at + 1
@@ -88,7 +96,10 @@ def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
 
 def _link_text(url: str) -> str:
     """The link itself, without the punctuation that ends the sentence after it, nor a
-    closing bracket that it does not open ("(see https://example.org/a)")."""
+    closing bracket that it does not open ("(see https://example.org/a)"), nor what
+    follows an entity's text in it (cmark-gfm shows "&amp;" in an autolink as "&")."""
+    entity = _ENTITY.search(url)
+    url = url[: entity.start()] if entity else url
     while url and (
         url[-1] in _LINK_TRAILER or (url[-1] == ")" and url.count("(") < url.count(")"))
     ):
@@ -97,7 +108,7 @@ def _link_text(url: str) -> str:
 
 
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
-_AUTOLINK = re.compile(r"<((?i:https?)://[^\s<>]*)>")
+_AUTOLINK = re.compile(r"<((?i:https?|ftp)://[^\s<>]*)>")
 
 
 def from_markdown(text: str) -> str:

@@ -1,12 +1,18 @@
-"""An answer as Markdown renders as its plain text reads (rendered by markdown-it, CommonMark
-with strikethrough as chat clients enable it)."""
+"""An answer as Markdown renders as its plain text reads: rendered by markdown-it (CommonMark
+with strikethrough, as chat clients enable it) and by cmark-gfm (GitHub's own renderer, its
+extensions on, raw HTML let through as the least careful client would)."""
 
 from __future__ import annotations
 
 import html
 import re
+from urllib.parse import unquote
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from calanque.answer.markdown import MarkdownStream, from_markdown, to_markdown
@@ -38,25 +44,62 @@ ANSWERS = {
     "url in brackets": "(see https://example.org/a_(b)), then https://example.org/c. [2]",
     "url and html": "see https://a.example/x<img src=x onerror=alert(1)> [1]",
     "carriage return": "First line. [1]\r# heading?\r\n> quote? [1]",
+    # GFM links a bare "www." and "ftp://" by scanning the Markdown as written: the escapes
+    # after them went into the link, and the "<" they escaped opened raw HTML
+    "www and html": "See www.example.org<img src=x onerror=alert(1)> now. [1]",
+    "www and escapes": "(www.example.org/a_b*) and _www.debian.org`x` [1]",
+    "ftp and html": "Get ftp://ftp.example.org/x<script>alert(1)</script> [2]",
+    "e-mail": "Write to user@example.org<b>bold</b> or mailto:a@b.example* [1]",
 }
 
 
 def rendered_lines(markdown: str) -> list[str]:
     """The rendered paragraphs' text; fails on any other element than a link that shows
     its own address (a URL of the answer, made an autolink)."""
-    out = RENDERER.render(markdown)
+    return paragraphs(RENDERER.render(markdown))
+
+
+def paragraphs(out: str) -> list[str]:
+    """The text of HTML ``out``'s paragraphs; fails on any other element than a link that
+    shows its own address (percent-encoded in the href; GFM adds ``mailto:`` to a bare
+    e-mail address)."""
     for href, shown in re.findall(r'<a href="([^"]*)">(.*?)</a>', out):
-        assert html.unescape(href) == html.unescape(shown), out
+        assert _same_address(html.unescape(href), html.unescape(shown)), out
     tags = set(re.findall(r"</?([a-z0-9]+)", out))
     assert tags <= {"p", "a"}, f"{tags - {'p', 'a'}} in {out!r}"
     text = re.sub(r"</?a\b[^>]*>", "", out)
-    return [html.unescape(p) for p in re.findall(r"<p>(.*?)</p>", text, re.S)]
+    found = re.findall(r"<p>(.*?)</p>", text, re.S)
+    return [" ".join(html.unescape(p).split()) for p in found]
+
+
+def _same_address(href: str, shown: str) -> bool:
+    return unquote(href) in (shown, f"mailto:{shown}")
+
+
+def gfm_lines(markdown: str) -> list[str]:
+    """:func:`rendered_lines` by cmark-gfm."""
+    return paragraphs(
+        cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    )
+
+
+def plain_lines(plain: str) -> list[str]:
+    return [" ".join(line.split()) for line in re.split(r"\r\n?|\n", plain) if line.strip()]
 
 
 @pytest.mark.parametrize("plain", ANSWERS.values(), ids=ANSWERS.keys())
 def test_an_answer_renders_as_written_each_line_a_paragraph(plain: str) -> None:
-    lines = [" ".join(line.split()) for line in re.split(r"\r\n?|\n", plain) if line.strip()]
-    assert rendered_lines(to_markdown(plain)) == lines
+    assert rendered_lines(to_markdown(plain)) == plain_lines(plain)
+
+
+@pytest.mark.parametrize("plain", ANSWERS.values(), ids=ANSWERS.keys())
+def test_github_s_renderer_shows_it_as_written_too(plain: str) -> None:
+    assert gfm_lines(to_markdown(plain)) == plain_lines(plain)
+
+
+def test_a_bare_www_address_is_no_link_that_could_take_the_escapes_after_it() -> None:
+    assert to_markdown("See www.example.org<b> [1]") == "See www\\.example.org\\<b> [1]"
+    assert to_markdown("Get ftp://ftp.example.org/x<b>") == "Get <ftp://ftp.example.org/x>\\<b>"
 
 
 def test_markers_and_word_underscores_stay_as_written_a_link_is_an_autolink() -> None:
@@ -86,3 +129,20 @@ def test_an_answer_sent_back_as_history_reads_as_its_plain_text(plain: str) -> N
     lines = [" ".join(line.split()) for line in re.split(r"\r\n?|\n", plain) if line.strip()]
     back = [" ".join(line.split()) for line in from_markdown(to_markdown(plain)).split("\n")]
     assert back == lines
+
+
+# What an answer can hold that Markdown reads: every piece that opens syntax, links of each
+# kind GFM recognises and the characters around them.
+_PIECES = st.sampled_from(
+    ["www.", "www.a.org", "http://", "https://x.org/", "ftp://", "mailto:", "x@y.fr", "[1]"]
+    + ["<", ">", "*", "_", "~", "`", "[", "]", "(", ")", "\\", "&amp;", "#", "-", "+", "="]
+    + ["!", ":", "|", "1.", "$", "{", '"', "'", "/", "?", "@", ".", " ", "\t", "\n", "a"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=14).map("".join))
+def test_any_text_renders_as_written_by_both_renderers(plain: str) -> None:
+    markdown = to_markdown(plain)
+    assert rendered_lines(markdown) == plain_lines(plain), markdown
+    assert gfm_lines(markdown) == plain_lines(plain), markdown
