@@ -214,3 +214,26 @@ def crawl_listing(tmp_path, routes: dict[str, Route], kind: str, path: str) -> l
         titles = sorted(r["title"] for r in catalog.list_pages())
         catalog.close()
     return titles
+
+
+def test_links_to_images_archives_and_fonts_are_not_fetched(tmp_path):
+    """A docs site's folder listing links its icons: each cost a polite request and gave
+    nothing to read. Pages, PDFs and gzipped sitemaps are still followed."""
+    links = "".join(
+        f'<a href="/{name}">{name}</a> '
+        for name in ("icons/pin.png", "img/logo.SVG", "dist/app.tar.gz", "font.woff2", "about.html")
+    )
+    routes = {
+        "/index.html": Route(body=page("Home", LOREM_EN * 3 + links)),
+        "/about.html": Route(body=page("About", LOREM_EN * 3)),
+        "/icons/pin.png": Route(body=b"\x89PNG\r\n", content_type="image/png"),
+    }
+    with serve_site(routes) as site:
+        settings = make_settings(tmp_path)
+        catalog = open_catalog(settings)
+        add_site(catalog, f"{site.url}/index.html", mode="host")
+        crawl(catalog, settings)
+        fetched = {r.path for r in site.requests}
+        catalog.close()
+    assert "/about.html" in fetched
+    assert not fetched & {"/icons/pin.png", "/img/logo.SVG", "/dist/app.tar.gz", "/font.woff2"}

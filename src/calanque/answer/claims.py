@@ -28,6 +28,7 @@ import bisect
 import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -36,14 +37,33 @@ from typing import Any
 
 from calanque.answer.language import STOPWORDS, fold, function_compound, stem
 
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'\]\[)]+", re.I)
+# A link reads as far as a Markdown renderer takes it (answer/markdown.py writes that extent
+# as an autolink): up to a space, "<", ">", a bracket or a backtick, less the punctuation
+# that ends the sentence around it (:func:`link_text`). Read shorter, the part checked
+# would not be the part a reader's client links ("https://www.debian.org\"@evil.com").
+URL = re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\[\]`]+", re.I)
+# A host without a scheme: on a common top-level domain (not a file's extension: ".py",
+# ".sh", ".md" are countries too), or with a path after it ("evil-payments.example/pay").
+_BARE_HOST = re.compile(
+    r"(?<![\w@./-])(?:[a-z0-9][a-z0-9-]*\.)+(?:(?:com|net|org|info|biz|io|co|me|ly|app|dev|ai|"
+    r"xyz|site|online|shop|eu|fr|de|uk|be|ch|ca|us|es|it|nl)\b(?![.-]\w)|[a-z]{2,24}/(?=\w))"
+    r"[^\s<>\[\]`]*",
+    re.I,
+)
+_LINK_TRAILER = ".,:;!?'\"»”’"  # ends the sentence or the quotation around a link
+_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+# What a link's host is written with where a dot or an "@" is meant (IDNA reads them so)
+_LOOKALIKES = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": ".", "\uff20": "@"})
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PHONE = re.compile(
     r"(?<![\w.])(?:\+\d[\d\s().-]{7,}\d|0\d(?:[\s.-]?\d\d){4}|\(\d{3}\)\s?\d{3}-\d{4}|"
     r"\d{3}-\d{3}-\d{4})(?![\w.])"
 )
+# A number, not a piece of another token ("x86-64", "2.6", "1/2"), but a sign or a decimal
+# point that opens it after a space is its own ("-9 grams", ".75"): group 1, then group 2.
 _NUMBER = re.compile(
-    r"(?<![\w.,/-])(\d{1,3}(?:[\u00a0\u202f ]\d{3})+(?![\d.,]\d)|\d+(?:[.,]\d+)*)"
+    r"(?:(?<![^\s(\[])([-.])|(?<![\w.,/-]))"
+    r"(\d{1,3}(?:[\u00a0\u202f ]\d{3})+(?![\d.,]\d)|\d+(?:[.,]\d+)*)"
     r"(?:\s?(?:er|re|ère|e|ème|eme|st|nd|rd|th)\b)?"
 )
 _AFTER_NUMBER = re.compile(
@@ -168,7 +188,8 @@ class Quantity:
 
 
 def _values(raw: str) -> frozenset[str]:
-    """What a written number may mean: ``"1,000"`` → 1000 or 1.0; ``"3,5"`` → 3.5."""
+    """What a written number may mean: ``"1,000"`` → 1000 or 1.000 (three decimals, as
+    written: not 1, which would let "1 user" become "1,000 users"); ``"3,5"`` → 3.5."""
     compact = re.sub(r"[\u00a0\u202f ]", "", raw)
     out = {compact}
     separators = re.findall(r"[.,]", compact)
@@ -177,9 +198,10 @@ def _values(raw: str) -> frozenset[str]:
         out.add(str(int(compact)))
     elif len(separators) == 1:
         whole, part = groups
-        out.add(_decimal(f"{whole}.{part}"))
-        if len(part) == 3:
-            out.add(str(int(whole + part)))
+        if len(part) == 3:  # a thousands separator, or three decimals written as such:
+            out |= {str(int(whole + part)), f"{int(whole)}.{part}"}  # "4,000" is not 4
+        else:
+            out.add(_decimal(f"{whole}.{part}"))
     elif len(set(separators)) == 1 and all(len(g) == 3 for g in groups[1:]):
         out.add(str(int("".join(groups))))
     return frozenset(out)
@@ -198,7 +220,11 @@ def quantities(text: str) -> list[Quantity]:
     found: list[Quantity] = []
     for match in _NUMBER.finditer(folded):
         unit = _unit_after(folded[match.end() :], vocab)
-        found.append(Quantity(match.group(1), _values(match.group(1)), unit))
+        sign, digits = match.group(1) or "", match.group(2)
+        if sign == ".":
+            digits, sign = f"0.{digits}", ""
+        values = frozenset(f"{sign}{v}" for v in _values(digits))
+        found.append(Quantity(f"{sign}{digits}", values, unit))
     for match in re.finditer(r"[a-z]+", folded):
         value = vocab.number_words.get(match.group(0))
         if value is not None:
@@ -236,11 +262,46 @@ def months(text: str) -> set[int]:
 # --- names, commands, links -------------------------------------------------------------
 
 
+def link_text(url: str) -> str:
+    """The link itself, without the punctuation that ends the sentence after it, a closing
+    bracket that it does not open ("(see https://example.org/a)"), nor what follows an
+    entity's text in it (a renderer shows "&amp;" in an autolink as "&")."""
+    entity = _ENTITY.search(url)
+    url = url[: entity.start()] if entity else url
+    while url and (
+        url[-1] in _LINK_TRAILER or (url[-1] == ")" and url.count("(") < url.count(")"))
+    ):
+        url = url[:-1]
+    return url
+
+
 def links(text: str) -> set[str]:
-    """URLs, e-mail addresses and phone numbers, normalised for comparison."""
-    found = {m.group(0).rstrip(".,;:!?").lower() for m in _URL.finditer(text)}
+    """URLs, e-mail addresses and phone numbers, each in a form to compare: a URL without
+    its scheme, its host in lower case and the rest as written (a path's case matters to
+    its server), an e-mail address in lower case, a phone number's digits."""
+    text = unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
+    found = {_url_key(link_text(m.group(0))) for m in URL.finditer(text)}
+    bare = URL.sub(" ", _EMAIL.sub(" ", text))
+    found |= {_url_key(link_text(m.group(0))) for m in _BARE_HOST.finditer(bare)}
     found |= {m.group(0).lower() for m in _EMAIL.finditer(text)}
     return found | _phone_digits(text)
+
+
+def _url_key(url: str) -> str:
+    rest = re.sub(r"^(?:(?:https?|ftp)://)?(?:www\.)?", "", url, flags=re.I)
+    host, slash, path = rest.partition("/")
+    return f"{host.lower()}{slash}{path}".rstrip("/")
+
+
+def link_held(link: str, held: Iterable[str]) -> bool:
+    """Is ``link`` (a :func:`links` form) one of ``held``, or a URL that one of them
+    extends with a path, a query or a fragment on the same host (``debian.org`` for
+    ``debian.org/doc/``; ``examplebank.co`` is not ``examplebank.com/download``)?"""
+    if link in held:
+        return True
+    if "@" in link or link.startswith("tel:"):
+        return False
+    return any(h.startswith(link) and h[len(link)] in "/?#" for h in held if len(h) > len(link))
 
 
 def _phone_digits(text: str) -> set[str]:
@@ -404,7 +465,8 @@ def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[
     compared the same way in every language.
     """
     folded = normalise(passage)
-    missing = [link for link in links(sentence) if not _has_link(link, passage, folded)]
+    held = links(passage)
+    missing = [link for link in links(sentence) if not link_held(link, held)]
     missing += _missing_quantities(sentence, passage)
     passage_months = months(passage)
     missing += [f"month {m}" for m in months(sentence) if m not in passage_months]
@@ -469,12 +531,6 @@ def ordinals(text: str, roman_only: bool = False) -> set[int]:
 def _roman_value(roman: str) -> int:
     values = [_ROMAN_VALUES[c] for c in roman]
     return sum(-v if v < next_ else v for v, next_ in zip(values, [*values[1:], 0], strict=True))
-
-
-def _has_link(link: str, passage: str, folded: str) -> bool:
-    if link.startswith("tel:"):
-        return link in _phone_digits(passage)
-    return link in passage.lower() or link in folded
 
 
 def quantities_missing(sentence: str, passage: str) -> list[str]:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from calanque.answer.claims import link_text
+
 # Characters that open syntax wherever they are: code, emphasis, HTML and autolinks,
 # links and images, strikethrough. (A table cannot form: its rows would be paragraphs.)
 _ANYWHERE = frozenset("\\`*<[]~")
@@ -29,12 +31,12 @@ _ANYWHERE = frozenset("\\`*<[]~")
 _LINE_START = frozenset("#>+-=")
 _LINE_END = frozenset("\r\n")  # CommonMark's line endings: \n, \r\n and \r alone
 _MARKER = re.compile(r"\[\d+\]")
-_LINK = re.compile(r"(?:https?|ftp)://[^\W_][^\s<>\[\]`]*", re.IGNORECASE)  # a host first
+# as far as the verifier reads a link (claims.URL), from a host on
+_LINK = re.compile(r"(?:https?|ftp)://[^\W_][^\s<>\[\]`]*", re.IGNORECASE)
 # GitHub's renderer (cmark-gfm) links a bare "www.example.org" by scanning the Markdown as
 # written, up to a space or "<": the backslashes of the escapes after it go into the link
 # and the "<" they escaped opens raw HTML again. Its "." escaped, it is no link there.
 _WWW = re.compile(r"www\.", re.IGNORECASE)
-_LINK_TRAILER = ".,:;!?'\""  # ends the sentence around a link, not the link
 _ORDERED = re.compile(r"\d{1,9}[.)](?=\s|$)")
 _ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
@@ -66,7 +68,7 @@ def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
             return marker.group(0), marker.end()
         link = _LINK.match(text, at)
         if link:  # as an autolink, where nothing in it is read as Markdown
-            url = _link_text(link.group(0))
+            url = link_text(link.group(0))
             return f"<{url}>", at + len(url)
     if not previous.isalnum() and _WWW.match(text, at):
         return f"{text[at : at + 3]}\\.", at + 4
@@ -92,19 +94,6 @@ def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
     if char == "&" and _ENTITY.match(text, at):
         return "\\&", at + 1  # "&amp;" would show "&"
     return char, at + 1
-
-
-def _link_text(url: str) -> str:
-    """The link itself, without the punctuation that ends the sentence after it, nor a
-    closing bracket that it does not open ("(see https://example.org/a)"), nor what
-    follows an entity's text in it (cmark-gfm shows "&amp;" in an autolink as "&")."""
-    entity = _ENTITY.search(url)
-    url = url[: entity.start()] if entity else url
-    while url and (
-        url[-1] in _LINK_TRAILER or (url[-1] == ")" and url.count("(") < url.count(")"))
-    ):
-        url = url[:-1]
-    return url
 
 
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")

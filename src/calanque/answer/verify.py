@@ -38,7 +38,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -50,6 +50,7 @@ from calanque.answer.claims import (
     contradiction,
     exchanged,
     injected,
+    link_held,
     links,
     misattached,
     modality,
@@ -208,6 +209,7 @@ class CitationVerifier:
         self, sentences: Sequence[CitedSentence], passages: Sequence[Passage], language: str
     ) -> Verification:
         by_n = {p.n: p for p in passages}
+        sentences = [replace(s, text=without_reordering(s.text)) for s in sentences]
         vectors = self._sentence_vectors(sentences, by_n)
         out = [self._verify_one(s, by_n, vectors.get(i), language) for i, s in enumerate(sentences)]
         return Verification(out, self.unsupported, language)
@@ -249,7 +251,8 @@ class CitationVerifier:
         if not sentence.citations:
             reasons.append("no citation")
         held = set().union(*(links(p.text) for p in by_n.values()))
-        hidden = not kept and (injected(sentence.text) or bool(links(sentence.text) - held))
+        unheld = [link for link in links(sentence.text) if not link_held(link, held)]
+        hidden = not kept and (injected(sentence.text) or bool(unheld))
         return VerifiedSentence(
             sentence.text, sentence.citations, tuple(kept), bool(kept), tuple(reasons), hidden
         )
@@ -261,6 +264,10 @@ class CitationVerifier:
             return None, "speaks to the model, not to the reader"
         quote = _verbatim(text, passage, self.policy)
         if quote is not None:
+            held = links(quote.span.text)  # a quote is read folded; a link is not
+            unheld = [link for link in links(text) if not link_held(link, held)]
+            if unheld:
+                return None, f"does not contain {', '.join(unheld[:3])}"
             if quote.framed:
                 return None, "the rest of the quoted sentence negates or conditions it"
             return _citation(passage, quote.span), ""
@@ -522,10 +529,20 @@ class Quote:
     framed: bool  # the rest of that sentence negates, conditions or refutes the quote
 
 
+# Unicode's explicit embeddings, overrides and isolates reorder what a reader sees: checked
+# as "15 mg", "\u202e15\u202c mg" shows "51 mg". An answer's sentence is shown without them.
+_REORDERING = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def without_reordering(text: str) -> str:
+    """``text`` without the bidirectional controls that reorder it on screen."""
+    return text.translate(_REORDERING)
+
+
 def _normalise(text: str) -> str:
     """Folded, spaces collapsed, as a quote is shown (``as_shown``: a comment's sentence as
     its prose, without the page's footnote references)."""
-    return " ".join(fold(as_shown(text)).split())
+    return " ".join(fold(as_shown(without_reordering(text))).split())
 
 
 def _verbatim(text: str, passage: Passage | None, policy: SupportPolicy) -> Quote | None:

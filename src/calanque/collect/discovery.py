@@ -2,7 +2,8 @@
 
 Every URL found -- a link, a sitemap entry, a feed entry -- must be in the source's
 scope before it is queued: a sitemap cannot send the crawl anywhere its source does not
-cover.
+cover. A link to a file no extractor reads (an image, an archive, a font:
+:data:`calanque.collect.urls.MEDIA_EXTENSIONS`) is not queued.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from calanque.collect.context import CrawlContext
 from calanque.collect.feeds import looks_like_feed, parse_feed
 from calanque.collect.fetcher import FetchResult
 from calanque.collect.sitemaps import looks_like_sitemap, parse_sitemap
-from calanque.collect.urls import host_key, in_scope, normalize_url
+from calanque.collect.urls import host_key, in_scope, is_media, normalize_url
 from calanque.errors import ExtractError, SourceError
 from calanque.types import Source
 
@@ -84,4 +85,6 @@ def _in_scope_url(link: str, source: Source) -> str | None:
         url = normalize_url(link)
     except SourceError:
         return None
+    if is_media(url):
+        return None  # an image, an archive, a font: nothing to read (a seed is still fetched)
     return url if in_scope(url, source.scope, source.url) else None

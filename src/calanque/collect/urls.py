@@ -183,6 +183,111 @@ def _is_tracking(name: str, extra: set[str]) -> bool:
     return name in TRACKING_PARAMS or name in extra or name.startswith(TRACKING_PREFIXES)
 
 
+# Files a link may point to that no extractor reads (the list Scrapy's link extractor skips,
+# less what Calanque reads: HTML, PDF, DOCX, Markdown, text, feeds and sitemaps, gzipped
+# sitemaps included). A discovered link to one is not fetched: a docs site's folder of
+# icons cost a polite crawl a request a second each and added nothing.
+MEDIA_EXTENSIONS = frozenset(
+    [
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "svgz",
+        "webp",
+        "avif",
+        "bmp",
+        "ico",
+        "tif",
+        "tiff",
+        "psd",
+        "eps",
+        "ai",
+        "raw",
+        "heic",
+        "mp3",
+        "ogg",
+        "oga",
+        "wav",
+        "flac",
+        "m4a",
+        "aac",
+        "wma",
+        "opus",
+        "mid",
+        "midi",
+        "mp4",
+        "m4v",
+        "avi",
+        "mov",
+        "mkv",
+        "webm",
+        "wmv",
+        "flv",
+        "mpg",
+        "mpeg",
+        "3gp",
+        "ogv",
+        "zip",
+        "tgz",
+        "tbz2",
+        "bz2",
+        "xz",
+        "7z",
+        "rar",
+        "tar",
+        "lz",
+        "lzma",
+        "zst",
+        "cab",
+        "exe",
+        "msi",
+        "dmg",
+        "deb",
+        "rpm",
+        "apk",
+        "iso",
+        "img",
+        "bin",
+        "jar",
+        "war",
+        "so",
+        "dll",
+        "class",
+        "css",
+        "js",
+        "mjs",
+        "map",
+        "woff",
+        "woff2",
+        "ttf",
+        "otf",
+        "eot",
+        "ppt",
+        "pptx",
+        "pps",
+        "xls",
+        "xlsx",
+        "ods",
+        "odp",
+        "odg",
+        "swf",
+    ]
+)
+
+
+def is_media(url: str) -> bool:
+    """Does ``url``'s path end in an extension of :data:`MEDIA_EXTENSIONS` (``.tar.gz``
+    too)?"""
+    path = urlsplit(url).path.lower()
+    name = path.rsplit("/", 1)[-1]
+    if name.endswith(".tar.gz"):
+        return True
+    _, dot, extension = name.rpartition(".")
+    return bool(dot) and extension in MEDIA_EXTENSIONS
+
+
 def seed_folder(url: str) -> str:
     """The folder of a seed URL: ``http://h/a/b/page.html`` -> ``http://h/a/b/``."""
     parts = urlsplit(normalize_url(url))

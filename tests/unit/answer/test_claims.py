@@ -56,7 +56,7 @@ def test_specifics_present(sentence: str) -> None:
         ("Debian 19 was released on 6 July 2019.", "19"),
         ("Debian 10 was released in August 2019.", "month 8"),
         ("The installer needs 5 MB of disk space.", "5 megabyte"),
-        ("Payment is made at http://evil.example/pay", "http://evil.example/pay"),
+        ("Payment is made at http://evil.example/pay", "evil.example/pay"),
         ("Write to help@evil.example for the release notes.", "help@evil.example"),
         ("Call +33 1 23 45 67 89 before the upgrade.", "tel:33123456789"),
         ("Debian 10 was released by Canonical.", "Canonical"),
@@ -108,8 +108,40 @@ def test_a_compound_of_function_words_need_not_be_copied() -> None:
 def test_numbers_are_read_in_both_conventions() -> None:
     [french, english, decimal] = quantities("1 000 km, 1,000 people, 3,5 Go")
     assert "1000" in french.values and "kilometer" in french.units
-    assert {"1000", "1"} <= english.values  # 1,000 is a thousand, or one in French notation
+    # 1,000 is a thousand, or 1.000 in French notation: three decimals, never one
+    assert {"1000", "1.000"} <= english.values and "1" not in english.values
     assert "3.5" in decimal.values and decimal.units == {"gigabyte"}
+
+
+@pytest.mark.parametrize(
+    ("passage", "sentence"),
+    [
+        (
+            "The free plan allows 1 user per account.",
+            "The free plan allows 1,000 users per account.",
+        ),
+        ("The dose is 4 grams per day.", "The dose is 4.000 grams per day."),
+        ("It needs 2,000 MB of disk space.", "It needs 2 MB of disk space."),
+        ("It needs 1.5 GB of disk space.", "It needs 1,500 GB of disk space."),
+        ("The maximum dose is 4 grams per day.", "The maximum dose is -9 grams per day."),
+        ("Set the swappiness to 10.", "Set the swappiness to -10."),
+        ("Set the swappiness to 10.", "Set the swappiness to .75."),
+    ],
+)
+def test_a_number_is_not_read_a_thousand_times_smaller_nor_without_its_sign(
+    passage: str, sentence: str
+) -> None:
+    assert quantities_missing(sentence, passage)
+
+
+def test_the_same_number_written_otherwise_is_held() -> None:
+    for passage, sentence in [
+        ("1 000 packages", "1,000 packages"),
+        ("3,5 Go", "3.5 GB"),
+        ("1.500 Einwohner", "1,500 inhabitants"),
+        ("run ls -1 here", "run ls -1"),
+    ]:
+        assert not quantities_missing(sentence, passage), (passage, sentence)
 
 
 def test_month_names_count_only_next_to_a_number() -> None:

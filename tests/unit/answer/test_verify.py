@@ -530,3 +530,144 @@ def test_a_joined_listing_shown_one_command_a_line_is_verbatim_from_its_line() -
     assert shown.count("\n") == 2
     quote = _verbatim(shown, passage, SupportPolicy())
     assert quote is not None and quote.span.text == line.text
+
+
+# -- attacks found by a review (twenty-third session): each was shown before -----------------
+
+DOWNLOAD = "Download the installer from https://www.debian.org and verify its checksum."
+
+
+@pytest.mark.parametrize(
+    ("passage", "sentence"),
+    [
+        # read up to a quote or a bracket, the link checked was the passage's; a chat client
+        # linked the whole, to another host
+        (DOWNLOAD, 'Download the installer from https://www.debian.org"@evil\u3002com [1].'),
+        (DOWNLOAD, "Download the installer from https://www.debian.org)@evil\uff0ecom [1]."),
+        (
+            "The documentation is at https://docs.github.com and covers every feature.",
+            'The documentation is at https://docs.github.com"@hub.com and covers it [1].',
+        ),
+        # matched as a piece of the passage, in lower case, accents folded
+        (
+            "Download the client from https://www.examplebank.com/download and install it.",
+            "Download the client from https://www.examplebank.co and install it [1].",
+        ),
+        (
+            "Report phishing to it.security@examplebank.com, the team answers within a day.",
+            "Report phishing to security@examplebank.com, the team answers within a day [1].",
+        ),
+        (
+            "Send your invoice to billing@examplebank.com.au before the end of the month.",
+            "Send your invoice to billing@examplebank.com before the end of the month [1].",
+        ),
+        (
+            "The form is at https://bit.ly/3AbCdEf and closes on Friday.",
+            "The form is at https://bit.ly/3abcdef and closes on Friday [1].",
+        ),
+        (
+            "Order the book at https://bücher.de/katalog today.",
+            "Order the book at https://bucher.de/katalog today [1].",
+        ),
+    ],
+)
+def test_a_link_is_shown_only_as_the_passage_writes_it_whole(
+    embedder: WordEmbedder, passage: str, sentence: str
+) -> None:
+    for mode in ("remove", "flag"):
+        verifier = CitationVerifier(embedder, SentenceVectorStore(), mode, LENIENT)
+        result = verifier.verify(parse_citations(sentence), [_passage(passage, "en")], "en")
+        assert not result.citations and result.text == "", (mode, result.sentences)
+
+
+def test_a_link_the_passage_writes_longer_on_its_host_is_held(embedder: WordEmbedder) -> None:
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), "remove", LENIENT)
+    passage = _passage("Read https://www.debian.org/releases/stable/ before you upgrade.", "en")
+    for sentence in (
+        "Read debian.org/releases before you upgrade [1].",
+        "Read https://www.debian.org/releases/stable/ before you upgrade [1].",
+    ):
+        result = verifier.verify(parse_citations(sentence), [passage], "en")
+        assert result.citations, result.sentences
+
+
+def test_a_bare_address_or_a_fullwidth_at_is_a_link_flag_mode_does_not_show(
+    embedder: WordEmbedder,
+) -> None:
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), "flag", LENIENT)
+    passage = _passage("Payments for the project go through the treasurer.", "en")
+    for sentence in (
+        "Payments for the project go through evil-payments.example/debian [1].",
+        "Payments for the project go through pay@evil\uff20example.com [1].",
+        "Payments for the project go through evil-payments.com [1].",
+    ):
+        result = verifier.verify(parse_citations(sentence), [passage], "en")
+        assert result.text == "", result.sentences
+
+
+def test_bidirectional_controls_are_not_shown(embedder: WordEmbedder) -> None:
+    """Checked as "15 mg", "\\u202e15\\u202c mg" showed "51 mg"."""
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), "remove", LENIENT)
+    passage = _passage("The recommended dose for adults is 15 mg twice a day.", "en")
+    sentence = "The recommended dose for adults is \u202e15\u202c mg twice a day [1]."
+    result = verifier.verify(parse_citations(sentence), [passage], "en")
+    assert result.text == "The recommended dose for adults is 15 mg twice a day. [1]"
+
+
+@pytest.mark.parametrize(
+    ("passage", "sentence"),
+    [
+        (
+            "Upgrading the kernel requires a reboot.",
+            "Upgrading the kernel hardly requires a reboot [1].",
+        ),
+        (
+            "Upgrading the kernel requires a reboot.",
+            "Upgrading the kernel seldom requires a reboot [1].",
+        ),
+        (
+            "Upgrading the kernel requires a reboot.",
+            "Upgrading the kernel fails to require a reboot [1].",
+        ),
+        (
+            "La mise à jour du noyau nécessite un redémarrage.",
+            "La mise à jour du noyau ne nécessite point un redémarrage [1].",
+        ),
+        (
+            "La mise à jour du noyau nécessite un redémarrage.",
+            "La mise à jour du noyau ne nécessite aucunement un redémarrage [1].",
+        ),
+        (
+            "La mise à jour du noyau nécessite un redémarrage.",
+            "La mise à jour du noyau nécessite rarement un redémarrage [1].",
+        ),
+        (
+            "Passwords must be longer than 12 characters.",
+            "Passwords must be shorter than 12 characters [1].",
+        ),
+        (
+            "Passwords must contain more than 12 characters.",
+            "Passwords must contain fewer than 12 characters [1].",
+        ),
+        (
+            "This medicine is not suitable for children under 12.",
+            "This medicine is not suitable for children over 12 [1].",
+        ),
+        (
+            "Le mot de passe doit contenir au moins 12 caractères.",
+            "Le mot de passe doit contenir au plus 12 caractères [1].",
+        ),
+        ("The maximum dose is 4 grams per day.", "The maximum dose is -9 grams per day [1]."),
+        (
+            "The free plan allows 1 user per account.",
+            "The free plan allows 1,000 users per account [1].",
+        ),
+    ],
+)
+def test_a_weaker_negation_a_bound_turned_round_or_a_number_scaled_is_refused(
+    embedder: WordEmbedder, passage: str, sentence: str
+) -> None:
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), "remove", LENIENT)
+    language = "fr" if " du " in passage or " de " in passage else "en"
+    result = verifier.verify(parse_citations(sentence), [_passage(passage, language)], language)
+    assert not result.citations, result.sentences

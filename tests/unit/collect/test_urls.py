@@ -12,6 +12,7 @@ from calanque.collect.urls import (
     check_scope_patterns,
     host_key,
     in_scope,
+    is_media,
     normalize_url,
     seed_folder,
 )
@@ -187,3 +188,23 @@ def test_resolved_links_are_normalized(base: str, link: str) -> None:
     resolved = normalize_url(link, base)
     assert normalize_url(resolved) == resolved
     assert resolved.startswith(("http://", "https://"))
+
+
+@pytest.mark.parametrize(
+    ("url", "media"),
+    [
+        ("https://x.org/icons/pin.png", True),
+        ("https://x.org/a/LOGO.JPG?v=2", True),
+        ("https://x.org/release.tar.gz", True),
+        ("https://x.org/font.woff2", True),
+        ("https://x.org/sitemap1.xml.gz", False),
+        ("https://x.org/guide.pdf", False),
+        ("https://x.org/notes.docx", False),
+        ("https://x.org/page.html", False),
+        ("https://x.org/folder/", False),
+        ("https://x.org/v1.2/install", False),
+        ("https://x.org/png", False),
+    ],
+)
+def test_a_link_to_an_image_archive_or_font_is_media(url: str, media: bool) -> None:
+    assert is_media(url) is media
