@@ -237,3 +237,35 @@ def test_links_to_images_archives_and_fonts_are_not_fetched(tmp_path):
         catalog.close()
     assert "/about.html" in fetched
     assert not fetched & {"/icons/pin.png", "/img/logo.SVG", "/dist/app.tar.gz", "/font.woff2"}
+
+
+def test_a_folder_listing_is_followed_not_stored(tmp_path):
+    """Apache's, nginx's and Python's generated listings hold file names, sizes and dates:
+    indexed, they were answers' sources and related questions ("What is /fr/images for?")."""
+    listing = (
+        "<html><head><title>Index of /docs/</title></head><body><h1>Index of /docs/</h1>"
+        '<a href="/docs/guide.html">guide.html</a> 2024-01-02 12:00 4.1K '
+        '<a href="/docs/logo.png">logo.png</a> 2024-01-02 12:00 20K</body></html>'
+    )
+    routes = {
+        "/docs/": Route(body=listing),
+        "/docs/guide.html": Route(body=page("Guide", LOREM_EN * 3)),
+    }
+    with serve_site(routes) as site:
+        settings = make_settings(tmp_path)
+        catalog = open_catalog(settings)
+        add_site(catalog, f"{site.url}/docs/")
+        summary = crawl(catalog, settings)
+        titles = [r["title"] for r in catalog.list_pages()]
+        catalog.close()
+    assert titles == ["Guide"]
+    assert summary.listings == 1 and not summary.errors
+
+
+def test_a_listing_title_is_recognised_as_servers_write_it() -> None:
+    from calanque.collect.pipeline import is_listing
+
+    assert is_listing("Index of /pub/debian/")
+    assert is_listing("  Directory listing for /fr/images/ ")
+    assert not is_listing("An index of Debian tools")
+    assert not is_listing("Index of packages")

@@ -176,6 +176,8 @@ def summary_table(summary: CrawlSummary) -> Table:
         "duplicates",
     ):
         table.add_row(key.replace("_", " "), str(data[key]))
+    if data["listings"]:
+        table.add_row("folder listings (followed, not stored)", str(data["listings"]))
     for kind, n in data["errors"].items():
         table.add_row(f"error: {kind}", str(n))
     table.add_row("pages/s", f"{data['pages_per_s']:.2f}")

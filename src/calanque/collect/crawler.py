@@ -478,6 +478,12 @@ class Crawler:
         )
         if processed.meta_decision is not None and not processed.meta_decision.allowed:
             return await self._refuse(item, processed.meta_decision)
+        if processed.listing:  # followed, not stored (nor kept from an earlier crawl)
+            self.summary.listings += 1
+            if processed.links:
+                await self.queue_links(source, item.depth, list(processed.links))
+            await self.in_db(self.catalog.forget_document, url)
+            return await self.in_db(self.catalog.frontier.finish, item.id, DONE, None)
         if processed.document is None:
             return await self.fail(item, processed.error_kind or "extract", processed.error_message)
         page = PageRecord(

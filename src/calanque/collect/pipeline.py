@@ -7,6 +7,7 @@ event loop keeps fetching).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from calanque.chunk import split
@@ -119,6 +120,17 @@ class ProcessedPage:
     meta_decision: ConsentDecision | None = None
     error_kind: str = ""
     error_message: str = ""
+    listing: bool = False  # a server's folder listing: its links are followed, it is not stored
+
+
+# The titles web servers give the listings of a folder they generate (Apache's and nginx's
+# autoindex, lighttpd, Python's http.server): file names, sizes and dates, nothing to read.
+_LISTING_TITLE = re.compile(r"(?:index of|directory listing for) /", re.IGNORECASE)
+
+
+def is_listing(title: str) -> bool:
+    """Is a page with this title a folder listing that a web server generated?"""
+    return bool(_LISTING_TITLE.match(title.strip()))
 
 
 def process_body(
@@ -143,6 +155,8 @@ def process_body(
                 return ProcessedPage(document=None, meta_decision=meta)
         document = extract(body, url, content_type, charset)
         links = tuple(extract_links(html, url)) if (html is not None and want_links) else ()
+        if html is not None and is_listing(document.title):
+            return ProcessedPage(document=None, links=links, meta_decision=meta, listing=True)
         return _finish(document, links, meta)
     except ExtractError as exc:
         return ProcessedPage(document=None, error_kind=exc.kind, error_message=str(exc))

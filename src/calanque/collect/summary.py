@@ -19,6 +19,7 @@ class CrawlSummary:
     deleted: int = 0
     duplicates: int = 0
     files: int = 0
+    listings: int = 0  # folder listings a server generated: followed, not stored
     errors: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
     queued: int = 0
@@ -37,6 +38,7 @@ class CrawlSummary:
             "deleted": self.deleted,
             "duplicates": self.duplicates,
             "files": self.files,
+            "listings": self.listings,
             "errors": dict(sorted(self.errors.items())),
             "error_total": sum(self.errors.values()),
             "elapsed_s": round(self.elapsed_s, 3),
