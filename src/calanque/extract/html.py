@@ -257,7 +257,15 @@ class _Walk:
 
 
 def _is_data_row(row: etree._Element) -> bool:
-    return not any(cell.find(f".//{tag}") is not None for tag in _CELL_BLOCKS for cell in row)
+    """A row of data, not of a layout table: no cell holds blocks. One paragraph in a cell
+    is a cell's text, as Asciidoctor writes every cell (``<td><p class="tableblock">``)."""
+    return not any(_holds_blocks(cell) for cell in row)
+
+
+def _holds_blocks(cell: etree._Element) -> bool:
+    if any(cell.find(f".//{tag}") is not None for tag in _CELL_BLOCKS if tag != "p"):
+        return True
+    return len(cell.findall(".//p")) > 1
 
 
 def _is_first_row(row: etree._Element) -> bool:

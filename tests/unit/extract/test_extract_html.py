@@ -119,6 +119,19 @@ def test_layout_tables_are_read_as_blocks() -> None:
     assert "First paragraph in a cell.\n\nSecond paragraph." in doc.text
 
 
+def test_a_row_whose_cells_hold_one_paragraph_each_is_one_line() -> None:
+    """Asciidoctor (KiCad's manuals, Git's) writes every cell as ``<td><p class="tableblock">``:
+    read cell by cell, a file's extension and what it holds were two sentences apart."""
+    cell = '<td class="tableblock"><p class="tableblock">{}</p></td>'
+    rows = "".join(
+        f"<tr>{cell.format(name)}{cell.format(what)}</tr>"
+        for name, what in [("*.kicad_pro", "Project file"), ("*.kicad_sch", "Schematic file")]
+    )
+    html = f"<html><body><p>KiCad uses these files.</p><table><tbody>{rows}</tbody></table></body></html>"
+    doc = extract_html(html)
+    assert "*.kicad_pro | Project file\n*.kicad_sch | Schematic file" in doc.text
+
+
 def test_malformed_html_is_read() -> None:
     html = b"<html><body><div><p>Unclosed <b>bold <i>and italic<p>Next para</div></span></body>"
     doc = extract(html, "http://h/m.html", "text/html")
