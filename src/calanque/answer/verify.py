@@ -173,7 +173,8 @@ def render(sentences: Sequence[VerifiedSentence], language: str) -> str:
         tail = marks if s.supported else FLAG_TEXT.get(language, FLAG_TEXT["en"])
         piece = f"{s.text} {tail}"
         parts.append(f"\n{piece}\n" if looks_like_code(s.text) else piece)
-    return " ".join(parts).replace(" \n", "\n").replace("\n ", "\n").strip()
+    text = " ".join(parts).replace(" \n", "\n").replace("\n ", "\n").strip()
+    return re.sub(r"\n{2,}", "\n", text)  # two lines in a row: no blank line between
 
 
 def required_tokens(sentence: str, same_language: bool) -> list[str]:

@@ -671,3 +671,26 @@ def test_a_weaker_negation_a_bound_turned_round_or_a_number_scaled_is_refused(
     language = "fr" if " du " in passage or " de " in passage else "en"
     result = verifier.verify(parse_citations(sentence), [_passage(passage, language)], language)
     assert not result.citations, result.sentences
+
+
+def test_two_lines_in_a_row_have_no_blank_line_between() -> None:
+    """Rows of a table and command lines quoted one after the other stood a blank line
+    apart in the CLI and the web page."""
+    from calanque.answer.verify import VerifiedSentence, render
+    from calanque.types import Citation
+
+    citation = Citation(1, "https://doc.example/", "Doc", "x", 0, 1, "https://doc.example/", True)
+
+    def shown(text: str) -> VerifiedSentence:
+        return VerifiedSentence(text, (1,), (citation,), True)
+
+    cited = [
+        shown("Les fichiers ont les extensions suivantes :"),
+        shown("*.kicad_pro | Project file"),
+        shown("*.pro | Legacy project file"),
+        shown("Then open it."),
+    ]
+    assert render(cited, "en") == (
+        "Les fichiers ont les extensions suivantes : [1]\n"
+        "*.kicad_pro | Project file [1]\n*.pro | Legacy project file [1]\nThen open it. [1]"
+    )
