@@ -175,19 +175,46 @@ def test_page_that_opts_out_later_is_deleted(tmp_path):
         catalog.close()
 
 
-def test_robots_txt_that_fails_with_5xx_refuses_everything(tmp_path):
+def test_robots_txt_that_fails_with_5xx_refuses_everything_for_now(tmp_path):
+    """RFC 9309: an unreachable robots.txt means disallow everything; it is an outage,
+    reported as an error and tried again, not an opt-out written to the ledger."""
     routes = {
         "/robots.txt": Route(status=503, body="busy", content_type="text/plain"),
         "/index.html": Route(body=page("Home", LOREM_EN * 3)),
     }
     with serve_site(routes) as site:
-        settings = make_settings(tmp_path)
+        settings = make_settings(tmp_path, max_attempts=1)
         catalog = open_catalog(settings)
         add_site(catalog, f"{site.url}/index.html")
         summary = crawl(catalog, settings)
-        assert summary.refused_robots == 1 and catalog.list_pages() == []
-        assert site.requests_for("/index.html") == []
-        assert "503" in catalog.consent_for(f"{site.url}/index.html")["rule"]
+        assert catalog.list_pages() == [] and site.requests_for("/index.html") == []
+        assert summary.errors["robots-unreachable"] == 1 and summary.refused_robots == 0
+        catalog.close()
+
+
+@pytest.mark.parametrize("outage", [Route(status=503, body="busy"), Route(status=500, body="")])
+def test_an_outage_of_robots_txt_deletes_nothing_stored(tmp_path, outage):
+    """A daily crawl during an outage deleted every stored page of the site as if its
+    publisher had opted out, and refused the site for a day after it came back."""
+    routes = {
+        "/index.html": Route(body=page("Home", "KEEPMARK " + LOREM_EN * 3)),
+        "/robots.txt": Route(body="User-agent: *\nDisallow: /private/\n"),
+    }
+    with serve_site(routes) as site:
+        settings = make_settings(tmp_path, robots_cache_s=0, max_attempts=1)
+        catalog = open_catalog(settings)
+        add_site(catalog, f"{site.url}/index.html")
+        crawl(catalog, settings)
+        assert "KEEPMARK" in stored_text(catalog)
+        site.set("/robots.txt", outage)
+        summary = crawl(catalog, settings, refresh=True)
+        assert "KEEPMARK" in stored_text(catalog) and summary.deleted == 0
+        assert catalog.consent_for(f"{site.url}/index.html")["allowed"] is True
+        # the last rules read stand in for the file while it cannot be read
+        assert summary.errors == {} and summary.refused_robots == 0
+        site.set("/robots.txt", Route(body="User-agent: *\nAllow: /\n"))
+        again = crawl(catalog, settings, refresh=True)
+        assert again.refused_robots == 0 and again.errors == {}
         catalog.close()
 
 

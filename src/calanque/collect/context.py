@@ -20,7 +20,16 @@ from calanque.config import CrawlSettings
 from calanque.types import Source
 
 T = TypeVar("T")
-RETRYABLE = ("timeout", "network", "http-429", "http-500", "http-502", "http-503", "http-504")
+RETRYABLE = (
+    "timeout",
+    "network",
+    "http-429",
+    "http-500",
+    "http-502",
+    "http-503",
+    "http-504",
+    "robots-unreachable",
+)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from calanque.collect.hostpolicy import HostPolicies
 from calanque.collect.ingest import ingest_folder
 from calanque.collect.lifeline import exit_with
 from calanque.collect.pipeline import HTML_TYPES, ProcessedPage, process_body
+from calanque.collect.robots import refused_for_now
 from calanque.collect.signing import bot_auth
 from calanque.collect.summary import CrawlSummary, stamped
 from calanque.collect.urls import host_key, in_scope, normalize_url
@@ -363,6 +364,12 @@ class Crawler:
         decision = await self._policies.forgotten(hop) or (
             await self._policies.robots(host_key(hop), guarded=guarded)
         ).decide(hop)
+        if refused_for_now(decision):
+            raise FetchError(
+                f"the robots.txt of the redirect target {hop} cannot be read",
+                url=hop,
+                kind="robots-unreachable",
+            )
         if not decision.allowed:
             raise ConsentRefused(
                 f"{decision.signal} refuses the redirect target {hop}",
@@ -398,6 +405,8 @@ class Crawler:
         except FetchError as exc:
             return await self.fail(item, exc.kind, str(exc))
         decision = await self._decide_host(item, guarded)
+        if refused_for_now(decision):  # an outage is no opt-out: what is stored stays
+            return await self.fail(item, "robots-unreachable", decision.rule)
         if not decision.allowed:
             return await self._refuse(item, decision)
         try:

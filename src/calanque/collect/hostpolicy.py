@@ -2,7 +2,10 @@
 
 Both are cached in memory and in the catalog's ``hosts`` table for
 ``crawl.robots_cache_s`` (24 h by default), so every worker sharing the
-catalog reads the same rules without fetching them again.
+catalog reads the same rules without fetching them again. A robots.txt that cannot be
+read (a network or server error) is not stored: the last rules read stand in for it
+(RFC 9309 lets a crawler keep them past their day while the file is unreachable), or,
+with none, the host is refused for now, and it is asked for again a minute later.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from calanque.errors import FetchError
 from calanque.types import ConsentDecision
 
 ROBOTS_MAX_BYTES = 1_000_000  # parsing reads the first 500 KiB; fetch a little more
+UNREACHABLE_RETRY_S = 60.0  # an unreachable robots.txt is asked for again after this
 InDb = Callable[..., Awaitable[Any]]
 
 
@@ -71,13 +75,17 @@ class HostPolicies:
                 return cached[0]
             policy = await self._in_db(self.catalog.frontier.host_policy, host)
             if self._fresh(policy, "robots"):
-                status = policy.get("robots_status")
-                rules = parse_robots(
-                    str(policy["robots_body"]), int(status) if status is not None else None
-                )
+                rules = _stored_rules(policy)
             else:
                 status_code, body = await self._fetch(f"{host}/robots.txt", guarded)
                 rules = parse_robots(body, status_code)
+                if rules.unreachable:
+                    # an outage: the last rules read, past their day (RFC 9309, 2.4), or
+                    # none for now; either way read again in a minute, and not stored
+                    stored = _stored_rules(policy) if policy.get("robots_body") else None
+                    rules = stored if stored and not stored.unreachable else rules
+                    self._robots[host] = (rules, time.time() - self.ttl + UNREACHABLE_RETRY_S)
+                    return rules
                 await self._in_db(self.catalog.frontier.save_robots, host, status_code, body)
             self._robots[host] = (rules, time.time())
             return rules
@@ -118,6 +126,11 @@ class HostPolicies:
         except FetchError:
             return None, ""
         return result.status, result.body.decode("utf-8", errors="replace")
+
+
+def _stored_rules(policy: dict[str, Any]) -> RobotsRules:
+    status = policy.get("robots_status")
+    return parse_robots(str(policy["robots_body"]), int(status) if status is not None else None)
 
 
 def _policy_fetcher(settings: Settings, transport: Any) -> Fetcher:

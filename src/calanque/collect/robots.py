@@ -294,6 +294,15 @@ def _agent_token(agent: str) -> str:
     return agent.split("/", 1)[0].strip().lower()
 
 
+UNREACHABLE = "robots.txt unreachable"
+
+
+def refused_for_now(decision: ConsentDecision) -> bool:
+    """Is ``decision`` the refusal of a host whose robots.txt could not be read: an
+    outage, to try again later, not an opt-out (nothing stored is deleted for it)?"""
+    return not decision.allowed and decision.rule.startswith(UNREACHABLE)
+
+
 @dataclass(frozen=True)
 class RobotsRules:
     """A parsed robots.txt (or the absence of one), ready to decide URLs."""
@@ -317,8 +326,14 @@ class RobotsRules:
             rule = f"robots.txt returned HTTP {status}: everything allowed"
             return ConsentDecision(url, True, "robots.txt", rule)
         reason = f"HTTP {status}" if status else "network error"
-        rule = f"robots.txt unreachable ({reason}): everything disallowed"
+        rule = f"{UNREACHABLE} ({reason}): everything disallowed"
         return ConsentDecision(url, False, "robots.txt", rule)
+
+    @property
+    def unreachable(self) -> bool:
+        """robots.txt could not be read (a network error or a server error): RFC 9309
+        says disallow everything, for now; it says nothing of what was already fetched."""
+        return self.status is None or self.status >= 500
 
     def decide(self, url: str, agent: str = DEFAULT_AGENT) -> ConsentDecision:
         """May ``agent`` use ``url``? ``rule`` names the line (or status) that decided."""
