@@ -287,3 +287,35 @@ def test_conditional_requests_count_as_unchanged(tmp_path):
         assert second.unchanged == 2 and second.fetched == 0
         assert "if-none-match" in site.requests_for("/a.html")[-1].headers
         catalog.close()
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        # over crawl.max_body_bytes: cut off, never parsed
+        lambda body: Route(body=body + "x" * 30_000, headers={"X-Robots-Tag": "noai"}),
+        # a charset that does not decode the body
+        lambda body: Route(
+            body=body.replace("OPTMARK", "OPTMARK café déjà vu").encode("utf-8"),
+            content_type="text/html; charset=iso-2022-jp",
+            headers={"X-Robots-Tag": "noai"},
+        ),
+    ],
+    ids=["too large", "undecodable"],
+)
+def test_a_header_opt_out_holds_whatever_the_body(tmp_path, later):
+    """The header's decision waited for the page's <meta>, which a body cut off or not
+    decoded never gave: the old copy stayed searchable, the ledger said allowed."""
+    body = page("Later", "OPTMARK " + LOREM_EN * 3)
+    routes = {"/index.html": Route(body=body)}
+    with serve_site(routes) as site:
+        settings = make_settings(tmp_path, max_body_bytes=20_000)
+        catalog = open_catalog(settings)
+        add_site(catalog, f"{site.url}/index.html")
+        crawl(catalog, settings)
+        assert "OPTMARK" in stored_text(catalog)
+        site.set("/index.html", later(body))
+        summary = crawl(catalog, settings, refresh=True)
+        assert "OPTMARK" not in stored_text(catalog) and summary.deleted == 1
+        assert catalog.consent_for(f"{site.url}/index.html")["allowed"] is False
+        catalog.close()

@@ -467,6 +467,8 @@ class Crawler:
             kind = f"http-{result.status}"
             return await self.fail(item, kind, f"HTTP {result.status}", result.status)
         if result.truncated:
+            if header_decision is not None and not header_decision.allowed:
+                return await self._refuse(item, header_decision)  # no <meta> to read: cut off
             message = f"body larger than crawl.max_body_bytes={self.crawl.max_body_bytes}: cut off, not stored"
             return await self.fail(item, "too-large", message)
         if await discover(self, item, source, result, url):

@@ -147,7 +147,9 @@ def process_body(
     is decided here, where the markup is parsed.
     """
     try:
-        html = decode_html(body, charset) if content_type in HTML_TYPES else None
+        html = _decoded(body, url, content_type, charset, headers or {})
+        if isinstance(html, ConsentDecision):
+            return ProcessedPage(document=None, meta_decision=html)
         meta = None
         if html is not None:
             meta = decide_page(url, headers or {}, html, None)
@@ -164,6 +166,23 @@ def process_body(
         return ProcessedPage(
             document=None, error_kind="extract-crash", error_message=f"{type(exc).__name__}: {exc}"
         )
+
+
+def _decoded(
+    body: bytes, url: str, content_type: str, charset: str | None, headers: dict[str, str]
+) -> str | ConsentDecision | None:
+    """An HTML body's text (None for other types); where it cannot be decoded, the
+    headers' refusal if they refuse: an opt-out holds whatever the body (ExtractError
+    otherwise)."""
+    if content_type not in HTML_TYPES:
+        return None
+    try:
+        return decode_html(body, charset)
+    except ExtractError:
+        refusal = decide_page(url, headers, None, None)
+        if not refusal.allowed:
+            return refusal
+        raise
 
 
 def _finish(
