@@ -24,6 +24,7 @@ engine loads; nor is ``CALANQUE_NO_LINKS`` (no terminal hyperlinks in ``calanque
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -67,6 +68,8 @@ class CrawlSettings:
     max_attempts: int = 3
     refresh_after: int = 86_400  # re-check stored pages older than this (seconds)
     extract_workers: int = 0  # processes for extraction; 0 = one per core
+    extract_timeout_s: float = 120.0  # a file whose extraction takes longer is not stored
+    extract_memory_mb: int = 2048  # an extraction process's memory limit (0: none)
     strip_query_params: tuple[str, ...] = ()
 
 
@@ -266,7 +269,7 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
             if isinstance(value, str):
                 return tuple(v.strip() for v in value.split(",") if v.strip())
             return tuple(str(v) for v in value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(
             f"setting {key!r} has a bad value {value!r}: {exc}. Expected {_type_name(hint)}."
         ) from exc
@@ -407,6 +410,39 @@ def _validate(settings: Settings) -> None:
         (settings.crawl.per_host_connections >= 1, "crawl.per_host_connections must be >= 1"),
         (settings.crawl.min_delay >= 0, "crawl.min_delay must be >= 0 seconds"),
         (settings.crawl.max_body_bytes >= 1024, "crawl.max_body_bytes must be >= 1024"),
+        (settings.crawl.concurrency <= 1000, "crawl.concurrency must be at most 1000"),
+        (settings.crawl.per_host_connections <= 100, "crawl.per_host_connections must be <= 100"),
+        (
+            all(
+                0 < t < math.inf
+                for t in (
+                    settings.crawl.connect_timeout,
+                    settings.crawl.read_timeout,
+                    settings.crawl.total_timeout,
+                    settings.crawl.lease_s,
+                    settings.crawl.extract_timeout_s,
+                )
+            ),
+            "crawl.connect_timeout, read_timeout, total_timeout, lease_s and extract_timeout_s "
+            "must be more than 0 seconds (and finite)",
+        ),
+        (
+            0 <= settings.crawl.min_delay <= settings.crawl.max_delay < math.inf,
+            "crawl.max_delay must be >= crawl.min_delay (and finite)",
+        ),
+        (settings.crawl.max_attempts >= 1, "crawl.max_attempts must be at least 1"),
+        (
+            settings.crawl.refresh_after >= 0 and settings.crawl.robots_cache_s >= 0,
+            "crawl.refresh_after and crawl.robots_cache_s must be >= 0 seconds",
+        ),
+        (
+            settings.crawl.extract_workers >= 0,
+            "crawl.extract_workers must be >= 0 (0: one per core)",
+        ),
+        (
+            settings.crawl.extract_memory_mb == 0 or settings.crawl.extract_memory_mb >= 256,
+            "crawl.extract_memory_mb must be 0 (no limit) or at least 256",
+        ),
         (0 <= settings.crawl.max_redirects <= 20, "crawl.max_redirects must be in 0..20"),
         (0 <= settings.index.language_shift <= 1, "index.language_shift must be in 0..1"),
         (

@@ -113,6 +113,42 @@ def test_bad_input_gives_a_clear_error_and_exit_code(tmp_path):
     assert result.returncode == 3 and "crawl.concurrency" in result.stderr
 
 
+def test_a_folder_that_is_gone_does_not_stop_the_crawl_nor_lose_its_files(tmp_path):
+    """An unmounted folder ended `calanque crawl` with exit code 4 before any other source
+    was crawled, and no JSON."""
+    gone, kept = tmp_path / "usb", tmp_path / "docs"
+    for folder, word in ((gone, "a"), (kept, "b")):
+        folder.mkdir()
+        (folder / f"{word}.txt").write_text(distinct_text(word))
+    home = tmp_path / "home"
+    run(home, "add", str(gone))
+    run(home, "add", str(kept))
+    first = json.loads(run(home, "crawl", "--json", "--no-index").stdout)
+    assert first["files"] == 2
+    (gone / "a.txt").rename(tmp_path / "a.txt")
+    gone.rmdir()
+    (kept / "c.txt").write_text(distinct_text("c"))
+    result = run(home, "crawl", "--json", "--no-index")
+    second = json.loads(result.stdout)
+    assert second["files"] == 1 and second["errors"] == {"folder-missing": 1}
+    assert second["deleted"] == 0  # gone for a moment is not emptied
+    assert "calanque remove 1" in result.stderr
+    assert len(json.loads(run(home, "pages", "--json").stdout)) == 3
+
+
+def test_an_empty_argument_or_a_bad_pattern_is_refused_at_add(tmp_path):
+    """`calanque add ""` added the current folder; `--include "("` was accepted, and every
+    URL of the source then failed as "bad-url"."""
+    home = tmp_path / "home"
+    empty = run(home, "add", "", check=False)
+    assert empty.returncode != 0 and "the argument is empty" in empty.stderr
+    pattern = run(
+        home, "add", "https://example.org/docs/", "--kind", "site", "--include", "(", check=False
+    )
+    assert pattern.returncode != 0 and "invalid scope pattern '('" in pattern.stderr
+    assert json.loads(run(home, "sources", "--json").stdout) == []
+
+
 def test_folder_source_ingests_changed_files_only(tmp_path):
     docs = tmp_path / "docs"
     (docs / "sub").mkdir(parents=True)

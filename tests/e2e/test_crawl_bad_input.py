@@ -269,3 +269,50 @@ def test_a_listing_title_is_recognised_as_servers_write_it() -> None:
     assert is_listing("  Directory listing for /fr/images/ ")
     assert not is_listing("An index of Debian tools")
     assert not is_listing("Index of packages")
+
+
+def test_a_file_that_takes_too_long_or_kills_its_worker_costs_its_own_page(tmp_path):
+    """A paragraph of 100,000 attributes takes lxml and htmldate half a minute; a worker
+    killed (the out-of-memory killer) broke the pool and ended the crawl with a traceback,
+    on every run. Now the page is not stored, the pool is made again, the crawl goes on."""
+    import asyncio
+    import threading
+
+    import psutil
+
+    from calanque.collect.crawler import Crawler
+
+    attrs = " ".join(f'a{i}="x"' for i in range(100_000))
+    routes = {
+        "/index.html": Route(body=page("Home", LOREM_EN * 3, links=("slow.html", "next.html"))),
+        "/slow.html": Route(body=f"<html><body><p {attrs}>slow</p></body></html>"),
+        "/next.html": Route(body=page("Next", "Entirely other words. " * 40)),
+    }
+    with serve_site(routes) as site:
+        settings = make_settings(tmp_path, extract_timeout_s=4.0, max_body_bytes=5_000_000)
+        catalog = open_catalog(settings)
+        add_site(catalog, f"{site.url}/index.html")
+        crawler = Crawler(catalog, settings, extract_workers=2)
+        killed: list[int] = []
+
+        def kill_a_busy_worker() -> None:  # while the slow page is being extracted
+            for _ in range(100):
+                busy = [
+                    p
+                    for p in psutil.Process().children(recursive=True)
+                    if p.cpu_percent(interval=0.05) > 50
+                ]
+                if busy and site.requests_for("/slow.html"):
+                    busy[0].kill()
+                    killed.append(busy[0].pid)
+                    return
+
+        killer = threading.Thread(target=kill_a_busy_worker)
+        killer.start()
+        summary = asyncio.run(crawler.run())
+        killer.join()
+        titles = sorted(r["title"] for r in catalog.list_pages())
+        catalog.close()
+    assert killed, "no worker was busy extracting the slow page"
+    assert titles == ["Home", "Next"]
+    assert summary.errors == {"extract-timeout": 1}

@@ -50,6 +50,17 @@ def test_calanque_home_moves_the_data_folder(tmp_path):
         ("[index]\nresults_per_page = -1\n", "index.results_per_page must be >= 0"),
         ("[index]\nembed_missing = 500\n", "index.embed_missing must be in 0..200"),
         ("[crawl\n", "not valid TOML"),
+        # accepted before, then a crawl that never ended or refused every host
+        ("[crawl]\nlease_s = 0\n", "lease_s and extract_timeout_s must be more than 0"),
+        ("[crawl]\ntotal_timeout = 0\n", "must be more than 0 seconds"),
+        ("[crawl]\nconnect_timeout = inf\n", "connect_timeout, read_timeout, total_timeout"),
+        ("[crawl]\nmax_attempts = 0\n", "crawl.max_attempts must be at least 1"),
+        ("[crawl]\nextract_workers = -2\n", "crawl.extract_workers must be >= 0"),
+        ("[crawl]\nmax_delay = -5\n", "crawl.max_delay must be >= crawl.min_delay"),
+        ("[crawl]\nrefresh_after = -1\n", "crawl.refresh_after and crawl.robots_cache_s"),
+        ("[crawl]\nconcurrency = 99999999999999999999\n", "crawl.concurrency must be at most"),
+        ("[crawl]\nextract_memory_mb = 10\n", "crawl.extract_memory_mb must be 0"),
+        ("[crawl]\nconcurrency = 1e400\n", "setting 'crawl.concurrency' has a bad value"),
     ],
 )
 def test_bad_file_values_are_named(tmp_path, toml, message):

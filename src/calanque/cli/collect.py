@@ -78,6 +78,10 @@ def add(
     if kind not in KINDS:
         raise SourceError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}.")
     settings = STATE.settings
+    if not target.strip():  # `calanque add "$UNSET"` from $HOME added the home folder
+        raise SourceError(
+            "give a site URL, a sitemap or feed URL, or a folder: the argument is empty."
+        )
     if kind == "folder" or (kind == "auto" and "://" not in target):
         folder = Path(target).expanduser()
         if not folder.is_dir():

@@ -17,6 +17,7 @@ stored earlier that refuses now is deleted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import multiprocessing
@@ -25,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -125,10 +127,44 @@ class Crawler:
         want_links: bool,
         headers: dict[str, str] | None = None,
     ) -> ProcessedPage:
-        assert self._pool is not None
-        return await asyncio.get_running_loop().run_in_executor(
-            self._pool, process_body, body, url, content_type, charset, want_links, headers
-        )
+        """In the extraction pool, within ``crawl.extract_timeout_s``. A file that takes
+        longer, or whose worker dies (out of memory), is not stored, and the pool is made
+        again: one hostile file costs its own page, not the crawl. Pages that were in the
+        pool beside it are extracted again, once."""
+        args = (body, url, content_type, charset, want_links, headers)
+        for attempt in range(2):
+            pool = self._pool
+            assert pool is not None
+            future = asyncio.get_running_loop().run_in_executor(pool, process_body, *args)
+            try:
+                return await asyncio.wait_for(future, self.crawl.extract_timeout_s)
+            except TimeoutError:
+                self._renew_pool(pool)
+                message = (
+                    f"extraction took over crawl.extract_timeout_s={self.crawl.extract_timeout_s:g}"
+                    " s: not stored"
+                )
+                return ProcessedPage(None, error_kind="extract-timeout", error_message=message)
+            except BrokenProcessPool:
+                self._renew_pool(pool)
+                if attempt:
+                    message = (
+                        "the extraction process died on this file (over "
+                        f"crawl.extract_memory_mb={self.crawl.extract_memory_mb}?): not stored"
+                    )
+                    return ProcessedPage(None, error_kind="extract-crash", error_message=message)
+        raise AssertionError("unreachable")
+
+    def _renew_pool(self, pool: Executor) -> None:
+        """Stop ``pool`` (its processes killed: a thread cannot be) and make a new one,
+        unless another page already did."""
+        if pool is not self._pool:
+            return
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._make_pool()
 
     async def fail(
         self, item: FrontierItem, kind: str, message: str, status: int | None = None
@@ -157,7 +193,10 @@ class Crawler:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["calanque.collect.pipeline"])
         return ProcessPoolExecutor(
-            self._workers, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
+            self._workers,
+            mp_context=context,
+            initializer=exit_with,
+            initargs=(os.getpid(), self.crawl.extract_memory_mb),
         )
 
     def stop(self) -> None:

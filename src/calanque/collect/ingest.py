@@ -2,13 +2,15 @@
 
 A file is re-read only when its fingerprint (size, mtime) changed, and stored
 again only when its text changed. Files outside the folder (symlinks) are
-skipped and counted, never read.
+skipped and counted, never read. A folder that is gone (unmounted, renamed) is an error
+of its source: the crawl goes on with the others and what it stored stays.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from pathlib import Path
 
 from calanque.catalog import PageRecord
@@ -21,7 +23,10 @@ from calanque.collect.folders import (
     read_inside,
     scan_folder,
 )
+from calanque.errors import SourceError
 from calanque.types import Source
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPES = {
     ".html": "text/html",
@@ -38,9 +43,21 @@ CONTENT_TYPES = {
 async def ingest_folder(ctx: CrawlContext, source: Source) -> None:
     catalog, summary = ctx.catalog, ctx.summary
     root = Path(source.url.removeprefix("file://"))
-    files = await asyncio.to_thread(
-        lambda: list(scan_folder(root, max_file_bytes=ctx.crawl.max_body_bytes))
-    )
+    try:
+        files = await asyncio.to_thread(
+            lambda: list(scan_folder(root, max_file_bytes=ctx.crawl.max_body_bytes))
+        )
+    except SourceError as exc:
+        # unmounted or renamed: the other sources are crawled, and what this one stored
+        # stays (a folder gone for a moment is not a folder emptied)
+        summary.errors["folder-missing"] += 1
+        log.warning(
+            "source %d: %s Mount it again, or run `calanque remove %d` to drop it.",
+            source.id,
+            exc,
+            source.id,
+        )
+        return
     top = root.expanduser().resolve()
     seen: set[str] = set()
     for item in files:

@@ -11,7 +11,9 @@ exit by themselves.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import resource
 import select
 import threading
 import time
@@ -19,8 +21,16 @@ import time
 POLL_S = 0.5  # where pidfd_open is unavailable
 
 
-def exit_with(pid: int) -> None:
-    """Pool initializer: end this process when the process ``pid`` ends."""
+def exit_with(pid: int, memory_mb: int = 0) -> None:
+    """Pool initializer: end this process when the process ``pid`` ends; ``memory_mb``:
+    the most memory it may allocate (0: no limit), so that a file that would take all of
+    it (a zip bomb) fails with a ``MemoryError`` in this worker, not in the machine."""
+    if memory_mb > 0:
+        limit = memory_mb * 2**20
+        with contextlib.suppress(ValueError, OSError):  # a lower hard limit stands
+            resource.setrlimit(
+                resource.RLIMIT_DATA, (limit, resource.getrlimit(resource.RLIMIT_DATA)[1])
+            )
     watcher = threading.Thread(target=_watch, args=(pid,), name="calanque-lifeline", daemon=True)
     watcher.start()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from calanque.collect.urls import normalize_url, seed_folder
+from calanque.collect.urls import check_scope_patterns, normalize_url, seed_folder
 from calanque.errors import SourceError
 from calanque.types import Scope
 
@@ -26,7 +26,7 @@ def build_scope(
         raise SourceError(f"--scope must be prefix, host or any, not {mode!r}.")
     if kind in ("sitemap", "feed") and mode == "prefix" and not prefix:
         mode = "host"
-    return Scope(
+    scope = Scope(
         mode=mode,  # type: ignore[arg-type]
         prefix=normalize_url(prefix) if prefix else seed_folder(url),
         host=urlsplit(url).netloc,
@@ -35,3 +35,5 @@ def build_scope(
         max_depth=max_depth,
         max_pages=max_pages,
     )
+    check_scope_patterns(scope)  # at `add`, not as every URL's "bad-url" in the crawl
+    return scope

@@ -21,7 +21,24 @@ from calanque.types import Document
 _HEADING_STYLE = re.compile(r"^(?:heading|titre|überschrift|título|titolo)\s*(\d)$", re.I)
 
 
+# The XML parts unzipped, at most: python-docx holds about 25 times their size in memory,
+# and a 64 KB file can unzip to hundreds of thousands of paragraphs (a zip bomb).
+MAX_XML_BYTES = 32 * 1024 * 1024
+
+
 def _open(body: bytes, url: str) -> DocxDocument:
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as package:
+            xml = sum(i.file_size for i in package.infolist() if i.filename.endswith(".xml"))
+    except (zipfile.BadZipFile, ValueError):
+        xml = 0  # python-docx says what is wrong below
+    if xml > MAX_XML_BYTES:
+        raise ExtractError(
+            f"{url or 'DOCX'} unzips to {xml // 2**20} MiB of XML, over the "
+            f"{MAX_XML_BYTES // 2**20} MiB read: split the document or save it as PDF",
+            url=url,
+            kind="too-large",
+        )
     try:
         return docx.Document(io.BytesIO(body))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -36,12 +53,15 @@ def _open(body: bytes, url: str) -> DocxDocument:
         ) from exc
 
 
-def _heading_level(paragraph: Paragraph) -> int:
-    name = paragraph.style.name if paragraph.style is not None else ""
-    if name == "Title":
-        return 1
-    match = _HEADING_STYLE.match(name or "")
-    return int(match.group(1)) if match else 0
+def _heading_level(paragraph: Paragraph, levels: dict[str | None, int]) -> int:
+    """The paragraph's heading level by its style's name (0: no heading); ``levels``
+    caches it by style id (python-docx looks a style up through every style each time)."""
+    style_id = paragraph._p.style
+    if style_id not in levels:
+        name = paragraph.style.name if paragraph.style is not None else ""
+        match = _HEADING_STYLE.match(name or "")
+        levels[style_id] = 1 if name == "Title" else int(match.group(1)) if match else 0
+    return levels[style_id]
 
 
 def _write_table(table: Table, builder: TextBuilder) -> None:
@@ -55,10 +75,11 @@ def _write_table(table: Table, builder: TextBuilder) -> None:
 
 
 def _write_body(document: DocxDocument, builder: TextBuilder) -> None:
+    levels: dict[str | None, int] = {}
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             _write_table(item, builder)
-        elif level := _heading_level(item):
+        elif level := _heading_level(item, levels):
             builder.heading(level, item.text)
         else:
             builder.paragraph(item.text)

@@ -75,3 +75,24 @@ def test_unreadable_docx_is_a_docx_error(body: bytes) -> None:
     with pytest.raises(ExtractError) as caught:
         extract(body, "file:///srv/broken.docx", DOCX_TYPE)
     assert caught.value.kind == "docx"
+
+
+def test_a_docx_that_unzips_to_too_much_xml_is_refused_before_parsing() -> None:
+    """A 36 KB file unzipped to 10 MiB of paragraphs; python-docx holds ~25 times the XML
+    in memory: a few MB of download took gigabytes and minutes."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(make_docx())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                para = b"<w:p><w:r><w:t>bomb</w:t></w:r></w:p>"
+                data = data.replace(b"</w:body>", para * (33 * 2**20 // len(para)) + b"</w:body>")
+            bomb.writestr(item, data)
+    body = out.getvalue()
+    assert len(body) < 1_000_000
+    with pytest.raises(ExtractError) as caught:
+        extract(body, "file:///bomb.docx", DOCX_TYPE)
+    assert caught.value.kind == "too-large" and "MiB of XML" in str(caught.value)
