@@ -316,3 +316,30 @@ def test_a_file_that_takes_too_long_or_kills_its_worker_costs_its_own_page(tmp_p
     assert killed, "no worker was busy extracting the slow page"
     assert titles == ["Home", "Next"]
     assert summary.errors == {"extract-timeout": 1}
+
+
+def test_telling_a_sitemap_from_a_feed_reads_little_of_a_hostile_answer():
+    """`calanque add https://…/x.xml` read the whole answer to tell its kind: a 100 KB
+    gzip bomb became 100 MB in memory (2.2 GB for a 1 MB one)."""
+    import resource
+    import zlib
+
+    from calanque.cli.collect import detect_kind
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip, made without 100 MB in memory
+    block = b" " * 1_000_000
+    bomb = packer.compress(b"<urlset>") + b"".join(packer.compress(block) for _ in range(100))
+    bomb += packer.flush()
+    feed = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+    routes = {
+        "/bomb.xml": Route(
+            body=bomb, content_type="application/xml", headers={"Content-Encoding": "gzip"}
+        ),
+        "/news.xml": Route(body=feed, content_type="application/xml"),
+    }
+    with serve_site(routes) as site:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        detect_kind(f"{site.url}/bomb.xml", "CalanqueBot/test")
+        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        assert detect_kind(f"{site.url}/news.xml", "CalanqueBot/test") == "feed"
+    assert len(bomb) < 200_000 and grown_mb < 50

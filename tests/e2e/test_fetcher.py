@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import resource
 import threading
 import time
 import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -248,6 +250,46 @@ async def test_gzip_content_encoding_is_decoded(fetcher: Fetcher) -> None:
     with serve_site({"/z": route}) as site:
         result = await fetcher.fetch(f"{site.url}/z")
     assert result.body.decode() == html
+
+
+async def test_deflate_raw_or_zlib_and_gzip_of_two_members_are_decoded(fetcher: Fetcher) -> None:
+    html = "<html><body>" + "é" * 1000 + "</body></html>"
+    raw = zlib.compressobj(9, zlib.DEFLATED, -15)
+    routes = {
+        "/zlib": Route(body=zlib.compress(html.encode()), headers={"Content-Encoding": "deflate"}),
+        "/raw": Route(
+            body=raw.compress(html.encode()) + raw.flush(), headers={"Content-Encoding": "deflate"}
+        ),
+        "/two": Route(
+            body=gzip.compress(html[:20].encode()) + gzip.compress(html[20:].encode()),
+            headers={"Content-Encoding": "gzip"},
+        ),
+    }
+    with serve_site(routes) as site:
+        for path in routes:
+            result = await fetcher.fetch(f"{site.url}{path}")
+            assert result.body.decode() == html, path
+
+
+async def test_a_gzip_bomb_is_cut_without_being_inflated_whole() -> None:
+    """httpx inflates a whole network chunk at once: 64 KB of a bomb were 64 MB."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = b"".join(packer.compress(b" " * 1_000_000) for _ in range(200)) + packer.flush()
+    route = Route(body=bomb, headers={"Content-Encoding": "gzip"})
+    small = Fetcher(
+        user_agent="CalanqueBot/test",
+        connect_timeout=5,
+        read_timeout=5,
+        total_timeout=10,
+        max_body_bytes=100_000,
+    )
+    with serve_site({"/bomb": route}) as site:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        async with small:
+            result = await small.fetch(f"{site.url}/bomb")
+        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert result.truncated and len(result.body) == 100_000
+    assert grown_mb < 20
 
 
 async def test_connection_refused_is_a_network_error(fetcher: Fetcher) -> None:

@@ -8,7 +8,8 @@ Step 3 of the data flow (docs/architecture.md). One shared ``httpx.AsyncClient``
   the fetch by raising (:class:`ConsentRefused`, ``FetchError(kind="out-of-scope")``);
 - ``etag`` / ``last_modified`` become ``If-None-Match`` / ``If-Modified-Since``;
   a 304 comes back as ``FetchResult(status=304, body=b"")``;
-- the body is streamed and reading stops at ``max_body_bytes`` (``truncated``);
+- the body is streamed and reading stops at ``max_body_bytes`` (``truncated``), a gzip or
+  deflate body inflated a bounded piece at a time (a bomb never held whole);
 - ``total_timeout`` bounds the whole call, redirects included;
 - an HTTP error status (4xx, 5xx) is a result, not an exception;
 - proxy and certificate settings from the environment are ignored
@@ -25,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -112,7 +114,7 @@ class Fetcher:
             verify=shared_ssl_context(http2),
             follow_redirects=False,
             timeout=timeout,
-            headers={"User-Agent": user_agent},
+            headers={"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             transport=transport,
             trust_env=False,
             auth=auth,  # the crawler's signature (collect/signing.py), on every hop
@@ -199,8 +201,17 @@ class Fetcher:
         return _build_result(url, response, body, truncated, hops, time.monotonic() - started)
 
 
+# Content encodings decoded here, a bounded piece at a time: httpx decodes a whole network
+# chunk at once, and a 64 KB chunk of a gzip bomb is 64 MB. Only these are asked for.
+ACCEPT_ENCODING = "gzip, deflate"
+_ZLIB_WBITS = {"gzip": 31, "x-gzip": 31, "deflate": 47}  # 47: a zlib or a gzip header
+
+
 async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
     """Read at most ``limit`` decoded bytes; tell whether more was available."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in _ZLIB_WBITS:
+        return await _inflate_capped(response, limit, _ZLIB_WBITS[encoding])
     buffer = bytearray()
     async for chunk in response.aiter_bytes():
         if not chunk:
@@ -210,6 +221,33 @@ async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, boo
             buffer += chunk[:room]
             return bytes(buffer), True
         buffer += chunk
+    return bytes(buffer), False
+
+
+async def _inflate_capped(response: httpx.Response, limit: int, wbits: int) -> tuple[bytes, bool]:
+    """:func:`_read_capped` for a gzip or deflate body, never more than ``limit`` + 1 bytes
+    decoded at a time (a raw deflate stream, without its zlib header, is read too)."""
+    decoder = zlib.decompressobj(wbits)
+    buffer = bytearray()
+    started = False
+    async for raw in response.aiter_raw():
+        data = raw
+        while data:
+            try:
+                buffer += decoder.decompress(data, limit - len(buffer) + 1)
+            except zlib.error as exc:
+                if started or wbits != 47:
+                    kind = "gzip" if wbits == 31 else "deflate"
+                    raise httpx.DecodingError(f"the {kind} body does not decode: {exc}") from exc
+                decoder, wbits = zlib.decompressobj(-15), -15  # raw deflate
+                continue
+            started = True
+            if len(buffer) > limit:
+                return bytes(buffer[:limit]), True
+            data = decoder.unconsumed_tail
+            if decoder.eof:  # another gzip member may follow
+                data = decoder.unused_data
+                decoder = zlib.decompressobj(wbits)
     return bytes(buffer), False
 
 
