@@ -68,7 +68,7 @@ def _parse(html: str) -> etree._Element | None:
     if not data.strip():
         return None
     try:
-        parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+        parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
         root = lxml.html.document_fromstring(data, parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None

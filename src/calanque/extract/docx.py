@@ -96,13 +96,17 @@ def extract_docx(body: bytes, url: str = "") -> Document:
     text = builder.text()
     if not text.strip():
         raise ExtractError(f"{url or 'DOCX'} has no text", url=url, kind="empty")
+    # without a docProps/core.xml, python-docx makes up properties ("Word Document", now)
+    package = document.part.package
+    written = any(r.reltype.endswith("/core-properties") for r in package.rels.values())
     props = document.core_properties
+    title = normalize_space(props.title or "") if written else ""
     return Document(
         url=url,
         text=text,
-        title=normalize_space(props.title or "") or text.split("\n", 1)[0][:200],
+        title=title or text.split("\n", 1)[0][:200],
         language=detect_language(builder.prose_sample()),
-        author=normalize_space(props.author or ""),
-        date=props.created.date().isoformat() if props.created else "",
+        author=normalize_space(props.author or "") if written else "",
+        date=props.created.date().isoformat() if written and props.created else "",
         headings=tuple(builder.headings),
     )

@@ -93,7 +93,11 @@ _XML_INCOMPATIBLE = dict.fromkeys((*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20))
 def parse_html(text: str, url: str = "") -> etree._Element:
     """Parse (possibly malformed) HTML into an lxml tree rooted at ``<html>``."""
     text = text.translate(_XML_INCOMPATIBLE)
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    # huge_tree: libxml2 stops at 256 levels of nesting otherwise, and a template's 300
+    # unclosed <div> lost the whole page (the body is already capped by max_body_bytes)
+    parser = lxml.html.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
+    )
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (etree.ParserError, ValueError) as exc:

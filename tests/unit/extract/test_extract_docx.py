@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import datetime
 
@@ -96,3 +97,19 @@ def test_a_docx_that_unzips_to_too_much_xml_is_refused_before_parsing() -> None:
     with pytest.raises(ExtractError) as caught:
         extract(body, "file:///bomb.docx", DOCX_TYPE)
     assert caught.value.kind == "too-large" and "MiB of XML" in str(caught.value)
+
+
+def test_a_docx_without_core_properties_is_titled_by_its_first_line() -> None:
+    """python-docx makes up properties where the file has none: every such file was
+    titled "Word Document", dated today."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(make_docx())) as source, zipfile.ZipFile(out, "w") as bare:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "docProps/core.xml":
+                continue
+            if item.filename == "_rels/.rels":
+                data = re.sub(rb"<Relationship [^>]*core-properties[^>]*/>", b"", data)
+            bare.writestr(item, data)
+    doc = extract(out.getvalue(), "file:///bare.docx", DOCX_TYPE)
+    assert doc.title == "Mise à jour des serveurs" and doc.date == "" and doc.author == ""

@@ -230,3 +230,11 @@ def test_a_definition_list_s_term_and_definition_are_one_paragraph() -> None:
     assert "-a\n\n-b: Both options mark the variable." in text  # a term alone stays alone
     assert "Comment installer ? Avec apt." in text
     assert "\n\nAfter the list." in text
+
+
+def test_a_page_nested_deeper_than_libxml2_s_default_keeps_its_text() -> None:
+    """300 unclosed <div> of a broken template: libxml2 stops at 256 levels, and the page
+    was "empty"."""
+    prose = "The real text of this page is here and long enough to be kept. " * 5
+    html = "<html><body>" + "<div>" * 300 + f"<p>{prose}</p></body></html>"
+    assert "real text of this page" in extract_html(html).text
