@@ -169,14 +169,20 @@ def _open(body: bytes, url: str) -> PdfReader:
 
 
 def _page_texts(reader: PdfReader, url: str) -> list[str]:
-    texts = []
+    """Each page's text; a page that cannot be read (a drawing that inflates past pypdf's
+    limit, a broken stream) is left out, the others kept: only a PDF none of whose pages
+    can be read fails."""
+    texts, failed = [], []
     for number, page in enumerate(reader.pages, start=1):
         try:
             texts.append(page.extract_text() or "")
         except (PyPdfError, ValueError, KeyError, TypeError, RecursionError) as exc:
-            raise ExtractError(
-                f"page {number} of {url or 'the PDF'} cannot be read ({exc})", url=url, kind="pdf"
-            ) from exc
+            failed.append(f"page {number} of {url or 'the PDF'} cannot be read ({exc})")
+            texts.append("")
+    if failed and len(failed) == len(texts):
+        raise ExtractError(failed[0], url=url, kind="pdf")
+    for message in failed:
+        log.warning("%s: left out", message)
     return texts
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+import zlib
 
 import pytest
 
@@ -694,3 +695,32 @@ def test_a_contents_page_whose_words_pdfminer_rebuilds_still_goes() -> None:
     assert "Customization of MC" not in doc.text  # a contents entry of page 5
     assert "For the replacement expression, some characters have special meanings." in doc.text
     assert not any("Customization of MC" in h.text for h in doc.headings)
+
+
+def test_a_page_that_cannot_be_read_costs_that_page_only() -> None:
+    """A drawing whose stream inflates past pypdf's limit made the whole PDF fail."""
+    text = "BT /F1 12 Tf 72 720 Td {} Tj ET"
+    packer = zlib.compressobj(9)
+    line = b"0 0 m 1 1 l S " * 10_000
+    drawing = b"".join(packer.compress(line) for _ in range(600)) + packer.flush()  # 84 MB
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R 6 0 R 8 0 R] /Count 3 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    streams = [
+        text.format(_pdf_string("Quokkas live on Rottnest Island near Perth.")).encode(),
+        drawing,
+        text.format(_pdf_string("Numbats eat termites every single day.")).encode(),
+    ]
+    for n, stream in enumerate(streams):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (5 + 2 * n)
+        )
+        flate = b" /Filter /FlateDecode" if stream is drawing else b""
+        objects.append(
+            b"<< /Length %d%s >>\nstream\n" % (len(stream), flate) + stream + b"\nendstream"
+        )
+    doc = extract(_assembled(objects), "file:///animals.pdf", "application/pdf")
+    assert "Rottnest Island" in doc.text and "termites" in doc.text
