@@ -55,9 +55,12 @@ _ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 # What a link's host is written with where a dot or an "@" is meant (IDNA reads them so)
 _LOOKALIKES = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": ".", "\uff20": "@"})
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# International, French, North American (with or without the area code: "555-0199"),
+# and groups joined by slashes ("0800/555/0199")
 _PHONE = re.compile(
     r"(?<![\w.])(?:\+\d[\d\s().-]{7,}\d|0\d(?:[\s.-]?\d\d){4}|\(\d{3}\)\s?\d{3}-\d{4}|"
-    r"\d{3}-\d{3}-\d{4})(?![\w.])"
+    r"\d{3}-\d{3}-\d{4}|(?<![\d/-])\d{3}-\d{4}(?![\d/-])|0\d{2,4}(?:/\d{2,4}){2,})"
+    r"(?!\w|\.\d)"  # a sentence's period may follow
 )
 # A number, not a piece of another token ("x86-64", "2.6", "1/2"), but a sign or a decimal
 # point that opens it after a space is its own ("-9 grams", ".75"): group 1, then group 2.

@@ -600,6 +600,10 @@ def test_a_bare_address_or_a_fullwidth_at_is_a_link_flag_mode_does_not_show(
         "Payments for the project go through evil-payments.example/debian [1].",
         "Payments for the project go through pay@evil\uff20example.com [1].",
         "Payments for the project go through evil-payments.com [1].",
+        # phone numbers in formats the patterns did not know, or before a sentence's period
+        "Payments for the project go through the treasurer at 555-0199 [1].",
+        "Payments for the project go through the treasurer at 0800/555/0199 [1].",
+        "Payments for the project go through the treasurer, call 01 23 45 67 89 [1].",
     ):
         result = verifier.verify(parse_citations(sentence), [passage], "en")
         assert result.text == "", result.sentences
