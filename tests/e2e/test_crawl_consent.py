@@ -192,13 +192,20 @@ def test_robots_txt_that_fails_with_5xx_refuses_everything_for_now(tmp_path):
         catalog.close()
 
 
-@pytest.mark.parametrize("outage", [Route(status=503, body="busy"), Route(status=500, body="")])
-def test_an_outage_of_robots_txt_deletes_nothing_stored(tmp_path, outage):
+@pytest.mark.parametrize(
+    ("robots", "outage"),
+    [
+        ("User-agent: *\nDisallow: /private/\n", Route(status=503, body="busy")),
+        ("User-agent: *\nDisallow: /private/\n", Route(status=500, body="")),
+        ("", Route(status=503, body="busy")),  # an empty file read is rules too
+    ],
+)
+def test_an_outage_of_robots_txt_deletes_nothing_stored(tmp_path, robots, outage):
     """A daily crawl during an outage deleted every stored page of the site as if its
     publisher had opted out, and refused the site for a day after it came back."""
     routes = {
         "/index.html": Route(body=page("Home", "KEEPMARK " + LOREM_EN * 3)),
-        "/robots.txt": Route(body="User-agent: *\nDisallow: /private/\n"),
+        "/robots.txt": Route(body=robots),
     }
     with serve_site(routes) as site:
         settings = make_settings(tmp_path, robots_cache_s=0, max_attempts=1)

@@ -260,6 +260,13 @@ async def test_deflate_raw_or_zlib_and_gzip_of_two_members_are_decoded(fetcher: 
         "/raw": Route(
             body=raw.compress(html.encode()) + raw.flush(), headers={"Content-Encoding": "deflate"}
         ),
+        # bytes after the gzip data (padding) and a line end after zlib data: ignored
+        "/padded": Route(
+            body=gzip.compress(html.encode()) + b"\0" * 16, headers={"Content-Encoding": "gzip"}
+        ),
+        "/crlf": Route(
+            body=zlib.compress(html.encode()) + b"\r\n", headers={"Content-Encoding": "deflate"}
+        ),
         "/two": Route(
             body=gzip.compress(html[:20].encode()) + gzip.compress(html[20:].encode()),
             headers={"Content-Encoding": "gzip"},

@@ -30,7 +30,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -38,16 +38,17 @@ from typing import Any
 from calanque.answer.language import STOPWORDS, fold, function_compound, stem
 
 # A link reads as far as a Markdown renderer takes it (answer/markdown.py writes that extent
-# as an autolink): up to a space, "<", ">", a bracket or a backtick, less the punctuation
+# as an autolink): up to a space, "<", ">", a bracket, a backtick or a double quote (code's
+# strings: '{"url":"https://…","retries":3}'), less the punctuation
 # that ends the sentence around it (:func:`link_text`). Read shorter, the part checked
 # would not be the part a reader's client links ("https://www.debian.org\"@evil.com").
-URL = re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\[\]`]+", re.I)
+URL = re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\[\]`\"]+", re.I)
 # A host without a scheme: on a common top-level domain (not a file's extension: ".py",
 # ".sh", ".md" are countries too), or with a path after it ("evil-payments.example/pay").
 _BARE_HOST = re.compile(
-    r"(?<![\w@./-])(?:[a-z0-9][a-z0-9-]*\.)+(?:(?:com|net|org|info|biz|io|co|me|ly|app|dev|ai|"
-    r"xyz|site|online|shop|eu|fr|de|uk|be|ch|ca|us|es|it|nl)\b(?![.-]\w)|[a-z]{2,24}/(?=\w))"
-    r"[^\s<>\[\]`]*",
+    r"(?<![\w./-])(?:[a-z0-9][a-z0-9-]*\.)+(?:(?:com|net|org|info|biz|io|co|me|ly|app|dev|ai|"
+    r"xyz|site|online|shop|eu|fr|de|uk|be|ch|ca|us|es|it|nl)\b(?![.-]\w)(?:/[^\s<>\[\]`\"]*)?"
+    r"|[a-z]{2,24}/(?=\w)[^\s<>\[\]`\"]*)",
     re.I,
 )
 _LINK_TRAILER = ".,:;!?'\"»”’"  # ends the sentence or the quotation around a link
@@ -191,8 +192,9 @@ class Quantity:
 
 
 def _values(raw: str) -> frozenset[str]:
-    """What a written number may mean: ``"1,000"`` → 1000 or 1.000 (three decimals, as
-    written: not 1, which would let "1 user" become "1,000 users"); ``"3,5"`` → 3.5."""
+    """What a written number may mean: ``"1,000"`` → 1000, or 1 read as a decimal, which
+    only a number written with a separator matches (``"1.0"``, not ``"1"``: "1 user" is
+    not "1,000 users"); ``"3,5"`` → 3.5."""
     compact = re.sub(r"[\u00a0\u202f ]", "", raw)
     out = {compact}
     separators = re.findall(r"[.,]", compact)
@@ -201,13 +203,19 @@ def _values(raw: str) -> frozenset[str]:
         out.add(str(int(compact)))
     elif len(separators) == 1:
         whole, part = groups
-        if len(part) == 3:  # a thousands separator, or three decimals written as such:
-            out |= {str(int(whole + part)), f"{int(whole)}.{part}"}  # "4,000" is not 4
+        decimal = _decimal(f"{whole}.{part}")
+        if len(part) == 3:  # a thousands separator, or three decimals: as decimals, it
+            # equals only a number written with a separator too ("1.500" is "1.5", "4,000"
+            # is not "4")
+            out |= {str(int(whole + part)), f"{_WRITTEN_DECIMAL}{decimal}"}
         else:
-            out.add(_decimal(f"{whole}.{part}"))
+            out |= {decimal, f"{_WRITTEN_DECIMAL}{decimal}"}
     elif len(set(separators)) == 1 and all(len(g) == 3 for g in groups[1:]):
         out.add(str(int("".join(groups))))
     return frozenset(out)
+
+
+_WRITTEN_DECIMAL = "d:"  # a value read from digits written with a decimal separator
 
 
 def _decimal(text: str) -> str:
@@ -296,15 +304,21 @@ def _url_key(url: str) -> str:
     return f"{host.lower()}{slash}{path}".rstrip("/")
 
 
-def link_held(link: str, held: Iterable[str]) -> bool:
+def link_held(link: str, held: Iterable[str], text: str = "") -> bool:
     """Is ``link`` (a :func:`links` form) one of ``held``, or a URL that one of them
     extends with a path, a query or a fragment on the same host (``debian.org`` for
-    ``debian.org/doc/``; ``examplebank.co`` is not ``examplebank.com/download``)?"""
+    ``debian.org/doc/``; ``examplebank.co`` is not ``examplebank.com/download``)? A bare
+    host is also held by ``text`` (the passage) naming it whole: in an e-mail address
+    (``support@example.com``) or a name (``socket.io-client``)."""
     if link in held:
         return True
     if "@" in link or link.startswith("tel:"):
         return False
-    return any(h.startswith(link) and h[len(link)] in "/?#" for h in held if len(h) > len(link))
+    if any(h.startswith(link) and h[len(link)] in "/?#" for h in held if len(h) > len(link)):
+        return True
+    if "/" in link or not text:
+        return False
+    return re.search(rf"(?<![\w.-]){re.escape(link)}(?!\w)", text.lower()) is not None
 
 
 def _phone_digits(text: str) -> set[str]:
@@ -469,7 +483,7 @@ def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[
     """
     folded = normalise(passage)
     held = links(passage)
-    missing = [link for link in links(sentence) if not link_held(link, held)]
+    missing = [link for link in links(sentence) if not link_held(link, held, passage)]
     missing += _missing_quantities(sentence, passage)
     passage_months = months(passage)
     missing += [f"month {m}" for m in months(sentence) if m not in passage_months]
@@ -550,7 +564,12 @@ def _as_written(raw: str) -> str:
 
 
 def _missing_quantities(sentence: str, passage: str) -> list[str]:
-    available = quantities(passage)
+    # a passage's "-20" may be a command's option ("head -20"): it holds 20 as well, while
+    # a sentence's "-9" needs the sign in the passage
+    available = [
+        replace(q, values=q.values | {v[1:] for v in q.values if v.startswith("-")})
+        for q in quantities(passage)
+    ]
     missing = []
     for q in quantities(sentence):
         same = [p for p in available if p.values & q.values]

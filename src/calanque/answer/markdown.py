@@ -32,7 +32,7 @@ _LINE_START = frozenset("#>+-=")
 _LINE_END = frozenset("\r\n")  # CommonMark's line endings: \n, \r\n and \r alone
 _MARKER = re.compile(r"\[\d+\]")
 # as far as the verifier reads a link (claims.URL), from a host on
-_LINK = re.compile(r"(?:https?|ftp)://[^\W_][^\s<>\[\]`]*", re.IGNORECASE)
+_LINK = re.compile(r"(?:https?|ftp)://[^\W_][^\s<>\[\]`\"]*", re.IGNORECASE)
 # GitHub's renderer (cmark-gfm) links a bare "www.example.org" by scanning the Markdown as
 # written, up to a space or "<": the backslashes of the escapes after it go into the link
 # and the "<" they escaped opens raw HTML again. Its "." escaped, it is no link there.

@@ -252,7 +252,8 @@ class CitationVerifier:
         if not sentence.citations:
             reasons.append("no citation")
         held = set().union(*(links(p.text) for p in by_n.values()))
-        unheld = [link for link in links(sentence.text) if not link_held(link, held)]
+        cited = " ".join(p.text for p in by_n.values())
+        unheld = [link for link in links(sentence.text) if not link_held(link, held, cited)]
         hidden = not kept and (injected(sentence.text) or bool(unheld))
         return VerifiedSentence(
             sentence.text, sentence.citations, tuple(kept), bool(kept), tuple(reasons), hidden
@@ -266,7 +267,7 @@ class CitationVerifier:
         quote = _verbatim(text, passage, self.policy)
         if quote is not None:
             held = links(quote.span.text)  # a quote is read folded; a link is not
-            unheld = [link for link in links(text) if not link_held(link, held)]
+            unheld = [link for link in links(text) if not link_held(link, held, quote.span.text)]
             if unheld:
                 return None, f"does not contain {', '.join(unheld[:3])}"
             if quote.framed:

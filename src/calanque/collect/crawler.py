@@ -103,6 +103,8 @@ class Crawler:
         self._fetch_slots = asyncio.Semaphore(self.crawl.concurrency)
         self._db: ThreadPoolExecutor | None = None
         self._pool: Executor | None = None
+        # one file a worker in the pool: the time limit then counts its work, not a wait
+        self._extract_slots = asyncio.Semaphore(max(1, self._workers))
         self._stop = False
         self._background: set[asyncio.Future[None]] = set()
 
@@ -129,41 +131,53 @@ class Crawler:
     ) -> ProcessedPage:
         """In the extraction pool, within ``crawl.extract_timeout_s``. A file that takes
         longer, or whose worker dies (out of memory), is not stored, and the pool is made
-        again: one hostile file costs its own page, not the crawl. Pages that were in the
-        pool beside it are extracted again, once."""
+        again: one hostile file costs its own page, not the crawl. At most one file a
+        worker is in the pool, so the limit counts work, not waiting; a page whose worker
+        was killed beside another's is extracted again, once."""
         args = (body, url, content_type, charset, want_links, headers)
-        for attempt in range(2):
-            pool = self._pool
-            assert pool is not None
-            future = asyncio.get_running_loop().run_in_executor(pool, process_body, *args)
-            try:
-                return await asyncio.wait_for(future, self.crawl.extract_timeout_s)
-            except TimeoutError:
-                self._renew_pool(pool)
-                message = (
-                    f"extraction took over crawl.extract_timeout_s={self.crawl.extract_timeout_s:g}"
-                    " s: not stored"
-                )
-                return ProcessedPage(None, error_kind="extract-timeout", error_message=message)
-            except BrokenProcessPool:
-                self._renew_pool(pool)
-                if attempt:
-                    message = (
-                        "the extraction process died on this file (over "
-                        f"crawl.extract_memory_mb={self.crawl.extract_memory_mb}?): not stored"
+        async with self._extract_slots:
+            for attempt in range(2):
+                pool = self._pool
+                assert pool is not None
+                submitted = pool.submit(process_body, *args)
+                try:
+                    return await asyncio.wait_for(
+                        asyncio.wrap_future(submitted), self.crawl.extract_timeout_s
                     )
-                    return ProcessedPage(None, error_kind="extract-crash", error_message=message)
+                except TimeoutError:
+                    self._renew_pool(pool)
+                    limit = self.crawl.extract_timeout_s
+                    message = (
+                        f"extraction took over crawl.extract_timeout_s={limit:g} s: not stored"
+                    )
+                    return ProcessedPage(None, error_kind="extract-timeout", error_message=message)
+                except BrokenProcessPool:
+                    self._renew_pool(pool)
+                    if attempt:
+                        message = (
+                            "the extraction process died on this file (over "
+                            f"crawl.extract_memory_mb={self.crawl.extract_memory_mb}?): not stored"
+                        )
+                        return ProcessedPage(
+                            None, error_kind="extract-crash", error_message=message
+                        )
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if not submitted.cancelled() or (task is not None and task.cancelling()):
+                        raise  # the crawl is stopping
+                    # cancelled by a renewal of the pool it waited in: in the new one
         raise AssertionError("unreachable")
 
     def _renew_pool(self, pool: Executor) -> None:
         """Stop ``pool`` (its processes killed: a thread cannot be) and make a new one,
-        unless another page already did."""
+        unless another page already did. The files in its other processes fail with
+        ``BrokenProcessPool`` and are extracted again."""
         if pool is not self._pool:
             return
         for process in list(getattr(pool, "_processes", {}).values()):
             with contextlib.suppress(OSError):
                 process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False)
         self._pool = self._make_pool()
 
     async def fail(

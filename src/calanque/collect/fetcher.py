@@ -245,8 +245,10 @@ async def _inflate_capped(response: httpx.Response, limit: int, wbits: int) -> t
             if len(buffer) > limit:
                 return bytes(buffer[:limit]), True
             data = decoder.unconsumed_tail
-            if decoder.eof:  # another gzip member may follow
+            if decoder.eof:  # another gzip member may follow; other trailing bytes do not count
                 data = decoder.unused_data
+                if not (wbits == 31 and data.startswith(b"\x1f\x8b")):
+                    return bytes(buffer), False
                 decoder = zlib.decompressobj(wbits)
     return bytes(buffer), False
 

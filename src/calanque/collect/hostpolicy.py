@@ -82,7 +82,8 @@ class HostPolicies:
                 if rules.unreachable:
                     # an outage: the last rules read, past their day (RFC 9309, 2.4), or
                     # none for now; either way read again in a minute, and not stored
-                    stored = _stored_rules(policy) if policy.get("robots_body") else None
+                    read = policy.get("robots_body") is not None  # "" is a file read too
+                    stored = _stored_rules(policy) if read else None
                     rules = stored if stored and not stored.unreachable else rules
                     self._robots[host] = (rules, time.time() - self.ttl + UNREACHABLE_RETRY_S)
                     return rules

@@ -186,7 +186,9 @@ def _is_tracking(name: str, extra: set[str]) -> bool:
 # Files a link may point to that no extractor reads (the list Scrapy's link extractor skips,
 # less what Calanque reads: HTML, PDF, DOCX, Markdown, text, feeds and sitemaps, gzipped
 # sitemaps included). A discovered link to one is not fetched: a docs site's folder of
-# icons cost a polite crawl a request a second each and added nothing.
+# icons cost a polite crawl a request a second each and added nothing. Endings that name
+# pages as often as files are not listed: "three.js", "Node.js" (a repository, an article),
+# ".css", ".map", ".so", ".ai", ".bin", ".img".
 MEDIA_EXTENSIONS = frozenset(
     [
         "png",
@@ -203,8 +205,6 @@ MEDIA_EXTENSIONS = frozenset(
         "tiff",
         "psd",
         "eps",
-        "ai",
-        "raw",
         "heic",
         "mp3",
         "ogg",
@@ -248,17 +248,8 @@ MEDIA_EXTENSIONS = frozenset(
         "rpm",
         "apk",
         "iso",
-        "img",
-        "bin",
         "jar",
-        "war",
-        "so",
         "dll",
-        "class",
-        "css",
-        "js",
-        "mjs",
-        "map",
         "woff",
         "woff2",
         "ttf",
@@ -273,7 +264,7 @@ MEDIA_EXTENSIONS = frozenset(
         "odp",
         "odg",
         "swf",
-    ]
+    ]  # noqa: SIM905 (a list, read as one)
 )
 
 

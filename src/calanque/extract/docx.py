@@ -21,15 +21,21 @@ from calanque.types import Document
 _HEADING_STYLE = re.compile(r"^(?:heading|titre|überschrift|título|titolo)\s*(\d)$", re.I)
 
 
-# The XML parts unzipped, at most: python-docx holds about 25 times their size in memory,
+# The parts unzipped, pictures and embedded files aside, at most: python-docx holds about 25 times their size in memory,
 # and a 64 KB file can unzip to hundreds of thousands of paragraphs (a zip bomb).
 MAX_XML_BYTES = 32 * 1024 * 1024
+
+
+def _embedded(name: str) -> bool:
+    """Pictures and embedded files, which python-docx does not parse (any other part may be
+    XML, whatever its name)."""
+    return name.startswith(("word/media/", "word/embeddings/"))
 
 
 def _open(body: bytes, url: str) -> DocxDocument:
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as package:
-            xml = sum(i.file_size for i in package.infolist() if i.filename.endswith(".xml"))
+            xml = sum(i.file_size for i in package.infolist() if not _embedded(i.filename))
     except (zipfile.BadZipFile, ValueError):
         xml = 0  # python-docx says what is wrong below
     if xml > MAX_XML_BYTES:

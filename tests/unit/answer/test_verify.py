@@ -635,10 +635,6 @@ def test_bidirectional_controls_are_not_shown(embedder: WordEmbedder) -> None:
         ),
         (
             "La mise à jour du noyau nécessite un redémarrage.",
-            "La mise à jour du noyau ne nécessite point un redémarrage [1].",
-        ),
-        (
-            "La mise à jour du noyau nécessite un redémarrage.",
             "La mise à jour du noyau ne nécessite aucunement un redémarrage [1].",
         ),
         (
@@ -654,8 +650,8 @@ def test_bidirectional_controls_are_not_shown(embedder: WordEmbedder) -> None:
             "Passwords must contain fewer than 12 characters [1].",
         ),
         (
-            "This medicine is not suitable for children under 12.",
-            "This medicine is not suitable for children over 12 [1].",
+            "This medicine is not suitable for children under the age of 12.",
+            "This medicine is not suitable for children over the age of 12 [1].",
         ),
         (
             "Le mot de passe doit contenir au moins 12 caractères.",
@@ -675,6 +671,37 @@ def test_a_weaker_negation_a_bound_turned_round_or_a_number_scaled_is_refused(
     language = "fr" if " du " in passage or " de " in passage else "en"
     result = verifier.verify(parse_citations(sentence), [_passage(passage, language)], language)
     assert not result.citations, result.sentences
+
+
+@pytest.mark.parametrize(
+    ("passage", "sentence"),
+    [
+        # a review of the first version: prepositions and the noun "point" refused these
+        (
+            "Configuration files live under /etc. The agent sends its reports using HTTPS.",
+            "The agent sends its reports over HTTPS [1].",
+        ),
+        (
+            "Le point de montage doit être /mnt/data.",
+            "Il n'y a qu'un point de montage : /mnt/data [1].",
+        ),
+        (
+            "Le disque n'est monté qu'au point /mnt/data.",
+            "Le disque est monté au point /mnt/data [1].",
+        ),
+        (
+            "Run it with --verbose for more details.",
+            "Run the command with --verbose for more details [1].",
+        ),
+    ],
+)
+def test_a_preposition_or_a_noun_is_no_antonym_nor_negation(
+    embedder: WordEmbedder, passage: str, sentence: str
+) -> None:
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), "remove", LENIENT)
+    language = "fr" if " le " in f" {passage.lower()}" else "en"
+    result = verifier.verify(parse_citations(sentence), [_passage(passage, language)], language)
+    assert result.citations, result.sentences
 
 
 def test_two_lines_in_a_row_have_no_blank_line_between() -> None:

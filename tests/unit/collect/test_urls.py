@@ -204,6 +204,10 @@ def test_resolved_links_are_normalized(base: str, link: str) -> None:
         ("https://x.org/folder/", False),
         ("https://x.org/v1.2/install", False),
         ("https://x.org/png", False),
+        # endings that name pages as often as files (a review of the first list)
+        ("https://github.com/mrdoob/three.js", False),
+        ("https://en.wikipedia.org/wiki/Node.js", False),
+        ("https://www.npmjs.com/package/bignumber.js", False),
     ],
 )
 def test_a_link_to_an_image_archive_or_font_is_media(url: str, media: bool) -> None:
