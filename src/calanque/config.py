@@ -345,6 +345,8 @@ def _env_values(environ: typing.Mapping[str, str]) -> dict[str, Any]:
             continue
         key = name[len("CALANQUE_") :].lower()
         if key in top:
+            if key == "home" and not raw.strip():
+                continue  # `CALANQUE_HOME=` is unset, not the current folder
             values[key] = raw
             continue
         section = next((s for s in _SECTIONS if key.startswith(s + "_")), None)

@@ -142,3 +142,11 @@ def test_a_data_folder_that_cannot_be_made_is_named(tmp_path, where):
     settings = load_settings({"home": home}, environ={})
     with pytest.raises(ConfigError, match="set CALANQUE_HOME or --home"):
         make_home(settings)
+
+
+def test_an_empty_calanque_home_is_unset_not_the_current_folder(tmp_path, monkeypatch):
+    """`CALANQUE_HOME= calanque status` made a catalog in the current folder."""
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={"CALANQUE_HOME": ""})
+    assert settings.home.resolve() != tmp_path.resolve()
+    assert settings.home == load_settings(environ={}).home
