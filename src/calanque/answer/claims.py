@@ -52,7 +52,8 @@ _BARE_HOST = re.compile(
     re.I,
 )
 _LINK_TRAILER = ".,:;!?'\"»”’"  # ends the sentence or the quotation around a link
-_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+# an HTML entity written as text ("&amp;"), which Markdown renderers read as a character
+ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 # What a link's host is written with where a dot or an "@" is meant (IDNA reads them so)
 _LOOKALIKES = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": ".", "\uff20": "@"})
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -277,7 +278,7 @@ def link_text(url: str) -> str:
     """The link itself, without the punctuation that ends the sentence after it, a closing
     bracket that it does not open ("(see https://example.org/a)"), nor what follows an
     entity's text in it (a renderer shows "&amp;" in an autolink as "&")."""
-    entity = _ENTITY.search(url)
+    entity = ENTITY.search(url)
     url = url[: entity.start()] if entity else url
     while url and (
         url[-1] in _LINK_TRAILER or (url[-1] == ")" and url.count("(") < url.count(")"))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from calanque.answer.claims import link_text
+from calanque.answer.claims import ENTITY, link_text
 
 # Characters that open syntax wherever they are: code, emphasis, HTML and autolinks,
 # links and images, strikethrough. (A table cannot form: its rows would be paragraphs.)
@@ -38,7 +38,6 @@ _LINK = re.compile(r"(?:https?|ftp)://[^\W_][^\s<>\[\]`\"]*", re.IGNORECASE)
 # and the "<" they escaped opens raw HTML again. Its "." escaped, it is no link there.
 _WWW = re.compile(r"www\.", re.IGNORECASE)
 _ORDERED = re.compile(r"\d{1,9}[.)](?=\s|$)")
-_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
 def to_markdown(text: str) -> str:
@@ -91,7 +90,7 @@ def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
         return "\\" + char, at + 1
     if char == "_" and not (previous.isalnum() and text[at + 1 : at + 2].isalnum()):
         return "\\_", at + 1  # emphasis; "dh_install" stays as written
-    if char == "&" and _ENTITY.match(text, at):
+    if char == "&" and ENTITY.match(text, at):
         return "\\&", at + 1  # "&amp;" would show "&"
     return char, at + 1
 

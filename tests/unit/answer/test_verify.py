@@ -667,9 +667,8 @@ def test_bidirectional_controls_are_not_shown(embedder: WordEmbedder) -> None:
 def test_a_weaker_negation_a_bound_turned_round_or_a_number_scaled_is_refused(
     embedder: WordEmbedder, passage: str, sentence: str
 ) -> None:
-    verifier = CitationVerifier(embedder, SentenceVectorStore(), "remove", LENIENT)
     language = "fr" if " du " in passage or " de " in passage else "en"
-    result = verifier.verify(parse_citations(sentence), [_passage(passage, language)], language)
+    result = _verified_against(embedder, passage, sentence, language)
     assert not result.citations, result.sentences
 
 
@@ -698,10 +697,15 @@ def test_a_weaker_negation_a_bound_turned_round_or_a_number_scaled_is_refused(
 def test_a_preposition_or_a_noun_is_no_antonym_nor_negation(
     embedder: WordEmbedder, passage: str, sentence: str
 ) -> None:
-    verifier = CitationVerifier(embedder, SentenceVectorStore(), "remove", LENIENT)
     language = "fr" if " le " in f" {passage.lower()}" else "en"
-    result = verifier.verify(parse_citations(sentence), [_passage(passage, language)], language)
+    result = _verified_against(embedder, passage, sentence, language)
     assert result.citations, result.sentences
+
+
+def _verified_against(embedder: WordEmbedder, passage: str, sentence: str, language: str):  # type: ignore[no-untyped-def]
+    """``sentence`` verified against ``passage`` alone, in ``language``, lenient policy."""
+    verifier = CitationVerifier(embedder, SentenceVectorStore(), "remove", LENIENT)
+    return verifier.verify(parse_citations(sentence), [_passage(passage, language)], language)
 
 
 def test_two_lines_in_a_row_have_no_blank_line_between() -> None:
