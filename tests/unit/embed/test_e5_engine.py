@@ -202,3 +202,25 @@ def test_the_amx_kernel_runs_only_when_asked_for(monkeypatch: pytest.MonkeyPatch
     amx_here = " amx_int8" in Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
     # where the CPU lacks it, the best kernel it has runs instead
     assert forced == "amx" if amx_here else forced in ("vnni512", "avx2")
+
+
+@pytest.mark.skipif(not BUILT_HERE, reason="the engine is built on Linux x86-64 only")
+def test_the_vnni_and_avx2_kernels_give_the_same_vectors_bit_for_bit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An answer must not depend on the CPU: the two kernels a CPU may run by default make
+    the same integer dot products and the same float operations in the same order. Token
+    counts odd and even (the VNNI kernel takes tokens two at a time) and past a 64-token
+    cache tile."""
+    words = (
+        "dpkg unpacks each archive, runs its maintainer scripts and records installed "
+        "files; apt résout les dépendances et vérifie les signatures des dépôts"
+    ).split()
+    texts = [" ".join(words[:count]) for count in range(1, len(words) + 1)]
+    texts.append(PASSAGES[3])  # several windows, several tiles
+    vnni = _engine_with("vnni512", monkeypatch)
+    vnni_passages, vnni_queries = vnni.passage(texts), [vnni.query(q) for q in QUERIES]
+    avx2 = _engine_with("avx2", monkeypatch)
+    assert np.array_equal(vnni_passages, avx2.passage(texts))
+    for query, vector in zip(QUERIES, vnni_queries, strict=True):
+        assert np.array_equal(vector, avx2.query(query))
