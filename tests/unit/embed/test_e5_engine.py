@@ -212,10 +212,11 @@ def test_the_vnni_and_avx2_kernels_give_the_same_vectors_bit_for_bit(
     the same integer dot products and the same float operations in the same order. Token
     counts odd and even (the VNNI kernel takes tokens two at a time) and past a 64-token
     cache tile."""
-    words = (
+    sentence = (
         "dpkg unpacks each archive, runs its maintainer scripts and records installed "
         "files; apt résout les dépendances et vérifie les signatures des dépôts"
-    ).split()
+    )
+    words = sentence.split(" ")
     texts = [" ".join(words[:count]) for count in range(1, len(words) + 1)]
     texts.append(PASSAGES[3])  # several windows, several tiles
     vnni = _engine_with("vnni512", monkeypatch)
