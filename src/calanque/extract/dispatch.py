@@ -16,7 +16,12 @@ from calanque.errors import ExtractError
 from calanque.extract.html import decode_html, extract_html
 from calanque.extract.language import detect_language
 from calanque.extract.markdown import extract_markdown
-from calanque.extract.text import bom_encoding, build_plain_text, decode_bytes
+from calanque.extract.text import (
+    bom_encoding,
+    build_plain_text,
+    decode_bytes,
+    utf16_without_bom,
+)
 from calanque.types import Document
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml+html"}
@@ -48,7 +53,7 @@ def looks_binary(body: bytes) -> bool:
     head = body[:_SNIFF_BYTES]
     if head.startswith(_BINARY_MAGIC) or head.startswith(b"PK\x03\x04"):
         return True
-    if bom_encoding(head) in {"utf-16", "utf-32"}:
+    if bom_encoding(head) in {"utf-16", "utf-32"} or utf16_without_bom(head):
         return False
     if b"\x00" in head:
         return True

@@ -600,6 +600,23 @@ def _typeset(text: str) -> str:
     return _SUPERSCRIPT_BEFORE.sub(r"\1 ", _SUPERSCRIPT_AFTER.sub(r" \1", text))
 
 
+def _repeated_lines_once(
+    pages: list[str], contents: set[int], url: str
+) -> tuple[TextBuilder, list[str]]:
+    """The text of a PDF whose every line was taken for a running head or a footer (the
+    same few lines on every page: a form, a one-line notice repeated), read once, with the
+    pages it came from; ``ExtractError`` when there is no text to read at all."""
+    first = next((page for page in pages if page.strip()), "")
+    if not first:
+        what = "only a table of contents" if contents else "no text layer (a scan?)"
+        fix = "nothing to index" if contents else "run OCR on it first"
+        raise ExtractError(f"{url or 'PDF'} has {what}: {fix}", url=url, kind="empty")
+    builder = TextBuilder()
+    for block in _paragraphs([first]):
+        builder.paragraph(block)
+    return builder, [first]
+
+
 def extract_pdf(body: bytes, url: str = "") -> Document:
     """A :class:`Document` from PDF bytes; ``ExtractError`` kind ``pdf`` or ``empty``."""
     reader = _open(body, url)
@@ -634,11 +651,8 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
             builder.paragraph(block)
     text = builder.text()
     if not text.strip():
-        raise ExtractError(
-            f"{url or 'PDF'} has no text layer (a scan?): run OCR on it first",
-            url=url,
-            kind="empty",
-        )
+        builder, bodies = _repeated_lines_once(pages, contents, url)
+        text = builder.text()
     return Document(
         url=url,
         text=text,

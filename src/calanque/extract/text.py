@@ -33,6 +33,11 @@ _MAX_REPLACEMENT_RATIO = 0.05
 _PROSE_SAMPLE = 50_000
 _CHAOS_TIE = 0.01
 # Mac, DOS and EBCDIC code pages: valid guesses for bytes, never seen on web pages.
+# UTF-16 without a byte order mark: the share of byte pairs with a zero high byte at
+# least (Latin text: nearly all; the sample's whole pairs), and of zero low bytes at most
+_UTF16_SAMPLE = 4096
+_UTF16_ZEROS = 0.5
+_UTF16_STRAY_ZEROS = 0.02
 _UNLIKELY = re.compile(r"^(?:mac_|cp(?:4\d\d|7\d\d|8[0-6]\d|1125|037|500|1026|1140)$|hz|ptcp)")
 
 
@@ -46,6 +51,34 @@ def bom_encoding(body: bytes) -> str | None:
     for bom, name in _BOMS:
         if body.startswith(bom):
             return name
+    return None
+
+
+def utf16_without_bom(body: bytes) -> str | None:
+    """``"utf-16-le"`` or ``"utf-16-be"`` for UTF-16 text written without a byte order mark
+    (``iconv -t UTF-16LE``, some Windows tools), else None.
+
+    Text in a Latin script has a zero high byte in most of its code units: zeros on one
+    side of most byte pairs and almost none on the other, which neither UTF-8 nor a code
+    page produces (a binary file has zeros on both sides). The sample must then decode.
+    """
+    sample = body[:_UTF16_SAMPLE]
+    sample = sample[: len(sample) // 2 * 2]
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return None
+    even = sample[0::2].count(0) / pairs
+    odd = sample[1::2].count(0) / pairs
+    for zeros, other, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros >= _UTF16_ZEROS and other <= _UTF16_STRAY_ZEROS:
+            try:
+                text = sample.decode(name)
+            except UnicodeDecodeError as exc:
+                if exc.start < len(sample) - 2:  # not merely a surrogate pair cut by the sample
+                    return None
+                text = sample[: exc.start].decode(name)
+            controls = sum(1 for c in text if c < " " and c not in "\t\n\r\f")
+            return name if controls <= len(text) * _UTF16_STRAY_ZEROS else None
     return None
 
 
@@ -98,7 +131,14 @@ def _is_utf8(body: bytes) -> bool:
 
 def decode_bytes(body: bytes, declared: str | None = None) -> str:
     """Decode text: byte order mark > declared charset > guess; ``ExtractError`` if garbled."""
-    encoding = bom_encoding(body) or codec_name(declared) or guess_encoding(body)
+    # bytes that can only be UTF-16 are read as such whatever the label (a server's
+    # "charset=utf-8" is often a default, not a statement about the file)
+    encoding = (
+        bom_encoding(body)
+        or utf16_without_bom(body)
+        or codec_name(declared)
+        or guess_encoding(body)
+    )
     if encoding == "utf-8" and not _is_utf8(body):
         encoding = guess_encoding(body)  # "UTF-8" is many servers' default label, even for Latin-1
     text = body.decode(encoding, errors="replace")

@@ -52,6 +52,31 @@ def test_utf16_with_bom() -> None:
     assert ACCENTS in decode_html(_page().encode("utf-16"), None)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("content_type", ["text/plain", "text/markdown", "text/html"])
+def test_utf16_without_a_byte_order_mark_is_read(encoding: str, content_type: str) -> None:
+    """``iconv -t UTF-16LE`` writes no BOM: its NUL bytes were refused as binary data."""
+    text = "Notes de version\n\nLe paquet s'installe avec apt : déjà ça coûte 5 €.\n" * 3
+    body = (_page() if content_type == "text/html" else text).encode(encoding)
+    document = extract(body, "file:///notes", f"{content_type}; charset=utf-8")
+    assert (ACCENTS if content_type == "text/html" else "coûte 5 €") in document.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\x7fELF\x02\x01\x01" + bytes(500),  # zeros on both sides of the pairs
+        bytes(range(256)) * 8,
+        "日本語のテキストです。".encode("utf-16-le") * 40,  # no zero bytes at all
+        b"Le paquet" + b"\x00\x01" * 300,  # zeros, and controls decoded
+    ],
+)
+def test_what_is_not_utf16_is_not_read_as_utf16(body: bytes) -> None:
+    from calanque.extract.text import utf16_without_bom
+
+    assert utf16_without_bom(body) is None
+
+
 def test_undeclared_cp1252_is_guessed() -> None:
     body = (
         "<html><body><p>"

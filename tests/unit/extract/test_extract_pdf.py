@@ -724,3 +724,23 @@ def test_a_page_that_cannot_be_read_costs_that_page_only() -> None:
         )
     doc = extract(_assembled(objects), "file:///animals.pdf", "application/pdf")
     assert "Rottnest Island" in doc.text and "termites" in doc.text
+
+
+def test_a_pdf_of_the_same_lines_on_every_page_is_read_once() -> None:
+    """Every line repeats on five pages, so every line was taken for a running head: the
+    PDF was refused as "a scan?" though it has text."""
+    notice = ["Notice to users", "The lending service closes on Saturday at noon."]
+    doc = extract(make_pdf([notice] * 5), "http://h/notice.pdf", "application/pdf")
+    assert doc.text.count("The lending service closes on Saturday at noon.") == 1
+    assert doc.language == "en"
+
+
+def test_a_pdf_of_only_a_contents_page_says_so() -> None:
+    contents = ["Contents"] + [
+        f"{n} Chapter number {n} . . . . . . . . . . . {10 * n}" for n in range(1, 9)
+    ]
+    with pytest.raises(ExtractError, match="only a table of contents") as caught:
+        extract(make_pdf([contents]), "http://h/toc.pdf", "application/pdf")
+    assert caught.value.kind == "empty"
+    with pytest.raises(ExtractError, match="no text layer"):
+        extract(make_pdf([[]]), "http://h/scan.pdf", "application/pdf")
