@@ -77,13 +77,14 @@ class DocumentStore(ConsentLedger):
     def record_error(
         self, url: str, source_id: int, kind: str, message: str, status: int | None = None
     ) -> None:
-        """A failed fetch or extraction: recorded on the page; what was stored stays."""
+        """A failed fetch or extraction: recorded on the page; what was stored stays, with
+        the source it belongs to (removing ``source_id`` must not take its page away)."""
         existing = self.get_page(url)
         keep = existing or PageRecord(url=url, source_id=source_id)
         self.record_page(
             replace_page(
                 keep,
-                source_id=source_id,
+                source_id=keep.source_id if keep.document_id is not None else source_id,
                 status=status,
                 error_kind=kind,
                 error_message=message[:500],

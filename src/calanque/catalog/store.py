@@ -3,12 +3,20 @@
 :class:`Catalog` owns the sources, the local files and the lifecycle; it inherits pages,
 documents, chunks and the chunk log (:mod:`calanque.catalog.documents`) and the consent
 ledger (:mod:`calanque.catalog.ledger`), and holds the frontier, threads and API keys.
+
+Folder sources may nest (``/docs`` and ``/docs/team``): a local file belongs to the
+innermost folder source that holds it (of two sources on one folder, the older). Its
+``files`` row, page and document carry that source's id, so removing the outer source
+leaves the inner one's files, and a file moves to its right source without being read
+again (:meth:`Catalog.settle_files`, at each pass of the folder ingester).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +36,15 @@ from calanque.catalog.records import (  # noqa: F401  (re-exported)
 )
 from calanque.errors import SourceError
 from calanque.types import OPERATOR, WEB_SOURCE_URL, Scope, Source, SourceKind
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """A local file as last stored: its source and its fingerprint then."""
+
+    path: str  # file:// URI
+    source_id: int
+    fingerprint: str
 
 
 class Catalog(DocumentStore):
@@ -193,9 +210,16 @@ class Catalog(DocumentStore):
         return value
 
     def remove_source(self, source_id: int) -> int:
-        """Delete a source and everything collected from it. Returns the documents deleted."""
-        self.get_source(source_id)
+        """Delete a source and everything collected from it. Returns the documents deleted.
+
+        A folder source's files that lie in a folder source nested in it are that
+        source's: they are handed to it, not deleted. The files of a removed nested
+        source are deleted; the outer source reads them again at its next crawl.
+        """
+        source = self.get_source(source_id)
         with self.engine.begin() as conn:
+            if source.kind == "folder":
+                self._hand_over_nested(conn, source)
             doc_ids: list[int] = list(
                 conn.execute(
                     sa.select(t.documents.c.id).where(t.documents.c.source_id == source_id)
@@ -242,7 +266,16 @@ class Catalog(DocumentStore):
                 sa.select(t.files.c.fingerprint).where(t.files.c.path == path)
             ).scalar()
 
+    def known_file(self, path: str) -> KnownFile | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.files.c.source_id, t.files.c.fingerprint).where(t.files.c.path == path)
+            ).first()
+        return None if row is None else KnownFile(path, int(row.source_id), row.fingerprint)
+
     def set_file(self, path: str, source_id: int, fingerprint: str, content_hash: str) -> None:
+        """Remember a stored file's fingerprint; its page and document become ``source_id``'s
+        too (a file read again by the nested source that now holds it, its text unchanged)."""
         with self.engine.begin() as conn:
             updated = conn.execute(
                 t.files.update()
@@ -258,6 +291,144 @@ class Catalog(DocumentStore):
                         content_hash=content_hash,
                     )
                 )
+            self._move_files(conn, [path], source_id)
+
+    def nested_folders(self, source_id: int) -> list[Path]:
+        """The folders of the other folder sources that hold part of this one's folder (a
+        folder inside it, or the same folder added earlier): their files are theirs."""
+        with self.engine.connect() as conn:
+            prefixes = self._folder_prefixes(conn)
+            urls = dict(self._folder_urls(conn))
+        mine = prefixes.get(source_id)
+        if mine is None:
+            return []
+        return [
+            Path(urls[other].removeprefix("file://"))
+            for other, prefix in prefixes.items()
+            if other != source_id
+            and prefix.startswith(mine)
+            and (prefix != mine or other < source_id)
+        ]
+
+    def settle_files(self, source_id: int) -> int:
+        """Give each stored file of the folder sources that overlap this one to the source it
+        belongs to (the innermost that holds it), with its page, document and chunks, without
+        reading it again; the indexes re-read the chunks' source from the chunk log. One
+        transaction. Returns the files moved."""
+        with self.engine.begin() as conn:
+            prefixes = self._folder_prefixes(conn)
+            mine = prefixes.get(source_id)
+            if mine is None:
+                return 0
+            related = [
+                other
+                for other, prefix in prefixes.items()
+                if prefix.startswith(mine) or mine.startswith(prefix)
+            ]
+            if related == [source_id]:
+                return 0
+            query = sa.select(t.files.c.path, t.files.c.source_id).where(
+                t.files.c.source_id.in_(related)
+            )
+            held = [(str(row.path), int(row.source_id)) for row in conn.execute(query)]
+            return self._give_to_owners(conn, held, prefixes)
+
+    def move_files(self, paths: Sequence[str], source_id: int) -> None:
+        """Make the stored ``paths`` (file:// URIs) ``source_id``'s (see :meth:`settle_files`)."""
+        with self.engine.begin() as conn:
+            self._move_files(conn, paths, source_id)
+
+    def _move_files(self, conn: sa.Connection, paths: Sequence[str], source_id: int) -> None:
+        for start in range(0, len(paths), 500):
+            part = list(paths[start : start + 500])
+            for table, key in ((t.files, t.files.c.path), (t.pages, t.pages.c.url)):
+                conn.execute(
+                    table.update()
+                    .where(key.in_(part), table.c.source_id != source_id)
+                    .values(source_id=source_id)
+                )
+            doc_ids: list[int] = list(
+                conn.execute(
+                    sa.select(t.documents.c.id).where(
+                        t.documents.c.url.in_(part), t.documents.c.source_id != source_id
+                    )
+                ).scalars()
+            )
+            if not doc_ids:
+                continue
+            conn.execute(
+                t.documents.update()
+                .where(t.documents.c.id.in_(doc_ids))
+                .values(source_id=source_id)
+            )
+            chunk_ids: list[int] = list(
+                conn.execute(
+                    sa.select(t.chunks.c.id).where(t.chunks.c.document_id.in_(doc_ids))
+                ).scalars()
+            )
+            if chunk_ids:  # the same text under another source: indexes update, keep vectors
+                conn.execute(
+                    t.chunk_log.insert(), [{"chunk_id": i, "op": "upsert"} for i in chunk_ids]
+                )
+
+    def _hand_over_nested(self, conn: sa.Connection, source: Source) -> None:
+        """Before ``source`` is removed: its files in a folder source nested in it go there."""
+        mine = folder_prefix(source.url)
+        if mine is None:
+            return
+        inside = {
+            other: prefix
+            for other, prefix in self._folder_prefixes(conn).items()
+            if other != source.id and prefix.startswith(mine)
+        }
+        if not inside:
+            return
+        query = sa.select(t.files.c.path).where(t.files.c.source_id == source.id)
+        paths: list[str] = list(conn.execute(query).scalars())
+        held = [(path, source.id) for path in paths]
+        self._give_to_owners(conn, held, inside)
+
+    def _give_to_owners(
+        self, conn: sa.Connection, held: Sequence[tuple[str, int]], prefixes: dict[int, str]
+    ) -> int:
+        """Move each (file, source holding it) of ``held`` to the source of ``prefixes`` it
+        belongs to, if that is another. Returns the files moved."""
+        moves: dict[int, list[str]] = {}
+        for path, held_by in held:
+            owner = innermost_folder(path, prefixes)
+            if owner is not None and owner != held_by:
+                moves.setdefault(owner, []).append(path)
+        for owner, paths in moves.items():
+            self._move_files(conn, paths, owner)
+        return sum(len(paths) for paths in moves.values())
+
+    def _folder_urls(self, conn: sa.Connection) -> list[tuple[int, str]]:
+        query = sa.select(t.sources.c.id, t.sources.c.url).where(
+            t.sources.c.kind == "folder", t.sources.c.enabled.is_(True)
+        )
+        return [(int(row.id), str(row.url)) for row in conn.execute(query)]
+
+    def _folder_prefixes(self, conn: sa.Connection) -> dict[int, str]:
+        found = {source_id: folder_prefix(url) for source_id, url in self._folder_urls(conn)}
+        return {source_id: prefix for source_id, prefix in found.items() if prefix is not None}
+
+    def forget_file_errors(self, source_id: int, keep: Collection[str]) -> int:
+        """Delete this source's error-only pages (no stored document) not in ``keep``: the
+        errors of files that were fixed, removed, or no longer this source's."""
+        with self.engine.begin() as conn:
+            urls: list[str] = list(
+                conn.execute(
+                    sa.select(t.pages.c.url).where(
+                        t.pages.c.source_id == source_id,
+                        t.pages.c.document_id.is_(None),
+                        t.pages.c.error_kind.is_not(None),
+                    )
+                ).scalars()
+            )
+            stale = [url for url in urls if url not in keep]
+            for start in range(0, len(stale), 500):
+                conn.execute(t.pages.delete().where(t.pages.c.url.in_(stale[start : start + 500])))
+        return len(stale)
 
     def known_files(self, source_id: int) -> list[str]:
         with self.engine.connect() as conn:
@@ -270,3 +441,25 @@ class Catalog(DocumentStore):
     def forget_file(self, path: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(t.files.delete().where(t.files.c.path == path))
+
+
+def folder_prefix(url: str) -> str | None:
+    """How the URIs of a folder source's files start (``file:///docs/``): its URL is
+    ``file://`` and the folder's resolved path, as ``calanque add`` stores it."""
+    path = Path(url.removeprefix("file://"))
+    if not path.is_absolute():
+        return None
+    uri = path.as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def innermost_folder(path: str, prefixes: dict[int, str]) -> int | None:
+    """The folder source the file at ``path`` (a file:// URI) belongs to: the one of
+    ``prefixes`` (see :func:`folder_prefix`) whose folder is the innermost that holds it;
+    of two sources on the same folder, the older."""
+    holding = [
+        (-len(prefix), source_id)
+        for source_id, prefix in prefixes.items()
+        if path.startswith(prefix)
+    ]
+    return min(holding)[1] if holding else None

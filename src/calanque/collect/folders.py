@@ -3,7 +3,7 @@
 ``scan_folder`` lists files without reading their contents (the ingester reads
 them later, and only those whose :func:`file_fingerprint` changed). Every path
 is checked to stay inside the added folder: a symlink that leads outside is
-reported, never followed.
+reported, never followed. The folders of nested sources are left to them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,12 @@ class LocalFile:
 class SkippedFile:
     path: Path
     reason: str  # "outside-folder" | "unsupported" | "too-large" | "unreadable"
+    # file:// URI its error is recorded under: the resolved file's when that lies inside
+    # the folder (where its document is stored), else the entry's own
+    url: str = ""
+    size: int | None = None  # too-large: its size in bytes
+    target: Path | None = None  # outside-folder: where the symlink leads
+    is_folder: bool = False  # unreadable: a folder that could not be listed
 
 
 class FileRefused(Exception):
@@ -48,15 +54,20 @@ class FileRefused(Exception):
 
 
 def scan_folder(
-    root: Path, *, max_file_bytes: int = 10_000_000
+    root: Path, *, max_file_bytes: int = 10_000_000, leave_out: Collection[Path] = ()
 ) -> Iterator[LocalFile | SkippedFile]:
     """Walk ``root`` depth-first in name order, yielding files to ingest or skip.
 
     Hidden entries (``.git``, ``.cache``, ``.notes.md``) are passed over silently;
     symlinked directories are not descended (their target, if inside, is walked
-    anyway); a file reached twice through symlinks is yielded once.
+    anyway); a file reached twice through symlinks is yielded once. The folders in
+    ``leave_out`` (those of nested sources, which hold their own files) are not walked,
+    and a symlink to a file in one is passed over.
     """
     top = _resolved_folder(root)
+    leave = frozenset(leave_out)
+    if any(top.is_relative_to(folder) for folder in leave):
+        return
     seen: set[str] = set()
     stack: list[Path] = [top]
     while stack:
@@ -64,7 +75,7 @@ def scan_folder(
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
-            yield SkippedFile(folder, "unreadable")
+            yield SkippedFile(folder, "unreadable", url=folder.as_uri(), is_folder=True)
             continue
         subfolders: list[Path] = []
         for entry in entries:
@@ -72,9 +83,10 @@ def scan_folder(
                 continue
             path = Path(entry.path)
             if entry.is_dir(follow_symlinks=False):
-                subfolders.append(path)
+                if path not in leave:
+                    subfolders.append(path)
                 continue
-            item = _examine(top, path, max_file_bytes)
+            item = _examine(top, path, max_file_bytes, leave)
             if isinstance(item, LocalFile):
                 if item.url in seen:
                     continue
@@ -94,34 +106,39 @@ def _resolved_folder(root: Path) -> Path:
     return top
 
 
-def _examine(top: Path, path: Path, max_file_bytes: int) -> LocalFile | SkippedFile | None:
+def _examine(
+    top: Path, path: Path, max_file_bytes: int, leave: frozenset[Path] = frozenset()
+) -> LocalFile | SkippedFile | None:
     """One directory entry -> a file to ingest, a skip with a reason, or None to pass over."""
     try:
         resolved = path.resolve(strict=False)
     except (OSError, RuntimeError):  # symlink loop
-        return SkippedFile(path, "unreadable")
+        return SkippedFile(path, "unreadable", url=path.as_uri())
     if not resolved.is_relative_to(top):
-        return SkippedFile(path, "outside-folder")
+        return SkippedFile(path, "outside-folder", url=path.as_uri(), target=resolved)
+    if any(resolved.is_relative_to(folder) for folder in leave):
+        return None  # a nested source's file: that source reads it
     try:
         info = resolved.stat()
-    except OSError:
-        return SkippedFile(path, "unreadable")
+    except OSError:  # a broken symlink, or no permission to look
+        return SkippedFile(path, "unreadable", url=path.as_uri())
     if stat.S_ISDIR(info.st_mode):
         return None  # a symlink to a folder inside: walked under its real name
+    url = resolved.as_uri()
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        return SkippedFile(path, "unsupported")
+        return SkippedFile(path, "unsupported", url=url)
     if not stat.S_ISREG(info.st_mode):
-        return SkippedFile(path, "unsupported")  # fifo, socket, device: never opened
+        return SkippedFile(path, "unsupported", url=url)  # fifo, socket, device: never opened
     if info.st_size > max_file_bytes:
-        return SkippedFile(path, "too-large")
+        return SkippedFile(path, "too-large", url=url, size=info.st_size)
     if not os.access(resolved, os.R_OK):
-        return SkippedFile(path, "unreadable")
+        return SkippedFile(path, "unreadable", url=url)
     return LocalFile(
         path=path,
         relpath=path.relative_to(top).as_posix(),
         size=info.st_size,
         mtime_ns=info.st_mtime_ns,
-        url=resolved.as_uri(),
+        url=url,
         real_path=resolved,
     )
 

@@ -144,3 +144,23 @@ def test_resolve_inside_rejects_symlink_escape_and_nul(tree: Path) -> None:
         resolve_inside(tree, "link/secret.txt")
     with pytest.raises(SourceError):
         resolve_inside(tree, "a\x00b")
+
+
+def test_a_nested_sources_folder_is_left_out_symlinks_into_it_too(tree: Path) -> None:
+    (tree / "link.md").symlink_to(tree / "sub" / "deep" / "z.txt")
+    items = list(scan_folder(tree, max_file_bytes=1_000, leave_out=[tree.resolve() / "sub"]))
+    assert _files(items) == ["a.html", "b.md", "zz/page.htm"]
+    assert "link.md" not in _skips(items)
+    assert list(scan_folder(tree / "sub", leave_out=[tree.resolve()])) == []  # same folder
+
+
+def test_a_skip_says_where_its_error_goes_and_why(tree: Path) -> None:
+    (tree / "escape.txt").symlink_to(tree.parent / "secret.txt")
+    skips = {i.path.name: i for i in scan_folder(tree, max_file_bytes=1_000)}
+    big = skips["big.txt"]
+    assert isinstance(big, SkippedFile) and big.size == 2_000
+    assert big.url == (tree / "big.txt").resolve().as_uri()
+    escape = skips["escape.txt"]
+    assert isinstance(escape, SkippedFile)
+    assert escape.url == (tree.resolve() / "escape.txt").as_uri()  # the link, not its target
+    assert escape.target == (tree.parent / "secret.txt").resolve()
