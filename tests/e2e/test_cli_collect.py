@@ -180,3 +180,10 @@ def test_folder_source_ingests_changed_files_only(tmp_path):
     assert third["files"] == 1 and third["deleted"] == 1
     pages = json.loads(run(home, "pages", "--json").stdout)
     assert [p["title"] for p in pages] == ["Titre"]
+    # what was not stored is named, with why
+    failed = {e["kind"]: e for e in json.loads(run(home, "pages", "--errors", "--json").stdout)}
+    assert set(failed) == {"file-outside-folder", "pdf"}
+    assert failed["pdf"]["url"].endswith("/docs/bad.pdf")
+    assert "/etc" in failed["file-outside-folder"]["message"]
+    listing = run(home, "pages", "--errors").stdout
+    assert "bad.pdf" in listing and "file-outside-folder" in listing

@@ -251,8 +251,24 @@ def crawl(
             out.print(pending_note(int(data["index"]["dense_pending"])))
 
 
-def pages(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
-    """List the stored pages."""
+def pages(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    errors: bool = typer.Option(
+        False, "--errors", help="List the pages and files not stored, with why and what to do."
+    ),
+) -> None:
+    """List the stored pages (or, with --errors, those that failed and why)."""
+    if errors:
+        failed = STATE.catalog.page_errors()
+        if as_json:
+            print_json(failed)
+            return
+        # not a table: URLs and messages are long, and a table's columns would cut them
+        for r in failed:
+            out.print(f"[bold]{safe_text(r['kind'])}[/bold] {safe_text(r['url'])}", soft_wrap=True)
+            out.print(f"    {safe_text(r['message'])} ({r['at']})", soft_wrap=True)
+        out.print(f"not stored: {len(failed)}")
+        return
     rows = STATE.catalog.list_pages()
     if as_json:
         print_json(rows)
