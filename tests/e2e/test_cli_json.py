@@ -69,9 +69,17 @@ def test_the_exceptions_are_commands_that_lack_json_and_are_documented() -> None
 def test_remove_and_revoke_print_json(tmp_path: Path) -> None:
     folder = tmp_path / "notes"
     folder.mkdir()
+    (folder / "vault.txt").write_text("The vault code is ZEBRA-5521, set by Nora Lind.\n")
     added = json.loads(calanque(tmp_path, "add", str(folder), "--json").stdout)
-    removed = calanque(tmp_path, "remove", str(added["id"]), "--json")
-    assert json.loads(removed.stdout) == {"removed": added["id"], "documents": 0}
+    assert calanque(tmp_path, "crawl", "--json", "--dense", "later").returncode == 0
+    found = json.loads(calanque(tmp_path, "search", "ZEBRA-5521 vault", "--json").stdout)
+    assert any("ZEBRA-5521" in hit["text"] for hit in found["hits"])
+    removed = json.loads(calanque(tmp_path, "remove", str(added["id"]), "--json").stdout)
+    assert removed["removed"] == added["id"] and removed["documents"] == 1
+    # out of the index at once: it stayed searchable until the next `calanque index`
+    assert removed["index"]["deleted"] == 1
+    found = json.loads(calanque(tmp_path, "search", "ZEBRA-5521 vault", "--json").stdout)
+    assert not any("ZEBRA-5521" in hit["text"] for hit in found["hits"])
     assert calanque(tmp_path, "keys", "create", "ci", "--json").returncode == 0
     revoked = calanque(tmp_path, "keys", "revoke", "ci", "--json")
     assert json.loads(revoked.stdout) == {"revoked": "ci"}

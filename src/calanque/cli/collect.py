@@ -139,12 +139,20 @@ def remove(
     source_id: int = typer.Argument(..., help="The source id (see `calanque sources`)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Remove a source and everything collected from it."""
+    """Remove a source and everything collected from it, from the catalog and the index."""
+    from calanque.cli.index import catch_up  # the embedder loads when needed
+
     deleted = STATE.catalog.remove_source(source_id)
+    # at once, as DELETE /v1/sources/{id} does: its passages were searchable until the next
+    # `calanque index` or crawl (lexical pass only: nothing to embed for a deletion)
+    report = catch_up(quiet=True, dense=False)
     if as_json:
-        print_json(removal_json(source_id, deleted))
+        print_json({**removal_json(source_id, deleted), "index": report})
         return
-    out.print(f"removed source {source_id} and {deleted} documents")
+    out.print(
+        f"removed source {source_id} and {deleted} documents "
+        f"({report['deleted']} passages taken out of the index)"
+    )
 
 
 if TYPE_CHECKING:

@@ -68,13 +68,16 @@ def forget(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Delete every page of HOST and never fetch it again (until `calanque unforget HOST`)."""
+    from calanque.cli.index import catch_up  # the embedder loads when needed
+
     result = forget_host(STATE.catalog, host)
+    report = catch_up(quiet=True, dense=False)  # out of the index at once, as from the catalog
     if as_json:
-        print_json(result.as_json())
+        print_json({**result.as_json(), "index": report})
         return
     out.print(
-        f"forgot {safe_text(result.host)}: {result.deleted} document(s) deleted; "
-        "`calanque index` removes them from the index"
+        f"forgot {safe_text(result.host)}: {result.deleted} document(s) deleted, "
+        f"{report['deleted']} passages taken out of the index"
     )
 
 
