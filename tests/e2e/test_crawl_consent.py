@@ -175,6 +175,27 @@ def test_page_that_opts_out_later_is_deleted(tmp_path):
         catalog.close()
 
 
+def test_a_page_that_opted_out_is_not_downloaded_again_at_every_crawl(tmp_path):
+    """A noai meta tag or header takes a download to read: the page is asked again once
+    its refusal is older than crawl.refresh_after, not at every crawl (three crawls made
+    three downloads). A robots.txt refusal costs no request and is decided again each time."""
+    with serve_site(consent_site()) as site:
+        settings = make_settings(tmp_path)
+        catalog = open_catalog(settings)
+        add_site(catalog, f"{site.url}/index.html")
+        for _ in range(3):
+            summary = crawl(catalog, settings)
+        assert summary.refused_robots == 1  # decided again, from the stored robots.txt
+        for path in ("/noai-header.html", "/agent-meta.html", "/tdm-header.html"):
+            assert len(site.requests_for(path)) == 1, path
+        assert site.requests_for("/private/secret.html") == []
+        # once the refusal is older than crawl.refresh_after, the page is asked again
+        summary = crawl(catalog, settings, refresh=True)
+        assert len(site.requests_for("/noai-header.html")) == 2
+        assert summary.refused_reservation == 6
+        catalog.close()
+
+
 def test_robots_txt_that_fails_with_5xx_refuses_everything_for_now(tmp_path):
     """RFC 9309: an unreachable robots.txt means disallow everything; it is an outage,
     reported as an error and tried again, not an opt-out written to the ledger."""

@@ -20,6 +20,10 @@ from sqlalchemy.engine import Engine
 
 from calanque.catalog.schema import frontier, hosts
 
+# the consent signals a refusal by which needs no download of the page (the frontier's
+# last_error of a refused URL is its signal)
+DECIDED_WITHOUT_FETCHING = ("robots.txt", "tdmrep", "forgotten")
+
 QUEUED, LEASED, DONE, FAILED, REFUSED, SKIPPED = (
     "queued",
     "leased",
@@ -410,18 +414,39 @@ class Frontier:
             )
 
     def requeue_stale(self, before: datetime) -> int:
-        """Schedule finished URLs fetched before ``before`` again (refusals always)."""
-        from calanque.catalog.schema import pages
+        """Schedule finished URLs fetched before ``before`` again.
+
+        Refusals decided without fetching the page (robots.txt, the host's tdmrep.json, a
+        forgotten host) are asked again at every crawl: it costs no request, and a lifted
+        rule takes effect at once. A refusal the page itself gave (a ``noai`` meta tag or
+        header) took a download to read: it is asked again only once its ledger entry is
+        older than ``before``, as a stored page would be (every crawl downloaded it again).
+        """
+        from calanque.catalog.schema import consent, pages
 
         stale = sa.select(pages.c.url).where(
             sa.or_(pages.c.fetched_at < before, pages.c.fetched_at.is_(None))
+        )
+        refused_lately = (
+            sa.select(consent.c.url)
+            .where(consent.c.allowed.is_(False))
+            .group_by(consent.c.url)
+            .having(sa.func.max(consent.c.decided_at) >= before)
+        )
+        refusal_due = sa.and_(
+            frontier.c.state == REFUSED,
+            sa.or_(
+                frontier.c.last_error.is_(None),
+                frontier.c.last_error.in_(DECIDED_WITHOUT_FETCHING),
+                frontier.c.url.not_in(refused_lately),
+            ),
         )
         with self.engine.begin() as conn:
             return int(
                 conn.execute(
                     frontier.update()
                     .where(frontier.c.state.in_([DONE, FAILED, REFUSED, SKIPPED]))
-                    .where(sa.or_(frontier.c.url.in_(stale), frontier.c.state == REFUSED))
+                    .where(sa.or_(frontier.c.url.in_(stale), refusal_due))
                     .values(state=QUEUED, due_at=0.0, attempts=0)
                 ).rowcount
                 or 0
