@@ -303,7 +303,7 @@ class Catalog(DocumentStore):
         if mine is None:
             return []
         return [
-            Path(urls[other].removeprefix("file://"))
+            Path(urls[other].removeprefix("file://")).resolve()
             for other, prefix in prefixes.items()
             if other != source_id
             and prefix.startswith(mine)
@@ -413,22 +413,27 @@ class Catalog(DocumentStore):
         return {source_id: prefix for source_id, prefix in found.items() if prefix is not None}
 
     def forget_file_errors(self, source_id: int, keep: Collection[str]) -> int:
-        """Delete this source's error-only pages (no stored document) not in ``keep``: the
-        errors of files that were fixed, removed, or no longer this source's."""
+        """Forget this source's page errors not in ``keep`` (the errors of files that were
+        fixed, removed, or are no longer this source's): an error-only page (no stored
+        document) is deleted, a stored file's page loses its error (a file too large for a
+        while, then back as it was, is "unchanged" and never read again to clear it)."""
         with self.engine.begin() as conn:
-            urls: list[str] = list(
-                conn.execute(
-                    sa.select(t.pages.c.url).where(
-                        t.pages.c.source_id == source_id,
-                        t.pages.c.document_id.is_(None),
-                        t.pages.c.error_kind.is_not(None),
-                    )
-                ).scalars()
-            )
-            stale = [url for url in urls if url not in keep]
+            rows = conn.execute(
+                sa.select(t.pages.c.url, t.pages.c.document_id).where(
+                    t.pages.c.source_id == source_id, t.pages.c.error_kind.is_not(None)
+                )
+            ).all()
+            stale = [row.url for row in rows if row.url not in keep and row.document_id is None]
+            mended = [row.url for row in rows if row.url not in keep and row.document_id]
             for start in range(0, len(stale), 500):
                 conn.execute(t.pages.delete().where(t.pages.c.url.in_(stale[start : start + 500])))
-        return len(stale)
+            for start in range(0, len(mended), 500):
+                conn.execute(
+                    t.pages.update()
+                    .where(t.pages.c.url.in_(mended[start : start + 500]))
+                    .values(error_kind=None, error_message=None)
+                )
+        return len(stale) + len(mended)
 
     def known_files(self, source_id: int) -> list[str]:
         with self.engine.connect() as conn:
@@ -449,7 +454,9 @@ def folder_prefix(url: str) -> str | None:
     path = Path(url.removeprefix("file://"))
     if not path.is_absolute():
         return None
-    uri = path.as_uri()
+    # resolved as the scan resolves it: a folder whose path became a symlink (a disk moved)
+    # is compared by where its files now are
+    uri = path.resolve().as_uri()
     return uri if uri.endswith("/") else uri + "/"
 
 

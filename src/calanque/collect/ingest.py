@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,7 +147,9 @@ def skip_message(item: SkippedFile, top: Path, max_bytes: int) -> str:
         folder = target if target.is_dir() else target.parent
         return (
             f"{item.path} is a symlink to {target}, outside the folder {top}: not read. "
-            f"To read it, add its folder as a source of its own: `calanque add {folder}`."
+            "To read it, copy the file into the folder, or, if its whole folder is meant to "
+            f"be searched, add that folder as a source of its own: "
+            f"`calanque add {shlex.quote(str(folder))}`."
         )
     if item.is_folder:
         return (

@@ -19,6 +19,7 @@ from calanque.extract.markdown import extract_markdown
 from calanque.extract.text import (
     bom_encoding,
     build_plain_text,
+    declared_utf16,
     decode_bytes,
     utf16_without_bom,
 )
@@ -48,12 +49,15 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def looks_binary(body: bytes) -> bool:
-    """True for known binary formats and bytes that no text encoding would produce."""
+def looks_binary(body: bytes, declared: str | None = None) -> bool:
+    """True for known binary formats and bytes that no text encoding would produce
+    (``declared``: the charset the server or the file's type announced)."""
     head = body[:_SNIFF_BYTES]
     if head.startswith(_BINARY_MAGIC) or head.startswith(b"PK\x03\x04"):
         return True
     if bom_encoding(head) in {"utf-16", "utf-32"} or utf16_without_bom(head):
+        return False
+    if declared_utf16(head, declared):
         return False
     if b"\x00" in head:
         return True
@@ -129,7 +133,7 @@ def extract(
             url=url,
             kind="binary",
         )
-    if kind not in PDF_TYPES | DOCX_TYPES and looks_binary(body):
+    if kind not in PDF_TYPES | DOCX_TYPES and looks_binary(body, header_charset):
         raise ExtractError(
             f"{url or 'body'} is served as {kind} but holds binary data: skipped",
             url=url,

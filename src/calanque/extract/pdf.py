@@ -600,13 +600,30 @@ def _typeset(text: str) -> str:
     return _SUPERSCRIPT_BEFORE.sub(r"\1 ", _SUPERSCRIPT_AFTER.sub(r" \1", text))
 
 
+def _has_images(reader: PdfReader) -> bool:
+    """Whether a page draws an image (a scan's pages are images)."""
+    for page in reader.pages:
+        try:
+            objects = page["/Resources"].get_object().get("/XObject")
+            if objects and any(
+                objects[name].get_object().get("/Subtype") == "/Image" for name in objects
+            ):
+                return True
+        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            continue
+    return False
+
+
 def _repeated_lines_once(
-    pages: list[str], contents: set[int], url: str
+    reader: PdfReader, pages: list[str], contents: set[int], url: str
 ) -> tuple[TextBuilder, list[str]]:
     """The text of a PDF whose every line was taken for a running head or a footer (the
     same few lines on every page: a form, a one-line notice repeated), read once, with the
-    pages it came from; ``ExtractError`` when there is no text to read at all."""
+    pages it came from; ``ExtractError`` when there is no text to read at all, or when the
+    pages are images (a scan whose only text is its scanner's stamp: OCR it first)."""
     first = next((page for page in pages if page.strip()), "")
+    if first and _has_images(reader):
+        first = ""  # "Scanned with …" on each page of a scan is no text to index
     if not first:
         what = "only a table of contents" if contents else "no text layer (a scan?)"
         fix = "nothing to index" if contents else "run OCR on it first"
@@ -651,7 +668,7 @@ def extract_pdf(body: bytes, url: str = "") -> Document:
             builder.paragraph(block)
     text = builder.text()
     if not text.strip():
-        builder, bodies = _repeated_lines_once(pages, contents, url)
+        builder, bodies = _repeated_lines_once(reader, pages, contents, url)
         text = builder.text()
     return Document(
         url=url,

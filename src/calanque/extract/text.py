@@ -77,9 +77,28 @@ def utf16_without_bom(body: bytes) -> str | None:
                 if exc.start < len(sample) - 2:  # not merely a surrogate pair cut by the sample
                     return None
                 text = sample[: exc.start].decode(name)
-            controls = sum(1 for c in text if c < " " and c not in "\t\n\r\f")
+            controls = sum(1 for c in text if _control(c))
             return name if controls <= len(text) * _UTF16_STRAY_ZEROS else None
     return None
+
+
+def _control(char: str) -> bool:
+    """A C0 or C1 control other than whitespace (numbers read as UTF-16 give C1 ones)."""
+    return (char < " " and char not in "\t\n\r\f") or "\x7f" <= char <= "\x9f"
+
+
+def declared_utf16(body: bytes, declared: str | None) -> bool:
+    """Whether ``declared`` says UTF-16 and ``body`` reads as that: any script (Cyrillic,
+    CJK: no zero bytes to tell it by), few controls."""
+    name = codec_name(declared)
+    if name not in {"utf-16", "utf-16-le", "utf-16-be"}:
+        return False
+    sample = body[:_UTF16_SAMPLE]
+    try:
+        text = sample[: len(sample) // 2 * 2].decode(name)
+    except UnicodeDecodeError:
+        return False
+    return sum(1 for c in text if _control(c)) <= len(text) * _UTF16_STRAY_ZEROS
 
 
 def codec_name(label: str | None) -> str | None:

@@ -206,6 +206,7 @@ def test_files_skipped_at_scan_time_are_named_in_the_page_errors(tmp_path: Path)
         kind, message = errors["escape.md"]
         assert kind == "file-outside-folder"
         assert "escape.md" in message and str(outside) in message
+        assert "copy the file into the folder" in message
         assert f"calanque add {outside.parent}" in message
         kind, message = errors["dangling.md"]
         assert kind == "file-unreadable" and "dangling.md" in message
@@ -252,3 +253,51 @@ def test_an_error_recorded_by_another_source_leaves_the_stored_page_to_its_sourc
         assert [(p["title"], p["source_id"]) for p in catalog.list_pages()] == [("A", holder)]
     finally:
         catalog.close()
+
+
+def test_an_error_on_a_stored_file_goes_once_its_cause_is_gone(tmp_path: Path) -> None:
+    """crawl.max_body_bytes lowered for a while, then raised: the file is as it was stored
+    ("unchanged", never read again), and its too-large error stayed on its page for ever."""
+    home = Home(tmp_path, max_body_bytes=100_000)
+    try:
+        home.tree.mkdir()
+        (home.tree / "report.md").write_text(
+            "# Report\n\n" + distinct_text("report") + " filler" * 1000
+        )
+        home.add(home.tree)
+        assert home.crawl().files == 1
+
+        def limit(max_bytes: int) -> Settings:
+            crawl = {"min_delay": 0.0, "max_body_bytes": max_bytes}
+            return load_settings({"home": tmp_path / "home", "crawl": crawl}, environ={})
+
+        home.settings = limit(4096)
+        home.crawl()
+        assert [e["kind"] for e in home.catalog.page_errors()] == ["file-too-large"]
+        home.settings = limit(100_000)
+        again = home.crawl()
+        assert again.unchanged == 1 and not again.errors
+        assert home.catalog.page_errors() == []
+        assert [p["title"] for p in home.catalog.list_pages()] == ["Report"]
+    finally:
+        home.close()
+
+
+def test_a_folder_whose_path_became_a_symlink_settles_once(home: Home, tmp_path: Path) -> None:
+    """/tree and /tree/sub added, then /tree moved and its path made a symlink to where it
+    went: the outer source scanned the moved folder without leaving sub/ to the inner one,
+    and the two took the files from each other at every crawl."""
+    outer, inner = home.add(home.tree), home.add(home.tree / "sub")
+    home.crawl()
+    moved = tmp_path / "moved"
+    home.tree.rename(moved)
+    home.tree.symlink_to(moved)
+    home.crawl()  # the files are at new URLs: read once more
+    with home.catalog.engine.connect() as conn:
+        head = conn.execute(sa.select(sa.func.max(t.chunk_log.c.seq))).scalar()
+    again = home.crawl()
+    assert (again.files, again.unchanged, again.deleted) == (0, 3, 0)
+    with home.catalog.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.max(t.chunk_log.c.seq))).scalar() == head
+    home.tree = moved
+    assert home.owners() == {"a.md": outer, "sub/b.md": inner, "sub/deep/c.md": inner}

@@ -69,12 +69,25 @@ def test_utf16_without_a_byte_order_mark_is_read(encoding: str, content_type: st
         bytes(range(256)) * 8,
         "日本語のテキストです。".encode("utf-16-le") * 40,  # no zero bytes at all
         b"Le paquet" + b"\x00\x01" * 300,  # zeros, and controls decoded
+        bytes(b for n in range(2000) for b in ((0x20 + n * 7) % 0xE0 + 0x20, 0)),  # uint16s
     ],
 )
 def test_what_is_not_utf16_is_not_read_as_utf16(body: bytes) -> None:
     from calanque.extract.text import utf16_without_bom
 
     assert utf16_without_bom(body) is None
+
+
+def test_utf16_declared_by_the_server_is_read_in_any_script() -> None:
+    """Russian or Japanese in UTF-16 has no zero bytes to tell it by: the declared charset
+    does (the bytes were refused as binary whatever the header said)."""
+    text = "Пакет устанавливается командой apt. パッケージは apt でインストールします。\n" * 5
+    body = text.encode("utf-16-le")
+    document = extract(body, "http://h/notes.txt", "text/plain", "utf-16le")
+    assert "Пакет устанавливается" in document.text and "インストール" in document.text
+    with pytest.raises(ExtractError) as refused:  # undeclared, it still cannot be told
+        extract(bytes(range(256)) * 8, "http://h/x.txt", "text/plain", "utf-16le")
+    assert refused.value.kind == "binary"
 
 
 def test_undeclared_cp1252_is_guessed() -> None:

@@ -735,6 +735,31 @@ def test_a_pdf_of_the_same_lines_on_every_page_is_read_once() -> None:
     assert doc.language == "en"
 
 
+def test_a_scan_whose_only_text_is_a_stamp_on_every_page_is_still_a_scan() -> None:
+    """Pages that are images with the scanner's line on each: not the stamp alone stored
+    (the operator would lose the hint to run OCR)."""
+    image = b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
+    image += b"/BitsPerComponent 8 /Length 1 >>\nstream\n\x80\nendstream"
+    content = b"q 612 0 0 792 0 0 cm /Im1 Do Q BT /F1 8 Tf 72 20 Td (Scanned with CamScanner) Tj ET"
+    count = 6
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (5 + 2 * i) for i in range(count)), count),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        image,
+    ]
+    for i in range(count):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font "
+            b"<< /F1 3 0 R >> /XObject << /Im1 4 0 R >> >> /Contents %d 0 R >>" % (6 + 2 * i)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    with pytest.raises(ExtractError, match="a scan") as caught:
+        extract(_assembled(objects), "http://h/contract.pdf", "application/pdf")
+    assert caught.value.kind == "empty"
+
+
 def test_a_pdf_of_only_a_contents_page_says_so() -> None:
     contents = ["Contents"] + [
         f"{n} Chapter number {n} . . . . . . . . . . . {10 * n}" for n in range(1, 9)
