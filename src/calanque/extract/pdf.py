@@ -604,7 +604,8 @@ def _has_images(reader: PdfReader) -> bool:
     """Whether a page draws an image (a scan's pages are images)."""
     for page in reader.pages:
         try:
-            objects = page["/Resources"].get_object().get("/XObject")
+            resources: Any = page["/Resources"].get_object()
+            objects: Any = resources.get("/XObject")
             if objects and any(
                 objects[name].get_object().get("/Subtype") == "/Image" for name in objects
             ):
