@@ -757,11 +757,27 @@ def _quoted_language(language: str, chosen: list[Candidate]) -> str:
     return max(dict.fromkeys(languages), key=languages.count) if languages else language
 
 
+# the sources' language named in an answer's lead, in French and in English
+LANGUAGE_NAMES = {
+    "fr": {"fr": "français", "en": "French"},
+    "en": {"fr": "anglais", "en": "English"},
+    "de": {"fr": "allemand", "en": "German"},
+    "es": {"fr": "espagnol", "en": "Spanish"},
+    "it": {"fr": "italien", "en": "Italian"},
+    "pt": {"fr": "portugais", "en": "Portuguese"},
+    "nl": {"fr": "néerlandais", "en": "Dutch"},
+}
+
+
 def _lead(language: str, quoted: str) -> str:
-    lead = LEADS.get(language, LEADS["en"])
+    """ "According to the sources (sources in French):"; the product writes French and
+    English, so an answer to a question read as another language leads in English."""
+    language = language if language in LEADS else "en"
+    lead = LEADS[language]
     if quoted != language:
+        name = LANGUAGE_NAMES.get(quoted, {}).get(language, quoted)
         lead += OTHER_LANGUAGE.get(
             (language, quoted),
-            f" (sources en {quoted})" if language == "fr" else f" (sources in {quoted})",
+            f" (sources en {name})" if language == "fr" else f" (sources in {name})",
         )
     return lead + (" :" if language == "fr" else ":")

@@ -45,8 +45,14 @@ def words(text: str) -> list[str]:
     return [m.group(0).lower() for m in _TOKEN.finditer(_ELISION.sub(" ", text))]
 
 
+# Fewer words than this and no French or English function word: a language identifier's
+# guess is noise ("Albatros backup?" read as Polish, "VLAN printers?" as Swedish)
+_SURE_WORDS = 6
+
+
 def question_language(text: str, default: str = "en") -> str:
-    """``"fr"``, ``"en"`` or another ISO code; short texts by function words first."""
+    """``"fr"``, ``"en"`` or another ISO code; short texts by function words first, and
+    ``default`` for a short text that has none (a few names and nouns)."""
     tokens = words(text)
     french = sum(t in _FR_ONLY for t in tokens) + len(_FR_ACCENTS.findall(text))
     english = sum(t in _EN_ONLY for t in tokens)
@@ -56,7 +62,10 @@ def question_language(text: str, default: str = "en") -> str:
         from calanque.extract import detect_language
     except ImportError:  # pragma: no cover - the extract stage is part of the package
         return default
-    return detect_language(text) or default
+    detected = detect_language(text) or default
+    if detected not in ("fr", "en") and len(tokens) < _SURE_WORDS:
+        return default
+    return detected
 
 
 def is_technical(token: str) -> bool:

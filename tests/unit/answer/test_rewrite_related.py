@@ -19,6 +19,19 @@ def test_question_language_on_short_questions() -> None:
     assert question_language("how do I remove it?") == "en"
     assert question_language("Où est le fichier sources.list ?") == "fr"
     assert question_language("Which port does sshd use?") == "en"
+    # a few names and nouns: a language identifier read them as Polish, Catalan, Swedish
+    for question in ("Albatros backup?", "Lumenet contract?", "VLAN printers?"):
+        assert question_language(question) == "en"
+        assert question_language(question, default="fr") == "fr"
+    assert question_language("Welche Datei speichert die Paketquellen unter Debian?") == "de"
+
+
+def test_an_answer_names_its_sources_language_in_words() -> None:
+    from calanque.answer.extractive import _lead
+
+    assert _lead("en", "fr") == "According to the sources (sources in French):"
+    assert _lead("fr", "de") == "D'après les sources (sources en allemand) :"
+    assert _lead("pl", "fr") == "According to the sources (sources in French):"  # not "in fr"
 
 
 def test_follow_up_carries_the_previous_key_terms() -> None:
