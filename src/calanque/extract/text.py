@@ -32,13 +32,18 @@ _GUESS_SAMPLE = 256 * 1024
 _MAX_REPLACEMENT_RATIO = 0.05
 _PROSE_SAMPLE = 50_000
 _CHAOS_TIE = 0.01
-# Mac, DOS and EBCDIC code pages: valid guesses for bytes, never seen on web pages.
 # UTF-16 without a byte order mark: the share of byte pairs with a zero high byte at
 # least (Latin text: nearly all; the sample's whole pairs), and of zero low bytes at most
 _UTF16_SAMPLE = 4096
 _UTF16_ZEROS = 0.5
 _UTF16_STRAY_ZEROS = 0.02
-_UNLIKELY = re.compile(r"^(?:mac_|cp(?:4\d\d|7\d\d|8[0-6]\d|1125|037|500|1026|1140)$|hz|ptcp)")
+# Mac, DOS and EBCDIC code pages, and the ISO 8859 parts hardly used (South European,
+# Baltic, Nordic, Celtic, Romanian): valid guesses for bytes, never seen on web pages or
+# in an office's files (a Latin-1 "n°" came out "nḞ", ISO 8859-14's reading of 0xB0).
+_UNLIKELY = re.compile(
+    r"^(?:mac_|cp(?:4\d\d|7\d\d|8[0-6]\d|1125|037|500|1026|1140)$|hz|ptcp"
+    r"|iso8859_(?:3|4|10|13|14|16)$)"
+)
 
 
 def normalize_space(text: str) -> str:

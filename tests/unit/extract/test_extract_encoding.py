@@ -90,6 +90,16 @@ def test_utf16_declared_by_the_server_is_read_in_any_script() -> None:
     assert refused.value.kind == "binary"
 
 
+def test_a_latin1_note_is_not_read_in_a_code_page_nobody_uses() -> None:
+    """charset-normalizer's best guess for this note was ISO 8859-14 (Celtic): "n°" came
+    out "nḞ"."""
+    note = (
+        "Note en Latin-1 : le code du coffre-fort est 4471, défini par François Léger le "
+        "2 février 2025. La clé est rangée dans le tiroir n° 3.\n"
+    )
+    assert decode_bytes(note.encode("latin-1")) == note
+
+
 def test_undeclared_cp1252_is_guessed() -> None:
     body = (
         "<html><body><p>"
