@@ -239,7 +239,7 @@ def redact_url(url: str) -> str:
     return url
 
 
-def _coerce(value: Any, annotation: Any, key: str) -> Any:
+def _coerce(value: Any, annotation: Any, key: str, where: str = "") -> Any:
     hint = annotation if not isinstance(annotation, str) else _resolve(annotation)
     try:
         if hint is bool:
@@ -254,8 +254,12 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
         if hint is int:
             if isinstance(value, bool):
                 raise ValueError("a boolean is not an integer")
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError("not a whole number")  # 2.7 was cut to 2
             return int(value)
         if hint is float:
+            if isinstance(value, bool):
+                raise ValueError("a boolean is not a number")  # true was 1.0
             return float(value)
         if hint is Path:
             return Path(os.path.expanduser(str(value)))
@@ -270,8 +274,9 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
                 return tuple(v.strip() for v in value.split(",") if v.strip())
             return tuple(str(v) for v in value)
     except (TypeError, ValueError, OverflowError) as exc:
+        place = f" in {where}" if where else ""
         raise ConfigError(
-            f"setting {key!r} has a bad value {value!r}: {exc}. Expected {_type_name(hint)}."
+            f"setting {key!r}{place} has a bad value {value!r}: {exc}. Expected {_type_name(hint)}."
         ) from exc
     return value
 
@@ -329,7 +334,7 @@ def _apply(obj: Any, values: dict[str, Any], where: str, prefix: str = "") -> An
                 raise ConfigError(f"setting {name!r} in {where} must be a table ([{key}]).")
             changes[key] = _apply(current, value, where, f"{name}.")
         else:
-            changes[key] = _coerce(value, known[key].type, name)
+            changes[key] = _coerce(value, known[key].type, name, where)
     return replace(obj, **changes)
 
 

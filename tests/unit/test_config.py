@@ -60,13 +60,23 @@ def test_calanque_home_moves_the_data_folder(tmp_path):
         ("[crawl]\nrefresh_after = -1\n", "crawl.refresh_after and crawl.robots_cache_s"),
         ("[crawl]\nconcurrency = 99999999999999999999\n", "crawl.concurrency must be at most"),
         ("[crawl]\nextract_memory_mb = 10\n", "crawl.extract_memory_mb must be 0"),
-        ("[crawl]\nconcurrency = 1e400\n", "setting 'crawl.concurrency' has a bad value"),
+        ("[crawl]\nconcurrency = 1e400\n", "setting 'crawl.concurrency' in "),
+        # silently cut or turned into a number before
+        ("[crawl]\nconcurrency = 2.7\n", "'crawl.concurrency' in .*calanque.toml .* whole"),
+        ("[server]\nport = 8000.5\n", "'server.port' in .*calanque.toml .* whole number"),
+        ("[crawl]\nmin_delay = true\n", "'crawl.min_delay' in .*calanque.toml .* a boolean"),
+        ("[crawl]\nmin_delay = 'fast'\n", "'crawl.min_delay' in .*calanque.toml"),
     ],
 )
 def test_bad_file_values_are_named(tmp_path, toml, message):
     write_toml(tmp_path, toml)
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
         load_settings({"home": tmp_path}, environ={})
+
+
+def test_a_whole_number_written_as_a_float_is_an_integer(tmp_path):
+    write_toml(tmp_path, "[crawl]\nconcurrency = 3.0\n")
+    assert load_settings({"home": tmp_path}, environ={}).crawl.concurrency == 3
 
 
 def test_unknown_environment_variable_is_rejected(tmp_path):
