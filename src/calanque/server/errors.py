@@ -6,6 +6,7 @@ OpenAI clients read), and the message says what was wrong and how to fix it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -79,12 +80,32 @@ def error_response(exc: CalanqueError) -> JSONResponse:
     return JSONResponse(error_body(kind, str(exc)), status_code=status, headers=headers)
 
 
+def _field_path(loc: Any) -> str:
+    """``messages.0.content`` from a validation error's location: a union's branch names
+    (``constrained-str``, ``list[TextPart]``) are the validator's, not the request's."""
+    names = [str(p) for p in loc if p != "body" and not _BRANCH.search(str(p))]
+    return ".".join(names) or "body"
+
+
+_BRANCH = re.compile(r"[\[\]-]|^function-")
+
+
 def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "invalid request: " + "; ".join(parts) + ". Fix these fields (see /openapi.json)."
+    errors = exc.errors()
+    broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if broken is not None:
+        at = broken.get("loc", ("body", "?"))[-1]
+        reason = (broken.get("ctx") or {}).get("error", "")
+        return (
+            f"invalid request: the body is not valid JSON (at character {at}"
+            + (f": {reason}" if reason else "")
+            + "). Send a JSON object (see /openapi.json)."
+        )
+    parts: dict[str, str] = {}  # one message a field: the first branch of a union says it
+    for error in errors:
+        parts.setdefault(_field_path(error.get("loc", ())), str(error.get("msg", "invalid")))
+    listed = "; ".join(f"{where}: {msg}" for where, msg in list(parts.items())[:5])
+    return f"invalid request: {listed}. Fix these fields (see /openapi.json)."
 
 
 async def _on_calanque_error(request: Request, exc: Exception) -> JSONResponse:
@@ -108,6 +129,8 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         404: f"no such endpoint {request.url.path}: see /openapi.json for the API.",
         405: f"{request.method} is not allowed on {request.url.path}: see /openapi.json.",
     }
+    if exc.status_code == 400 and str(exc.detail) == "There was an error parsing the body":
+        messages[400] = "the body could not be read: send JSON encoded in UTF-8."
     message = messages.get(exc.status_code, str(exc.detail))
     return JSONResponse(
         error_body("not_found" if exc.status_code == 404 else "http_error", message),

@@ -145,6 +145,23 @@ def test_errors_are_json_and_say_what_to_fix(local: TestClient) -> None:
     assert local.get("/v1/consent", params={"url": "http://example.org/"}).status_code == 404
 
 
+def test_a_bad_body_is_told_in_the_request_s_words_not_the_validator_s(local: TestClient) -> None:
+    """ "43: JSON decode error", "content.constrained-str: …; content.list[TextPart]: …" and
+    "There was an error parsing the body" said nothing a client could act on."""
+    url, headers = "/v1/chat/completions", {"Content-Type": "application/json"}
+    cut = local.post(url, content=b'{"model":"calanque-extractive","messages":[', headers=headers)
+    message = cut.json()["error"]["message"]
+    assert cut.status_code == 422 and "not valid JSON (at character 43" in message
+    long = ask(local, messages=[{"role": "user", "content": "a" * 20_001}])
+    message = long.json()["error"]["message"]
+    assert long.status_code == 422
+    assert "messages.0.content: String should have at most 20000 characters." in message
+    assert "constrained-str" not in message and "TextPart" not in message
+    raw = b'{"messages":[{"role":"user","content":"\xff VLAN"}]}'
+    garbled = local.post(url, content=raw, headers=headers)
+    assert garbled.status_code == 400 and "UTF-8" in garbled.json()["error"]["message"]
+
+
 def test_chat_completion_shape_and_threads(local: TestClient) -> None:
     reply = ask(local, store=True).json()
     assert (
