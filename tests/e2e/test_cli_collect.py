@@ -187,3 +187,10 @@ def test_folder_source_ingests_changed_files_only(tmp_path):
     assert "/etc" in failed["file-outside-folder"]["message"]
     listing = run(home, "pages", "--errors").stdout
     assert "bad.pdf" in listing and "file-outside-folder" in listing
+    # status counts the pages `pages` lists (the PDF's error made it 2)
+    assert json.loads(run(home, "status", "--json").stdout)["pages"] == 1
+    # a consent lookup is no crawl: a file's URL is looked up, not refused as uncrawlable
+    lookup = run(home, "consent", pages[0]["url"], check=False)
+    assert lookup.returncode == 1 and "no consent decision recorded" in lookup.stdout
+    again = run(home, "add", str(docs)).stdout
+    assert again.startswith("updated folder source")

@@ -111,12 +111,14 @@ def add(
         if kind == "auto":
             kind = detect_kind(url, settings.user_agent, bot_auth(settings))
     source_scope = build_scope(url, kind, scope, prefix, include, exclude, max_depth, max_pages)
+    known = any(s.kind == kind and s.url == url for s in STATE.catalog.list_sources())
     source = STATE.catalog.add_source(kind, url, source_scope, poll_interval)  # type: ignore[arg-type]
     if as_json:
         print_json(source_json(source))
     else:
+        done = "updated" if known else "added"  # the same kind and URL: one source, its options
         out.print(
-            f"added {source.kind} source {source.id}: {safe_text(source.url)} — run "
+            f"{done} {source.kind} source {source.id}: {safe_text(source.url)} — run "
             "`calanque crawl` to collect it"
         )
 
@@ -308,10 +310,21 @@ def consent(
         return
     if url is None:
         raise SourceError("give a URL, or --export csv to export the whole ledger.")
-    entry = catalog.consent_for(normalize_url(url)) or catalog.consent_for(url)
+    try:
+        normalized = normalize_url(url)
+    except SourceError:  # a lookup, not a crawl: a file:// URL has no entry, it is not an error
+        normalized = url
+    entry = catalog.consent_for(normalized) or catalog.consent_for(url)
     if entry is None:
         if as_json:
             print_json(None)
+        else:
+            local = " (a local file needs none: its folder is the operator's)"
+            out.print(
+                f"no consent decision recorded for {safe_text(url)}"
+                + (local if url.startswith("file:") else ""),
+                highlight=False,
+            )
         raise typer.Exit(1 if not as_json else 0)
     if as_json:
         print_json(entry)

@@ -20,7 +20,9 @@ def index_status(catalog: Catalog, index: Index) -> dict[str, Any]:
     words = getattr(index, "word_counts", None)
     return {
         **({"words": words()} if callable(words) else {}),
-        "pages": counts["pages"],
+        # pages with stored text, as `calanque pages` lists them (an empty file's error is
+        # a page row too, and made the two disagree)
+        "pages": sum(catalog.page_counts().values()),
         "chunks": counts["chunks"],
         "lexical": state.lexical,
         "dense": state.dense,
