@@ -619,10 +619,10 @@ def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
 
 def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Candidate]:
     """Add the command line that follows a chosen sentence ending with ':' or announcing it
-    (``La commande suivante…``), and, for a core sentence (see ``evidence_within``), the
-    sentence naming the term of the definition it goes on with (:func:`_defining`) and
-    the sentences before it while it refers back (``This release…``, ``Il…``), up to
-    ``REFERS_BACK_DEPTH`` of them."""
+    (``La commande suivante…``); for a core sentence (see ``evidence_within``), the
+    sentence naming the term of the definition it goes on with (:func:`_defining`); and
+    for every chosen sentence, the sentences before it while it refers back (``This
+    release…``, ``Il…``), up to ``REFERS_BACK_DEPTH`` of them."""
     out = list(chosen)
     taken = {(c.passage.n, c.index) for c in chosen}
 
@@ -636,7 +636,10 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
         if term is not None and (cand.passage.n, term) not in taken:
             add(cand, term)
         text, before = cand.span.text, cand.index - 1
-        for _ in range(REFERS_BACK_DEPTH if cand in core else 0):
+        # every shown sentence, core or context: "It is managed by Sofia Bianchi." quoted
+        # after another file's sentences read as theirs (its own sentence before it names
+        # the 2024 budget); the answer sets' figures are the same either way
+        for _ in range(REFERS_BACK_DEPTH):
             if before < 0 or (cand.passage.n, before) in taken or not refers_back(text):
                 break
             text = cand.passage.sentences[before].text

@@ -496,6 +496,33 @@ def test_a_sentence_that_refers_back_brings_the_one_before(embedder: WordEmbedde
     assert dropped > 0 and quoted[dropped - 1].startswith("Debian 9 Stretch was released")
 
 
+def test_a_context_sentence_that_refers_back_brings_its_own_sentence_before() -> None:
+    """Not only the answer's core: "It is managed by Sofia Bianchi." from the 2024 file,
+    shown as context after the 2023 file's sentences, read as the 2023 budget's manager."""
+    from calanque.answer.extractive import Candidate, _reading_order, _with_companions
+
+    texts = (
+        "The IT budget for 2023 was 120,000 euros. It was managed by Karim Haddad.",
+        "The IT budget for 2024 is 150,000 euros. It is managed by Sofia Bianchi.",
+    )
+    passages = [
+        replace(
+            Passage(n, f"file:///budget-{n}.md", "IT budget", text, 0),
+            sentences=tuple(split_sentences(text)),
+        )
+        for n, text in enumerate(texts, start=1)
+    ]
+    core = [Candidate(passages[0], passages[0].sentences[i], i, i, 0.9, 0.9, 3.0) for i in (0, 1)]
+    context = Candidate(passages[1], passages[1].sentences[1], 1, 3, 0.8, 0.5, 1.5)
+    shown = _reading_order(_with_companions([*core, context], core))
+    assert [c.span.text for c in shown] == [
+        "The IT budget for 2023 was 120,000 euros.",
+        "It was managed by Karim Haddad.",
+        "The IT budget for 2024 is 150,000 euros.",
+        "It is managed by Sofia Bianchi.",
+    ]
+
+
 def _quoted(
     embedder: WordEmbedder, text: str, question: str, language: str
 ) -> tuple[list[Passage], list[str]]:
