@@ -194,3 +194,5 @@ def test_folder_source_ingests_changed_files_only(tmp_path):
     assert lookup.returncode == 1 and "no consent decision recorded" in lookup.stdout
     again = run(home, "add", str(docs)).stdout
     assert again.startswith("updated folder source")
+    # local files have no publisher: no row with a blank host
+    assert json.loads(run(home, "publishers", "--json").stdout) == []

@@ -91,6 +91,8 @@ def publisher_reports(engine: Engine, host: str | None = None) -> list[Publisher
     reports: dict[str, PublisherReport] = {}
 
     def report(netloc: str) -> PublisherReport | None:
+        if not netloc:  # a local file (file://): the operator's own, no publisher
+            return None
         if host is not None and not host_matches(netloc, host):
             return None
         return reports.setdefault(netloc, PublisherReport(netloc))

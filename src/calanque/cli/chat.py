@@ -283,10 +283,11 @@ def show_footnotes(answer: Answer, links: bool) -> None:
     for n in sorted(cited):
         citation = cited[n]
         title = plain_text(citation.title or citation.url)
+        host = _host(citation.url)  # none for a local file: no dangling dash
         line = Text.assemble(
             (f"{n}. ", "bold cyan"),
             linked(title, citation.url, links, "bold"),
-            (f" — {_host(citation.url)}", "dim"),
+            (f" — {host}" if host else "", "dim"),
         )
         out.print(line, soft_wrap=True)
         url = linked(plain_text(citation.url), citation.url, links)

@@ -48,8 +48,10 @@ class ExportedThread:
     turns: tuple[ExportedTurn, ...]
 
 
-def consent_text(decision: dict[str, Any] | None) -> str:
+def consent_text(decision: dict[str, Any] | None, url: str = "") -> str:
     """A source's consent status as a reader sees it."""
+    if decision is None and url.startswith("file:"):
+        return "a local file of the operator's (no publisher to ask)"
     if decision is None:
         return "no decision recorded (a page read live, or collected before the ledger)"
     verdict = "allowed" if decision.get("allowed") else "refused"
@@ -65,7 +67,7 @@ def _citation(raw: dict[str, Any], consent: ConsentLookup) -> ExportedCitation:
         title=str(raw.get("title", "")),
         quote=str(raw.get("quote", "")),
         fragment_url=str(raw.get("fragment_url", "")),
-        consent=consent_text(consent(url)),
+        consent=consent_text(consent(url), url),
         withdrawn=str(raw.get("withdrawn", "")),
     )
 

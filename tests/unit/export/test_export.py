@@ -126,3 +126,16 @@ def test_a_page_quoted_twice_gets_one_footnote_with_both_quotes() -> None:
     assert len(definitions) == 1  # Markdown keeps only one definition per label
     footnote = text[text.index("[^1-1]:") :]
     assert QUOTES[1] in footnote and second in footnote
+
+
+def test_a_local_file_s_consent_says_it_is_the_operator_s() -> None:
+    """ "no decision recorded (a page read live, or collected before the ledger)" was said of
+    every file of a folder source, which no publisher owns."""
+    local = {**citation(1, QUOTES[1]), "url": "file:///srv/notes/apt.md", "fragment_url": ""}
+    messages = [
+        Message("user", "How do I upgrade?", None, "2025-03-04T09:59:00+00:00"),
+        reply("Run apt full-upgrade [1].", [local]),
+    ]
+    text = to_markdown(export_thread("t-3", "", messages, consent))
+    assert "consent: a local file of the operator's (no publisher to ask)" in text
+    assert "no decision recorded" not in text
