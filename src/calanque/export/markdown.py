@@ -24,18 +24,19 @@ def _answer(turn: ExportedTurn, number: int) -> str:
     return _MARKER.sub(lambda m: f"[^{number}-{m.group(1)}]", escaped)
 
 
-def _footnote(citations: list[ExportedCitation], number: int) -> str:
+def _footnote(citations: list[ExportedCitation], number: int, words: dict[str, str]) -> str:
     """One footnote per source of the turn, with every quote the answer took from it."""
     first = citations[0]
     head = f"[^{number}-{first.n}]: "
     if first.is_withdrawn:
-        return f"{head}<{first.url}> — {md_escape(first.withdrawn)}: its quote was removed."
+        return f"{head}<{first.url}> — {md_escape(first.withdrawn)}: {words['removed']}"
     title = md_escape(first.title or first.url)
     lines = [f"{head}{title}, <{first.url}>  "]
     for citation in citations:
         lines.append(f"    > {md_escape(citation.quote)}  ")
-        lines.append(f"    [Quoted passage]({citation.fragment_url.replace(')', '%29')})  ")
-    lines.append(f"    consent: {md_escape(first.consent)}")
+        link = citation.fragment_url.replace(")", "%29")
+        lines.append(f"    [{words['quoted']}]({link})  ")
+    lines.append(f"    {words['consent']}: {md_escape(first.consent)}")
     return "\n".join(lines)
 
 
@@ -49,22 +50,22 @@ def _by_source(citations: tuple[ExportedCitation, ...]) -> list[list[ExportedCit
     return list(groups.values())
 
 
-def _turn(turn: ExportedTurn, number: int) -> list[str]:
+def _turn(turn: ExportedTurn, number: int, words: dict[str, str]) -> list[str]:
     lines = [f"## {md_escape(turn.question)}", "", _answer(turn, number), ""]
     lines.append(f"*{md_escape(turn.label)} · {turn.asked_at}*")
     lines.append("")
-    lines += [_footnote(group, number) for group in _by_source(turn.citations)]
+    lines += [_footnote(group, number, words) for group in _by_source(turn.citations)]
     return [*lines, ""]
 
 
 def to_markdown(thread: ExportedThread) -> str:
+    words = thread.words()
     lines = [
         f"# {md_escape(thread.title)}",
         "",
-        f"Thread {thread.id}, exported {thread.exported_at}. Every answer below was generated "
-        "by AI from the cited sources; each citation was checked against its passage.",
+        words["intro"].format(id=thread.id, at=thread.exported_at),
         "",
     ]
     for number, turn in enumerate(thread.turns, 1):
-        lines += _turn(turn, number)
+        lines += _turn(turn, number, words)
     return "\n".join(lines).rstrip() + "\n"
