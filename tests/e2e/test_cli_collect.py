@@ -196,3 +196,6 @@ def test_folder_source_ingests_changed_files_only(tmp_path):
     assert again.startswith("updated folder source")
     # local files have no publisher: no row with a blank host
     assert json.loads(run(home, "publishers", "--json").stdout) == []
+    # the summary says where the errors are named, and no "pages/s 0.00" for files
+    summary = run(home, "crawl", "--no-index").stdout
+    assert "calanque pages --errors" in summary and "pages/s" not in summary

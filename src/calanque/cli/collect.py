@@ -211,7 +211,10 @@ def summary_table(summary: CrawlSummary) -> Table:
         table.add_row("folder listings (followed, not stored)", str(data["listings"]))
     for kind, n in data["errors"].items():
         table.add_row(f"error: {kind}", str(n))
-    table.add_row("pages/s", f"{data['pages_per_s']:.2f}")
+    if data["errors"]:
+        table.add_row("which, and why", "calanque pages --errors")
+    if data["fetched"]:  # a crawl of folders only fetches no page: no rate to show
+        table.add_row("pages/s", f"{data['pages_per_s']:.2f}")
     table.add_row("still queued", str(data["queued"]))
     return table
 
@@ -277,7 +280,7 @@ def pages(
         for r in failed:
             out.print(f"[bold]{safe_text(r['kind'])}[/bold] {safe_text(r['url'])}", soft_wrap=True)
             out.print(f"    {safe_text(r['message'])} ({r['at']})", soft_wrap=True)
-        out.print(f"not stored: {len(failed)}")
+        out.print(f"pages and files with an error: {len(failed)}")
         return
     rows = STATE.catalog.list_pages()
     if as_json:
