@@ -260,12 +260,6 @@ class Catalog(DocumentStore):
         return out
 
     # ---- local files --------------------------------------------------------------
-    def file_fingerprint(self, path: str) -> str | None:
-        with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(t.files.c.fingerprint).where(t.files.c.path == path)
-            ).scalar()
-
     def known_file(self, path: str) -> KnownFile | None:
         with self.engine.connect() as conn:
             row = conn.execute(

@@ -76,15 +76,20 @@ def utf16_without_bom(body: bytes) -> str | None:
     odd = sample[1::2].count(0) / pairs
     for zeros, other, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
         if zeros >= _UTF16_ZEROS and other <= _UTF16_STRAY_ZEROS:
-            try:
-                text = sample.decode(name)
-            except UnicodeDecodeError as exc:
-                if exc.start < len(sample) - 2:  # not merely a surrogate pair cut by the sample
-                    return None
-                text = sample[: exc.start].decode(name)
-            controls = sum(1 for c in text if _control(c))
-            return name if controls <= len(text) * _UTF16_STRAY_ZEROS else None
+            return name if _reads_as(sample, name) else None
     return None
+
+
+def _reads_as(sample: bytes, name: str) -> bool:
+    """Whether ``sample`` (whole byte pairs) decodes as UTF-16 ``name`` into text with few
+    controls; a surrogate pair cut by the sample's end is no error."""
+    try:
+        text = sample.decode(name)
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 2:
+            return False
+        text = sample[: exc.start].decode(name)
+    return sum(1 for c in text if _control(c)) <= len(text) * _UTF16_STRAY_ZEROS
 
 
 def _control(char: str) -> bool:
@@ -99,11 +104,7 @@ def declared_utf16(body: bytes, declared: str | None) -> bool:
     if name not in {"utf-16", "utf-16-le", "utf-16-be"}:
         return False
     sample = body[:_UTF16_SAMPLE]
-    try:
-        text = sample[: len(sample) // 2 * 2].decode(name)
-    except UnicodeDecodeError:
-        return False
-    return sum(1 for c in text if _control(c)) <= len(text) * _UTF16_STRAY_ZEROS
+    return _reads_as(sample[: len(sample) // 2 * 2], name)
 
 
 def codec_name(label: str | None) -> str | None:
