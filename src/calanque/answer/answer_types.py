@@ -226,6 +226,10 @@ def held_types(sentence: str) -> frozenset[str]:
         found.add("quantity")
     if any(_YEAR.match(v) for q in amounts for v in q.values) or months(sentence):
         found.add("date")
+    elif _has_cue(padded, data["evidence"]["date"]) or any(
+        p.search(normalise(sentence)) for p in _time_patterns()
+    ):
+        found.add("date")  # a weekday, a recurrence or a time of day: "every night at 2 am"
     if any(set(q.units) & set(data["currency_units"]) for q in amounts) or _has_cue(
         padded, data["evidence"]["price"]
     ):
@@ -250,6 +254,12 @@ def held_types(sentence: str) -> frozenset[str]:
     if _key().search(sentence):
         found.add("key")
     return frozenset(found)
+
+
+@cache
+def _time_patterns() -> tuple[re.Pattern[str], ...]:
+    """Times of day (``14h30``, ``02:00``, ``2 pm``, ``à 2 h``), from the data file."""
+    return tuple(re.compile(p) for p in _data()["evidence"]["time_patterns"])
 
 
 @cache

@@ -34,6 +34,7 @@ from calanque.answer.passages import (
     Passage,
     WebEvidence,
     build_passages,
+    by_source,
     search_results,
 )
 from calanque.answer.prompt import ABSTAIN, build_messages
@@ -244,7 +245,7 @@ class AnswerEngine:
         kept = {p.url for p in merged}
         cut = {p.url: p for p in web.passages if p.url not in kept}  # pages read, not needed
         unused = [_unused(p) for p in cut.values()] + web.unused
-        numbered = [replace(p, n=n) for n, p in enumerate(merged, 1)]
+        numbered = by_source([replace(p, n=n) for n, p in enumerate(merged, 1)])
         return numbered, replace(web, unused=unused)
 
     def _search(self, query: str, language: str, filters: SearchFilters | None) -> list[Hit]:

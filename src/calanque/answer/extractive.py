@@ -277,7 +277,7 @@ class ExtractiveWriter:
         core = [c for c in selected if c.score >= selected[0].score - self.weights.evidence_within]
         chosen = _reading_order(_with_companions(selected, core))
         quoted = _quoted_language(language, chosen)
-        evidence = _evidence(question, language, terms, core, candidates, quoted)
+        evidence = _evidence(question, language, terms, core, candidates, quoted, translations)
         evidence = replace(evidence, missing_names=missing_names(question, passages))
         # a comment's sentence that runs over its lines is shown as the prose it is, and the
         # page's footnote references are left out: "[12]" would read as a citation
@@ -610,11 +610,14 @@ def _cut_by_the_chunk(passage: Passage, index: int) -> bool:
 
 
 def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
-    """The best-supported source first, each source's sentences in reading order."""
+    """The best-supported source first, each source's sentences in reading order: the
+    sentences of one page together, in the page's order, whichever of its passages they
+    were retrieved in (a page is one source, see :attr:`Passage.shown`)."""
     best: dict[int, float] = {}
     for cand in chosen:
-        best[cand.passage.n] = max(best.get(cand.passage.n, cand.score), cand.score)
-    return sorted(chosen, key=lambda c: (-best[c.passage.n], c.passage.n, c.span.start))
+        page = cand.passage.shown
+        best[page] = max(best.get(page, cand.score), cand.score)
+    return sorted(chosen, key=lambda c: (-best[c.passage.shown], c.passage.shown, c.span.start))
 
 
 def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Candidate]:
@@ -724,8 +727,8 @@ def _evidence(
     chosen: list[Candidate],
     candidates: list[Candidate],
     quoted_language: str,
+    translations: Mapping[str, Sequence[str]] | None = None,
 ) -> Evidence:
-    text = " ".join(f"{c.span.text} {c.passage.title} {c.passage.heading}" for c in chosen)
     best = max(c.dense for c in chosen)
     median = float(np.median([c.dense for c in candidates]))
     intents = question_intents(question) - {"definition"}
@@ -733,7 +736,7 @@ def _evidence(
     return Evidence(
         best_sentence_coverage=max(c.lexical for c in chosen),
         price_asked="price" in intents,
-        coverage=coverage(terms, stems(text, language)),
+        coverage=_answer_coverage(terms, chosen, language, translations or {}),
         best_dense=best,
         margin=best - median,
         # words cannot be matched across languages: so when the best sentence is in the other
@@ -742,6 +745,43 @@ def _evidence(
         or _quoted_language(language, chosen[:1]) != language,
         intent_met=met,
     )
+
+
+def _answer_coverage(
+    terms: list[Term],
+    chosen: list[Candidate],
+    language: str,
+    translations: Mapping[str, Sequence[str]],
+) -> float:
+    """Weighted share of the question's key terms that the chosen sentences (with their
+    pages' titles and headings) hold: as themselves, or, in a sentence of the other
+    language, as one of their translations or, for ``COGNATE_WEIGHT``, a cognate (the
+    same allowances as each sentence's own score, see :meth:`ExtractiveWriter._candidates`).
+    Counted on the question's stems alone, an answer quoted from pages in the other
+    language covered next to nothing, and was refused."""
+
+    def context(c: Candidate) -> str:
+        return f"{c.span.text} {c.passage.title} {c.passage.heading}"
+
+    present = stems(" ".join(context(c) for c in chosen), language)
+    foreign = [context(c) for c in chosen if _sentence_language(c) != language]
+    other = "en" if language == "fr" else "fr" if language == "en" else ""
+    theirs = stems(" ".join(foreign), other) if foreign and other else set()
+    prefixes = {
+        fold(w)[:COGNATE_LETTERS] for t in foreign for w in words(t) if len(w) >= COGNATE_LETTERS
+    }
+    total = sum(t.weight for t in terms)
+    if not total:
+        return 1.0
+    found = 0.0
+    for t in terms:
+        if t.stem in present or any(
+            stem(w, other) in theirs for w in translations.get(t.surface, ())
+        ):
+            found += t.weight
+        elif len(t.surface) >= COGNATE_LETTERS and fold(t.surface)[:COGNATE_LETTERS] in prefixes:
+            found += COGNATE_WEIGHT * t.weight
+    return found / total
 
 
 def _quoted_language(language: str, chosen: list[Candidate]) -> str:

@@ -1,7 +1,10 @@
 """Numbered passages: the retrieved chunks an answer may cite, with document offsets.
 
-Passage ``n`` (1-based) is the ``n``-th entry of the answer's source list, so a
-``[n]`` in the answer points to it. ``start`` is the chunk's offset in its
+Passage ``n`` (1-based) is the ``n``-th chunk retrieved, the number a writer cites.
+Readers see sources, not chunks: ``source`` numbers the distinct pages in order of
+first appearance, so that a page five of whose chunks were retrieved is listed once,
+and every ``[n]`` shown (a :class:`~calanque.types.Citation`'s ``n``) is the
+``source``-th entry of the answer's source list. ``start`` is the chunk's offset in its
 document's text: a sentence at offset ``i`` of ``text`` sits at ``start + i`` of
 the document (the catalog guarantees ``document.text[chunk.start:chunk.end] ==
 chunk.text``).
@@ -10,7 +13,7 @@ chunk.text``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -43,6 +46,12 @@ class Passage:
     provider: str = "index"  # "index", or the web search provider that proposed the page
     cached: bool = False  # a web page's stored copy was read, not the page fetched again
     sentences: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+    source: int = 0  # the page's number in the source list (0: not numbered yet, use n)
+
+    @property
+    def shown(self) -> int:
+        """The number readers see for this passage: its page's in the source list."""
+        return self.source or self.n
 
     @property
     def end(self) -> int:
@@ -83,7 +92,14 @@ def build_passages(hits: Sequence[Hit], catalog: ChunkSource | None) -> list[Pas
         if chunks is not None and chunk is None:
             continue
         passages.append(make_passage(len(passages) + 1, hit, chunk))
-    return passages
+    return by_source(passages)
+
+
+def by_source(passages: Sequence[Passage]) -> list[Passage]:
+    """``passages`` with their page's number in the source list: passages of one URL
+    share it, numbered in order of first appearance."""
+    numbers: dict[str, int] = {}
+    return [replace(p, source=numbers.setdefault(p.url, len(numbers) + 1)) for p in passages]
 
 
 @dataclass(frozen=True)
@@ -99,7 +115,9 @@ class WebEvidence:
 
 
 def search_results(passages: Sequence[Passage]) -> list[SearchResult]:
-    """The numbered source list shown with the answer (same order as the passages)."""
+    """The numbered source list shown with the answer: one entry per page, in the order
+    of :attr:`Passage.shown` (the snippet is from the page's first passage)."""
+    first = {p.shown: p for p in reversed(passages)}
     return [
         SearchResult(
             url=p.url,
@@ -110,7 +128,7 @@ def search_results(passages: Sequence[Passage]) -> list[SearchResult]:
             cached=p.cached,
             language=p.language,
         )
-        for p in passages
+        for _, p in sorted(first.items())
     ]
 
 

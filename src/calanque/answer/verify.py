@@ -247,7 +247,7 @@ class CitationVerifier:
             citation, reason = self._check(sentence.text, passage, vector, language)
             if citation is None:
                 reasons.append(f"[{n}] {reason}")
-            else:
+            elif all(c.n != citation.n for c in kept):  # one per page: one marker each
                 kept.append(citation)
         if not sentence.citations:
             reasons.append("no citation")
@@ -612,7 +612,7 @@ def _frames_a_quote(text: str, passage: Passage, policy: SupportPolicy) -> bool:
 
 def _citation(passage: Passage, quote: Span) -> Citation:
     return Citation(
-        n=passage.n,
+        n=passage.shown,
         url=passage.url,
         title=passage.title,
         quote=quote.text,

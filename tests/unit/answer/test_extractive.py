@@ -164,6 +164,39 @@ def test_review_questions_asked_last_or_embedded(question: str, asked: str) -> N
     assert asked in question_intents(question)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "when"),
+    [
+        # a time of day, a weekday or a recurrence answers "when" as a year does
+        ("Le serveur est sauvegardé chaque nuit à 2 h du matin.", True),
+        ("The backup runs at 02:00 on the NAS.", True),
+        ("The shop opens at 9 a.m. and closes at 6 pm.", True),
+        ("La réunion a lieu à 14h30.", True),
+        ("Maintenance happens on the first Sunday of each month.", True),
+        ("Les journaux sont archivés tous les mois.", True),
+        ("Reports are sent weekly to the board.", True),
+        # a duration or a version is no time of day
+        ("La restauration dure 2 h.", False),
+        ("Version 2.10 fixes the bug.", False),
+    ],
+)
+def test_a_time_of_day_a_weekday_or_a_recurrence_answers_when(sentence: str, when: bool) -> None:
+    assert ("date" in sentence_features(sentence)) is when
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "À quelle heure le serveur est-il sauvegardé ?",
+        "What time does the backup start?",
+        "How often are the backups made?",
+        "Which day is the bin collected?",
+    ],
+)
+def test_asking_the_time_or_how_often_asks_when(question: str) -> None:
+    assert "date" in question_intents(question)
+
+
 def test_a_preposition_before_when_makes_no_date() -> None:
     assert "date" not in question_intents(
         "What does systemd fall back to when the network is down?"
@@ -974,3 +1007,64 @@ def test_a_compound_of_function_words_is_no_key_term() -> None:
     }
     # English compounds of function words name a thing of the field: they stay
     assert {"do-while", "how-to"} <= {t.surface for t in key_terms("A do-while how-to", "en")}
+
+
+def test_the_sentences_of_one_page_are_shown_together_in_the_pages_order() -> None:
+    """Two passages of one page (its end retrieved first) and another page between them:
+    the page is one source, its sentences read in its own order, then the other page."""
+    from calanque.answer.extractive import Candidate, _reading_order
+    from calanque.answer.passages import by_source
+
+    page = "Backups run nightly at 2 am. They are kept for thirty days."
+    other = "Printers are on the third floor."
+    found = by_source(
+        [
+            replace(
+                Passage(n, url, "Notes", text, start),
+                sentences=tuple(split_sentences(text, base=start)),
+            )
+            for n, url, text, start in (
+                (1, "file:///backup.md", page[29:], 29),
+                (2, "file:///printers.md", other, 0),
+                (3, "file:///backup.md", page[:28], 0),
+            )
+        ]
+    )
+    chosen = [
+        Candidate(found[0], found[0].sentences[0], 0, 0, 0.9, 0.9, 3.0),
+        Candidate(found[1], found[1].sentences[0], 0, 1, 0.8, 0.5, 2.0),
+        Candidate(found[2], found[2].sentences[0], 0, 2, 0.7, 0.5, 1.5),
+    ]
+    shown = _reading_order(chosen)
+    assert [c.span.text for c in shown] == [
+        "Backups run nightly at 2 am.",
+        "They are kept for thirty days.",
+        "Printers are on the third floor.",
+    ]
+
+
+def test_an_answer_quoted_in_the_other_language_covers_the_terms_it_translates() -> None:
+    """ "How long are backups kept?" over a French note: counted on English stems alone, the
+    answer "Les sauvegardes sont conservées pendant trente jours." covered nothing and was
+    refused; its words count through the corpus's translations, as each sentence's do."""
+    from calanque.answer.extractive import Candidate, _answer_coverage
+    from calanque.answer.language import key_terms
+
+    text = "Les sauvegardes sont conservées pendant trente jours."
+    passage = replace(
+        Passage(1, "file:///note.md", "Sauvegardes", text, 0, language="fr"),
+        sentences=tuple(split_sentences(text)),
+    )
+    chosen = [Candidate(passage, passage.sentences[0], 0, 0, 0.82, 0.3, 2.0)]
+    terms = key_terms("How long are backups kept?", "en")
+    translations = {"backups": ["sauvegardes"], "kept": ["conservées"]}
+    assert _answer_coverage(terms, chosen, "en", {}) == 0.0
+    covered = _answer_coverage(terms, chosen, "en", translations)
+    assert covered >= 0.5
+    # in the question's own language, translations are not looked up
+    english = replace(passage, text="Backups are kept for thirty days.", language="en")
+    english = replace(english, sentences=tuple(split_sentences(english.text)))
+    same = [Candidate(english, english.sentences[0], 0, 0, 0.9, 1.0, 3.0)]
+    assert _answer_coverage(terms, same, "en", {}) == _answer_coverage(
+        terms, same, "en", {"backups": ["zzz"]}
+    )

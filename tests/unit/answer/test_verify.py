@@ -1,7 +1,7 @@
 import pytest
 
 from calanque.answer.citations import parse_citations
-from calanque.answer.passages import build_passages
+from calanque.answer.passages import build_passages, search_results
 from calanque.answer.vectors import SentenceVectorStore
 from calanque.answer.verify import CitationVerifier, SupportPolicy
 from calanque.types import Hit
@@ -52,7 +52,8 @@ def test_drops_a_citation_whose_number_is_not_in_the_passage(
     wrong, right = result.sentences
     assert not wrong.supported and "2024" in wrong.reasons[0]
     assert right.supported
-    assert result.text == "Debian 12 est sortie en juin 2023. [2]"
+    # passages 1 and 2 are chunks of one page: the reader sees it as source 1
+    assert result.text == "Debian 12 est sortie en juin 2023. [1]"
 
 
 def test_flag_mode_keeps_unsupported_sentences_visibly(
@@ -729,3 +730,29 @@ def test_two_lines_in_a_row_have_no_blank_line_between() -> None:
         "Les fichiers ont les extensions suivantes : [1]\n"
         "*.kicad_pro | Project file [1]\n*.pro | Legacy project file [1]\nThen open it. [1]"
     )
+
+
+def test_chunks_of_one_page_are_one_source_with_one_marker_per_sentence(
+    corpus: Corpus, verifier: CitationVerifier
+) -> None:
+    # chunks 104 and 105 of the APT page, then one of the SSH page
+    found = build_passages([corpus.hit(104), corpus.hit(201), corpus.hit(105)], corpus)
+    assert [(p.n, p.shown) for p in found] == [(1, 1), (2, 2), (3, 1)]
+    listed = search_results(found)
+    assert [r.url for r in listed] == [found[0].url, found[1].url]
+    assert listed[0].snippet.startswith("La liste des dépôts")  # the page's first passage
+    text = (
+        "Debian 12 est sortie en juin 2023 [3]. "
+        "Les dépôts sont listés dans /etc/apt/sources.list [1][3]. "
+        "The OpenSSH server listens on port 22 by default [2]."
+    )
+    result = verifier.verify(parse_citations(text), found, "fr")
+    assert result.text == (
+        "Debian 12 est sortie en juin 2023. [1] "
+        "Les dépôts sont listés dans /etc/apt/sources.list. [1] "
+        "The OpenSSH server listens on port 22 by default. [2]"
+    )
+    # one citation per marker: the k-th [1] of the text is the k-th citation numbered 1
+    assert [c.n for c in result.citations] == [1, 1, 2]
+    assert [c.chunk_id for c in result.citations] == [105, 104, 201]
+    assert all(c.url == listed[c.n - 1].url for c in result.citations)
