@@ -617,7 +617,11 @@ def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
     for cand in chosen:
         page = cand.passage.shown
         best[page] = max(best.get(page, cand.score), cand.score)
-    return sorted(chosen, key=lambda c: (-best[c.passage.shown], c.passage.shown, c.span.start))
+    # two passages of a page overlap where its chunks do: a sentence is shown once
+    once = {(c.passage.shown, c.span.start, c.span.end): c for c in reversed(chosen)}
+    return sorted(
+        once.values(), key=lambda c: (-best[c.passage.shown], c.passage.shown, c.span.start)
+    )
 
 
 def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Candidate]:

@@ -1068,3 +1068,33 @@ def test_an_answer_quoted_in_the_other_language_covers_the_terms_it_translates()
     assert _answer_coverage(terms, same, "en", {}) == _answer_coverage(
         terms, same, "en", {"backups": ["zzz"]}
     )
+
+
+def test_a_sentence_in_two_overlapping_passages_of_a_page_is_shown_once() -> None:
+    from calanque.answer.extractive import Candidate, _reading_order
+    from calanque.answer.passages import by_source
+
+    page = "Backups run nightly at 2 am. They are kept for thirty days. Restores take an hour."
+    first, second = page[:59], page[29:]  # both hold "They are kept for thirty days."
+    found = by_source(
+        [
+            replace(
+                Passage(n, "file:///backup.md", "Notes", text, start),
+                sentences=tuple(split_sentences(text, base=start)),
+            )
+            for n, text, start in ((1, first, 0), (2, second, 29))
+        ]
+    )
+    kept = found[0].sentences[1]
+    assert kept.text == found[1].sentences[0].text == "They are kept for thirty days."
+    chosen = [
+        Candidate(found[0], found[0].sentences[0], 0, 0, 0.9, 0.9, 3.0),
+        Candidate(found[0], kept, 1, 1, 0.9, 0.9, 2.5),
+        Candidate(found[1], found[1].sentences[0], 0, 2, 0.9, 0.9, 2.5),
+        Candidate(found[1], found[1].sentences[1], 1, 3, 0.8, 0.5, 2.0),
+    ]
+    assert [c.span.text for c in _reading_order(chosen)] == [
+        "Backups run nightly at 2 am.",
+        "They are kept for thirty days.",
+        "Restores take an hour.",
+    ]
