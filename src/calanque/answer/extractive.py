@@ -784,8 +784,8 @@ def _answer_coverage(
         return 1.0
     found = 0.0
     for t in terms:
-        if t.stem in present or any(
-            stem(w, other) in theirs for w in translations.get(t.surface, ())
+        if t.stem in present or (
+            theirs and any(stem(w, other) in theirs for w in translations.get(t.surface, ()))
         ):
             found += t.weight
         elif len(t.surface) >= COGNATE_LETTERS and fold(t.surface)[:COGNATE_LETTERS] in prefixes:
