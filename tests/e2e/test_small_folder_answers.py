@@ -29,6 +29,7 @@ NOTES = {
         "automatiquement.\n"
         "En cas de panne, contactez Marc Dupuis au poste 4512.\n"
         "La restauration d'un fichier prend en général moins d'une heure.\n"
+        "Le dernier test de restauration complète a eu lieu le 3 février 2026.\n"
     ),
     "printers.md": (
         "# Office printers guide\n\n"
@@ -104,6 +105,8 @@ def cited_files(answer: dict[str, Any]) -> set[str]:
     [
         ("When is the Albatros server backed up?", "2 h du matin"),
         ("How long are backups kept?", "trente jours"),
+        # "February" is no name the French note lacks: it writes "février"
+        ("What was tested on 3 February 2026?", "test de restauration"),
     ],
 )
 def test_an_english_question_is_answered_from_a_french_note(
@@ -114,6 +117,15 @@ def test_an_english_question_is_answered_from_a_french_note(
     assert fact in answer["answer"]
     assert "sauvegardes.md" in cited_files(answer)
     assert answer["language"] == "en" and "French" in answer["answer"]  # the lead says so
+
+
+def test_where_asks_for_a_place_as_well_as_a_file(home: Path) -> None:
+    """ "où" / "where" was read as asking for a path only, and a place without a proper
+    name ("sur le NAS du deuxième étage") held no answer to it."""
+    answer = ask(home, "Where is the backup NAS?")
+    assert answer["answered"], answer["answer"]
+    assert "deuxième étage" in answer["answer"]
+    assert "sauvegardes.md" in cited_files(answer)
 
 
 def test_a_french_question_is_answered_from_an_english_page(home: Path) -> None:
@@ -131,6 +143,8 @@ def test_a_french_question_is_answered_from_an_english_page(home: Path) -> None:
         # that speaks of the office says when it opens
         "When does the office open?",
         "At what time does the office open?",
+        # an e-mail address is asked: sentences about the network team hold none
+        "What is the email address of the network team?",
     ],
 )
 def test_a_question_the_notes_do_not_answer_is_refused(home: Path, question: str) -> None:

@@ -4,12 +4,13 @@ Answer types, French and English: a person (*who / qui*), a date (*when / quand*
 place (*where / où*), a quantity (*how many / combien*), a price, a definition (*what is
 / qu'est-ce que*), a procedure (*how / comment*), a command or named tool (*which
 command / quel paquet*), a file or folder (*which file / quel fichier*), a reason (*why /
-pourquoi*), a key (*which key / quelle touche*). :func:`asked_types` reads them from the question's wording;
+pourquoi*), a key (*which key / quelle touche*), a contact (*what phone number / quelle
+adresse e-mail*). :func:`asked_types` reads them from the question's wording;
 :func:`held_types` says which of them a sentence can answer: a date holds a year or a
 month, a quantity a number that is not a year, a person or a place a proper name (a person
 also an e-mail address or a phone number: whom to write to), a file a path, a procedure an
 instruction or a command line, a definition a copula, a key a key as manuals write one
-(``C-y``, ``Shift+u``, ``RET``).
+(``C-y``, ``Shift+u``, ``RET``), a contact a phone number or an e-mail address.
 
 The cue words are data (``answer/data/answer_types.json``), shared by every domain.
 """
@@ -38,6 +39,7 @@ TYPES = (
     "path",
     "reason",
     "key",
+    "contact",
 )
 _YEAR = re.compile(r"^(1[0-9]|20)\d\d$")
 _PATH = re.compile(r"(^|[\s(«\"'`])(~?/[\w.+-]+)+/?|\b[\w-]+\.(?:[a-z]{1,4}\d?|d)\b")
@@ -129,9 +131,15 @@ def asked_types(question: str) -> frozenset[str]:
         found.discard("key")  # "What keyword…?", "Which keyring…?": not a key to press
     if "quantity" in found:
         found.discard("key")  # "What key size…?" asks for a number of bits
-    if "path" in found:
-        found.discard("place")
-    if found & {"command", "path", "date", "quantity", "price", "person"}:
+    if "path" in found and _has_cue(
+        padded, [c for c in data["question_cues"]["path"] if c not in apart]
+    ):
+        found.discard("place")  # "which file…", "quel répertoire…": a path, not a place
+    elif "path" in found:
+        found.add("place")  # "where is…", "où se trouve…": a file, or a place
+    if "contact" in found:
+        found -= {"quantity", "place"}  # "quel est le numéro…", "l'adresse e-mail": no amount
+    if found & {"command", "path", "date", "quantity", "price", "person", "contact"}:
         found.discard("definition")  # "what is the file that…" asks for the file
     return frozenset(found)
 
@@ -236,8 +244,12 @@ def held_types(sentence: str) -> frozenset[str]:
         found.add("price")
     if names(sentence):
         found |= {"person", "place"}
+    elif _has_cue(padded, data["evidence"]["place"]):
+        found.add("place")  # "dans l'armoire grise à côté de la cuisine", "on the 2nd floor"
     if any("@" in link or link.startswith("tel:") for link in links(sentence)):
-        found.add("person")  # whom to write to or call: "please contact maintainers@gnu.org"
+        found |= {"person", "contact"}  # whom to write to: "please contact maintainers@gnu.org"
+    if any(p.search(sentence) for p in _contact_patterns()):
+        found |= {"person", "contact"}  # whom to call: "01 23 45 67 89", "poste 4512"
     if _PATH.search(sentence):
         found.add("path")
     code = looks_like_code(sentence) or "`" in sentence or bool(_OPTION.search(sentence))
@@ -254,6 +266,12 @@ def held_types(sentence: str) -> frozenset[str]:
     if _key().search(sentence):
         found.add("key")
     return frozenset(found)
+
+
+@cache
+def _contact_patterns() -> tuple[re.Pattern[str], ...]:
+    """Phone numbers and extensions (``01 23 45 67 89``, ``+33 1…``, ``poste 4512``)."""
+    return tuple(re.compile(p) for p in _data()["evidence"]["contact_patterns"])
 
 
 @cache

@@ -47,11 +47,13 @@ import numpy as np
 from calanque.answer.answer_types import (
     announces,
     asked_types,
+    cue_data,
     held_types,
     points_elsewhere,
     refers_back,
 )
 from calanque.answer.citations import CitedSentence
+from calanque.answer.claims import vocabulary
 from calanque.answer.language import (
     COGNATE_LETTERS,
     STOPWORDS,
@@ -415,7 +417,8 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     similarity of the closest sentence (a question about another product is close).
     The same holds for a numbered name: sources about ``Debian 12`` do not answer a
     question about ``Debian 13``. The question's first word is skipped: it is
-    capitalised by position; a short acronym (``GUI``, ``DNS``) is a common noun. Where
+    capitalised by position; a short acronym (``GUI``, ``DNS``) is a common noun, a month
+    or a weekday a date (:func:`_calendar_words`). Where
     passages are in the other language, a title's words (``The Wind in the Willows`` is
     *Le Vent dans les saules*) and demonyms (``Hawaiian``) may be translated: they are not
     required.
@@ -423,7 +426,7 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     names = dict.fromkeys(
         m.group(1)
         for m in _NAME_WORD.finditer(question.strip())
-        if not _ACRONYM.fullmatch(m.group(1))
+        if not _ACRONYM.fullmatch(m.group(1)) and fold(m.group(1)) not in _calendar_words()
     )
     numbered = [
         (m.group(1), m.group(2))
@@ -444,6 +447,14 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
         if not re.search(held, haystack):
             missing.append(f"{name} {number}")
     return tuple(missing)
+
+
+@lru_cache(maxsize=1)
+def _calendar_words() -> frozenset[str]:
+    """Months and weekdays (``February``, ``Monday``): English capitalises them, but they
+    name a date, which French sources spell otherwise (``février``, ``lundi``)."""
+    days = (w for w in cue_data()["evidence"]["date"] if " " not in w)
+    return frozenset([*vocabulary().months, *days])
 
 
 # A run of capitalised words, joined by the short words titles keep ("The Wind in the

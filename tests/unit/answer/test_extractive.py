@@ -811,7 +811,7 @@ def test_a_sentence_ending_with_a_colon_brings_its_example_line(embedder: WordEm
         ("Quand le gel de la version a-t-il commencé ?", {"date"}),
         ("Où APT trouve-t-il les clés des dépôts ?", {"place"}),
         # yes or no, then a second question
-        ("Is there a format for copyright files, and where is it specified?", {"path"}),
+        ("Is there a format for copyright files, and where is it specified?", {"path", "place"}),
     ],
 )
 def test_a_yes_or_no_question_asks_for_no_type(question: str, asked: set[str]) -> None:
@@ -1098,3 +1098,49 @@ def test_a_sentence_in_two_overlapping_passages_of_a_page_is_shown_once() -> Non
         "They are kept for thirty days.",
         "Restores take an hour.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What is Karim Haddad's email address?", {"contact"}),
+        ("Quel est le numéro de téléphone de la déchetterie ?", {"contact"}),
+        ("Quelle est l'adresse e-mail du support ?", {"contact"}),
+        ("What caused the email outage?", set()),  # an e-mail outage asks no address
+        # "where" asks for a place or a file; "which file" for a file only
+        ("Where is the paper stored?", {"path", "place"}),
+        ("Où se trouve le siège de l'association ?", {"path", "place"}),
+        ("Which file holds the configuration?", {"path"}),
+    ],
+)
+def test_contact_and_place_questions(question: str, asked: set[str]) -> None:
+    assert question_intents(question) & {"contact", "path", "place"} == asked
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "held"),
+    [
+        ("En cas de panne, contactez Marc Dupuis au poste 4512.", "contact", True),
+        ("Appelez le 05 57 24 61 00 du lundi au vendredi.", "contact", True),
+        ("Call +33 1 23 45 67 89 for help.", "contact", True),
+        ("Write to it-support@example.org.", "contact", True),
+        ("The meeting is on 12 March 2026.", "contact", False),
+        ("Debian 12.04 was never released.", "contact", False),
+        # a place said without a proper name
+        ("Le papier est rangé dans l'armoire grise à côté de la cuisine.", "place", True),
+        ("The printers are on the third floor.", "place", True),
+        ("The printers print in colour.", "place", False),
+    ],
+)
+def test_a_phone_number_an_address_or_a_place_is_held(sentence: str, kind: str, held: bool) -> None:
+    assert (kind in sentence_features(sentence)) is held
+
+
+def test_a_month_or_a_weekday_is_no_name_the_sources_must_spell_alike() -> None:
+    """ "What caused the e-mail outage on 9 February 2026?" over French notes that write
+    "le 9 février 2026" was refused: "February" was a name no passage held."""
+    text = "Le 9 février 2026, la messagerie est tombée en panne ; lundi, elle est revenue."
+    notes = [Passage(1, "file:///incidents.md", "Incidents", text, 0, language="fr")]
+    assert missing_names("What caused the email outage on 9 February 2026?", notes) == ()
+    assert missing_names("What broke on Monday?", notes) == ()
+    assert missing_names("What broke at Microsoft on Monday?", notes) == ("Microsoft",)
