@@ -331,6 +331,7 @@ class Outcome:
     latency_ms: float
     ttft_ms: float = 0.0  # question -> first answer text (set by run_writer)
     answer: str = ""
+    first: bool = False  # the answer's first sentence holds the key fact (the answer first)
 
 
 def without_lead(text: str) -> str:
@@ -359,6 +360,7 @@ def score(question: Asked, answer: Answer, catalog: Catalog, ms: float) -> Outco
         cited_sentences=sum(bool(s.citations) for s in sentences),
         latency_ms=ms,
         answer=answer.answer,
+        first=correct and bool(sentences) and holds_key_fact(question, sentences[0].text),
     )
 
 

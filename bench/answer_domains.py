@@ -413,6 +413,7 @@ def main(
     place of the setting)."""
     rows: list[list[Any]] = []
     results: dict[str, Any] = {"gate": gate}
+    held: dict[str, list[Outcome]] = {}  # the answers that hold the key fact, per half
     started = time.perf_counter()
     halves = ("held-out",) if gate else HALVES
     for name in names:
@@ -426,6 +427,7 @@ def main(
         )
         for half, part in result.halves.items():
             rows += table_rows(name, half, summarise_half(part))
+            held.setdefault(half, []).extend(o for o in part.outcomes if o.correct)
         if failures and "tune" in result.halves:
             show_tune_failures(domain, result.halves["tune"])
         results[name] = to_json(result) | {"run_s": run_s}
@@ -436,6 +438,11 @@ def main(
     if lexical_only:
         title += ", before the dense pass"
     print_table(f"Answers per domain and half ({title})", COLUMNS, rows, width=170)
+    for half, right in held.items():  # how often the answer comes first, not after context
+        console.print(
+            f"{half}: the key fact in the answer's first sentence in "
+            f"{sum(o.first for o in right)} of {len(right)} answers that hold it"
+        )
     if gate:
         floors = {name: results[name]["floors"] for name in names}
         console.print(f"floors (measured less a margin): {json.dumps(floors, indent=1)}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from calanque.answer.answer_types import cue_data
+from calanque.answer.answer_types import asks_yes_or_no, cue_data
 from calanque.answer.language import fold
 
 MIN_PART_WORDS = 3  # words of a part of its own: "and why?" is no question to search alone
@@ -44,6 +44,14 @@ _ASKS_NEXT = re.compile(
 )
 
 
+# A question asking yes or no, after ", and" / ", et": a French inverted subject
+# ("faut-il", "peut-on", "doit-elle"), "est-ce que", or an English auxiliary before its
+# subject ("do I", "can we", "is the")
+_YES_NO_OPENING = (
+    r"(?:[\w']+-(?:t-)?(?:il|elle|ils|elles|on)\b|est-ce\b|"
+    r"(?:do|does|did|can|could|should|must|may|will|would|is|are|was|were|has|have)\s+"
+    r"(?:i|we|you|they|he|she|it|there|the|a|an|my|our|your|this|that|these|those)\b)"
+)
 _RELATIVES = frozenset({"which", "who", "whom", "whose", "qui", "que", "qu", "lequel", "laquelle"})
 _ASKS_NEXT_RELATIVE = re.compile(
     r"^\S+\s+(?:\S+-(?:t-)?(?:il|elle|ils|elles|on)\b|est-ce\b|(?:do|does|did)\s)",
@@ -61,9 +69,11 @@ def _split_pattern() -> re.Pattern[str]:
     asking = "|".join(["où", *(re.escape(w) for w in data["question_words"] if len(w) > 2)])
     # ", and until when", "; et dans quel", ", and also how": the new question starts at the
     # lead-in (``until``) or at the question word; a second question mark starts one too
+    # ", and do I need…", ", et faut-il…": after a comma, a question asking yes or no
     return re.compile(
         rf"(?P<comma>[,;:])?\s+(?:(?:{conjunctions})\s+)+"
         rf"(?=(?:(?:{lead_ins})\s+){{0,2}}(?:{asking})\b)"
+        rf"|(?P<yes_no>[,;])\s+(?:and|et)\s+(?={_YES_NO_OPENING})"
         rf"|(?<=[?？])\s+(?=\S)"
     )
 
@@ -78,7 +88,7 @@ def question_parts(question: str, language: str) -> list[str]:
     for match in _split_pattern().finditer(folded):
         if len(text[start : match.start()].split()) < MIN_PART_WORDS:
             continue
-        marked = match.group("comma") or folded[match.start() - 1] in "?？"
+        marked = match.group("comma") or match.group("yes_no") or folded[match.start() - 1] in "?？"
         if not marked and not _opens_a_question(folded[match.end() :]):
             continue  # a bare "and which is…", "et que sa version…": a clause
         cuts.append((match.start(), match.end()))
@@ -89,7 +99,7 @@ def question_parts(question: str, language: str) -> list[str]:
         return [question]
     bounds = [0, *(at for cut in cuts for at in cut), len(text)]
     parts = [text[a:b].strip(" ,;:") for a, b in zip(bounds[::2], bounds[1::2], strict=True)]
-    if not all(_asks(p) for p in parts[1:]):
+    if not all(_asks(p) or asks_yes_or_no(p) for p in parts[1:]):
         return [question]
     return [_as_question(p, language) for p in parts]
 

@@ -56,6 +56,25 @@ from .test_engine import FAKE_SUPPORT
             "en",
             ["Which package provides sendmail?", "which does the Exim team maintain?"],
         ),
+        # after a comma, a second question that asks yes or no
+        (
+            "Combien coûte la location d'un paddle, et faut-il porter un gilet ?",
+            "fr",
+            ["Combien coûte la location d'un paddle ?", "faut-il porter un gilet ?"],
+        ),
+        (
+            "How much does a paddle board cost to rent, and do I need a life jacket?",
+            "en",
+            ["How much does a paddle board cost to rent?", "do I need a life jacket?"],
+        ),
+        (
+            "Quel est le prix d'un repas, et est-ce que le paiement en ligne est possible ?",
+            "fr",
+            [
+                "Quel est le prix d'un repas ?",
+                "est-ce que le paiement en ligne est possible ?",
+            ],
+        ),
     ],
 )
 def test_a_question_asking_several_things_is_split(
@@ -85,6 +104,9 @@ def test_a_question_asking_several_things_is_split(
         "What happens to my config files when I remove a package and when I purge it?",
         "Does the service restart on upgrade or when the configuration file changes?",
         "What is the difference between apt and what dpkg does on its own?",
+        # a bare "and" before an auxiliary, or an "and is it" too short to stand alone
+        "What is a mirror and is it fast?",
+        "Which packages, and is there a way to list them?",
     ],
 )
 def test_a_question_asking_one_thing_is_not_split(question: str) -> None:

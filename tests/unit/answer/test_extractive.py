@@ -1009,13 +1009,14 @@ def test_a_compound_of_function_words_is_no_key_term() -> None:
     assert {"do-while", "how-to"} <= {t.surface for t in key_terms("A do-while how-to", "en")}
 
 
-def test_the_sentences_of_one_page_are_shown_together_in_the_pages_order() -> None:
+def test_the_sentences_of_one_page_are_shown_together_its_best_first() -> None:
     """Two passages of one page (its end retrieved first) and another page between them:
-    the page is one source, its sentences read in its own order, then the other page."""
+    the page is one source, its best sentence first (the answer before its context),
+    then its other sentences in its own order, then the other page."""
     from calanque.answer.extractive import Candidate, _reading_order
     from calanque.answer.passages import by_source
 
-    page = "Backups run nightly at 2 am. They are kept for thirty days."
+    page = "Backups run nightly at 2 am. Copies are kept for thirty days. A restore is quick."
     other = "Printers are on the third floor."
     found = by_source(
         [
@@ -1031,14 +1032,16 @@ def test_the_sentences_of_one_page_are_shown_together_in_the_pages_order() -> No
         ]
     )
     chosen = [
-        Candidate(found[0], found[0].sentences[0], 0, 0, 0.9, 0.9, 3.0),
-        Candidate(found[1], found[1].sentences[0], 0, 1, 0.8, 0.5, 2.0),
-        Candidate(found[2], found[2].sentences[0], 0, 2, 0.7, 0.5, 1.5),
+        Candidate(found[0], found[0].sentences[1], 1, 0, 0.9, 0.9, 3.0),
+        Candidate(found[0], found[0].sentences[0], 0, 1, 0.9, 0.9, 1.8),
+        Candidate(found[1], found[1].sentences[0], 0, 2, 0.8, 0.5, 2.0),
+        Candidate(found[2], found[2].sentences[0], 0, 3, 0.7, 0.5, 1.5),
     ]
     shown = _reading_order(chosen)
     assert [c.span.text for c in shown] == [
+        "A restore is quick.",
         "Backups run nightly at 2 am.",
-        "They are kept for thirty days.",
+        "Copies are kept for thirty days.",
         "Printers are on the third floor.",
     ]
 
@@ -1144,3 +1147,17 @@ def test_a_month_or_a_weekday_is_no_name_the_sources_must_spell_alike() -> None:
     assert missing_names("What caused the email outage on 9 February 2026?", notes) == ()
     assert missing_names("What broke on Monday?", notes) == ()
     assert missing_names("What broke at Microsoft on Monday?", notes) == ("Microsoft",)
+
+
+def test_a_question_in_the_sources_is_never_quoted_as_an_answer(embedder: WordEmbedder) -> None:
+    """An FAQ's question ("Where do I drop my child off?") was quoted first, as if it
+    answered "What time do I drop my child off…?": a question asserts nothing."""
+    text = (
+        "Where do I drop my child off for a morning session?\n"
+        "At the club house, between 8:45 and 9:00, for a morning session."
+    )
+    _, quoted = _quoted(
+        embedder, text, "What time do I drop my child off for a morning session?", "en"
+    )
+    assert quoted and not any(q.rstrip().endswith("?") for q in quoted)
+    assert any("8:45" in q for q in quoted)
