@@ -9,14 +9,11 @@ as a source once per passage retrieved from it."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.e2e.crawl_helpers import calanque_json
 
 pytestmark = pytest.mark.e2e
 
@@ -63,27 +60,13 @@ LONG_NOTE = "# Le serveur Albatros\n\n" + "\n\n".join(
 )
 
 
-def calanque(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
-    env["CALANQUE_HOME"] = str(home)
-    result = subprocess.run(
-        [sys.executable, "-m", "calanque", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 def crawled(tmp_path_factory: pytest.TempPathFactory, notes: dict[str, str]) -> Path:
     folder = tmp_path_factory.mktemp("notes")
     for name, text in notes.items():
         (folder / name).write_text(text, encoding="utf-8")
     home = tmp_path_factory.mktemp("home")
-    calanque(home, "add", str(folder))
-    calanque(home, "crawl")
+    calanque_json(home, "add", str(folder))
+    calanque_json(home, "crawl")
     return home
 
 
@@ -93,7 +76,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def ask(home: Path, question: str) -> dict[str, Any]:
-    return dict(json.loads(calanque(home, "ask", "--json", question).stdout))
+    return calanque_json(home, "ask", question)
 
 
 def cited_files(answer: dict[str, Any]) -> set[str]:

@@ -160,3 +160,19 @@ def test_the_extractive_table_needs_no_model_endpoint(monkeypatch: pytest.Monkey
     monkeypatch.setenv("CALANQUE_BENCH_LLM_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("CALANQUE_BENCH_LLM_MODEL", "mistral-small")
     assert "mistral-small" in writer_title("openai")
+
+
+def test_notes_scoring_needs_one_alternative_of_every_group() -> None:
+    from bench.notes import score
+
+    question = {"kind": "ans", "expect": [["15 €", "15 euros"], ["gilet", "life jacket"]]}
+    both = "Location d'un paddle : 15\u00a0€. A life jacket must be worn."
+    assert score(question, True, both, "Location d'un paddle : 15 €.") == {
+        "verdict": "right",
+        "first": False,  # the first quote holds the price, not the jacket
+    }
+    assert score(question, True, "Location d'un paddle : 15 €.", "")["verdict"] == "wrong"
+    assert score(question, False, "", "")["verdict"] == "refused"
+    unanswerable = {"kind": "unans", "expect": []}
+    assert score(unanswerable, True, both, "")["verdict"] == "answered (unanswerable)"
+    assert score(unanswerable, False, "", "")["verdict"] == "refused (unanswerable)"
