@@ -70,7 +70,7 @@ def _has_cue(padded: str, cues: list[str]) -> bool:
 
 
 # "doivent-ils", "a-t-il", "peut-elle": a French question's inverted subject
-_INVERSION = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on)\b", re.IGNORECASE)
+_INVERSION = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on|je|nous)\b", re.IGNORECASE)
 
 
 def asks_yes_or_no(question: str) -> bool:
@@ -234,8 +234,10 @@ def held_types(sentence: str) -> frozenset[str]:
         found.add("quantity")
     if any(_YEAR.match(v) for q in amounts for v in q.values) or months(sentence):
         found.add("date")
-    elif _has_cue(padded, data["evidence"]["date"]) or any(
-        p.search(normalise(sentence)) for p in _time_patterns()
+    elif (
+        _has_cue(padded, data["evidence"]["date"])
+        or weekdays(sentence)
+        or any(p.search(normalise(sentence)) for p in _time_patterns())
     ):
         found.add("date")  # a weekday, a recurrence or a time of day: "every night at 2 am"
     if any(set(q.units) & set(data["currency_units"]) for q in amounts) or _has_cue(
@@ -266,6 +268,17 @@ def held_types(sentence: str) -> frozenset[str]:
     if _key().search(sentence):
         found.add("key")
     return frozenset(found)
+
+
+def weekdays(text: str) -> set[int]:
+    """The weekdays ``text`` names, 1 (Monday) to 7, in French or English."""
+    words = set(_padded(text).split())
+    return {number for number, names in _weekday_names().items() if words & names}
+
+
+@cache
+def _weekday_names() -> dict[int, frozenset[str]]:
+    return {int(n): frozenset(names) for n, names in _data()["weekdays"].items()}
 
 
 @cache

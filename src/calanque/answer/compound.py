@@ -48,8 +48,9 @@ _ASKS_NEXT = re.compile(
 # ("faut-il", "peut-on", "doit-elle"), "est-ce que", or an English auxiliary before its
 # subject ("do I", "can we", "is the")
 _YES_NO_OPENING = (
-    r"(?:[\w']+-(?:t-)?(?:il|elle|ils|elles|on)\b|est-ce\b|"
-    r"(?:do|does|did|can|could|should|must|may|will|would|is|are|was|were|has|have)\s+"
+    r"(?:(?:y\s+)?[\w']+-(?:t-)?(?:il|elle|ils|elles|on|je|nous)\b|est-ce\b|"
+    r"(?:do|does|did)\s+(?:i|we|you|they|he|she|it)\b|"  # "do the same for…" orders
+    r"(?:can|could|should|must|may|will|would|is|are|was|were|has|have)\s+"
     r"(?:i|we|you|they|he|she|it|there|the|a|an|my|our|your|this|that|these|those)\b)"
 )
 _RELATIVES = frozenset({"which", "who", "whom", "whose", "qui", "que", "qu", "lequel", "laquelle"})

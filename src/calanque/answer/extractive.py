@@ -47,13 +47,13 @@ import numpy as np
 from calanque.answer.answer_types import (
     announces,
     asked_types,
-    cue_data,
     held_types,
     points_elsewhere,
     refers_back,
+    weekdays,
 )
 from calanque.answer.citations import CitedSentence
-from calanque.answer.claims import vocabulary
+from calanque.answer.claims import months, vocabulary
 from calanque.answer.language import (
     COGNATE_LETTERS,
     STOPWORDS,
@@ -418,8 +418,9 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     similarity of the closest sentence (a question about another product is close).
     The same holds for a numbered name: sources about ``Debian 12`` do not answer a
     question about ``Debian 13``. The question's first word is skipped: it is
-    capitalised by position; a short acronym (``GUI``, ``DNS``) is a common noun, a month
-    or a weekday a date (:func:`_calendar_words`). Where
+    capitalised by position; a short acronym (``GUI``, ``DNS``) is a common noun, and a
+    month or a weekday the passages name in their language is a date (:func:`_date_held`).
+    Where
     passages are in the other language, a title's words (``The Wind in the Willows`` is
     *Le Vent dans les saules*) and demonyms (``Hawaiian``) may be translated: they are not
     required.
@@ -427,7 +428,7 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     names = dict.fromkeys(
         m.group(1)
         for m in _NAME_WORD.finditer(question.strip())
-        if not _ACRONYM.fullmatch(m.group(1)) and fold(m.group(1)) not in _calendar_words()
+        if not _ACRONYM.fullmatch(m.group(1))
     )
     numbered = [
         (m.group(1), m.group(2))
@@ -436,8 +437,9 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     ]
     if not names and not numbered:
         return ()
-    haystack = fold(" ".join(f"{p.title} {p.heading} {p.text}" for p in passages))
-    missing = [n for n in names if not _mentioned(n, haystack)]
+    text = " ".join(f"{p.title} {p.heading} {p.text}" for p in passages)
+    haystack = fold(text)
+    missing = [n for n in names if not _mentioned(n, haystack) and not _date_held(n, text)]
     asked_in = question_language(question)
     if any(p.language and p.language != asked_in for p in passages):
         # sources in the other language write titles and demonyms their own way
@@ -450,12 +452,16 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     return tuple(missing)
 
 
-@lru_cache(maxsize=1)
-def _calendar_words() -> frozenset[str]:
-    """Months and weekdays (``February``, ``Monday``): English capitalises them, but they
-    name a date, which French sources spell otherwise (``février``, ``lundi``)."""
-    days = (w for w in cue_data()["evidence"]["date"] if " " not in w)
-    return frozenset([*vocabulary().months, *days])
+def _date_held(name: str, text: str) -> bool:
+    """Is ``name`` a month or a weekday that ``text`` names too, in either language?
+    English capitalises them (``February``, ``Monday``); French sources write ``février``,
+    ``lundi``: the same date, not a missing name. ``Mars`` or ``May`` over pages that name
+    no such month are still missing."""
+    month = vocabulary().months.get(fold(name).rstrip("."))
+    if month is not None:
+        return month in months(text)
+    day = weekdays(name)
+    return bool(day) and day <= weekdays(text)
 
 
 # A run of capitalised words, joined by the short words titles keep ("The Wind in the
@@ -627,23 +633,45 @@ def _reading_order(chosen: list[Candidate]) -> list[Candidate]:
     then its other sentences in reading order: the sentences of one page together,
     whichever of its passages they were retrieved in (a page is one source, see
     :attr:`Passage.shown`). In the page's order alone, the answer came after the page's
-    context: the key fact was in the first sentence of 59 of 174 tune answers that held
-    it, 109 with the best sentence first."""
-    best: dict[int, float] = {}
-    for cand in chosen:
-        page = cand.passage.shown
-        best[page] = max(best.get(page, cand.score), cand.score)
+    context: the key fact was in the first sentence of 69 of 199 tune answers that held
+    it, 119 with the best sentence first (``python -m bench.answer --domains …``)."""
     # two passages of a page overlap where its chunks do: a sentence is shown once
-    once = {(c.passage.shown, c.span.start, c.span.end): c for c in reversed(chosen)}
+    once = list(
+        {
+            (c.passage.shown, c.span.start, c.span.end, c.span.text): c for c in reversed(chosen)
+        }.values()
+    )
+    score = _read_together(once)
+    best: dict[int, float] = {}
+    for cand in once:
+        page = cand.passage.shown
+        best[page] = max(best.get(page, score[id(cand)]), score[id(cand)])
     return sorted(
-        once.values(),
+        once,
         key=lambda c: (
             -best[c.passage.shown],
             c.passage.shown,
-            c.score < best[c.passage.shown],  # the best sentence and its companions first
+            score[id(c)] < best[c.passage.shown],  # the best sentence and its companions first
             c.span.start,
         ),
     )
+
+
+def _read_together(chosen: list[Candidate]) -> dict[int, float]:
+    """Each candidate's score for the order, by ``id``: a sentence read with the next one
+    (the next refers back to it, or it ends with ':' and announces it) takes the better
+    score of the two, so that neither comes apart from the other (a sentence chosen for
+    itself, with a lower score, before the best one that says "It…" of it)."""
+    score = {id(c): c.score for c in chosen}
+    at = {(c.passage.n, c.index): c for c in chosen}
+    for (n, index), cand in sorted(at.items(), key=lambda item: (item[0][0], -item[0][1])):
+        before = at.get((n, index - 1))
+        if before is None:
+            continue
+        if refers_back(cand.span.text) or before.span.text.rstrip().endswith(":"):
+            higher = max(score[id(cand)], score[id(before)])
+            score[id(cand)] = score[id(before)] = higher
+    return score
 
 
 def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Candidate]:

@@ -154,10 +154,10 @@ class Verification:
     @property
     def citations(self) -> list[Citation]:
         """Distinct kept citations, in order of first appearance."""
-        seen: dict[tuple[int, int, int], Citation] = {}
+        seen: dict[tuple[int, int, int, str], Citation] = {}
         for sentence in self.kept:
             for c in sentence.citations:
-                seen.setdefault((c.n, c.start, c.end), c)
+                seen.setdefault((c.n, c.start, c.end, c.quote), c)
         return list(seen.values())
 
     @property

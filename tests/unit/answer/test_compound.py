@@ -199,3 +199,25 @@ def test_an_abstention_names_no_part(corpus: Corpus, embedder: WordEmbedder) -> 
     question = "How much does an Oracle licence cost, and how much does a Windows licence cost?"
     answer = engine(corpus, embedder).answer(question)
     assert not answer.answered and answer.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        # the review's: "do the same" orders, it asks nothing
+        ("How do I list the files in /etc, and do the same for /var?", None),
+        (
+            "Combien coûte la salle, et dois-je verser une caution ?",
+            ["Combien coûte la salle ?", "dois-je verser une caution ?"],
+        ),
+        (
+            "Combien coûte la salle, et y a-t-il une caution ?",
+            ["Combien coûte la salle ?", "y a-t-il une caution ?"],
+        ),
+    ],
+)
+def test_a_yes_or_no_part_opens_with_its_subject_inverted(
+    question: str, parts: list[str] | None
+) -> None:
+    language = "en" if question.startswith("How") else "fr"
+    assert question_parts(question, language) == (parts or [question])
