@@ -237,7 +237,7 @@ def held_types(sentence: str) -> frozenset[str]:
     elif (
         _has_cue(padded, data["evidence"]["date"])
         or weekdays(sentence)
-        or any(p.search(normalise(sentence)) for p in _time_patterns())
+        or _matches("time_patterns", normalise(sentence))
     ):
         found.add("date")  # a weekday, a recurrence or a time of day: "every night at 2 am"
     if any(set(q.units) & set(data["currency_units"]) for q in amounts) or _has_cue(
@@ -250,7 +250,7 @@ def held_types(sentence: str) -> frozenset[str]:
         found.add("place")  # "dans l'armoire grise à côté de la cuisine", "on the 2nd floor"
     if any("@" in link or link.startswith("tel:") for link in links(sentence)):
         found |= {"person", "contact"}  # whom to write to: "please contact maintainers@gnu.org"
-    if any(p.search(sentence) for p in _contact_patterns()):
+    if _matches("contact_patterns", sentence):
         found |= {"person", "contact"}  # whom to call: "01 23 45 67 89", "poste 4512"
     if _PATH.search(sentence):
         found.add("path")
@@ -281,16 +281,16 @@ def _weekday_names() -> dict[int, frozenset[str]]:
     return {int(n): frozenset(names) for n, names in _data()["weekdays"].items()}
 
 
-@cache
-def _contact_patterns() -> tuple[re.Pattern[str], ...]:
-    """Phone numbers and extensions (``01 23 45 67 89``, ``+33 1…``, ``poste 4512``)."""
-    return tuple(re.compile(p) for p in _data()["evidence"]["contact_patterns"])
+def _matches(key: str, text: str) -> bool:
+    """Does one of the data file's ``evidence[key]`` patterns match ``text``? Times of day
+    (``time_patterns``: ``14h30``, ``02:00``, ``à 2 h``), phone numbers and extensions
+    (``contact_patterns``: ``01 23 45 67 89``, ``poste 4512``)."""
+    return any(p.search(text) for p in _patterns(key))
 
 
 @cache
-def _time_patterns() -> tuple[re.Pattern[str], ...]:
-    """Times of day (``14h30``, ``02:00``, ``2 pm``, ``à 2 h``), from the data file."""
-    return tuple(re.compile(p) for p in _data()["evidence"]["time_patterns"])
+def _patterns(key: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in _data()["evidence"][key])
 
 
 @cache
