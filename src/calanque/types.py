@@ -194,6 +194,9 @@ class Answer:
     answered: bool
     language: str
     citations: list[Citation] = field(default_factory=list)
+    # for each [n] of ``answer``, in order: the index in ``citations`` of the one it stands
+    # for (a citation is listed once, however many sentences it supports)
+    citation_marks: list[int] = field(default_factory=list)
     search_results: list[SearchResult] = field(default_factory=list)
     related_questions: list[str] = field(default_factory=list)
     thread_id: str = ""

@@ -33,6 +33,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             }
             for c in answer.citations
         ],
+        "citation_marks": list(answer.citation_marks),
         "search_results": [search_result_json(r) for r in answer.search_results],
         "related_questions": list(answer.related_questions),
         "thread_id": answer.thread_id,

@@ -18,6 +18,7 @@ KEYS = {
     "answered",
     "language",
     "citations",
+    "citation_marks",  # which citation each [n] of the answer stands for
     "search_results",
     "related_questions",
     "thread_id",

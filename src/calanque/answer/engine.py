@@ -384,6 +384,7 @@ class AnswerEngine:
             answer=text,
             answered=True,
             citations=verification.citations,
+            citation_marks=verification.marks,
             related_questions=related_questions(base.standalone_query, passages, base.language),
         )
         return AnswerEvent("final", answer=answer)

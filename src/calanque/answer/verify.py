@@ -157,12 +157,33 @@ class Verification:
         seen: dict[tuple[int, int, int, str], Citation] = {}
         for sentence in self.kept:
             for c in sentence.citations:
-                seen.setdefault((c.n, c.start, c.end, c.quote), c)
+                seen.setdefault(_key(c), c)
         return list(seen.values())
+
+    @property
+    def marks(self) -> list[int]:
+        """For each ``[n]`` of :attr:`text`, in order, the index in :attr:`citations` of the
+        citation it stands for. Citations are listed once however many sentences they
+        support, so the k-th ``[2]`` of the text is not always the k-th citation numbered 2:
+        a page quoted twice, the first quote cited by two sentences, had its second
+        sentence's chip show the other quote."""
+        index = {_key(c): i for i, c in enumerate(self.citations)}
+        out: list[int] = []
+        for sentence in self.kept:
+            if sentence.supported:
+                first: dict[int, Citation] = {}  # a sentence shows each number once
+                for c in sentence.citations:
+                    first.setdefault(c.n, c)
+                out += [index[_key(c)] for c in first.values()]
+        return out
 
     @property
     def text(self) -> str:
         return render(self.kept, self.language)
+
+
+def _key(c: Citation) -> tuple[int, int, int, str]:
+    return (c.n, c.start, c.end, c.quote)
 
 
 def render(sentences: Sequence[VerifiedSentence], language: str) -> str:

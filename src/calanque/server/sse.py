@@ -83,6 +83,7 @@ def answer_fields(answer: Answer, consents: Consents | None = None) -> dict[str,
         "citation_details": [
             {k: v for k, v in asdict(c).items() if k != "chunk_id"} for c in answer.citations
         ],
+        "citation_marks": list(answer.citation_marks),
         "related_questions": list(answer.related_questions),
         "ai_generated": label["ai_generated"],
         "writer": label["writer"],

@@ -756,3 +756,32 @@ def test_chunks_of_one_page_are_one_source_with_one_marker_per_sentence(
     assert [c.n for c in result.citations] == [1, 1, 2]
     assert [c.chunk_id for c in result.citations] == [105, 104, 201]
     assert all(c.url == listed[c.n - 1].url for c in result.citations)
+
+
+def test_each_marker_names_the_citation_it_stands_for() -> None:
+    """A citation is listed once however many sentences cite it, so the k-th ``[1]`` of the
+    text is not the k-th citation numbered 1: the second sentence here stands for the
+    first quote, which the web page showed as the third sentence's."""
+    import re
+
+    from calanque.answer.verify import Verification, VerifiedSentence
+    from calanque.types import Citation
+
+    def cite(n: int, quote: str, start: int) -> Citation:
+        return Citation(n, f"https://doc.example/{n}", "Doc", quote, start, start + 9, "", True)
+
+    first, other, second_page = cite(1, "the first", 0), cite(1, "the other", 40), cite(2, "x", 0)
+    verification = Verification(
+        [
+            VerifiedSentence("One.", (1, 2), (first, second_page), True),
+            VerifiedSentence("Two.", (1,), (first,), True),
+            VerifiedSentence("Dropped.", (1,), (), False),
+            VerifiedSentence("Three.", (1,), (other, first), True),  # one marker for page 1
+        ]
+    )
+    assert verification.citations == [first, second_page, other]
+    assert re.findall(r"\[(\d)\]", verification.text) == ["1", "2", "1", "1"]
+    assert verification.marks == [0, 1, 0, 2]
+    flagged = Verification(verification.sentences, "flag")
+    assert "[unverified]" in flagged.text
+    assert flagged.marks == [0, 1, 0, 2]  # a flagged sentence has no marker

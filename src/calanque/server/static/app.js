@@ -118,29 +118,36 @@
     return wrap;
   }
 
-  function renderAnswer(node, text, details, results, turnId) {
+  function renderAnswer(node, text, details, results, turnId, marks) {
     node.replaceChildren();
-    // The k-th "[n]" in the text is supported by the k-th citation numbered n. The answer's
-    // markers follow a space, another marker or the start; "argv[0]" in a quote is no marker
-    // (read without a look-behind, which older browsers cannot parse).
-    const byN = new Map();
-    (details || []).forEach((c) => byN.set(c.n, (byN.get(c.n) || []).concat([c])));
-    const seen = new Map();
+    // The answer's markers follow a space, another marker or the start; "argv[0]" in a quote
+    // is no marker (read without a look-behind, which older browsers cannot parse).
     const source = String(text);
     const marker = /\[(\d+)\]/g;
-    let last = 0;
-    let count = 0;
+    const found = [];
     for (let m = marker.exec(source); m !== null; m = marker.exec(source)) {
-      if (m.index > 0 && !/[\s\]]/.test(source[m.index - 1])) continue;
+      if (m.index === 0 || /[\s\]]/.test(source[m.index - 1])) found.push(m);
+    }
+    // The j-th marker stands for citation_details[marks[j]] (a citation is listed once
+    // however many sentences cite it); without marks (an older stored turn), the k-th "[n]"
+    // is taken for the k-th citation numbered n.
+    const all = details || [];
+    const exact = Array.isArray(marks) && marks.length === found.length;
+    const byN = new Map();
+    all.forEach((c) => byN.set(c.n, (byN.get(c.n) || []).concat([c])));
+    const seen = new Map();
+    let last = 0;
+    found.forEach((m, j) => {
       if (m.index > last) node.append(document.createTextNode(source.slice(last, m.index)));
       const n = Number(m[1]);
       const k = seen.get(n) || 0;
       seen.set(n, k + 1);
-      const found = byN.get(n) || [];
-      count += 1;
-      node.append(chip(n, found[Math.min(k, found.length - 1)], (results || [])[n - 1], `${turnId}-${count}`));
+      const same = byN.get(n) || [];
+      const pick = exact ? all[marks[j]] : null;
+      const detail = pick && pick.n === n ? pick : same[Math.min(k, same.length - 1)];
+      node.append(chip(n, detail, (results || [])[n - 1], `${turnId}-${j + 1}`));
       last = m.index + m[0].length;
-    }
+    });
     if (last < source.length) node.append(document.createTextNode(source.slice(last)));
   }
 
@@ -223,7 +230,8 @@
   function finish(turn, payload) {
     const answer = turn.querySelector(".answer");
     const text = payload.verified_answer !== undefined ? payload.verified_answer : payload.answer;
-    renderAnswer(answer, text, payload.citation_details || payload.citations, payload.search_results, turn.id);
+    renderAnswer(answer, text, payload.citation_details || payload.citations, payload.search_results, turn.id,
+      payload.citation_marks);
     answer.removeAttribute("aria-busy");
     // what the answer leaves out (a part of the question the sources do not answer, a web
     // search provider that failed): said next to it, not only in the API's JSON
