@@ -122,6 +122,8 @@ class Vocabulary:
     noun_markers: frozenset[str]
     passive_auxiliaries: tuple[str, ...]
     modality: dict[str, tuple[str, ...]]
+    # only / always: {family: (words that say it, words that hold it)}
+    scope: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
 
 
 @cache
@@ -159,6 +161,7 @@ def vocabulary() -> Vocabulary:
         noun_markers=frozenset(raw["noun_markers"]),
         passive_auxiliaries=tuple(raw["passive_auxiliaries"]),
         modality={k: tuple(v) for k, v in raw["modality"].items()},
+        scope={k: (tuple(v["said"]), tuple(v["held"])) for k, v in raw["scope"].items()},
     )
 
 
@@ -396,6 +399,30 @@ def _family(tokens: list[str], joined: str, entries: tuple[str, ...]) -> bool:
         elif any(t.startswith(entry) for t in tokens):
             return True
     return False
+
+
+# "not only", "non seulement": no restriction; "ne … que", "n'… qu'": one (French)
+_NOT_ONLY = re.compile(r"\b(?:not|non) (?:only|seulement|uniquement)\b")
+_NE_QUE = re.compile(r"\bn(?:e |')(?:[\w'-]+ ){1,3}?qu(?:e |')")
+
+
+def scope_added(sentence: str, restated: str) -> str:
+    """``only`` or ``always`` when ``sentence`` restricts or generalises what it says
+    (``only``, ``toujours``, ``in all cases``) and the passage sentence it restates, in
+    either language, has no word that does (``Only the maintainer can object`` over *the
+    maintainer, any uploader or any team member can object*); "" otherwise."""
+    said_text = _NOT_ONLY.sub(" ", normalise(sentence))
+    s_tokens, p_tokens = _folded_words(said_text), _folded_words(restated)
+    s_joined, p_joined = f" {' '.join(s_tokens)} ", f" {' '.join(p_tokens)} "
+    for family, (said, held) in vocabulary().scope.items():
+        if not _family(s_tokens, s_joined, said):
+            continue
+        if _family(p_tokens, p_joined, held):
+            continue
+        if family == "only" and _NE_QUE.search(normalise(restated)):
+            continue
+        return family
+    return ""
 
 
 def contradiction(sentence: str, passage: str, same_language: bool = True) -> str:

@@ -63,6 +63,7 @@ from calanque.answer.claims import (
     quote_is_framed,
     reordered,
     scattered,
+    scope_added,
     specifics_missing,
     substituted,
     technical_tokens,
@@ -429,6 +430,9 @@ class CitationVerifier:
         opposite = contradiction(text, passage.text, same)
         if opposite:
             return f"says the opposite of its closest passage sentence ({opposite})"
+        scope = scope_added(text, passage.text)  # "only", "always" the passage does not say
+        if scope:
+            return f"says {scope!r} where the passage does not restrict or generalise so"
         if not same:  # clauses cannot be matched by their words across languages
             if negations(text, language) != negations(aligned, passage_language):
                 return "negates what its closest passage sentence says, or the reverse"

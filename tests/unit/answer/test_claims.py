@@ -15,6 +15,7 @@ from calanque.answer.claims import (
     quote_is_framed,
     reordered,
     scattered,
+    scope_added,
     specifics_missing,
     technical_tokens,
 )
@@ -627,3 +628,28 @@ def test_words_that_only_look_like_options_or_names_are_not_required() -> None:
     french = "La première édition a été écrite par J.H.M. Dassen (Ray) et Chuck Stickelman."
     english = "The first edition was written by J.H.M. Dassen (Ray) and Chuck Stickelman."
     assert specifics_missing(english, french, same_language=False) == []
+
+
+def test_only_or_always_needs_a_passage_that_restricts_or_generalises_too() -> None:
+    """ "Only the maintainer can object" was shown over a passage where the maintainer, any
+    uploader or any team member can; "bash always emulates them" over one where it does
+    when the system lacks them. Restriction words of either language count, and a French
+    "ne … que" restricts."""
+    anyone = "The maintainer, any uploader or any member of the team can object within 21 days."
+    assert scope_added("Only the maintainer can object within 21 days.", anyone) == "only"
+    assert scope_added("Le responsable peut uniquement objecter.", anyone) == "only"
+    assert scope_added("Not only the maintainer can object.", anyone) == ""
+    assert (
+        scope_added("Only root can read this file.", "Ce fichier ne peut être lu que par root.")
+        == ""
+    )
+    assert scope_added("Only root can read it.", "The file is readable by root alone.") == ""
+    restarts = "The service restarts after an upgrade when it was running before."
+    assert scope_added("The service always restarts after an upgrade.", restarts) == "always"
+    assert scope_added("Le service redémarre toujours après une mise à jour.", restarts) == "always"
+    assert scope_added("Le paquet est toujours maintenu.", "The package is still maintained.") == ""
+    assert (
+        scope_added("Translations are not updated systematically.", "Updates are not systematic.")
+        == ""
+    )
+    assert scope_added("The service restarts after an upgrade.", restarts) == ""
