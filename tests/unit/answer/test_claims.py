@@ -644,6 +644,7 @@ def test_only_or_always_needs_a_passage_that_restricts_or_generalises_too() -> N
         == ""
     )
     assert scope_added("Only root can read it.", "The file is readable by root alone.") == ""
+    assert scope_added("Only root can run it.", "The command must be run as root.") == ""
     restarts = "The service restarts after an upgrade when it was running before."
     assert scope_added("The service always restarts after an upgrade.", restarts) == "always"
     assert scope_added("Le service redémarre toujours après une mise à jour.", restarts) == "always"
