@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -147,3 +148,26 @@ def test_kill_9_during_indexing_converges(tmp_path):
     hits = run(tmp_path, "search", "système", "--k", "20", "--mode", "lexical")["hits"]
     ids = [h["chunk_id"] for h in hits]
     assert len(ids) == len(set(ids)) and ids
+
+
+def test_crawl_says_what_indexing_did_after_its_table(tmp_path):
+    """Printed to a file or a pipe, ``calanque crawl`` showed the crawl's table only: nothing
+    said the pages had been indexed and embedded, nor how long that took."""
+    routes = {path: Route(body=body) for path, body in PAGES.items()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
+    env.update({"CALANQUE_HOME": str(tmp_path), "CALANQUE_CRAWL_MIN_DELAY": "0"})
+    with serve_site(routes) as site:
+        run(tmp_path, "add", f"{site.url}/docs/index.html")
+        done = subprocess.run(
+            [sys.executable, "-m", "calanque", "crawl"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "crawl summary" in done.stdout
+    line = next(x for x in done.stdout.splitlines() if "chunks indexed" in x)
+    applied, embedded = (int(n) for n in re.findall(r"(\d+) (?:chunks indexed|embedded)", line))
+    assert applied >= len(PAGES) and embedded == applied, line
+    assert re.search(r" in \d+\.\ds$", line), line

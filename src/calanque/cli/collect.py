@@ -253,13 +253,19 @@ def crawl(
             summary = asyncio.run(crawler.run(max_pages=max_pages, refresh=refresh))
     data = summary.to_dict()
     if not no_index:
-        from calanque.cli.index import catch_up, pending_note  # the embedder loads when needed
+        from calanque.cli.index import (  # the embedder loads when needed
+            catch_up,
+            index_line,
+            pending_note,
+        )
 
         data["index"] = catch_up(quiet=as_json, dense=embed_now)
     if as_json:
         print_json(data)
     else:
         out.print(summary_table(summary))
+        if "index" in data:  # what indexing did and took, not only the crawl's table
+            out.print(index_line(data["index"]), soft_wrap=True)
         if data.get("index", {}).get("dense_pending"):
             out.print(pending_note(int(data["index"]["dense_pending"])))
 

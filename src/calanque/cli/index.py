@@ -149,14 +149,20 @@ def _show(report: SyncReport, as_json: bool) -> None:
     if as_json:
         print_json(report.to_dict())
         return
-    out.print(
-        f"index at catalog position {report.position}: {report.applied} chunks indexed, "
-        f"{report.embedded} embedded, {report.deleted} removed"
-        + (f", {report.words} words of the pages embedded" if report.words else "")
-        + f" in {report.elapsed_s:.1f}s"
-    )
+    out.print(index_line(report.to_dict()), soft_wrap=True)
     if report.dense_pending:
         out.print(pending_note(report.dense_pending))
+
+
+def index_line(report: dict[str, Any]) -> str:
+    """What an index pass did, in words (``calanque index`` and after ``calanque crawl``)."""
+    words = report.get("words_embedded") or 0
+    return (
+        f"index at catalog position {report['position']}: {report['applied']} chunks indexed, "
+        f"{report['embedded']} embedded, {report['deleted']} removed"
+        + (f", {words} words of the pages embedded" if words else "")
+        + f" in {float(report['elapsed_s']):.1f}s"
+    )
 
 
 def pending_note(pending: int) -> str:

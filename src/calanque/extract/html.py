@@ -161,6 +161,10 @@ def _is_boilerplate(element: etree._Element) -> bool:
         return _link_density(element) > 0.5
     if tag in ("table", "ul", "ol", "div") and _in_page_links(element):
         return True
+    if tag == "table" and _index_table(element):
+        return True
+    if tag in ("table", "div", "p") and _link_bar(element):
+        return True
     if tag in ("div", "p") and _steps_through_pages(element):
         return True
     return _is_nav_name(element)
@@ -174,6 +178,37 @@ def _steps_through_pages(element: etree._Element) -> bool:
     and the like, and little else)?"""
     rels = {(a.get("rel") or "").lower() for a in element.iter("a")}
     return bool(rels & _STEP_RELS) and _link_density(element) > 0.4
+
+
+# a link bar's links are words like "Up", "Next", "<<", "Contents", "Index"
+_BAR_LINK_CHARS = 15
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def _link_bar(element: etree._Element) -> bool:
+    """Is ``element`` a row of short links with nothing but brackets, bars and spaces
+    between them (texi2any's ``[ << ] [ < ] [ Up ] [ > ] … [Top] [Contents] [Index]``,
+    ``Home | Blog | Contact``)? A manual's navigation bar, whatever its markup says. A list
+    of links (``See also``) is the page's own text, not a bar, and a bar is one row."""
+    links = element.xpath(".//a[@href]")  # an anchor without a target is no link
+    if len(links) < 3 or next(element.iter("li"), None) is not None:
+        return False
+    if len(element.xpath(".//tr")) > 1:
+        return False
+    texts = [a.text_content().strip() for a in links]
+    if len(texts) >= 10 and all(1 <= len(t) <= 2 for t in texts):
+        return True  # an index's "Jump to: A B C …" letters
+    if any(len(t) > _BAR_LINK_CHARS for t in texts):
+        return False
+    outside = "".join(element.xpath(".//text()[not(ancestor::a[@href])]"))
+    return not _LETTER_OR_DIGIT.search(outside)
+
+
+def _index_table(element: etree._Element) -> bool:
+    """Is ``element`` a table of links and little else: a manual's index or table of
+    contents (``ALIASES | 16.2.6 Input/Output``), whose rows name where things are said
+    and say nothing themselves, wherever they link to?"""
+    return len(element.xpath(".//a[@href]")) >= 10 and _link_density(element) >= 0.7
 
 
 def _in_page_links(element: etree._Element) -> bool:
@@ -204,8 +239,48 @@ def remove_boilerplate(root: etree._Element) -> None:
             continue  # a "nav" class on a wrapper of most of the page is not navigation
         doomed.append(element)
         walker.skip_subtree()
-    for element in doomed:
+    footer = _after_the_last_bar(root, doomed, body_chars)
+    for element in doomed + footer:
         _drop(element)
+
+
+# what follows a page's last navigation bar, outside its content, is its footer when it is
+# this short ("This document was generated on … using texi2any.", "Zsh version 5.9, …")
+_FOOTER_CHARS = 300
+
+
+def _after_the_last_bar(
+    root: etree._Element, doomed: list[etree._Element], body_chars: int
+) -> list[etree._Element]:
+    """The elements after the last navigation bar of ``doomed`` that is a child of
+    ``<body>``, when they
+    hold little text, less than the page before the bar; that bar's tail text goes with
+    them. A bar at a page's top is followed by the whole page: nothing is taken then."""
+    body = root.find("body")
+    bars = [
+        e
+        for e in doomed
+        if body is not None
+        and e.getparent() is body
+        and (_link_bar(e) or _steps_through_pages(e) or _is_nav_name(e))
+    ]
+    if not bars:
+        return []
+    last = bars[-1]
+    after = [e for e in last.itersiblings() if isinstance(e.tag, str)]
+    text = (last.tail or "") + "".join(_text_with_tail(e) for e in after)
+    size = len(text.strip())
+    before = body_chars - len(text) - _chars(last)
+    if size == 0 or size > _FOOTER_CHARS or size >= before:
+        return []
+    last.tail = None
+    for element in after:
+        element.tail = None
+    return [e for e in after if e not in doomed]
+
+
+def _text_with_tail(element: etree._Element) -> str:
+    return element.text_content() + (element.tail or "")
 
 
 def _drop(element: etree._Element) -> None:

@@ -238,3 +238,71 @@ def test_a_page_nested_deeper_than_libxml2_s_default_keeps_its_text() -> None:
     prose = "The real text of this page is here and long enough to be kept. " * 5
     html = "<html><body>" + "<div>" * 300 + f"<p>{prose}</p></body></html>"
     assert "real text of this page" in extract_html(html).text
+
+
+def _texi2any_page(content: str) -> str:
+    """A page as texi2any writes GNU manuals: a bar of bracketed links above and below the
+    chapter (no ``nav``, no ``rel``, class ``header``), then the generator's footer."""
+    cells = "".join(
+        f'<td>[<a href="{href}" title="{title}"> {text} </a>]</td>'
+        for href, title, text in [
+            ("prev.html", "Beginning of this chapter or previous chapter", "&lt;&lt;"),
+            ("prev.html#s", "Previous section in reading order", "&lt;"),
+            ("index.html", "Up section", "Up"),
+            ("#next", "Next section in reading order", "&gt;"),
+            ("index.html", "Cover (top) of document", "Top"),
+            ("toc.html", "Table of contents", "Contents"),
+            ("Concept-Index.html", "Index", "Index"),
+        ]
+    )
+    bar = f'<table class="header" border="0"><tr>{cells}<td> &nbsp; </td></tr></table>'
+    return (
+        f'<html><body lang="en"><div class="chapter">{bar}<h1>16 Options</h1>{content}</div>'
+        f"<hr>{bar}<p><font size='-1'>This document was generated on <em>February 5, 2023"
+        "</em> using <a href='https://www.gnu.org/software/texinfo/'><em>texi2any</em></a>."
+        "</font></p><font size='-1'>Zsh version 5.9, released on May 14, 2022.</font>"
+        "</body></html>"
+    )
+
+
+def test_a_texinfo_manual_s_link_bars_index_and_footer_are_dropped() -> None:
+    """The Z Shell manual (texi2any): its "[ << ] | [ < ] | [ Up ] …" bars were in a quarter
+    of the chunks, its index pages' rows ("ALIASES | 16.2.6 Input/Output") were quoted as
+    answers, and its footer ("Zsh version 5.9, released on May 14, 2022.") answered a
+    question it does not answer."""
+    prose = (
+        "<p>Options are primarily referred to by name. These names are case insensitive and "
+        "underscores are ignored.</p><dl><dt>AUTO_CD</dt><dd><p>If a command is a directory, "
+        "cd to it.</p></dd></dl>"
+    )
+    doc = extract_html(_texi2any_page(prose), "https://zsh.example/Options.html")
+    assert "Options are primarily referred to by name." in doc.text
+    assert "AUTO_CD: If a command is a directory, cd to it." in doc.text
+    for boilerplate in ("<<", "[ Up ]", "Contents", "generated on", "texi2any", "Zsh version"):
+        assert boilerplate not in doc.text, boilerplate
+    letters = "".join(f'<a href="#letter-{c}"><b>{c}</b></a> ' for c in "ABCDEFGHIKLM")
+    rows = "".join(
+        f'<tr><td><a href="Options.html#index-{n}"><code>OPTION_{n}</code></a></td>'
+        f'<td>&nbsp;</td><td><a href="Options.html#S{n}">16.2.{n} Section</a></td></tr>'
+        for n in range(12)
+    )
+    index = (
+        f"<table><tr><th>Jump to: &nbsp;</th><td>{letters}</td></tr></table>"
+        f'<table class="index-op"><tr><th>Index Entry</th><th>Section</th></tr>{rows}</table>'
+    )
+    doc = extract_html(_texi2any_page(index), "https://zsh.example/Options-Index.html")
+    assert "OPTION_3" not in doc.text and "16.2.7 Section" not in doc.text
+    assert "Jump to" not in doc.text
+
+
+def test_a_short_page_after_a_top_bar_and_a_row_of_words_are_kept() -> None:
+    """A bar at the top of a short page is followed by the page itself, not by a footer;
+    three short links in a sentence are prose."""
+    bar = '<p>[<a href="a">Up</a>] [<a href="b">Next</a>] [<a href="c">Index</a>]</p>'
+    html = (
+        f"<html><body>{bar}<p>Run <a href='apt.html'>apt</a> or <a href='dpkg.html'>dpkg</a>"
+        " with <a href='sudo.html'>sudo</a> to install a package.</p></body></html>"
+    )
+    doc = extract_html(html, "https://example.org/short.html")
+    assert "Run apt or dpkg with sudo to install a package." in doc.text
+    assert "Next" not in doc.text
