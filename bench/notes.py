@@ -43,9 +43,11 @@ def _holds(expect: list[list[str]], text: str) -> bool:
     return all(any(_norm(alt) in _norm(text) for alt in group) for group in expect)
 
 
-def _calanque(home: Path, *args: str) -> None:
+def _calanque(home: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    """``python -m calanque ARGS`` on ``home`` (no other ``CALANQUE_`` variable but ``env``)."""
+    settings = {"CALANQUE_HOME": str(home), **(env or {})}
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALANQUE_")}
-    env["CALANQUE_HOME"] = str(home)
+    env.update(settings)
     subprocess.run(
         [sys.executable, "-m", "calanque", *args], env=env, check=True, capture_output=True
     )

@@ -29,6 +29,7 @@ DEVREF_PACKAGES = {"en": "developers-reference", "fr": "developers-reference-fr"
 BASH_DOC = "bash-doc"
 MAINT_GUIDE = "maint-guide"
 INSTALL_GUIDE = "installation-guide-amd64"
+ZSH_DOC = "zsh-doc"
 
 
 def cache_root() -> Path:
@@ -128,6 +129,12 @@ def install_guide_dir(lang: str) -> Path:
     """HTML folder of the Debian Installation Guide for amd64 in ``"en"`` or ``"fr"`` (96
     DocBook pages a language, the same file names in both: ``ch06s03.html``…)."""
     return corpus_root(INSTALL_GUIDE) / f"usr/share/doc/{INSTALL_GUIDE}" / lang
+
+
+def zsh_manual_dir() -> Path:
+    """The Z Shell Manual, English only, as texi2any wrote it: ``index.html`` and a page a
+    node (186 files, most of them one-line redirections), from zsh-doc."""
+    return corpus_root(ZSH_DOC) / "usr/share/doc/zsh-common/html"
 
 
 def bash_manual_dir() -> Path:

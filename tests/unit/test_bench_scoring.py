@@ -176,3 +176,24 @@ def test_notes_scoring_needs_one_alternative_of_every_group() -> None:
     unanswerable = {"kind": "unans", "expect": []}
     assert score(unanswerable, True, both, "")["verdict"] == "answered (unanswerable)"
     assert score(unanswerable, False, "", "")["verdict"] == "refused (unanswerable)"
+
+
+def test_the_manual_trial_set_has_its_four_groups(tmp_path) -> None:
+    import json
+    import urllib.request
+
+    from bench.manual import GROUPS, SET, served
+
+    questions = json.loads(SET.read_text(encoding="utf-8"))["questions"]
+    counts = {p: sum(q["id"].startswith(p) for q in questions) for p in GROUPS}
+    assert counts == {"E": 16, "F": 16, "T": 4, "U": 8}
+    for q in questions:
+        answerable = q["kind"] == "ans"
+        assert answerable == (q["id"][0] != "U"), q["id"]
+        assert all(group for group in q["expect"]) and bool(q["expect"]) == answerable
+    assert {q["lang"] for q in questions if q["id"][0] == "F"} == {"fr"}
+    (tmp_path / "index.html").write_text("<p>zsh</p>", encoding="utf-8")
+    with served(tmp_path) as url:
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "index.html", timeout=10) as reply:
+            assert reply.read() == b"<p>zsh</p>"
