@@ -401,9 +401,26 @@ def _family(tokens: list[str], joined: str, entries: tuple[str, ...]) -> bool:
     return False
 
 
-# "not only", "non seulement": no restriction; "ne … que", "n'… qu'": one (French)
-_NOT_ONLY = re.compile(r"\b(?:not|non) (?:only|seulement|uniquement)\b")
-_NE_QUE = re.compile(r"\bn(?:e |')(?:[\w'-]+ ){1,3}?qu(?:e |')")
+# no scope said: negated ("not only", "doesn't always", "pas seulement", "toujours pas"),
+# modal ("can always": it stays possible) or in a compound ("read-only")
+_UNSCOPED = re.compile(
+    r"(?:\b(?:not|non|pas|never|jamais)|n't) (?:[\w'-]+ )?"
+    r"(?:only|always|seulement|uniquement|toujours)\b"
+    r"|\btoujours pas\b"
+    r"|\b(?:est|sont|etait|etaient|sera|seront|reste|restent|restait|demeure|demeurent) toujours\b"
+    r"|\b(?:can|could|may|peut|peuvent|pouvez|pourrez|pourra) (?:[\w'-]+ )?(?:always|toujours)\b"
+    r"|\b[\w]+-only\b|\bonly-[\w]+"
+)
+# French "ne … que", "n'… qu'" restricts ("ne s'applique qu'aux…"), unless it negates
+# ("il ne faut pas oublier que…")
+_NE_QUE = re.compile(r"\bn(?:e |')((?:[\w'-]+ ){1,5}?)qu(?:e |')")
+_NOT_RESTRICTING = frozenset({"pas", "plus", "jamais", "rien", "point", "guere", "aucun", "aucune"})
+
+
+def _restricts_in_french(text: str) -> bool:
+    return any(
+        not set(m.group(1).split()) & _NOT_RESTRICTING for m in _NE_QUE.finditer(normalise(text))
+    )
 
 
 def scope_added(sentence: str, restated: str) -> str:
@@ -411,7 +428,7 @@ def scope_added(sentence: str, restated: str) -> str:
     (``only``, ``toujours``, ``in all cases``) and the passage sentence it restates, in
     either language, has no word that does (``Only the maintainer can object`` over *the
     maintainer, any uploader or any team member can object*); "" otherwise."""
-    said_text = _NOT_ONLY.sub(" ", normalise(sentence))
+    said_text = _UNSCOPED.sub(" ", normalise(sentence))
     s_tokens, p_tokens = _folded_words(said_text), _folded_words(restated)
     s_joined, p_joined = f" {' '.join(s_tokens)} ", f" {' '.join(p_tokens)} "
     for family, (said, held) in vocabulary().scope.items():
@@ -419,7 +436,7 @@ def scope_added(sentence: str, restated: str) -> str:
             continue
         if _family(p_tokens, p_joined, held):
             continue
-        if family == "only" and _NE_QUE.search(normalise(restated)):
+        if family == "only" and _restricts_in_french(restated):
             continue
         return family
     return ""

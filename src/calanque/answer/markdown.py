@@ -38,6 +38,14 @@ _LINK = re.compile(r"(?:https?|ftp)://[^\W_][^\s<>\[\]`\"]*", re.IGNORECASE)
 # and the "<" they escaped opens raw HTML again. Its "." escaped, it is no link there.
 _WWW = re.compile(r"www\.", re.IGNORECASE)
 _ORDERED = re.compile(r"\d{1,9}[.)](?=\s|$)")
+# A host's port is digits: renderers rewrite an autolink's authority as a URL parser reads
+# it, so "http://mailto::|" showed as "http://mailto:|". Such a link is written as text.
+_PORT_OR_NONE = re.compile(r"[^:]*(?::\d+)?")
+
+
+def _authority(url: str) -> str:
+    """What comes between ``://`` and the path, the query or the fragment."""
+    return re.split(r"[/?#]", url.split("://", 1)[1], maxsplit=1)[0]
 
 
 def to_markdown(text: str) -> str:
@@ -66,7 +74,8 @@ def _piece(text: str, at: int, previous: str) -> tuple[str, int]:
         if marker:  # kept as written
             return marker.group(0), marker.end()
         link = _LINK.match(text, at)
-        if link:  # as an autolink, where nothing in it is read as Markdown
+        if link and _PORT_OR_NONE.fullmatch(_authority(link.group(0))):
+            # as an autolink, where nothing in it is read as Markdown
             url = link_text(link.group(0))
             return f"<{url}>", at + len(url)
     if not previous.isalnum() and _WWW.match(text, at):

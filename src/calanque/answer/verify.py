@@ -430,7 +430,7 @@ class CitationVerifier:
         opposite = contradiction(text, passage.text, same)
         if opposite:
             return f"says the opposite of its closest passage sentence ({opposite})"
-        scope = scope_added(text, passage.text)  # "only", "always" the passage does not say
+        scope = scope_added(text, _around(aligned, passage))  # "only", "always" unsaid
         if scope:
             return f"says {scope!r} where the passage does not restrict or generalise so"
         if not same:  # clauses cannot be matched by their words across languages
@@ -462,6 +462,16 @@ class CitationVerifier:
             ):
                 return "states what the passage says is not so"
         return ""
+
+
+def _around(aligned: str, passage: Passage) -> str:
+    """The passage sentences that ``aligned`` is made of, with the one before and the one
+    after (what a sentence restates may end in the next: "…are used. Only matches…")."""
+    texts = [span.text for span in passage.sentences]
+    hits = [i for i, t in enumerate(texts) if t.strip() and (t in aligned or aligned in t)]
+    if not hits:
+        return passage.text
+    return " ".join(texts[max(0, min(hits) - 1) : max(hits) + 2])
 
 
 def _shared_stems(text: str, other: str) -> float:

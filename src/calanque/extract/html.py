@@ -180,35 +180,51 @@ def _steps_through_pages(element: etree._Element) -> bool:
     return bool(rels & _STEP_RELS) and _link_density(element) > 0.4
 
 
-# a link bar's links are words like "Up", "Next", "<<", "Contents", "Index"
-_BAR_LINK_CHARS = 15
+# What a navigation bar's links say: a direction or a place in the document, in words or
+# in arrows ("[ << ] [ < ] [ Up ] [ > ] [ >> ] [Top] [Contents] [Index] [ ? ]").
+_NAV_LINK_TEXTS = frozenset({
+    "<<", "<", ">", ">>", "?", "«", "»", "‹", "›", "←", "→", "↑", "^", "up", "top", "home",
+    "next", "prev", "previous", "back", "forward", "contents", "toc", "index", "about",
+    "help", "first", "last", "suivant", "précédent", "precedent", "haut", "sommaire",
+    "accueil", "retour", "table des matières", "début", "fin",
+})  # fmt: skip
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_LETTERS = re.compile(r"[^\W\d_]")
 
 
 def _link_bar(element: etree._Element) -> bool:
-    """Is ``element`` a row of short links with nothing but brackets, bars and spaces
-    between them (texi2any's ``[ << ] [ < ] [ Up ] [ > ] … [Top] [Contents] [Index]``,
-    ``Home | Blog | Contact``)? A manual's navigation bar, whatever its markup says. A list
-    of links (``See also``) is the page's own text, not a bar, and a bar is one row."""
+    """Is ``element`` one row of links that say where to go (``Up``, ``Next``, ``<<``,
+    ``Contents``, ``Index``: at least half of them) with nothing but brackets, bars and
+    spaces between them? texi2any's ``[ << ] [ < ] [ Up ] [ > ] … [Top] [Contents]
+    [Index]``, whatever its markup says. Links that name things (``PDF | EPUB | HTML``,
+    ``grep, sed, awk``, ``chmod(1)``) are the page's text, and so is a list of links."""
     links = element.xpath(".//a[@href]")  # an anchor without a target is no link
     if len(links) < 3 or next(element.iter("li"), None) is not None:
         return False
     if len(element.xpath(".//tr")) > 1:
         return False
-    texts = [a.text_content().strip() for a in links]
-    if len(texts) >= 10 and all(1 <= len(t) <= 2 for t in texts):
-        return True  # an index's "Jump to: A B C …" letters
-    if any(len(t) > _BAR_LINK_CHARS for t in texts):
-        return False
+    texts = [" ".join(a.text_content().split()).lower() for a in links]
     outside = "".join(element.xpath(".//text()[not(ancestor::a[@href])]"))
-    return not _LETTER_OR_DIGIT.search(outside)
+    if len(texts) >= 10 and all(len(t) == 1 and t.isalpha() for t in texts):
+        # an index's "Jump to: A B C …" letters, a short label at most beside them
+        return len(_LETTERS.findall(outside)) <= 12
+    if _LETTER_OR_DIGIT.search(outside):
+        return False
+    return sum(t in _NAV_LINK_TEXTS for t in texts) * 2 >= len(texts)
 
 
 def _index_table(element: etree._Element) -> bool:
-    """Is ``element`` a table of links and little else: a manual's index or table of
-    contents (``ALIASES | 16.2.6 Input/Output``), whose rows name where things are said
-    and say nothing themselves, wherever they link to?"""
-    return len(element.xpath(".//a[@href]")) >= 10 and _link_density(element) >= 0.7
+    """Is ``element`` a manual's index (``ALIASES | 16.2.6 Input/Output``): a table of ten
+    links or more, nearly all to a place in a page (``Options.html#index-ALIASES``), and
+    next to no text besides them? Its rows name where things are said and say nothing
+    themselves. A table of downloads or of documented functions links to files or says
+    what each is: it stays."""
+    hrefs = [a.get("href") or "" for a in element.xpath(".//a[@href]")]
+    if len(hrefs) < 10 or sum("#" in h for h in hrefs) < 0.8 * len(hrefs):
+        return False
+    letters = len(_LETTERS.findall(element.text_content()))
+    outside = len(_LETTERS.findall("".join(element.xpath(".//text()[not(ancestor::a)]"))))
+    return letters > 0 and outside <= 0.1 * letters
 
 
 def _in_page_links(element: etree._Element) -> bool:
@@ -239,48 +255,8 @@ def remove_boilerplate(root: etree._Element) -> None:
             continue  # a "nav" class on a wrapper of most of the page is not navigation
         doomed.append(element)
         walker.skip_subtree()
-    footer = _after_the_last_bar(root, doomed, body_chars)
-    for element in doomed + footer:
+    for element in doomed:
         _drop(element)
-
-
-# what follows a page's last navigation bar, outside its content, is its footer when it is
-# this short ("This document was generated on … using texi2any.", "Zsh version 5.9, …")
-_FOOTER_CHARS = 300
-
-
-def _after_the_last_bar(
-    root: etree._Element, doomed: list[etree._Element], body_chars: int
-) -> list[etree._Element]:
-    """The elements after the last navigation bar of ``doomed`` that is a child of
-    ``<body>``, when they
-    hold little text, less than the page before the bar; that bar's tail text goes with
-    them. A bar at a page's top is followed by the whole page: nothing is taken then."""
-    body = root.find("body")
-    bars = [
-        e
-        for e in doomed
-        if body is not None
-        and e.getparent() is body
-        and (_link_bar(e) or _steps_through_pages(e) or _is_nav_name(e))
-    ]
-    if not bars:
-        return []
-    last = bars[-1]
-    after = [e for e in last.itersiblings() if isinstance(e.tag, str)]
-    text = (last.tail or "") + "".join(_text_with_tail(e) for e in after)
-    size = len(text.strip())
-    before = body_chars - len(text) - _chars(last)
-    if size == 0 or size > _FOOTER_CHARS or size >= before:
-        return []
-    last.tail = None
-    for element in after:
-        element.tail = None
-    return [e for e in after if e not in doomed]
-
-
-def _text_with_tail(element: etree._Element) -> str:
-    return element.text_content() + (element.tail or "")
 
 
 def _drop(element: etree._Element) -> None:

@@ -647,8 +647,31 @@ def test_only_or_always_needs_a_passage_that_restricts_or_generalises_too() -> N
     assert scope_added("Only root can run it.", "The command must be run as root.") == ""
     restarts = "The service restarts after an upgrade when it was running before."
     assert scope_added("The service always restarts after an upgrade.", restarts) == "always"
-    assert scope_added("Le service redémarre toujours après une mise à jour.", restarts) == "always"
-    assert scope_added("Le paquet est toujours maintenu.", "The package is still maintained.") == ""
+    assert scope_added("Le service redémarre systématiquement après une mise à jour.", restarts)
+    # "toujours" also means "still": no scope said
+    assert scope_added("Le paquet est toujours maintenu.", "The package is maintained.") == ""
+    # a review's false refusals: negated, modal, compound uses say no scope
+    for sentence in (
+        "apt remove does not always delete the configuration files.",
+        "apt remove doesn't only remove the package.",
+        "apt remove ne supprime pas toujours les fichiers de configuration.",
+        "Le bogue n'est toujours pas corrigé.",
+        "You can always reinstall the package later.",
+        "Mount the partition read-only.",
+    ):
+        assert scope_added(sentence, "Packages are removed by apt remove.") == "", sentence
+    assert scope_added("This command always needs root.", "The command requires root.") == ""
+    assert (
+        scope_added(
+            "The feature is only enabled on servers.",
+            "La fonction n'est activée par défaut que sur les serveurs.",
+        )
+        == ""
+    )
+    # a negation before "que" restricts nothing
+    assert scope_added(
+        "Only backups matter.", "Il ne faut pas oublier que les sauvegardes comptent."
+    )
     assert (
         scope_added("Translations are not updated systematically.", "Updates are not systematic.")
         == ""
