@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import tempfile
 import threading
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import console, print_table, write_json
-from bench.notes import VERDICTS, _calanque, score
+from bench.notes import VERDICTS, _calanque, ask_all
 from tests.corpora import zsh_manual_dir
 
 SET = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets" / "trials" / "zsh.json"
@@ -51,30 +50,6 @@ def served(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def ask_all(home: Path, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    os.environ["CALANQUE_HOME"] = str(home)
-    from calanque.config import load_settings
-    from calanque.runtime import Runtime
-
-    engine = Runtime(load_settings()).engine("extractive")
-    out = []
-    for q in questions:
-        start = time.perf_counter()
-        answer = engine.answer(q["q"])
-        first = answer.citations[0].quote if answer.citations else ""
-        out.append(
-            {
-                "id": q["id"],
-                "question": q["q"],
-                **score(q, answer.answered, answer.answer, first),
-                "answer": answer.answer,
-                "cited": [c.url.rsplit("/", 1)[-1] for c in answer.citations],
-                "ms": round((time.perf_counter() - start) * 1000, 1),
-            }
-        )
-    return out
 
 
 def main() -> None:

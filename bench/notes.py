@@ -68,6 +68,12 @@ def run_folder(name: str, questions: list[dict[str, Any]], root: Path) -> list[d
     home = root / name
     _calanque(home, "add", str(NOTES_DIR / name))
     _calanque(home, "crawl")
+    return ask_all(home, questions)
+
+
+def ask_all(home: Path, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each question (``q``, ``kind``, ``expect``) answered by the default engine over
+    ``home``, scored (:func:`score`), with the answer, the pages cited and the time."""
     os.environ["CALANQUE_HOME"] = str(home)
     from calanque.config import load_settings
     from calanque.runtime import Runtime
@@ -78,13 +84,13 @@ def run_folder(name: str, questions: list[dict[str, Any]], root: Path) -> list[d
         start = time.perf_counter()
         answer = engine.answer(q["q"])
         first = answer.citations[0].quote if answer.citations else ""
-        scored = score(q, answer.answered, answer.answer, first)
         out.append(
             {
                 "id": q["id"],
                 "question": q["q"],
-                **scored,
+                **score(q, answer.answered, answer.answer, first),
                 "answer": answer.answer,
+                "cited": [c.url.rsplit("/", 1)[-1] for c in answer.citations],
                 "ms": round((time.perf_counter() - start) * 1000, 1),
             }
         )

@@ -42,6 +42,15 @@ def launched_chromium() -> Iterator[Browser]:
         launched.close()
 
 
+@contextmanager
+def english_page() -> Iterator[Page]:
+    """A page of its own chromium, in English, 1200 × 900 (for a module's ``page``)."""
+    with launched_chromium() as browser:
+        context = browser.new_context(locale="en-US", viewport={"width": 1200, "height": 900})
+        yield context.new_page()
+        context.close()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with launched_chromium() as launched:

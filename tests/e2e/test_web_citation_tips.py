@@ -20,7 +20,7 @@ from openai import OpenAI
 from playwright.sync_api import Page, expect
 from tests.e2e.scripted_model import ScriptedModel, is_rewrite_request, sources
 from tests.e2e.served import Served, corpus, start_server
-from tests.e2e.test_web_browser import ask, launched_chromium
+from tests.e2e.test_web_browser import ask, english_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -59,10 +59,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with launched_chromium() as browser:
-        context = browser.new_context(locale="en-US", viewport={"width": 1200, "height": 900})
-        yield context.new_page()
-        context.close()
+    with english_page() as opened:
+        yield opened
 
 
 def _quoted(quote: str) -> str:
