@@ -74,6 +74,10 @@ def parse_citations(text: str) -> list[CitedSentence]:
     return out
 
 
+# a definition list's term as the extractor joins it to its definition (extract/html.py)
+_TERM = re.compile(r"[^\s:]{1,40}(?:::[^\s:]+)*: (?=\S)")
+
+
 def _encode(text: str) -> str:
     """Percent-encode for a text directive: '-', ',' and '&' are syntax there."""
     return percent_encode(text, safe="").replace("-", "%2D")
@@ -84,14 +88,26 @@ def text_fragment_url(url: str, quote: str) -> str:
 
     Short quotes are given whole (``#:~:text=quote``); longer ones as
     ``textStart,textEnd`` (first and last words), which browsers match over any
-    text in between. An existing ``#fragment`` is kept before the directive.
+    text in between. The page's text is what is looked for: a definition's term that the
+    extractor joined to its definition is left out, and a table row is a range from its
+    first cell to its last. An existing ``#fragment`` is kept before the directive.
     """
     flat = " ".join(quote.split())
     if not flat:
         return url
-    tokens = flat.split(" ")
-    if len(flat) <= FRAGMENT_MAX_CHARS or len(tokens) <= 2 * FRAGMENT_WORDS:
-        directive = _encode(flat)
+    # what the page does not write: a definition's term joined to it ("ERR_RETURN: If…",
+    # from <dt>/<dd>) is left out, and a table row's cells ("a | b") are a range from the
+    # first cell to the last (a text directive's start or end stays within one block)
+    term = _TERM.match(flat)
+    cells = [cell for cell in flat[term.end() if term else 0 :].split(" | ") if cell.strip()]
+    cells = cells or [flat]
+    tokens = " ".join(cells).split(" ")
+    if len(cells) > 1:
+        head = " ".join(cells[0].split(" ")[:FRAGMENT_WORDS])
+        tail = " ".join(cells[-1].split(" ")[-FRAGMENT_WORDS:])
+        directive = f"{_encode(head)},{_encode(tail)}"
+    elif len(cells[0]) <= FRAGMENT_MAX_CHARS or len(tokens) <= 2 * FRAGMENT_WORDS:
+        directive = _encode(cells[0])
     else:
         head = " ".join(tokens[:FRAGMENT_WORDS])
         tail = " ".join(tokens[-FRAGMENT_WORDS:])

@@ -69,6 +69,29 @@ def test_long_quotes_use_start_and_end() -> None:
     assert unquote(end) == "chaque ligne décrit un dépôt."
 
 
+def test_a_fragment_looks_for_what_the_page_writes() -> None:
+    """A quote of a definition list reads "ERR_RETURN: If a command…" and one of a table
+    row "a | b", which the page writes in separate blocks without ": " or " | ": the whole
+    quote as a text directive highlighted nothing (a zsh manual trial)."""
+    url = text_fragment_url("https://z.example/Options.html", "ERR_RETURN: If a command fails.")
+    assert unquote(url.split(":~:text=")[1]) == "If a command fails."
+    url = text_fragment_url(
+        "https://d.example/p.html",
+        "APT::Periodic::AutocleanInterval: This option covers a feature that apticron "
+        "does not have and controls how often obsolete packages are removed.",
+    )
+    start, end = (unquote(x) for x in url.split(":~:text=")[1].split(","))
+    assert start == "This option covers a feature"
+    assert end == "often obsolete packages are removed."
+    url = text_fragment_url("https://d.example/t.html", "apt-get dist-upgrade | apt full-upgrade")
+    start, end = (unquote(x) for x in url.split(":~:text=")[1].split(","))
+    assert (start, end) == ("apt-get dist-upgrade", "apt full-upgrade")
+    # prose with a time or a link keeps its colons
+    assert unquote(
+        text_fragment_url("https://d.example/", "Backups run at 02:30 every night.")
+    ).endswith("=Backups run at 02:30 every night.")
+
+
 def test_a_marker_ends_a_sentence_without_final_punctuation() -> None:
     # An extractive answer quotes a line ending in ":" and then a heading.
     text = "Ajoutez ceci au fichier : [1] Gestion de l'énergie [2] The acpid package. [2]"
