@@ -147,3 +147,33 @@ def test_each_file_is_one_source_and_every_marker_points_to_its_file(
     for citation in answer["citations"]:
         assert urls[citation["n"] - 1] == citation["url"]
         assert f"[{citation['n']}]" in answer["answer"]
+
+
+# Every note of an export closes on the tool's credit: the site's boilerplate
+EXPORT_CREDIT = "Exported from the team wiki by WikiDump 2.1 on 12 March 2024."
+EXPORTED = {
+    f"{name}.md": f"# {title}\n\n{text}\n\n{EXPORT_CREDIT}\n"
+    for name, title, text in (
+        ("vpn", "VPN", "The VPN gateway accepts connections from laptops with a client key."),
+        ("mail", "Mail", "The mail server keeps deleted messages for fourteen days."),
+        ("badges", "Badges", "Lost badges are replaced by the reception desk within a day."),
+        ("parking", "Parking", "The car park behind the building has forty spaces."),
+        ("lunch", "Lunch", "The canteen on the ground floor serves lunch from noon."),
+        ("laptops", "Laptops", "New laptops are set up by the IT team on Tuesdays."),
+    )
+}
+
+
+def test_a_line_every_page_closes_on_is_never_quoted(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """In a user's trial over the Z Shell manual, the version banner every page ends with
+    was quoted as an answer: a site's boilerplate is not offered to the writer."""
+    home = crawled(tmp_path_factory, EXPORTED)
+    answer = ask(home, "When was the team wiki exported, and by which tool?")
+    assert EXPORT_CREDIT not in answer["answer"]
+    assert all(EXPORT_CREDIT not in c["quote"] for c in answer["citations"])
+    answer = ask(home, "How long does the mail server keep deleted messages?")
+    assert answer["answered"], answer["answer"]
+    assert "fourteen days" in answer["answer"]
+    assert cited_files(answer) == {"mail.md"}

@@ -162,7 +162,8 @@ def _asks_at_start(question: str, cues: list[str], opening_clause: bool = False)
     when storage is persistent``)? It asks where a question starts: as the first word,
     after lead-in words only (``Et qui…``, ``and until when``), after a full stop or a
     question mark, after an inverted or embedding verb (``définit-on qui``, ``savez-vous
-    qui``, ``tell me who``), after a conjunction (``… and who proposed them?``), after a
+    qui``, ``tell me who``; but ``quand`` after ``Quel code renvoie-t-il`` opens a clause of
+    time: a question word came before), after a conjunction (``… and who proposed them?``), after a
     comma with no question word before it (``Besides Ian Murdock, who was…``) or after a
     clause opened by ``when``, ``quand``, ``if``…; and it asks as the question's last word
     (``Debian 12 est sortie quand ?``). With ``opening_clause``, a cue opening a clause
@@ -176,6 +177,7 @@ def _asks_at_start(question: str, cues: list[str], opening_clause: bool = False)
     embedding = set(data["embedding_words"])
     words = [(m.start(), fold(m.group(0))) for m in re.finditer(r"[\w'-]+", text)]
     for match in re.finditer(rf"(?<![\w'-])(?:{pattern})(?![\w'-])", text):
+        subordinate = fold(match.group(0)) in data["subordinators"]
         after = text[match.end() :]
         if not after.strip(" ?？!.»\"'"):
             return True  # "… sortie quand ?"
@@ -190,6 +192,8 @@ def _asks_at_start(question: str, cues: list[str], opening_clause: bool = False)
         if not seen or set(seen) <= lead_in or before.endswith((".", "?", "!", ":")):
             return True
         last = seen[-1]
+        if _ASKING_VERB.search(last) and set(seen[:-1]) & asking and subordinate:
+            continue  # "Quel code renvoie-t-il quand une commande…": a clause of time
         if _ASKING_VERB.search(last) or last in embedding or last in _CONJUNCTIONS:
             return True
         if last in lead_in and len(seen) > 1 and seen[-2] in _CONJUNCTIONS:

@@ -36,6 +36,7 @@ from calanque.answer.passages import (
     build_passages,
     by_source,
     search_results,
+    without_lines,
 )
 from calanque.answer.prompt import ABSTAIN, build_messages
 from calanque.answer.related import related_questions
@@ -232,7 +233,7 @@ class AnswerEngine:
             found = [self._search(q, language, filters) for q in _queries(query, parts)]
             total = count + (count + 1) // 2 if len(parts) > 1 else count
             hits = list({h.chunk_id: h for h in _interleave(found)}.values())[:total]
-            indexed = build_passages(hits, self.catalog)
+            indexed = without_lines(build_passages(hits, self.catalog), self._repeated_lines())
         if scope == "sources":
             return indexed, WebEvidence()
         if self.web is None:
@@ -258,6 +259,12 @@ class AnswerEngine:
             same = self.retriever.search(query, k=count, filters=own)
             hits = prefer_language(hits, same, count)
         return hits
+
+    def _repeated_lines(self) -> frozenset[int]:
+        """The lines the corpus's sites repeat on their pages (``Retriever.repeated_lines``):
+        a site's boilerplate, which no writer is offered to quote."""
+        found = getattr(self.retriever, "repeated_lines", None)
+        return frozenset(found()) if callable(found) else frozenset()
 
     def _index_state(self) -> dict[str, int | bool]:
         """Whether the index answered with every vector (``Retriever.index_state``)."""

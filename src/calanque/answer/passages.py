@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from calanque.answer.sentences import Span, split_sentences
+from calanque.index.boilerplate import line_key
 from calanque.types import Chunk, Hit, SearchResult
 
 SNIPPET_CHARS = 240
@@ -93,6 +94,29 @@ def build_passages(hits: Sequence[Hit], catalog: ChunkSource | None) -> list[Pas
             continue
         passages.append(make_passage(len(passages) + 1, hit, chunk))
     return by_source(passages)
+
+
+def without_lines(passages: Sequence[Passage], lines: frozenset[int]) -> list[Passage]:
+    """``passages`` without the sentences that stand on one of ``lines`` (keys of
+    :func:`calanque.index.boilerplate.line_key`: a site's boilerplate), which no writer is
+    then offered to quote. The passage's text is kept whole: offsets and quotes hold."""
+    if not lines:
+        return list(passages)
+    out = []
+    for passage in passages:
+        kept = tuple(s for s in passage.sentences if line_key(_line(passage, s)) not in lines)
+        out.append(
+            passage if len(kept) == len(passage.sentences) else replace(passage, sentences=kept)
+        )
+    return out
+
+
+def _line(passage: Passage, span: Span) -> str:
+    """The line of ``passage``'s text that ``span`` (one of its sentences) stands on."""
+    start, end = span.start - passage.start, span.end - passage.start
+    begin = passage.text.rfind("\n", 0, max(0, start)) + 1
+    stop = passage.text.find("\n", max(begin, end))
+    return passage.text[begin : stop if stop >= 0 else len(passage.text)]
 
 
 def by_source(passages: Sequence[Passage]) -> list[Passage]:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,9 @@ from calanque.types import Hit, IndexedChunk, SearchFilters
 META_FILE = "meta.json"
 VECTORS_FILE = "vectors.usearch"
 WORDS_FILE = "words.sqlite"
+# What the words file holds; a file counted by an earlier version is counted again (2: the
+# sites' repeated lines, calanque.index.boilerplate)
+WORDS_FORMAT = 2
 FORMAT_VERSION = 1
 
 
@@ -254,16 +257,23 @@ class EmbeddedIndex:
     def words_stale(self) -> str:
         """The index's fingerprint when its words were counted for an earlier state of it,
         ``""`` when they are up to date (see :func:`calanque.index.sync.count_words`)."""
-        current = f"{self.position()}:{self._lexical.count()}"
+        current = f"{WORDS_FORMAT}:{self.position()}:{self._lexical.count()}"
         return "" if self._words.fingerprint() == current else current
 
     def stored_ids(self) -> set[int]:
         """The ids of every chunk held (lexically)."""
         return self._lexical.all_ids()
 
-    def set_words(self, counts: dict[str, Counter[str]], fingerprint: str) -> None:
-        """Replace the words' counts (:func:`calanque.index.words.tally`) as of ``fingerprint``."""
-        self._words.replace(counts, fingerprint)
+    def set_words(
+        self, counts: dict[str, Counter[str]], fingerprint: str, repeated: Iterable[int] = ()
+    ) -> None:
+        """Replace the words' counts (:func:`calanque.index.words.tally`) and the sites'
+        repeated lines (:mod:`calanque.index.boilerplate`) as of ``fingerprint``."""
+        self._words.replace(counts, fingerprint, repeated)
+
+    def repeated_lines(self) -> frozenset[int]:
+        """The keys of the lines the corpus's sites open or close their pages on."""
+        return self._words.repeated()
 
     def words_pending(self, limit: int) -> list[str]:
         """Words of the corpus still without a vector (see :mod:`calanque.index.words`)."""

@@ -242,6 +242,12 @@ class Retriever:
                 query = f"{query} {' '.join(extra)}"
         return self.index.search_lexical(query, k, filters)
 
+    def repeated_lines(self) -> frozenset[int]:
+        """The keys of the lines the corpus's sites open or close their pages on
+        (:mod:`calanque.index.boilerplate`); none where the index keeps no words."""
+        found = getattr(self.index, "repeated_lines", None)
+        return found() if callable(found) else frozenset()
+
     def translations(self, query: str) -> dict[str, list[str]]:
         """The corpus's words in the other language for each of the query's words that has
         some (what its lexical search adds; the extractive writer matches them too). The

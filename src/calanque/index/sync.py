@@ -37,6 +37,7 @@ from calanque.catalog import Catalog
 from calanque.embed import Embedder
 from calanque.embed.base import passage_text
 from calanque.index.base import Index, ProgressiveIndex
+from calanque.index.boilerplate import RepeatedLines
 from calanque.index.words import tally
 from calanque.types import IndexedChunk
 
@@ -260,8 +261,9 @@ WORD_SCAN_BATCH = 2000
 
 
 def count_words(index: Index) -> bool:
-    """Count the corpus's words again (:mod:`calanque.index.words`) if the index changed
-    since they were; True when it did. The stored chunks are read a batch per call, so a
+    """Count the corpus's words again (:mod:`calanque.index.words`), and the lines its sites
+    repeat on their pages (:mod:`calanque.index.boilerplate`), if the index changed since
+    they were; True when it did. The stored chunks are read a batch per call, so a
     server's searches go on between them (each index call holds its lock)."""
     stale = getattr(index, "words_stale", None)
     if not callable(stale):
@@ -271,10 +273,12 @@ def count_words(index: Index) -> bool:
         return False
     ids = sorted(index.stored_ids())  # type: ignore[attr-defined]
     counts = tally(())
+    repeated = RepeatedLines()
     for start in range(0, len(ids), WORD_SCAN_BATCH):
         chunks = index.stored_chunks(ids[start : start + WORD_SCAN_BATCH])  # type: ignore[attr-defined]
         tally(((c.language, c.text) for c in chunks), counts)
-    index.set_words(counts, fingerprint)  # type: ignore[attr-defined]
+        repeated.add(chunks)
+    index.set_words(counts, fingerprint, repeated.lines())  # type: ignore[attr-defined]
     return True
 
 

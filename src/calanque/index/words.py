@@ -186,6 +186,7 @@ def _open(path: Path) -> sqlite3.Connection:
             "CREATE TABLE IF NOT EXISTS words (word TEXT NOT NULL, language TEXT NOT NULL,"
             " chunks INTEGER NOT NULL, PRIMARY KEY (word, language));"
             "CREATE TABLE IF NOT EXISTS vectors (word TEXT PRIMARY KEY, vector BLOB NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS repeated (line INTEGER PRIMARY KEY);"
         )
     except sqlite3.DatabaseError:
         db.close()
@@ -216,6 +217,7 @@ class WordBridge:
         self._counts: dict[str, Counter[str]] = {}
         self._by_stem: dict[str, dict[str, str]] = {}
         self._share: dict[str, float] = {}
+        self._repeated: frozenset[int] = frozenset()
         self._version = -1
         self._loaded_at = 0.0
 
@@ -225,9 +227,16 @@ class WordBridge:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         return str(row[0]) if row else ""
 
-    def replace(self, counts: dict[str, Counter[str]], fingerprint: str) -> None:
+    def replace(
+        self,
+        counts: dict[str, Counter[str]],
+        fingerprint: str,
+        repeated: Iterable[int] = (),
+    ) -> None:
         """Keep these counts (:func:`tally`), the :data:`MAX_WORDS` most used per language;
-        the vectors of words no chunk uses any more are dropped."""
+        the vectors of words no chunk uses any more are dropped. ``repeated``: the keys of
+        the lines the corpus's sites repeat on their pages
+        (:class:`calanque.index.boilerplate.RepeatedLines`)."""
         rows = [
             (word, language, n)
             for language, counter in counts.items()
@@ -239,6 +248,10 @@ class WordBridge:
                 self._db.execute("DELETE FROM words")
                 self._db.executemany("INSERT INTO words VALUES (?, ?, ?)", rows)
                 self._db.execute("DELETE FROM vectors WHERE word NOT IN (SELECT word FROM words)")
+                self._db.execute("DELETE FROM repeated")
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO repeated VALUES (?)", [(k,) for k in repeated]
+                )
                 self._db.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,)
                 )
@@ -306,9 +319,18 @@ class WordBridge:
                 self._share = {
                     language: volume[language] / total if total else 0.0 for language in LANGUAGES
                 }
+            self._repeated = frozenset(
+                int(line) for (line,) in self._db.execute("SELECT line FROM repeated")
+            )
             self._counts, self._tables, self._version = counts, tables, version
             self._loaded_at = time.monotonic()
             return tables
+
+    def repeated(self) -> frozenset[int]:
+        """The keys of the lines the corpus's sites repeat on their pages (see
+        :mod:`calanque.index.boilerplate`)."""
+        self._loaded()
+        return self._repeated
 
     def unknown_words(self, query: str) -> list[str]:
         """The query's content words that need a vector to be translated (none when the

@@ -120,6 +120,7 @@ def test_who_asks_where_a_question_starts(question: str) -> None:
         ("Where does systemd-journald keep its logs when persistent storage is used?", "date"),
         ("Où trouver le journal de Xorg quand le serveur X tourne sans les droits root ?", "date"),
         ("When I uninstall a program like foo, why is foo-data left behind?", "date"),
+        ("Quel code de retour zsh renvoie-t-il quand une commande est introuvable ?", "date"),
         ("Comment s'appelle le répertoire où un paquet attend avant l'archive ?", "place"),
         ("Comment s'appelle le répertoire où un paquet attend avant l'archive ?", "procedure"),
         ("Comment s'appelait la femme d'Alberto Giacometti ?", "procedure"),
