@@ -71,6 +71,7 @@ from calanque.answer.passages import Passage
 from calanque.answer.sentences import Span, as_shown, looks_like_code
 from calanque.answer.vectors import MAX_CHARS, MIN_WORDS, SentenceVectorStore
 from calanque.embed.base import Embedder
+from calanque.index.analysis import symbols
 
 
 @dataclass(frozen=True)
@@ -261,9 +262,9 @@ class ExtractiveWriter:
         fewer than the writer's own limit (one part of a question that asks several);
         ``asked``: the question as asked when ``question`` is its standalone rewrite (its
         words weigh more than those carried from the conversation, see :data:`CARRIED`)."""
-        terms = key_terms(question, language)
+        terms = key_terms(question, language) + symbol_terms(question)
         if asked and fold(asked) != fold(question):
-            own = stems(asked, language)
+            own = stems(asked, language) | symbols(asked)
             terms = [t if t.stem in own else replace(t, weight=t.weight * CARRIED) for t in terms]
         translations = translations or {}
         if query_vector is None:
@@ -314,12 +315,12 @@ class ExtractiveWriter:
         asked = {fold(w) for w in words(question)}
         wants_name = bool(intents & {"command", "path"})
         context = {
-            p.n: coverage(terms, stems(f"{p.title} {p.heading}", language)) for p in passages
+            p.n: coverage(terms, _present(f"{p.title} {p.heading}", language)) for p in passages
         }
         z = _read_after(z, spans, self.weights.previous)
         out = []
         for row, (passage, index, span) in enumerate(spans):
-            lexical = coverage(terms, stems(span.text, language))
+            lexical = coverage(terms, _present(span.text, language))
             if question_language(span.text, passage.language or language) != language:
                 lexical = max(
                     lexical,
@@ -547,7 +548,7 @@ def translated_coverage(
     """Weighted share of the question's key terms found in a sentence of the other language,
     as themselves (names, commands) or as one of their translations."""
     other = "en" if language == "fr" else "fr"
-    own, theirs = stems(text, language), stems(text, other)
+    own, theirs = _present(text, language), stems(text, other)
     total = sum(t.weight for t in terms)
     found = sum(
         t.weight
@@ -555,6 +556,22 @@ def translated_coverage(
         if t.stem in own or any(stem(w, other) in theirs for w in translations.get(t.surface, ()))
     )
     return found / total if total else 1.0
+
+
+# What an operator or an option the question writes (``~1``, ``-s``, ``=~``, ``[[``) is worth
+# as a key term: a technical token's weight (language.key_terms)
+SYMBOL_WEIGHT = 2.0
+
+
+def symbol_terms(question: str) -> list[Term]:
+    """The operators and options ``question`` writes (:func:`calanque.index.analysis.symbols`),
+    as key terms matched as written: the word tokens cut ``~1`` to ``1`` and drop ``-s``."""
+    return [Term(s, s, SYMBOL_WEIGHT) for s in sorted(symbols(question))]
+
+
+def _present(text: str, language: str) -> set[str]:
+    """What of ``text`` a key term can match: its stems and its symbols."""
+    return stems(text, language) | symbols(text)
 
 
 def cognate_coverage(terms: list[Term], text: str) -> float:
@@ -822,7 +839,7 @@ def _answer_coverage(
     def context(c: Candidate) -> str:
         return f"{c.span.text} {c.passage.title} {c.passage.heading}"
 
-    present = stems(" ".join(context(c) for c in chosen), language)
+    present = _present(" ".join(context(c) for c in chosen), language)
     foreign = [context(c) for c in chosen if _sentence_language(c) != language]
     other = "en" if language == "fr" else "fr" if language == "en" else ""
     theirs = stems(" ".join(foreign), other) if foreign and other else set()

@@ -84,3 +84,25 @@ class QueryAnalyzer:
         """Distinct terms of ``text`` under ``analyzer``, in order of appearance."""
         tokens = self._analyzers[analyzer].analyze(strip_elisions(text))
         return list(dict.fromkeys(t for t in tokens if t))
+
+
+# Operators and options as shells and languages write them, which the word tokenizer cuts
+# or drops: ``~1``, ``-s``, ``!-1``, ``=~``, ``[[``, ``&&``, ``$?``, ``2>&1``, ``--help``.
+_SYMBOL_CHARS = re.compile(r"[~$%&|!;<>*#@^=+\[\]{}]|^-{1,2}\w")
+_AROUND = "()‘’“”«»\"'`"
+_TRAILING = ",.;:!?"
+
+
+def symbols(text: str) -> set[str]:
+    """The symbolic tokens of ``text`` (see above), matched as written: quotes and
+    parentheses around them and the punctuation after them left out (``‘~1’,`` → ``~1``;
+    ``$?`` stays whole)."""
+    found = set()
+    for token in text.split():
+        bare, cleaned = token.strip(_AROUND), ""
+        while cleaned != token:
+            cleaned, token = token, token.strip(_AROUND).rstrip(_TRAILING)
+        candidate = cleaned if len(cleaned) >= 2 else bare  # "$?" is no "$"
+        if len(candidate) >= 2 and _SYMBOL_CHARS.search(candidate):
+            found.add(candidate)
+    return found

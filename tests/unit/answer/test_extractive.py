@@ -1199,3 +1199,40 @@ def test_the_best_sentence_that_refers_back_comes_after_what_it_refers_to() -> N
         "The 2024 budget of the club is 12 000 euros.",
         "It is managed by Sofia Bianchi.",
     ]
+
+
+def test_an_option_the_question_writes_is_a_key_term_matched_as_written(
+    embedder: WordEmbedder,
+) -> None:
+    """zsh trial: "what does ~1 refer to?" was read as "refer", and the sentence that
+    says what ``~1`` is ranked with any sentence about references; the word tokens cut
+    ``~1`` to ``1`` and drop ``-s`` and ``=~``."""
+    passages = passages_of(
+        "A history reference refers to the previous command line. "
+        "‘~0’ is equivalent to ‘~+’, and ‘~1’ is the top of the stack.",
+    )
+    neutral = embedder.embed_query("zzz")  # the same similarity for both: words decide
+    one = ExtractiveWriter(embedder, SentenceVectorStore(), max_sentences=1, policy=FAKE_POLICY)
+    chosen = one.write("What does ~1 refer to?", "en", passages, neutral).sentences[0].text
+    assert "top of the stack" in chosen
+    chosen = one.write("What does ~0 refer to?", "en", passages, neutral).sentences[0].text
+    assert "top of the stack" in chosen  # ~0 is written there too
+    chosen = one.write("What does ~5 refer to?", "en", passages, neutral).sentences[0].text
+    assert chosen.startswith("A history reference")  # no sentence writes ~5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("What does ~1 refer to?", {"~1"}),
+        ("What does $? hold?", {"$?"}),
+        ("Inside [[ ]], use -nt (or =~).", {"[[", "]]", "-nt", "=~"}),
+        ("‘~0’ is equivalent to ‘~+’, and ‘~1’ is the top.", {"~0", "~+", "~1"}),
+        ("Redirect with 2>&1, or --help, or !-1.", {"2>&1", "--help", "!-1"}),
+        ("apt-get reads debian/watch; a (b) c? | !", set()),
+    ],
+)
+def test_symbols_are_operators_and_options_as_written(text: str, expected: set[str]) -> None:
+    from calanque.index.analysis import symbols
+
+    assert symbols(text) == expected
