@@ -149,31 +149,46 @@ def test_each_file_is_one_source_and_every_marker_points_to_its_file(
         assert f"[{citation['n']}]" in answer["answer"]
 
 
-# Every note of an export closes on the tool's credit: the site's boilerplate
-EXPORT_CREDIT = "Exported from the team wiki by WikiDump 2.1 on 12 March 2024."
-EXPORTED = {
-    f"{name}.md": f"# {title}\n\n{text}\n\n{EXPORT_CREDIT}\n"
-    for name, title, text in (
-        ("vpn", "VPN", "The VPN gateway accepts connections from laptops with a client key."),
-        ("mail", "Mail", "The mail server keeps deleted messages for fourteen days."),
-        ("badges", "Badges", "Lost badges are replaced by the reception desk within a day."),
-        ("parking", "Parking", "The car park behind the building has forty spaces."),
-        ("lunch", "Lunch", "The canteen on the ground floor serves lunch from noon."),
-        ("laptops", "Laptops", "New laptops are set up by the IT team on Tuesdays."),
+# Every page of a manual closes on its version banner: the site's boilerplate
+BANNER = "Zsh version 5.9, released on May 14, 2022."
+MANUAL = {
+    f"{name}.md": f"# {name}\n\n{text}\n\n{BANNER}\n"
+    for name, text in (
+        ("always", "The always construct runs its second list whatever happened in the first."),
+        ("repeat", "The repeat builtin runs a list of commands a given number of times."),
+        ("select", "The select construct prints a numbered menu and reads the choice."),
+        ("cd", "The cd builtin changes the current directory and updates the directory stack."),
+        ("history", "History expansion replaces an event designator by a previous command."),
+        ("jobs", "The jobs builtin lists the jobs the shell started and their states."),
     )
 }
 
 
-def test_a_line_every_page_closes_on_is_never_quoted(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Since which version does zsh have the always construct?",
+        "Depuis quelle version de zsh la construction always existe-t-elle ?",
+        "When was the repeat builtin added to zsh?",
+    ],
+)
+def test_a_line_every_page_closes_on_is_not_an_answer(manual_home: Path, question: str) -> None:
     """In a user's trial over the Z Shell manual, the version banner every page ends with
-    was quoted as an answer: a site's boilerplate is not offered to the writer."""
-    home = crawled(tmp_path_factory, EXPORTED)
-    answer = ask(home, "When was the team wiki exported, and by which tool?")
-    assert EXPORT_CREDIT not in answer["answer"]
-    assert all(EXPORT_CREDIT not in c["quote"] for c in answer["citations"])
-    answer = ask(home, "How long does the mail server keep deleted messages?")
+    was quoted as the answer to questions it does not answer."""
+    answer = ask(manual_home, question)
+    assert BANNER not in answer["answer"]
+    assert all(BANNER not in c["quote"] for c in answer["citations"])
+
+
+def test_a_question_about_such_a_line_is_answered_by_it(manual_home: Path) -> None:
+    answer = ask(manual_home, "When was zsh 5.9 released?")
     assert answer["answered"], answer["answer"]
-    assert "fourteen days" in answer["answer"]
-    assert cited_files(answer) == {"mail.md"}
+    assert "May 14, 2022" in answer["answer"]
+    answer = ask(manual_home, "What does the repeat builtin do?")
+    assert answer["answered"], answer["answer"]
+    assert "given number of times" in answer["answer"]
+
+
+@pytest.fixture(scope="module")
+def manual_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return crawled(tmp_path_factory, MANUAL)

@@ -192,7 +192,8 @@ def _asks_at_start(question: str, cues: list[str], opening_clause: bool = False)
         if not seen or set(seen) <= lead_in or before.endswith((".", "?", "!", ":")):
             return True
         last = seen[-1]
-        if _ASKING_VERB.search(last) and set(seen[:-1]) & asking and subordinate:
+        embedded = last.split("-")[0] in embedding  # "savez-vous quand", "sait-on quand"
+        if _ASKING_VERB.search(last) and set(seen[:-1]) & asking and subordinate and not embedded:
             continue  # "Quel code renvoie-t-il quand une commande…": a clause of time
         if _ASKING_VERB.search(last) or last in embedding or last in _CONJUNCTIONS:
             return True

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Literal, Protocol
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from calanque.answer.citations import CitedSentence, parse_citations
 from calanque.answer.compound import question_parts
 from calanque.answer.extractive import ExtractiveDraft, ExtractiveWriter
-from calanque.answer.language import fold, question_language
+from calanque.answer.language import Term, coverage, fold, key_terms, question_language, stems
 from calanque.answer.passages import (
     ChunkSource,
     Passage,
@@ -233,7 +234,11 @@ class AnswerEngine:
             found = [self._search(q, language, filters) for q in _queries(query, parts)]
             total = count + (count + 1) // 2 if len(parts) > 1 else count
             hits = list({h.chunk_id: h for h in _interleave(found)}.values())[:total]
-            indexed = without_lines(build_passages(hits, self.catalog), self._repeated_lines())
+            indexed = without_lines(
+                build_passages(hits, self.catalog),
+                self._repeated_lines(),
+                asked=partial(asks_about, key_terms(query, language), language),
+            )
         if scope == "sources":
             return indexed, WebEvidence()
         if self.web is None:
@@ -447,6 +452,16 @@ UNANSWERED_PART = {
 def unanswered_part(part: str, language: str) -> str:
     """The warning an answer carries for a part of its question that it leaves out."""
     return UNANSWERED_PART.get(language, UNANSWERED_PART["en"]).format(part=part)
+
+
+# A site's boilerplate line is offered to a question that holds this share of its key terms
+# (AbstentionPolicy.coverage_min's, "enough on its own"): "When was zsh 5.9 released?"
+ASKS_ABOUT = 0.7
+
+
+def asks_about(terms: list[Term], language: str, text: str) -> bool:
+    """Does a question with key ``terms`` ask about ``text`` (most of its terms are there)?"""
+    return bool(terms) and coverage(terms, stems(text, language)) >= ASKS_ABOUT
 
 
 def _queries(query: str, parts: Sequence[str]) -> list[str]:

@@ -12,7 +12,7 @@ chunk.text``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -96,15 +96,24 @@ def build_passages(hits: Sequence[Hit], catalog: ChunkSource | None) -> list[Pas
     return by_source(passages)
 
 
-def without_lines(passages: Sequence[Passage], lines: frozenset[int]) -> list[Passage]:
+def without_lines(
+    passages: Sequence[Passage],
+    lines: frozenset[int],
+    asked: Callable[[str], bool] = lambda _: False,
+) -> list[Passage]:
     """``passages`` without the sentences that stand on one of ``lines`` (keys of
     :func:`calanque.index.boilerplate.line_key`: a site's boilerplate), which no writer is
-    then offered to quote. The passage's text is kept whole: offsets and quotes hold."""
+    then offered to quote, unless ``asked`` says the question is about that sentence. The
+    passage's text is kept whole: offsets and quotes hold."""
     if not lines:
         return list(passages)
     out = []
     for passage in passages:
-        kept = tuple(s for s in passage.sentences if line_key(_line(passage, s)) not in lines)
+        kept = tuple(
+            s
+            for s in passage.sentences
+            if line_key(_line(passage, s), passage.url) not in lines or asked(s.text)
+        )
         out.append(
             passage if len(kept) == len(passage.sentences) else replace(passage, sentences=kept)
         )

@@ -87,22 +87,29 @@ class QueryAnalyzer:
 
 
 # Operators and options as shells and languages write them, which the word tokenizer cuts
-# or drops: ``~1``, ``-s``, ``!-1``, ``=~``, ``[[``, ``&&``, ``$?``, ``2>&1``, ``--help``.
-_SYMBOL_CHARS = re.compile(r"[~$%&|!;<>*#@^=+\[\]{}]|^-{1,2}\w")
+# or drops: ``~1``, ``-s``, ``!-1``, ``=~``, ``[[``, ``&&``, ``$?``, ``!!``, ``2>&1``,
+# ``--help``. Links, e-mail addresses, numbers (``50%``, ``+33``, ``-5``) and footnote marks
+# (``[1]``) are no such thing: the claim checks read them (answer/claims.py).
+_SYMBOL_CHARS = re.compile(r"[~$%&|!;<>*#@^=+\[\]{}]|^-{1,2}[^\W\d]")
+_NOT_SYMBOLS = re.compile(r"://|@\w|^[+-]?\d[\d.,]*(?:%|°\w*)?$|^\[\d+\]$")
 _AROUND = "()‘’“”«»\"'`"
 _TRAILING = ",.;:!?"
 
 
+def _symbol(token: str) -> str | None:
+    """``token`` as an operator or an option, without the quotes around it and the
+    punctuation after it (``‘~1’,`` → ``~1``, ``$?.`` → ``$?``), or None."""
+    found = token.strip(_AROUND)
+    while len(found) > 2 and found[-1] in _TRAILING + _AROUND and _SYMBOL_CHARS.search(found[:-1]):
+        found = found[:-1]
+    if len(found) < 2 or _NOT_SYMBOLS.search(found):
+        return None
+    # "debian/watch;" is a path and a semicolon; "!!" and "$?" are operators whole
+    if _SYMBOL_CHARS.search(found.rstrip(_TRAILING)) or not any(c.isalnum() for c in found):
+        return found
+    return None
+
+
 def symbols(text: str) -> set[str]:
-    """The symbolic tokens of ``text`` (see above), matched as written: quotes and
-    parentheses around them and the punctuation after them left out (``‘~1’,`` → ``~1``;
-    ``$?`` stays whole)."""
-    found = set()
-    for token in text.split():
-        bare, cleaned = token.strip(_AROUND), ""
-        while cleaned != token:
-            cleaned, token = token, token.strip(_AROUND).rstrip(_TRAILING)
-        candidate = cleaned if len(cleaned) >= 2 else bare  # "$?" is no "$"
-        if len(candidate) >= 2 and _SYMBOL_CHARS.search(candidate):
-            found.add(candidate)
-    return found
+    """The operators and options of ``text`` (see above), matched as written."""
+    return {found for token in text.split() if (found := _symbol(token)) is not None}

@@ -12,14 +12,15 @@ which version does zsh have the always construct?".
 order) and keeps the first and the last :data:`EDGE_LINES` lines of each page (the first
 lines of its first chunk, the last lines of its last one). A line on at least
 :data:`MIN_PAGES` of a site's pages and at least :data:`MIN_SHARE` of them is the site's
-boilerplate: :meth:`RepeatedLines.lines` gives their keys (:func:`line_key`). A sentence a
-page shares with a few others (a command, an example) is not: only a line that most pages
-open or close on is.
+boilerplate: :meth:`RepeatedLines.lines` gives their keys (:func:`line_key`, of the line on
+its site: another site's page may hold it as its one fact). A sentence a page shares with a
+few others (a command, an example) is not: only a line that most pages open or close on is.
 
 The keys are made with the corpus's words (:func:`calanque.index.sync.count_words`), from
 the index's stored chunks whenever it changed, and kept beside them (``words.sqlite``);
 the answer engine takes a passage's sentences on such a line out of what a writer may
-quote (:func:`calanque.answer.passages.without_lines`). A backend that keeps no words
+quote (:func:`calanque.answer.passages.without_lines`), unless the question asks about
+them (it has most of its key terms: "When was zsh 5.9 released?"). A backend that keeps no words
 (Milvus) has no such lines: its passages are offered whole.
 """
 
@@ -39,22 +40,19 @@ MIN_WORDS = 3  # shorter lines are no sentence a writer would quote
 MAX_LINE_CHARS = 300  # longer ones are text, not a banner
 
 
-def line_key(line: str) -> int | None:
-    """A line's key (lower case, spaces collapsed, a 56-bit hash: fits SQLite's
-    integers), or None for a line too short or too long to be boilerplate."""
+def line_key(line: str, url: str) -> int | None:
+    """The key of ``line`` on the site of ``url`` (its host: a line that is one site's
+    boilerplate may be another's only fact): lower case, spaces collapsed, a 56-bit hash
+    (it fits SQLite's integers); None for a line too short or too long to be boilerplate."""
     folded = " ".join(line.casefold().split())
     if len(folded) > MAX_LINE_CHARS or len(folded.split()) < MIN_WORDS:
         return None
-    digest = hashlib.blake2b(folded.encode("utf-8"), digest_size=7).digest()
-    return int.from_bytes(digest, "big")
+    keyed = f"{host_of(url)}\n{folded}"
+    return int.from_bytes(hashlib.blake2b(keyed.encode("utf-8"), digest_size=7).digest(), "big")
 
 
-def _keys(lines: Iterable[str]) -> list[int]:
-    return [key for key in map(line_key, lines) if key is not None]
-
-
-def _site(chunk: IndexedChunk) -> str:
-    return (chunk.site or host_of(chunk.url)).lower()
+def _keys(lines: Iterable[str], url: str) -> list[int]:
+    return [key for line in lines if (key := line_key(line, url)) is not None]
 
 
 class RepeatedLines:
@@ -68,15 +66,16 @@ class RepeatedLines:
 
     def add(self, chunks: Iterable[IndexedChunk]) -> None:
         for chunk in chunks:
-            lines = [line for line in chunk.text.splitlines() if line.strip()]
-            page = chunk.document_id
+            # lines as the answer stage reads them (answer/passages.py): split on "\n" only
+            lines = [line for line in chunk.text.split("\n") if line.strip()]
+            page, url = chunk.document_id, chunk.url
             head = self._heads.get(page)
             if head is None or chunk.chunk_id < head[0]:
-                keys = tuple(_keys(lines[: EDGE_LINES * 2]))[:EDGE_LINES]
-                self._heads[page] = (chunk.chunk_id, _site(chunk), keys)
+                keys = tuple(_keys(lines[: EDGE_LINES * 2], url))[:EDGE_LINES]
+                self._heads[page] = (chunk.chunk_id, host_of(url), keys)
             tail = self._tails.get(page)
             if tail is None or chunk.chunk_id > tail[0]:
-                keys = tuple(_keys(lines[-EDGE_LINES * 2 :]))[-EDGE_LINES:]
+                keys = tuple(_keys(lines[-EDGE_LINES * 2 :], url))[-EDGE_LINES:]
                 self._tails[page] = (chunk.chunk_id, keys)
 
     def lines(self) -> frozenset[int]:

@@ -52,8 +52,8 @@ META_FILE = "meta.json"
 VECTORS_FILE = "vectors.usearch"
 WORDS_FILE = "words.sqlite"
 # What the words file holds; a file counted by an earlier version is counted again (2: the
-# sites' repeated lines, calanque.index.boilerplate)
-WORDS_FORMAT = 2
+# sites' repeated lines, calanque.index.boilerplate; 3: their keys hold the site)
+WORDS_FORMAT = 3
 FORMAT_VERSION = 1
 
 

@@ -177,6 +177,9 @@ class _Table:
     row: dict[str, int]
 
 
+_REPEATED_TABLE = "CREATE TABLE IF NOT EXISTS repeated (line INTEGER PRIMARY KEY)"
+
+
 def _open(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     try:
@@ -186,7 +189,6 @@ def _open(path: Path) -> sqlite3.Connection:
             "CREATE TABLE IF NOT EXISTS words (word TEXT NOT NULL, language TEXT NOT NULL,"
             " chunks INTEGER NOT NULL, PRIMARY KEY (word, language));"
             "CREATE TABLE IF NOT EXISTS vectors (word TEXT PRIMARY KEY, vector BLOB NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS repeated (line INTEGER PRIMARY KEY);"
         )
     except sqlite3.DatabaseError:
         db.close()
@@ -248,6 +250,9 @@ class WordBridge:
                 self._db.execute("DELETE FROM words")
                 self._db.executemany("INSERT INTO words VALUES (?, ?, ?)", rows)
                 self._db.execute("DELETE FROM vectors WHERE word NOT IN (SELECT word FROM words)")
+                # made here, in the write transaction: a file of an earlier version opened
+                # while another process writes it would wait on a lock at open time
+                self._db.execute(_REPEATED_TABLE)
                 self._db.execute("DELETE FROM repeated")
                 self._db.executemany(
                     "INSERT OR IGNORE INTO repeated VALUES (?)", [(k,) for k in repeated]
@@ -319,12 +324,17 @@ class WordBridge:
                 self._share = {
                     language: volume[language] / total if total else 0.0 for language in LANGUAGES
                 }
-            self._repeated = frozenset(
-                int(line) for (line,) in self._db.execute("SELECT line FROM repeated")
-            )
+            self._repeated = self._read_repeated()
             self._counts, self._tables, self._version = counts, tables, version
             self._loaded_at = time.monotonic()
             return tables
+
+    def _read_repeated(self) -> frozenset[int]:
+        try:
+            rows = self._db.execute("SELECT line FROM repeated").fetchall()
+        except sqlite3.OperationalError:  # counted by an earlier version: none yet
+            return frozenset()
+        return frozenset(int(line) for (line,) in rows)
 
     def repeated(self) -> frozenset[int]:
         """The keys of the lines the corpus's sites repeat on their pages (see

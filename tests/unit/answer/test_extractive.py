@@ -115,6 +115,20 @@ def test_who_asks_where_a_question_starts(question: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "Quelle est la dernière version de zsh, et savez-vous quand elle est sortie ?",
+        "Qui maintient zsh, sait-on quand la 5.9 est sortie ?",
+        "Quand le gel a-t-il commencé ?",
+    ],
+)
+def test_when_after_a_verb_of_knowing_asks_a_date(question: str) -> None:
+    """Review: "quand" after an inverted verb with a question word before it opens a
+    clause of time ("Quel code renvoie-t-il quand…"), but not after "savez-vous"."""
+    assert "date" in question_intents(question)
+
+
+@pytest.mark.parametrize(
     ("question", "not_asked"),
     [
         ("Where does systemd-journald keep its logs when persistent storage is used?", "date"),
@@ -1219,6 +1233,12 @@ def test_an_option_the_question_writes_is_a_key_term_matched_as_written(
     assert "top of the stack" in chosen  # ~0 is written there too
     chosen = one.write("What does ~5 refer to?", "en", passages, neutral).sentences[0].text
     assert chosen.startswith("A history reference")  # no sentence writes ~5
+    passages = passages_of(
+        "A parameter holds the value of the last command run. "
+        "The exit status of the last command is kept in $?."
+    )
+    chosen = one.write("What does $? hold?", "en", passages, neutral).sentences[0].text
+    assert chosen.endswith("kept in $?.")  # review: its full stop is no part of it
 
 
 @pytest.mark.parametrize(
@@ -1230,6 +1250,14 @@ def test_an_option_the_question_writes_is_a_key_term_matched_as_written(
         ("‘~0’ is equivalent to ‘~+’, and ‘~1’ is the top.", {"~0", "~+", "~1"}),
         ("Redirect with 2>&1, or --help, or !-1.", {"2>&1", "--help", "!-1"}),
         ("apt-get reads debian/watch; a (b) c? | !", set()),
+        # review: the punctuation after an operator is not part of it
+        (
+            "It is kept in $?. Check $?, then repeat it with !!. The case ends with ;;.",
+            {"$?", "!!", ";;"},
+        ),
+        ("What is in $??", {"$?"}),
+        # review: links, addresses, numbers and footnote marks are read by the claim checks
+        ("See https://a.org/a?b=c&d=e or bob@example.com: 50% of +33 at -5°C [1].", set()),
     ],
 )
 def test_symbols_are_operators_and_options_as_written(text: str, expected: set[str]) -> None:
