@@ -4,13 +4,14 @@ Answer types, French and English: a person (*who / qui*), a date (*when / quand*
 place (*where / où*), a quantity (*how many / combien*), a price, a definition (*what is
 / qu'est-ce que*), a procedure (*how / comment*), a command or named tool (*which
 command / quel paquet*), a file or folder (*which file / quel fichier*), a reason (*why /
-pourquoi*), a key (*which key / quelle touche*), a contact (*what phone number / quelle
-adresse e-mail*). :func:`asked_types` reads them from the question's wording;
+pourquoi*), a key (*which key / quelle touche*), a contact (*what phone number / quel
+numéro de poste*), an e-mail address (*what email address / quelle adresse e-mail*). :func:`asked_types` reads them from the question's wording;
 :func:`held_types` says which of them a sentence can answer: a date holds a year or a
 month, a quantity a number that is not a year, a person or a place a proper name (a person
 also an e-mail address or a phone number: whom to write to), a file a path, a procedure an
 instruction or a command line, a definition a copula, a key a key as manuals write one
-(``C-y``, ``Shift+u``, ``RET``), a contact a phone number or an e-mail address.
+(``C-y``, ``Shift+u``, ``RET``), a contact a phone number or an e-mail address, an e-mail
+address only an e-mail address (an extension, ``poste 4512``, is no answer to it).
 
 The cue words are data (``answer/data/answer_types.json``), shared by every domain.
 """
@@ -40,6 +41,7 @@ TYPES = (
     "reason",
     "key",
     "contact",
+    "email",
 )
 _YEAR = re.compile(r"^(1[0-9]|20)\d\d$")
 _PATH = re.compile(r"(^|[\s(«\"'`])(~?/[\w.+-]+)+/?|\b[\w-]+\.(?:[a-z]{1,4}\d?|d)\b")
@@ -137,9 +139,9 @@ def asked_types(question: str) -> frozenset[str]:
         found.discard("place")  # "which file…", "quel répertoire…": a path, not a place
     elif "path" in found:
         found.add("place")  # "where is…", "où se trouve…": a file, or a place
-    if "contact" in found:
+    if found & {"contact", "email"}:
         found -= {"quantity", "place"}  # "quel est le numéro…", "l'adresse e-mail": no amount
-    if found & {"command", "path", "date", "quantity", "price", "person", "contact"}:
+    if found & {"command", "path", "date", "quantity", "price", "person", "contact", "email"}:
         found.discard("definition")  # "what is the file that…" asks for the file
     return frozenset(found)
 
@@ -253,8 +255,10 @@ def held_types(sentence: str) -> frozenset[str]:
         found |= {"person", "place"}
     elif _has_cue(padded, data["evidence"]["place"]):
         found.add("place")  # "dans l'armoire grise à côté de la cuisine", "on the 2nd floor"
-    if any("@" in link or link.startswith("tel:") for link in links(sentence)):
-        found |= {"person", "contact"}  # whom to write to: "please contact maintainers@gnu.org"
+    if any("@" in link for link in links(sentence)):
+        found |= {"person", "contact", "email"}  # "please contact maintainers@gnu.org"
+    if any(link.startswith("tel:") for link in links(sentence)):
+        found |= {"person", "contact"}
     if _matches("contact_patterns", sentence):
         found |= {"person", "contact"}  # whom to call: "01 23 45 67 89", "poste 4512"
     if _PATH.search(sentence):

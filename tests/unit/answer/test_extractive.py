@@ -1121,9 +1121,9 @@ def test_a_sentence_in_two_overlapping_passages_of_a_page_is_shown_once() -> Non
 @pytest.mark.parametrize(
     ("question", "asked"),
     [
-        ("What is Karim Haddad's email address?", {"contact"}),
+        ("What is Karim Haddad's email address?", {"email"}),
         ("Quel est le numéro de téléphone de la déchetterie ?", {"contact"}),
-        ("Quelle est l'adresse e-mail du support ?", {"contact"}),
+        ("Quelle est l'adresse e-mail du support ?", {"email"}),
         ("What caused the email outage?", set()),  # an e-mail outage asks no address
         # "where" asks for a place or a file; "which file" for a file only
         ("Where is the paper stored?", {"path", "place"}),
@@ -1132,7 +1132,7 @@ def test_a_sentence_in_two_overlapping_passages_of_a_page_is_shown_once() -> Non
     ],
 )
 def test_contact_and_place_questions(question: str, asked: set[str]) -> None:
-    assert question_intents(question) & {"contact", "path", "place"} == asked
+    assert question_intents(question) & {"contact", "email", "path", "place"} == asked
 
 
 @pytest.mark.parametrize(
@@ -1142,6 +1142,11 @@ def test_contact_and_place_questions(question: str, asked: set[str]) -> None:
         ("Appelez le 05 57 24 61 00 du lundi au vendredi.", "contact", True),
         ("Call +33 1 23 45 67 89 for help.", "contact", True),
         ("Write to it-support@example.org.", "contact", True),
+        ("Write to it-support@example.org.", "email", True),
+        # an extension answers "which number", not "which e-mail address" (a test that
+        # passed on one CPU and failed on another: the extension's sentence was chosen)
+        ("En cas de panne, contactez Marc Dupuis au poste 4512.", "email", False),
+        ("Call +33 1 23 45 67 89 for help.", "email", False),
         ("The meeting is on 12 March 2026.", "contact", False),
         ("Debian 12.04 was never released.", "contact", False),
         # a place said without a proper name
