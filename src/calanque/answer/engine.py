@@ -267,7 +267,8 @@ class AnswerEngine:
 
     def _repeated_lines(self) -> frozenset[int]:
         """The lines the corpus's sites repeat on their pages (``Retriever.repeated_lines``):
-        a site's boilerplate, which no writer is offered to quote."""
+        a site's boilerplate, which no writer is offered to quote unless the question is
+        about it (:func:`asks_about`)."""
         found = getattr(self.retriever, "repeated_lines", None)
         return frozenset(found()) if callable(found) else frozenset()
 
