@@ -7,7 +7,8 @@ command / quel paquet*), a file or folder (*which file / quel fichier*), a reaso
 pourquoi*), a key (*which key / quelle touche*), a contact (*what phone number / quel
 numéro de poste*), an e-mail address (*what email address / quelle adresse e-mail*). :func:`asked_types` reads them from the question's wording;
 :func:`held_types` says which of them a sentence can answer: a date holds a year or a
-month, a quantity a number that is not a year, a person or a place a proper name (a person
+month, a quantity a number that is not a year, nor a date's day, a time of day or a
+manual page's section (``20 August``, ``9:00``, ``uscan(1)``), a person or a place a proper name (a person
 also an e-mail address or a phone number: whom to write to), a file a path, a procedure an
 instruction or a command line, a definition a copula, a key a key as manuals write one
 (``C-y``, ``Shift+u``, ``RET``), a contact a phone number or an e-mail address, an e-mail
@@ -24,7 +25,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from calanque.answer.claims import links, months, names, normalise, quantities, technical_tokens
+from calanque.answer.claims import (
+    links,
+    months,
+    names,
+    normalise,
+    quantities,
+    technical_tokens,
+    vocabulary,
+)
 from calanque.answer.language import fold
 from calanque.answer.sentences import looks_like_code
 
@@ -237,7 +246,7 @@ def held_types(sentence: str) -> frozenset[str]:
     padded = _padded(sentence)
     found: set[str] = set()
     amounts = quantities(sentence)
-    if any(not all(_YEAR.match(v) for v in q.values) for q in amounts):
+    if _counts(sentence):
         found.add("quantity")
     if any(_YEAR.match(v) for q in amounts for v in q.values) or months(sentence):
         found.add("date")
@@ -277,6 +286,26 @@ def held_types(sentence: str) -> frozenset[str]:
     if _key().search(sentence):
         found.add("key")
     return frozenset(found)
+
+
+def _counts(sentence: str) -> bool:
+    """Does ``sentence`` hold a number that is an amount, not a date's year or day (``20
+    August``, ``le 1er avril``), a time of day (``9:00``, ``14h30``) or a manual page's
+    section (``uscan(1)``)?"""
+    text = _not_amounts().sub(" ", fold(sentence))
+    for pattern in _patterns("time_patterns"):
+        text = pattern.sub(" ", text)
+    return any(not all(_YEAR.match(v) for v in q.values) for q in quantities(text))
+
+
+@cache
+def _not_amounts() -> re.Pattern[str]:
+    names = "|".join(sorted(map(re.escape, vocabulary().months), key=len, reverse=True))
+    day = r"\d{1,2}(?:er|st|nd|rd|th)?"
+    return re.compile(
+        rf"\b{day}\s+(?:{names})\b\.?|\b(?:{names})\.?\s+{day}\b"
+        r"|(?<![\w.+-])[a-z][\w.+-]*\(\d[a-z]{0,3}\)"
+    )
 
 
 def weekdays(text: str) -> set[int]:

@@ -265,6 +265,26 @@ def test_a_year_is_not_an_amount() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sentence", "amount"),
+    [
+        # a day of the month, a time of day, a manual page's section: no amount
+        ("Children are registered for the canteen before 20 August.", False),
+        ("Les inscriptions ouvrent le 1er avril à 9h00.", False),
+        ("Registration opens on April 1st at 9:00.", False),
+        ("You simply run uscan(1) in the old directory.", False),
+        # beside them, an amount still is one
+        ("On 3 May 2019 the project had 500 developers.", True),
+        ("Le 14 mars 2026, la restauration a duré 6 heures.", True),
+        ("Groups are limited to 8 trainees per instructor.", True),
+    ],
+)
+def test_a_date_or_a_time_of_day_is_not_an_amount(sentence: str, amount: bool) -> None:
+    """ "How many children eat at the canteen?" was answered by a registration date: its day
+    counted as an amount."""
+    assert ("quantity" in sentence_features(sentence)) is amount
+
+
+@pytest.mark.parametrize(
     ("sentence", "held"),
     [
         ("Ian Murdock founded the project in August 1993.", {"person", "date"}),

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calanque.index.analysis import ENGLISH, FOLDED, FRENCH, QueryAnalyzer, strip_elisions
 
@@ -38,3 +40,16 @@ def test_english_stemming(analyzer: QueryAnalyzer) -> None:
 
 def test_folded_keeps_word_forms(analyzer: QueryAnalyzer) -> None:
     assert analyzer.terms("Sécurité sécurité", FOLDED) == ["securite"]
+
+
+_TRICKY = "ab1_ -–—.…,;:!?~$%&|<>*#@^=+[]{}()‘’“”«»\"'`é²\t\n/\\"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_TRICKY, max_size=14))
+def test_the_quick_check_for_operators_misses_none(text: str) -> None:
+    """``symbols`` skips a text its one-regex check finds no operator in: that check must
+    never skip a text whose tokens hold one (``...``, ``__`` and ``(-s)`` included)."""
+    from calanque.index.analysis import _symbol, symbols
+
+    assert symbols(text) == {s for token in text.split() if (s := _symbol(token)) is not None}
