@@ -237,6 +237,30 @@ def test_a_quote_under_a_belief_a_check_or_a_refutation_after_it_is_framed() -> 
     assert not quote_is_framed("", ", which is why the mirror is fast.")
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # what was once held, or is only possible, is not asserted now
+        ("In the past, ", "."),
+        ("Formerly, ", "."),
+        ("It was long believed that ", "."),
+        ("Legend has it that ", "."),
+        ("It is possible that ", "."),
+        ("Autrefois, ", "."),
+        ("On a longtemps cru que ", "."),
+        ("Selon la légende, ", "."),
+        ("Il se peut que ", "."),
+        # and what the sentence then says no longer holds
+        ("", ", which is no longer the case."),
+        ("", ", ce qui n'est plus le cas."),
+    ],
+)
+def test_a_quote_under_a_past_belief_a_hedge_or_a_lapse_is_framed(before: str, after: str) -> None:
+    """ "Packages are built by hand." is no quote of "In the past, packages were built by
+    hand"; nor is "X" of "Legend has it that X" or "X, which is no longer the case"."""
+    assert quote_is_framed(before, after)
+
+
 def test_a_restrictive_clause_cut_off_frames_a_quote_only_against_something_else() -> None:
     # "Changes are visible to other processes" is false when the clause cut off restricts
     # "other processes" against the rest of them

@@ -132,6 +132,13 @@ def test_a_piece_of_a_negated_sentence_is_no_quote(embedder: WordEmbedder) -> No
         ),
         ("The daemon restarts itself after a crash, which is false.", "The daemon restarts "
          "itself after a crash.", "en"),
+        # a past belief, a hedge, a lapse
+        ("In the past, every package was built by hand on the maintainer's machine.",
+         "Every package was built by hand on the maintainer's machine.", "en"),
+        ("Il se peut que le serveur redémarre seul après une coupure de courant.",
+         "Le serveur redémarre seul après une coupure de courant.", "fr"),
+        ("The mirror is updated four times a day, which is no longer the case.",
+         "The mirror is updated four times a day.", "en"),
     ],
 )  # fmt: skip
 def test_a_piece_of_a_sentence_that_checks_or_refutes_it_is_no_quote(
