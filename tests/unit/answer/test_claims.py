@@ -253,12 +253,33 @@ def test_a_quote_under_a_belief_a_check_or_a_refutation_after_it_is_framed() -> 
         # and what the sentence then says no longer holds
         ("", ", which is no longer the case."),
         ("", ", ce qui n'est plus le cas."),
+        # what held in another version, in theory, or for some
+        ("Before version 2.0, ", "."),
+        ("Jusqu'à la version 10, ", "."),
+        ("", " in older versions."),
+        ("In theory, ", "."),
+        ("", ", en théorie."),
+        ("", ", according to some users."),
+        ("", ", paraît-il."),
     ],
 )
 def test_a_quote_under_a_past_belief_a_hedge_or_a_lapse_is_framed(before: str, after: str) -> None:
     """ "Packages are built by hand." is no quote of "In the past, packages were built by
     hand"; nor is "X" of "Legend has it that X" or "X, which is no longer the case"."""
     assert quote_is_framed(before, after)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # a step before another, a range: the quote still says what the source says
+        ("Avant de pouvoir utiliser aptitude, ", "."),
+        ("Run apt update before you install a package, then ", "."),
+        ("", " de la puberté jusqu'à l'âge adulte."),
+    ],
+)
+def test_a_step_or_a_range_around_a_quote_frames_nothing(before: str, after: str) -> None:
+    assert not quote_is_framed(before, after)
 
 
 def test_a_restrictive_clause_cut_off_frames_a_quote_only_against_something_else() -> None:
