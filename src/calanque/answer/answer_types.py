@@ -290,20 +290,44 @@ def held_types(sentence: str) -> frozenset[str]:
 
 def _counts(sentence: str) -> bool:
     """Does ``sentence`` hold a number that is an amount, not a date's year or day (``20
-    August``, ``le 1er avril``), a time of day (``9:00``, ``14h30``) or a manual page's
-    section (``uscan(1)``)?"""
-    text = _not_amounts().sub(" ", fold(sentence))
-    for pattern in _patterns("time_patterns"):
-        text = pattern.sub(" ", text)
+    August``, ``du 1er au 15 juillet``, ``May 3rd, 2019``, ``20.08.2024``), a time of day
+    (``at 9:00``, ``à 14h30``, ``9 am``) or a manual page's section (``uscan(1)``)?
+
+    A duration (``dure 2h30``, ``48 h``) and a ratio (``a 16:10 screen``) stay amounts; a
+    month word that is also another word (``may``, ``Mars``, ``AVR``, ``sept``) makes a
+    date only before a year, a full stop or the sentence's end (``Up to 32 may be
+    attached``)."""
+    text = _CLOCK.sub(" ", " ".join(sentence.lower().split()))
+    text = _not_amounts().sub(" ", fold(text))
     return any(not all(_YEAR.match(v) for v in q.values) for q in quantities(text))
+
+
+_HOUR = r"(?:[01]?\d|2[0-3])"
+# a time of day, read before accents are folded (French "à" is not the English article "a")
+_CLOCK = re.compile(
+    rf"(?:(?<=\s)|^)(?:at|from|to|until|till|by|around|between|and|à|vers|dès|de|des|et|entre)"
+    rf"\s+{_HOUR}(?:\s?:\s?[0-5]\d|\s?h\s?[0-5]\d|\s?h\b)(?![\d:])"
+    rf"|\b{_HOUR}\s?[ap]\.?m\b\.?"
+)
 
 
 @cache
 def _not_amounts() -> re.Pattern[str]:
-    names = "|".join(sorted(map(re.escape, vocabulary().months), key=len, reverse=True))
+    """Dates and manual pages' sections in a folded text (see :func:`_counts`)."""
+    month_words = sorted(vocabulary().months, key=len, reverse=True)
+    plain = "|".join(re.escape(m) for m in month_words if len(m) > 4)
+    # "may", "mars", "jan", "avr", "sept": a date only before a year, a full stop or the end
+    other = "|".join(re.escape(m) for m in month_words if len(m) <= 4)
+    ends = r"(?=\.|\s*(?:,\s*)?\d{4}\b|\s*[,;:)!?]|\s*$)"
     day = r"\d{1,2}(?:er|st|nd|rd|th)?"
+    span = rf"{day}(?:\s*(?:-|–|to|and|au|et|,)\s*{day})*"
+    days = rf"(?:the\s+)?{span}(?:\s+of)?"
+    after = r"(?=\s*(?:[,.;:)!?]|$|\d{4}\b|at\b|a\b|to\b|and\b|au\b|et\b))"
     return re.compile(
-        rf"\b{day}\s+(?:{names})\b\.?|\b(?:{names})\.?\s+{day}\b"
+        rf"\b{days}\s+(?:(?:{plain})\b\.?|(?:{other})\b{ends}\.?)"
+        rf"|\b(?:{plain})\b\.?\s+{span}\b{after}|\b(?:{other})\.\s+{span}\b"
+        rf"|\b(?:{other})\s+{day}\b(?=\s*(?:,\s*)?\d{{4}}\b)"
+        r"|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
         r"|(?<![\w.+-])[a-z][\w.+-]*\(\d[a-z]{0,3}\)"
     )
 

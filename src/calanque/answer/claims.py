@@ -104,6 +104,9 @@ class Vocabulary:
     refuting: dict[str, tuple[str, ...]]
     unasserted: dict[str, tuple[str, ...]]
     refuting_suffix: dict[str, tuple[str, ...]]
+    # what opens a sentence, or the rest after a quote, and frames all of it (folded tokens)
+    opening_frames: tuple[tuple[str, ...], ...]
+    closing_frames: tuple[tuple[str, ...], ...]
     injection: tuple[str, ...]
     number_words: dict[str, int]
     months: dict[str, int]
@@ -143,6 +146,8 @@ def vocabulary() -> Vocabulary:
         refuting={k: tuple(v) for k, v in raw["refuting"].items()},
         unasserted={k: tuple(v) for k, v in raw["unasserted"].items()},
         refuting_suffix={k: tuple(v) for k, v in raw["refuting_suffix"].items()},
+        opening_frames=_frame_cues(raw["opening_frames"]),
+        closing_frames=_frame_cues(raw["closing_frames"]),
         injection=tuple(raw["injection"]),
         number_words={w: n for lang in raw["number_words"].values() for w, n in lang.items()},
         months={name: int(n) for n, names in raw["months"].items() for name in names},
@@ -738,9 +743,44 @@ def _has_cue(text: str, cues: tuple[str, ...]) -> bool:
     return any(f" {cue} " in padded for cue in cues)
 
 
+def _frame_tokens(text: str) -> list[str]:
+    """Folded words and punctuation marks; apostrophes and hyphens part words
+    (``n'est`` → ``n est``, ``dit-on`` → ``dit on``)."""
+    return re.findall(r"\w+|[^\w\s'’-]", fold(text))
+
+
+def _frame_cues(raw: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(cue.split()) for language in ("en", "fr") for cue in raw[language])
+
+
+def _opens_with(tokens: list[str], cues: tuple[tuple[str, ...], ...], closed: bool) -> bool:
+    """Do ``tokens`` open with one of ``cues`` (with ``closed``: followed by a punctuation
+    mark or nothing, so that ``in theory`` is not ``in theory and in practice``)?"""
+    for cue in cues:
+        if tuple(tokens[: len(cue)]) != cue:
+            continue
+        following = tokens[len(cue) : len(cue) + 1]
+        if not closed or not following or not following[0][0].isalnum():
+            return True
+    return False
+
+
 def quote_is_framed(before: str, after: str) -> bool:
-    """Does the rest of a passage sentence negate, condition or refute a quote cut from it?"""
+    """Does the rest of a passage sentence negate, condition or refute a quote cut from it?
+
+    Besides the cues read anywhere before or after the quote, a sentence that opens by
+    hedging, dating or attributing all of it (``In the past,``, ``Legend has it that``,
+    ``Before version 2.0,``, ``Il se peut que``), or a rest that opens by taking it back
+    (``, which is no longer the case``, ``in older versions``), frames the quote
+    (``opening_frames``, ``closing_frames``: matched where they open, nowhere else)."""
     vocab = vocabulary()
+    if _opens_with(_frame_tokens(before.rsplit(";", 1)[-1]), vocab.opening_frames, closed=False):
+        return True
+    rest = _frame_tokens(after.split(";", 1)[0])
+    while rest and not rest[0][0].isalnum():
+        rest = rest[1:]
+    if _opens_with(rest, vocab.closing_frames, closed=True):
+        return True
     prefix_cues = vocab.condition["en"] + vocab.condition["fr"]
     prefix_cues += vocab.refuting["en"] + vocab.refuting["fr"]
     prefix_cues += vocab.unasserted["en"] + vocab.unasserted["fr"]

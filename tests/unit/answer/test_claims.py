@@ -276,6 +276,17 @@ def test_a_quote_under_a_past_belief_a_hedge_or_a_lapse_is_framed(before: str, a
         ("Avant de pouvoir utiliser aptitude, ", "."),
         ("Run apt update before you install a package, then ", "."),
         ("", " de la puberté jusqu'à l'âge adulte."),
+        # a hedge's words that do not open the sentence or the rest, or say something else
+        ("Ce paramètre peut être modifié dans /etc/foo.conf, et ", "."),
+        ("Firefox, formerly Iceweasel, ", "."),
+        ("Unlike in older versions, ", "."),
+        ("Installez auparavant le paquet sudo, puis ", "."),
+        ("In the past, packages were built by hand; ", "."),
+        ("The course covers sorting in theory and in practice: ", "."),
+        ("", ", even in older versions."),
+        ("", ", selon certains critères."),
+        ("", " in theory and in practice."),
+        ("", ", although the idea that it is slow is a myth."),
     ],
 )
 def test_a_step_or_a_range_around_a_quote_frames_nothing(before: str, after: str) -> None:

@@ -272,10 +272,23 @@ def test_a_year_is_not_an_amount() -> None:
         ("Les inscriptions ouvrent le 1er avril à 9h00.", False),
         ("Registration opens on April 1st at 9:00.", False),
         ("You simply run uscan(1) in the old directory.", False),
+        ("The freeze lasts from 20 to 25 August.", False),
+        ("Le gel dure du 1er au 15 juillet.", False),
+        ("The freeze runs August 20-25.", False),
+        ("Registration closes on 20.08.2024.", False),
+        ("Ouvert du lundi au samedi de 9h à 12h et de 14h à 18h.", False),
         # beside them, an amount still is one
         ("On 3 May 2019 the project had 500 developers.", True),
         ("Le 14 mars 2026, la restauration a duré 6 heures.", True),
         ("Groups are limited to 8 trainees per instructor.", True),
+        # a duration, a ratio, a month word that is another word: amounts
+        ("La sauvegarde dure 2h30.", True),
+        ("La panne peut durer jusqu'à 48 h.", True),
+        ("Tokens expire after a 24h period.", True),
+        ("Use a 16:10 screen.", True),
+        ("Up to 32 may be attached to one controller.", True),
+        ("NASA has sent 5 Mars rovers.", True),
+        ("In March 12 new packages were added.", True),
     ],
 )
 def test_a_date_or_a_time_of_day_is_not_an_amount(sentence: str, amount: bool) -> None:
