@@ -13,6 +13,7 @@ analyzers) of a word that is not a stopword or a question word; technical tokens
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,9 +36,30 @@ COGNATE_LETTERS = 4
 
 
 def fold(text: str) -> str:
-    """Lowercase without accents: ``"Écoles"`` → ``"ecoles"``."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Lowercase without accents: ``"Écoles"`` → ``"ecoles"`` (compatibility decomposition,
+    then every combining mark dropped). Read for every candidate sentence of an answer,
+    several times: ASCII text is its own decomposition, and the marks go in one pass."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    return _combining_marks().sub("", unicodedata.normalize("NFKD", lowered))
+
+
+@lru_cache(maxsize=1)
+def _combining_marks() -> re.Pattern[str]:
+    """Every character with a combining class in this Python's Unicode tables (what
+    ``unicodedata.combining`` tells one character at a time), as one class."""
+    runs: list[list[int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.combining(chr(code)):
+            if runs and runs[-1][1] == code - 1:
+                runs[-1][1] = code
+            else:
+                runs.append([code, code])
+    members = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in runs
+    )
+    return re.compile(f"[{members}]+")
 
 
 def words(text: str) -> list[str]:
