@@ -7,7 +7,8 @@ timed alone on one thread, every variant in turn for each query, twice over the 
 after 20 warm-up queries. Variants: the shipped query; other top-k; the query without the
 folded ``text`` field, without the title and heading fields, or with the stemmed text
 fields only; terms found in more than 10 % or 5 % of the chunks dropped (20 % shipped); every
-term kept, or at most 8 or 12 per field, the rarest (16 shipped).
+term kept, or at most 8 or 12 per field, the rarest (16 shipped); the question's function
+words kept (left out since 2026-12-07).
 A second table sorts the shipped queries by their number of term clauses (a question's
 words under each field's analyzer). What each variant costs in answers is measured by
 ``bench/answer.py`` (docs/benchmarks.md, "Seventeenth round").
@@ -31,7 +32,12 @@ import numpy as np
 from bench._common import console, print_table, write_json
 from bench.search import _markdown, index_folder, load_average, load_queries, open_index
 
-from calanque.index._lexical import COMMON_TERM_SHARE, DEFAULT_FIELD_BOOSTS, MAX_FIELD_TERMS
+from calanque.index._lexical import (
+    COMMON_TERM_SHARE,
+    DEFAULT_FIELD_BOOSTS,
+    DROP_FUNCTION_WORDS,
+    MAX_FIELD_TERMS,
+)
 
 WARMUP = 20
 REPEATS = 2
@@ -45,10 +51,15 @@ class Variant:
     fields: tuple[str, ...] = tuple(DEFAULT_FIELD_BOOSTS)
     common_share: float = COMMON_TERM_SHARE
     max_terms: int | None = MAX_FIELD_TERMS
+    function_words: bool = not DROP_FUNCTION_WORDS  # kept in the query
 
 
 VARIANTS = (
-    Variant("shipped (top-50, five fields, common share 0.2, 16 terms per field)"),
+    Variant(
+        "shipped (top-50, five fields, common share 0.2, 16 terms per field, "
+        "function words left out)"
+    ),
+    Variant("function words kept (as before 2026-12-07)", function_words=True),
     Variant("top-30", k=30),
     Variant("top-20", k=20),
     Variant("without the folded text field", fields=("text_fr", "text_en", "meta_fr", "meta_en")),
@@ -78,12 +89,14 @@ def _query(lex: Any, text: str, variant: Variant) -> Any:
     lex.field_boosts = {f: DEFAULT_FIELD_BOOSTS[f] for f in variant.fields}
     lex.common_term_share = variant.common_share
     lex.max_field_terms = variant.max_terms
+    lex.drop_function_words = not variant.function_words
     try:
         return lex.text_query(text)
     finally:
         lex.field_boosts = dict(DEFAULT_FIELD_BOOSTS)
         lex.common_term_share = COMMON_TERM_SHARE
         lex.max_field_terms = MAX_FIELD_TERMS
+        lex.drop_function_words = DROP_FUNCTION_WORDS
 
 
 def _clauses(lex: Any, text: str) -> int:

@@ -14,6 +14,7 @@ from calanque.index.analysis import (
     ENGLISH,
     FOLDED,
     FRENCH,
+    STOPWORDS_BY_LANGUAGE,
     QueryAnalyzer,
     build_analyzers,
     register_analyzers,
@@ -48,6 +49,12 @@ COMMON_TERM_SHARE = 0.2
 # the eight answer domains against 8, 12 and 20 (docs/benchmarks.md, "Search speed"):
 # tantivy's time grows with the term clauses, and the long questions set the p95.
 MAX_FIELD_TERMS: int | None = 16
+# Where the common-term cut applies (a corpus of 1,000 chunks or more), the question's
+# function words (``how``, ``which``, ``quel``, ``comment``…: data/stopwords.json) are left
+# out of the lexical query as well when it has other terms: their posting lists are long and
+# they say nothing of the subject (docs/benchmarks.md, "Search speed").
+DROP_FUNCTION_WORDS = True
+_SMALL_CORPUS = 1000  # chunks: below this, every term of the question is looked for
 
 
 def build_schema() -> Any:
@@ -124,6 +131,8 @@ class LexicalStore:
         self.field_boosts = dict(field_boosts or DEFAULT_FIELD_BOOSTS)
         self.common_term_share = COMMON_TERM_SHARE
         self.max_field_terms = MAX_FIELD_TERMS
+        self.drop_function_words = DROP_FUNCTION_WORDS
+        self._function_terms: dict[str, frozenset[str]] = {}
         self._writer: Any = None
         self.dirty = False
 
@@ -200,8 +209,10 @@ class LexicalStore:
         (bench/lexical_cost.py).
         """
         total = int(searcher.num_docs)
-        if total < 1000 or len(terms) < 2:
+        if total < _SMALL_CORPUS or len(terms) < 2:
             return terms
+        if self.drop_function_words:
+            terms = [t for t in terms if t not in self.function_terms(field)] or terms
         share = self.common_term_share
         counts = {t: searcher.doc_freq(field, t) for t in terms}
         rare = [t for t in terms if counts[t] <= share * total] or terms
@@ -210,6 +221,15 @@ class LexicalStore:
             kept = set(sorted(rare, key=lambda t: counts[t])[:most])
             rare = [t for t in rare if t in kept]
         return rare
+
+    def function_terms(self, field: str) -> frozenset[str]:
+        """The function words of both languages as ``field``'s analyzer writes them."""
+        found = self._function_terms.get(field)
+        if found is None:
+            words = " ".join(sorted(set().union(*STOPWORDS_BY_LANGUAGE.values())))
+            found = frozenset(self.analyzer.terms(words, _FIELD_ANALYZER[field]))
+            self._function_terms[field] = found
+        return found
 
     def filter_clauses(self, filters: SearchFilters) -> list[tuple[Any, Any]]:
         """Boolean clauses (scoring nothing) that keep only chunks passing ``filters``."""

@@ -1,5 +1,6 @@
-"""The lexical query leaves out terms that most chunks hold (``common_term_share``), and
-keeps a long question's rarest terms only (``max_field_terms``)."""
+"""The lexical query leaves out terms that most chunks hold (``common_term_share``) and the
+question's function words (``drop_function_words``), and keeps a long question's rarest
+terms only (``max_field_terms``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> LexicalStore:
         words = ["kernel"] if n % 2 == 0 else []  # in half the chunks
         words += ["firewall"] if n % 7 == 0 else []  # in 1 chunk of 7 (14 %)
         words += ["zebra"] if n == 5 else []  # in one chunk
+        words += ["which", "how", "quel"] if n % 50 == 0 else []  # function words, 2 %
         # term{i} is held by i + 1 chunks: rarer the lower i
         words += [f"term{i}" for i in range(20) if n <= i]
         text = " ".join([*words, f"filler{n}", "text"])
@@ -83,3 +85,40 @@ def test_a_short_query_keeps_every_informative_term(store) -> None:
     assert _kept(store, COMMON_TERM_SHARE, "term19 term3 zebra firewall") == _terms(
         store, "term19 term3 zebra firewall"
     )
+
+
+def test_function_words_are_left_out_however_rare(store) -> None:
+    kept = _kept(store, COMMON_TERM_SHARE, "which firewall how zebra quel")
+    assert kept == _terms(store, "firewall zebra")
+    store.drop_function_words = False
+    try:
+        assert _kept(store, COMMON_TERM_SHARE, "which firewall how") == _terms(
+            store, "which firewall how"
+        )
+    finally:
+        store.drop_function_words = True
+
+
+def test_a_query_of_function_words_only_keeps_them(store) -> None:
+    assert _kept(store, COMMON_TERM_SHARE, "which how") == _terms(store, "which how")
+
+
+def test_the_function_words_are_known_for_every_field(store) -> None:
+    for field in _FIELD_ANALYZER:
+        assert {"which", "how", "quel"} <= store.function_terms(field)
+    assert "firewall" not in store.function_terms("text_en")
+
+
+def test_a_small_corpus_keeps_every_term(tmp_path: Path) -> None:
+    small = LexicalStore(tmp_path / "small")
+    small.upsert(
+        [
+            IndexedChunk(n, n, f"which firewall how {n}", "", f"https://e.org/{n}", "", "en",
+                         "e.org", 1)
+            for n in range(20)
+        ]
+    )  # fmt: skip
+    small.commit()
+    small.reload()
+    terms = small.analyzer.terms("which firewall how", _FIELD_ANALYZER["text_en"])
+    assert small._informative(small.index.searcher(), "text_en", terms) == terms
