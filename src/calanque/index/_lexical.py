@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from calanque.index.analysis import (
     strip_elisions,
 )
 from calanque.index.fusion import date_number, host_of, site_domains
+from calanque.index.words import language_of
 from calanque.types import Hit, IndexedChunk, SearchFilters
 
 # (field, analyzer, boost) searched by a lexical query
@@ -40,6 +42,7 @@ _FIELD_ANALYZER = {
     "title": FOLDED,
     "heading": FOLDED,
 }
+_FIELD_LANGUAGE = {"text_fr": "fr", "meta_fr": "fr", "text_en": "en", "meta_en": "en"}
 _WRITER_HEAP = 64_000_000
 
 
@@ -50,11 +53,13 @@ COMMON_TERM_SHARE = 0.2
 # tantivy's time grows with the term clauses, and the long questions set the p95.
 MAX_FIELD_TERMS: int | None = 16
 # Where the common-term cut applies (a corpus of 1,000 chunks or more), the question's
-# function words (``how``, ``which``, ``quel``, ``comment``…: data/stopwords.json) are left
-# out of the lexical query as well when it has other terms: their posting lists are long and
-# they say nothing of the subject (docs/benchmarks.md, "Search speed").
+# function words (``how``, ``which``, ``quel``, ``comment``: data/stopwords.json, those of
+# its language and of each field's) are left out of the lexical query as well when it has
+# other terms: their posting lists are long and they say nothing of the subject
+# (docs/benchmarks.md, "Search speed").
 DROP_FUNCTION_WORDS = True
 _SMALL_CORPUS = 1000  # chunks: below this, every term of the question is looked for
+_CAPITALISED = re.compile(r"\b[A-Z]{2,}\b")
 
 
 def build_schema() -> Any:
@@ -132,7 +137,7 @@ class LexicalStore:
         self.common_term_share = COMMON_TERM_SHARE
         self.max_field_terms = MAX_FIELD_TERMS
         self.drop_function_words = DROP_FUNCTION_WORDS
-        self._function_terms: dict[str, frozenset[str]] = {}
+        self._function_terms: dict[tuple[str, str], frozenset[str]] = {}
         self._writer: Any = None
         self.dirty = False
 
@@ -175,9 +180,16 @@ class LexicalStore:
     def query_terms(self, query: str) -> dict[str, list[str]]:
         """The terms a lexical query for ``query`` looks for, by field."""
         searcher = self.index.searcher()
+        # a function word written in capitals is a name: the WHO, IT, CAN bus, OR gate
+        names = " ".join(_CAPITALISED.findall(query))
+        language = language_of(query) if self.drop_function_words else ""
         return {
             field: self._informative(
-                searcher, field, self.analyzer.terms(query, _FIELD_ANALYZER[field])
+                searcher,
+                field,
+                self.analyzer.terms(query, _FIELD_ANALYZER[field]),
+                frozenset(self.analyzer.terms(names, _FIELD_ANALYZER[field])) if names else (),
+                language,
             )
             for field in self.field_boosts
         }
@@ -193,8 +205,18 @@ class LexicalStore:
                 clauses.append((tantivy.Occur.Should, term_query))
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
-    def _informative(self, searcher: Any, field: str, terms: list[str]) -> list[str]:
-        """Drop terms found in more than ``common_term_share`` of the chunks (le, the, de…;
+    def _informative(
+        self,
+        searcher: Any,
+        field: str,
+        terms: list[str],
+        names: Collection[str] = (),
+        language: str = "",
+    ) -> list[str]:
+        """Drop the question's function words (:data:`DROP_FUNCTION_WORDS`, those of
+        ``language``, the question's, and of the field's: :meth:`function_terms`; not
+        ``names``, function words written in capitals) and terms found in more than
+        ``common_term_share`` of the chunks (le, the, de…;
         :data:`COMMON_TERM_SHARE`, kept against 0.1 and 0.05 on the answer sets:
         docs/benchmarks.md, "Sixth round" and "Seventeenth round").
 
@@ -212,7 +234,8 @@ class LexicalStore:
         if total < _SMALL_CORPUS or len(terms) < 2:
             return terms
         if self.drop_function_words:
-            terms = [t for t in terms if t not in self.function_terms(field)] or terms
+            function = self.function_terms(field, language)
+            terms = [t for t in terms if t not in function or t in names] or terms
         share = self.common_term_share
         counts = {t: searcher.doc_freq(field, t) for t in terms}
         rare = [t for t in terms if counts[t] <= share * total] or terms
@@ -222,13 +245,19 @@ class LexicalStore:
             rare = [t for t in rare if t in kept]
         return rare
 
-    def function_terms(self, field: str) -> frozenset[str]:
-        """The function words of both languages as ``field``'s analyzer writes them."""
-        found = self._function_terms.get(field)
+    def function_terms(self, field: str, language: str = "") -> frozenset[str]:
+        """The function words of a question in ``language`` and of ``field``'s language,
+        as ``field``'s analyzer writes them (both languages' when neither is known): in a
+        French question *but* (a goal) and *or* (gold) are words of the subject, in an
+        English one *son*, while in the English fields *but* matches only the conjunction."""
+        key = (field, language)
+        found = self._function_terms.get(key)
         if found is None:
-            words = " ".join(sorted(set().union(*STOPWORDS_BY_LANGUAGE.values())))
+            languages = {language, _FIELD_LANGUAGE.get(field, "")} - {""}
+            lists = [STOPWORDS_BY_LANGUAGE[lang] for lang in sorted(languages)]
+            words = " ".join(sorted(set().union(*(lists or STOPWORDS_BY_LANGUAGE.values()))))
             found = frozenset(self.analyzer.terms(words, _FIELD_ANALYZER[field]))
-            self._function_terms[field] = found
+            self._function_terms[key] = found
         return found
 
     def filter_clauses(self, filters: SearchFilters) -> list[tuple[Any, Any]]:

@@ -27,7 +27,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> LexicalStore:
         words = ["kernel"] if n % 2 == 0 else []  # in half the chunks
         words += ["firewall"] if n % 7 == 0 else []  # in 1 chunk of 7 (14 %)
         words += ["zebra"] if n == 5 else []  # in one chunk
-        words += ["which", "how", "quel"] if n % 50 == 0 else []  # function words, 2 %
+        words += ["which", "how", "quel", "who"] if n % 50 == 0 else []  # function words, 2 %
         # term{i} is held by i + 1 chunks: rarer the lower i
         words += [f"term{i}" for i in range(20) if n <= i]
         text = " ".join([*words, f"filler{n}", "text"])
@@ -88,7 +88,7 @@ def test_a_short_query_keeps_every_informative_term(store) -> None:
 
 
 def test_function_words_are_left_out_however_rare(store) -> None:
-    kept = _kept(store, COMMON_TERM_SHARE, "which firewall how zebra quel")
+    kept = _kept(store, COMMON_TERM_SHARE, "which firewall how zebra")
     assert kept == _terms(store, "firewall zebra")
     store.drop_function_words = False
     try:
@@ -103,10 +103,19 @@ def test_a_query_of_function_words_only_keeps_them(store) -> None:
     assert _kept(store, COMMON_TERM_SHARE, "which how") == _terms(store, "which how")
 
 
-def test_the_function_words_are_known_for_every_field(store) -> None:
-    for field in _FIELD_ANALYZER:
-        assert {"which", "how", "quel"} <= store.function_terms(field)
-    assert "firewall" not in store.function_terms("text_en")
+def test_the_function_words_are_the_question_s_language_s_and_the_field_s(store) -> None:
+    """ "Quel est le but du projet ?": *but* (a goal) is a word of a French question's
+    subject, *son* of an English one's ("the son of Zeus"); in the other language's field
+    each matches only the function word, and is left out there."""
+    english, french = store.function_terms("text_en", "en"), store.function_terms("text_fr", "fr")
+    assert {"which", "how", "but"} <= english and "son" not in english
+    assert {"quel", "comment", "son"} <= french and "but" not in french
+    assert {"quel", "comment", "which"} <= store.function_terms("text_en", "fr")
+    assert {"which", "quel"} <= store.function_terms("text")  # no language: both lists
+    assert "firewall" not in store.function_terms("text_en", "en")
+    terms = store.query_terms("Quel est le but du pare-feu ?")
+    assert "but" in terms["text_fr"] and "but" not in terms["text_en"]
+    assert "quel" not in terms["text_fr"] + terms["text_en"]
 
 
 def test_a_small_corpus_keeps_every_term(tmp_path: Path) -> None:
@@ -122,3 +131,10 @@ def test_a_small_corpus_keeps_every_term(tmp_path: Path) -> None:
     small.reload()
     terms = small.analyzer.terms("which firewall how", _FIELD_ANALYZER["text_en"])
     assert small._informative(small.index.searcher(), "text_en", terms) == terms
+
+
+def test_a_function_word_in_capitals_is_a_name(store) -> None:
+    """ "Who chairs the WHO?": the organisation's name is looked for, the question word not
+    (both are the term ``who``, kept once)."""
+    assert store.query_terms("which WHO firewall")["text_en"] == _terms(store, "who firewall")
+    assert store.query_terms("which who firewall")["text_en"] == _terms(store, "firewall")
