@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +56,42 @@ COMMON_TERM_SHARE = 0.2
 MAX_FIELD_TERMS: int | None = 16
 # Where the common-term cut applies (a corpus of 1,000 chunks or more), the question's
 # function words (``how``, ``which``, ``quel``, ``comment``: data/stopwords.json, those of
-# its language and of each field's) are left out of the lexical query as well when it has
-# other terms: their posting lists are long and they say nothing of the subject
+# each field's language and of the question's, matched as written:
+# LexicalStore.function_words) are left out of the lexical query as well when it has other
+# words: their posting lists are long and they say nothing of the subject
 # (docs/benchmarks.md, "Search speed").
 DROP_FUNCTION_WORDS = True
 _SMALL_CORPUS = 1000  # chunks: below this, every term of the question is looked for
-_CAPITALISED = re.compile(r"\b[A-Z]{2,}\b")
+# a question's words as written, split where a word ends (``apt-get``, ``/etc/fstab`` and
+# ``dois-je`` are one word each: a compound's part is no function word)
+_QUERY_WORD = re.compile(r"[^\s?!,;:()\[\]{}\"«»“”]+")
+
+
+def _folded_word(word: str) -> str:
+    """``word`` as function words are listed: lower case, without the full stop or quote
+    a sentence puts around it."""
+    return word.strip(".'’`").lower()
+
+
+def _is_name(at: int, words: list[str]) -> bool:
+    """Does ``words[at]``, a function word written in capitals, name something (*the WHO*,
+    *IT*, the *C* language)? Not where the whole question is written in capitals, nor a
+    one-letter word opening it (*À quoi…*, *A package…*)."""
+    word = words[at]
+    if not word.isupper() or sum(w.isupper() for w in words) * 2 > len(words):
+        return False
+    return len(word) > 1 or at > 0
+
+
+@cache
+def _query_keeps() -> frozenset[str]:
+    """Function words that also name things, kept in a lexical query (data)."""
+    raw = json.loads(
+        resources.files("calanque.index").joinpath("data/query_keeps.json").read_text("utf-8")
+    )
+    return frozenset(
+        _folded_word(w) for lang, ws in raw.items() if not lang.startswith("_") for w in ws
+    )
 
 
 def build_schema() -> Any:
@@ -137,7 +169,7 @@ class LexicalStore:
         self.common_term_share = COMMON_TERM_SHARE
         self.max_field_terms = MAX_FIELD_TERMS
         self.drop_function_words = DROP_FUNCTION_WORDS
-        self._function_terms: dict[tuple[str, str], frozenset[str]] = {}
+        self._function_words: dict[tuple[str, str], frozenset[str]] = {}
         self._writer: Any = None
         self.dirty = False
 
@@ -180,19 +212,27 @@ class LexicalStore:
     def query_terms(self, query: str) -> dict[str, list[str]]:
         """The terms a lexical query for ``query`` looks for, by field."""
         searcher = self.index.searcher()
-        # a function word written in capitals is a name: the WHO, IT, CAN bus, OR gate
-        names = " ".join(_CAPITALISED.findall(query))
-        language = language_of(query) if self.drop_function_words else ""
-        return {
-            field: self._informative(
-                searcher,
-                field,
-                self.analyzer.terms(query, _FIELD_ANALYZER[field]),
-                frozenset(self.analyzer.terms(names, _FIELD_ANALYZER[field])) if names else (),
-                language,
+        words = (
+            _QUERY_WORD.findall(strip_elisions(query))
+            if self.drop_function_words and int(searcher.num_docs) >= _SMALL_CORPUS
+            else []
+        )
+        language = language_of(query, min_votes=2) if words else ""
+        out = {}
+        for field in self.field_boosts:
+            text = query
+            if words:  # the words as written: "utilisé", "uses", "moyenne" are no "utilise"…
+                function = self.function_words(field, language)
+                kept = [
+                    w
+                    for at, w in enumerate(words)
+                    if _folded_word(w) not in function or _is_name(at, words)
+                ]
+                text = " ".join(kept) if kept else query
+            out[field] = self._informative(
+                searcher, field, self.analyzer.terms(text, _FIELD_ANALYZER[field])
             )
-            for field in self.field_boosts
-        }
+        return out
 
     def text_query(self, query: str) -> Any | None:
         clauses = []
@@ -205,18 +245,8 @@ class LexicalStore:
                 clauses.append((tantivy.Occur.Should, term_query))
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
-    def _informative(
-        self,
-        searcher: Any,
-        field: str,
-        terms: list[str],
-        names: Collection[str] = (),
-        language: str = "",
-    ) -> list[str]:
-        """Drop the question's function words (:data:`DROP_FUNCTION_WORDS`, those of
-        ``language``, the question's, and of the field's: :meth:`function_terms`; not
-        ``names``, function words written in capitals) and terms found in more than
-        ``common_term_share`` of the chunks (le, the, de…;
+    def _informative(self, searcher: Any, field: str, terms: list[str]) -> list[str]:
+        """Drop terms found in more than ``common_term_share`` of the chunks (le, the, de…;
         :data:`COMMON_TERM_SHARE`, kept against 0.1 and 0.05 on the answer sets:
         docs/benchmarks.md, "Sixth round" and "Seventeenth round").
 
@@ -233,9 +263,6 @@ class LexicalStore:
         total = int(searcher.num_docs)
         if total < _SMALL_CORPUS or len(terms) < 2:
             return terms
-        if self.drop_function_words:
-            function = self.function_terms(field, language)
-            terms = [t for t in terms if t not in function or t in names] or terms
         share = self.common_term_share
         counts = {t: searcher.doc_freq(field, t) for t in terms}
         rare = [t for t in terms if counts[t] <= share * total] or terms
@@ -245,19 +272,26 @@ class LexicalStore:
             rare = [t for t in rare if t in kept]
         return rare
 
-    def function_terms(self, field: str, language: str = "") -> frozenset[str]:
-        """The function words of a question in ``language`` and of ``field``'s language,
-        as ``field``'s analyzer writes them (both languages' when neither is known): in a
-        French question *but* (a goal) and *or* (gold) are words of the subject, in an
-        English one *son*, while in the English fields *but* matches only the conjunction."""
+    def function_words(self, field: str, language: str = "") -> frozenset[str]:
+        """The words a question's lexical query leaves out of ``field`` (as written, lower
+        case): the function words of ``field``'s language and of the question's, when
+        ``language`` names it (for the folded field, which holds both languages, those of
+        the question's language, or those both languages have when it is unclear), less
+        those that are also nouns (``data/query_keeps.json``: *été*, *moyen*, *fait*). So
+        in a French question *but* (a goal) and *or* (gold) stay in the French
+        fields and go from the English ones, where they would match the conjunctions."""
         key = (field, language)
-        found = self._function_terms.get(key)
+        found = self._function_words.get(key)
         if found is None:
-            languages = {language, _FIELD_LANGUAGE.get(field, "")} - {""}
-            lists = [STOPWORDS_BY_LANGUAGE[lang] for lang in sorted(languages)]
-            words = " ".join(sorted(set().union(*(lists or STOPWORDS_BY_LANGUAGE.values()))))
-            found = frozenset(self.analyzer.terms(words, _FIELD_ANALYZER[field]))
-            self._function_terms[key] = found
+            own = _FIELD_LANGUAGE.get(field, "")
+            if own or language:
+                found = frozenset().union(
+                    *(STOPWORDS_BY_LANGUAGE[lang] for lang in {own, language} - {""})
+                )
+            else:
+                found = frozenset.intersection(*STOPWORDS_BY_LANGUAGE.values())
+            found = frozenset(_folded_word(w) for w in found) - _query_keeps()
+            self._function_words[key] = found
         return found
 
     def filter_clauses(self, filters: SearchFilters) -> list[tuple[Any, Any]]:

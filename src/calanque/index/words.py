@@ -100,8 +100,9 @@ def content_words(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in found if w not in _STOPWORDS))
 
 
-def language_of(text: str) -> str:
-    """``fr`` or ``en`` by the function words only either language has; ``""``: a tie."""
+def language_of(text: str, min_votes: int = 1) -> str:
+    """``fr`` or ``en`` by the function words only either language has; ``""``: a tie, or
+    fewer than ``min_votes`` of them (one word, ``comment`` in "yaml comment", says little)."""
     tokens = [w.lower() for w in _WORD.findall(strip_elisions(text))] + re.findall(
         r"\b\w{1,2}\b", text.lower()
     )
@@ -111,7 +112,7 @@ def language_of(text: str) -> str:
     }
     best = max(votes.values(), default=0)
     leaders = [language for language, count in votes.items() if count == best]
-    return leaders[0] if best and len(leaders) == 1 else ""
+    return leaders[0] if best >= max(1, min_votes) and len(leaders) == 1 else ""
 
 
 # letters English words do not carry: a word with one in an English page is quoted French
