@@ -73,14 +73,15 @@ def _folded_word(word: str) -> str:
     return word.strip(".'’`").lower()
 
 
-def _is_name(at: int, words: list[str]) -> bool:
-    """Does ``words[at]``, a function word written in capitals, name something (*the WHO*,
-    *IT*, the *C* language)? Not where the whole question is written in capitals, nor a
-    one-letter word opening it (*À quoi…*, *A package…*)."""
-    word = words[at]
-    if not word.isupper() or sum(w.isupper() for w in words) * 2 > len(words):
-        return False
-    return len(word) > 1 or at > 0
+def _names(words: list[str]) -> set[int]:
+    """The positions of the words written in capitals, which name something where they
+    are function words too (*the WHO*, *IT*, the *C* language): none where most of the
+    question is written in capitals, and not a one-letter word opening it (*À quoi…*,
+    *A package…*)."""
+    found = {at for at, word in enumerate(words) if word.isupper()}
+    if len(found) * 2 > len(words):
+        return set()
+    return {at for at in found if at > 0 or len(words[at]) > 1}
 
 
 @cache
@@ -218,15 +219,15 @@ class LexicalStore:
             else []
         )
         language = language_of(query, min_votes=2) if words else ""
+        names = _names(words)
+        folded = [_folded_word(w) for w in words]
         out = {}
         for field in self.field_boosts:
             text = query
             if words:  # the words as written: "utilisé", "uses", "moyenne" are no "utilise"…
                 function = self.function_words(field, language)
                 kept = [
-                    w
-                    for at, w in enumerate(words)
-                    if _folded_word(w) not in function or _is_name(at, words)
+                    w for at, w in enumerate(words) if folded[at] not in function or at in names
                 ]
                 text = " ".join(kept) if kept else query
             out[field] = self._informative(
