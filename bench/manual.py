@@ -1,37 +1,61 @@
-"""A long English manual asked in English and in French (``python -m bench.manual``).
+"""Long English manuals asked in English and in French, as a user's trial.
 
-The answer domains were chosen by the project; this set comes from a user's trial. The Z
-Shell manual (Debian's zsh-doc, HTML written by texi2any: a page a node, bars of
-bracketed links, index pages) is served on 127.0.0.1, added and crawled in a fresh home as
-a user would (``calanque add``, ``calanque crawl``, no politeness delay), then each of the
-44 questions of ``tests/quality/sets/trials/zsh.json`` is answered by the default engine.
-A helper wrote them from 15 random pages before it saw an answer: 16 English, 16 French
-over the English pages, 4 that need two facts from two places, 8 the manual does not
-answer (checked with grep). Their failures were read to choose rules: a tune set, whose
-figures say how answers over such a manual move, not how they generalise.
+    python -m bench.manual              # the zsh manual (HTML)
+    python -m bench.manual --trial r    # four R manuals (PDF)
 
-Prints a table per group and writes ``bench/out/manual.json``.
+The answer domains were chosen by the project; these sets come from users' trials. The
+manuals are served on 127.0.0.1, added and crawled in a fresh home as a user would
+(``calanque add``, ``calanque crawl``, no politeness delay), then each question of the
+trial's set (``tests/quality/sets/trials/``) is answered by the default engine. A helper
+wrote each set from random pages before it saw an answer: 16 English questions, 16 French
+over the English pages, 4 that need two facts from two places, 8 the manuals do not answer
+(checked with grep).
+
+* ``zsh``: the Z Shell manual (Debian's zsh-doc, HTML written by texi2any: a page a node,
+  bars of bracketed links, index pages). Its failures were read to choose rules: a tune
+  set, whose figures say how answers over such a manual move, not how they generalise.
+* ``r``: An Introduction to R, R Installation and Administration, the R FAQ and R Data
+  Import/Export (Debian's r-doc-pdf: four PDFs typeset by texinfo, 35 to 105 pages, with
+  running heads, page numbers and tables of contents).
+
+Prints a table per group and writes ``bench/out/manual.json`` (``manual-r.json``).
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from bench._common import console, print_table, write_json
 from bench.notes import VERDICTS, _calanque, ask_all
-from tests.corpora import zsh_manual_dir
+from tests.corpora import r_manuals_dir, zsh_manual_dir
 
-SET = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets" / "trials" / "zsh.json"
+SETS = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets" / "trials"
+
+
+@dataclass(frozen=True)
+class Trial:
+    title: str
+    questions: Path
+    folder: Callable[[], Path]
+    output: str
+
+
+TRIALS = {
+    "zsh": Trial("the zsh manual", SETS / "zsh.json", zsh_manual_dir, "manual.json"),
+    "r": Trial("four R manuals (PDF)", SETS / "r_manuals.json", r_manuals_dir, "manual-r.json"),
+}
 GROUPS = {"E": "English", "F": "French over English", "T": "two facts", "U": "unanswerable"}
 
 
@@ -52,12 +76,15 @@ def served(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
-def main() -> None:
-    questions = json.loads(SET.read_text(encoding="utf-8"))["questions"]
-    folder = zsh_manual_dir()
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--trial", choices=sorted(TRIALS), default="zsh")
+    trial = TRIALS[parser.parse_args(argv).trial]
+    questions = json.loads(trial.questions.read_text(encoding="utf-8"))["questions"]
+    folder = trial.folder()
     with tempfile.TemporaryDirectory(prefix="calanque-manual-") as tmp:
         home = Path(tmp) / "home"
-        console.print("[dim]zsh manual: serving, adding and crawling…[/dim]")
+        console.print(f"[dim]{trial.title}: serving, adding and crawling…[/dim]")
         started = time.perf_counter()
         with served(folder) as url:
             _calanque(home, "add", url + "index.html")
@@ -76,12 +103,12 @@ def main() -> None:
     firsts = sum(int(r[-1].split("/")[0]) for r in rows)
     rows.append(["ALL", *totals, f"{firsts}/{totals[1]}"])
     print_table(
-        f"Answers over the zsh manual (a tune set; crawled and indexed in {crawl_s:.0f} s)",
+        f"Answers over {trial.title} (crawled and indexed in {crawl_s:.0f} s)",
         ["questions", "n", *VERDICTS, "key fact in 1st quote"],
         rows,
         width=160,
     )
-    write_json("manual.json", {"crawl_s": round(crawl_s, 1), "outcomes": outcomes})
+    write_json(trial.output, {"crawl_s": round(crawl_s, 1), "outcomes": outcomes})
 
 
 if __name__ == "__main__":

@@ -30,6 +30,10 @@ BASH_DOC = "bash-doc"
 MAINT_GUIDE = "maint-guide"
 INSTALL_GUIDE = "installation-guide-amd64"
 ZSH_DOC = "zsh-doc"
+R_DOC_PDF = "r-doc-pdf"
+# the four R manuals of a user trial (bench/manual.py); the package also ships the
+# 3,000-page reference and the internals and extensions manuals, left out
+R_MANUALS = ("R-intro.pdf", "R-admin.pdf", "R-FAQ.pdf", "R-data.pdf")
 
 
 def cache_root() -> Path:
@@ -135,6 +139,27 @@ def zsh_manual_dir() -> Path:
     """The Z Shell Manual, English only, as texi2any wrote it: ``index.html`` and a page a
     node (186 files, most of them one-line redirections), from zsh-doc."""
     return corpus_root(ZSH_DOC) / "usr/share/doc/zsh-common/html"
+
+
+def r_manuals_dir() -> Path:
+    """Four of the R manuals as PDFs, English only (:data:`R_MANUALS`: An Introduction to
+    R, Installation and Administration, the R FAQ, Data Import/Export; 35 to 105 pages
+    each), from r-doc-pdf, in a folder of their own with an ``index.html`` linking them."""
+    manuals = corpus_root(R_DOC_PDF) / "usr/share/R/doc/manual"
+    site = cache_root() / "r-manuals-site"
+    index = site / "index.html"
+    if not index.exists():
+        site.mkdir(parents=True, exist_ok=True)
+        for name in R_MANUALS:
+            shutil.copyfile(manuals / name, site / name)
+        links = "".join(f'<li><a href="{name}">{name}</a></li>' for name in R_MANUALS)
+        partial = site / ".index.html.partial"
+        partial.write_text(
+            f"<!doctype html><title>R manuals</title><h1>R manuals</h1><ul>{links}</ul>",
+            encoding="utf-8",
+        )
+        partial.rename(index)
+    return site
 
 
 def bash_manual_dir() -> Path:

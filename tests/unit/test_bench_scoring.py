@@ -178,13 +178,14 @@ def test_notes_scoring_needs_one_alternative_of_every_group() -> None:
     assert score(unanswerable, False, "", "")["verdict"] == "refused (unanswerable)"
 
 
-def test_the_manual_trial_set_has_its_four_groups(tmp_path) -> None:
+@pytest.mark.parametrize("trial", ["zsh", "r"])
+def test_each_manual_trial_set_has_its_four_groups(tmp_path, trial: str) -> None:
     import json
     import urllib.request
 
-    from bench.manual import GROUPS, SET, served
+    from bench.manual import GROUPS, TRIALS, served
 
-    questions = json.loads(SET.read_text(encoding="utf-8"))["questions"]
+    questions = json.loads(TRIALS[trial].questions.read_text(encoding="utf-8"))["questions"]
     counts = {p: sum(q["id"].startswith(p) for q in questions) for p in GROUPS}
     assert counts == {"E": 16, "F": 16, "T": 4, "U": 8}
     for q in questions:
