@@ -357,13 +357,20 @@ class ExtractiveWriter:
             said = next((c for c in chosen if self._duplicate(cand, c, vectors)), None)
             if said is None:
                 chosen.append(cand)
+            elif len(said.span.text) < len(cand.span.text) and _part_of(
+                said.span.text, cand.span.text
+            ):
+                chosen[chosen.index(said)] = cand  # the whole sentence, not a chunk's part of it
             elif _sentence_language(cand) == language != _sentence_language(said):
                 chosen[chosen.index(said)] = cand  # its translation, in the question's language
         return chosen
 
     def _duplicate(self, cand: Candidate, other: Candidate, vectors: np.ndarray) -> bool:
-        """Does ``cand`` say what ``other`` says: the same sentence nearly, or its
-        translation on a page in the other language (``cross_duplicate_cosine``)?"""
+        """Does ``cand`` say what ``other`` says: the same sentence nearly, its
+        translation on a page in the other language (``cross_duplicate_cosine``), or a
+        part of it (two chunks' overlap cut one of them short)?"""
+        if _part_of(cand.span.text, other.span.text):
+            return True
         cosine = float(vectors[cand.row] @ vectors[other.row])
         if cosine >= self.weights.duplicate_cosine:
             return True
@@ -494,6 +501,16 @@ def _translatable(name: str, question: str) -> bool:
 
 def _compact(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
+
+
+def _part_of(one: str, other: str) -> bool:
+    """Is one sentence, letters and digits only, a part of the other (``…, kth levels of
+    the factor.`` of ``…the second, . . ., kth levels of the factor.``)?"""
+    short, long = sorted((_compact(fold(one)), _compact(fold(other))), key=len)
+    return len(short) >= PART_CHARS and short in long
+
+
+PART_CHARS = 12  # a shorter sentence is too short to be a part of another by chance alone
 
 
 def _mentioned(name: str, haystack: str) -> bool:
@@ -637,11 +654,17 @@ def _command_after(passage: Passage, index: int) -> bool:
 
 def _cut_by_the_chunk(passage: Passage, index: int) -> bool:
     """Is sentence ``index`` the tail of a sentence that began before the passage (a chunk
-    that starts inside the document, in lower case)?"""
+    that starts inside the document, in lower case or with the punctuation a sentence
+    never opens with: ``., kth levels of the factor.``)?"""
     if index != 0 or passage.start == 0 or not passage.sentences:
         return False
     first = passage.sentences[0].text
+    if first[:1] in _NO_OPENING:
+        return True
     return first[:1].islower() and not looks_like_code(first)
+
+
+_NO_OPENING = frozenset(".,;:)]}»”’")
 
 
 def _reading_order(chosen: list[Candidate]) -> list[Candidate]:

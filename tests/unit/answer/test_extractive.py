@@ -837,6 +837,31 @@ def test_the_tail_of_a_sentence_a_chunk_cut_is_not_quoted_first(embedder: WordEm
         assert quoted(embedder, question, tail, other, start=start)[0].startswith(opening)
 
 
+def test_a_chunk_that_opens_on_punctuation_opens_inside_a_sentence(
+    embedder: WordEmbedder,
+) -> None:
+    """A TeX ellipsis (``the second, . . ., kth levels``) let a chunk start at ``.,``."""
+    tail = "., kth levels of the factor are generated as indicators of the factor."
+    other = "Indicators of the factor are generated for the levels of the factor, as a rule."
+    question = "Which levels of the factor are generated as indicators?"
+    for start, opening in ((4_000, "Indicators"), (0, "., kth")):
+        assert quoted(embedder, question, tail, other, start=start)[0].startswith(opening)
+
+
+def test_a_part_of_a_quoted_sentence_is_not_quoted_again(embedder: WordEmbedder) -> None:
+    """Two chunks' overlap: the second holds the end of a sentence the first holds whole,
+    and both were quoted ("…the second, . . ., kth levels of the factor. [2] ., kth levels
+    of the factor. [2]")."""
+    whole = (
+        "The installer asks for the root password and the language of the system, then "
+        "it creates the first user account and sets the hostname of the machine."
+    )
+    part = "creates the first user account and sets the hostname of the machine."
+    question = "Which step creates the first user account and sets the hostname?"
+    answer = quoted(embedder, question, whole, part)
+    assert answer == [whole]
+
+
 def test_a_sentence_ending_with_a_colon_brings_its_example_line(embedder: WordEmbedder) -> None:
     text = (
         "Error messages from compilers should look like this:\n"
