@@ -357,7 +357,7 @@ class ExtractiveWriter:
             said = next((c for c in chosen if self._duplicate(cand, c, vectors)), None)
             if said is None:
                 chosen.append(cand)
-            elif len(said.span.text) < len(cand.span.text) and _part_of(
+            elif _letters(said.span.text) < _letters(cand.span.text) and _part_of(
                 said.span.text, cand.span.text
             ):
                 chosen[chosen.index(said)] = cand  # the whole sentence, not a chunk's part of it
@@ -368,7 +368,7 @@ class ExtractiveWriter:
     def _duplicate(self, cand: Candidate, other: Candidate, vectors: np.ndarray) -> bool:
         """Does ``cand`` say what ``other`` says: the same sentence nearly, its
         translation on a page in the other language (``cross_duplicate_cosine``), or a
-        part of it (two chunks' overlap cut one of them short)?"""
+        end of it (two chunks' overlap cut one of them short)?"""
         if _part_of(cand.span.text, other.span.text):
             return True
         cosine = float(vectors[cand.row] @ vectors[other.row])
@@ -504,13 +504,23 @@ def _compact(text: str) -> str:
 
 
 def _part_of(one: str, other: str) -> bool:
-    """Is one sentence, letters and digits only, a part of the other (``…, kth levels of
-    the factor.`` of ``…the second, . . ., kth levels of the factor.``)?"""
-    short, long = sorted((_compact(fold(one)), _compact(fold(other))), key=len)
-    return len(short) >= PART_CHARS and short in long
+    """Is one sentence, letters and digits only, the end of the other (``…, kth levels of
+    the factor.`` of ``…the second, . . ., kth levels of the factor.``: a passage that
+    starts where the one before it overlaps, inside a sentence)? A command line that a
+    sentence also names is no such part."""
+    short, long = sorted((one, other), key=len)
+    if looks_like_code(short):
+        return False
+    short, long = _compact(fold(short)), _compact(fold(long))
+    return len(short) >= PART_CHARS and long.endswith(short)
 
 
 PART_CHARS = 12  # a shorter sentence is too short to be a part of another by chance alone
+
+
+def _letters(text: str) -> int:
+    """How many letters and digits ``text`` holds (its quotes, spaces and signs aside)."""
+    return len(_compact(fold(text)))
 
 
 def _mentioned(name: str, haystack: str) -> bool:

@@ -862,6 +862,22 @@ def test_a_part_of_a_quoted_sentence_is_not_quoted_again(embedder: WordEmbedder)
     assert answer == [whole]
 
 
+@pytest.mark.parametrize(
+    ("one", "other", "part"),
+    [
+        ("., kth levels of the factor.", "the second, . . ., kth levels of the factor.", True),
+        ("kth levels of the factor.", "The kth levels of the factor are listed.", False),
+        ("# dpkg-reconfigure tzdata", "Run dpkg-reconfigure tzdata", False),  # a command line
+        ("the factor.", "the levels of the factor.", False),  # too short to tell
+    ],
+)
+def test_which_sentence_is_the_end_of_another(one: str, other: str, part: bool) -> None:
+    from calanque.answer.extractive import _part_of
+
+    assert _part_of(one, other) is part
+    assert _part_of(other, one) is part
+
+
 def test_a_sentence_ending_with_a_colon_brings_its_example_line(embedder: WordEmbedder) -> None:
     text = (
         "Error messages from compilers should look like this:\n"
