@@ -145,20 +145,24 @@ def r_manuals_dir() -> Path:
     """Four of the R manuals as PDFs, English only (:data:`R_MANUALS`: An Introduction to
     R, Installation and Administration, the R FAQ, Data Import/Export; 35 to 105 pages
     each), from r-doc-pdf, in a folder of their own with an ``index.html`` linking them."""
-    manuals = corpus_root(R_DOC_PDF) / "usr/share/R/doc/manual"
-    site = cache_root() / "r-manuals-site"
+    manuals = corpus_root(R_DOC_PDF) / "usr/share/R/doc/manual"  # takes the lock itself
+    root = cache_root()
+    site = root / "r-manuals-site"
     index = site / "index.html"
-    if not index.exists():
-        site.mkdir(parents=True, exist_ok=True)
-        for name in R_MANUALS:
-            shutil.copyfile(manuals / name, site / name)
-        links = "".join(f'<li><a href="{name}">{name}</a></li>' for name in R_MANUALS)
-        partial = site / ".index.html.partial"
-        partial.write_text(
-            f"<!doctype html><title>R manuals</title><h1>R manuals</h1><ul>{links}</ul>",
-            encoding="utf-8",
-        )
-        partial.rename(index)
+    if index.exists():
+        return site
+    with _locked(root):
+        if not index.exists():
+            site.mkdir(parents=True, exist_ok=True)
+            for name in R_MANUALS:
+                shutil.copyfile(manuals / name, site / name)
+            links = "".join(f'<li><a href="{name}">{name}</a></li>' for name in R_MANUALS)
+            partial = site / ".index.html.partial"
+            partial.write_text(
+                f"<!doctype html><title>R manuals</title><h1>R manuals</h1><ul>{links}</ul>",
+                encoding="utf-8",
+            )
+            partial.rename(index)  # last: a folder with its index is whole
     return site
 
 

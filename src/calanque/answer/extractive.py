@@ -367,7 +367,7 @@ class ExtractiveWriter:
 
     def _duplicate(self, cand: Candidate, other: Candidate, vectors: np.ndarray) -> bool:
         """Does ``cand`` say what ``other`` says: the same sentence nearly, its
-        translation on a page in the other language (``cross_duplicate_cosine``), or a
+        translation on a page in the other language (``cross_duplicate_cosine``), or the
         end of it (two chunks' overlap cut one of them short)?"""
         if _part_of(cand.span.text, other.span.text):
             return True
