@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import console, print_table, write_json
-from bench.notes import VERDICTS, _calanque, ask_all
+from bench.notes import VERDICTS, _calanque, _holds, ask_all
 from tests.corpora import r_manuals_dir, zsh_manual_dir
 
 SETS = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets" / "trials"
@@ -79,7 +79,13 @@ def served(folder: Path) -> Iterator[str]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trial", choices=sorted(TRIALS), default="zsh")
-    trial = TRIALS[parser.parse_args(argv).trial]
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="also answer with the issue's naive pipeline (bench/naive.py, 3 and 5 sentences)",
+    )
+    args = parser.parse_args(argv)
+    trial = TRIALS[args.trial]
     questions = json.loads(trial.questions.read_text(encoding="utf-8"))["questions"]
     folder = trial.folder()
     with tempfile.TemporaryDirectory(prefix="calanque-manual-") as tmp:
@@ -108,7 +114,51 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows,
         width=160,
     )
-    write_json(trial.output, {"crawl_s": round(crawl_s, 1), "outcomes": outcomes})
+    results: dict[str, Any] = {"crawl_s": round(crawl_s, 1), "outcomes": outcomes}
+    if args.peer:
+        results["naive"] = peer_table(folder, questions, outcomes)
+    write_json(trial.output, results)
+
+
+def peer_table(
+    folder: Path, questions: list[dict[str, Any]], outcomes: list[dict[str, Any]]
+) -> dict[str, list[str]]:
+    """Right answers per group: Calanque's, and the naive pipeline's with 3 and 5 sentences
+    (it never refuses: an unanswerable question is never right for it). Returns the ids
+    each pipeline answered right."""
+    from bench.answer import shared_embedder
+    from bench.naive import folder_pipeline
+
+    right = {
+        "Calanque": [
+            o["id"] for o in outcomes if o["verdict"] in ("right", "refused (unanswerable)")
+        ]
+    }
+    embedder = shared_embedder()
+    try:
+        pipeline = folder_pipeline(folder, embedder)
+        for sentences in (3, 5):
+            pipeline.sentences = sentences
+            right[f"naive, {sentences}"] = [
+                q["id"]
+                for q in questions
+                if q["kind"] != "unans" and _holds(q["expect"], pipeline.answer(q["q"], ()))
+            ]
+    finally:
+        embedder.close()
+    rows = [
+        [name, len(part), *(sum(q["id"] in ids for q in part) for ids in right.values())]
+        for prefix, name in GROUPS.items()
+        if (part := [q for q in questions if q["id"].startswith(prefix)])
+    ]
+    rows.append(["ALL", len(questions), *(len(ids) for ids in right.values())])
+    print_table(
+        "Right answers: Calanque and the issue's naive pipeline",
+        ["questions", "n", *right],
+        rows,
+        width=120,
+    )
+    return right
 
 
 if __name__ == "__main__":
