@@ -112,6 +112,15 @@ _SECTION_HEADING = re.compile(
 _NUMBERED_HEADING = re.compile(
     r"^(\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+[A-ZÀ-Ý][^.!?:;]{0,80})\n(?=[A-ZÀ-Ý])", re.M
 )
+# "Description", "See Also", "Note" alone on their line, a capitalised line after them: a
+# heading without a number (a reference manual's sections, a note's label), not the start
+# of the paragraph that follows ("Details If na.rm is TRUE…"). Inside a paragraph a line is
+# full: one to three capitalised words without a sentence's end on a line of their own end
+# no sentence. A lead-in before an example ("For example", "The command") is left as it is.
+_LABEL_LINE = re.compile(
+    r"^([A-ZÀ-Ý][a-zà-ÿ]+(?:[ \t]+[A-ZÀ-Ý][a-zà-ÿ]+){0,2}(?:\([a-z]\))?)[ \t]*\n(?=[A-ZÀ-Ý])",
+    re.M,
+)
 # A paragraph that is a numbered heading: "8.6 Why is foo-data not removed?", "3 Installing
 # Debian": a section number, then a short title (see _heading_level)
 _HEADING_BLOCK = re.compile(r"(\d{1,2}(?:\.\d{1,2}){0,3})\.?[ \t]+([^\W\d_][^\n]*)")
@@ -465,6 +474,7 @@ def _mended(block: str) -> list[str]:
     text = _CUT_FILE_PATH.sub(r"\1", text)
     text = _NUMBERED_HEADING.sub(r"\n\1\n\n", _CONTENTS_LINE.sub("", text))
     text = _SECTION_HEADING.sub(r"\n\1\n\n", text)
+    text = _LABEL_LINE.sub(r"\n\1\n\n", text)
     return split_paragraphs(text)
 
 

@@ -264,6 +264,37 @@ def test_a_section_heading_stands_apart_whatever_case_follows() -> None:
     assert "2. Compose a message with the following information about the release." in doc.text
 
 
+def test_a_label_line_stands_apart_from_the_sentence_after_it() -> None:
+    """A reference manual's section labels ("Description", "See Also") and a note's have no
+    number; a capitalised line after one starts a sentence of its own (it read "Details If
+    na.rm is TRUE…"). A lead-in before an example, and a label before code, stay."""
+    pages = [
+        [
+            "mad Median Absolute Deviation",
+            "Description",
+            "Compute the median absolute deviation, i.e., the",
+            "median of the absolute deviations from the median.",
+            "Usage",
+            "mad(x, center = median(x))",
+            "Details",
+            "If na.rm is TRUE then NA values are stripped before",
+            "the computation proceeds.",
+            "For example",
+            "> mad(c(1, 2, 3))",
+            "See Also",
+            "Median and IQR.",
+        ]
+    ]
+    text = f"\n{extract(make_pdf(pages), 'http://h/refman.pdf', 'application/pdf').text}\n"
+    for label in ("Description", "Details", "See Also"):
+        assert f"\n{label}\n" in text
+    assert "\nCompute the median absolute deviation, i.e., the median of the absolute" in text
+    assert "\nIf na.rm is TRUE then NA values are stripped before the computation" in text
+    assert "\nMedian and IQR." in text
+    assert "Usage mad(x, center = median(x))" in text
+    assert "For example > mad(c(1, 2, 3))" in text
+
+
 def test_a_heading_that_its_layout_wrapped_is_one_heading() -> None:
     """A rebuilt page sets a FAQ question's second line apart like a paragraph (its large
     font leaves a gap): the end of the question goes back to it, hyphenated words joined,
