@@ -463,8 +463,8 @@ def is_table(block: str) -> bool:
 def _mended(block: str) -> list[str]:
     """A block of a page with its layout mended: words cut at a line end joined, links cut
     after their scheme, its colon or a slash of their path joined, contents lines dropped,
-    numbered headings set apart. A table's rows are left as they are (a row is no heading,
-    its cells' hyphens its own)."""
+    numbered headings and label lines set apart. A table's rows are left as they are (a row
+    is no heading, its cells' hyphens its own)."""
     if is_table(block):
         return [block]
     text = _HYPHENATED.sub("", block.replace("\r\n", "\n"))
