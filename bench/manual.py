@@ -2,6 +2,7 @@
 
     python -m bench.manual              # the zsh manual (HTML)
     python -m bench.manual --trial r    # four R manuals (PDF)
+    python -m bench.manual --trial python  # Python's Tutorial, FAQ and HOWTOs (Sphinx)
 
 The answer domains were chosen by the project; these sets come from users' trials. The
 manuals are served on 127.0.0.1, added and crawled in a fresh home as a user would
@@ -17,8 +18,12 @@ over the English pages, 4 that need two facts from two places, 8 the manuals do 
 * ``r``: An Introduction to R, R Installation and Administration, the R FAQ and R Data
   Import/Export (Debian's r-doc-pdf: four PDFs typeset by texinfo, 35 to 105 pages, with
   running heads, page numbers and tables of contents).
+* ``python``: Python 3.11's Tutorial, FAQ and HOWTOs (Debian's python3.11-doc: 46 Sphinx
+  pages with navigation bars, sidebars and many code blocks; links to the rest of the
+  documentation lead nowhere). Its questions were written from 16 random pages.
 
-Prints a table per group and writes ``bench/out/manual.json`` (``manual-r.json``).
+Prints a table per group and writes ``bench/out/manual.json`` (``manual-r.json``,
+``manual-python.json``).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from typing import Any
 
 from bench._common import console, print_table, write_json
 from bench.notes import VERDICTS, _calanque, _holds, ask_all
-from tests.corpora import r_manuals_dir, zsh_manual_dir
+from tests.corpora import python_docs_dir, r_manuals_dir, zsh_manual_dir
 
 SETS = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets" / "trials"
 
@@ -55,6 +60,12 @@ class Trial:
 TRIALS = {
     "zsh": Trial("the zsh manual", SETS / "zsh.json", zsh_manual_dir, "manual.json"),
     "r": Trial("four R manuals (PDF)", SETS / "r_manuals.json", r_manuals_dir, "manual-r.json"),
+    "python": Trial(
+        "Python's Tutorial, FAQ and HOWTOs",
+        SETS / "python_docs.json",
+        python_docs_dir,
+        "manual-python.json",
+    ),
 }
 GROUPS = {"E": "English", "F": "French over English", "T": "two facts", "U": "unanswerable"}
 

@@ -31,8 +31,10 @@ MAINT_GUIDE = "maint-guide"
 INSTALL_GUIDE = "installation-guide-amd64"
 ZSH_DOC = "zsh-doc"
 R_DOC_PDF = "r-doc-pdf"
+PYTHON_DOC = "python3.11-doc"
 # the four R manuals of a user trial (bench/manual.py); the package also ships the
 # 3,000-page reference and the internals and extensions manuals, left out
+PYTHON_DOC_PARTS = ("tutorial", "faq", "howto")
 R_MANUALS = ("R-intro.pdf", "R-admin.pdf", "R-FAQ.pdf", "R-data.pdf")
 
 
@@ -160,6 +162,34 @@ def r_manuals_dir() -> Path:
             partial = site / ".index.html.partial"
             partial.write_text(
                 f"<!doctype html><title>R manuals</title><h1>R manuals</h1><ul>{links}</ul>",
+                encoding="utf-8",
+            )
+            partial.rename(index)  # last: a folder with its index is whole
+    return site
+
+
+def python_docs_dir() -> Path:
+    """Python 3.11's Tutorial, FAQ and HOWTOs (46 Sphinx pages, English only, with their
+    navigation bars, sidebars and code blocks), from python3.11-doc, in a folder of their own
+    with an ``index.html`` linking them. Their links to the rest of the documentation
+    (the library reference, the glossary…) lead nowhere, as on a partial mirror."""
+    html = corpus_root(PYTHON_DOC) / "usr/share/doc/python3.11/html"  # takes the lock itself
+    root = cache_root()
+    site = root / "python-docs-site"
+    index = site / "index.html"
+    if index.exists():
+        return site
+    with _locked(root):
+        if not index.exists():
+            site.mkdir(parents=True, exist_ok=True)
+            items = []
+            for part in PYTHON_DOC_PARTS:
+                shutil.copytree(html / part, site / part, dirs_exist_ok=True)
+                items.append(f'<li><a href="{part}/index.html">{part}</a></li>')
+            partial = site / ".index.html.partial"
+            partial.write_text(
+                "<!doctype html><title>Python 3.11 documentation (part)</title>"
+                f"<h1>Python 3.11 documentation</h1><ul>{''.join(items)}</ul>",
                 encoding="utf-8",
             )
             partial.rename(index)  # last: a folder with its index is whole

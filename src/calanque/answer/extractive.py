@@ -37,6 +37,7 @@ all; not from a single similarity threshold.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -68,7 +69,7 @@ from calanque.answer.language import (
     words,
 )
 from calanque.answer.passages import Passage
-from calanque.answer.sentences import Span, as_shown, looks_like_code
+from calanque.answer.sentences import Span, as_shown, looks_like_code, mostly_words
 from calanque.answer.vectors import MAX_CHARS, MIN_WORDS, SentenceVectorStore
 from calanque.embed.base import Embedder
 from calanque.index.analysis import symbols
@@ -278,7 +279,8 @@ class ExtractiveWriter:
         selected = self._select(candidates, vectors, limit, language)
         # Abstention is decided on the core of the answer, not on the context added to it.
         core = [c for c in selected if c.score >= selected[0].score - self.weights.evidence_within]
-        chosen = _reading_order(_with_companions(selected, core))
+        scores = {(c.passage.n, c.index): c.score for c in candidates}
+        chosen = _reading_order(_with_companions(selected, core, scores))
         quoted = _quoted_language(language, chosen)
         evidence = _evidence(question, language, terms, core, candidates, quoted, translations)
         evidence = replace(evidence, missing_names=missing_names(question, passages))
@@ -724,9 +726,14 @@ def _read_together(chosen: list[Candidate]) -> dict[int, float]:
     return score
 
 
-def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Candidate]:
-    """Add the command line that follows a chosen sentence ending with ':' or announcing it
-    (``La commande suivante…``); for a core sentence (see ``evidence_within``), the
+def _with_companions(
+    chosen: list[Candidate],
+    core: list[Candidate],
+    scores: Mapping[tuple[int, int], float] | None = None,
+) -> list[Candidate]:
+    """Add what a chosen sentence ending with ':' shows (:func:`_shown_lines`), or the
+    command line after one announcing it (``La commande suivante…``); for a core sentence
+    (see ``evidence_within``), the
     sentence naming the term of the definition it goes on with (:func:`_defining`); and
     for every chosen sentence, the sentences before it while it refers back (``This
     release…``, ``Il…``), up to ``REFERS_BACK_DEPTH`` of them."""
@@ -763,9 +770,18 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
         if following >= len(sentences) or (cand.passage.n, following) in taken:
             continue
         if cand.span.text.rstrip().endswith(":"):
-            if not _shown_after(cand.passage, following):
-                continue
-        elif not (announces(cand.span.text) and _command_after(cand.passage, following)):
+            shown = _shown_lines(cand.passage, following, scores or {})
+            for index in shown:
+                if (cand.passage.n, index) not in taken:
+                    add(cand, index)
+            # a line of the block chosen for itself is read in the block, not apart from it
+            group = {(cand.passage.n, i) for i in [cand.index, *shown]}
+            members = [i for i, c in enumerate(out) if (c.passage.n, c.index) in group]
+            top = max(out[i].score for i in members)
+            for i in members:
+                out[i] = replace(out[i], score=top)
+            continue
+        if not (announces(cand.span.text) and _command_after(cand.passage, following)):
             continue
         add(cand, following)
         # ... and the listing's next command lines: its steps are read together
@@ -778,6 +794,66 @@ def _with_companions(chosen: list[Candidate], core: list[Candidate]) -> list[Can
 
 # the command lines shown after the one a sentence announces, at most (a listing's steps)
 LISTING_MORE = 3
+# the lines a sentence ending with ':' shows (a program, a listing, its output): quoted
+# whole up to this many, else the first and the ones closest to the question
+SHOWN_LINES = 4
+SHOWN_SCAN = 30  # a block is read this far at most
+_SECTION_NUMBER = re.compile(r"(?:\d+\.)+\d*")
+
+
+def _shown_lines(
+    passage: Passage, following: int, scores: Mapping[tuple[int, int], float]
+) -> list[int]:
+    """The sentences a sentence ending with ':' shows (``following`` is the one after it):
+    the lines on their own after it, up to the first that reads as prose, when the first of
+    them is shown (:func:`_shown_after`). A program after "Let's fix it by restricting the
+    values the --verbosity option can accept:" gave its first line, ``import argparse``,
+    and not the ``choices=[0, 1, 2]`` that answered; so a block longer than
+    ``SHOWN_LINES`` gives its first line and the lines of the best scores (``scores``, by
+    passage and index; a line too short to be a candidate has none), in reading order."""
+    sentences = passage.sentences
+    if following >= len(sentences):
+        return []
+    end = min(len(sentences), following + SHOWN_SCAN)
+    if _shown_after(passage, following):
+        block = [following]
+        for index in range(following + 1, end):
+            text = sentences[index].text
+            if (
+                _same_line(passage, index - 1, index)
+                or (mostly_words(text, MIN_WORDS) and _ENDS_SENTENCE.search(text))
+                or _SECTION_NUMBER.fullmatch(text)
+            ):
+                break  # prose again ("And the output:"), or the next section's "11.4.3."
+            block.append(index)
+    elif _list_item(passage, following):
+        # "… shorter than C programs, for several reasons:" then its items, each on its
+        # line and opening in lower case, the last one ending the sentence
+        block = []
+        for index in range(following, end):
+            if not _list_item(passage, index):
+                break
+            block.append(index)
+            if _ENDS_SENTENCE.search(sentences[index].text):
+                break
+    else:
+        return []
+    if len(block) <= SHOWN_LINES:
+        return block
+    rest = sorted(block[1:], key=lambda i: scores.get((passage.n, i), -math.inf), reverse=True)
+    return [block[0], *sorted(rest[: SHOWN_LINES - 1])]
+
+
+def _list_item(passage: Passage, index: int) -> bool:
+    """Does sentence ``index`` go on with the sentence before it as an item of its list (a
+    line of its own, opening in lower case, not a command)?"""
+    text = passage.sentences[index].text
+    return (
+        text[:1].islower()
+        and not _same_line(passage, index - 1, index)
+        and not looks_like_code(text)
+        and mostly_words(text, MIN_WORDS)
+    )
 
 
 def _defining(cand: Candidate) -> int | None:

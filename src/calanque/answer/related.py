@@ -101,6 +101,7 @@ _EN_DOES = re.compile(
     r"(?P<verb>[a-z]{3,}(?:s))\s+\S"
 )
 _EN_DEFINITION = re.compile(r"^(?P<np>[^,;:]{2,60}?)\s+(?P<be>is|are)\s+(?:a|an|the)\s+\w")
+_PROSE_END = re.compile(r"[.!?…][\"'»”’)\]]*\s*$")
 _EN_WHERE = frozenset(["in", "into", "under", "inside", "at", "on", "within"])
 
 # French
@@ -200,11 +201,32 @@ def _plain_passive(np: str, participle: str) -> bool:
     return not (_CLAUSE_WORDS & set(words)) and fold(participle) not in STOPWORDS
 
 
+# A purpose that points back to what came before ("To put it another way,", "To prevent
+# this,", "To do so,", "Pour cela,", "Pour l'éviter,") asks nothing on its own.
+_EN_POINTERS = frozenset(["it", "this", "that", "these", "those", "them", "so"])
+_FR_POINTERS = frozenset(["cela", "ceci", "ca", "celui", "celle", "ceux", "celles"])
+
+
+def _points_back(vp: str, language: str) -> bool:
+    words = re.findall(r"\w+", fold(vp))
+    if language != "fr":
+        return bool(_EN_POINTERS & set(words))
+    if _FR_POINTERS & set(words):
+        return True
+    # an object pronoun before its infinitive: "le faire", "l'éviter", "les installer"
+    return (
+        len(words) >= 2
+        and words[0] in {"le", "la", "les", "l", "y", "en"}
+        and bool(_INFINITIVE.fullmatch(words[1]))
+    )
+
+
 def _english(sentence: str, context: str) -> Iterator[Candidate]:
     text = _bare(sentence)
     if found := _EN_PURPOSE.match(text) or _EN_INSTRUCTION.match(text):
         vp = found["vp"].strip()
-        yield Candidate(f"How do I {vp}?", vp)
+        if not _points_back(vp, "en"):
+            yield Candidate(f"How do I {vp}?", vp)
         return
     if found := _EN_DOES.match(_lower_first(text)):
         kind, name = found["kind"].lower(), found["name"]
@@ -226,9 +248,13 @@ def _english(sentence: str, context: str) -> Iterator[Candidate]:
 
 def _french(sentence: str, context: str) -> Iterator[Candidate]:
     text = _bare(sentence)
-    if found := _FR_PURPOSE.match(text) or _FR_INSTRUCTION.match(text):
+    # the purpose read before a short one is taken for a setting ("Pour créer un
+    # environnement virtuel, …" is no "Sous Debian, …")
+    purpose = _FR_PURPOSE.match(sentence.strip().rstrip(".!…:;").strip())
+    if found := purpose or _FR_PURPOSE.match(text) or _FR_INSTRUCTION.match(text):
         vp = found["vp"].strip()
-        yield Candidate(f"Comment {vp} ?", vp)
+        if not _points_back(vp, "fr"):
+            yield Candidate(f"Comment {vp} ?", vp)
         return
     if found := _FR_DOES.match(text):
         kind, name = found["kind"].lower(), found["name"]
@@ -277,6 +303,8 @@ def _neutral(sentence: str, language: str) -> Iterator[Candidate]:
     """Questions on the language-neutral terms of a sentence: commands and paths."""
     for name in _commands(sentence):
         yield _command_question(name, language)
+    if not _PROSE_END.search(sentence):
+        return  # a path in a program's source is no topic: "[('/bin', 'python')]"
     for token in re.findall(r"(?<![\w/:])[/~](?!/)[\w./+-]*\w", sentence):  # not a URL
         kind = "dossier" if token.endswith("/") else "fichier"
         if language == "fr":

@@ -137,10 +137,10 @@ def looks_like_code(line: str) -> bool:
 def _reads_as_prose(line: str) -> bool:
     """A line of ``PROSE_WORDS`` words or more, seven in ten of them plain words, that ends
     like a sentence (or a footnote's number after it)."""
-    return _mostly_words(line, PROSE_WORDS) and bool(_PROSE_END.search(line))
+    return mostly_words(line, PROSE_WORDS) and bool(_PROSE_END.search(line))
 
 
-def _mostly_words(text: str, at_least: int) -> bool:
+def mostly_words(text: str, at_least: int) -> bool:
     """``at_least`` words or more, seven in ten of them plain words (not code, not numbers)."""
     tokens = text.split()
     plain = sum(bool(_PLAIN_WORD.fullmatch(t.strip(".,;:!?()[]«»\"'“”‘’"))) for t in tokens)
@@ -190,7 +190,7 @@ def _comment_prose(line: str) -> re.Match[str] | None:
     if found is None:
         return None
     body = line[found.end() :]
-    if not _mostly_words(body, 3) or looks_like_code(body):
+    if not mostly_words(body, 3) or looks_like_code(body):
         return None
     return found
 

@@ -4,6 +4,7 @@ import pytest
 
 from calanque.answer.answer_types import announces, points_elsewhere, refers_back
 from calanque.answer.extractive import (
+    SHOWN_LINES,
     AbstentionPolicy,
     Candidate,
     Evidence,
@@ -697,7 +698,6 @@ def test_an_announced_listing_comes_whole(embedder: WordEmbedder) -> None:
         "# systemctl restart nfs-kernel-server\n"
         "# systemctl status nfs-kernel-server\n"
         "# journalctl -u nfs-kernel-server\n"
-        "# ls /etc/exports.d\n"
         "The exports file lists the directories shared over the network."
     )
     _, quoted = _quoted(embedder, text, "How is the NFS server restarted after editing?", "en")
@@ -705,14 +705,69 @@ def test_an_announced_listing_comes_whole(embedder: WordEmbedder) -> None:
         "After editing the file, the NFS server must be restarted with either of the "
         "following commands:"
     )
-    # the announced command and at most LISTING_MORE lines of its listing after it
+    # a listing of SHOWN_LINES lines or fewer comes whole, in its order
     assert quoted[announced + 1 : announced + 5] == [
         "# exportfs -ra",
         "# systemctl restart nfs-kernel-server",
         "# systemctl status nfs-kernel-server",
         "# journalctl -u nfs-kernel-server",
     ]
-    assert "# ls /etc/exports.d" not in quoted
+
+
+def test_a_long_program_after_a_colon_gives_its_lines_closest_to_the_question(
+    embedder: WordEmbedder,
+) -> None:
+    """Python's argparse tutorial: "Let's fix it by restricting the values the --verbosity
+    option can accept:" came with ``import argparse`` alone, not the line with
+    ``choices=[0, 1, 2]`` that answered; a block longer than SHOWN_LINES gives its first
+    line and its best lines, in their order, and stops where prose starts again."""
+    text = (
+        "Let's fix it by restricting the values the verbosity option can accept:\n"
+        "import argparse\n"
+        "parser = argparse.ArgumentParser()\n"
+        'parser.add_argument("square", type=int, help="display a square")\n'
+        'parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2])\n'
+        "args = parser.parse_args()\n"
+        "answer = args.square**2\n"
+        "if args.verbosity == 2:\n"
+        "print(answer)\n"
+        "And the output:\n"
+        "$ python3 prog.py 4 -v 3"
+    )
+    question = "How do I restrict the verbosity option to the values 0, 1 or 2?"
+    _, quoted = _quoted(embedder, text, question, "en")
+    colon = quoted.index("Let's fix it by restricting the values the verbosity option can accept:")
+    shown = quoted[colon + 1 : colon + 1 + SHOWN_LINES]
+    assert shown[0] == "import argparse"
+    assert 'parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2])' in shown
+    lines = text.split("\n")
+    assert [lines.index(line) for line in shown] == sorted(lines.index(line) for line in shown)
+    assert "$ python3 prog.py 4 -v 3" not in quoted  # after "And the output:", prose
+
+
+def test_the_items_a_colon_announces_come_with_it(embedder: WordEmbedder) -> None:
+    """Python's tutorial: "Programs written in Python are typically much shorter than
+    equivalent C programs, for several reasons:" was quoted without its reasons, its list's
+    items (lines of their own, opening in lower case)."""
+    text = (
+        "Programs written in Python are typically much shorter than equivalent C programs,"
+        " for several reasons:\n"
+        "the high-level data types allow you to express complex operations in a single"
+        " statement;\n"
+        "statement grouping is done by indentation instead of brackets;\n"
+        "no variable or argument declarations are necessary.\n"
+        "python is extensible, and the interpreter can be linked into an application."
+    )
+    _, quoted = _quoted(embedder, text, "Why are Python programs shorter than C programs?", "en")
+    colon = quoted.index(
+        "Programs written in Python are typically much shorter than equivalent C programs,"
+        " for several reasons:"
+    )
+    assert quoted[colon + 1 : colon + 4] == [
+        "the high-level data types allow you to express complex operations in a single statement;",
+        "statement grouping is done by indentation instead of brackets;",
+        "no variable or argument declarations are necessary.",
+    ]  # the list ends with its sentence: the next line is not one of its items
 
 
 def test_a_definition_s_later_sentence_brings_the_term_it_defines(embedder: WordEmbedder) -> None:

@@ -524,3 +524,37 @@ def test_a_long_message_is_read_in_linear_time() -> None:
     started = __import__("time").perf_counter()
     rewrite_extractive(question, NGINX_FR * 10, "fr")
     assert __import__("time").perf_counter() - started < 2.0
+
+
+def test_a_purpose_that_points_back_asks_nothing() -> None:
+    """ "To put it another way, …" and "To prevent this, …" gave "How do I put it another
+    way?" and "How do I prevent this?" under an answer over the Python FAQ."""
+    english = passage(
+        8,
+        "To put it another way, local variables and instance variables live in two "
+        "namespaces.\nTo prevent this, use a default of None.\nTo do so, edit the file.\n"
+        "To sort a list in reverse order, pass reverse=True to sorted().",
+        "en",
+    )
+    related = related_questions("What does the walrus operator do?", [english], "en", k=5)
+    assert related == ["How do I sort a list in reverse order?"]
+    french = passage(
+        9,
+        "Pour cela, modifiez le fichier.\nPour l'éviter, utilisez None.\n"
+        "Pour le faire, lancez la commande.\nPour créer un environnement virtuel, lancez venv.",
+        "fr",
+    )
+    related = related_questions("Que fait l'opérateur morse ?", [french], "fr", k=5)
+    assert related == ["Comment créer un environnement virtuel ?"]
+
+
+def test_a_path_in_a_line_of_code_asks_nothing() -> None:
+    code = passage(
+        10,
+        "itertools.starmap(os.path.join, [('/bin', 'python'), ('/usr', 'bin', 'java')])\n"
+        "The rules are kept in /etc/nftables.conf.",
+        "en",
+    )
+    related = related_questions("What does starmap do?", [code], "en", k=5)
+    assert not any("/bin" in q or "/usr" in q for q in related)
+    assert "Where are the rules kept?" in related

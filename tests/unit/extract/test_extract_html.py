@@ -210,6 +210,29 @@ def test_heading_permalinks_are_not_text() -> None:
     assert "and # alone" in doc.text  # a bare "#" without a permalink class is left
 
 
+def test_a_heading_that_links_back_to_the_table_of_contents_keeps_its_words() -> None:
+    """Sphinx's FAQs write every heading as a link back to the page's contents
+    (``<a class="toc-backref" role="doc-backlink">``): its "toc" class read as navigation,
+    and every question of the Python FAQ lost its heading, so each answer its question."""
+    html = (
+        "<html><body><main>"
+        '<h1><a class="toc-backref" href="#id1" role="doc-backlink">Library FAQ</a>'
+        '<a class="headerlink" href="#library-faq">¶</a></h1>'
+        '<nav class="contents"><p>Contents</p><ul><li><a href="#unix">Unix</a></li></ul></nav>'
+        '<h3><a class="toc-backref" href="#id5" role="doc-backlink">How do I make a Python'
+        " script executable on Unix?</a></h3>"
+        "<p>You need to do two things: the mode must be executable, and the first line must"
+        " begin with #!.</p>"
+        "</main></body></html>"
+    )
+    doc = extract_html(html, "https://docs.example/faq/library.html")
+    assert [h.text for h in doc.headings] == [
+        "Library FAQ",
+        "How do I make a Python script executable on Unix?",
+    ]
+    assert "Contents" not in doc.text  # the table of contents itself is still navigation
+
+
 def test_a_definition_list_s_term_and_definition_are_one_paragraph() -> None:
     """Option lists (texinfo, man pages, DocBook's variable lists) put the term in a ``dt``
     and what it means in a ``dd``: as two paragraphs, "alert (bell)" or "Do not read
