@@ -150,6 +150,8 @@ def _is_boilerplate(element: etree._Element) -> bool:
     tag = element.tag
     if tag == "a" and _is_permalink(element):
         return True
+    if any(a.tag in _HEADINGS for a in element.iterancestors()):
+        return False  # a heading's words, even in a link back to the contents ("toc-backref")
     role = (element.get("role") or "").lower()
     if role in _DROP_ROLES or element.get("aria-hidden") == "true" or element.get("hidden"):
         return True
