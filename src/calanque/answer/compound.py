@@ -28,6 +28,7 @@ from calanque.answer.answer_types import asks_yes_or_no, cue_data
 from calanque.answer.language import fold
 
 MIN_PART_WORDS = 3  # words of a part of its own: "and why?" is no question to search alone
+MAX_ASIDE_CHARS = 40  # ", and once it runs, where…": the clause before the question word
 MAX_PARTS = 3
 
 
@@ -71,9 +72,12 @@ def _split_pattern() -> re.Pattern[str]:
     # ", and until when", "; et dans quel", ", and also how": the new question starts at the
     # lead-in (``until``) or at the question word; a second question mark starts one too
     # ", and do I need…", ", et faut-il…": after a comma, a question asking yes or no
+    # ", and once it runs, where…", ", et une fois le script lancé, où…": a short clause of
+    # its own between the conjunction and the question word (after a comma only)
     return re.compile(
         rf"(?P<comma>[,;:])?\s+(?:(?:{conjunctions})\s+)+"
-        rf"(?=(?:(?:{lead_ins})\s+){{0,2}}(?:{asking})\b)"
+        rf"(?=(?P<aside>[^,;:?]{{1,{MAX_ASIDE_CHARS}}},\s+)?"
+        rf"(?:(?:{lead_ins})\s+){{0,2}}(?:{asking})\b)"
         rf"|(?P<yes_no>[,;])\s+(?:and|et)\s+(?={_YES_NO_OPENING})"
         rf"|(?<=[?？])\s+(?=\S)"
     )
@@ -90,6 +94,8 @@ def question_parts(question: str, language: str) -> list[str]:
         if len(text[start : match.start()].split()) < MIN_PART_WORDS:
             continue
         marked = match.group("comma") or match.group("yes_no") or folded[match.start() - 1] in "?？"
+        if match.group("aside") and not match.group("comma"):
+            continue  # "the file that it reads and when it changes, how…": one clause
         if not marked and not _opens_a_question(folded[match.end() :]):
             continue  # a bare "and which is…", "et que sa version…": a clause
         cuts.append((match.start(), match.end()))
@@ -122,6 +128,9 @@ def _asks(part: str) -> bool:
     data = cue_data()
     asking = set(data["question_words"])
     lead_in = {*data["lead_in_words"], *data["compound_prepositions"]}
+    head, comma, rest = part.partition(",")
+    if comma and len(head) <= MAX_ASIDE_CHARS and _asks(rest):
+        return True  # "once it runs, where do I find…"
     for word in re.findall(r"[\w']+", fold(part))[:3]:
         if word in asking:
             return True

@@ -769,7 +769,7 @@ def _with_companions(
         sentences = cand.passage.sentences
         if following >= len(sentences) or (cand.passage.n, following) in taken:
             continue
-        if cand.span.text.rstrip().endswith(":"):
+        if cand.span.text.rstrip().endswith(":") or _runs_into_code(cand.passage, cand.index):
             shown = _shown_lines(cand.passage, following, scores or {})
             for index in shown:
                 if (cand.passage.n, index) not in taken:
@@ -798,6 +798,7 @@ LISTING_MORE = 3
 # whole up to this many, else the first and the ones closest to the question
 SHOWN_LINES = 4
 SHOWN_SCAN = 30  # a block is read this far at most
+SHOWN_LINE_CHARS = 200  # a longer "line" is a paragraph: the block ends before it
 _SECTION_NUMBER = re.compile(r"(?:\d+\.)+\d*")
 
 
@@ -821,6 +822,7 @@ def _shown_lines(
             text = sentences[index].text
             if (
                 _same_line(passage, index - 1, index)
+                or len(text) > SHOWN_LINE_CHARS  # a paragraph, not a line
                 or (mostly_words(text, MIN_WORDS) and _ENDS_SENTENCE.search(text))
                 or _SECTION_NUMBER.fullmatch(text)
             ):
@@ -842,6 +844,30 @@ def _shown_lines(
         return block
     rest = sorted(block[1:], key=lambda i: scores.get((passage.n, i), -math.inf), reverse=True)
     return [block[0], *sorted(rest[: SHOWN_LINES - 1])]
+
+
+def _runs_into_code(passage: Passage, index: int) -> bool:
+    """Does sentence ``index`` stop short of its end where a line of code begins ("…
+    scripts can be made directly executable by putting the line" then ``#!/usr/bin/env
+    python3``): the sentence goes on through the code, which is part of what it says."""
+    following, text = index + 1, passage.sentences[index].text
+    return (
+        following < len(passage.sentences)
+        and not _ENDS_SENTENCE.search(text)
+        and mostly_words(text, PROSE_FRAGMENT_WORDS)  # not a table's row, not a command
+        and not looks_like_code(text)
+        and not _same_line(passage, index, following)
+        and _code_like(passage.sentences[following].text)
+    )
+
+
+PROSE_FRAGMENT_WORDS = 6
+
+
+def _code_like(text: str) -> bool:
+    """A line of code, or a short one of few plain words (``#!/usr/bin/env python3.5``),
+    not a heading (``1.5.1 Fixing a Security Bug``)."""
+    return looks_like_code(text) or (len(text) <= SHOWN_LINE_CHARS and not mostly_words(text, 1))
 
 
 def _list_item(passage: Passage, index: int) -> bool:

@@ -67,6 +67,25 @@ from .test_engine import FAKE_SUPPORT
             "en",
             ["How much does a paddle board cost to rent?", "do I need a life jacket?"],
         ),
+        # a short clause of its own between ", and" and the question word
+        (
+            "How do I make my script runnable on Unix, and once it runs, where do I find the "
+            "words passed to it?",
+            "en",
+            [
+                "How do I make my script runnable on Unix?",
+                "once it runs, where do I find the words passed to it?",
+            ],
+        ),
+        (
+            "Comment rendre le script exécutable, et une fois le script lancé, où trouver ses "
+            "arguments ?",
+            "fr",
+            [
+                "Comment rendre le script exécutable ?",
+                "une fois le script lancé, où trouver ses arguments ?",
+            ],
+        ),
         (
             "Quel est le prix d'un repas, et est-ce que le paiement en ligne est possible ?",
             "fr",
@@ -107,6 +126,8 @@ def test_a_question_asking_several_things_is_split(
         # a bare "and" before an auxiliary, or an "and is it" too short to stand alone
         "What is a mirror and is it fast?",
         "Which packages, and is there a way to list them?",
+        # a clause before the question word, without a comma before the conjunction
+        "Which file lists the sources and when it changes, how is it read?",
     ],
 )
 def test_a_question_asking_one_thing_is_not_split(question: str) -> None:

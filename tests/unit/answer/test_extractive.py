@@ -14,6 +14,7 @@ from calanque.answer.extractive import (
     _defining,
     _evidence,
     _form_penalty,
+    _runs_into_code,
     decide_answered,
     missing_names,
     question_intents,
@@ -1398,3 +1399,27 @@ def test_symbols_are_operators_and_options_as_written(text: str, expected: set[s
     from calanque.index.analysis import symbols
 
     assert symbols(text) == expected
+
+
+def test_a_sentence_that_runs_into_a_line_of_code_comes_with_it(embedder: WordEmbedder) -> None:
+    """Python's tutorial: "… scripts can be made directly executable, like shell scripts,
+    by putting the line" was quoted without the ``#!/usr/bin/env python3.5`` it goes on
+    with; a heading before a heading brings nothing (``1.5 Security Updates`` then
+    ``1.5.1 Fixing a Security Bug in Ubuntu``)."""
+    text = (
+        "On Unix systems, Python scripts can be made directly executable, like shell "
+        "scripts, by putting the line\n"
+        "#!/usr/bin/env python3.5\n"
+        "at the beginning of the script and giving the file an executable mode.\n"
+        "1.5 Security and Stable Release Updates for Unix scripts\n"
+        "1.5.1 Fixing a Security Bug in Ubuntu"
+    )
+    question = "How can Python scripts be made directly executable on Unix systems?"
+    passages, quoted = _quoted(embedder, text, question, "en")
+    fragment = quoted.index(
+        "On Unix systems, Python scripts can be made directly executable, like shell "
+        "scripts, by putting the line"
+    )
+    assert quoted[fragment + 1] == "#!/usr/bin/env python3.5"
+    assert _runs_into_code(passages[0], 0)
+    assert not _runs_into_code(passages[0], 3)  # a heading before a heading
