@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from calanque.answer.claims import technical_tokens
 from calanque.answer.language import (
     STOPWORDS,
     coverage,
@@ -36,11 +37,12 @@ from calanque.answer.language import (
     stems,
 )
 from calanque.answer.passages import Passage
-from calanque.answer.sentences import split_sentences
+from calanque.answer.sentences import looks_like_code, mostly_words, split_sentences
 from calanque.llm.base import LLM, complete
 
 MAX_TOPIC_CHARS = 80
 MAX_QUESTION_CHARS = 140
+PROSE_WORDS = 4  # a sentence a question is made from: this many words, mostly plain words
 _NUMBERING = re.compile(
     r"^\s*(?:[\dIVXivx]+[.)]?)+(?:\s+|$)|^\s*(?:chapter|chapitre)\s+\d+\W*", re.I
 )
@@ -140,6 +142,7 @@ _FR_WHERE = frozenset(["dans", "sur", "sous", "en", "chez"])
 # A command named in a sentence of any language: one word, unless a lower-case word that
 # is not a stopword follows (then where the command ends is unknown: skipped).
 _COMMAND = re.compile(r"\b(?:command|commande)\s+(?P<name>[\w./+~-]*\w)(?P<next>\s+[\w'-]+)?", re.I)
+_COMMAND_COMPOUNDS = frozenset(["line", "lines", "prompt", "interpreter", "shell"])
 _COMMAND_KINDS = frozenset(["command", "commande", "tool", "outil", "program", "programme"])
 
 
@@ -163,9 +166,13 @@ def _bare(sentence: str) -> str:
 def _subject(np: str, context: str) -> str | None:
     """A noun phrase as it reads inside a question, or None for a pronoun or a bare verb."""
     np = np.strip()
+    if not np[:1].isalnum():
+        return None  # "(This script is written…": a parenthesis, not a subject
     first, last = np.split()[0], np.split()[-1]
     if fold(first) in _PRONOUNS or len(np) > MAX_TOPIC_CHARS:
         return None
+    if fold(first) in _CLAUSE_OPENERS or fold(last) in _POINTING_NOUNS:
+        return None  # "Because UTF-8 is…", "If one sequence is…", "the latter is…"
     if len(np.split()) > 1 and fold(last) in STOPWORDS:
         return None  # cut short: "une heuristique en"
     # Lower-case a capitalised first word unless it is a name: capitalised mid-sentence too.
@@ -174,6 +181,134 @@ def _subject(np: str, context: str) -> str | None:
         if lower in STOPWORDS or not re.search(rf"[^.!?\s]\s+{re.escape(first)}\b", context):
             np = lower + np[len(first) :]
     return np
+
+
+# What opens a clause or an adverbial, not a noun phrase: "If one sequence is an initial
+# sub-sequence…", "Each time next() is called…", "Any function containing yield is…"
+_CLAUSE_OPENERS = frozenset(
+    [
+        "because",
+        "if",
+        "when",
+        "whenever",
+        "since",
+        "although",
+        "though",
+        "while",
+        "as",
+        "unless",
+        "whether",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "how",
+        "why",
+        "where",
+        "each",
+        "every",
+        "any",
+        "all",
+        "once",
+        "after",
+        "before",
+        "until",
+        "so",
+        "si",
+        "quand",
+        "lorsque",
+        "lorsqu",
+        "puisque",
+        "puisqu",
+        "parce",
+        "comme",
+        "pendant",
+        "avant",
+        "apres",
+        "chaque",
+        "quoique",
+        "bien",
+    ]
+)
+_POINTING_NOUNS = frozenset(
+    [
+        "latter",
+        "former",
+        "following",
+        "above",
+        "below",
+        "dernier",
+        "derniers",
+        "premier",
+        "premiers",
+        "suivant",
+        "suivants",
+    ]
+)
+_PARTICLES = frozenset(["up", "with", "off", "out", "down", "on"])
+_BEFORE_INFINITIVE = frozenset(
+    [
+        "intended",
+        "meant",
+        "supposed",
+        "designed",
+        "used",
+        "expected",
+        "required",
+        "allowed",
+        "known",
+        "bound",
+        "forced",
+    ]
+)
+# a French verb in the third person of the present (décrit, affiche, permet, prend), not a
+# copula nor an auxiliary
+_FR_VERB = re.compile(r"\w+(?:e|es|ent|it|t|d|x)")
+_FR_COPULAS = frozenset(["est", "sont", "a", "ont", "etait", "sera", "fait", "peut", "doit"])
+# Words that end like a participle and are none: "Users are often surprised…"
+_NOT_PARTICIPLES = frozenset(
+    [
+        "often",
+        "even",
+        "then",
+        "when",
+        "seven",
+        "eleven",
+        "open",
+        "between",
+        "hundred",
+        "golden",
+        "sudden",
+        "token",
+        "indeed",
+        "instead",
+        "need",
+    ]
+)
+# "To the contrary, …", "To a large extent, …": a noun phrase after "to", no purpose
+_DETERMINERS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "my",
+        "your",
+        "his",
+        "her",
+        "its",
+        "our",
+        "their",
+        "some",
+        "any",
+        "each",
+        "every",
+    ]
+)
 
 
 def _lower_first(text: str) -> str:
@@ -198,7 +333,11 @@ _CLAUSE_WORDS = frozenset(["qui", "que", "qu", "ne", "n", "dont", "that", "which
 def _plain_passive(np: str, participle: str) -> bool:
     """A subject without a clause of its own, and a real participle ("sont plus" is not)."""
     words = re.findall(r"\w+", fold(np))
-    return not (_CLAUSE_WORDS & set(words)) and fold(participle) not in STOPWORDS
+    return (
+        not (_CLAUSE_WORDS & set(words))
+        and fold(participle) not in STOPWORDS
+        and fold(participle) not in _NOT_PARTICIPLES
+    )
 
 
 # A purpose that points back to what came before ("To put it another way,", "To prevent
@@ -208,9 +347,17 @@ _FR_POINTERS = frozenset(["cela", "ceci", "ca", "celui", "celle", "ceux", "celle
 
 
 def _points_back(vp: str, language: str) -> bool:
+    """Does the purpose point back to what came before, or is it no purpose at all (a noun
+    phrase after "to", "pour": "To the contrary", "Pour la suite")?"""
     words = re.findall(r"\w+", fold(vp))
+    if len(words) < 2 or words[1] in _PARTICLES or words[0] in {"que", "qu"}:
+        return True  # "To sum up", "To begin with", "Pour finir", "Pour que…": no task
+    if len(re.findall(r"\b[A-ZÀ-Ý]{2,}\b", vp)) >= 2:
+        return True  # a box's label: "POUR ALLER PLUS LOIN Sauvegarde SQL, LDAP"
     if language != "fr":
-        return bool(_EN_POINTERS & set(words))
+        return bool(_EN_POINTERS & set(words)) or words[0] in _DETERMINERS
+    if words[0] in _OBJECT_OPENERS and not (len(words) >= 2 and _INFINITIVE.fullmatch(words[1])):
+        return True  # "Pour la suite, …": no verb
     if _FR_POINTERS & set(words):
         return True
     # an object pronoun before its infinitive: "le faire", "l'éviter", "les installer"
@@ -228,7 +375,7 @@ def _english(sentence: str, context: str) -> Iterator[Candidate]:
         if not _points_back(vp, "en"):
             yield Candidate(f"How do I {vp}?", vp)
         return
-    if found := _EN_DOES.match(_lower_first(text)):
+    if (found := _EN_DOES.match(_lower_first(text))) and _a_name(found["name"]):
         kind, name = found["kind"].lower(), found["name"]
         verb = _base_verb(found["verb"])
         yield Candidate(f"What does the {kind} {name} {verb}?", f"{name} {verb}")
@@ -236,6 +383,9 @@ def _english(sentence: str, context: str) -> Iterator[Candidate]:
     if (
         (found := _EN_PASSIVE.match(text))
         and _plain_passive(found["np"], found["pp"])
+        and not (  # "Bash is intended to be…": no manner, no place
+            (found["prep"] or "").lower() == "to" and fold(found["pp"]) in _BEFORE_INFINITIVE
+        )
         and (np := _subject(found["np"], context))
     ):
         how = "Where" if (found["prep"] or "").lower() in _EN_WHERE else "How"
@@ -256,7 +406,12 @@ def _french(sentence: str, context: str) -> Iterator[Candidate]:
         if not _points_back(vp, "fr"):
             yield Candidate(f"Comment {vp} ?", vp)
         return
-    if found := _FR_DOES.match(text):
+    if (
+        (found := _FR_DOES.match(text))
+        and _a_name(found["name"])
+        and _FR_VERB.fullmatch(fold(found["verb"]))
+        and fold(found["verb"]) not in _FR_COPULAS
+    ):
         kind, name = found["kind"].lower(), found["name"]
         article = _FR_KIND[kind]
         spaced = article if article.endswith("'") else article + " "
@@ -284,28 +439,53 @@ def _command_question(name: str, language: str) -> Candidate:
     return Candidate(f"What does the command {name} do?", name)
 
 
-def _commands(sentence: str) -> Iterator[str]:
-    """The commands a sentence names, whatever its language."""
+def _commands(sentence: str, context: str = "") -> Iterator[str]:
+    """The commands a sentence names, whatever its language: the one a sentence says what
+    it does of, or a word after "command" / "commande" written as a program's name
+    (``pg_dump``, ``ssh-keygen``) or that opens a line of code in ``context`` (not "the
+    command involves…", "la commande cherche…")."""
     text = _lower_first(_bare(sentence))
     does = _EN_DOES.match(text) or _FR_DOES.match(text)
     if does and does["kind"].lower() in _COMMAND_KINDS:
-        yield does["name"]
+        if _a_name(does["name"]):
+            yield does["name"]
         return
     for found in _COMMAND.finditer(sentence):
         after = (found["next"] or "").strip()
         if after and after[0].isalpha() and after.islower() and after not in STOPWORDS:
             continue
-        if not found["name"].isdigit():
-            yield found["name"]
+        name = found["name"]
+        if name.isdigit() or not _a_name(name):
+            continue
+        if "-" in name or fold(name) in technical_tokens(name) or _opens_code(name, context):
+            yield name
 
 
-def _neutral(sentence: str, language: str) -> Iterator[Candidate]:
+def _opens_code(name: str, context: str) -> bool:
+    """Does ``name`` open a line of code in ``context`` (``$ ls -l``, ``# dpkg -i x.deb``)?"""
+    pattern = re.compile(rf"^[ \t]*(?P<prompt>[$#][ \t]*)?{re.escape(name)}(?:[ \t].*)?$", re.M)
+    return any(m["prompt"] or looks_like_code(m.group(0)) for m in pattern.finditer(context))
+
+
+def _a_name(name: str) -> bool:
+    """Does ``name`` read as a program's or a file's name: no function word or adverb in it
+    ("The program now even helpfully quits"), and not a capitalised word of a title
+    ("Command Line Arguments")?"""
+    words = name.split()
+    if any(fold(w) in STOPWORDS or fold(w).endswith("ly") for w in words):
+        return False
+    if fold(name) in _COMMAND_COMPOUNDS:
+        return False  # "the command line", "the command prompt": no command's name
+    return not (len(words) == 1 and name[:1].isupper() and name[1:].islower())
+
+
+def _neutral(sentence: str, language: str, context: str = "") -> Iterator[Candidate]:
     """Questions on the language-neutral terms of a sentence: commands and paths."""
-    for name in _commands(sentence):
+    for name in _commands(sentence, context):
         yield _command_question(name, language)
     if not _PROSE_END.search(sentence):
         return  # a path in a program's source is no topic: "[('/bin', 'python')]"
-    for token in re.findall(r"(?<![\w/:])[/~](?!/)[\w./+-]*\w", sentence):  # not a URL
+    for token in re.findall(r"(?<![\w/:~])(?:~/|/)(?!/)[\w./+-]*\w", sentence):  # not a URL
         kind = "dossier" if token.endswith("/") else "fichier"
         if language == "fr":
             yield Candidate(f"À quoi sert le {kind} {token} ?", token)
@@ -320,6 +500,8 @@ def _from_heading(heading: str, language: str) -> Candidate | None:
         return None
     if text.endswith("?"):
         return Candidate(text, text)
+    if len(re.findall(r"\b[A-ZÀ-Ý]{2,}\b", text)) >= 2:
+        return None  # a box's label before its title: "ALLER PLUS LOIN Sauvegarde SQL"
     if language == "fr" and _french_action(text):
         return Candidate(f"Comment {_lower_first(text)} ?", text)
     if language != "fr" and (found := re.match(r"(?i)^how to\s+(.{3,})$", text)):
@@ -386,16 +568,31 @@ def _language_of(sentence: str, passage: Passage, default: str) -> str:
 def _candidates(passage: Passage, language: str, context: str) -> list[Candidate]:
     out: list[Candidate] = []
     for sentence in _sentences(passage):
+        if not _reads_as_prose(sentence):
+            continue  # a line of code or its output: ">>> f.write('This is a test')"
         if _language_of(sentence, passage, language) != language:
-            out.extend(_neutral(sentence, language))
+            out.extend(_neutral(sentence, language, context))
             continue
         shaped = list((_french if language == "fr" else _english)(sentence, context))
-        out.extend(shaped or _neutral(sentence, language))
+        out.extend(shaped or _neutral(sentence, language, context))
     same = (passage.language or language) == language
     for heading in (passage.heading, passage.title):
         if same and (found := _from_heading(heading, language)):
             out.append(found)
     return out
+
+
+_CODE_OPENING = (">>>", "...", "#", "$", "//")
+
+
+def _reads_as_prose(sentence: str) -> bool:
+    """A sentence of words, not a line of code, a prompt's line or a comment in a program."""
+    text = sentence.lstrip()
+    return (
+        not text.startswith(_CODE_OPENING)
+        and not looks_like_code(text)
+        and mostly_words(text, PROSE_WORDS)
+    )
 
 
 def _new_topic(candidate: Candidate, asked: set[str], language: str) -> bool:

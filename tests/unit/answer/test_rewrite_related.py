@@ -558,3 +558,38 @@ def test_a_path_in_a_line_of_code_asks_nothing() -> None:
     related = related_questions("What does starmap do?", [code], "en", k=5)
     assert not any("/bin" in q or "/usr" in q for q in related)
     assert "Where are the rules kept?" in related
+
+
+def test_no_related_question_from_code_clauses_titles_or_idioms() -> None:
+    """Related questions seen under answers over Python's documentation and the Debian
+    handbook, each from a sentence that is no statement about a subject."""
+    english = passage(
+        11,
+        ">>> f.write('This is a test')\n"
+        "Because UTF-8 is the modern standard, encoding is recommended.\n"
+        "If one sequence is an initial sub-sequence of the other, the shorter one is smaller.\n"
+        "Users are often surprised by results like this.\n"
+        "To the contrary, the result is an integer.\n"
+        "To sum up, the tool works.\n"
+        "Bash is intended to be a conformant implementation of the shell.\n"
+        "The former stores results per instance and the latter is a class cache.\n"
+        "The program now even helpfully quits on bad input.\n"
+        "Read the arguments on the command line.\n"
+        "Put your settings in ~/.bashrc for every shell.\n"
+        "The rules are kept in /etc/nftables.conf.",
+        "en",
+    )
+    related = related_questions("How do I sort a list?", [english], "en", k=12)
+    assert related == ["What is ~/.bashrc for?", "Where are the rules kept?"]
+    french = passage(
+        12,
+        "Pour que les paquets virtuels soient utiles, il faut une convention.\n"
+        "Pour finir, redémarrez.\n"
+        "POUR ALLER PLUS LOIN Sauvegarde SQL, LDAP\n"
+        "Le fichier lien est un nouveau nom.\n"
+        "Les règles sont enregistrées dans /etc/nftables.conf.",
+        "fr",
+    )
+    related = related_questions("Comment trier une liste ?", [french], "fr", k=12)
+    # "Que est le fichier lien ?" no more: a copula is no verb a file does
+    assert related == ["Qu'est-ce que le fichier lien ?", "Où sont enregistrées les règles ?"]
