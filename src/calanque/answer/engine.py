@@ -19,7 +19,7 @@ creates the ``web`` source where they are stored, if it is missing (docs/web.md)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Literal, Protocol
@@ -57,6 +57,7 @@ from calanque.llm.base import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, LLM
 from calanque.types import OPERATOR, Answer, Hit, SearchFilters, SearchResult
 
 EventKind = Literal["sources", "delta", "final"]
+INDEXED_PROBE = 10  # chunks a lexical probe for a program's name reads (see _indexed)
 AnswerScope = Literal["web", "sources", "all"]
 
 
@@ -207,8 +208,16 @@ class AnswerEngine:
         if not history and leans_on_nothing(question, language):
             yield from self._abstain(base, passages)  # "Where are they listed?", asked first
         elif isinstance(self.writer, ExtractiveWriter):
+            # a program's name the passages lack is missing only if the whole index lacks it
+            # (the web's pages are not indexed: their answers do not ask)
+            holds = partial(self._indexed, filters=filters) if scope == "sources" else None
             yield from self._extractive(
-                self.writer, base, list(zip(asked, parts, strict=True)), passages, web.query_vector
+                self.writer,
+                base,
+                list(zip(asked, parts, strict=True)),
+                passages,
+                web.query_vector,
+                holds,
             )
         else:
             yield from self._generative(self.writer, base, passages, instructions)
@@ -289,8 +298,10 @@ class AnswerEngine:
         parts: Sequence[tuple[str, str]],
         passages: list[Passage],
         query_vector: np.ndarray | None = None,
+        holds: Callable[[str], bool] | None = None,
     ) -> Iterator[AnswerEvent]:
-        """``query_vector``: the standalone query's, when the web source embedded it.
+        """``query_vector``: the standalone query's, when the web source embedded it;
+        ``holds``: whether the index holds a term (see :func:`missing_names`).
         ``parts``: each question asked, as written and made standalone. A question that
         asks several things is answered part by part, each with its share of sentences
         after the previous part's; the answer names a part none of whose sentences
@@ -298,11 +309,16 @@ class AnswerEngine:
         language = base.language
         if len(parts) == 1:
             asked, query = parts[0]
-            drafts = [self._draft(writer, query, language, passages, query_vector, asked=asked)]
+            drafts = [
+                self._draft(
+                    writer, query, language, passages, query_vector, asked=asked, holds=holds
+                )
+            ]
         else:
             share = max(1, self.settings.max_sentences // len(parts))
             drafts = [
-                self._draft(writer, p, language, passages, None, share, asked=a) for a, p in parts
+                self._draft(writer, p, language, passages, None, share, asked=a, holds=holds)
+                for a, p in parts
             ]
         draft = _joined(drafts)
         verification = self.verifier.verify(draft.sentences, passages, language)
@@ -329,14 +345,27 @@ class AnswerEngine:
         query_vector: np.ndarray | None,
         max_sentences: int | None = None,
         asked: str = "",
+        holds: Callable[[str], bool] | None = None,
     ) -> ExtractiveDraft:
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
         translate = getattr(self.retriever, "translations", None)  # Retriever has it
         translations = translate(query) if callable(translate) else {}
         return writer.write(
-            query, language, passages, query_vector, translations, max_sentences, asked=asked
+            query,
+            language,
+            passages,
+            query_vector,
+            translations,
+            max_sentences,
+            asked=asked,
+            holds=holds,
         )
+
+    def _indexed(self, term: str, filters: SearchFilters | None = None) -> bool:
+        """Does a chunk of the index (under ``filters``) hold ``term`` as written?"""
+        hits = self.retriever.search(term, k=INDEXED_PROBE, filters=filters)
+        return any(term in fold(hit.text) for hit in hits)
 
     def _generative(
         self,

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -54,7 +54,7 @@ from calanque.answer.answer_types import (
     weekdays,
 )
 from calanque.answer.citations import CitedSentence
-from calanque.answer.claims import months, vocabulary
+from calanque.answer.claims import months, technical_tokens, vocabulary
 from calanque.answer.language import (
     COGNATE_LETTERS,
     STOPWORDS,
@@ -257,6 +257,7 @@ class ExtractiveWriter:
         translations: Mapping[str, Sequence[str]] | None = None,
         max_sentences: int | None = None,
         asked: str = "",
+        holds: Callable[[str], bool] | None = None,
     ) -> ExtractiveDraft:
         """``translations``: words of the corpus in the other language for the question's
         words (:meth:`calanque.index.retriever.Retriever.translations`); ``max_sentences``:
@@ -283,7 +284,7 @@ class ExtractiveWriter:
         chosen = _reading_order(_with_companions(selected, core, scores))
         quoted = _quoted_language(language, chosen)
         evidence = _evidence(question, language, terms, core, candidates, quoted, translations)
-        evidence = replace(evidence, missing_names=missing_names(question, passages))
+        evidence = replace(evidence, missing_names=missing_names(question, passages, holds))
         # a comment's sentence that runs over its lines is shown as the prose it is, and the
         # page's footnote references are left out: "[12]" would read as a citation
         sentences = [CitedSentence(as_shown(c.span.text), (c.passage.n,), 0, 0) for c in chosen]
@@ -399,6 +400,9 @@ _NAME_WORD = re.compile(r"(?<=[\w,;:?!)»”\"] )([A-Z][\w+.-]*[A-Za-z0-9+])")
 # "Apollo 13"). A year after a name ("Jeux olympiques 2024") is left to the dates.
 _NUMBERED_NAME = re.compile(r"\b([A-ZÀ-Ý][\w-]*)\s+(\d+(?:[.,]\d+)*)\b(?![.,]?\d|\s*%)")
 _YEAR = re.compile(r"(1[5-9]|20)\d\d")
+# an identifier with a dot or an underscore inside, or in CamelCase: no version, no path,
+# no option ("asyncio.taskgroup", "pg_dump", "networkmanager" once folded)
+_PROGRAM_NAME = re.compile(r"[a-z][a-z0-9]*(?:[._][a-z0-9]+)+")
 # GUI, CPU, DNS: short acronyms are mostly common nouns of a field, not names of a thing.
 _ACRONYM = re.compile(r"[A-Z]{2,3}s?")
 
@@ -420,7 +424,9 @@ def _heading_forms(heading: str) -> frozenset[str]:
     return frozenset(" ".join(fold(part).split()) for part in heading.split(" > ") if part)
 
 
-def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]:
+def missing_names(
+    question: str, passages: Sequence[Passage], holds: Callable[[str], bool] | None = None
+) -> tuple[str, ...]:
     """Names in the question (``PostgreSQL``, ``Kubernetes``, ``Debian 13``) no passage holds.
 
     A proper noun is spelt the same in French and English, so a name the sources never
@@ -433,7 +439,11 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
     Where
     passages are in the other language, a title's words (``The Wind in the Willows`` is
     *Le Vent dans les saules*) and demonyms (``Hawaiian``) may be translated: they are not
-    required.
+    required. A program's or a module's name written as code (``asyncio.TaskGroup``,
+    ``pg_dump``, ``sources.list``) is missing when neither the passages nor, by ``holds``,
+    the index hold it: a question can name a file around what it asks ("config.sub makes
+    huge patches: which option ignores it?") that the answer's passage does not repeat.
+    Without ``holds`` (web pages) such names are not required.
     """
     names = dict.fromkeys(
         m.group(1)
@@ -445,11 +455,19 @@ def missing_names(question: str, passages: Sequence[Passage]) -> tuple[str, ...]
         for m in _NUMBERED_NAME.finditer(question)
         if not _YEAR.fullmatch(m.group(2)) and fold(m.group(1)) not in STOPWORDS
     ]
-    if not names and not numbered:
+    # a program's or a module's own name, written as code: "asyncio.TaskGroup", "pg_dump"
+    technical = [
+        t
+        for t in technical_tokens(question)
+        if _PROGRAM_NAME.fullmatch(t) and max(len(part) for part in re.split(r"[._]", t)) >= 3
+    ]  # not "e.g", "i.e"
+    if not names and not numbered and not technical:
         return ()
     text = " ".join(f"{p.title} {p.heading} {p.text}" for p in passages)
     haystack = fold(text)
     missing = [n for n in names if not _mentioned(n, haystack) and not _date_held(n, text)]
+    if holds is not None:  # and the index lacks it too: "asyncio.TaskGroup" over 3.10's docs
+        missing += [t for t in technical if t not in haystack and not holds(t)]
     asked_in = question_language(question)
     if any(p.language and p.language != asked_in for p in passages):
         # sources in the other language write titles and demonyms their own way

@@ -187,3 +187,14 @@ def test_a_command_line_that_comes_first_stands_on_its_own_line() -> None:
     assert first.split("\n")[:2] == [lead, "# apt install nftables [1]"]
     prose = after_lead(lead, kept("Install nftables.", "# apt install nftables"))
     assert prose.split("\n") == [f"{lead} Install nftables. [1]", "# apt install nftables [1]"]
+
+
+def test_a_program_s_name_the_index_lacks_is_not_answered(
+    corpus: Corpus, embedder: WordEmbedder
+) -> None:
+    """The question names a module the index never mentions: the passages about installing
+    packages answer another question. A name the index holds is answered as before."""
+    engine = extractive_engine(corpus, embedder)
+    assert engine.answer("Comment installer un paquet ?").answered
+    assert not engine.answer("Comment installer un paquet avec asyncio.TaskGroup ?").answered
+    assert engine.answer("Comment installer un paquet du fichier sources.list ?").answered

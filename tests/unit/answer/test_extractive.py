@@ -1423,3 +1423,27 @@ def test_a_sentence_that_runs_into_a_line_of_code_comes_with_it(embedder: WordEm
     assert quoted[fragment + 1] == "#!/usr/bin/env python3.5"
     assert _runs_into_code(passages[0], 0)
     assert not _runs_into_code(passages[0], 3)  # a heading before a heading
+
+
+def test_a_program_s_name_missing_from_the_index_is_a_missing_name() -> None:
+    """Over Python 3.11's tutorial, "How do I use asyncio.TaskGroup…?" was answered with
+    sentences about threads: a module's or a file's name written as code counts as a name
+    when neither the passages nor the index (``holds``) have it. A name the index holds
+    elsewhere is not missing ("config.sub makes huge patches: which option ignores it?"
+    is answered by a passage about dpkg-source's options), nor without an index (web
+    pages)."""
+    passage = Passage(
+        1, "https://d.example/threads", "Threads", "Use the queue module to feed the thread.", 0
+    )
+    indexed = {"config.sub"}
+    question = "How do I use asyncio.TaskGroup to wait for coroutines?"
+    assert missing_names(question, [passage], indexed.__contains__) == ("asyncio.taskgroup",)
+    assert missing_names(question, [passage]) == ()  # no index to ask: not required
+    ignored = "config.sub makes huge patches: which option of dpkg-source ignores it?"
+    assert missing_names(ignored, [passage], indexed.__contains__) == ()
+    assert missing_names(ignored, [passage], set().__contains__) == ("config.sub",)
+    # "e.g." is no name; the passage's own words are not missing
+    nothing = set().__contains__
+    asked = "What does the queue.Queue class do, e.g. with a thread?"
+    assert missing_names(asked, [passage], nothing) == ("queue.queue",)
+    assert missing_names("Which module feeds the thread, e.g. queue?", [passage], nothing) == ()
