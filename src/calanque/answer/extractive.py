@@ -671,7 +671,9 @@ def _shown_after(passage: Passage, index: int) -> bool:
         return True
     short = len(span.text.split()) <= EXAMPLE_WORDS
     own_line = not _same_line(passage, index - 1, index)
-    return own_line and short and not _ENDS_SENTENCE.search(span.text)
+    # a line of a program may end like a sentence: "def thread_task(name, n):"
+    prose = _ENDS_SENTENCE.search(span.text) and mostly_words(span.text, MIN_WORDS)
+    return own_line and short and not prose
 
 
 def _command_after(passage: Passage, index: int) -> bool:
@@ -817,7 +819,11 @@ LISTING_MORE = 3
 SHOWN_LINES = 4
 SHOWN_SCAN = 30  # a block is read this far at most
 SHOWN_LINE_CHARS = 200  # a longer "line" is a paragraph: the block ends before it
-_SECTION_NUMBER = re.compile(r"(?:\d+\.)+\d*")
+# a section's number alone, as a PDF or a chunk leaves it on its line: "11.4.3.", "Chapter 1."
+_SECTION_NUMBER = re.compile(
+    r"(?:(?:chapter|chapitre|section|part|partie|appendix|annexe)\s+)?(?:[\dIVX]+\.)+[\dIVX]*",
+    re.IGNORECASE,
+)
 
 
 def _shown_lines(
@@ -834,6 +840,8 @@ def _shown_lines(
     if following >= len(sentences):
         return []
     end = min(len(sentences), following + SHOWN_SCAN)
+    if _SECTION_NUMBER.fullmatch(sentences[following].text):
+        return []  # the next section's number, not what the sentence shows
     if _shown_after(passage, following):
         block = [following]
         for index in range(following + 1, end):

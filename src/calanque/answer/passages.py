@@ -87,6 +87,8 @@ def build_passages(hits: Sequence[Hit], catalog: ChunkSource | None) -> list[Pas
     own text is used, with offsets relative to the chunk.
     """
     chunks = catalog.chunk_texts([h.chunk_id for h in hits]) if catalog is not None else None
+    if chunks and catalog is not None:
+        chunks = _with_what_they_announce(chunks, catalog)
     passages: list[Passage] = []
     for hit in hits:
         chunk = chunks.get(hit.chunk_id) if chunks is not None else None
@@ -94,6 +96,54 @@ def build_passages(hits: Sequence[Hit], catalog: ChunkSource | None) -> list[Pas
             continue
         passages.append(make_passage(len(passages) + 1, hit, chunk))
     return by_source(passages)
+
+
+# What a chunk that ends on an announcement ("…can be implemented like this:") is given of
+# the next chunk: its lines up to the first that reads as prose, this many characters at most
+ANNOUNCED_CHARS = 800
+
+
+def _with_what_they_announce(chunks: dict[int, Chunk], catalog: ChunkSource) -> dict[int, Chunk]:
+    """``chunks``, each that ends with ':' run on into the next chunk of its document
+    through the lines it announces (a program, a listing, a list): the splitter cuts at a
+    paragraph's end, and the program after "A simple fix is to add a tiny sleep to the
+    start of the run function:" was in a chunk of its own, never quoted with it. The
+    chunk after is the next id of the same document with the next ordinal, or nothing."""
+    announcing = [cid for cid, c in chunks.items() if c.text.rstrip().endswith(":")]
+    if not announcing:
+        return chunks
+    following = catalog.chunk_texts([cid + 1 for cid in announcing])
+    out = dict(chunks)
+    for cid in announcing:
+        chunk, after = chunks[cid], following.get(cid + 1)
+        if (
+            after is None
+            or after.document_id != chunk.document_id
+            or after.ordinal != chunk.ordinal + 1
+            or not after.start <= chunk.end < after.end
+        ):
+            continue
+        more = _announced(after.text[chunk.end - after.start :])
+        if more:
+            out[cid] = replace(chunk, text=chunk.text + more, end=chunk.end + len(more))
+    return out
+
+
+def _announced(rest: str) -> str:
+    """The start of ``rest`` (the text after an announcement) up to the end of its last line
+    before one that reads as prose, within ``ANNOUNCED_CHARS``."""
+    taken = 0
+    for line in rest[:ANNOUNCED_CHARS].splitlines(keepends=True):
+        words = line.split()
+        if taken and len(words) >= PROSE_LINE_WORDS and line.rstrip()[-1:] in ".!?":
+            break  # prose again
+        if taken + len(line) > ANNOUNCED_CHARS or not line.endswith("\n"):
+            break  # a line cut by the limit is not taken
+        taken += len(line)
+    return rest[:taken].rstrip()
+
+
+PROSE_LINE_WORDS = 6
 
 
 def without_lines(

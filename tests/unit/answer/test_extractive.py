@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
@@ -24,6 +25,7 @@ from calanque.answer.language import key_terms
 from calanque.answer.passages import Passage, build_passages
 from calanque.answer.sentences import split_sentences
 from calanque.answer.vectors import SentenceVectorStore, precompute_sentence_vectors
+from calanque.types import Chunk, Hit
 
 from .conftest import Corpus, WordEmbedder
 
@@ -1447,3 +1449,57 @@ def test_a_program_s_name_missing_from_the_index_is_a_missing_name() -> None:
     asked = "What does the queue.Queue class do, e.g. with a thread?"
     assert missing_names(asked, [passage], nothing) == ("queue.queue",)
     assert missing_names("Which module feeds the thread, e.g. queue?", [passage], nothing) == ()
+
+
+class _TwoChunks:
+    """A catalog of one document cut after an announcement, as the splitter cuts at a
+    paragraph's end, and of a chunk of another document right after it."""
+
+    DOCUMENT = (
+        "A simple fix is to add a tiny sleep to the start of the run function:\n\n"
+        "def thread_task(name, n):\n"
+        "    time.sleep(0.001)\n"
+        "    for i in range(n):\n"
+        "        print(name, i)\n\n"
+        "Instead of trying to guess a good delay value, it is better to use a semaphore.\n"
+        "One idea is to use the queue module to create a queue object."
+    )
+
+    def __init__(self) -> None:
+        cut = self.DOCUMENT.index(":") + 1
+        overlap = self.DOCUMENT.index("def thread_task") - 2
+        self.chunks = {
+            7: Chunk(1, 0, self.DOCUMENT[:cut], 0, cut, id=7),
+            8: Chunk(1, 1, self.DOCUMENT[overlap:], overlap, len(self.DOCUMENT), id=8),
+            20: Chunk(2, 3, "Say this:", 0, 9, id=20),
+            21: Chunk(3, 0, "print('another page')", 0, 21, id=21),
+        }
+
+    def chunk_texts(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
+        return {i: self.chunks[i] for i in chunk_ids if i in self.chunks}
+
+
+def _hit(chunk: Chunk) -> Hit:
+    return Hit(chunk.id or 0, chunk.document_id, f"https://d.example/{chunk.document_id}",
+               "Doc", "", chunk.text, 1.0)  # fmt: skip
+
+
+def test_a_chunk_that_ends_on_an_announcement_runs_on_through_what_it_announces(
+    embedder: WordEmbedder,
+) -> None:
+    """The Python FAQ's "…add a tiny sleep to the start of the run function:" ended its
+    chunk, and the program with ``time.sleep(0.001)`` began the next: never quoted with
+    it. The passage runs on through the program's lines, not into the prose after them,
+    with offsets that still point into the document; a chunk of another document after it
+    is not taken."""
+    catalog = _TwoChunks()
+    passages = build_passages([_hit(catalog.chunks[7]), _hit(catalog.chunks[20])], catalog)
+    extended, alone = passages
+    assert extended.text.endswith("print(name, i)")
+    assert "semaphore" not in extended.text
+    assert _TwoChunks.DOCUMENT[extended.start : extended.end] == extended.text
+    assert alone.text == "Say this:"
+    draft = writer(embedder).write(
+        "What simple fix does the run function need to add a tiny sleep?", "en", passages[:1]
+    )
+    assert "time.sleep(0.001)" in [s.text for s in draft.sentences]
