@@ -17,7 +17,7 @@ import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -148,24 +148,13 @@ def r_manuals_dir() -> Path:
     R, Installation and Administration, the R FAQ, Data Import/Export; 35 to 105 pages
     each), from r-doc-pdf, in a folder of their own with an ``index.html`` linking them."""
     manuals = corpus_root(R_DOC_PDF) / "usr/share/R/doc/manual"  # takes the lock itself
-    root = cache_root()
-    site = root / "r-manuals-site"
-    index = site / "index.html"
-    if index.exists():
-        return site
-    with _locked(root):
-        if not index.exists():
-            site.mkdir(parents=True, exist_ok=True)
-            for name in R_MANUALS:
-                shutil.copyfile(manuals / name, site / name)
-            links = "".join(f'<li><a href="{name}">{name}</a></li>' for name in R_MANUALS)
-            partial = site / ".index.html.partial"
-            partial.write_text(
-                f"<!doctype html><title>R manuals</title><h1>R manuals</h1><ul>{links}</ul>",
-                encoding="utf-8",
-            )
-            partial.rename(index)  # last: a folder with its index is whole
-    return site
+
+    def fill(site: Path) -> list[str]:
+        for name in R_MANUALS:
+            shutil.copyfile(manuals / name, site / name)
+        return list(R_MANUALS)
+
+    return _site_folder("r-manuals-site", "R manuals", fill)
 
 
 def python_docs_dir() -> Path:
@@ -174,25 +163,33 @@ def python_docs_dir() -> Path:
     with an ``index.html`` linking them. Their links to the rest of the documentation
     (the library reference, the glossary…) lead nowhere, as on a partial mirror."""
     html = corpus_root(PYTHON_DOC) / "usr/share/doc/python3.11/html"  # takes the lock itself
+
+    def fill(site: Path) -> list[str]:
+        for part in PYTHON_DOC_PARTS:
+            shutil.copytree(html / part, site / part, dirs_exist_ok=True)
+        return [f"{part}/index.html" for part in PYTHON_DOC_PARTS]
+
+    return _site_folder("python-docs-site", "Python 3.11 documentation", fill)
+
+
+def _site_folder(name: str, title: str, fill: Callable[[Path], list[str]]) -> Path:
+    """A folder of the cache that ``fill`` fills (it returns the paths to link), with an
+    ``index.html`` linking them, written last: a folder with its index is whole."""
     root = cache_root()
-    site = root / "python-docs-site"
+    site = root / name
     index = site / "index.html"
     if index.exists():
         return site
     with _locked(root):
         if not index.exists():
             site.mkdir(parents=True, exist_ok=True)
-            items = []
-            for part in PYTHON_DOC_PARTS:
-                shutil.copytree(html / part, site / part, dirs_exist_ok=True)
-                items.append(f'<li><a href="{part}/index.html">{part}</a></li>')
+            links = "".join(f'<li><a href="{path}">{path}</a></li>' for path in fill(site))
             partial = site / ".index.html.partial"
             partial.write_text(
-                "<!doctype html><title>Python 3.11 documentation (part)</title>"
-                f"<h1>Python 3.11 documentation</h1><ul>{''.join(items)}</ul>",
+                f"<!doctype html><title>{title}</title><h1>{title}</h1><ul>{links}</ul>",
                 encoding="utf-8",
             )
-            partial.rename(index)  # last: a folder with its index is whole
+            partial.rename(index)
     return site
 
 
