@@ -400,8 +400,9 @@ _NAME_WORD = re.compile(r"(?<=[\w,;:?!)»”\"] )([A-Z][\w+.-]*[A-Za-z0-9+])")
 # "Apollo 13"). A year after a name ("Jeux olympiques 2024") is left to the dates.
 _NUMBERED_NAME = re.compile(r"\b([A-ZÀ-Ý][\w-]*)\s+(\d+(?:[.,]\d+)*)\b(?![.,]?\d|\s*%)")
 _YEAR = re.compile(r"(1[5-9]|20)\d\d")
-# an identifier with a dot or an underscore inside, or in CamelCase: no version, no path,
-# no option ("asyncio.taskgroup", "pg_dump", "networkmanager" once folded)
+# an identifier with a dot or an underscore inside, as technical_tokens folds it
+# ("asyncio.taskgroup", "pg_dump", "sources.list"): no path, no option, no CamelCase name
+# alone (a capitalised name is one of the names above)
 _PROGRAM_NAME = re.compile(r"[a-z][a-z0-9]*(?:[._][a-z0-9]+)+")
 # GUI, CPU, DNS: short acronyms are mostly common nouns of a field, not names of a thing.
 _ACRONYM = re.compile(r"[A-Z]{2,3}s?")
