@@ -23,9 +23,12 @@ and only the ones that already read as an action ("Installer un paquet", "How to
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from calanque.answer.claims import technical_tokens
 from calanque.answer.language import (
@@ -142,7 +145,6 @@ _FR_WHERE = frozenset(["dans", "sur", "sous", "en", "chez"])
 # A command named in a sentence of any language: one word, unless a lower-case word that
 # is not a stopword follows (then where the command ends is unknown: skipped).
 _COMMAND = re.compile(r"\b(?:command|commande)\s+(?P<name>[\w./+~-]*\w)(?P<next>\s+[\w'-]+)?", re.I)
-_COMMAND_COMPOUNDS = frozenset(["line", "lines", "prompt", "interpreter", "shell"])
 _COMMAND_KINDS = frozenset(["command", "commande", "tool", "outil", "program", "programme"])
 
 
@@ -171,7 +173,7 @@ def _subject(np: str, context: str) -> str | None:
     first, last = np.split()[0], np.split()[-1]
     if fold(first) in _PRONOUNS or len(np) > MAX_TOPIC_CHARS:
         return None
-    if fold(first) in _CLAUSE_OPENERS or fold(last) in _POINTING_NOUNS:
+    if fold(first) in _words("clause_openers") or fold(last) in _words("pointing_nouns"):
         return None  # "Because UTF-8 is…", "If one sequence is…", "the latter is…"
     if len(np.split()) > 1 and fold(last) in STOPWORDS:
         return None  # cut short: "une heuristique en"
@@ -183,132 +185,21 @@ def _subject(np: str, context: str) -> str | None:
     return np
 
 
-# What opens a clause or an adverbial, not a noun phrase: "If one sequence is an initial
-# sub-sequence…", "Each time next() is called…", "Any function containing yield is…"
-_CLAUSE_OPENERS = frozenset(
-    [
-        "because",
-        "if",
-        "when",
-        "whenever",
-        "since",
-        "although",
-        "though",
-        "while",
-        "as",
-        "unless",
-        "whether",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "how",
-        "why",
-        "where",
-        "each",
-        "every",
-        "any",
-        "all",
-        "once",
-        "after",
-        "before",
-        "until",
-        "so",
-        "si",
-        "quand",
-        "lorsque",
-        "lorsqu",
-        "puisque",
-        "puisqu",
-        "parce",
-        "comme",
-        "pendant",
-        "avant",
-        "apres",
-        "chaque",
-        "quoique",
-        "bien",
-    ]
-)
-_POINTING_NOUNS = frozenset(
-    [
-        "latter",
-        "former",
-        "following",
-        "above",
-        "below",
-        "dernier",
-        "derniers",
-        "premier",
-        "premiers",
-        "suivant",
-        "suivants",
-    ]
-)
-_PARTICLES = frozenset(["up", "with", "off", "out", "down", "on"])
-_BEFORE_INFINITIVE = frozenset(
-    [
-        "intended",
-        "meant",
-        "supposed",
-        "designed",
-        "used",
-        "expected",
-        "required",
-        "allowed",
-        "known",
-        "bound",
-        "forced",
-    ]
-)
 # a French verb in the third person of the present (décrit, affiche, permet, prend), not a
-# copula nor an auxiliary
+# copula nor an auxiliary (``french_copulas``)
 _FR_VERB = re.compile(r"\w+(?:e|es|ent|it|t|d|x)")
-_FR_COPULAS = frozenset(["est", "sont", "a", "ont", "etait", "sera", "fait", "peut", "doit"])
-# Words that end like a participle and are none: "Users are often surprised…"
-_NOT_PARTICIPLES = frozenset(
-    [
-        "often",
-        "even",
-        "then",
-        "when",
-        "seven",
-        "eleven",
-        "open",
-        "between",
-        "hundred",
-        "golden",
-        "sudden",
-        "token",
-        "indeed",
-        "instead",
-        "need",
-    ]
-)
-# "To the contrary, …", "To a large extent, …": a noun phrase after "to", no purpose
-_DETERMINERS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "this",
-        "that",
-        "these",
-        "those",
-        "my",
-        "your",
-        "his",
-        "her",
-        "its",
-        "our",
-        "their",
-        "some",
-        "any",
-        "each",
-        "every",
-    ]
-)
+
+
+@cache
+def _words(kind: str) -> frozenset[str]:
+    """A word list of ``answer/data/related.json``: ``clause_openers`` (what opens a clause,
+    not a noun phrase: "If one sequence is…", "Each time next() is called…"),
+    ``pointing_nouns`` ("the latter"), ``particles`` ("To sum up"), ``before_infinitive``
+    ("Bash is intended to be…"), ``french_copulas``, ``not_participles`` ("Users are often
+    surprised"), ``determiners`` ("To the contrary": no purpose), ``command_compounds``
+    ("the command line")."""
+    text = resources.files("calanque.answer").joinpath("data/related.json").read_text("utf-8")
+    return frozenset(json.loads(text)[kind])
 
 
 def _lower_first(text: str) -> str:
@@ -336,7 +227,7 @@ def _plain_passive(np: str, participle: str) -> bool:
     return (
         not (_CLAUSE_WORDS & set(words))
         and fold(participle) not in STOPWORDS
-        and fold(participle) not in _NOT_PARTICIPLES
+        and fold(participle) not in _words("not_participles")
     )
 
 
@@ -350,12 +241,12 @@ def _points_back(vp: str, language: str) -> bool:
     """Does the purpose point back to what came before, or is it no purpose at all (a noun
     phrase after "to", "pour": "To the contrary", "Pour la suite")?"""
     words = re.findall(r"\w+", fold(vp))
-    if len(words) < 2 or words[1] in _PARTICLES or words[0] in {"que", "qu"}:
+    if len(words) < 2 or words[1] in _words("particles") or words[0] in {"que", "qu"}:
         return True  # "To sum up", "To begin with", "Pour finir", "Pour que…": no task
     if len(re.findall(r"\b[A-ZÀ-Ý]{2,}\b", vp)) >= 2:
         return True  # a box's label: "POUR ALLER PLUS LOIN Sauvegarde SQL, LDAP"
     if language != "fr":
-        return bool(_EN_POINTERS & set(words)) or words[0] in _DETERMINERS
+        return bool(_EN_POINTERS & set(words)) or words[0] in _words("determiners")
     if words[0] in _OBJECT_OPENERS and not (len(words) >= 2 and _INFINITIVE.fullmatch(words[1])):
         return True  # "Pour la suite, …": no verb
     if _FR_POINTERS & set(words):
@@ -384,7 +275,8 @@ def _english(sentence: str, context: str) -> Iterator[Candidate]:
         (found := _EN_PASSIVE.match(text))
         and _plain_passive(found["np"], found["pp"])
         and not (  # "Bash is intended to be…": no manner, no place
-            (found["prep"] or "").lower() == "to" and fold(found["pp"]) in _BEFORE_INFINITIVE
+            (found["prep"] or "").lower() == "to"
+            and fold(found["pp"]) in _words("before_infinitive")
         )
         and (np := _subject(found["np"], context))
     ):
@@ -410,7 +302,7 @@ def _french(sentence: str, context: str) -> Iterator[Candidate]:
         (found := _FR_DOES.match(text))
         and _a_name(found["name"])
         and _FR_VERB.fullmatch(fold(found["verb"]))
-        and fold(found["verb"]) not in _FR_COPULAS
+        and fold(found["verb"]) not in _words("french_copulas")
     ):
         kind, name = found["kind"].lower(), found["name"]
         article = _FR_KIND[kind]
@@ -474,7 +366,7 @@ def _a_name(name: str) -> bool:
     words = name.split()
     if any(fold(w) in STOPWORDS or fold(w).endswith("ly") for w in words):
         return False
-    if fold(name) in _COMMAND_COMPOUNDS:
+    if fold(name) in _words("command_compounds"):
         return False  # "the command line", "the command prompt": no command's name
     return not (len(words) == 1 and name[:1].isupper() and name[1:].islower())
 
