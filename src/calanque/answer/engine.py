@@ -57,7 +57,7 @@ from calanque.llm.base import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, LLM
 from calanque.types import OPERATOR, Answer, Hit, SearchFilters, SearchResult
 
 EventKind = Literal["sources", "delta", "final"]
-INDEXED_PROBE = 10  # chunks a lexical probe for a program's name reads (see _indexed)
+INDEXED_PROBE = 10  # chunks a search for a program's name reads (see _indexed)
 AnswerScope = Literal["web", "sources", "all"]
 
 
@@ -363,7 +363,8 @@ class AnswerEngine:
         )
 
     def _indexed(self, term: str, filters: SearchFilters | None = None) -> bool:
-        """Does a chunk of the index (under ``filters``) hold ``term`` as written?"""
+        """Does one of the ``INDEXED_PROBE`` chunks a search for ``term`` finds (under
+        ``filters``, the retriever's default mode) hold it as written?"""
         hits = self.retriever.search(term, k=INDEXED_PROBE, filters=filters)
         return any(term in fold(hit.text) for hit in hits)
 
