@@ -1,16 +1,17 @@
-"""Long English manuals asked in English and in French, as a user's trial.
+"""Long manuals asked in English and in French, as a user's trial.
 
     python -m bench.manual              # the zsh manual (HTML)
     python -m bench.manual --trial r    # four R manuals (PDF)
     python -m bench.manual --trial python  # Python's Tutorial, FAQ and HOWTOs (Sphinx)
+    python -m bench.manual --trial french  # two French manuals (Debian Edu, aptitude)
 
 The answer domains were chosen by the project; these sets come from users' trials. The
 manuals are served on 127.0.0.1, added and crawled in a fresh home as a user would
 (``calanque add``, ``calanque crawl``, no politeness delay), then each question of the
 trial's set (``tests/quality/sets/trials/``) is answered by the default engine. A helper
-wrote each set from random pages before it saw an answer: 16 English questions, 16 French
-over the English pages, 4 that need two facts from two places, 8 the manuals do not answer
-(checked with grep).
+wrote each set from random pages before it saw an answer: 16 questions in the pages'
+language, 16 in the other language, 4 that need two facts from two places, 8 the manuals
+do not answer (checked with grep).
 
 * ``zsh``: the Z Shell manual (Debian's zsh-doc, HTML written by texi2any: a page a node,
   bars of bracketed links, index pages). Its failures were read to choose rules: a tune
@@ -21,6 +22,10 @@ over the English pages, 4 that need two facts from two places, 8 the manuals do 
 * ``python``: Python 3.11's Tutorial, FAQ and HOWTOs (Debian's python3.11-doc: 46 Sphinx
   pages with navigation bars, sidebars and many code blocks; links to the rest of the
   documentation lead nowhere). Its questions were written from 16 random pages.
+* ``french``: two manuals in French only, the other way round: the Debian Edu bookworm
+  manual (debian-edu-doc-fr: one DocBook page of 286 kB, some sections left in English)
+  and aptitude's user manual (aptitude-doc-fr: 88 DocBook pages), asked in French and in
+  English over the French pages (groups F and E swap their roles).
 
 Prints a table per group and writes ``bench/out/manual.json`` (``manual-r.json``,
 ``manual-python.json``).
@@ -37,16 +42,21 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from bench._common import console, print_table, write_json
 from bench.notes import VERDICTS, _calanque, _holds, ask_all
-from tests.corpora import python_docs_dir, r_manuals_dir, zsh_manual_dir
+from tests.corpora import french_manuals_dir, python_docs_dir, r_manuals_dir, zsh_manual_dir
 
 SETS = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets" / "trials"
+
+
+# the groups of a trial's questions, by the first letter of their ids
+GROUPS = {"E": "English", "F": "French over English", "T": "two facts", "U": "unanswerable"}
+FRENCH_PAGES = {"F": "French", "E": "English over French", "T": "two facts", "U": "unanswerable"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class Trial:
     questions: Path
     folder: Callable[[], Path]
     output: str
+    groups: dict[str, str] = field(default_factory=lambda: GROUPS)
 
 
 TRIALS = {
@@ -66,8 +77,14 @@ TRIALS = {
         python_docs_dir,
         "manual-python.json",
     ),
+    "french": Trial(
+        "two French manuals (Debian Edu, aptitude)",
+        SETS / "french_manuals.json",
+        french_manuals_dir,
+        "manual-french.json",
+        FRENCH_PAGES,
+    ),
 }
-GROUPS = {"E": "English", "F": "French over English", "T": "two facts", "U": "unanswerable"}
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -109,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         crawl_s = time.perf_counter() - started
         outcomes = ask_all(home, questions)
     rows = []
-    for prefix, name in GROUPS.items():
+    for prefix, name in trial.groups.items():
         part = [o for o in outcomes if o["id"].startswith(prefix)]
         counts = Counter(o["verdict"] for o in part)
         firsts = sum(o["first"] for o in part)
@@ -127,12 +144,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     results: dict[str, Any] = {"crawl_s": round(crawl_s, 1), "outcomes": outcomes}
     if args.peer:
-        results["naive"] = peer_table(folder, questions, outcomes)
+        results["naive"] = peer_table(folder, questions, outcomes, trial.groups)
     write_json(trial.output, results)
 
 
 def peer_table(
-    folder: Path, questions: list[dict[str, Any]], outcomes: list[dict[str, Any]]
+    folder: Path,
+    questions: list[dict[str, Any]],
+    outcomes: list[dict[str, Any]],
+    groups: dict[str, str],
 ) -> dict[str, list[str]]:
     """Right answers per group: Calanque's, and the naive pipeline's with 3 and 5 sentences
     (it never refuses: an unanswerable question is never right for it). Returns the ids
@@ -159,7 +179,7 @@ def peer_table(
         embedder.close()
     rows = [
         [name, len(part), *(sum(q["id"] in ids for q in part) for ids in right.values())]
-        for prefix, name in GROUPS.items()
+        for prefix, name in groups.items()
         if (part := [q for q in questions if q["id"].startswith(prefix)])
     ]
     rows.append(["ALL", len(questions), *(len(ids) for ids in right.values())])

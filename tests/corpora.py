@@ -32,6 +32,8 @@ INSTALL_GUIDE = "installation-guide-amd64"
 ZSH_DOC = "zsh-doc"
 R_DOC_PDF = "r-doc-pdf"
 PYTHON_DOC = "python3.11-doc"
+EDU_DOC_FR = "debian-edu-doc-fr"
+APTITUDE_DOC_FR = "aptitude-doc-fr"
 # the four R manuals of a user trial (bench/manual.py); the package also ships the
 # 3,000-page reference and the internals and extensions manuals, left out
 PYTHON_DOC_PARTS = ("tutorial", "faq", "howto")
@@ -170,6 +172,31 @@ def python_docs_dir() -> Path:
         return [f"{part}/index.html" for part in PYTHON_DOC_PARTS]
 
     return _site_folder("python-docs-site", "Python 3.11 documentation", fill)
+
+
+def french_manuals_dir() -> Path:
+    """Two French manuals, French only: the Debian Edu bookworm manual (one DocBook page of
+    286 kB with its screenshots, from debian-edu-doc-fr) and aptitude's user manual (61
+    DocBook pages, from aptitude-doc-fr), in a folder of their own with an ``index.html``
+    linking them."""
+    edu = corpus_root(EDU_DOC_FR) / "usr/share/doc/debian-edu-doc-fr"  # takes the lock
+    aptitude = corpus_root(APTITUDE_DOC_FR) / "usr/share/doc/aptitude/html/fr"
+
+    def fill(site: Path) -> list[str]:
+        name = "debian-edu-bookworm-manual"
+        shutil.copyfile(edu / f"{name}.html", site / f"{name}.html")
+        images = edu / f"{name}-images"
+        shutil.copytree(
+            images,
+            site / f"{name}-images",
+            dirs_exist_ok=True,
+            symlinks=False,
+            ignore_dangling_symlinks=True,
+        )
+        shutil.copytree(aptitude, site / "aptitude", dirs_exist_ok=True)
+        return [f"{name}.html", "aptitude/index.html"]
+
+    return _site_folder("french-manuals-site", "Manuels en français", fill)
 
 
 def _site_folder(name: str, title: str, fill: Callable[[Path], list[str]]) -> Path:
