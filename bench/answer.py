@@ -117,7 +117,14 @@ def bench_settings(home: Path) -> Settings:
 
 
 # What turns pages into the stored corpus: the code and the libraries that read them.
-READING_CODE = ("extract", "chunk", "index/analysis.py", "index/_lexical.py", "index/data")
+READING_CODE = (
+    "extract",
+    "chunk",
+    "index/analysis.py",
+    "index/_lexical.py",
+    "index/words.py",  # the words counted per language (the bridge between the two)
+    "index/data",
+)
 READING_LIBRARIES = ("pypdf", "pdfminer.six", "trafilatura", "lxml", "tantivy")
 
 
