@@ -383,11 +383,17 @@ def _key() -> re.Pattern[str]:
     )
 
 
+# a field's label before its text: "Description : Cette option…", "Note: It…" (a word in
+# lower case or in capitals names the term itself: "lowmem: Ce paramètre…" is about it)
+_LABEL = re.compile(r"^\s*[A-ZÀ-Ý][a-zà-ÿ'’-]+(?:\s+[\w'’-]+){0,2}\s?:\s+(?=\S)")
+
+
 def refers_back(sentence: str) -> bool:
     """Does ``sentence`` open with a pronoun or a demonstrative (``This release…``, ``Elle…``),
-    or hold a phrase (``à cette époque``) that points to the sentence before it?"""
+    after a field's label if it has one (``Description : Cette option…``), or hold a phrase
+    (``à cette époque``) that points to the sentence before it?"""
     data = _data()["anaphora"]
-    padded = _padded(sentence)
+    padded = _padded(_LABEL.sub("", sentence, count=1))
     first = padded.split()[:2]
     opener = " ".join(first[:1]), " ".join(first)
     return any(o in data["openers"] for o in opener) or _has_cue(padded, data["phrases"])

@@ -555,6 +555,13 @@ def test_a_question_is_not_an_answer() -> None:
         ('That is, "$*" is equivalent to "$1c$2c...".', True),
         ("That option is off by default.", True),
         ("C'est-à-dire que la variable est exportée.", True),
+        # after a field's label (a DocBook list of options: "Option : X", "Valeur par
+        # défaut : su:/bin/su", then "Description : Cette option…"), unless the label is the
+        # term the sentence is about
+        ("Description : Cette option définit la commande externe à utiliser.", True),
+        ("Note: It is removed when the machine boots.", True),
+        ("lowmem: Ce paramètre force le niveau de mémoire.", False),
+        ("Valeur par défaut : su:/bin/su", False),
         ("Debian 9 was released in June 2017.", False),
         ("Items are listed in alphabetical order.", False),
         ("Thereafter the archive was split into main and contrib.", False),
