@@ -73,9 +73,10 @@ def _split_pattern() -> re.Pattern[str]:
     # lead-in (``until``) or at the question word; a second question mark starts one too
     # ", and do I need…", ", et faut-il…": after a comma, a question asking yes or no
     # ", and once it runs, where…", ", et une fois le script lancé, où…": a short clause of
-    # its own between the conjunction and the question word (after a comma only)
+    # its own between the conjunction and the question word (after a comma only), set
+    # apart by commas on both sides too (", et, d'après le manuel, quels…")
     return re.compile(
-        rf"(?P<comma>[,;:])?\s+(?:(?:{conjunctions})\s+)+"
+        rf"(?P<comma>[,;:])?\s+(?:(?:{conjunctions}),?\s+)+"
         rf"(?=(?P<aside>[^,;:?]{{1,{MAX_ASIDE_CHARS}}},\s+)?"
         rf"(?:(?:{lead_ins})\s+){{0,2}}(?:{asking})\b)"
         rf"|(?P<yes_no>[,;])\s+(?:and|et)\s+(?={_YES_NO_OPENING})"

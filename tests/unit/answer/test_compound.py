@@ -86,6 +86,16 @@ from .test_engine import FAKE_SUPPORT
                 "une fois le script lancé, où trouver ses arguments ?",
             ],
         ),
+        # the clause set apart by commas on both sides
+        (
+            "Quelle commande lance-t-on après apt update, et, d'après le manuel d'aptitude, "
+            "quels programmes reposent sur apt ?",
+            "fr",
+            [
+                "Quelle commande lance-t-on après apt update ?",
+                "d'après le manuel d'aptitude, quels programmes reposent sur apt ?",
+            ],
+        ),
         (
             "Quel est le prix d'un repas, et est-ce que le paiement en ligne est possible ?",
             "fr",
