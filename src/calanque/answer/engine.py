@@ -316,8 +316,20 @@ class AnswerEngine:
             ]
         else:
             share = max(1, self.settings.max_sentences // len(parts))
+            # a part that carried the words of the parts before it ("…install Flatpak
+            # applications, and which command would I use for that?") needs their names too
             drafts = [
-                self._draft(writer, p, language, passages, None, share, asked=a, holds=holds)
+                self._draft(
+                    writer,
+                    p,
+                    language,
+                    passages,
+                    None,
+                    share,
+                    asked=a,
+                    holds=holds,
+                    named_in=base.question if fold(p) != fold(a) else "",
+                )
                 for a, p in parts
             ]
         draft = _joined(drafts)
@@ -346,6 +358,7 @@ class AnswerEngine:
         max_sentences: int | None = None,
         asked: str = "",
         holds: Callable[[str], bool] | None = None,
+        named_in: str = "",
     ) -> ExtractiveDraft:
         if query_vector is None:
             query_vector = self.embedder.embed_query(query)
@@ -360,6 +373,7 @@ class AnswerEngine:
             max_sentences,
             asked=asked,
             holds=holds,
+            named_in=named_in,
         )
 
     def _indexed(self, term: str, filters: SearchFilters | None = None) -> bool:

@@ -258,12 +258,16 @@ class ExtractiveWriter:
         max_sentences: int | None = None,
         asked: str = "",
         holds: Callable[[str], bool] | None = None,
+        named_in: str = "",
     ) -> ExtractiveDraft:
         """``translations``: words of the corpus in the other language for the question's
         words (:meth:`calanque.index.retriever.Retriever.translations`); ``max_sentences``:
         fewer than the writer's own limit (one part of a question that asks several);
         ``asked``: the question as asked when ``question`` is its standalone rewrite (its
-        words weigh more than those carried from the conversation, see :data:`CARRIED`)."""
+        words weigh more than those carried from the conversation, see :data:`CARRIED`);
+        ``named_in``: where the names the sources must hold are read, when not in
+        ``question`` (the whole question, for a part that carried words of the parts before
+        it: they come in lower case)."""
         terms = key_terms(question, language) + symbol_terms(question)
         if asked and fold(asked) != fold(question):
             own = stems(asked, language) | symbols(asked)
@@ -284,7 +288,8 @@ class ExtractiveWriter:
         chosen = _reading_order(_with_companions(selected, core, scores))
         quoted = _quoted_language(language, chosen)
         evidence = _evidence(question, language, terms, core, candidates, quoted, translations)
-        evidence = replace(evidence, missing_names=missing_names(question, passages, holds))
+        named = missing_names(named_in or question, passages, holds)
+        evidence = replace(evidence, missing_names=named)
         # a comment's sentence that runs over its lines is shown as the prose it is, and the
         # page's footnote references are left out: "[12]" would read as a citation
         sentences = [CitedSentence(as_shown(c.span.text), (c.passage.n,), 0, 0) for c in chosen]

@@ -373,7 +373,7 @@ def _carried(question: str, previous: _Turn, language: str) -> list[str]:
     if _points_back(question) and _action_stems(question, language):
         drop = _action_stems(previous.asked, language) | _action_stems(previous.opener, language)
     carried = [
-        _as_written(t.surface, previous.asked)
+        t.surface
         for t in key_terms(previous.asked, language)
         if t.stem not in present and t.stem not in drop
     ]
@@ -390,22 +390,8 @@ def _carried(question: str, previous: _Turn, language: str) -> list[str]:
     if _action_stems(previous.asked, language):
         drop |= _action_stems(previous.opener, language)
     taken = stems(" ".join(carried), language) | present | drop
-    carried += [
-        _as_written(t.surface, previous.opener)
-        for t in key_terms(previous.opener, language)
-        if t.stem not in taken
-    ]
+    carried += [t.surface for t in key_terms(previous.opener, language) if t.stem not in taken]
     return carried
-
-
-def _as_written(term: str, text: str) -> str:
-    """``term`` (a key term, lower case) as ``text`` writes it: a name carried into a
-    follow-up keeps its capital ("Flatpak", not "flatpak"), so that a name the sources
-    never mention is still missed there (``extractive.missing_names``)."""
-    for found in re.finditer(rf"(?<![\w.+-]){re.escape(term)}(?![\w+-])", text, re.IGNORECASE):
-        if not _SENTENCE_START.search(text[: found.start()]):
-            return found.group(0)  # capitalised by position ("Roughly how many…") says nothing
-    return term
 
 
 def _standalone(question: str, turns: Sequence[_Turn], language: str) -> tuple[str, list[str]]:

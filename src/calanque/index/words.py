@@ -120,17 +120,9 @@ _NOT_ENGLISH = re.compile(r"[àâçéèêëîïôûùüÿœæ]")
 
 
 def _looks(word: str, language: str) -> bool:
-    """Could ``word`` be a word of ``language``? Four letters at least ("due" and "thu"
-    came up as translations of "deux" and "tube"), and not a word the French-English
-    lexicon knows in the other language only: a page's paragraph that its function words
-    do not place (a table's row, a line of a list) is counted in its chunk's language, and
-    ``print``, ``bottom`` and ``depends`` in a French manual's chunks came up as French
-    translations of English words, ``professionnelle`` as an English one."""
-    if len(word) < 4 or (language == "en" and _NOT_ENGLISH.search(word)):
-        return False
-    known = lexicon()
-    other = "fr" if language == "en" else "en"
-    return bool(known.translate(word, language)) or not known.translate(word, other)
+    """Could ``word`` be a word of ``language``? (Four letters at least: "due" and "thu"
+    came up as translations of "deux" and "tube".)"""
+    return len(word) >= 4 and not (language == "en" and _NOT_ENGLISH.search(word))
 
 
 def _same_stem(candidate: str, word: str, language: str) -> bool:
@@ -145,28 +137,14 @@ def _analyzers() -> dict[str, Any]:
     return build_analyzers()
 
 
-# A chunk's paragraph is counted in the language its function words say (two of them at
-# least), else in the chunk's: a French manual leaves sections in English, an English page
-# quotes French, and a chunk's one label counted ``lightweight`` and ``accordingly`` as
-# French words (then offered as translations of English ones: ``lightest`` →
-# ``lightweight``), ``mainteneur`` as English (docs/benchmarks.md, "Thirty-fifth round").
-PARAGRAPH_VOTES = 2
-_PARAGRAPH = re.compile(r"\n+")
-
-
 def tally(
     chunks: Iterable[tuple[str, str]], counts: dict[str, Counter[str]] | None = None
 ) -> dict[str, Counter[str]]:
     """How many of ``chunks`` ((language, text) pairs) use each content word, per language
-    (added to ``counts`` when given), each paragraph read in its own language."""
+    (added to ``counts`` when given)."""
     counts = counts if counts is not None else {language: Counter() for language in LANGUAGES}
     for language, text in chunks:
-        used: dict[str, set[str]] = {lang: set() for lang in LANGUAGES}
-        for paragraph in _PARAGRAPH.split(text):
-            own = language_of(paragraph, min_votes=PARAGRAPH_VOTES) or language
-            used[_language_key(own)].update(content_words(paragraph))
-        for lang, words in used.items():
-            counts[lang].update(words)
+        counts[_language_key(language)].update(content_words(text))
     return counts
 
 

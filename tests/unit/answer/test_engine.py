@@ -198,3 +198,21 @@ def test_a_program_s_name_the_index_lacks_is_not_answered(
     assert engine.answer("Comment installer un paquet ?").answered
     assert not engine.answer("Comment installer un paquet avec asyncio.TaskGroup ?").answered
     assert engine.answer("Comment installer un paquet du fichier sources.list ?").answered
+
+
+def test_a_part_that_leans_on_a_missing_name_is_not_answered(
+    corpus: Corpus, embedder: WordEmbedder
+) -> None:
+    """ "…install Flatpak applications, and which command would I use for that?": the second
+    part carries the first's words in lower case ("flatpak"), and was answered from pages
+    about installing packages that never mention Flatpak. A part that names its own
+    subject, and a first part the sources hold, are answered as before."""
+    engine = extractive_engine(corpus, embedder)
+    leaning = engine.answer(
+        "Comment installer un paquet avec Flatpak, et quelle commande faut-il pour cela ?"
+    )
+    assert not leaning.answered
+    held = engine.answer(
+        "Comment installer un paquet avec APT, et quelle commande faut-il pour cela ?"
+    )
+    assert held.answered

@@ -40,23 +40,6 @@ def test_follow_up_carries_the_previous_key_terms() -> None:
     assert rewritten == "et pour Ubuntu installer paquet apt ?"
 
 
-def test_a_name_carried_into_a_follow_up_keeps_its_capital() -> None:
-    """ "…, and which command would I use for that?" carried "flatpak" in lower case: a
-    name the sources never mention was then no longer missed, and the part was answered
-    from pages about aptitude's own install command."""
-    from calanque.answer.extractive import missing_names
-
-    history = [("Can aptitude install Flatpak applications?", "")]
-    rewritten = rewrite_extractive("which command would I use for that?", history, "en")
-    assert "Flatpak" in rewritten and "aptitude" in rewritten
-    pages = [Passage(1, "https://d.example/1", "aptitude", "Run aptitude install foo.", 0)]
-    assert missing_names(rewritten, pages) == ("Flatpak",)
-    # a word written in lower case stays so
-    assert rewrite_extractive("et pour Ubuntu ?", [("Comment installer apt ?", "…")], "fr") == (
-        "et pour Ubuntu installer apt ?"
-    )
-
-
 def test_pronoun_follow_up_keeps_the_object_not_the_old_action() -> None:
     history = [("How do I install nginx?", "…")]
     assert rewrite_extractive("how do I remove it?", history, "en") == "how do I remove it nginx?"

