@@ -28,7 +28,7 @@ do not answer (checked with grep).
   English over the French pages (groups F and E swap their roles).
 
 Prints a table per group and writes ``bench/out/manual.json`` (``manual-r.json``,
-``manual-python.json``).
+``manual-python.json``, ``manual-french.json``).
 """
 
 from __future__ import annotations
