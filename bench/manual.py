@@ -4,6 +4,7 @@
     python -m bench.manual --trial r    # four R manuals (PDF)
     python -m bench.manual --trial python  # Python's Tutorial, FAQ and HOWTOs (Sphinx)
     python -m bench.manual --trial french  # two French manuals (Debian Edu, aptitude)
+    python -m bench.manual --trial pdf     # two PDFs, one French, one English
 
 The answer domains were chosen by the project; these sets come from users' trials. The
 manuals are served on 127.0.0.1, added and crawled in a fresh home as a user would
@@ -26,9 +27,13 @@ do not answer (checked with grep).
   manual (debian-edu-doc-fr: one DocBook page of 286 kB, some sections left in English)
   and aptitude's user manual (aptitude-doc-fr: 88 DocBook pages), asked in French and in
   English over the French pages (groups F and E swap their roles).
+* ``pdf``: two long PDFs, one in each language: expEYES-17's user manual in French
+  (physics experiments with a measuring box, 99 pages typeset by Sphinx) and Auto
+  Multiple Choice's manual in English (101 pages typeset by DocBook); half of each
+  language's questions ask the other language's manual.
 
 Prints a table per group and writes ``bench/out/manual.json`` (``manual-r.json``,
-``manual-python.json``, ``manual-french.json``).
+``manual-python.json``, ``manual-french.json``, ``manual-pdf.json``).
 """
 
 from __future__ import annotations
@@ -49,13 +54,20 @@ from typing import Any
 
 from bench._common import console, print_table, write_json
 from bench.notes import VERDICTS, _calanque, _holds, ask_all
-from tests.corpora import french_manuals_dir, python_docs_dir, r_manuals_dir, zsh_manual_dir
+from tests.corpora import (
+    french_manuals_dir,
+    pdf_manuals_dir,
+    python_docs_dir,
+    r_manuals_dir,
+    zsh_manual_dir,
+)
 
 SETS = Path(__file__).resolve().parents[1] / "tests" / "quality" / "sets" / "trials"
 
 
 # the groups of a trial's questions, by the first letter of their ids
 GROUPS = {"E": "English", "F": "French over English", "T": "two facts", "U": "unanswerable"}
+BOTH_LANGUAGES = {"E": "English", "F": "French", "T": "two facts", "U": "unanswerable"}
 FRENCH_PAGES = {"F": "French", "E": "English over French", "T": "two facts", "U": "unanswerable"}
 
 
@@ -83,6 +95,13 @@ TRIALS = {
         french_manuals_dir,
         "manual-french.json",
         FRENCH_PAGES,
+    ),
+    "pdf": Trial(
+        "two PDF manuals (expEYES-17 in French, Auto Multiple Choice in English)",
+        SETS / "pdf_manuals.json",
+        pdf_manuals_dir,
+        "manual-pdf.json",
+        BOTH_LANGUAGES,
     ),
 }
 

@@ -14,6 +14,7 @@ repository.
 from __future__ import annotations
 
 import fcntl
+import gzip
 import os
 import shutil
 import subprocess
@@ -34,6 +35,8 @@ R_DOC_PDF = "r-doc-pdf"
 PYTHON_DOC = "python3.11-doc"
 EDU_DOC_FR = "debian-edu-doc-fr"
 APTITUDE_DOC_FR = "aptitude-doc-fr"
+EYES17_FR = "eyes17-manuals-fr"
+AMC_DOC_PDF = "auto-multiple-choice-doc-pdf"
 # the four R manuals of a user trial (bench/manual.py); the package also ships the
 # 3,000-page reference and the internals and extensions manuals, left out
 PYTHON_DOC_PARTS = ("tutorial", "faq", "howto")
@@ -197,6 +200,25 @@ def french_manuals_dir() -> Path:
         return [f"{name}.html", "aptitude/index.html"]
 
     return _site_folder("french-manuals-site", "Manuels en français", fill)
+
+
+def pdf_manuals_dir() -> Path:
+    """Two long PDF manuals, one in each language: expEYES-17's user manual in French
+    (physics experiments with a small measuring box, 99 pages typeset by Sphinx, gzipped in
+    eyes17-manuals-fr) and Auto Multiple Choice's manual in English (multiple-choice tests
+    written in LaTeX and marked from scans, 101 pages typeset by DocBook, from
+    auto-multiple-choice-doc-pdf), in a folder of their own with an ``index.html`` linking
+    them."""
+    eyes = corpus_root(EYES17_FR) / "usr/share/doc/eyes17/fr/eyes17.pdf.gz"  # takes the lock
+    amc = corpus_root(AMC_DOC_PDF) / "usr/share/doc/auto-multiple-choice"
+
+    def fill(site: Path) -> list[str]:
+        with gzip.open(eyes) as packed, (site / "eyes17-fr.pdf").open("wb") as out:
+            shutil.copyfileobj(packed, out)
+        shutil.copyfile(amc / "auto-multiple-choice.en.pdf", site / "auto-multiple-choice.pdf")
+        return ["eyes17-fr.pdf", "auto-multiple-choice.pdf"]
+
+    return _site_folder("pdf-manuals-site", "PDF manuals / manuels PDF", fill)
 
 
 def _site_folder(name: str, title: str, fill: Callable[[Path], list[str]]) -> Path:

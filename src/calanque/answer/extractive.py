@@ -337,6 +337,8 @@ class ExtractiveWriter:
                     * translated_coverage(terms, span.text, language, translations),
                 )
             features = sentence_features(span.text)
+            if _introduces_code(passage, index):
+                features = features | {"procedure", "command"}  # it shows them: ">>> import glob"
             met = len(intents & features)
             w = self.weights
             score = (
@@ -680,6 +682,20 @@ def _shown_after(passage: Passage, index: int) -> bool:
     # a line of a program may end like a sentence: "def thread_task(name, n):"
     prose = _ENDS_SENTENCE.search(span.text) and mostly_words(span.text, MIN_WORDS)
     return own_line and short and not prose
+
+
+def _introduces_code(passage: Passage, index: int) -> bool:
+    """Does sentence ``index`` end with ':' or announce what follows, and is the next a
+    command line on a line of its own? It answers a *how* with the lines it shows ("The
+    glob module provides a function for making file lists…:" before ``>>> import glob``),
+    as a sentence that holds a command does."""
+    text = passage.sentences[index].text.rstrip()
+    following = index + 1
+    if following >= len(passage.sentences):
+        return False
+    if not (text.endswith(":") or announces(text)):
+        return False
+    return _command_after(passage, following)
 
 
 def _command_after(passage: Passage, index: int) -> bool:

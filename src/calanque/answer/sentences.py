@@ -105,7 +105,12 @@ def _line_programs() -> str:
     return "|".join(re.escape(program) for program in programs)
 
 
-_CODE_LINE = re.compile(r"^\s*(?:[$#>]\s|[\w.-]+\s+-{1,2}\w)|\s\|\s|^\s*/[\w.-]+/|^\s*[\w-]+=\S")
+# A shell's or an interpreter's prompt opens a line typed at it: "$ ", "# ", "> ",
+# Python's ">>> ", "R> ", "sqlite> ", "In [3]: ".
+_CODE_LINE = re.compile(
+    r"^\s*(?:[$#>]\s|(?:>>>|[A-Za-z][\w-]{0,11}>|In \[\d+\]:)\s|[\w.-]+\s+-{1,2}\w)"
+    r"|\s\|\s|^\s*/[\w.-]+/|^\s*[\w-]+=\S"
+)
 # A program's name at the start ("apt-get update", "systemctl reload nginx"), or an
 # operator inside a line ("make && make install", "echo x > file"), makes it code unless the
 # line reads as prose that opens with the program or names the operator ("apt-cache search

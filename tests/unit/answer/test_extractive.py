@@ -1510,3 +1510,24 @@ def test_a_chunk_that_ends_on_an_announcement_runs_on_through_what_it_announces(
         "What simple fix does the run function need to add a tiny sleep?", "en", passages[:1]
     )
     assert "time.sleep(0.001)" in [s.text for s in draft.sentences]
+
+
+def test_a_sentence_that_shows_code_answers_how(embedder: WordEmbedder) -> None:
+    """A *how* question is answered by a sentence whose ':' shows the lines to type (Python's
+    tutorial: "The glob module provides a function for making file lists…:" then ``>>>
+    import glob``), as by one that holds a command: of two pages saying the same words,
+    the one that shows how comes first, whatever the pages' order."""
+    sentence = "The glob module makes a list of files from a wildcard pattern:"
+    passages = passages_of(
+        f"{sentence}\nIt is one of many modules.",
+        f"{sentence}\n>>> import glob\n>>> glob.glob('*.py')",
+    )
+    draft = writer(embedder).write(
+        "How do I make a list of files from a wildcard pattern?", "en", passages, max_sentences=1
+    )
+    assert [s.text for s in draft.sentences] == [
+        sentence,
+        ">>> import glob",
+        ">>> glob.glob('*.py')",
+    ]
+    assert draft.sentences[0].citations == (2,)

@@ -65,6 +65,16 @@ def test_paths_and_command_lines_stay_whole() -> None:
     assert not looks_like_code("Le paquet est installé.")
 
 
+def test_an_interpreters_prompt_opens_a_line_of_code() -> None:
+    """A line typed at Python's, R's or a database shell's prompt is code, as one typed at
+    a shell's ``$`` is (Python's tutorial shows ``>>> import glob`` after the sentence
+    that announces it); prose that only starts with a capital word is not."""
+    for line in (">>> import glob", "R> x <- c(1, 2)", "sqlite> .tables", "In [3]: x = 1"):
+        assert looks_like_code(line), line
+    assert not looks_like_code("The glob module provides a function for file lists:")
+    assert not looks_like_code("Python is a language.")
+
+
 def test_markers_stay_with_their_sentence() -> None:
     spans = split_sentences("Il est installé. [1][2] Ensuite on redémarre [3].", markers=True)
     assert [s.text for s in spans] == ["Il est installé. [1][2]", "Ensuite on redémarre [3]."]
