@@ -92,6 +92,8 @@ _EXPANSION = re.compile(
     r"(?<!\d\s)\$(?:\{[^{}\s]{1,40}\}|\([^()\n]{1,40}\)"
     r"|(?!(?:US|CA|CAN|AU|NZ|HK|SG)\b)[A-Za-z_]\w*(?!\$)|[@*#?!$-](?![\w$]))"
 )
+# A TeX or LaTeX command: ``\onecopy``, ``\exemplairepair``, ``\begin`` (not ``\n``)
+_CONTROL_SEQUENCE = re.compile(r"(?<![\w\\])\\[A-Za-z@]{2,}")
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[«\"“(]\s*)$")
 
 
@@ -346,9 +348,11 @@ def clauses(text: str) -> list[str]:
 
 
 def technical_tokens(text: str) -> set[str]:
-    """Commands, paths, versions, options and CamelCase names: matched exactly."""
+    """Commands, paths, versions, options, TeX commands and CamelCase names: matched
+    exactly."""
     out = {fold(m.group(0)) for m in _OPTION.finditer(text)}
     out |= {normalise(m.group(0)) for m in _EXPANSION.finditer(text)}
+    out |= {fold(m.group(0)) for m in _CONTROL_SEQUENCE.finditer(text)}
     for match in _TOKEN.finditer(text):
         token = match.group(0).rstrip(".'’-")
         if (

@@ -675,6 +675,9 @@ def test_words_that_only_look_like_options_or_names_are_not_required() -> None:
     # "-format" after a manual page's section is no option
     assert "-format" not in technical_tokens("Install a mailcap(5)-format file.")
     assert "-l" in technical_tokens("Run ls -l (or ls -la).")
+    # a TeX command is matched as written; an escape such as \\n is not one
+    assert "\\onecopy" in technical_tokens("Put the sheet in a call to \\onecopy{5}{...}.")
+    assert not technical_tokens("Print a \\n at the end.")
     passage = "The packaging script will set DESTDIR to the temporary directory, named after the binary package."
     # a naming noun's next word in another form in the passage is a verb; a kind is no name
     said = "The packaging script sets DESTDIR to the temporary directory, named after the binary package."

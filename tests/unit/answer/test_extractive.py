@@ -319,6 +319,8 @@ def test_a_date_or_a_time_of_day_is_not_an_amount(sentence: str, amount: bool) -
         # a shell expansion is code: it answers "how do I…?" as a command line does
         ("${!name[*]} expands to the list of array indices assigned in name.", {"command"}),
         ("The equivalent but faster $(< file) replaces $(cat file).", {"procedure"}),
+        # a LaTeX command is a command ("Quelle commande LaTeX…?" over a LaTeX package's manual)
+        ("To differentiate between odd and even copies, use \\exemplairepair.", {"command"}),
     ],
 )
 def test_held_types(sentence: str, held: set[str]) -> None:
