@@ -54,7 +54,7 @@ from calanque.answer.answer_types import (
     weekdays,
 )
 from calanque.answer.citations import CitedSentence
-from calanque.answer.claims import months, technical_tokens, vocabulary
+from calanque.answer.claims import links, months, quantities, technical_tokens, vocabulary
 from calanque.answer.language import (
     COGNATE_LETTERS,
     STOPWORDS,
@@ -378,9 +378,15 @@ class ExtractiveWriter:
     def _duplicate(self, cand: Candidate, other: Candidate, vectors: np.ndarray) -> bool:
         """Does ``cand`` say what ``other`` says: the same sentence nearly, its
         translation on a page in the other language (``cross_duplicate_cosine``), or the
-        end of it (two chunks' overlap cut one of them short)?"""
+        end of it (two chunks' overlap cut one of them short)? Two sentences that name
+        different things exactly (:func:`_specifics`), in one language, say two things:
+        "Feedback via email to R-devel@R-project.org is most welcome." beside "Please
+        address email correspondence to R-help@R-project.org." (cosine 0.95)."""
         if _part_of(cand.span.text, other.span.text):
             return True
+        same_language = _sentence_language(cand) == _sentence_language(other)
+        if same_language and _specifics(cand.span.text) != _specifics(other.span.text):
+            return False  # (a translation writes its numbers its own way: "21st", "21")
         cosine = float(vectors[cand.row] @ vectors[other.row])
         if cosine >= self.weights.duplicate_cosine:
             return True
@@ -390,6 +396,12 @@ class ExtractiveWriter:
         if not first or not second or first == second:
             return False
         return _sentence_language(cand) != _sentence_language(other)
+
+
+def _specifics(text: str) -> frozenset[str]:
+    """What a sentence names exactly: its commands, paths, options, links and numbers."""
+    numbers = {v for q in quantities(text) for v in q.values}
+    return frozenset(technical_tokens(text) | set(links(text)) | numbers)
 
 
 def _sentence_language(cand: Candidate) -> str:

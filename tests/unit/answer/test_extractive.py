@@ -1533,3 +1533,18 @@ def test_a_sentence_that_shows_code_answers_how(embedder: WordEmbedder) -> None:
         ">>> glob.glob('*.py')",
     ]
     assert draft.sentences[0].citations == (2,)
+
+
+def test_sentences_naming_different_things_are_not_duplicates(embedder: WordEmbedder) -> None:
+    """Two near-copies that give different addresses (the R FAQ: comments go to R-devel,
+    questions to R-help) say two things: both are candidates, not one said twice."""
+    said = "Please send your email about the manual and its many chapters and figures to"
+    help_list = f"{said} r-help@r.example for answers."
+    devel_list = f"{said} r-devel@r.example for answers."
+    passages = passages_of(f"{help_list} {devel_list}")
+    vectors = embedder.embed_passages([help_list, devel_list])
+    assert float(vectors[0] @ vectors[1]) >= SelectionWeights().duplicate_cosine
+    draft = writer(embedder).write(
+        "To which email address do I send comments about the manual?", "en", passages
+    )
+    assert {help_list, devel_list} <= {s.text for s in draft.sentences}
