@@ -74,6 +74,11 @@ def quoted(embedder: WordEmbedder, question: str, *texts: str, start: int = 0) -
         ("What is a mirror?", "definition"),
         ("Quelle commande affiche les règles ?", "command"),
         ("Which package provides the daemon?", "command"),
+        # a program's parts, as programming manuals name them: answered by the name
+        ("Which operator checks that a file is a symbolic link?", "command"),
+        ("Quel opérateur teste si un fichier est plus récent qu'un autre ?", "command"),
+        ("Quelle fonction remplace les valeurs négatives d'un vecteur ?", "command"),
+        ("Which module keeps a cache of weak references?", "command"),
         ("Pourquoi faut-il signer les paquets ?", "reason"),
         ("Why are releases frozen?", "reason"),
     ],
