@@ -337,7 +337,7 @@ class ExtractiveWriter:
                     * translated_coverage(terms, span.text, language, translations),
                 )
             features = sentence_features(span.text)
-            if _introduces_code(passage, index):
+            if intents & {"procedure", "command"} and _introduces_code(passage, index):
                 features = features | {"procedure", "command"}  # it shows them: ">>> import glob"
             met = len(intents & features)
             w = self.weights
@@ -384,10 +384,14 @@ class ExtractiveWriter:
         address email correspondence to R-help@R-project.org." (cosine 0.95)."""
         if _part_of(cand.span.text, other.span.text):
             return True
-        same_language = _sentence_language(cand) == _sentence_language(other)
-        if same_language and _specifics(cand.span.text) != _specifics(other.span.text):
-            return False  # (a translation writes its numbers its own way: "21st", "21")
         cosine = float(vectors[cand.row] @ vectors[other.row])
+        if cosine < min(self.weights.duplicate_cosine, self.weights.cross_duplicate_cosine):
+            return False
+        languages = _sentence_language(cand), _sentence_language(other)
+        if languages[0] == languages[1] and _specifics(cand.span.text) != _specifics(
+            other.span.text
+        ):
+            return False  # (a translation writes its numbers its own way: "21st", "21")
         if cosine >= self.weights.duplicate_cosine:
             return True
         if cosine < self.weights.cross_duplicate_cosine:
@@ -395,7 +399,7 @@ class ExtractiveWriter:
         first, second = cand.passage.language[:2], other.passage.language[:2]
         if not first or not second or first == second:
             return False
-        return _sentence_language(cand) != _sentence_language(other)
+        return languages[0] != languages[1]
 
 
 def _specifics(text: str) -> frozenset[str]:
