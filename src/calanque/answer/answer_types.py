@@ -5,14 +5,18 @@ place (*where / où*), a quantity (*how many / combien*), a price, a definition 
 / qu'est-ce que*), a procedure (*how / comment*), a command or named tool (*which
 command / quel paquet*), a file or folder (*which file / quel fichier*), a reason (*why /
 pourquoi*), a key (*which key / quelle touche*), a contact (*what phone number / quel
-numéro de poste*), an e-mail address (*what email address / quelle adresse e-mail*). :func:`asked_types` reads them from the question's wording;
+numéro de poste*), an e-mail address (*what email address / quelle adresse e-mail*), a
+version (*since which dpkg version / quelle version*). :func:`asked_types` reads them from
+the question's wording, its cue words or a head noun a few words after its question word;
 :func:`held_types` says which of them a sentence can answer: a date holds a year or a
 month, a quantity a number that is not a year, nor a date's day, a time of day or a
 manual page's section (``20 August``, ``9:00``, ``uscan(1)``), a person or a place a proper name (a person
 also an e-mail address or a phone number: whom to write to), a file a path, a procedure an
 instruction or a command line, a definition a copula, a key a key as manuals write one
 (``C-y``, ``Shift+u``, ``RET``), a contact a phone number or an e-mail address, an e-mail
-address only an e-mail address (an extension, ``poste 4512``, is no answer to it).
+address only an e-mail address (an extension, ``poste 4512``, is no answer to it), a
+version a version or release number (``dpkg 1.16.1``, ``bash-4.0``, ``Debian 12``, not
+``Chapter 12``).
 
 The cue words are data (``answer/data/answer_types.json``), shared by every domain.
 """
@@ -134,6 +138,7 @@ def asked_types(question: str) -> frozenset[str]:
         for kind, cues in positional.items()
         if _asks_at_start(question, cues, opening_clause=kind == "date")
     }
+    found |= _asked_by_heads(padded)
     if _has_cue(padded, data["naming_cues"]):
         found.discard("procedure")  # "Comment s'appelle…?" asks for a name
     if "price" in found:
@@ -150,9 +155,35 @@ def asked_types(question: str) -> frozenset[str]:
         found.add("place")  # "where is…", "où se trouve…": a file, or a place
     if found & {"contact", "email"}:
         found -= {"quantity", "place"}  # "quel est le numéro…", "l'adresse e-mail": no amount
-    if found & {"command", "path", "date", "quantity", "price", "person", "contact", "email"}:
+    if found & {"command", "path", "date", "quantity", "price", "person", "contact", "email"} or (
+        "version" in found
+    ):
         found.discard("definition")  # "what is the file that…" asks for the file
     return frozenset(found)
+
+
+def _asked_by_heads(padded: str) -> set[str]:
+    """The types a question asks by a head noun a few words after its question word:
+    "Since which dpkg version…", "What minimum OpenCV version…", "What default port
+    number…" (``question_heads`` of the data file)."""
+    heads = _data()["question_heads"]
+    words = padded.split()
+    auxiliaries = {w for cue in _data()["yes_no_openers"] for w in cue.split()}
+    found: set[str] = set()
+    for asker in heads["askers"]:
+        size = len(asker.split())
+        for start in range(len(words) - size + 1):
+            if " ".join(words[start : start + size]) != asker:
+                continue
+            after = words[start + size : start + size + heads["gap"] + 1]
+            for offset, word in enumerate(after):
+                kinds = {k for k, nouns in heads["heads"].items() if word in nouns}
+                if kinds:
+                    found |= kinds
+                    break
+                if word in auxiliaries or offset == heads["gap"]:
+                    break
+    return found
 
 
 # A question's words are read in its first this many characters (the API takes 20,000).
@@ -291,7 +322,20 @@ def held_types(sentence: str) -> frozenset[str]:
             found.add(kind)
     if _key().search(sentence):
         found.add("key")
+    if _holds_version(sentence):
+        found.add("version")
     return frozenset(found)
+
+
+def _holds_version(sentence: str) -> bool:
+    """Does ``sentence`` write a version or a release (``dpkg 1.16.1``, ``bash-4.0``,
+    ``version 4``, ``Debian 12``), not a document's part (``Chapter 12``)?"""
+    parts = set(_data()["evidence"]["not_version_names"])
+    return any(
+        fold(m.group(0).split()[0].split("-")[0].lower()) not in parts
+        for p in _patterns("version_patterns")
+        for m in p.finditer(sentence)
+    )
 
 
 def _counts(sentence: str) -> bool:

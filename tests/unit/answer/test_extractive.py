@@ -1553,3 +1553,38 @@ def test_sentences_naming_different_things_are_not_duplicates(embedder: WordEmbe
         "To which email address do I send comments about the manual?", "en", passages
     )
     assert {help_list, devel_list} <= {s.text for s in draft.sentences}
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("Depuis quelle version de zsh la construction always existe-t-elle ?", "version"),
+        ("Since which dpkg version does the order of files no longer matter?", "version"),
+        ("What is the minimum GCC version required to compile Bash 5.2?", "version"),
+        ("In which LLVM release did Thin LTO first become available?", "version"),
+        ("Quelle est la version minimale de Python ?", "version"),
+        # a number asked a few words after its question word
+        ("What default port number does make.socket connect to?", "quantity"),
+        # "version" that is not what is asked: a verb comes between, or a file is asked
+        ("What does the version field of a package mean?", ""),
+        ("Quel fichier contient le numéro de version de Debian ?", ""),
+    ],
+)
+def test_a_head_noun_after_the_question_word_asks_its_type(question: str, asked: str) -> None:
+    assert question_intents(question) & {"version", "quantity"} == ({asked} if asked else set())
+
+
+@pytest.mark.parametrize(
+    ("sentence", "version"),
+    [
+        ("This was introduced in dpkg 1.16.1.", True),
+        ("The compopt builtin appeared in bash-4.0.", True),
+        ("Debian 12 ships a newer X server.", True),
+        ("Use release 4 or later.", True),
+        # a document's part, or no number at all
+        ("See Chapter 12 and Figure 3 for details.", False),
+        ("Bookworm is the codename of the next release.", False),
+    ],
+)
+def test_a_version_is_held_as_written(sentence: str, version: bool) -> None:
+    assert ("version" in sentence_features(sentence)) is version
