@@ -94,6 +94,11 @@ _EXPANSION = re.compile(
 )
 # A TeX or LaTeX command: ``\onecopy``, ``\exemplairepair``, ``\begin`` (not ``\n``)
 _CONTROL_SEQUENCE = re.compile(r"(?<![\w\\])\\[A-Za-z@]{2,}")
+# An operator written on its own: ``:::``, ``&&``, ``|>``, ``<-``, ``%in%``, ``**``; and a
+# format escape: ``%Q``, ``%s`` (not a dash ``--``, an ellipsis, nor ``50 %``)
+_OPERATOR = re.compile(
+    r"(?<!\S)(?:%[A-Za-z_.]+%|(?!-+(?!\S))[:&|<>=!*~^+/-]{2,4}|%[A-Za-z](?![\w%]))(?=[\s,;.)]|$)"
+)
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[«\"“(]\s*)$")
 
 
@@ -348,11 +353,12 @@ def clauses(text: str) -> list[str]:
 
 
 def technical_tokens(text: str) -> set[str]:
-    """Commands, paths, versions, options, TeX commands and CamelCase names: matched
-    exactly."""
+    """Commands, paths, versions, options, TeX commands, operators, format escapes and
+    CamelCase names: matched exactly."""
     out = {fold(m.group(0)) for m in _OPTION.finditer(text)}
     out |= {normalise(m.group(0)) for m in _EXPANSION.finditer(text)}
     out |= {fold(m.group(0)) for m in _CONTROL_SEQUENCE.finditer(text)}
+    out |= {m.group(0) for m in _OPERATOR.finditer(text)}
     for match in _TOKEN.finditer(text):
         token = match.group(0).rstrip(".'’-")
         if (

@@ -2,6 +2,7 @@
 
 import pytest
 
+from calanque.answer.answer_types import held_types
 from calanque.answer.claims import (
     contradiction,
     exchanged,
@@ -736,3 +737,22 @@ def test_only_or_always_needs_a_passage_that_restricts_or_generalises_too() -> N
         == ""
     )
     assert scope_added("The service restarts after an upgrade.", restarts) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        # an operator or a format escape written on its own is code (the R and zsh trials:
+        # "Which operator…?" is answered by ":::", "add %Q to your formats")
+        ("The triple-colon operator ::: acts like the double-colon one.", {":::"}),
+        ("Use the %in% operator or the |> pipe.", {"%in%", "|>"}),
+        ("Set the use-quilt style, and add %Q to your formats.", {"%Q"}),
+        ("x <- 5 assigns and && joins.", {"<-", "&&"}),
+        # a dash, an ellipsis, a percentage or an arrow between words is prose
+        ("Il pleut -- dit-il -- et 50 % des gens... restent.", set()),
+        ("Open Applications->Education.", set()),
+    ],
+)
+def test_an_operator_is_a_technical_token(text: str, tokens: set[str]) -> None:
+    assert technical_tokens(text) == tokens
+    assert ("command" in held_types(text)) is bool(tokens)
