@@ -166,23 +166,26 @@ def _asked_by_heads(padded: str) -> set[str]:
     """The types a question asks by a head noun a few words after its question word:
     "Since which dpkg version…", "What minimum OpenCV version…", "What default port
     number…" (``question_heads`` of the data file)."""
-    heads = _data()["question_heads"]
     words = padded.split()
     auxiliaries = {w for cue in _data()["yes_no_openers"] for w in cue.split()}
     found: set[str] = set()
-    for asker in heads["askers"]:
-        size = len(asker.split())
-        for start in range(len(words) - size + 1):
-            if " ".join(words[start : start + size]) != asker:
-                continue
-            after = words[start + size : start + size + heads["gap"] + 1]
-            for offset, word in enumerate(after):
-                kinds = {k for k, nouns in heads["heads"].items() if word in nouns}
-                if kinds:
-                    found |= kinds
-                    break
-                if word in auxiliaries or offset == heads["gap"]:
-                    break
+    for rules in _data()["question_heads"].values():
+        if not isinstance(rules, dict):
+            continue
+        for asker in rules["askers"]:
+            size = len(asker.split())
+            for start in range(len(words) - size + 1):
+                if " ".join(words[start : start + size]) != asker:
+                    continue
+                for offset, word in enumerate(
+                    words[start + size : start + size + rules["gap"] + 1]
+                ):
+                    kinds = {k for k, nouns in rules["heads"].items() if word in nouns}
+                    if kinds:
+                        found |= kinds
+                        break
+                    if word in auxiliaries or offset == rules["gap"]:
+                        break
     return found
 
 

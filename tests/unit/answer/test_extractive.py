@@ -1563,6 +1563,9 @@ def test_sentences_naming_different_things_are_not_duplicates(embedder: WordEmbe
         ("What is the minimum GCC version required to compile Bash 5.2?", "version"),
         ("In which LLVM release did Thin LTO first become available?", "version"),
         ("Quelle est la version minimale de Python ?", "version"),
+        # French puts the head after one adjective at most, and its head is a French word
+        ("Quelle est la première version de Debian à gérer ARM ?", "version"),
+        ("À quel moment les versions sont-elles gelées ?", ""),
         # a number asked a few words after its question word
         ("What default port number does make.socket connect to?", "quantity"),
         # "version" that is not what is asked: a verb comes between, or a file is asked
