@@ -217,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.show:
             for j in judged:
                 if j.accepted != j.item.supported and (half == "tune"):
-                    console.print(f"[{j.item.kind}] {j.item.sentence!r} -> {j.reason}")
+                    line = f"[{j.item.kind}] {j.item.sentence!r} -> {j.reason}"
+                    console.print(line, markup=False, highlight=False)
     write_json("support.json", results)
 
 

@@ -116,6 +116,7 @@ class Vocabulary:
     closing_frames: tuple[tuple[str, ...], ...]
     injection: tuple[str, ...]
     number_words: dict[str, int]
+    idiomatic_ordinals: frozenset[str]  # "first", "premier": no number in the other language
     months: dict[str, int]
     units: dict[str, frozenset[str]]
     unit_only_after_a_number: frozenset[str]
@@ -157,6 +158,7 @@ def vocabulary() -> Vocabulary:
         closing_frames=_frame_cues(raw["closing_frames"]),
         injection=tuple(raw["injection"]),
         number_words={w: n for lang in raw["number_words"].values() for w, n in lang.items()},
+        idiomatic_ordinals=frozenset(raw["idiomatic_ordinals"]),
         months={name: int(n) for n, names in raw["months"].items() for name in names},
         units={k: frozenset(v) for k, v in units.items()},
         unit_only_after_a_number=frozenset(raw["unit_only_after_a_number"]),
@@ -544,7 +546,7 @@ def specifics_missing(sentence: str, passage: str, same_language: bool) -> list[
     folded = normalise(passage)
     held = links(passage)
     missing = [link for link in links(sentence) if not link_held(link, held, passage)]
-    missing += _missing_quantities(sentence, passage)
+    missing += _missing_quantities(sentence, passage, same_language)
     passage_months = months(passage)
     missing += [f"month {m}" for m in months(sentence) if m not in passage_months]
     missing += [t for t in technical_tokens(sentence) if t not in folded]
@@ -623,7 +625,7 @@ def _as_written(raw: str) -> str:
     return raw.replace(",", ".")
 
 
-def _missing_quantities(sentence: str, passage: str) -> list[str]:
+def _missing_quantities(sentence: str, passage: str, same_language: bool = True) -> list[str]:
     # a passage's "-20" may be a command's option ("head -20"): it holds 20 as well, while
     # a sentence's "-9" needs the sign in the passage
     available = [
@@ -631,7 +633,10 @@ def _missing_quantities(sentence: str, passage: str) -> list[str]:
         for q in quantities(passage)
     ]
     missing = []
+    idiomatic = set() if same_language else vocabulary().idiomatic_ordinals
     for q in quantities(sentence):
+        if not q.units and fold(q.raw) in idiomatic:
+            continue  # "the team first" is "d'abord", "de premier plan" is "leading"
         same = [p for p in available if p.values & q.values]
         if same and not q.units and _DECIMAL.fullmatch(q.raw):
             # without a unit a number may be a version, where a trailing zero counts:

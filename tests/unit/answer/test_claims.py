@@ -756,3 +756,18 @@ def test_only_or_always_needs_a_passage_that_restricts_or_generalises_too() -> N
 def test_an_operator_is_a_technical_token(text: str, tokens: set[str]) -> None:
     assert technical_tokens(text) == tokens
     assert ("command" in held_types(text)) is bool(tokens)
+
+
+def test_first_is_no_number_across_languages() -> None:
+    """A support set's translations said "first" where the passage says "d'abord", and
+    "de premier plan" where it says "leading": refused as a number the passage lacks."""
+    french = "Pour stable ou testing, coordonnez-vous d'abord avec l'équipe de publication."
+    english = "For uploads to stable or testing, coordinate with the release team first."
+    assert specifics_missing(english, french, same_language=False) == []
+    lead = "Elle a joué un rôle de premier plan dans la rédaction du texte."
+    assert specifics_missing(lead, "She played a leading role in drafting it.", False) == []
+    # other ordinals, and "first" in one language, are numbers the passage must hold
+    third = "For uploads to stable, coordinate with the third release team."
+    assert specifics_missing(third, french, same_language=False) == ["third"]
+    same = "For uploads to stable or testing, coordinate with the release team."
+    assert specifics_missing(english, same, same_language=True) == ["first"]
