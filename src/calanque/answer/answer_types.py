@@ -155,9 +155,17 @@ def asked_types(question: str) -> frozenset[str]:
         found.add("place")  # "where is…", "où se trouve…": a file, or a place
     if found & {"contact", "email"}:
         found -= {"quantity", "place"}  # "quel est le numéro…", "l'adresse e-mail": no amount
-    if found & {"command", "path", "date", "quantity", "price", "person", "contact", "email"} or (
-        "version" in found
-    ):
+    if found & {
+        "command",
+        "path",
+        "date",
+        "quantity",
+        "price",
+        "person",
+        "contact",
+        "email",
+        "version",
+    }:
         found.discard("definition")  # "what is the file that…" asks for the file
     return frozenset(found)
 
@@ -170,8 +178,6 @@ def _asked_by_heads(padded: str) -> set[str]:
     auxiliaries = {w for cue in _data()["yes_no_openers"] for w in cue.split()}
     found: set[str] = set()
     for rules in _data()["question_heads"].values():
-        if not isinstance(rules, dict):
-            continue
         for asker in rules["askers"]:
             size = len(asker.split())
             for start in range(len(words) - size + 1):
@@ -333,12 +339,17 @@ def held_types(sentence: str) -> frozenset[str]:
 def _holds_version(sentence: str) -> bool:
     """Does ``sentence`` write a version or a release (``dpkg 1.16.1``, ``bash-4.0``,
     ``version 4``, ``Debian 12``), not a document's part (``Chapter 12``)?"""
-    parts = set(_data()["evidence"]["not_version_names"])
+    parts = _document_parts()
     return any(
-        fold(m.group(0).split()[0].split("-")[0].lower()) not in parts
+        fold(m.group(0).split()[0].split("-")[0]) not in parts
         for p in _patterns("version_patterns")
         for m in p.finditer(sentence)
     )
+
+
+@cache
+def _document_parts() -> frozenset[str]:
+    return frozenset(_data()["evidence"]["not_version_names"])
 
 
 def _counts(sentence: str) -> bool:
