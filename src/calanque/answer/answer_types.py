@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -292,8 +293,10 @@ def held_types(sentence: str) -> frozenset[str]:
     found: set[str] = set()
     amounts = quantities(sentence)
     # read again without its dates and times only where a number may be an amount
-    if any(not all(_YEAR.match(v) for v in q.values) for q in amounts) and _counts(sentence):
-        found.add("quantity")
+    if any(not all(_YEAR.match(v) for v in q.values) for q in amounts) and _counts(
+        _without_versions(sentence)
+    ):
+        found.add("quantity")  # "Python 2", "dpkg 1.16.1": a version, not an amount
     if any(_YEAR.match(v) for q in amounts for v in q.values) or months(sentence):
         found.add("date")
     elif (
@@ -338,17 +341,34 @@ def held_types(sentence: str) -> frozenset[str]:
 
 def _holds_version(sentence: str) -> bool:
     """Does ``sentence`` write a version or a release (``dpkg 1.16.1``, ``bash-4.0``,
-    ``version 4``, ``Debian 12``), not a document's part (``Chapter 12``)?"""
-    parts = _document_parts()
-    return any(
-        fold(m.group(0).split()[0].split("-")[0]) not in parts
-        for p in _patterns("version_patterns")
-        for m in p.finditer(sentence)
-    )
+    ``version 4``, ``Debian 12``), not a document's part (``Chapter 12``) nor a date
+    (``August 20``)?"""
+    return any(True for _ in _versions(sentence))
+
+
+def _without_versions(sentence: str) -> str:
+    for match in sorted(_versions(sentence), key=lambda m: -m.start()):
+        sentence = f"{sentence[: match.start()]} {sentence[match.end() :]}"
+    return sentence
+
+
+def _versions(sentence: str) -> Iterator[re.Match[str]]:
+    """The version numbers ``sentence`` writes (``version_patterns``), without overlaps."""
+    taken: list[tuple[int, int]] = []
+    not_names = _not_version_names()
+    for pattern in _patterns("version_patterns"):
+        for match in pattern.finditer(sentence):
+            name = fold(match.group(0).split()[0].split("-")[0])
+            if name in not_names or name in vocabulary().months:
+                continue
+            if any(match.start() < end and start < match.end() for start, end in taken):
+                continue
+            taken.append(match.span())
+            yield match
 
 
 @cache
-def _document_parts() -> frozenset[str]:
+def _not_version_names() -> frozenset[str]:
     return frozenset(_data()["evidence"]["not_version_names"])
 
 

@@ -267,8 +267,13 @@ def test_a_key_is_held_as_manuals_write_one(sentence: str, key: bool) -> None:
 def test_a_year_is_not_an_amount() -> None:
     assert "quantity" not in sentence_features("Le projet a commencé en juin 2014.")
     assert "date" in sentence_features("Le projet a commencé en juin 2014.")
-    for text in ("Squid listens on port 3128.", "It holds 5 years of support.", "Version 1.20.9"):
+    for text in ("Squid listens on port 3128.", "It holds 5 years of support."):
         assert "quantity" in sentence_features(text), text
+    # a version's number is no amount ("how much coverage…?" is not answered by "Python 2")
+    for text in ("Version 1.20.9", "Once your code supports Python 2, aim for coverage."):
+        assert "quantity" not in sentence_features(text), text
+        assert "version" in sentence_features(text), text
+    assert "quantity" in sentence_features("Debian 12 ships 64,000 packages.")
     assert "price" in sentence_features("The subscription costs 300 € a year.")
     assert "price" not in sentence_features("They would not do it gratuitement.")
 
@@ -1584,8 +1589,9 @@ def test_a_head_noun_after_the_question_word_asks_its_type(question: str, asked:
         ("The compopt builtin appeared in bash-4.0.", True),
         ("Debian 12 ships a newer X server.", True),
         ("Use release 4 or later.", True),
-        # a document's part, or no number at all
+        # a document's part, a date, or no number at all
         ("See Chapter 12 and Figure 3 for details.", False),
+        ("The freeze runs August 20-25.", False),
         ("Bookworm is the codename of the next release.", False),
     ],
 )
