@@ -293,8 +293,9 @@ def held_types(sentence: str) -> frozenset[str]:
     found: set[str] = set()
     amounts = quantities(sentence)
     # read again without its dates and times only where a number may be an amount
+    versions = list(_versions(sentence))
     if any(not all(_YEAR.match(v) for v in q.values) for q in amounts) and _counts(
-        _without_versions(sentence)
+        _without(sentence, versions)
     ):
         found.add("quantity")  # "Python 2", "dpkg 1.16.1": a version, not an amount
     if any(_YEAR.match(v) for q in amounts for v in q.values) or months(sentence):
@@ -334,26 +335,21 @@ def held_types(sentence: str) -> frozenset[str]:
             found.add(kind)
     if _key().search(sentence):
         found.add("key")
-    if _holds_version(sentence):
+    if versions:  # "dpkg 1.16.1", "bash-4.0", "Debian 12"; not "Chapter 12", "August 20"
         found.add("version")
     return frozenset(found)
 
 
-def _holds_version(sentence: str) -> bool:
-    """Does ``sentence`` write a version or a release (``dpkg 1.16.1``, ``bash-4.0``,
-    ``version 4``, ``Debian 12``), not a document's part (``Chapter 12``) nor a date
-    (``August 20``)?"""
-    return any(True for _ in _versions(sentence))
-
-
-def _without_versions(sentence: str) -> str:
-    for match in sorted(_versions(sentence), key=lambda m: -m.start()):
+def _without(sentence: str, matches: list[re.Match[str]]) -> str:
+    """``sentence`` with ``matches`` (of it, not overlapping) blanked out."""
+    for match in sorted(matches, key=lambda m: -m.start()):
         sentence = f"{sentence[: match.start()]} {sentence[match.end() :]}"
     return sentence
 
 
 def _versions(sentence: str) -> Iterator[re.Match[str]]:
-    """The version numbers ``sentence`` writes (``version_patterns``), without overlaps."""
+    """The versions or releases ``sentence`` writes (``version_patterns``), without
+    overlaps: not a document's part (``Chapter 12``) nor a date (``August 20``)."""
     taken: list[tuple[int, int]] = []
     not_names = _not_version_names()
     for pattern in _patterns("version_patterns"):
