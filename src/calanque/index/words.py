@@ -42,7 +42,8 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -226,6 +227,19 @@ class WordBridge:
 
     # -- writes ---------------------------------------------------------------
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction, under the lock: the file is in autocommit mode, where each
+        statement would be its own transaction (and its own sync to disk)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def fingerprint(self) -> str:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         return str(row[0]) if row else ""
@@ -245,26 +259,20 @@ class WordBridge:
             for language, counter in counts.items()
             for word, n in counter.most_common(MAX_WORDS)
         ]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("DELETE FROM words")
-                self._db.executemany("INSERT INTO words VALUES (?, ?, ?)", rows)
-                self._db.execute("DELETE FROM vectors WHERE word NOT IN (SELECT word FROM words)")
-                # made here, in the write transaction: a file of an earlier version opened
-                # while another process writes it would wait on a lock at open time
-                self._db.execute(_REPEATED_TABLE)
-                self._db.execute("DELETE FROM repeated")
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO repeated VALUES (?)", [(k,) for k in repeated]
-                )
-                self._db.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,)
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing():
+            self._db.execute("DELETE FROM words")
+            self._db.executemany("INSERT INTO words VALUES (?, ?, ?)", rows)
+            self._db.execute("DELETE FROM vectors WHERE word NOT IN (SELECT word FROM words)")
+            # made here, in the write transaction: a file of an earlier version opened
+            # while another process writes it would wait on a lock at open time
+            self._db.execute(_REPEATED_TABLE)
+            self._db.execute("DELETE FROM repeated")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO repeated VALUES (?)", [(k,) for k in repeated]
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,)
+            )
             self._tables = None
 
     def pending(self, limit: int) -> list[str]:
@@ -280,17 +288,11 @@ class WordBridge:
         """Keep these words' vectors, in one transaction: one commit (one sync to disk) per
         batch, where a commit per word took 18 of a first index's 400 seconds."""
         matrix = np.asarray(vectors, dtype=np.float16)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                    [(word, matrix[i].tobytes()) for i, word in enumerate(words)],
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._writing():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                [(word, matrix[i].tobytes()) for i, word in enumerate(words)],
+            )
             self._version = -1  # read again, within RELOAD_EVERY_S
 
     # -- reads ----------------------------------------------------------------
