@@ -29,7 +29,15 @@ import numpy as np
 from calanque.answer.citations import CitedSentence, parse_citations
 from calanque.answer.compound import question_parts
 from calanque.answer.extractive import ExtractiveDraft, ExtractiveWriter
-from calanque.answer.language import Term, coverage, fold, key_terms, question_language, stems
+from calanque.answer.language import (
+    Term,
+    coverage,
+    fold,
+    key_terms,
+    lexicon_gloss,
+    question_language,
+    stems,
+)
 from calanque.answer.passages import (
     ChunkSource,
     Passage,
@@ -58,6 +66,10 @@ from calanque.types import OPERATOR, Answer, Hit, SearchFilters, SearchResult
 
 EventKind = Literal["sources", "delta", "final"]
 INDEXED_PROBE = 10  # chunks a search for a program's name reads (see _indexed)
+# Passages of the other language added after the question's own (AnswerEngine._glossed):
+# chosen on the tune halves of the nine answer domains, 0 / 1 / 2 (docs/benchmarks.md,
+# "Thirty-eighth round").
+GLOSS_PASSAGES = 2
 AnswerScope = Literal["web", "sources", "all"]
 
 
@@ -243,6 +255,7 @@ class AnswerEngine:
             found = [self._search(q, language, filters) for q in _queries(query, parts)]
             total = count + (count + 1) // 2 if len(parts) > 1 else count
             hits = list({h.chunk_id: h for h in _interleave(found)}.values())[:total]
+            hits += self._glossed(query, language, filters, hits)
             indexed = without_lines(
                 build_passages(hits, self.catalog),
                 self._repeated_lines(),
@@ -273,6 +286,22 @@ class AnswerEngine:
             same = self.retriever.search(query, k=count, filters=own)
             hits = prefer_language(hits, same, count)
         return hits
+
+    def _glossed(
+        self, query: str, language: str, filters: SearchFilters | None, hits: Sequence[Hit]
+    ) -> list[Hit]:
+        """Up to :data:`GLOSS_PASSAGES` chunks of the other language that a search for the
+        query's words translated (:func:`lexicon_gloss`) finds and the query's own search
+        did not: a French question whose answer is only on English pages ("…créer un tube
+        nommé…", the chunk that says ``mkfifo``) ranks that chunk beyond the 200th by
+        meaning and its words' translations are few; the glossed query brings it in."""
+        gloss = lexicon_gloss(query, language) if GLOSS_PASSAGES else ""
+        if not gloss:
+            return []
+        seen = {h.chunk_id for h in hits}
+        found = self.retriever.search(gloss, k=self.settings.passages, filters=filters)
+        other = [h for h in found if h.chunk_id not in seen and h.language not in ("", language)]
+        return other[:GLOSS_PASSAGES]
 
     def _repeated_lines(self) -> frozenset[int]:
         """The lines the corpus's sites repeat on their pages (``Retriever.repeated_lines``):

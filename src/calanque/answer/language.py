@@ -154,6 +154,26 @@ def key_terms(text: str, language: str) -> list[Term]:
     return list(out.values())
 
 
+def lexicon_gloss(text: str, language: str) -> str:
+    """``text``'s key terms in the other language, word for word: each word's first
+    translation in the French-English lexicon (:mod:`calanque.index.lexicon`), a technical
+    token or a word the lexicon lacks as written ("Un paquet peut-il accéder au réseau ?"
+    → "package access network"). No sentence, but a query: its words and its vector find
+    the other language's pages, which the question's own words and the embedder's vector
+    reach poorly; "" for a language the lexicon does not hold, or when nothing changes."""
+    if language not in ("fr", "en"):
+        return ""
+    from calanque.index.lexicon import lexicon  # the index's data, read on first use
+
+    table = lexicon()
+    out, changed = [], False
+    for term in key_terms(text, language):
+        found = () if is_technical(term.surface) else table.translate(term.surface, language)
+        out.append(found[0] if found else term.surface)
+        changed = changed or bool(found)
+    return " ".join(out) if changed else ""
+
+
 def stems(text: str, language: str) -> set[str]:
     """Every stem of ``text`` (stopwords included: cheap, and harmless for matching)."""
     found = {stem(token, language) for token in words(text)}

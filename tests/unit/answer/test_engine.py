@@ -11,6 +11,8 @@ from calanque.types import Citation, Hit
 
 from .conftest import Corpus, WordEmbedder
 
+BUILD_EN = "A package build must not access the network, except through the loopback interface."
+NETWORK_FR = "Le démon network-manager configure les interfaces network de la machine."
 FAKE_SUPPORT = SupportPolicy(same_sim=0.5, same_lexical=0.5, cross_sim=0.95)
 
 
@@ -66,7 +68,7 @@ def test_follow_up_is_rewritten_before_search(corpus: Corpus, embedder: WordEmbe
     engine = extractive_engine(corpus, embedder)
     history = [("Où est la liste des dépôts APT ?", "…")]
     answer = engine.answer("et le fichier ?", history=history, thread_id="t1")
-    assert corpus.searches[-1] == answer.standalone_query
+    assert answer.standalone_query in corpus.searches  # (then its gloss, in English)
     assert "dépôts" in answer.standalone_query and answer.thread_id == "t1"
 
 
@@ -216,3 +218,32 @@ def test_a_part_that_leans_on_a_missing_name_is_not_answered(
         "Comment installer un paquet avec APT, et quelle commande faut-il pour cela ?"
     )
     assert held.answered
+
+
+def test_a_french_question_finds_an_english_page_through_its_gloss(
+    corpus: Corpus, embedder: WordEmbedder
+) -> None:
+    # the stand-in retriever matches French stems only: "réseau" never reaches "network"
+    corpus.add(3, "https://doc.example/build.html", "Building", [BUILD_EN], "en")
+    answer = extractive_engine(corpus, embedder).answer(
+        "Un paquet peut-il accéder au réseau pendant sa compilation ?"
+    )
+    glossed = [q for q in corpus.searches if "network" in q.split()]
+    assert glossed and "réseau" not in glossed[0]
+    urls = [r.url for r in answer.search_results]
+    assert "https://doc.example/build.html" in urls
+    # after the question's own passages, never in their place
+    assert urls.index("https://doc.example/build.html") == len(urls) - 1
+
+
+def test_the_gloss_adds_no_page_in_the_question_s_language(
+    corpus: Corpus, embedder: WordEmbedder
+) -> None:
+    corpus.add(3, "https://doc.example/build.html", "Building", [BUILD_EN], "en")
+    corpus.add(4, "https://doc.example/nm.html", "NetworkManager", [NETWORK_FR], "fr")
+    answer = extractive_engine(corpus, embedder).answer(
+        "Un paquet peut-il accéder au réseau pendant sa compilation ?"
+    )
+    urls = [r.url for r in answer.search_results]
+    assert "https://doc.example/build.html" in urls
+    assert "https://doc.example/nm.html" not in urls  # found by the gloss, but French

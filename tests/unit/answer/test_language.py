@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calanque.answer.language import fold
+from calanque.answer.language import fold, lexicon_gloss
 
 
 def _fold_char_by_char(text: str) -> str:
@@ -26,3 +26,16 @@ def test_fold_drops_accents_and_case() -> None:
 def test_fold_is_the_character_by_character_definition(text: str) -> None:
     """The fast path (ASCII as it is, the marks dropped by one class) changes nothing."""
     assert fold(text) == _fold_char_by_char(text)
+
+
+def test_a_gloss_gives_the_question_s_words_in_the_other_language() -> None:
+    gloss = lexicon_gloss("Un paquet peut-il accéder au réseau pendant sa compilation ?", "fr")
+    assert {"package", "access", "network"} <= set(gloss.split())
+    assert "paquet" not in gloss and "réseau" not in gloss
+    # a command, a path and a name the lexicon lacks are written as they are
+    english = lexicon_gloss("Which field of debian/control does apt-get read?", "en")
+    assert "debian/control" in english.split() and "apt-get" in english.split()
+    assert "champ" in english.split()  # field
+    # nothing to translate, or a language the lexicon does not hold: no gloss
+    assert lexicon_gloss("apt-get dpkg-reconfigure", "en") == ""
+    assert lexicon_gloss("Wo ist das Netzwerk?", "de") == ""
