@@ -155,22 +155,49 @@ def key_terms(text: str, language: str) -> list[Term]:
 
 
 def lexicon_gloss(text: str, language: str) -> str:
-    """``text``'s key terms in the other language, word for word: each word's first
-    translation in the French-English lexicon (:mod:`calanque.index.lexicon`), a technical
-    token or a word the lexicon lacks as written ("Un paquet peut-il accéder au réseau ?"
-    → "package access network"). No sentence, but a query: its words and its vector find
-    the other language's pages, which the question's own words and the embedder's vector
-    reach poorly; "" for a language the lexicon does not hold, or when nothing changes."""
+    """``text``'s key terms in the other language: an expression of several words by the
+    phrase table (:mod:`calanque.answer.phrases`: "mot de passe" → "password"), each other
+    word by its first translation in the French-English lexicon
+    (:mod:`calanque.index.lexicon`), a technical token or a word the lexicon lacks as
+    written ("Un paquet peut-il accéder au réseau ?" → "package access network"). No
+    sentence, but a query: its words and its vector find the other language's pages, which
+    the question's own words and the embedder's vector reach poorly; "" for a language the
+    tables do not hold, or when nothing changes."""
     if language not in ("fr", "en"):
         return ""
+    from calanque.answer.phrases import phrases
     from calanque.index.lexicon import lexicon  # the index's data, read on first use
 
-    table = lexicon()
-    out, changed = [], False
-    for term in key_terms(text, language):
-        found = () if is_technical(term.surface) else table.translate(term.surface, language)
-        out.append(found[0] if found else term.surface)
-        changed = changed or bool(found)
+    table, expressions = lexicon(), phrases(words)
+    tokens = words(text)
+    out: list[str] = []
+    seen: set[str] = set()
+    changed = False
+    plain: list[str] = []  # the words between two expressions, glossed word by word
+
+    def by_word() -> None:
+        for term in key_terms(" ".join(plain), language):
+            if term.stem in seen:
+                continue
+            seen.add(term.stem)
+            found = () if is_technical(term.surface) else table.translate(term.surface, language)
+            out.append(found[0] if found else term.surface)
+            nonlocal changed
+            changed = changed or bool(found)
+        plain.clear()
+
+    start = 0
+    while start < len(tokens):
+        found = expressions.match(tokens, start, language)
+        if found is None or all(t in STOPWORDS for t in tokens[start : start + found[0]]):
+            plain.append(tokens[start])
+            start += 1
+            continue
+        by_word()
+        out.append(found[1])
+        changed = True
+        start += found[0]
+    by_word()
     return " ".join(out) if changed else ""
 
 

@@ -14,7 +14,8 @@ four English translations each, most common sense first, written for this projec
 lexicon is read both ways: an English word's French translations are the French forms that
 list it, the most used first, by the rank of the English word in their lists. A word absent
 from it is looked up by its stem (``fermées`` finds ``fermé``'s line). Only single words are
-kept: a translation of several words (``get back``) gives its content words.
+kept: a translation of several words (``get back``) gives its content words; expressions
+of several words are the question gloss's own table (:mod:`calanque.answer.phrases`).
 """
 
 from __future__ import annotations

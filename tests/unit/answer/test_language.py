@@ -39,3 +39,15 @@ def test_a_gloss_gives_the_question_s_words_in_the_other_language() -> None:
     # nothing to translate, or a language the lexicon does not hold: no gloss
     assert lexicon_gloss("apt-get dpkg-reconfigure", "en") == ""
     assert lexicon_gloss("Wo ist das Netzwerk?", "de") == ""
+
+
+def test_a_gloss_translates_an_expression_as_a_whole() -> None:
+    # word for word, "mot de passe" was "word pass" and "mise à jour" "setting day"
+    gloss = lexicon_gloss("Comment changer le mot de passe après la mise à jour ?", "fr")
+    assert "password" in gloss.split() and "update" in gloss.split()
+    assert not {"word", "pass", "setting", "day"} & set(gloss.split())
+    # the table is read both ways, and the words around an expression are still glossed
+    french = lexicon_gloss("Which package changes the password?", "en")
+    assert "mot de passe" in french and "paquet" in french.split()
+    # an expression of stopwords alone is no expression: "from" stays a stopword
+    assert "partir" not in lexicon_gloss("Where does the package come from?", "en")
