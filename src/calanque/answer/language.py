@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from calanque.answer.phrases import Phrases, phrases
 from calanque.index.analysis import FUNCTION_WORDS_ONLY_IN, STOPWORDS_BY_LANGUAGE
 
 _FR_ONLY = FUNCTION_WORDS_ONLY_IN["fr"]
@@ -165,27 +167,33 @@ def lexicon_gloss(text: str, language: str) -> str:
     tables do not hold, or when nothing changes."""
     if language not in ("fr", "en"):
         return ""
-    from calanque.answer.phrases import phrases
     from calanque.index.lexicon import lexicon  # the index's data, read on first use
 
     table, expressions = lexicon(), phrases(words)
-    tokens = words(text)
     out: list[str] = []
-    seen: set[str] = set()
+    seen: set[str] = set()  # stems glossed already
     changed = False
-    plain: list[str] = []  # the words between two expressions, glossed word by word
-
-    def by_word() -> None:
+    for translation, plain in _expressions(words(text), language, expressions):
         for term in key_terms(" ".join(plain), language):
             if term.stem in seen:
                 continue
             seen.add(term.stem)
             found = () if is_technical(term.surface) else table.translate(term.surface, language)
             out.append(found[0] if found else term.surface)
-            nonlocal changed
             changed = changed or bool(found)
-        plain.clear()
+        if translation:
+            out.append(translation)
+            changed = True
+    return " ".join(out) if changed else ""
 
+
+def _expressions(
+    tokens: list[str], language: str, expressions: Phrases
+) -> Iterator[tuple[str, list[str]]]:
+    """``tokens`` cut at the expressions of the table: for each, the words before it (to
+    gloss word by word) and its translation; last, the words after the last one and "".
+    An expression of stopwords alone (*from*, *au moins*) is left to the words."""
+    plain: list[str] = []
     start = 0
     while start < len(tokens):
         found = expressions.match(tokens, start, language)
@@ -193,12 +201,10 @@ def lexicon_gloss(text: str, language: str) -> str:
             plain.append(tokens[start])
             start += 1
             continue
-        by_word()
-        out.append(found[1])
-        changed = True
+        yield found[1], plain
+        plain = []
         start += found[0]
-    by_word()
-    return " ".join(out) if changed else ""
+    yield "", plain
 
 
 def stems(text: str, language: str) -> set[str]:

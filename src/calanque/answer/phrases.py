@@ -3,7 +3,7 @@
 The word lexicon (:mod:`calanque.index.lexicon`) translates one word at a time, and an
 expression is not the sum of its words: word for word, *mot de passe* is "word pass",
 *mise à jour* "setting day", *ligne de commande* "line order", *chemin de fer* "path
-iron", and *password* comes back as "changer password" only by luck.
+iron"; and the other way, *password* stayed as it is ("changer password").
 ``data/phrases-fr-en.tsv`` holds common expressions (computing, administration, news and
 encyclopaedic vocabulary, fixed prepositional phrases) with their translations, most
 common first, written for this project from general knowledge. The table is read both
